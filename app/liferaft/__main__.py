@@ -1,0 +1,7 @@
+"""Allow `python -m liferaft`."""
+
+import sys
+
+from liferaft.cli import main
+
+sys.exit(main())

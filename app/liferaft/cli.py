@@ -1,0 +1,198 @@
+"""The command line: `liferaft [DIR]` opens the workbench; sub-commands do each pane's work headlessly.
+
+Exit codes: 0 success, 1 a command that ran but failed, 2 a usage error or an unusable folder.
+Errors are one line on stderr, never a traceback (set LIFERAFT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from liferaft import __version__
+from liferaft.core.project import ProjectError, check_folder
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+COMMANDS = ("open", "init", "demo", "scan")
+
+
+class UsageError(Exception):
+    """Bad arguments: reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="liferaft",
+        description=(
+            "A terminal workbench for long ChatGPT data analyses: it keeps the project folder, the restart "
+            "note and the rerun prompt ready for when the chat's sandbox expires."
+        ),
+        epilog="Run `liferaft COMMAND --help` for a command's options. `liferaft DIR` is `liferaft open DIR`.",
+    )
+    parser.add_argument("--version", action="version", version=f"liferaft {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    dir_help = "the analysis folder (default: the current folder)"
+    open_cmd = commands.add_parser("open", help="open the workbench on DIR (the default command)")
+    open_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    # For CI and benchmarks: quit as soon as the first frame is drawn; --headless draws to no terminal.
+    open_cmd.add_argument("--first-frame-exit", action="store_true", help=argparse.SUPPRESS)
+    open_cmd.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
+
+    init_cmd = commands.add_parser(
+        "init", help="create SOURCE/ CODE/ OUTPUT/ RESTART/ and a restart-note template (never overwrites)"
+    )
+    init_cmd.add_argument(
+        "dir", nargs="?", default=".", metavar="DIR", help="the folder to set up (created if missing)"
+    )
+
+    demo_cmd = commands.add_parser("demo", help="write the demo project and open it")
+    demo_cmd.add_argument(
+        "dir", nargs="?", default=None, metavar="DIR",
+        help="where to write it (default: a folder in your user data directory); re-running refreshes it",
+    )
+    demo_cmd.add_argument("--no-open", action="store_true", help="write the demo but do not open the workbench")
+
+    scan_cmd = commands.add_parser("scan", help="list the project's files by role")
+    scan_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    scan_cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _normalise_argv(argv: list[str]) -> list[str]:
+    """Make `open` the default command: `liferaft`, `liferaft DIR`, `liferaft DIR --flag`."""
+    if argv and argv[0] in ("-h", "--help", "--version"):
+        return argv
+    first_positional = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first_positional in COMMANDS:
+        return argv
+    return ["open", *argv]
+
+
+def _err(message: str) -> None:
+    print(f"liferaft: {message}", file=sys.stderr)
+
+
+def _warn_all(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        _err(f"warning: {warning}")
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    root = check_folder(Path(args.dir))
+    from liferaft.tui.app import run_app  # deferred: Textual costs ~0.3 s to import
+
+    return run_app(root, first_frame_exit=args.first_frame_exit, headless=args.headless)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from liferaft.core.project import init_project
+
+    result = init_project(Path(args.dir))
+    for item in result.created:
+        print(f"created  {item}")
+    for item in result.kept:
+        print(f"kept     {item} (already there)")
+    if not result.created:
+        print("Nothing to do: the project is already set up.")
+    return EXIT_OK
+
+
+def _default_demo_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("liferaft", appauthor=False) / "demo"
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from liferaft.core.demo import DemoError, write_demo
+
+    target = Path(args.dir).expanduser() if args.dir else _default_demo_dir()
+    try:
+        result = write_demo(target, progress=lambda message: print(message, file=sys.stderr, flush=True))
+    except DemoError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    verb = "refreshed" if result.refreshed else "written"
+    print(f"Demo project {verb}: {result.root}")
+    if args.no_open:
+        return EXIT_OK
+    from liferaft.tui.app import run_app
+
+    return run_app(result.root)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from liferaft.core.project import open_project
+
+    project = open_project(Path(args.dir))
+    _warn_all(project.warnings)
+    if args.json:
+        sys.stdout.write(json.dumps(project.inventory.to_json(), ensure_ascii=False, indent=1))
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from liferaft.console import print_inventory
+
+    print_inventory(project.inventory)
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "open": _cmd_open,
+    "init": _cmd_init,
+    "demo": _cmd_demo,
+    "scan": _cmd_scan,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `liferaft` console script; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _build_parser().parse_args(_normalise_argv(args_list))
+        return HANDLERS[args.command](args)
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except ProjectError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`liferaft scan | head`): not an error worth a message.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        if os.environ.get("LIFERAFT_DEBUG"):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        _err(f"{exc.strerror or exc}{where}")
+        return EXIT_FAILED
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if os.environ.get("LIFERAFT_DEBUG"):
+            raise
+        _err(f"unexpected error: {exc.__class__.__name__}: {exc} (set LIFERAFT_DEBUG=1 for details; please report it)")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""A project: an analysis folder, its inventory, and what Liferaft remembers about it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liferaft.core import storage
+from liferaft.core.restart_note import NOTE_FILENAME, render_note
+from liferaft.core.roles import FOLDER_ROLES, Role, role_for_folder
+from liferaft.core.scan import Inventory, scan
+from liferaft.core.state import ProjectState, load_state, save_state
+
+
+class ProjectError(Exception):
+    """A project folder that cannot be used; the message is one line for the user."""
+
+
+def check_folder(path: Path) -> Path:
+    """Return ``path`` made absolute if it is a readable folder, else raise :class:`ProjectError`."""
+    path = Path(path).expanduser()
+    shown = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ProjectError(f"no such folder: {shown} (check the path, or create it with `liferaft init`)") from None
+    except NotADirectoryError:
+        raise ProjectError(f"not a folder: {shown}") from None
+    except OSError as exc:
+        raise ProjectError(f"cannot open {shown}: {exc.strerror or exc}") from None
+    if not path.is_dir():
+        raise ProjectError(f"{shown} is a file, not a folder: give the analysis folder that holds it")
+    try:
+        with os.scandir(path) as it:
+            next(it, None)
+    except OSError as exc:
+        raise ProjectError(f"cannot read the folder {shown}: {exc.strerror or exc}") from None
+    del st
+    return path.absolute()
+
+
+@dataclass(slots=True)
+class Project:
+    """An opened project. :meth:`rescan` refreshes :attr:`inventory` from disk."""
+
+    root: Path
+    state: ProjectState
+    inventory: Inventory
+    warnings: list[str] = field(default_factory=list)
+    writable_state: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.root.name or str(self.root)
+
+    def rescan(self) -> Inventory:
+        self.inventory = scan(self.root, self.state.overrides)
+        return self.inventory
+
+    def set_role(self, rel_path: str, role: Role | None) -> None:
+        """Override a file's role (None removes the override) and save it. Raises OSError on a failed save."""
+        if role is None:
+            self.state.overrides.pop(rel_path, None)
+        else:
+            self.state.overrides[rel_path] = role
+        if not self.writable_state:
+            raise PermissionError("the state file is unusable and could not be moved aside")
+        save_state(self.root, self.state)
+        self.rescan()
+
+
+def open_project(path: Path) -> Project:
+    """Open the folder at ``path``: validate it, load the state, scan it. Raises :class:`ProjectError`."""
+    root = check_folder(path)
+    loaded = load_state(root)
+    inventory = scan(root, loaded.state.overrides)
+    return Project(root, loaded.state, inventory, list(loaded.warnings), loaded.writable)
+
+
+@dataclass(slots=True)
+class InitResult:
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def init_project(path: Path, title: str | None = None) -> InitResult:
+    """Create the four role folders and a restart-note template, never overwriting anything.
+
+    A folder that already plays a role under another name (``data/`` for SOURCE, say) is kept and no
+    second folder is made for that role. A missing ``path`` is created if its parent exists.
+    """
+    path = Path(path).expanduser()
+    result = InitResult()
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise ProjectError(f"cannot create {path}: its parent folder does not exist")
+        try:
+            path.mkdir()
+        except OSError as exc:
+            raise ProjectError(f"cannot create {path}: {exc.strerror or exc}") from None
+        result.created.append(str(path) + "/")
+    root = check_folder(path)
+    existing: dict[Role, str] = {}
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False):
+            role = role_for_folder(entry.name)
+            if role is not None:
+                existing.setdefault(role, entry.name)
+    try:
+        for role in FOLDER_ROLES:
+            if role in existing:
+                result.kept.append(existing[role] + "/")
+                continue
+            (root / role.folder).mkdir()
+            existing[role] = role.folder
+            result.created.append(role.folder + "/")
+        note = root / existing[Role.RESTART] / NOTE_FILENAME
+        rel_note = f"{existing[Role.RESTART]}/{NOTE_FILENAME}"
+        if os.path.lexists(note):
+            result.kept.append(rel_note)
+        else:
+            storage.write_text(note, render_note(title or root.name), overwrite=False)
+            result.created.append(rel_note)
+    except FileExistsError as exc:
+        raise ProjectError(f"{exc.filename or exc} appeared while initialising; nothing was overwritten") from None
+    except OSError as exc:
+        raise ProjectError(f"cannot write in {root}: {exc.strerror or exc}") from None
+    return result

@@ -1,0 +1,160 @@
+"""Roles and kinds: what a file is for in the analysis, and what sort of file it is.
+
+A project keeps its files in four role folders (SOURCE, CODE, OUTPUT, RESTART). Folder names are matched
+case-insensitively, with common aliases. A file outside any role folder gets a role guessed from its kind
+and name, shown as guessed until the user overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SOURCE = "source"
+    CODE = "code"
+    OUTPUT = "output"
+    RESTART = "restart"
+    UNSORTED = "unsorted"
+
+    @property
+    def folder(self) -> str:
+        """The canonical folder name `liferaft init` creates for this role."""
+        return self.value.upper()
+
+    @property
+    def label(self) -> str:
+        return "Unsorted" if self is Role.UNSORTED else self.value.upper()
+
+
+#: Roles that have a folder of their own, in display order.
+FOLDER_ROLES: tuple[Role, ...] = (Role.SOURCE, Role.CODE, Role.OUTPUT, Role.RESTART)
+
+#: What each role folder may be called (compared case-insensitively).
+ROLE_ALIASES: dict[Role, frozenset[str]] = {
+    Role.SOURCE: frozenset(
+        {"source", "sources", "data", "input", "inputs", "raw", "raw_data", "raw-data", "original", "originals"}
+    ),
+    Role.CODE: frozenset({"code", "src", "script", "scripts", "notebook", "notebooks"}),
+    Role.OUTPUT: frozenset(
+        {"output", "outputs", "result", "results", "figure", "figures", "chart", "charts", "plots",
+         "report", "reports", "exports"}
+    ),
+    Role.RESTART: frozenset({"restart", "restarts", "restart-notes", "restart_notes", "notes", "prompts"}),
+}
+
+_ALIAS_TO_ROLE: dict[str, Role] = {alias: role for role, names in ROLE_ALIASES.items() for alias in names}
+
+
+def role_for_folder(name: str) -> Role | None:
+    """The role a top-level folder called ``name`` plays, if any."""
+    return _ALIAS_TO_ROLE.get(name.casefold())
+
+
+#: Kinds a scan reports, by extension (lower case, with the dot).
+KIND_BY_EXTENSION: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".geojson": "json",
+    ".txt": "text",
+    ".log": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".gif": "image",
+    ".webp": "image",
+    ".svg": "image",
+    ".bmp": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".py": "python",
+    ".ipynb": "notebook",
+    ".sql": "sql",
+    ".r": "r",
+    ".rmd": "r",
+    ".zip": "archive",
+    ".gz": "archive",
+    ".tgz": "archive",
+    ".tar": "archive",
+    ".bz2": "archive",
+    ".xz": "archive",
+    ".7z": "archive",
+}
+
+#: Every kind, for validation and help text.
+KINDS: tuple[str, ...] = (
+    "csv", "tsv", "xlsx", "parquet", "json", "text", "markdown", "pdf", "image",
+    "python", "notebook", "sql", "r", "archive", "other",
+)
+
+_JSON_START = re.compile(r'\s*(\{\s*["}]|\[\s*(["{\[\]]|-?\d|true\b|false\b|null\b))')
+_DATA_KINDS = frozenset({"csv", "tsv", "xlsx", "parquet", "json"})
+_CODE_KINDS = frozenset({"python", "notebook", "sql", "r"})
+_OUTPUT_HINTS = ("clean", "output", "result", "summary", "report", "chart", "plot", "figure", "_fig", "export")
+_RESTART_HINTS = ("restart", "prompt", "note", "brief")
+
+
+def kind_from_name(name: str) -> str | None:
+    """The kind implied by a file name's extension, or None when the extension says nothing."""
+    ext = os.path.splitext(name)[1].lower()
+    return KIND_BY_EXTENSION.get(ext) if ext else None
+
+
+def sniff_kind(head: bytes) -> str:
+    """The kind implied by a file's first bytes (used when the extension is unknown)."""
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")) or (
+        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    ):
+        return "image"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"BZh", b"\xfd7zXZ")):
+        return "archive"
+    if b"\x00" in head:
+        return "other"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        if exc.start < len(head) - 3:
+            return "other"
+        text = head[: exc.start].decode("utf-8")
+    # '[section]' is INI or TOML: JSON follows a bracket with a value or a quoted key.
+    if _JSON_START.match(text):
+        return "json"
+    return "text"
+
+
+def guess_role(name: str, kind: str) -> Role:
+    """Guess the role of a file found outside any role folder."""
+    lowered = name.casefold()
+    if kind in _CODE_KINDS:
+        return Role.CODE
+    if kind in ("markdown", "text") and any(hint in lowered for hint in _RESTART_HINTS):
+        return Role.RESTART
+    if kind == "image":
+        return Role.OUTPUT
+    if kind in _DATA_KINDS or kind in ("pdf", "markdown", "text"):
+        if any(hint in lowered for hint in _OUTPUT_HINTS):
+            return Role.OUTPUT
+        return Role.SOURCE
+    if kind == "archive":
+        return Role.SOURCE
+    return Role.UNSORTED

@@ -1,0 +1,141 @@
+"""Liferaft's own state for one project: a small versioned JSON file in ``.liferaft/``.
+
+The file is Liferaft's, never the user's. It is written atomically. A file that cannot be read, or that a
+newer Liferaft wrote, is moved aside under a backup name (so nothing is lost) and a fresh state is used;
+the caller gets a one-line warning to show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liferaft.core import storage
+from liferaft.core.roles import Role
+from liferaft.core.scan import STATE_DIRNAME
+
+STATE_FILENAME = "state.json"
+#: Version of the state file this Liferaft writes. Bump it with a migration in :func:`_migrate`.
+STATE_VERSION = 1
+
+
+@dataclass(slots=True)
+class ProjectState:
+    """What Liferaft remembers about a project between runs."""
+
+    overrides: dict[str, Role] = field(default_factory=dict)
+    """Roles the user chose for files, by relative path."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Keys this version does not know, kept as they were so they survive a save."""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = dict(self.extra)
+        data["version"] = STATE_VERSION
+        data["overrides"] = {path: role.value for path, role in sorted(self.overrides.items())}
+        return data
+
+
+@dataclass(slots=True)
+class LoadedState:
+    state: ProjectState
+    warnings: list[str] = field(default_factory=list)
+    writable: bool = True
+    """False when an unusable state file could not be moved aside: saving would destroy it."""
+
+
+def state_dir(root: Path) -> Path:
+    return Path(root) / STATE_DIRNAME
+
+
+def state_path(root: Path) -> Path:
+    return state_dir(root) / STATE_FILENAME
+
+
+class _Unusable(Exception):
+    """The state file cannot be used; the message says why."""
+
+
+def _parse(raw: bytes) -> ProjectState:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _Unusable(f"it is not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise _Unusable("it does not hold a JSON object")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Unusable("it has no valid version number")
+    if version > STATE_VERSION:
+        raise _Unusable(f"a newer Liferaft wrote it (state version {version}, this one reads {STATE_VERSION})")
+    data = _migrate(data, version)
+    overrides: dict[str, Role] = {}
+    raw_overrides = data.pop("overrides", {})
+    if not isinstance(raw_overrides, dict):
+        raise _Unusable("its role overrides are not a mapping")
+    for path, value in raw_overrides.items():
+        try:
+            overrides[str(path)] = Role(value)
+        except ValueError:
+            raise _Unusable(f"it names an unknown role {value!r}") from None
+    data.pop("version", None)
+    return ProjectState(overrides=overrides, extra=data)
+
+
+def _migrate(data: dict[str, Any], version: int) -> dict[str, Any]:
+    """Bring an older state file up to :data:`STATE_VERSION` (there is only version 1 so far)."""
+    return data
+
+
+def _backup_name(path: Path, reason: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.{reason}-{stamp}")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{reason}-{stamp}-{n}")
+    return candidate
+
+
+def load_state(root: Path) -> LoadedState:
+    """Read the project's state; never raises for a bad file (see the module docstring)."""
+    path = state_path(root)
+    storage.sweep_temp_files(path.parent)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return LoadedState(ProjectState())
+    except OSError as exc:
+        return LoadedState(
+            ProjectState(),
+            [f"cannot read {STATE_DIRNAME}/{STATE_FILENAME} ({exc.strerror or exc}); using defaults for now"],
+        )
+    try:
+        return LoadedState(_parse(raw))
+    except _Unusable as problem:
+        reason = "newer" if "newer" in str(problem) else "corrupt"
+        backup = _backup_name(path, reason)
+        try:
+            os.replace(path, backup)
+        except OSError as exc:
+            return LoadedState(
+                ProjectState(),
+                [f"{STATE_DIRNAME}/{STATE_FILENAME} is unusable: {problem}; could not move it aside "
+                 f"({exc.strerror or exc}), so changes will not be saved"],
+                writable=False,
+            )
+        rel_backup = f"{STATE_DIRNAME}/{backup.name}"
+        return LoadedState(
+            ProjectState(),
+            [f"{STATE_DIRNAME}/{STATE_FILENAME} was unusable: {problem}. "
+             f"It is kept as {rel_backup}; starting with fresh settings"],
+        )
+
+
+def save_state(root: Path, state: ProjectState) -> None:
+    """Write the project's state atomically (raises OSError if the folder is not writable)."""
+    text = json.dumps(state.to_json(), indent=2, ensure_ascii=False) + "\n"
+    storage.write_text(state_path(root), text)

@@ -1,0 +1,107 @@
+"""Writing files safely: every file Liferaft creates is written atomically.
+
+A plain ``open(path, "w")`` killed half-way leaves a truncated file. Here the bytes go to a temporary
+file in the same folder, are flushed and fsynced, and only then replace the target with ``os.replace``
+(atomic on POSIX and Windows); the folder is fsynced so the rename itself survives a crash. A crash
+leaves at most a stray temporary file, which :func:`sweep_temp_files` removes on the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+#: Prefix of the temporary files this module creates; nothing else is ever swept.
+TEMP_PREFIX = ".liferaft-tmp-"
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open folders; the rename is still atomic there.
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
+    """Yield a binary file whose content replaces ``path`` only if the block finishes.
+
+    With ``overwrite=False`` an existing target is never replaced: :class:`FileExistsError` is raised
+    before anything is written, and again at the end if the target appeared meanwhile.
+    """
+    path = Path(path)
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            # link() fails if the target exists, so a file that appeared meanwhile is never clobbered.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise
+            except OSError:  # filesystems without hard links
+                if os.path.lexists(path):
+                    raise FileExistsError(path) from None
+                os.replace(tmp, path)
+            else:
+                tmp.unlink()
+        _fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    """Atomically write ``data`` to ``path``."""
+    with atomic_writer(path, overwrite=overwrite) as handle:
+        handle.write(data)
+
+
+def write_text(path: Path, text: str, *, overwrite: bool = True, encoding: str = "utf-8") -> None:
+    """Atomically write ``text`` to ``path`` (UTF-8 unless told otherwise)."""
+    write_bytes(path, text.encode(encoding), overwrite=overwrite)
+
+
+def sweep_temp_files(folder: Path, *, older_than: float = 60.0) -> int:
+    """Remove temporary files left in ``folder`` by an interrupted atomic write.
+
+    Only files with this module's prefix and older than ``older_than`` seconds are removed (a younger
+    one may belong to a write in progress in another process). Returns how many were removed.
+    """
+    removed = 0
+    cutoff = time.time() - older_than
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed

@@ -1,0 +1,1 @@
+"""The Textual workbench: renders core state and dispatches the user's actions."""

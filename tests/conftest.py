@@ -1,0 +1,72 @@
+"""Shared fixtures. Snapshot SVGs are kept in the top-level snapshots/ folder, not tests/__snapshots__/."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pytest_textual_snapshot import SVGImageExtension
+
+REPO = Path(__file__).resolve().parent.parent
+SNAPSHOT_ROOT = REPO / "snapshots"
+
+#: A fixed "now" for everything that shows ages, so snapshots do not drift: 2026-03-02 12:00 UTC.
+FROZEN_NOW = 1772452800.0
+
+
+def _snapshot_dirname(cls: type, *, test_location) -> str:  # pytest-textual-snapshot 1.1.0 / syrupy 4.8.0
+    return str(SNAPSHOT_ROOT / test_location.basename)
+
+
+SVGImageExtension.dirname = classmethod(_snapshot_dirname)  # type: ignore[method-assign,assignment]
+
+
+def write(path: Path, data: bytes | str, mtime: float | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A small project laid out by role, with fixed modification times."""
+    root = tmp_path / "sales-review"
+    hour = 3600.0
+    orders = "order_id,region,revenue\n1,North,10.5\n2,South,7\n"
+    write(root / "SOURCE" / "orders_2025.csv", orders, FROZEN_NOW - 30 * hour)
+    write(root / "SOURCE" / "customers.xlsx", b"PK\x03\x04" + b"\x00" * 2000, FROZEN_NOW - 30 * hour)
+    write(root / "CODE" / "clean.py", "import pandas as pd\n", FROZEN_NOW - 3 * hour)
+    write(root / "OUTPUT" / "revenue_by_region.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 5000, FROZEN_NOW - 20 * 60)
+    write(root / "RESTART" / "restart-note.md", "# Restart note: sales\n", FROZEN_NOW - 2 * hour)
+    write(root / "stray_summary.csv", "a,b\n1,2\n", FROZEN_NOW - 5 * 60)
+    return root
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("LIFERAFT_", "TEXTUAL"))}
+    env.pop("FORCE_COLOR", None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `python -m liferaft ARGS` as a user would, capturing its output (a pipe, not a terminal)."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "liferaft", *args],
+            capture_output=True, text=True, env=env or cli_env(), cwd=cwd, timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+    return run

@@ -1,0 +1,181 @@
+"""The command line as a user meets it: exit codes, one-line errors, JSON, colour and pipes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from liferaft import __version__
+from liferaft.core.project import ProjectError, check_folder
+from liferaft.core.restart_note import SECTIONS
+from tests.conftest import cli_env, write
+
+ESCAPE = re.compile(r"\x1b\[")
+COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;)")
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        for path in sorted(root.rglob("*"))
+    }
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert result.returncode == code, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("liferaft: ")
+    return lines[0]
+
+
+def test_version(run_cli) -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"liferaft {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["open"], ["init"], ["demo"], ["scan"]])
+def test_every_command_has_help(run_cli, command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: liferaft")
+    assert result.stderr == ""
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "liferaft"
+    found = str(script) if script.exists() else shutil.which("liferaft")
+    assert found, "the `liferaft` console script is not on PATH"
+    result = subprocess.run([found, "--version"], capture_output=True, text=True, env=cli_env())
+    assert result.stdout.strip() == f"liferaft {__version__}"
+
+
+@pytest.mark.parametrize("command", [["scan"], ["open"], []])
+def test_missing_folder_is_a_usage_error(run_cli, tmp_path: Path, command: list[str]) -> None:
+    line = assert_one_line_error(run_cli(*command, str(tmp_path / "nope")))
+    assert "no such folder" in line
+
+
+@pytest.mark.parametrize("command", [["scan"], ["open"]])
+def test_a_file_instead_of_a_folder_is_a_usage_error(run_cli, tmp_path: Path, command: list[str]) -> None:
+    target = write(tmp_path / "data.csv", "a\n")
+    line = assert_one_line_error(run_cli(*command, str(target)))
+    assert "is a file, not a folder" in line
+
+
+def test_unreadable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == str(tmp_path):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(ProjectError, match=r"cannot read the folder .*Permission denied"):
+        check_folder(tmp_path)
+
+
+def test_unknown_option_and_command_are_usage_errors(run_cli, project: Path) -> None:
+    assert "unrecognized arguments" in assert_one_line_error(run_cli("scan", str(project), "--bogus"))
+    assert "no such folder" in assert_one_line_error(run_cli("frobnicate"))
+
+
+def test_scan_json(run_cli, project: Path) -> None:
+    result = run_cli("scan", str(project), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["root"] == str(project)
+    paths = {f["path"]: f for f in data["files"]}
+    assert set(paths) == {
+        "CODE/clean.py", "OUTPUT/revenue_by_region.png", "RESTART/restart-note.md",
+        "SOURCE/customers.xlsx", "SOURCE/orders_2025.csv", "stray_summary.csv",
+    }
+    assert paths["SOURCE/orders_2025.csv"] == {
+        "path": "SOURCE/orders_2025.csv", "role": "source", "role_guessed": False, "kind": "csv",
+        "size": 47, "mtime": 1772452800.0 - 30 * 3600, "flags": [],
+    }
+    assert data["notes"] == []
+
+
+def test_scan_defaults_to_the_current_folder(run_cli, project: Path) -> None:
+    result = run_cli("scan", "--json", cwd=project)
+    assert json.loads(result.stdout)["root"] == str(project)
+
+
+def test_scan_table_in_a_pipe_has_no_escape_codes(run_cli, project: Path) -> None:
+    result = run_cli("scan", str(project))
+    assert result.returncode == 0
+    assert not ESCAPE.search(result.stdout)
+    for heading in ("SOURCE  2 files", "CODE  1 file", "OUTPUT  2 files", "RESTART  1 file"):
+        assert heading in result.stdout
+    assert "stray_summary.csv" in result.stdout and "role guessed" in result.stdout
+
+
+def test_scan_honours_no_color(run_cli, project: Path) -> None:
+    coloured = run_cli("scan", str(project), env=cli_env(FORCE_COLOR="1", TERM="xterm-256color"))
+    assert COLOUR.search(coloured.stdout), "the forced-colour run should use colour"
+    plain = run_cli("scan", str(project), env=cli_env(FORCE_COLOR="1", NO_COLOR="1", TERM="xterm-256color"))
+    assert plain.returncode == 0
+    assert not COLOUR.search(plain.stdout)
+
+
+def test_scan_reports_state_problems_as_warnings(run_cli, project: Path) -> None:
+    write(project / ".liferaft" / "state.json", "{broken")
+    result = run_cli("scan", str(project), "--json")
+    assert result.returncode == 0
+    assert "warning:" in result.stderr and "kept as .liferaft/state.json.corrupt-" in result.stderr
+    json.loads(result.stdout)
+
+
+def test_init_creates_the_layout_and_never_overwrites(run_cli, tmp_path: Path) -> None:
+    root = tmp_path / "new-analysis"
+    first = run_cli("init", str(root))
+    assert first.returncode == 0, first.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["CODE", "OUTPUT", "RESTART", "SOURCE"]
+    note = (root / "RESTART" / "restart-note.md").read_text()
+    assert all(f"## {section.heading}" in note for section in SECTIONS)
+
+    write(root / "RESTART" / "restart-note.md", "my own words")
+    before = tree_digest(root)
+    second = run_cli("init", str(root))
+    assert second.returncode == 0
+    assert "already set up" in second.stdout
+    assert tree_digest(root) == before
+
+
+def test_init_reuses_an_alias_folder(run_cli, tmp_path: Path) -> None:
+    write(tmp_path / "data" / "raw.csv", "a\n")
+    result = run_cli("init", str(tmp_path))
+    assert result.returncode == 0
+    assert not (tmp_path / "SOURCE").exists()
+    assert "kept     data/" in result.stdout
+    assert (tmp_path / "CODE").is_dir()
+
+
+def test_init_refuses_a_path_whose_parent_is_missing(run_cli, tmp_path: Path) -> None:
+    line = assert_one_line_error(run_cli("init", str(tmp_path / "a" / "b")))
+    assert "parent folder does not exist" in line
+
+
+def test_init_on_a_file_is_a_usage_error(run_cli, tmp_path: Path) -> None:
+    target = write(tmp_path / "x.csv", "a\n")
+    assert_one_line_error(run_cli("init", str(target)))
+    assert target.read_text() == "a\n"
+
+
+def test_open_draws_a_first_frame_headless(run_cli, project: Path) -> None:
+    result = run_cli(str(project), "--headless", "--first-frame-exit")
+    assert result.returncode == 0, result.stderr
+    assert "first frame drawn; 6 files" in result.stdout
+    assert "liferaft.tcss" in result.stdout

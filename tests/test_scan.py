@@ -1,0 +1,289 @@
+"""The inventory: roles, kinds, junk, ignore file, and every odd entry a real folder can hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from liferaft.core import scan as scan_module
+from liferaft.core.roles import Role
+from liferaft.core.scan import scan
+from tests.conftest import write
+
+
+def by_path(root: Path) -> dict[str, scan_module.FileRecord]:
+    return {record.path: record for record in scan(root).files}
+
+
+def note_for(inventory: scan_module.Inventory, path: str) -> str:
+    messages = [note.message for note in inventory.notes if note.path == path]
+    assert messages, f"no note for {path}: {inventory.notes}"
+    return messages[0]
+
+
+def scan_with_deadline(root: Path, seconds: float = 10.0) -> scan_module.Inventory:
+    """Scan in a thread so a hang fails the test instead of freezing the run."""
+    result: list[scan_module.Inventory] = []
+    thread = threading.Thread(target=lambda: result.append(scan(root)), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert result, f"scan did not finish within {seconds} s"
+    return result[0]
+
+
+def test_role_folders_are_matched_case_insensitively_with_aliases(tmp_path: Path) -> None:
+    write(tmp_path / "Data" / "sales.csv", "a\n1\n")
+    write(tmp_path / "raw" / "nested" / "more.tsv", "a\tb\n")
+    write(tmp_path / "Scripts" / "clean.py", "x = 1\n")
+    write(tmp_path / "notebooks" / "explore.ipynb", "{}")
+    write(tmp_path / "Results" / "chart.png", b"\x89PNG\r\n\x1a\n")
+    write(tmp_path / "figures" / "trend.svg", "<svg/>")
+    write(tmp_path / "Notes" / "restart.md", "# note\n")
+    write(tmp_path / "RESTART" / "prompt.txt", "rerun\n")
+    files = by_path(tmp_path)
+    expected = {
+        "Data/sales.csv": Role.SOURCE,
+        "raw/nested/more.tsv": Role.SOURCE,
+        "Scripts/clean.py": Role.CODE,
+        "notebooks/explore.ipynb": Role.CODE,
+        "Results/chart.png": Role.OUTPUT,
+        "figures/trend.svg": Role.OUTPUT,
+        "Notes/restart.md": Role.RESTART,
+        "RESTART/prompt.txt": Role.RESTART,
+    }
+    assert {path: record.role for path, record in files.items()} == expected
+    assert not any(record.role_guessed for record in files.values())
+
+
+def test_files_outside_role_folders_get_a_guessed_role(tmp_path: Path) -> None:
+    write(tmp_path / "sales.csv", "a\n1\n")
+    write(tmp_path / "budget.xlsx", b"PK\x03\x04")
+    write(tmp_path / "analysis.py", "x = 1\n")
+    write(tmp_path / "query.sql", "select 1;\n")
+    write(tmp_path / "model.R", "x <- 1\n")
+    write(tmp_path / "chart.png", b"\x89PNG\r\n\x1a\n")
+    write(tmp_path / "sales_cleaned.csv", "a\n1\n")
+    write(tmp_path / "restart-note.md", "# note\n")
+    write(tmp_path / "paper.pdf", b"%PDF-1.7\n")
+    write(tmp_path / "weird.bin", b"\x00\x01\x02\x03")
+    write(tmp_path / "misc" / "data.parquet", b"PAR1....")
+    files = by_path(tmp_path)
+    roles = {path: record.role for path, record in files.items()}
+    assert roles == {
+        "sales.csv": Role.SOURCE,
+        "budget.xlsx": Role.SOURCE,
+        "analysis.py": Role.CODE,
+        "query.sql": Role.CODE,
+        "model.R": Role.CODE,
+        "chart.png": Role.OUTPUT,
+        "sales_cleaned.csv": Role.OUTPUT,
+        "restart-note.md": Role.RESTART,
+        "paper.pdf": Role.SOURCE,
+        "weird.bin": Role.UNSORTED,
+        "misc/data.parquet": Role.SOURCE,
+    }
+    assert all(record.role_guessed for record in files.values())
+
+
+def test_overrides_win_and_are_not_marked_guessed(tmp_path: Path) -> None:
+    write(tmp_path / "SOURCE" / "summary.csv", "a\n1\n")
+    write(tmp_path / "loose.bin", b"\x00\x01")
+    inventory = scan(tmp_path, {"SOURCE/summary.csv": Role.OUTPUT, "loose.bin": Role.SOURCE})
+    files = {record.path: record for record in inventory.files}
+    assert files["SOURCE/summary.csv"].role is Role.OUTPUT
+    assert files["loose.bin"].role is Role.SOURCE
+    assert not files["loose.bin"].role_guessed
+
+
+def test_kinds_come_from_the_extension_then_the_content(tmp_path: Path) -> None:
+    cases = {
+        "a.CSV": ("x,y\n", "csv"),
+        "b.tsv": ("x\ty\n", "tsv"),
+        "c.xlsx": (b"PK\x03\x04", "xlsx"),
+        "d.parquet": (b"PAR1", "parquet"),
+        "e.jsonl": ('{"a": 1}\n', "json"),
+        "f.txt": ("hello\n", "text"),
+        "g.md": ("# hi\n", "markdown"),
+        "h.ipynb": ("{}", "notebook"),
+        "i.zip": (b"PK\x03\x04", "archive"),
+        "no_extension_pdf": (b"%PDF-1.4 rest", "pdf"),
+        "no_extension_png": (b"\x89PNG\r\n\x1a\n....", "image"),
+        "no_extension_json": (b'  {"key": [1, 2]}', "json"),
+        "settings.toml": (b"[tool.x]\nname = 1\n", "text"),
+        "blob.dat": (b"\x00\xff\x00\xfe", "other"),
+        "latin1.unknown": ("caf\xe9 cr\xe8me".encode("latin-1"), "other"),
+    }
+    for name, (content, _) in cases.items():
+        write(tmp_path / name, content)
+    files = by_path(tmp_path)
+    assert {name: files[name].kind for name in cases} == {name: kind for name, (_, kind) in cases.items()}
+
+
+def test_junk_and_partial_downloads_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "SOURCE" / "keep.csv", "a\n")
+    for junk in (
+        ".DS_Store", "Thumbs.db", "SOURCE/~$budget.xlsx", "OUTPUT/chart.png.crdownload", "OUTPUT/big.csv.part",
+        "OUTPUT/report.pdf.download", "CODE/.ipynb_checkpoints/x-checkpoint.ipynb", "CODE/__pycache__/x.pyc",
+        ".git/HEAD", ".liferaft/state.json",
+    ):
+        write(tmp_path / junk, "junk")
+    assert list(by_path(tmp_path)) == ["SOURCE/keep.csv"]
+
+
+def test_ignore_file_uses_gitignore_rules(tmp_path: Path) -> None:
+    write(tmp_path / ".liferaftignore", "*.tmp\n!keep.tmp\nscratch/\n/top-only.csv\n# a comment\n")
+    write(tmp_path / "a.tmp", "x")
+    write(tmp_path / "keep.tmp", "x")
+    write(tmp_path / "scratch" / "deep" / "x.csv", "x")
+    write(tmp_path / "top-only.csv", "x")
+    write(tmp_path / "sub" / "top-only.csv", "x")
+    write(tmp_path / "data.csv", "x")
+    assert sorted(by_path(tmp_path)) == ["data.csv", "keep.tmp", "sub/top-only.csv"]
+
+
+def test_symlinks_inside_outside_dangling_looping_and_to_folders(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    outside = write(tmp_path / "elsewhere" / "secret.csv", "do not read\n")
+    write(root / "SOURCE" / "real.csv", "a,b\n1,2\n")
+    os.symlink(root / "SOURCE" / "real.csv", root / "SOURCE" / "alias.csv")
+    os.symlink(outside, root / "SOURCE" / "outside.csv")
+    os.symlink(root / "SOURCE" / "missing.csv", root / "SOURCE" / "dangling.csv")
+    os.symlink(root / "SOURCE" / "loop_b", root / "SOURCE" / "loop_a")
+    os.symlink(root / "SOURCE" / "loop_a", root / "SOURCE" / "loop_b")
+    os.symlink(root, root / "SOURCE" / "back_to_root")
+    os.symlink(tmp_path / "elsewhere", root / "linked_folder")
+
+    inventory = scan_with_deadline(root)
+    files = {record.path: record for record in inventory.files}
+    assert set(files) == {"SOURCE/real.csv", "SOURCE/alias.csv", "SOURCE/outside.csv"}
+    assert files["SOURCE/alias.csv"].flags == ("symlink",)
+    assert files["SOURCE/alias.csv"].size == files["SOURCE/real.csv"].size
+    assert set(files["SOURCE/outside.csv"].flags) == {"symlink", "outside_root"}
+    assert "outside the project" in note_for(inventory, "SOURCE/outside.csv")
+    assert "dangling" in note_for(inventory, "SOURCE/dangling.csv")
+    assert "loop" in note_for(inventory, "SOURCE/loop_a")
+    assert "folder" in note_for(inventory, "SOURCE/back_to_root")
+    assert "link" in note_for(inventory, "linked_folder")
+
+
+def test_fifo_and_socket_are_noted_and_never_opened(tmp_path: Path) -> None:
+    write(tmp_path / "data.csv", "a\n")
+    os.mkfifo(tmp_path / "pipe")  # no extension: a naive scan would open it to sniff, and block forever
+    os.mkfifo(tmp_path / "pipe.csv")
+    sock_path = tmp_path / "s.sock"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(sock_path))
+        inventory = scan_with_deadline(tmp_path)
+    finally:
+        server.close()
+    assert [record.path for record in inventory.files] == ["data.csv"]
+    assert "FIFO" in note_for(inventory, "pipe")
+    assert "FIFO" in note_for(inventory, "pipe.csv")
+    assert "socket" in note_for(inventory, "s.sock")
+
+
+def test_names_with_newlines_or_invalid_utf8_are_listed_and_flagged(tmp_path: Path) -> None:
+    write(tmp_path / "two\nlines.csv", "a\n")
+    bad = os.fsencode(tmp_path) + b"/caf\xe9.csv"
+    with open(bad, "wb") as handle:
+        handle.write(b"a,b\n")
+    inventory = scan(tmp_path)
+    files = {record.path: record for record in inventory.files}
+    assert "two\nlines.csv" in files
+    assert files["two\nlines.csv"].flags == ("odd_name",)
+    undecodable = next(record for record in inventory.files if record.path.startswith("caf"))
+    assert "odd_name" in undecodable.flags
+    assert undecodable.display_path == "caf\ufffd.csv"
+    # The kept path still opens the file.
+    assert (tmp_path / undecodable.path).read_bytes() == b"a,b\n"
+    # JSON output is valid UTF-8.
+    text = json.dumps(inventory.to_json(), ensure_ascii=False)
+    text.encode("utf-8")
+    assert "line break" in note_for(inventory, "two\nlines.csv")
+
+
+def test_empty_files_are_flagged(tmp_path: Path) -> None:
+    write(tmp_path / "SOURCE" / "empty.csv", "")
+    record = scan(tmp_path).files[0]
+    assert record.flags == ("empty",)
+    assert record.kind == "csv"
+
+
+def test_unreadable_folder_and_file_become_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite runs as root in CI, where permissions are not enforced: make the OS answer EACCES instead.
+    write(tmp_path / "SOURCE" / "ok.csv", "a\n")
+    write(tmp_path / "locked" / "hidden.csv", "a\n")
+    write(tmp_path / "SOURCE" / "noext", "secret")
+    locked = str(tmp_path / "locked")
+    noext = str(tmp_path / "SOURCE" / "noext")
+    real_scandir, real_open = os.scandir, os.open
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real_scandir(path)
+
+    def os_open(path, flags, *args):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == noext:
+            raise PermissionError(13, "Permission denied", noext)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "open", os_open)
+    inventory = scan(tmp_path)
+    files = {record.path: record for record in inventory.files}
+    assert "locked/hidden.csv" not in files
+    assert "permission denied" in note_for(inventory, "locked")
+    assert files["SOURCE/noext"].flags == ("unreadable",)
+    assert "permission denied" in note_for(inventory, "SOURCE/noext")
+    assert files["SOURCE/ok.csv"].flags == ()
+
+
+def test_files_vanishing_mid_scan_become_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "SOURCE" / "stays.csv", "a\n")
+    write(tmp_path / "SOURCE" / "goes.csv", "a\n")
+    write(tmp_path / "OUTPUT" / "gone" / "x.png", "a")
+    real_scandir = os.scandir
+
+    class Listing:
+        """Lists a folder, then deletes things before the scan gets to stat them."""
+
+        def __init__(self, path):  # type: ignore[no-untyped-def]
+            with real_scandir(path) as it:
+                self.entries = list(it)
+            for entry in self.entries:
+                if entry.name == "goes.csv":
+                    os.unlink(entry.path)
+                if entry.name == "gone":
+                    for child in os.listdir(entry.path):
+                        os.unlink(os.path.join(entry.path, child))
+                    os.rmdir(entry.path)
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return iter(self.entries)
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            return False
+
+    monkeypatch.setattr(os, "scandir", Listing)
+    inventory = scan(tmp_path)
+    assert [record.path for record in inventory.files] == ["SOURCE/stays.csv"]
+    assert "vanished" in note_for(inventory, "SOURCE/goes.csv")
+    assert "vanished" in note_for(inventory, "OUTPUT/gone")
+
+
+def test_json_shape(project: Path) -> None:
+    data = scan(project).to_json()
+    assert set(data) == {"root", "files", "notes"}
+    assert data["root"] == str(project)
+    first = data["files"][0]
+    assert set(first) == {"path", "role", "role_guessed", "kind", "size", "mtime", "flags"}
+    assert [f["path"] for f in data["files"]] == sorted(f["path"] for f in data["files"])
+    stray = next(f for f in data["files"] if f["path"] == "stray_summary.csv")
+    assert stray["role"] == "output" and stray["role_guessed"] is True
