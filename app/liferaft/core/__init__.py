@@ -1,0 +1,1 @@
+"""Liferaft's logic as a plain library: no Textual, usable from the CLI and from tests alone."""
