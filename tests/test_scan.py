@@ -287,3 +287,13 @@ def test_json_shape(project: Path) -> None:
     assert [f["path"] for f in data["files"]] == sorted(f["path"] for f in data["files"])
     stray = next(f for f in data["files"] if f["path"] == "stray_summary.csv")
     assert stray["role"] == "output" and stray["role_guessed"] is True
+
+
+def test_fast_json_text_is_the_same_document(tmp_path: Path, project: Path) -> None:
+    write(project / "odd\n\"quoted\"\tname.csv", "a\n")
+    write(project / "OUTPUT" / "empty.png", "")
+    write(project / "données été.csv", "a\n")
+    os.symlink("/nonexistent/target", project / "dangling.csv")
+    inventory = scan(project)
+    assert inventory.notes
+    assert json.loads(inventory.to_json_text()) == json.loads(json.dumps(inventory.to_json()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from liferaft.core import storage
@@ -40,15 +39,18 @@ def check_folder(path: Path) -> Path:
     return path.absolute()
 
 
-@dataclass(slots=True)
 class Project:
     """An opened project. :meth:`rescan` refreshes :attr:`inventory` from disk."""
 
-    root: Path
-    state: ProjectState
-    inventory: Inventory
-    warnings: list[str] = field(default_factory=list)
-    writable_state: bool = True
+    __slots__ = ("inventory", "root", "state", "warnings", "writable_state")
+
+    def __init__(self, root: Path, state: ProjectState, inventory: Inventory, warnings: list[str] | None = None,
+                 writable_state: bool = True) -> None:
+        self.root = root
+        self.state = state
+        self.inventory = inventory
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.writable_state = writable_state
 
     @property
     def name(self) -> str:
@@ -78,10 +80,14 @@ def open_project(path: Path) -> Project:
     return Project(root, loaded.state, inventory, list(loaded.warnings), loaded.writable)
 
 
-@dataclass(slots=True)
 class InitResult:
-    created: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
+    """What `liferaft init` created and what it found already there."""
+
+    __slots__ = ("created", "kept")
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.kept: list[str] = []
 
 
 def init_project(path: Path, title: str | None = None) -> InitResult:

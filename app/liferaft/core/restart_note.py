@@ -8,17 +8,20 @@ composer build on the same list.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 #: File name of the restart note inside the RESTART folder.
 NOTE_FILENAME = "restart-note.md"
 
 
-@dataclass(frozen=True, slots=True)
 class Section:
-    key: str
-    heading: str
-    hint: str
+    """One part of the note: ``key`` for code, ``heading`` as written in the file, ``hint`` for empty ones."""
+
+    __slots__ = ("heading", "hint", "key")
+
+    def __init__(self, key: str, heading: str, hint: str) -> None:
+        self.key = key
+        self.heading = heading
+        self.hint = hint
 
 
 #: The note's sections, in order. Headings are part of the file format: change them only with a migration.

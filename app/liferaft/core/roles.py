@@ -7,7 +7,6 @@ and name, shown as guessed until the user overrides it.
 
 from __future__ import annotations
 
-import os
 import re
 from enum import StrEnum
 
@@ -105,14 +104,14 @@ KINDS: tuple[str, ...] = (
 _JSON_START = re.compile(r'\s*(\{\s*["}]|\[\s*(["{\[\]]|-?\d|true\b|false\b|null\b))')
 _DATA_KINDS = frozenset({"csv", "tsv", "xlsx", "parquet", "json"})
 _CODE_KINDS = frozenset({"python", "notebook", "sql", "r"})
-_OUTPUT_HINTS = ("clean", "output", "result", "summary", "report", "chart", "plot", "figure", "_fig", "export")
-_RESTART_HINTS = ("restart", "prompt", "note", "brief")
+_OUTPUT_HINTS = re.compile("clean|output|result|summary|report|chart|plot|figure|_fig|export")
+_RESTART_HINTS = re.compile("restart|prompt|note|brief")
 
 
 def kind_from_name(name: str) -> str | None:
     """The kind implied by a file name's extension, or None when the extension says nothing."""
-    ext = os.path.splitext(name)[1].lower()
-    return KIND_BY_EXTENSION.get(ext) if ext else None
+    dot = name.rfind(".")
+    return KIND_BY_EXTENSION.get(name[dot:].lower()) if dot > 0 else None
 
 
 def sniff_kind(head: bytes) -> str:
@@ -147,12 +146,12 @@ def guess_role(name: str, kind: str) -> Role:
     lowered = name.casefold()
     if kind in _CODE_KINDS:
         return Role.CODE
-    if kind in ("markdown", "text") and any(hint in lowered for hint in _RESTART_HINTS):
+    if kind in ("markdown", "text") and _RESTART_HINTS.search(lowered):
         return Role.RESTART
     if kind == "image":
         return Role.OUTPUT
     if kind in _DATA_KINDS or kind in ("pdf", "markdown", "text"):
-        if any(hint in lowered for hint in _OUTPUT_HINTS):
+        if _OUTPUT_HINTS.search(lowered):
             return Role.OUTPUT
         return Role.SOURCE
     if kind == "archive":
