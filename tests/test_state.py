@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from liferaft.core import storage
@@ -104,3 +105,16 @@ def test_atomic_writer_refuses_to_overwrite_when_asked(tmp_path: Path) -> None:
     else:
         raise AssertionError("overwrote an existing file")
     assert target.read_text() == "mine"
+
+
+def test_atomic_writes_give_new_files_the_usual_mode_and_keep_existing_modes(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        storage.write_text(tmp_path / "new.md", "x")
+        assert (tmp_path / "new.md").stat().st_mode & 0o777 == 0o640
+        target = write(tmp_path / "script.sh", "#!/bin/sh\n")
+        target.chmod(0o750)
+        storage.write_text(target, "#!/bin/sh\necho hi\n")
+        assert target.stat().st_mode & 0o777 == 0o750
+    finally:
+        os.umask(old)

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 TEMP_PREFIX = ".liferaft-tmp-"
 
 
+def _new_file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file (mkstemp always makes it 0600)."""
+    try:  # Linux reports the umask without changing it; os.umask() can only read it by setting it.
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(line for line in status if line.startswith("Umask:"))
+        umask = int(line.split()[1], 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -52,6 +64,11 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        try:  # keep the mode of the file being replaced; a new file gets the usual one
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mode = _new_file_mode()
+        os.chmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
