@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,10 @@ SNAPSHOT_ROOT = REPO / "snapshots"
 
 #: A fixed "now" for everything that shows ages, so snapshots do not drift: 2026-03-02 12:00 UTC.
 FROZEN_NOW = 1772452800.0
+
+# Dates are shown in local time: pin the zone so snapshots match on every machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def _snapshot_dirname(cls: type, *, test_location) -> str:  # pytest-textual-snapshot 1.1.0 / syrupy 4.8.0
@@ -38,7 +45,10 @@ def write(path: Path, data: bytes | str, mtime: float | None = None) -> Path:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A small project laid out by role, with fixed modification times."""
-    root = tmp_path / "sales-review"
+    return _fill_project(tmp_path / "sales-review")
+
+
+def _fill_project(root: Path) -> Path:
     hour = 3600.0
     orders = "order_id,region,revenue\n1,North,10.5\n2,South,7\n"
     write(root / "SOURCE" / "orders_2025.csv", orders, FROZEN_NOW - 30 * hour)
@@ -48,6 +58,15 @@ def project(tmp_path: Path) -> Path:
     write(root / "RESTART" / "restart-note.md", "# Restart note: sales\n", FROZEN_NOW - 2 * hour)
     write(root / "stray_summary.csv", "a,b\n1,2\n", FROZEN_NOW - 5 * 60)
     return root
+
+
+@pytest.fixture
+def fixed_project() -> Iterator[Path]:
+    """The same project at a fixed path, for snapshots (the header shows the path)."""
+    root = Path(tempfile.gettempdir()) / "liferaft-snapshots" / "sales-review"
+    shutil.rmtree(root, ignore_errors=True)
+    yield _fill_project(root)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -35,3 +35,18 @@ def format_age(mtime: float, now: float | None = None) -> str:
     if days < 60:
         return f"{round(days)} days ago"
     return time.strftime("%Y-%m-%d", time.localtime(mtime))
+
+
+def format_age_short(mtime: float, now: float | None = None) -> str:
+    """At most seven characters, for columns: ``"now"``, ``"3 min"``, ``"2 h"``, ``"12 d"``, ``"2025-03"``."""
+    now = time.time() if now is None else now
+    seconds = now - mtime
+    if seconds < 45:
+        return "now" if seconds > -60 else "future"
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h"
+    if seconds < 60 * 86400:
+        return f"{round(seconds / 86400)} d"
+    return time.strftime("%Y-%m", time.localtime(mtime))

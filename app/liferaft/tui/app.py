@@ -41,6 +41,7 @@ class LiferaftApp(App[int]):
 
     CSS_PATH = str(stylesheet_path())
     TITLE = "Liferaft"
+    AUTO_FOCUS = "#project"
 
     BINDINGS = [
         Binding("r,f5", "rescan", "Rescan", id="project.rescan", tooltip="Read the project folder again"),
@@ -100,11 +101,12 @@ class LiferaftApp(App[int]):
             self.project = project
             pane.loading = False
             self._show_inventory(project.inventory)
-            if not first:
-                self.notify(f"Project folder read again: {len(project.inventory.files)} files.", timeout=3)
-            else:
+            if first:
+                pane.focus()
                 for warning in project.warnings:
                     self.notify(warning, title="Project state", severity="warning", markup=False, timeout=10)
+            else:
+                self.notify(f"Project folder read again: {len(project.inventory.files)} files.", timeout=3)
             if self._first_frame_exit:
                 self.call_after_refresh(self.exit, 0)
         elif event.state is WorkerState.ERROR:

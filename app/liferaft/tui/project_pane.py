@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory
-from liferaft.core.units import format_age, format_size
+from liferaft.core.units import format_age_short, format_size
 
 KIND_ICONS: dict[str, str] = {
     "csv": "▦", "tsv": "▦", "xlsx": "▦", "parquet": "▦", "json": "{}", "text": "≡", "markdown": "≡",
@@ -39,26 +40,36 @@ def _shown_path(record: FileRecord, inventory: Inventory) -> str:
     return path.replace("\n", "⏎").replace("\r", "⏎")
 
 
-def _file_label(record: FileRecord, shown: str, now: float) -> Text:
+def _file_label(record: FileRecord, shown: str) -> Text:
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(f"{KIND_ICONS.get(record.kind, '·')} ", style="dim")
     label.append(shown)
-    label.append(f"  {format_size(record.size)} · {format_age(record.mtime, now)}", style="dim")
-    if record.role_guessed:
-        label.append("  guessed", style="italic dark_orange")
-    for flag in record.flags:
-        label.append(f"  {flag.replace('_', ' ')}", style="red" if flag == "unreadable" else "dark_orange")
     return label
+
+
+def _file_meta(record: FileRecord, now: float) -> Text:
+    """What stands right-aligned after a file's name: badges, size, age."""
+    meta = Text(no_wrap=True)
+    if record.role_guessed:
+        meta.append("guessed ", style="italic dark_orange")
+    for flag in record.flags:
+        meta.append(f"{flag.replace('_', ' ')} ", style="red" if flag == "unreadable" else "dark_orange")
+    meta.append(f"{format_size(record.size):>8} {format_age_short(record.mtime, now):>7}", style="dim")
+    return meta
 
 
 def _group_label(role: Role, records: list[FileRecord]) -> Text:
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(role.label, style="bold")
-    size = sum(record.size for record in records)
-    label.append(f"  {len(records)} · {format_size(size)}", style="dim")
+    count = len(records)
+    label.append(f"  {count} file{'' if count == 1 else 's'}", style="dim")
     if not records:
-        label.append(f"  ({ROLE_HINTS[role]})", style="dim italic")
+        label.append(f" · {ROLE_HINTS[role]}", style="dim italic")
     return label
+
+
+def _group_meta(records: list[FileRecord]) -> Text:
+    return Text(f"{format_size(sum(record.size for record in records)):>8}" if records else "", style="dim")
 
 
 class ProjectPane(Tree[NodeData]):
@@ -71,6 +82,7 @@ class ProjectPane(Tree[NodeData]):
         self.show_root = False
         self.guide_depth = 2
         self._now = now
+        self._inventory: Inventory | None = None
 
     def show_inventory(self, inventory: Inventory) -> None:
         selected = self.cursor_node.data if self.cursor_node is not None else None
@@ -78,8 +90,9 @@ class ProjectPane(Tree[NodeData]):
         collapsed = {
             node.data for node in self.root.children if isinstance(node.data, Role) and not node.is_expanded
         }
+        scroll_y = self.scroll_y
         self.clear()
-        now = self._now()
+        self._inventory = inventory
         restore: TreeNode[NodeData] | None = None
         for role, records in inventory.by_role().items():
             if role is Role.UNSORTED and not records:
@@ -88,13 +101,52 @@ class ProjectPane(Tree[NodeData]):
             if selected_key == role:
                 restore = group
             for record in records:
-                leaf = group.add_leaf(_file_label(record, _shown_path(record, inventory), now), data=record)
+                leaf = group.add_leaf(_file_label(record, _shown_path(record, inventory)), data=record)
                 if selected_key == record.path:
                     restore = leaf
-        if restore is not None:
-            self.move_cursor(restore)
-        elif self.root.children:
-            self.move_cursor(self.root.children[0])
+        # Lines are numbered lazily after a rebuild, so work out the restored row's line here.
+        self.scroll_to(y=scroll_y, animate=False, immediate=True)
+        self.cursor_line = self._line_of(restore) if restore is not None else 0
+
+    def _line_of(self, target: TreeNode[NodeData]) -> int:
+        line = 0
+        for group in self.root.children:
+            if group is target:
+                return line
+            line += 1
+            if group.is_expanded:
+                for child in group.children:
+                    if child is target:
+                        return line
+                    line += 1
+        return 0
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """File rows fill the pane: the name on the left (cut with an ellipsis), details on the right."""
+        data = node.data
+        if isinstance(data, FileRecord):
+            meta = _file_meta(data, self._now())
+        elif isinstance(data, Role) and self._inventory is not None:
+            meta = _group_meta(self._inventory.by_role()[data])
+            meta.append(" " * 8)  # under the age column: nothing
+        else:
+            return super().render_label(node, base_style, style)
+        # Group rows carry their expand icon inside the label; file rows have a guide outside it.
+        width = self._label_width() + (self.guide_depth if isinstance(data, Role) else 0)
+        name = super().render_label(node, base_style, style)
+        room = max(4, width - meta.cell_len - 1)
+        if name.cell_len > room:
+            name.truncate(room, overflow="ellipsis")
+        name.pad_right(max(1, width - meta.cell_len - name.cell_len))
+        name.append_text(meta)
+        return name
+
+    def get_label_width(self, node: TreeNode[NodeData]) -> int:
+        # Rows are cut to fit, so they never make the pane scroll sideways.
+        return self._label_width()
+
+    def _label_width(self) -> int:
+        return max(24, self.scrollable_content_region.width - self.guide_depth)
 
     @property
     def selected_record(self) -> FileRecord | None:

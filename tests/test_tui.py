@@ -1,0 +1,172 @@
+"""The workbench, driven with Textual's Pilot, and snapshots of how it looks."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static
+
+from liferaft.core.roles import Role
+from liferaft.core.scan import FileRecord
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.details import DetailsPane
+from liferaft.tui.project_pane import ProjectPane
+from tests.conftest import FROZEN_NOW, write
+
+
+def make_app(root: Path) -> LiferaftApp:
+    return LiferaftApp(root, now=lambda: FROZEN_NOW, theme="textual-dark")
+
+
+async def settle(app: LiferaftApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the scan's result is on screen (the worker finishing is not enough: its message
+    still has to be handled)."""
+    await app.workers.wait_for_complete()
+    for _ in range(100):
+        await pilot.pause()
+        if not app.query_one(ProjectPane).loading:
+            break
+    await pilot.pause()
+
+
+def visible_rows(pane: ProjectPane) -> list[str]:
+    rows = []
+    for line in range(pane.last_line + 1):
+        node = pane.get_node_at_line(line)
+        assert node is not None
+        rows.append(node.data.path if isinstance(node.data, FileRecord) else node.data.label)
+    return rows
+
+
+def details_text(app: LiferaftApp) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(app.query_one("#details-body", Static).content)
+    return console.export_text()
+
+
+async def test_the_project_pane_groups_files_by_role(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        assert visible_rows(pane) == [
+            "SOURCE", "SOURCE/customers.xlsx", "SOURCE/orders_2025.csv",
+            "CODE", "CODE/clean.py",
+            "OUTPUT", "OUTPUT/revenue_by_region.png", "stray_summary.csv",
+            "RESTART", "RESTART/restart-note.md",
+        ]
+        status = str(app.query_one("#status", Static).render())
+        assert "SOURCE 2" in status and "OUTPUT 2" in status and "RESTART 1" in status
+        assert app.title == "Liferaft · sales-review"
+        assert app.sub_title == str(project)
+
+
+async def test_moving_the_cursor_shows_the_file_details(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert "original data, never edited" in details_text(app)
+        await pilot.press("down", "down")
+        text = details_text(app)
+        assert "SOURCE/orders_2025.csv" in text and "csv" in text and "47 bytes" in text
+        for _ in range(5):
+            await pilot.press("down")
+        text = details_text(app)
+        assert "stray_summary.csv" in text and "guessed" in text
+
+
+async def test_clicking_a_row_selects_it(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        # Row 4 is CODE/clean.py; +1 for the pane's border.
+        await pilot.click(ProjectPane, offset=(10, 5))
+        await pilot.pause()
+        assert pane.selected_record is not None and pane.selected_record.path == "CODE/clean.py"
+        assert "CODE/clean.py" in details_text(app)
+
+
+async def test_enter_collapses_and_expands_a_group(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        assert app.focused is pane
+        await pilot.press("enter")
+        assert visible_rows(pane)[:2] == ["SOURCE", "CODE"]
+        await pilot.press("enter")
+        assert visible_rows(pane)[1] == "SOURCE/customers.xlsx"
+
+
+async def test_rescan_picks_up_new_files_and_keeps_the_selection(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        await pilot.press("down", "down", "down", "down")
+        assert pane.selected_record is not None and pane.selected_record.path == "CODE/clean.py"
+        write(project / "SOURCE" / "aardvark.csv", "a\n1\n")
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert "SOURCE/aardvark.csv" in visible_rows(pane)
+        assert pane.selected_record is not None and pane.selected_record.path == "CODE/clean.py"
+
+
+async def test_a_corrupt_state_file_is_a_notice_not_a_crash(project: Path) -> None:
+    write(project / ".liferaft" / "state.json", "{not json")
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        messages = [notification.message for notification in app._notifications]
+        assert any("kept as .liferaft/state.json.corrupt-" in message for message in messages)
+        assert len(app.query_one(ProjectPane).root.children) == 4
+
+
+async def test_a_folder_that_disappears_is_reported_in_the_app(tmp_path: Path) -> None:
+    root = tmp_path / "gone"
+    root.mkdir()
+    app = make_app(root)
+    root.rmdir()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert "Cannot read the project: no such folder" in str(app.query_one("#status", Static).render())
+
+
+async def test_an_empty_project_explains_each_role(tmp_path: Path) -> None:
+    for role in ("SOURCE", "CODE", "OUTPUT", "RESTART"):
+        (tmp_path / role).mkdir()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert "Nothing here yet" in details_text(app)
+        assert visible_rows(app.query_one(ProjectPane)) == ["SOURCE", "CODE", "OUTPUT", "RESTART"]
+
+
+def test_the_details_pane_lists_a_files_notes(tmp_path: Path) -> None:
+    from liferaft.core.scan import scan
+    from liferaft.tui.details import _file_view
+
+    write(tmp_path / "line\nbreak.csv", "a\n")
+    inventory = scan(tmp_path)
+    record = inventory.files[0]
+    assert record.role is Role.SOURCE
+    rendered = _file_view(record, inventory, FROZEN_NOW)
+    from rich.console import Console
+
+    console = Console(width=80, record=True)
+    console.print(rendered)
+    assert "line break" in console.export_text()
+    assert isinstance(DetailsPane, type)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_main_screen_snapshot(snap_compare, fixed_project: Path, size: tuple[int, int]) -> None:
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot.app, pilot)
+        await pilot.press("down", "down")
+
+    assert snap_compare(make_app(fixed_project), terminal_size=size, run_before=ready)
