@@ -179,3 +179,35 @@ def test_open_draws_a_first_frame_headless(run_cli, project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "first frame drawn; 6 files" in result.stdout
     assert "liferaft.tcss" in result.stdout
+
+
+def test_demo_writes_refreshes_and_refuses_other_folders(run_cli, tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    first = run_cli("demo", str(target), "--no-open")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"Demo project written: {target}"
+    assert "Writing SOURCE/transactions_2025.csv" in first.stderr
+    scanned = json.loads(run_cli("scan", str(target), "--json").stdout)
+    by_path = {f["path"]: f for f in scanned["files"]}
+    assert by_path["SOURCE/transactions_2025.csv"]["size"] > 50_000_000
+    assert {f["role"] for f in scanned["files"]} == {"source", "code", "output", "restart"}
+
+    mine = write(target / "SOURCE" / "my_own.csv", "keep me\n")
+    again = run_cli("demo", str(target), "--no-open")
+    assert again.returncode == 0
+    assert "refreshed" in again.stdout
+    assert mine.read_text() == "keep me\n"
+
+    other = tmp_path / "not-a-demo"
+    write(other / "thesis.docx", "precious")
+    before = tree_digest(other)
+    line = assert_one_line_error(run_cli("demo", str(other), "--no-open"))
+    assert "not a Liferaft demo" in line
+    assert tree_digest(other) == before
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME is how Linux names the user data folder")
+def test_demo_defaults_to_the_user_data_folder(run_cli, tmp_path: Path) -> None:
+    result = run_cli("demo", "--no-open", env=cli_env(XDG_DATA_HOME=str(tmp_path / "data")))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "liferaft" / "demo" / "RESTART" / "restart-note.md").is_file()

@@ -804,5 +804,4 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
         if not refreshed:
             _undo(root, written, root_created)
         raise
-    report(f"Demo {'refreshed' if refreshed else 'written'}: {len(DEMO_FILES)} files in {root}")
     return DemoResult(root=root, files=DEMO_FILES, refreshed=refreshed)
