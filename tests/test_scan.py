@@ -297,3 +297,12 @@ def test_fast_json_text_is_the_same_document(tmp_path: Path, project: Path) -> N
     inventory = scan(project)
     assert inventory.notes
     assert json.loads(inventory.to_json_text()) == json.loads(json.dumps(inventory.to_json()))
+
+
+def test_a_bad_line_in_the_ignore_file_is_noted_and_the_rest_applies(tmp_path: Path) -> None:
+    write(tmp_path / ".liferaftignore", "*.tmp\n!\n")
+    write(tmp_path / "a.tmp", "x")
+    write(tmp_path / "b.csv", "x")
+    inventory = scan(tmp_path)
+    assert [record.path for record in inventory.files] == ["b.csv"]
+    assert "line 2 ('!') is not a valid pattern" in note_for(inventory, ".liferaftignore")

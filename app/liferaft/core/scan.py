@@ -232,9 +232,19 @@ def _load_ignore(root: Path, notes: list[ScanNote]) -> _IgnoreMatcher | None:
         return None
     try:
         return _IgnoreMatcher(lines)
-    except Exception as exc:  # pathspec raises its own error types for bad patterns
-        notes.append(ScanNote(IGNORE_FILENAME, f"the ignore file has a bad pattern ({exc}); it was not applied"))
-        return None
+    except Exception:  # pathspec raises its own error types for bad patterns: find them, keep the rest
+        import pathspec
+
+        good = []
+        for number, line in enumerate(lines, 1):
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except Exception:
+                notes.append(ScanNote(IGNORE_FILENAME, f"line {number} ({line.strip()!r}) is not a valid pattern; "
+                                                       "it was skipped"))
+            else:
+                good.append(line)
+        return _IgnoreMatcher(good)
 
 
 def _sniff(path: str) -> tuple[str, bool]:
