@@ -9,7 +9,7 @@ from rich.text import Text
 
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory
-from liferaft.core.units import format_age, format_size
+from liferaft.core.units import format_age, format_count, format_size
 
 ROLE_COLOURS: dict[Role, str] = {
     Role.SOURCE: "cyan",
@@ -42,7 +42,7 @@ def print_inventory(inventory: Inventory, console: Console | None = None) -> Non
         if not records:
             continue
         size = sum(record.size for record in records)
-        heading = f"{role.label}  {len(records)} file{'s' if len(records) != 1 else ''} · {format_size(size)}"
+        heading = f"{role.label}  {format_count(len(records), 'file')} · {format_size(size)}"
         if role is Role.UNSORTED:
             heading += "  (role unknown: set one in the workbench)"
         table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))

@@ -50,3 +50,8 @@ def format_age_short(mtime: float, now: float | None = None) -> str:
     if seconds < 60 * 86400:
         return f"{round(seconds / 86400)} d"
     return time.strftime("%Y-%m", time.localtime(mtime))
+
+
+def format_count(count: int, noun: str) -> str:
+    """``(1, "file")`` → ``'1 file'``; ``(10419, "file")`` → ``'10,419 files'``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -17,7 +17,7 @@ from liferaft import __version__
 from liferaft.core.project import Project, ProjectError, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory
-from liferaft.core.units import format_size
+from liferaft.core.units import format_count, format_size
 from liferaft.tui.details import DetailsPane
 from liferaft.tui.project_pane import ProjectPane
 from liferaft.tui.styles import stylesheet_path
@@ -28,11 +28,11 @@ def _status_text(inventory: Inventory) -> str:
     for role, records in inventory.by_role().items():
         if role is Role.UNSORTED and not records:
             continue
-        parts.append(f"{role.label} {len(records)}")
+        parts.append(f"{role.label} {len(records):,}")
     total = sum(record.size for record in inventory.files)
     line = "  ·  ".join(parts) + f"   ({format_size(total)})"
     if inventory.notes:
-        line += f"   {len(inventory.notes)} note{'s' if len(inventory.notes) != 1 else ''}"
+        line += f"   {format_count(len(inventory.notes), 'note')}"
     return line
 
 
@@ -106,7 +106,8 @@ class LiferaftApp(App[int]):
                 for warning in project.warnings:
                     self.notify(warning, title="Project state", severity="warning", markup=False, timeout=10)
             else:
-                self.notify(f"Project folder read again: {len(project.inventory.files)} files.", timeout=3)
+                files = format_count(len(project.inventory.files), "file")
+                self.notify(f"Project folder read again: {files}.", timeout=3)
             if self._first_frame_exit:
                 self.call_after_refresh(self.exit, 0)
         elif event.state is WorkerState.ERROR:

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory
-from liferaft.core.units import format_age, format_size
+from liferaft.core.units import format_age, format_count, format_size
 from liferaft.tui.project_pane import ROLE_HINTS, NodeData
 
 FLAG_MEANINGS: dict[str, str] = {
@@ -60,7 +60,7 @@ def _group_view(role: Role, inventory: Inventory) -> RenderableType:
     rows = [
         ("holds", ROLE_HINTS[role]),
         ("folder", ", ".join(f"{name}/" for name in folders) if folders else "none (roles guessed from kinds)"),
-        ("files", str(len(records))),
+        ("files", f"{len(records):,}"),
         ("size", format_size(sum(record.size for record in records))),
     ]
     if role is Role.UNSORTED:
@@ -73,7 +73,7 @@ def _group_view(role: Role, inventory: Inventory) -> RenderableType:
 
 def _summary_view(inventory: Inventory) -> RenderableType:
     parts: list[RenderableType] = [Text("Project", style="bold"), Text("")]
-    rows = [(role.label, f"{len(records)} files · {format_size(sum(r.size for r in records))}")
+    rows = [(role.label, f"{format_count(len(records), 'file')} · {format_size(sum(r.size for r in records))}")
             for role, records in inventory.by_role().items() if records or role is not Role.UNSORTED]
     parts.append(_facts(rows))
     if inventory.notes:

@@ -11,7 +11,7 @@ from textual.widgets.tree import TreeNode
 
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory
-from liferaft.core.units import format_age_short, format_size
+from liferaft.core.units import format_age_short, format_count, format_size
 
 KIND_ICONS: dict[str, str] = {
     "csv": "▦", "tsv": "▦", "xlsx": "▦", "parquet": "▦", "json": "{}", "text": "≡", "markdown": "≡",
@@ -61,8 +61,7 @@ def _file_meta(record: FileRecord, now: float) -> Text:
 def _group_label(role: Role, records: list[FileRecord]) -> Text:
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(role.label, style="bold")
-    count = len(records)
-    label.append(f"  {count} file{'' if count == 1 else 's'}", style="dim")
+    label.append(f"  {format_count(len(records), 'file')}", style="dim")
     if not records:
         label.append(f" · {ROLE_HINTS[role]}", style="dim italic")
     return label
