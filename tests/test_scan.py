@@ -306,3 +306,18 @@ def test_a_bad_line_in_the_ignore_file_is_noted_and_the_rest_applies(tmp_path: P
     inventory = scan(tmp_path)
     assert [record.path for record in inventory.files] == ["b.csv"]
     assert "line 2 ('!') is not a valid pattern" in note_for(inventory, ".liferaftignore")
+
+
+def test_fast_json_text_escapes_every_awkward_name(tmp_path: Path) -> None:
+    names = ['quote"d.csv', "back\\slash.csv", "tab\there.csv", "del\x7f.csv", "émoji_🙂.csv",
+             'fake,"role_guessed":0,x.csv', 'fake,"flags":()}.csv', "plain.csv"]
+    for name in names:
+        write(tmp_path / "SOURCE" / name, "a\n")
+    write(tmp_path / "loose.csv", "")
+    inventory = scan(tmp_path)
+    assert len(inventory.files) == len(names) + 1
+    parsed = json.loads(inventory.to_json_text())
+    assert parsed == json.loads(json.dumps(inventory.to_json()))
+    assert {f["path"] for f in parsed["files"]} >= {f"SOURCE/{name}" for name in names}
+    loose = next(f for f in parsed["files"] if f["path"] == "loose.csv")
+    assert loose["role_guessed"] is True and loose["flags"] == ["empty"]

@@ -12,7 +12,6 @@ import errno
 import gc
 import operator
 import os
-import re
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -137,35 +136,29 @@ class Inventory:
         }
 
     def to_json_text(self) -> str:
-        """The same document as ``json.dumps(self.to_json())``, one file a line, several times faster.
-
-        `liferaft scan --json` on a 20,000-file project is benchmarked as a whole process, so most rows are
-        formatted by one ``%`` on the record tuple (C speed). That needs a path with nothing to escape and no
-        flags; other rows go through :mod:`json`. Booleans and empty flags come out of ``%`` as ``0``/``1``
-        and ``()`` and are rewritten in one pass: those byte sequences cannot occur inside an escaped path.
-        """
+        """The same document as ``json.dumps(self.to_json())``, one file a line, and about twice as fast:
+        `liferaft scan --json` on a 20,000-file project is benchmarked as a whole process."""
         import json
+        from json.encoder import encode_basestring
 
-        files = self.files
-        rows = list(map(_PLAIN_ROW.__mod__, files))
-        for index, record in enumerate(files):
-            if record.flags or _NEEDS_ESCAPE.search(record.path):
-                rows[index] = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
-        body = (
-            ",\n".join(rows)
-            .replace(',"role_guessed":0,', ',"role_guessed":false,')
-            .replace(',"role_guessed":1,', ',"role_guessed":true,')
-            .replace(',"flags":()}', ',"flags":[]}')
-        )
+        roles = _ROLE_JSON
+        rows = [
+            f'{{"path":{encode_basestring(r.path if r.path.isascii() else display_name(r.path))},'
+            f'{roles[r.role, r.role_guessed]},"kind":"{r.kind}","size":{r.size},"mtime":{r.mtime!r},'
+            f'"flags":{json.dumps(r.flags) if r.flags else "[]"}}}'
+            for r in self.files
+        ]
         notes = ",\n".join(json.dumps(note.to_json(), ensure_ascii=False) for note in self.notes)
-        root = json.dumps(display_name(str(self.root)), ensure_ascii=False)
-        return f'{{"root":{root},\n"files":[\n{body}],\n"notes":[\n{notes}]}}\n'
+        root = encode_basestring(display_name(str(self.root)))
+        files = ",\n".join(rows)
+        return f'{{"root":{root},\n"files":[\n{files}],\n"notes":[\n{notes}]}}\n'
 
 
-#: One file as JSON, filled from the record tuple (path, role, role_guessed, kind, size, mtime, flags).
-_PLAIN_ROW = '{"path":"%s","role":"%s","role_guessed":%d,"kind":"%s","size":%d,"mtime":%r,"flags":%s}'
-#: Paths that JSON must escape, or that are not plain printable ASCII.
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\U0010ffff]')
+_ROLE_JSON = {
+    (role, guessed): f'"role":"{role.value}","role_guessed":{"true" if guessed else "false"}'
+    for role in Role
+    for guessed in (True, False)
+}
 
 
 def display_name(path: str) -> str:
