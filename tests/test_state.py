@@ -118,3 +118,30 @@ def test_atomic_writes_give_new_files_the_usual_mode_and_keep_existing_modes(tmp
         assert target.stat().st_mode & 0o777 == 0o750
     finally:
         os.umask(old)
+
+
+def test_a_failed_save_changes_nothing(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opened = open_project(project)
+
+    def fail(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage, "write_text", fail)
+    try:
+        opened.set_role("stray_summary.csv", Role.SOURCE)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the failed save was not reported")
+    assert opened.state.overrides == {}
+    record = next(r for r in opened.inventory.files if r.path == "stray_summary.csv")
+    assert record.role is Role.OUTPUT and record.role_guessed
+
+
+def test_removing_an_override_restores_the_folder_role(project: Path) -> None:
+    opened = open_project(project)
+    opened.set_role("SOURCE/orders_2025.csv", Role.OUTPUT)
+    assert next(r for r in opened.inventory.files if r.path == "SOURCE/orders_2025.csv").role is Role.OUTPUT
+    opened.set_role("SOURCE/orders_2025.csv", None)
+    record = next(r for r in opened.inventory.files if r.path == "SOURCE/orders_2025.csv")
+    assert record.role is Role.SOURCE and not record.role_guessed

@@ -173,3 +173,57 @@ def test_main_screen_snapshot(snap_compare, fixed_project: Path, size: tuple[int
         await pilot.press("down", "down")
 
     assert snap_compare(make_app(fixed_project), terminal_size=size, run_before=ready)
+
+
+async def test_setting_a_role_moves_the_file_and_is_remembered(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        for _ in range(7):
+            await pilot.press("down")
+        assert pane.selected_record is not None and pane.selected_record.path == "stray_summary.csv"
+        assert "guessed from its kind" in details_text(app)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("home", "enter")  # SOURCE is the first choice
+        await pilot.pause()
+        assert visible_rows(pane)[:4] == ["SOURCE", "SOURCE/customers.xlsx", "SOURCE/orders_2025.csv",
+                                          "stray_summary.csv"]
+        assert pane.selected_record is not None and pane.selected_record.path == "stray_summary.csv"
+        assert "set by you" in details_text(app)
+
+    again = make_app(project)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(again, pilot)
+        assert "stray_summary.csv" in visible_rows(again.query_one(ProjectPane))[:4]
+
+
+async def test_escape_leaves_the_role_alone(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "o")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.project is not None and app.project.state.overrides == {}
+        assert not (project / ".liferaft" / "state.json").exists()
+
+
+async def test_set_role_on_a_group_row_explains_itself(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert any("Select a file first" in n.message for n in app._notifications)
+
+
+def test_role_picker_snapshot(snap_compare, fixed_project: Path) -> None:
+    async def open_picker(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot.app, pilot)
+        await pilot.press("down", "o")
+        await pilot.pause()
+
+    assert snap_compare(make_app(fixed_project), terminal_size=(80, 24), run_before=open_picker)

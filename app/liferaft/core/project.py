@@ -61,15 +61,29 @@ class Project:
         return self.inventory
 
     def set_role(self, rel_path: str, role: Role | None) -> None:
-        """Override a file's role (None removes the override) and save it. Raises OSError on a failed save."""
+        """Override a file's role (None goes back to its folder's role or a guess), save it, and update the
+        inventory. Raises OSError when the state cannot be saved; nothing changes then."""
+        if not self.writable_state:
+            raise PermissionError("Liferaft's state file is unusable and could not be moved aside")
+        previous = self.state.overrides.get(rel_path)
         if role is None:
             self.state.overrides.pop(rel_path, None)
         else:
             self.state.overrides[rel_path] = role
-        if not self.writable_state:
-            raise PermissionError("the state file is unusable and could not be moved aside")
-        save_state(self.root, self.state)
-        self.rescan()
+        try:
+            save_state(self.root, self.state)
+        except OSError:
+            if previous is None:
+                self.state.overrides.pop(rel_path, None)
+            else:
+                self.state.overrides[rel_path] = previous
+            raise
+        files = self.inventory.files
+        for index, record in enumerate(files):
+            if record.path == rel_path:
+                new_role, guessed = (role, False) if role is not None else self.inventory.automatic_role(record)
+                files[index] = record._replace(role=new_role, role_guessed=guessed)
+                break
 
 
 def open_project(path: Path) -> Project:

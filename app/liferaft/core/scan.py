@@ -128,6 +128,14 @@ class Inventory:
             groups[record.role].append(record)
         return groups
 
+    def automatic_role(self, record: FileRecord) -> tuple[Role, bool]:
+        """The role ``record`` has without an override: (role, guessed)."""
+        folder, slash, _ = record.path.partition("/")
+        role = self.role_folders.get(folder) if slash else None
+        if role is not None:
+            return role, False
+        return guess_role(record.name, record.kind), True
+
     def to_json(self) -> dict[str, Any]:
         return {
             "root": str(self.root),

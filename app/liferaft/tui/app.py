@@ -20,6 +20,7 @@ from liferaft.core.scan import Inventory
 from liferaft.core.units import format_count, format_size
 from liferaft.tui.details import DetailsPane
 from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.role_picker import AUTOMATIC, RolePicker
 from liferaft.tui.styles import stylesheet_path
 
 
@@ -124,14 +125,38 @@ class LiferaftApp(App[int]):
         pane.show_inventory(inventory)
         self.query_one("#status", Static).update(_status_text(inventory))
         node = pane.cursor_node
-        self.query_one(DetailsPane).show(node.data if node is not None else None, inventory)
+        overrides = self.project.state.overrides if self.project else {}
+        self.query_one(DetailsPane).show(node.data if node is not None else None, inventory, overrides)
 
     # --- events and actions ---------------------------------------------------------------------------
 
     @on(Tree.NodeHighlighted, "#project")
     def _show_selected(self, event: Tree.NodeHighlighted) -> None:
         if self.project is not None:
-            self.query_one(DetailsPane).show(event.node.data, self.project.inventory)
+            self.query_one(DetailsPane).show(event.node.data, self.project.inventory, self.project.state.overrides)
+
+    def action_set_role(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None or record is None:
+            self.notify("Select a file first: roles are set one file at a time.", timeout=3)
+            return
+        overridden = record.path in self.project.state.overrides
+        self.push_screen(RolePicker(record, overridden), lambda choice: self._apply_role(record.path, choice))
+
+    def _apply_role(self, path: str, choice: Role | str | None) -> None:
+        if choice is None or self.project is None:
+            return
+        role = None if choice == AUTOMATIC else Role(choice)
+        try:
+            self.project.set_role(path, role)
+        except OSError as exc:
+            self.notify(f"The role was not changed: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        self._show_inventory(self.project.inventory)
+        record = next((r for r in self.project.inventory.files if r.path == path), None)
+        if record is not None:
+            how = "from its folder or a guess" if role is None else "remembered for next time"
+            self.notify(f"{record.display_path} is now {record.role.label} ({how}).", markup=False, timeout=4)
 
     def action_rescan(self) -> None:
         self.query_one(ProjectPane).loading = self.project is None

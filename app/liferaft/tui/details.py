@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -34,9 +34,14 @@ def _facts(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def _file_view(record: FileRecord, inventory: Inventory, now: float) -> RenderableType:
+def _file_view(record: FileRecord, inventory: Inventory, now: float, overridden: bool = False) -> RenderableType:
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.mtime))
-    role = record.role.label + (" (guessed from its kind and name)" if record.role_guessed else "")
+    if overridden:
+        role = f"{record.role.label} (set by you; press o to change)"
+    elif record.role_guessed:
+        role = f"{record.role.label} (guessed from its kind and name; press o to set it)"
+    else:
+        role = f"{record.role.label} (from its folder)"
     rows = [
         ("path", record.display_path),
         ("role", role),
@@ -96,9 +101,9 @@ class DetailsPane(VerticalScroll):
     def compose(self):  # type: ignore[override]
         yield self._body
 
-    def show(self, data: NodeData | None, inventory: Inventory) -> None:
+    def show(self, data: NodeData | None, inventory: Inventory, overrides: Container[str] = ()) -> None:
         if isinstance(data, FileRecord):
-            self._body.update(_file_view(data, inventory, self._now()))
+            self._body.update(_file_view(data, inventory, self._now(), data.path in overrides))
         elif isinstance(data, Role):
             self._body.update(_group_view(data, inventory))
         else:

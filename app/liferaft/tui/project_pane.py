@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -75,6 +76,10 @@ class ProjectPane(Tree[NodeData]):
     """Files grouped by role. Selection is kept across refreshes of the inventory."""
 
     BORDER_TITLE = "Project"
+    BINDINGS = [
+        Binding("o", "app.set_role", "Set role", id="project.set_role",
+                tooltip="Choose this file's role; Liferaft remembers it"),
+    ]
 
     def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__("project", id=id)
