@@ -32,6 +32,14 @@ def _snapshot_dirname(cls: type, *, test_location) -> str:  # pytest-textual-sna
 SVGImageExtension.dirname = classmethod(_snapshot_dirname)  # type: ignore[method-assign,assignment]
 
 
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty config folder: the developer's settings never leak in."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("LIFERAFT_CONFIG_DIR", str(folder))
+    return folder
+
+
 def write(path: Path, data: bytes | str, mtime: float | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):

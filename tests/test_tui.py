@@ -14,7 +14,6 @@ from textual.worker import WorkerFailed
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.details import DetailsPane
 from liferaft.tui.project_pane import ProjectPane
 from tests.conftest import FROZEN_NOW, write
 
@@ -46,7 +45,7 @@ def visible_rows(pane: ProjectPane) -> list[str]:
 
 def details_text(app: LiferaftApp) -> str:
     console = Console(width=100, record=True, file=io.StringIO())
-    console.print(app.query_one("#details-body", Static).content)
+    console.print(app.query_one("#preview-summary", Static).content)
     return console.export_text()
 
 
@@ -74,7 +73,7 @@ async def test_moving_the_cursor_shows_the_file_details(project: Path) -> None:
         assert "original data, never edited" in details_text(app)
         await pilot.press("down", "down")
         text = details_text(app)
-        assert "SOURCE/orders_2025.csv" in text and "csv" in text and "47 bytes" in text
+        assert "SOURCE/orders_2025.csv" in text and "47 B · csv" in text
         for _ in range(5):
             await pilot.press("down")
         text = details_text(app)
@@ -149,21 +148,17 @@ async def test_an_empty_project_explains_each_role(tmp_path: Path) -> None:
         assert visible_rows(app.query_one(ProjectPane)) == ["SOURCE", "CODE", "OUTPUT", "RESTART"]
 
 
-def test_the_details_pane_lists_a_files_notes(tmp_path: Path) -> None:
+def test_the_preview_lists_a_files_problems(tmp_path: Path) -> None:
     from liferaft.core.scan import scan
-    from liferaft.tui.details import _file_view
+    from liferaft.tui.preview_pane import file_summary
 
     write(tmp_path / "line\nbreak.csv", "a\n")
     inventory = scan(tmp_path)
     record = inventory.files[0]
     assert record.role is Role.SOURCE
-    rendered = _file_view(record, inventory, FROZEN_NOW)
-    from rich.console import Console
-
-    console = Console(width=80, record=True)
-    console.print(rendered)
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(file_summary(record, inventory, FROZEN_NOW, overridden=False))
     assert "line break" in console.export_text()
-    assert isinstance(DetailsPane, type)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
@@ -183,7 +178,7 @@ async def test_setting_a_role_moves_the_file_and_is_remembered(project: Path) ->
         for _ in range(7):
             await pilot.press("down")
         assert pane.selected_record is not None and pane.selected_record.path == "stray_summary.csv"
-        assert "guessed from its kind" in details_text(app)
+        assert "guessed; o to set" in details_text(app)
         await pilot.press("o")
         await pilot.pause()
         await pilot.press("home", "enter")  # SOURCE is the first choice

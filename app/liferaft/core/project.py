@@ -86,6 +86,38 @@ class Project:
                 break
 
 
+class ProjectLoader:
+    """Opens a project in a background thread, so the scan overlaps whatever the caller does meanwhile
+    (the workbench starts the scan before it imports Textual)."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self.path = Path(path)
+        self._result: Project | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="liferaft-open", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._result = open_project(self.path)
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self) -> Project:
+        """Wait for the project; raises what opening it raised (:class:`ProjectError` for a bad folder)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
 def open_project(path: Path) -> Project:
     """Open the folder at ``path``: validate it, load the state, scan it. Raises :class:`ProjectError`."""
     root = check_folder(path)

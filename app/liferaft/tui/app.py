@@ -1,27 +1,39 @@
-"""The workbench application."""
+"""The workbench application: four panes over one project folder."""
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Static, Tree
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from liferaft import __version__
-from liferaft.core.project import Project, ProjectError, open_project
+from liferaft.core.config import Settings, load_settings, save_settings
+from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory
+from liferaft.core.summary import project_brief
 from liferaft.core.units import format_count, format_size
-from liferaft.tui.details import DetailsPane
+from liferaft.tui.commands import BY_ID, COMMANDS, bindings
+from liferaft.tui.composer_pane import ComposerPane
+from liferaft.tui.diagnosis_pane import DiagnosisPane
+from liferaft.tui.help_screen import HelpScreen
+from liferaft.tui.preview_pane import PreviewPane
 from liferaft.tui.project_pane import ProjectPane
 from liferaft.tui.role_picker import AUTOMATIC, RolePicker
 from liferaft.tui.styles import stylesheet_path
+
+#: Below this width the diagnosis and composer panes fold to their titles until focused.
+NARROW_WIDTH = 120
+PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosis": "#diagnosis",
+                         "composer": "#composer"}
 
 
 def _status_text(inventory: Inventory) -> str:
@@ -43,11 +55,9 @@ class LiferaftApp(App[int]):
     CSS_PATH = str(stylesheet_path())
     TITLE = "Liferaft"
     AUTO_FOCUS = "#project"
-
-    BINDINGS = [
-        Binding("r,f5", "rescan", "Rescan", id="project.rescan", tooltip="Read the project folder again"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Quit Liferaft", priority=True),
-    ]
+    BINDINGS = bindings("app")
+    # Below 120 columns the diagnosis and composer panes fold to their titles until focused.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
 
     def __init__(
         self,
@@ -56,6 +66,8 @@ class LiferaftApp(App[int]):
         now: Callable[[], float] = time.time,
         first_frame_exit: bool = False,
         theme: str | None = None,
+        settings: Settings | None = None,
+        loader: ProjectLoader | None = None,
     ) -> None:
         super().__init__()
         self.root_path = Path(root)
@@ -63,30 +75,74 @@ class LiferaftApp(App[int]):
         self.project: Project | None = None
         """The opened project; None until the first scan finishes."""
         self._now = now
+        self._loader = loader
         self._first_frame_exit = first_frame_exit
-        if theme:
-            self.theme = theme
+        self._settings_warnings: list[str] = []
+        self._settings_writable = True
+        if settings is None:
+            loaded = load_settings()
+            settings, self._settings_warnings, self._settings_writable = (
+                loaded.settings, loaded.warnings, loaded.writable)
+        self.settings = settings
+        """The user's settings (theme, keys); changes are saved back to the config file."""
+        chosen = theme or settings.theme
+        if chosen and chosen in self.available_themes:
+            self.theme = chosen
+        elif chosen:
+            self._settings_warnings.append(f"unknown theme {chosen!r} in the config file; using the default")
+        keymap = {key: value for key, value in settings.keys.items() if key in BY_ID}
+        unknown = sorted(set(settings.keys) - set(keymap))
+        if unknown:
+            self._settings_warnings.append("unknown command ids in [keys]: " + ", ".join(unknown))
+        if keymap:
+            self.set_keymap(keymap)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≋")
-        with Horizontal(id="panes"):
-            yield ProjectPane(self._now, id="project")
-            yield DetailsPane(self._now, id="details")
+        with Horizontal(id="workspace"):
+            with Vertical(id="left"):
+                yield Input(placeholder="filter: type part of a path · esc clears", id="filter")
+                yield ProjectPane(self._now, id="project")
+            with Vertical(id="right"):
+                yield PreviewPane(self._now, id="preview")
+                with Horizontal(id="lower"):
+                    yield DiagnosisPane(self._now, id="diagnosis")
+                    yield ComposerPane(self._now, id="composer")
         yield Static("Scanning…", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = f"Liferaft · {self.root_path.name or self.root_path}"
         self.sub_title = str(self.root_path)
-        self.query_one(ProjectPane).loading = True
+        for warning in self._settings_warnings:
+            self.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        loader = self._loader
+        if loader is not None and loader.done:
+            # Scanned while Textual was starting: show it in the very first frame.
+            self._loader = None
+            try:
+                project = loader.result()
+            except Exception as exc:
+                self._project_failed(exc)
+            else:
+                self._project_loaded(project)
+            return
+        # A spinner only if the scan is slow: a flash of one on every start looks like a glitch.
+        self.set_timer(0.15, self._scan_is_slow)
         self._load_project()
+
+    def _scan_is_slow(self) -> None:
+        if self.project is None:
+            self.query_one(ProjectPane).loading = True
 
     # --- loading --------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan the project")
     def _load_project(self) -> Project:
         if self.project is None:
-            return open_project(self.root_path)
+            loader, self._loader = self._loader, None
+            return loader.result() if loader is not None else open_project(self.root_path)
         self.project.rescan()
         return self.project
 
@@ -94,46 +150,119 @@ class LiferaftApp(App[int]):
     def _on_scan_state(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "scan":
             return
-        pane = self.query_one(ProjectPane)
         if event.state is WorkerState.SUCCESS:
             project = event.worker.result
             assert isinstance(project, Project)
-            first = self.project is None
-            self.project = project
-            pane.loading = False
-            self._show_inventory(project.inventory)
-            if first:
-                pane.focus()
-                for warning in project.warnings:
-                    self.notify(warning, title="Project state", severity="warning", markup=False, timeout=10)
-            else:
-                files = format_count(len(project.inventory.files), "file")
-                self.notify(f"Project folder read again: {files}.", timeout=3)
-            if self._first_frame_exit:
-                self.call_after_refresh(self.exit, 0)
+            self._project_loaded(project)
         elif event.state is WorkerState.ERROR:
-            pane.loading = False
-            error = event.worker.error
-            message = str(error) if isinstance(error, ProjectError | OSError) else f"{type(error).__name__}: {error}"
-            self.query_one("#status", Static).update(f"Cannot read the project: {message}")
-            self.notify(f"Cannot read the project: {message}", severity="error", markup=False, timeout=15)
-            if self._first_frame_exit:
-                self.call_after_refresh(self.exit, 1)
+            self._project_failed(event.worker.error)
+
+    def _project_loaded(self, project: Project) -> None:
+        pane = self.query_one(ProjectPane)
+        first = self.project is None
+        self.project = project
+        pane.loading = False
+        self._show_inventory(project.inventory)
+        if first:
+            pane.focus()
+            for warning in project.warnings:
+                self.notify(warning, title="Project state", severity="warning", markup=False, timeout=10)
+        else:
+            files = format_count(len(project.inventory.files), "file")
+            self.notify(f"Project folder read again: {files}.", timeout=3)
+        if self._first_frame_exit:
+            self.call_after_refresh(self.exit, 0)
+
+    def _project_failed(self, error: BaseException | None) -> None:
+        self.query_one(ProjectPane).loading = False
+        message = str(error) if isinstance(error, ProjectError | OSError) else f"{type(error).__name__}: {error}"
+        self.query_one("#status", Static).update(f"Cannot read the project: {message}")
+        self.notify(f"Cannot read the project: {message}", severity="error", markup=False, timeout=15)
+        if self._first_frame_exit:
+            self.call_after_refresh(self.exit, 1)
 
     def _show_inventory(self, inventory: Inventory) -> None:
         pane = self.query_one(ProjectPane)
         pane.show_inventory(inventory)
         self.query_one("#status", Static).update(_status_text(inventory))
-        node = pane.cursor_node
-        overrides = self.project.state.overrides if self.project else {}
-        self.query_one(DetailsPane).show(node.data if node is not None else None, inventory, overrides)
+        self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
+        self.query_one(DiagnosisPane).show(inventory)
+        self.query_one(ComposerPane).show(inventory)
 
-    # --- events and actions ---------------------------------------------------------------------------
+    def _show_node(self, data: object) -> None:
+        if self.project is None:
+            return
+        self.query_one(PreviewPane).show(
+            data, self.project.inventory, self.project.root, self.project.state.overrides  # type: ignore[arg-type]
+        )
+
+    # --- events ---------------------------------------------------------------------------------------
 
     @on(Tree.NodeHighlighted, "#project")
-    def _show_selected(self, event: Tree.NodeHighlighted) -> None:
-        if self.project is not None:
-            self.query_one(DetailsPane).show(event.node.data, self.project.inventory, self.project.state.overrides)
+    def _on_highlight(self, event: Tree.NodeHighlighted) -> None:
+        self._show_node(event.node.data)
+
+    @on(Tree.NodeSelected, "#project")
+    def _on_select(self, event: Tree.NodeSelected) -> None:
+        if not isinstance(event.node.data, Role):
+            self.query_one(PreviewPane).focus()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter(self, event: Input.Changed) -> None:
+        self.query_one(ProjectPane).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_done(self, _event: Input.Submitted) -> None:
+        self.query_one(ProjectPane).focus()
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        # esc in the filter box clears it and goes back to the files.
+        if event.key == "escape" and self.focused is self.query_one("#filter", Input):
+            self._clear_filter()
+            event.stop()
+
+    def _clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("-shown")
+        self.query_one(ProjectPane).focus()
+
+    # --- actions --------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        keymap = {command.id: self.settings.keys.get(command.id, command.keys) for command in COMMANDS}
+        self.push_screen(HelpScreen(keymap))
+
+    def action_rescan(self) -> None:
+        self.query_one(ProjectPane).loading = self.project is None
+        self._load_project()
+
+    def action_focus_pane(self, name: str) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        self.query_one(PANES[name]).focus()
+
+    def action_zoom(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = self.focused
+        pane = next((node for node in (focused, *(focused.ancestors if focused else ()))
+                     if getattr(node, "id", None) in {p.lstrip("#") for p in PANES.values()}), None)
+        if pane is None:
+            self.notify("Go to a pane first (1–4), then zoom it.", timeout=3)
+            return
+        screen.maximize(pane, container=False)  # type: ignore[arg-type]
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_cycle_sort(self) -> None:
+        order = self.query_one(ProjectPane).cycle_sort()
+        self.notify(f"Sorted by {order}.", timeout=2)
 
     def action_set_role(self) -> None:
         record = self.query_one(ProjectPane).selected_record
@@ -158,17 +287,104 @@ class LiferaftApp(App[int]):
             how = "from its folder or a guess" if role is None else "remembered for next time"
             self.notify(f"{record.display_path} is now {record.role.label} ({how}).", markup=False, timeout=4)
 
-    def action_rescan(self) -> None:
-        self.query_one(ProjectPane).loading = self.project is None
-        self._load_project()
+    def action_copy_path(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None or record is None:
+            self.notify("Select a file first.", timeout=3)
+            return
+        self._copy(str(self.project.root / record.path), "the file's path")
+
+    def action_copy_prompt(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        brief = project_brief(self.project.name, self.project.inventory, self._now())
+        self._copy(brief, "the project brief")
+
+    def action_reveal(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None:
+            return
+        target = self.project.root / record.path if record is not None else self.project.root
+        self._reveal(target)
+
+    def action_sheet(self, step: int) -> None:
+        if not self.query_one(PreviewPane).change_sheet(step):
+            self.notify("This file has no other sheet.", timeout=2)
+
+    # --- clipboard and the file manager ---------------------------------------------------------------
+
+    @work(thread=True, group="clipboard", exit_on_error=False, description="copy to the clipboard")
+    def _copy(self, text: str, what: str) -> None:
+        from liferaft.core.clipboard import copy_native
+
+        result = copy_native(text)
+        if result.copied:
+            self.call_from_thread(self.notify, f"Copied {what} to the clipboard.", timeout=3)
+            return
+        # No native clipboard (SSH, no display): ask the terminal (OSC 52); it cannot confirm.
+        self.call_from_thread(self.copy_to_clipboard, text)
+        self.call_from_thread(
+            self.notify,
+            f"Sent {what} to the terminal's clipboard (cannot be confirmed: {result.detail}).",
+            severity="warning", timeout=6, markup=False,
+        )
+
+    @work(thread=True, group="reveal", exit_on_error=False, description="open the file manager")
+    def _reveal(self, target: Path) -> None:
+        import subprocess  # deferred: ~8 ms at start-up for a key pressed now and then
+
+        folder = target if target.is_dir() else target.parent
+        if sys.platform == "darwin":
+            command = ["open", "-R", str(target)]
+        elif sys.platform == "win32":
+            command = ["explorer", f"/select,{target}"]
+        else:
+            command = ["xdg-open", str(folder)]
+        try:
+            subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            self.call_from_thread(
+                self.notify, f"Cannot open a file manager here ({exc.strerror or exc}). The folder is {folder}",
+                severity="warning", markup=False, timeout=8,
+            )
+            return
+        self.call_from_thread(self.notify, f"Opened {folder} in the file manager.", markup=False, timeout=3)
+
+    # --- palette and settings -------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in COMMANDS:
+            if command.palette:
+                action = command.action
+                yield SystemCommand(f"{command.category}: {command.title}", command.help,
+                                    lambda action=action: self.run_action(action))
+        yield from super().get_system_commands(screen)
+
+    def _remember_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if not name or name == self.settings.theme:
+            return
+        self.settings.theme = name
+        if not self._settings_writable:
+            return
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.notify(f"The theme was not saved: {exc.strerror or exc}", severity="warning", markup=False)
 
 
-def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = False) -> int:
+def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = False,
+            loader: ProjectLoader | None = None) -> int:
     """Run the workbench on ``root`` until the user quits; returns the exit code."""
-    app = LiferaftApp(root, first_frame_exit=first_frame_exit)
+    app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader)
     result = app.run(headless=headless)
     if headless:
         # The smoke check CI runs against an installed wheel: say what was loaded.
         files = len(app.project.inventory.files) if app.project else 0
         print(f"liferaft {__version__}: first frame drawn; {files} files; stylesheet {LiferaftApp.CSS_PATH}")
     return result if isinstance(result, int) else 0
+
+
+__all__ = ["LiferaftApp", "run_app"]

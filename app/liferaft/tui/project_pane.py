@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory
 from liferaft.core.units import format_age_short, format_count, format_size
+from liferaft.tui.commands import bindings
 
 KIND_ICONS: dict[str, str] = {
     "csv": "▦", "tsv": "▦", "xlsx": "▦", "parquet": "▦", "json": "{}", "text": "≡", "markdown": "≡",
@@ -26,6 +26,14 @@ ROLE_HINTS: dict[Role, str] = {
     Role.OUTPUT: "cleaned data, charts, reports",
     Role.RESTART: "restart notes, saved prompts",
     Role.UNSORTED: "role unknown",
+}
+
+#: The orders the project pane can show files in, cycled with `s`.
+SORT_ORDERS: tuple[str, ...] = ("name", "modified", "size")
+_SORT_KEYS: dict[str, tuple[Callable[[FileRecord], object], bool]] = {
+    "name": (lambda record: record.path.casefold(), False),
+    "modified": (lambda record: record.mtime, True),
+    "size": (lambda record: record.size, True),
 }
 
 #: What a tree node holds: a role for group rows, a record for file rows.
@@ -76,10 +84,8 @@ class ProjectPane(Tree[NodeData]):
     """Files grouped by role. Selection is kept across refreshes of the inventory."""
 
     BORDER_TITLE = "Project"
-    BINDINGS = [
-        Binding("o", "app.set_role", "Set role", id="project.set_role",
-                tooltip="Choose this file's role; Liferaft remembers it"),
-    ]
+    BINDINGS = bindings("project")
+    ALLOW_MAXIMIZE = True
 
     def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__("project", id=id)
@@ -87,6 +93,33 @@ class ProjectPane(Tree[NodeData]):
         self.guide_depth = 2
         self._now = now
         self._inventory: Inventory | None = None
+        self._groups: dict[Role, list[FileRecord]] = {}
+        self.filter_text = ""
+        """Only files whose path contains this (case-insensitive) are shown."""
+        self.sort_order = SORT_ORDERS[0]
+        """One of :data:`SORT_ORDERS`."""
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        if self._inventory is not None:
+            self.show_inventory(self._inventory)
+
+    def cycle_sort(self) -> str:
+        self.sort_order = SORT_ORDERS[(SORT_ORDERS.index(self.sort_order) + 1) % len(SORT_ORDERS)]
+        if self._inventory is not None:
+            self.show_inventory(self._inventory)
+        return self.sort_order
+
+    def _arranged(self, inventory: Inventory) -> dict[Role, list[FileRecord]]:
+        groups = inventory.by_role()
+        needle = self.filter_text.casefold()
+        sort_key, newest_first = _SORT_KEYS[self.sort_order]
+        for role, records in groups.items():
+            if needle:
+                records = [record for record in records if needle in record.display_path.casefold()]
+            records.sort(key=sort_key, reverse=newest_first)
+            groups[role] = records
+        return groups
 
     def show_inventory(self, inventory: Inventory) -> None:
         selected = self.cursor_node.data if self.cursor_node is not None else None
@@ -97,8 +130,9 @@ class ProjectPane(Tree[NodeData]):
         scroll_y = self.scroll_y
         self.clear()
         self._inventory = inventory
+        self._groups = self._arranged(inventory)
         restore: TreeNode[NodeData] | None = None
-        for role, records in inventory.by_role().items():
+        for role, records in self._groups.items():
             if role is Role.UNSORTED and not records:
                 continue
             group = self.root.add(_group_label(role, records), data=role, expand=role not in collapsed)
@@ -130,8 +164,8 @@ class ProjectPane(Tree[NodeData]):
         data = node.data
         if isinstance(data, FileRecord):
             meta = _file_meta(data, self._now())
-        elif isinstance(data, Role) and self._inventory is not None:
-            meta = _group_meta(self._inventory.by_role()[data])
+        elif isinstance(data, Role):
+            meta = _group_meta(self._groups.get(data, []))
             meta.append(" " * 8)  # under the age column: nothing
         else:
             return super().render_label(node, base_style, style)

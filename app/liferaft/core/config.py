@@ -1,0 +1,102 @@
+"""The user's settings: a small TOML file in the platform's config folder.
+
+    theme = "textual-dark"
+
+    [keys]                      # re-bind any command by its id (see the help screen, F1)
+    "project.set_role" = "o"
+
+The folder comes from platformdirs; ``LIFERAFT_CONFIG_DIR`` overrides it (tests use that). A file that
+cannot be read or parsed never stops the app: defaults are used and the caller gets a one-line warning.
+Saving rewrites only the keys Liferaft manages and keeps any others, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liferaft.core import storage
+
+CONFIG_ENV = "LIFERAFT_CONFIG_DIR"
+CONFIG_FILENAME = "config.toml"
+
+
+def config_dir() -> Path:
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_config_path("liferaft", appauthor=False)
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_FILENAME
+
+
+@dataclass(slots=True)
+class Settings:
+    theme: str | None = None
+    """The Textual theme chosen last; None for the default."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key overrides by command id, e.g. {"project.set_role": "o"}."""
+    other: dict[str, Any] = field(default_factory=dict)
+    """Everything else in the file, kept as it was."""
+
+
+@dataclass(slots=True)
+class LoadedSettings:
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    writable: bool = True
+    """False when the file exists but could not be read: saving over it would lose the user's text."""
+
+
+def load_settings(path: Path | None = None) -> LoadedSettings:
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return LoadedSettings(Settings())
+    except OSError as exc:
+        return LoadedSettings(
+            Settings(), [f"cannot read {path}: {exc.strerror or exc}; using the defaults"], writable=False
+        )
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return LoadedSettings(
+            Settings(), [f"{path} is not valid TOML ({exc}); using the defaults until it is fixed"], writable=False
+        )
+    warnings: list[str] = []
+    theme = data.pop("theme", None)
+    if theme is not None and not isinstance(theme, str):
+        warnings.append(f"{path}: theme must be a string; ignored")
+        theme = None
+    keys_raw = data.pop("keys", {})
+    keys: dict[str, str] = {}
+    if isinstance(keys_raw, dict):
+        for command_id, value in keys_raw.items():
+            if isinstance(value, str) and value.strip():
+                keys[str(command_id)] = value.strip()
+            else:
+                warnings.append(f"{path}: keys.{command_id} must be a key name such as \"ctrl+o\"; ignored")
+    else:
+        warnings.append(f"{path}: [keys] must be a table; ignored")
+    return LoadedSettings(Settings(theme=theme, keys=keys, other=data), warnings)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings atomically. Raises OSError when the folder is not writable."""
+    import tomli_w  # deferred: only needed when something changes
+
+    path = path or config_path()
+    data: dict[str, Any] = dict(settings.other)
+    if settings.theme:
+        data["theme"] = settings.theme
+    if settings.keys:
+        data["keys"] = dict(sorted(settings.keys.items()))
+    storage.write_text(path, tomli_w.dumps(data))

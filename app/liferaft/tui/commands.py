@@ -1,0 +1,104 @@
+"""Every command of the workbench, defined once.
+
+Each entry becomes a key binding (with an id, so it can be re-bound from the config file, and a tooltip),
+a footer entry where it applies, a line on the help screen, and a command palette entry under its
+category. Actions are all app actions (``app.NAME``), so a binding on a pane and the palette run the
+same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+#: Where a command's key works. "app" keys work everywhere; the others only in their pane.
+SCOPES: dict[str, str] = {
+    "app": "Anywhere",
+    "project": "Project pane",
+    "preview": "Preview pane",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    id: str
+    """Binding id; the config file's [keys] table uses it."""
+    keys: str
+    """Default keys, comma-separated, in Textual's key names."""
+    action: str
+    """The app action it runs (without the ``app.`` prefix)."""
+    label: str
+    """Short footer label."""
+    category: str
+    """Palette category: "Project", "Preview", "View", "Composer", "App"."""
+    title: str
+    """Palette title, read as "Category: Title"."""
+    help: str
+    """Tooltip, palette help and help-screen description."""
+    scope: str = "app"
+    footer: bool = True
+    priority: bool = False
+    palette: bool = True
+
+
+COMMANDS: tuple[Command, ...] = (
+    # Anywhere
+    Command("app.help", "f1,question_mark", "help", "Help", "App", "Help",
+            "Every key, and how recovery works"),
+    Command("app.copy_prompt", "ctrl+y", "copy_prompt", "Copy prompt", "Composer", "Copy rerun prompt",
+            "Put the text for a new chat on the clipboard", priority=True),
+    Command("app.rescan", "r,f5", "rescan", "Rescan", "Project", "Read the folder again",
+            "Scan the project folder again now"),
+    Command("app.zoom", "z", "zoom", "Zoom", "View", "Zoom the focused pane",
+            "Fill the screen with the focused pane; press again to go back"),
+    Command("app.focus_project", "1", "focus_pane('project')", "Project", "View", "Go to the project pane",
+            "Focus the project pane", footer=False),
+    Command("app.focus_preview", "2", "focus_pane('preview')", "Preview", "View", "Go to the preview",
+            "Focus the preview pane", footer=False),
+    Command("app.focus_diagnosis", "3", "focus_pane('diagnosis')", "Diagnosis", "View", "Go to the diagnosis",
+            "Focus the diagnosis pane", footer=False),
+    Command("app.focus_composer", "4", "focus_pane('composer')", "Composer", "View", "Go to the composer",
+            "Focus the composer pane", footer=False),
+    Command("app.quit", "ctrl+q", "quit", "Quit", "App", "Quit", "Leave Liferaft", priority=True),
+    # Project pane
+    Command("project.filter", "slash", "filter", "Filter", "Project", "Filter files",
+            "Show only files whose path contains what you type", scope="project"),
+    Command("project.sort", "s", "cycle_sort", "Sort", "Project", "Change the sort order",
+            "Sort files by name, by last change, or by size", scope="project"),
+    Command("project.set_role", "o", "set_role", "Set role", "Project", "Change role",
+            "Choose the selected file's role; Liferaft remembers it", scope="project"),
+    Command("project.copy_path", "c", "copy_path", "Copy path", "Project", "Copy the file's path",
+            "Put the selected file's full path on the clipboard", scope="project"),
+    Command("project.reveal", "e", "reveal", "Reveal", "Project", "Show in the file manager",
+            "Open the folder holding the selected file", scope="project"),
+    # Preview pane
+    Command("preview.next_sheet", "right_square_bracket", "sheet(1)", "Next sheet", "Preview",
+            "Next sheet of the workbook", "Show the workbook's next sheet", scope="preview"),
+    Command("preview.previous_sheet", "left_square_bracket", "sheet(-1)", "Prev sheet", "Preview",
+            "Previous sheet of the workbook", "Show the workbook's previous sheet", scope="preview"),
+)
+
+BY_ID: dict[str, Command] = {command.id: command for command in COMMANDS}
+
+
+def bindings(scope: str) -> list[Binding]:
+    """The key bindings of one scope, for a widget's BINDINGS."""
+    return [
+        Binding(
+            command.keys,
+            f"app.{command.action}",
+            command.label,
+            show=command.footer,
+            priority=command.priority,
+            id=command.id,
+            tooltip=command.help,
+        )
+        for command in COMMANDS
+        if command.scope == scope
+    ]
+
+
+def in_scope(scope: str) -> Iterable[Command]:
+    return (command for command in COMMANDS if command.scope == scope)

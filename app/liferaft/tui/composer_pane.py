@@ -1,0 +1,57 @@
+"""The composer pane. For now: the files a new chat needs, in upload order, and where the restart note is;
+ctrl+y copies this as a project brief."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from liferaft.core.restart_note import NOTE_FILENAME
+from liferaft.core.roles import Role
+from liferaft.core.scan import Inventory
+from liferaft.core.summary import upload_list
+from liferaft.core.units import format_size
+
+
+def composer_view(inventory: Inventory) -> RenderableType:
+    files = upload_list(inventory)
+    parts: list[RenderableType] = [Text("Re-upload list", style="bold")]
+    if files:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim", justify="right")
+        table.add_column(overflow="ellipsis", no_wrap=True)
+        table.add_column(justify="right", style="dim")
+        for number, record in enumerate(files, 1):
+            table.add_row(str(number), Text(record.name), format_size(record.size))
+        parts.append(table)
+    else:
+        parts.append(Text("Nothing in SOURCE/ yet: put the original data there.", style="italic"))
+    notes = [record for record in inventory.by_role()[Role.RESTART] if record.name == NOTE_FILENAME]
+    parts.append(Text(""))
+    if notes:
+        parts.append(Text.assemble(("Restart note  ", "bold"), notes[0].path))
+    else:
+        parts.append(Text.assemble(("Restart note  ", "bold"), ("none yet: `liferaft init` makes one", "italic")))
+    parts.append(Text("ctrl+y copies the project brief for a new chat", style="dim italic"))
+    return Group(*parts)
+
+
+class ComposerPane(VerticalScroll):
+    BORDER_TITLE = "Composer"
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self.can_focus = True
+
+    def compose(self):  # type: ignore[override]
+        yield Static("", id="composer-body")
+
+    def show(self, inventory: Inventory) -> None:
+        self.query_one("#composer-body", Static).update(composer_view(inventory))

@@ -1,0 +1,68 @@
+"""The diagnosis pane. For now it shows what the project folder says about the chat's sandbox: how long
+ago work was last saved here, against the vendor's inactivity window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.progress_bar import ProgressBar
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from liferaft.core.scan import Inventory
+from liferaft.core.summary import SessionState, estimate_session, last_change
+from liferaft.core.units import format_age
+from liferaft.core.vendor import session_facts
+
+STATE_STYLES: dict[SessionState, str] = {
+    SessionState.ACTIVE: "green",
+    SessionState.IDLE: "yellow",
+    SessionState.LIKELY_EXPIRED: "red",
+    SessionState.UNKNOWN: "dim",
+}
+
+
+def session_view(inventory: Inventory, now: float) -> RenderableType:
+    facts = session_facts()
+    estimate = estimate_session(inventory, now, facts.inactivity_hours)
+    style = STATE_STYLES[estimate.state]
+    if estimate.idle_hours is None:
+        return Group(
+            Text("Session clock", style="bold"),
+            Text("No files yet: the clock starts with the first file saved here.", style="italic"),
+        )
+    bar = ProgressBar(total=1000, completed=round(estimate.used_fraction * 1000), width=None,
+                      complete_style=style, finished_style=style, style="bright_black")
+    newest = last_change(inventory)
+    lines: list[RenderableType] = [
+        Text.assemble(("Session clock  ", "bold"), (estimate.state.value.upper(), f"bold {style}")),
+        bar,
+        Text(f"{estimate.idle_hours:.1f} h idle of the {facts.inactivity_hours:g} h window"),
+        Text(f"Last saved here: {newest.path if newest else '?'}, {format_age(newest.mtime, now) if newest else ''}",
+             style="dim"),
+    ]
+    if estimate.state is SessionState.LIKELY_EXPIRED:
+        lines.append(Text("The chat's files and links are probably gone: re-upload and rerun (ctrl+y).", style=style))
+    elif estimate.state is SessionState.IDLE and estimate.used_fraction > 0.75:
+        lines.append(Text("Close to the limit: download your outputs now.", style=style))
+    lines.append(Text(f"Estimated from this folder's activity; the sandbox is removed ~{facts.inactivity_hours:g} h "
+                      "after the chat goes quiet.", style="dim italic"))
+    return Group(*lines)
+
+
+class DiagnosisPane(VerticalScroll):
+    BORDER_TITLE = "Diagnosis"
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self.can_focus = True
+
+    def compose(self):  # type: ignore[override]
+        yield Static("", id="diagnosis-body")
+
+    def show(self, inventory: Inventory) -> None:
+        self.query_one("#diagnosis-body", Static).update(session_view(inventory, self._now()))

@@ -1,0 +1,86 @@
+"""The help screen (F1 or ?): every key, by pane, and how recovery works."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from liferaft.tui.commands import COMMANDS, SCOPES
+
+#: Keys that come with the widgets rather than from the command list.
+WIDGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "project": (
+        ("↑ ↓  PgUp PgDn  Home End", "move between files"),
+        ("enter", "fold or unfold a group; on a file, go to its preview"),
+    ),
+    "preview": (("↑ ↓ ← →", "move around the table or text"),),
+    "app": (
+        ("tab  shift+tab", "go to the next or previous pane"),
+        ("ctrl+p", "the command palette: every command by name"),
+    ),
+}
+
+RECOVERY = """\
+How recovery works
+
+ChatGPT runs your analysis in a temporary sandbox. About 13 hours after the chat goes quiet the sandbox is
+destroyed: uploaded files, variables, charts and every sandbox:/mnt/data download link go with it. The chat
+text stays. Liferaft keeps the work outside the chat so that you can start again in minutes:
+
+  1. Keep the original data in SOURCE/, and never edit it there.
+  2. Save the code the chat wrote in CODE/, and download every output to OUTPUT/ as soon as it appears.
+  3. Keep the restart note in RESTART/ up to date: files, columns, filters, decisions, outputs, next prompt.
+  4. When the sandbox is gone: open a new chat, upload the files in the composer's re-upload list, and paste
+     the prompt that ctrl+y copies.
+"""
+
+
+def key_display(keys: str) -> str:
+    names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
+    return "  ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))
+
+
+def help_content(keymap: Mapping[str, str]) -> RenderableType:
+    table = Table(show_header=False, box=None, padding=(0, 2), expand=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    table.add_column(style="dim", no_wrap=True)
+    for scope, title in SCOPES.items():
+        table.add_row(Text(title, style="bold underline"), "", "")
+        for command in COMMANDS:
+            if command.scope == scope:
+                table.add_row(key_display(keymap.get(command.id, command.keys)), command.help, command.id)
+        for keys, what in WIDGET_KEYS.get(scope, ()):
+            table.add_row(keys, what, "")
+        table.add_row("", "", "")
+    rebind = "To re-bind a key, put its id (right-hand column) in the [keys] table of the config file: "
+    return Group(table, Text(RECOVERY), Text(rebind + 'e.g.  "project.set_role" = "ctrl+o"', style="dim"))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,f1,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self._keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog") as dialog:
+            dialog.border_title = "Help · esc to close"
+            yield Static(help_content(self._keymap), id="help-body")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-dialog").focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

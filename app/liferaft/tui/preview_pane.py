@@ -1,0 +1,261 @@
+"""The preview pane: what is known about the selected file, and a look inside it.
+
+The look inside comes from :func:`liferaft.core.inspect.inspect_file` in a thread worker: the UI never
+waits for a file. Selecting another file cancels the previous load (its result is dropped), and a
+loading indicator appears only when a load takes longer than a blink.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Container
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, DataTable, Static
+from textual.worker import get_current_worker
+
+from liferaft.core.inspect import Preview, inspect_file
+from liferaft.core.roles import Role
+from liferaft.core.scan import FileRecord, Inventory
+from liferaft.core.units import format_age, format_count, format_size
+from liferaft.tui.commands import bindings
+from liferaft.tui.project_pane import ROLE_HINTS, NodeData
+
+#: Show the loading indicator only for loads slower than this (seconds).
+LOADING_DELAY = 0.15
+
+FLAG_MEANINGS: dict[str, str] = {
+    "empty": "the file is empty",
+    "symlink": "a link to another file in the project",
+    "outside_root": "a link to a file outside the project: listed, not read",
+    "odd_name": "the name has line breaks or invalid UTF-8: rename it before uploading",
+    "unreadable": "Liferaft cannot read this file",
+}
+
+
+def _facts(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(key, Text(value))
+    return table
+
+
+def file_summary(record: FileRecord, inventory: Inventory, now: float, overridden: bool) -> RenderableType:
+    if overridden:
+        role = f"{record.role.label} (set by you; o to change)"
+    elif record.role_guessed:
+        role = f"{record.role.label} (guessed; o to set)"
+    else:
+        role = f"{record.role.label} (from its folder)"
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.mtime))
+    rows = [
+        ("path", record.display_path),
+        ("role", role),
+        ("size", f"{format_size(record.size)} · {record.kind}"),
+        ("changed", f"{format_age(record.mtime, now)} ({stamp})"),
+    ]
+    parts: list[RenderableType] = [_facts(rows)]
+    problems = [FLAG_MEANINGS.get(flag, flag) for flag in record.flags]
+    problems += [note.message for note in inventory.notes if note.path == record.path]
+    parts += [Text(f"! {problem}", style="dark_orange") for problem in problems]
+    return Group(*parts)
+
+
+def group_summary(role: Role, inventory: Inventory) -> RenderableType:
+    records = inventory.by_role()[role]
+    folders = sorted(name for name, folder_role in inventory.role_folders.items() if folder_role is role)
+    if role is Role.UNSORTED:
+        where = "files whose role could not be guessed"
+    else:
+        where = ", ".join(f"{name}/" for name in folders) if folders else "no folder: roles guessed from kinds"
+    rows = [
+        ("holds", ROLE_HINTS[role]),
+        ("folder", where),
+        ("files", f"{format_count(len(records), 'file')} · {format_size(sum(r.size for r in records))}"),
+    ]
+    parts: list[RenderableType] = [Text(role.label, style="bold"), _facts(rows)]
+    if role is not Role.UNSORTED and not records:
+        parts.append(Text(f"Nothing here yet. Put {ROLE_HINTS[role]} in {role.folder}/.", style="italic"))
+    return Group(*parts)
+
+
+def project_summary(inventory: Inventory) -> RenderableType:
+    rows = [
+        (role.label, f"{format_count(len(records), 'file')} · {format_size(sum(r.size for r in records))}")
+        for role, records in inventory.by_role().items()
+        if records or role is not Role.UNSORTED
+    ]
+    parts: list[RenderableType] = [Text("Project", style="bold"), _facts(rows)]
+    if inventory.notes:
+        parts.append(Text(f"Notes ({len(inventory.notes)})", style="bold"))
+        parts += [Text(f"• {note.to_json()['path']}: {note.message}") for note in inventory.notes[:50]]
+    return Group(*parts)
+
+
+def preview_facts(preview: Preview) -> RenderableType:
+    parts: list[RenderableType] = []
+    if preview.facts:
+        parts.append(_facts(list(preview.facts)))
+    if preview.columns and not preview.rows:
+        parts.append(Text("columns: " + ", ".join(f"{c.name} ({c.type})" for c in preview.columns)))
+    parts += [Text(f"• {note}", style="italic dim") for note in preview.notes]
+    return Group(*parts)
+
+
+def preview_text(preview: Preview) -> RenderableType:
+    text = preview.text or ""
+    # Deferred: Markdown and Syntax (with Pygments) cost ~40 ms to import, paid on the first such preview.
+    if preview.text_format == "markdown":
+        from rich.markdown import Markdown
+
+        return Markdown(text)
+    if preview.text_format and preview.text_format != "text":
+        from rich.syntax import Syntax
+
+        return Syntax(text, preview.text_format, line_numbers=True, word_wrap=False, theme="ansi_dark")
+    return Text(text)
+
+
+class PreviewPane(Vertical):
+    """Facts about the selected node on top; below, the file's content (table, text, or a message)."""
+
+    BORDER_TITLE = "Preview"
+    BINDINGS = bindings("preview")
+    can_focus = True
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self._record: FileRecord | None = None
+        self._preview: Preview | None = None
+        self._loading_timer: object | None = None
+        self._summary: RenderableType = Text("")
+
+    def compose(self) -> ComposeResult:
+        yield Static("Scanning the project…", id="preview-summary")
+        with ContentSwitcher(initial="preview-message", id="preview-body"):
+            yield Static("", id="preview-message")
+            yield DataTable(id="preview-table", zebra_stripes=True, cursor_type="row", header_height=2)
+            with VerticalScroll(id="preview-scroll"):
+                yield Static("", id="preview-text")
+
+    @property
+    def record(self) -> FileRecord | None:
+        """The file on show, if a file is selected."""
+        return self._record
+
+    @property
+    def preview(self) -> Preview | None:
+        """The last finished look inside the file on show."""
+        return self._preview
+
+    def show(self, data: NodeData | None, inventory: Inventory, root: Path, overrides: Container[str] = ()) -> None:
+        if isinstance(data, FileRecord):
+            self._set_summary(file_summary(data, inventory, self._now(), data.path in overrides))
+            self.border_title = f"Preview · {data.name}"
+            if self._record is None or self._record.path != data.path or self._record.mtime != data.mtime:
+                self._record = data
+                self._preview = None
+                self._load(root / data.path, data, None)
+            return
+        self._record = None
+        self._preview = None
+        self.workers.cancel_group(self, "preview")
+        self._cancel_loading_timer()
+        self.border_title = "Preview"
+        self._set_summary(group_summary(data, inventory) if isinstance(data, Role) else project_summary(inventory))
+        self._message("Select a file to look inside it." if isinstance(data, Role) else "")
+
+    def _set_summary(self, summary: RenderableType) -> None:
+        """The facts about the node, followed by what the last preview found (if it is of this file)."""
+        self._summary = summary
+        preview = self._preview
+        shown = Group(summary, preview_facts(preview)) if preview is not None and not preview.error else summary
+        self.query_one("#preview-summary", Static).update(shown)
+
+    def change_sheet(self, step: int) -> bool:
+        """Show the workbook's next (+1) or previous (-1) sheet; False when there is no other sheet."""
+        preview, record = self._preview, self._record
+        if preview is None or record is None or len(preview.sheets) < 2 or self.app is None:
+            return False
+        index = preview.sheets.index(preview.sheet) if preview.sheet in preview.sheets else 0
+        sheet = preview.sheets[(index + step) % len(preview.sheets)]
+        project = getattr(self.app, "project", None)
+        if project is None:
+            return False
+        self._load(project.root / record.path, record, sheet)
+        return True
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    def _load(self, path: Path, record: FileRecord, sheet: str | None) -> None:
+        self._message("")
+        self._cancel_loading_timer()
+        self._loading_timer = self.set_timer(LOADING_DELAY, self._show_loading)
+        self._inspect(path, record, sheet)
+
+    def _show_loading(self) -> None:
+        self.query_one("#preview-body").loading = True
+
+    def _cancel_loading_timer(self) -> None:
+        timer = self._loading_timer
+        if timer is not None:
+            timer.stop()  # type: ignore[attr-defined]
+        self._loading_timer = None
+        self.query_one("#preview-body").loading = False
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False, description="preview a file")
+    def _inspect(self, path: Path, record: FileRecord, sheet: str | None) -> None:
+        preview = inspect_file(path, record.kind, sheet=sheet)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_preview, record, preview)
+
+    def _show_preview(self, record: FileRecord, preview: Preview) -> None:
+        if self._record is None or self._record.path != record.path:
+            return  # the user moved on
+        self._cancel_loading_timer()
+        self._preview = preview
+        if preview.error:
+            self._message(Text(preview.error, style="red"))
+            return
+        self._set_summary(self._summary)
+        if preview.rows or preview.columns:
+            self._table(preview)
+        elif preview.text is not None:
+            self.query_one("#preview-text", Static).update(preview_text(preview))
+            self.query_one(ContentSwitcher).current = "preview-scroll"
+            self.query_one("#preview-scroll", VerticalScroll).scroll_home(animate=False)
+        else:
+            self._message("")
+
+    def _table(self, preview: Preview) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for column in preview.columns:
+            label = Text.assemble((column.name, "bold"), "\n", (column.type, "dim italic"))
+            table.add_column(label)
+        width = len(preview.columns)
+        for row in preview.rows:
+            cells = list(row[:width]) + [""] * (width - len(row))
+            table.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in cells))
+        if preview.sheet is not None:
+            self.border_title = f"Preview · {self._record.name if self._record else ''} · sheet {preview.sheet}"
+            if len(preview.sheets) > 1:
+                self.border_subtitle = "[ ] other sheets: " + ", ".join(preview.sheets)
+        else:
+            self.border_subtitle = ""
+        self.query_one(ContentSwitcher).current = "preview-table"
+
+    def _message(self, message: RenderableType) -> None:
+        self.border_subtitle = ""
+        self.query_one("#preview-message", Static).update(message)
+        self.query_one(ContentSwitcher).current = "preview-message"

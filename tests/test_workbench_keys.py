@@ -1,0 +1,251 @@
+"""Every command of the workbench, from its key and from the palette; settings that persist."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from liferaft.core import clipboard
+from liferaft.core.clipboard import CopyResult
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.commands import COMMANDS
+from liferaft.tui.help_screen import HelpScreen
+from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.role_picker import RolePicker
+from tests.conftest import FROZEN_NOW, write
+from tests.test_tui import settle, visible_rows
+
+
+def make_app(root: Path) -> LiferaftApp:
+    return LiferaftApp(root, now=lambda: FROZEN_NOW)
+
+
+@pytest.fixture
+def no_native_clipboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clipboard, "copy_native", lambda text, timeout=2.0: CopyResult(False, "no tool"))
+
+
+@pytest.mark.parametrize("key", ["f1", "question_mark"])
+async def test_help_opens_and_closes(project: Path, key: str) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-body").content)  # type: ignore[attr-defined]
+        assert text  # rendered
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+def test_the_help_lists_every_command() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from liferaft.tui.help_screen import help_content
+
+    console = Console(width=140, record=True, file=StringIO())
+    console.print(help_content({"project.set_role": "ctrl+o"}))
+    text = console.export_text()
+    for command in COMMANDS:
+        assert command.help in text and command.id in text
+    assert "ctrl+o" in text
+    assert "How recovery works" in text
+
+
+async def test_every_command_is_in_the_palette(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for command in COMMANDS:
+            assert f"{command.category}: {command.title}" in titles
+
+
+async def test_palette_command_runs_the_action(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "App: Help")
+        await command.callback()
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("key,pane", [("1", "project"), ("2", "preview"), ("3", "diagnosis"), ("4", "composer")])
+async def test_number_keys_focus_panes(project: Path, key: str, pane: str) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4" if key != "4" else "1")
+        await pilot.press(key)
+        await pilot.pause()
+        focused = app.focused
+        assert focused is not None
+        assert focused.id == pane or any(a.id == pane for a in focused.ancestors if hasattr(a, "id"))
+
+
+async def test_zoom_fills_the_screen_and_comes_back(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is app.query_one(ProjectPane)
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None
+
+
+async def test_filter_narrows_the_list_and_escape_clears_it(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"orders")
+        await pilot.pause()
+        files = [row for row in visible_rows(pane) if "/" in row or "." in row]
+        assert files == ["SOURCE/orders_2025.csv"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is pane
+        assert "CODE/clean.py" in visible_rows(pane)
+
+
+async def test_sort_cycles_name_modified_size(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        assert visible_rows(pane)[5:8] == ["OUTPUT", "OUTPUT/revenue_by_region.png", "stray_summary.csv"]
+        await pilot.press("s")  # modified: newest first
+        await pilot.pause()
+        assert visible_rows(pane)[5:8] == ["OUTPUT", "stray_summary.csv", "OUTPUT/revenue_by_region.png"]
+        await pilot.press("s")  # size: largest first
+        await pilot.pause()
+        assert visible_rows(pane)[1:3] == ["SOURCE/customers.xlsx", "SOURCE/orders_2025.csv"]
+        assert visible_rows(pane)[5:8] == ["OUTPUT", "OUTPUT/revenue_by_region.png", "stray_summary.csv"]
+
+
+async def test_copy_path_and_copy_prompt_fall_back_to_the_terminal(project: Path, no_native_clipboard) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "c")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == str(project / "SOURCE" / "customers.xlsx")
+        assert any("cannot be confirmed" in n.message for n in app._notifications)
+        await pilot.press("ctrl+y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Files to upload (original data):" in app.clipboard
+        assert "orders_2025.csv" in app.clipboard and "Restart note: RESTART/restart-note.md" in app.clipboard
+
+
+async def test_copy_reports_a_native_copy(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[str] = []
+
+    def fake(text: str, timeout: float = 2.0) -> CopyResult:
+        copied.append(text)
+        return CopyResult(True, "")
+
+    monkeypatch.setattr(clipboard, "copy_native", fake)
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert copied and "Project: sales-review" in copied[0]
+        assert any(n.message == "Copied the project brief to the clipboard." for n in app._notifications)
+
+
+async def test_reveal_opens_the_file_manager(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    launched: list[list[str]] = []
+
+    class FakePopen:
+        def __init__(self, command: list[str], **_kwargs: object) -> None:
+            launched.append(command)
+
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert launched and str(project / "SOURCE") in " ".join(launched[0])
+
+
+async def test_reveal_without_a_file_manager_says_where_the_folder_is(project: Path, monkeypatch) -> None:
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(subprocess, "Popen", missing)
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("Cannot open a file manager" in n.message for n in app._notifications)
+
+
+async def test_the_theme_is_remembered(project: Path, isolated_config: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.theme = "nord"
+        await pilot.pause()
+    saved = tomllib.loads((isolated_config / "config.toml").read_text())
+    assert saved["theme"] == "nord"
+    again = make_app(project)
+    async with again.run_test(size=(120, 40)) as pilot:
+        assert again.theme == "nord"
+
+
+async def test_keys_can_be_rebound_from_the_config(project: Path, isolated_config: Path) -> None:
+    write(isolated_config / "config.toml", '[keys]\n"project.set_role" = "ctrl+o"\n')
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, RolePicker)
+
+
+async def test_a_broken_config_is_reported_and_left_alone(project: Path, isolated_config: Path) -> None:
+    broken = write(isolated_config / "config.toml", "theme = [unclosed\n")
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.theme = "nord"
+        await pilot.pause()
+        assert any("not valid TOML" in n.message for n in app._notifications)
+    assert broken.read_text() == "theme = [unclosed\n"
+
+
+async def test_narrow_terminals_fold_the_lower_panes(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.screen.has_class("-narrow")
+        lower = app.query_one("#lower")
+        assert lower.size.height == 3
+        await pilot.press("3")
+        await pilot.pause()
+        assert lower.size.height > 3
+    wide = make_app(project)
+    async with wide.run_test(size=(160, 48)) as pilot:
+        await settle(wide, pilot)
+        assert not wide.screen.has_class("-narrow")
