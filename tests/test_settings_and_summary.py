@@ -1,0 +1,108 @@
+"""Settings file, clipboard fallbacks, the vendor's figures, and the project brief."""
+
+from __future__ import annotations
+
+import sys
+import time
+import tomllib
+import types
+from pathlib import Path
+
+import pytest
+
+from liferaft.core import clipboard
+from liferaft.core.config import Settings, config_path, load_settings, save_settings
+from liferaft.core.scan import scan
+from liferaft.core.summary import SessionState, estimate_session, project_brief, upload_list
+from liferaft.core.vendor import session_facts
+from tests.conftest import FROZEN_NOW, write
+
+
+def test_settings_round_trip_and_keep_unknown_keys(isolated_config: Path) -> None:
+    write(isolated_config / "config.toml", 'account_email = "me@example.com"\ntheme = "nord"\n')
+    loaded = load_settings()
+    assert loaded.settings.theme == "nord" and loaded.warnings == []
+    loaded.settings.theme = "gruvbox"
+    loaded.settings.keys["project.set_role"] = "ctrl+o"
+    save_settings(loaded.settings)
+    data = tomllib.loads(config_path().read_text())
+    assert data == {"account_email": "me@example.com", "theme": "gruvbox", "keys": {"project.set_role": "ctrl+o"}}
+
+
+def test_missing_settings_are_defaults(isolated_config: Path) -> None:
+    loaded = load_settings()
+    assert loaded.settings == Settings() and loaded.warnings == [] and loaded.writable
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"theme = [", "not valid TOML"),
+    (b"\xff\xfe", "not valid TOML"),
+    (b"theme = 3\n", "theme must be a string"),
+    (b"keys = 3\n", "[keys] must be a table"),
+    (b'[keys]\n"app.help" = 3\n', "must be a key name"),
+])
+def test_bad_settings_are_warnings(isolated_config: Path, content: bytes, expect: str) -> None:
+    write(isolated_config / "config.toml", content)
+    loaded = load_settings()
+    assert any(expect in warning for warning in loaded.warnings)
+
+
+def test_an_unparsable_file_is_not_writable(isolated_config: Path) -> None:
+    write(isolated_config / "config.toml", "theme = [")
+    assert load_settings().writable is False
+
+
+def test_copy_native_reads_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    store: dict[str, str] = {}
+    fake = types.SimpleNamespace(copy=lambda text: store.update(v=text), paste=lambda: store.get("v", ""))
+    monkeypatch.setitem(sys.modules, "pyperclip", fake)
+    assert clipboard.copy_native("hello").copied
+
+
+def test_copy_native_notices_a_clipboard_that_drops_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = types.SimpleNamespace(copy=lambda text: None, paste=lambda: "")
+    monkeypatch.setitem(sys.modules, "pyperclip", fake)
+    result = clipboard.copy_native("hello")
+    assert not result.copied and "did not keep" in result.detail
+
+
+def test_copy_native_without_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(text: str) -> None:
+        raise RuntimeError("no xclip")
+
+    monkeypatch.setitem(sys.modules, "pyperclip", types.SimpleNamespace(copy=boom, paste=lambda: ""))
+    result = clipboard.copy_native("hello")
+    assert not result.copied and "no clipboard tool" in result.detail
+
+
+def test_copy_native_never_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyperclip",
+                        types.SimpleNamespace(copy=lambda text: time.sleep(5), paste=lambda: ""))
+    started = time.monotonic()
+    result = clipboard.copy_native("hello", timeout=0.2)
+    assert time.monotonic() - started < 2
+    assert not result.copied and "did not answer" in result.detail
+
+
+def test_the_vendor_window_is_data() -> None:
+    facts = session_facts()
+    assert facts.inactivity_hours == 13 and facts.source and facts.checked
+
+
+def test_session_estimate_from_folder_activity(project: Path) -> None:
+    inventory = scan(project)
+    # The newest file in the fixture is 5 minutes old.
+    assert estimate_session(inventory, FROZEN_NOW, 13).state is SessionState.ACTIVE
+    assert estimate_session(inventory, FROZEN_NOW + 5 * 3600, 13).state is SessionState.IDLE
+    late = estimate_session(inventory, FROZEN_NOW + 20 * 3600, 13)
+    assert late.state is SessionState.LIKELY_EXPIRED and late.used_fraction == 1.0
+
+
+def test_upload_list_and_brief(project: Path) -> None:
+    inventory = scan(project)
+    assert [record.name for record in upload_list(inventory)] == ["orders_2025.csv", "customers.xlsx"]
+    brief = project_brief("sales-review", inventory, FROZEN_NOW)
+    assert brief.startswith("Project: sales-review\n")
+    assert "- orders_2025.csv (47 B, csv)" in brief
+    assert "- revenue_by_region.png (saved 20 min ago)" in brief
+    assert "Restart note: RESTART/restart-note.md" in brief
