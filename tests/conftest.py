@@ -71,7 +71,9 @@ def _fill_project(root: Path) -> Path:
 @pytest.fixture
 def fixed_project() -> Iterator[Path]:
     """The same project at a fixed path, for snapshots (the header shows the path)."""
-    root = Path(tempfile.gettempdir()) / "liferaft-snapshots" / "sales-review"
+    # A fixed path, whatever TMPDIR says: the header shows it, and the snapshots must match everywhere.
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    root = base / "liferaft-snapshots" / "sales-review"
     shutil.rmtree(root, ignore_errors=True)
     yield _fill_project(root)
     shutil.rmtree(root, ignore_errors=True)

@@ -7,6 +7,8 @@ import csv
 import errno
 import io
 import json
+import os
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -364,3 +366,44 @@ def test_folder_that_cannot_be_created_is_a_demo_error(tmp_path: Path) -> None:
         write_demo(tmp_path / "plain" / "demo", big_csv_mb=SMALL)
     assert str(tmp_path / "plain" / "demo") in str(caught.value)
     assert (tmp_path / "plain").read_bytes() == b"x"
+
+
+def test_a_demo_killed_half_way_can_be_run_again(tmp_path: Path) -> None:
+    from liferaft.core.storage import TEMP_PREFIX
+
+    root = tmp_path / "demo"
+    # What a kill during the big CSV leaves: the marker (written first) and a stray temporary file.
+    (root / "SOURCE").mkdir(parents=True)
+    stray = root / "SOURCE" / f"{TEMP_PREFIX}abc"
+    stray.write_bytes(b"x" * 1000)
+    os.utime(stray, (1, 1))
+    (root / ".liferaft").mkdir()
+    (root / ".liferaft" / "demo.json").write_text('{"version": 1, "files": []}')
+    result = write_demo(root, big_csv_mb=0.2)
+    assert result.refreshed
+    assert not stray.exists()
+    assert (root / "RESTART" / "restart-note.md").is_file()
+
+
+def test_only_temporary_files_do_not_make_a_folder_foreign(tmp_path: Path) -> None:
+    from liferaft.core.storage import TEMP_PREFIX
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    (root / f"{TEMP_PREFIX}old").write_bytes(b"half")
+    write_demo(root, big_csv_mb=0.2)
+    assert is_demo(root)
+
+
+def test_refresh_never_writes_through_a_linked_folder(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    write_demo(root, big_csv_mb=0.2)
+    elsewhere = tmp_path / "realdata"
+    elsewhere.mkdir()
+    precious = elsewhere / "final2.csv"
+    precious.write_text("precious user data\n")
+    shutil.rmtree(root / "SOURCE")
+    os.symlink(elsewhere, root / "SOURCE")
+    with pytest.raises(DemoError, match="is a link"):
+        write_demo(root, big_csv_mb=0.2)
+    assert precious.read_text() == "precious user data\n"

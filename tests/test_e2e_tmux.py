@@ -102,7 +102,7 @@ def test_the_installed_workbench_in_a_real_terminal(terminal, tmp_path: Path, si
     assert "SOURCE/sales_q4.csv" in shown
 
     term.keys("F1")
-    term.wait_for(lambda s: "How recovery works" in s or "Help" in s and "esc to close" in s)
+    term.wait_for(lambda s: "How recovery works" in s or ("Help" in s and "esc to close" in s))
     term.keys("Escape")
     term.wait_for(lambda s: "Help · esc" not in s)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -321,3 +322,95 @@ def test_fast_json_text_escapes_every_awkward_name(tmp_path: Path) -> None:
     assert {f["path"] for f in parsed["files"]} >= {f"SOURCE/{name}" for name in names}
     loose = next(f for f in parsed["files"] if f["path"] == "loose.csv")
     assert loose["role_guessed"] is True and loose["flags"] == ["empty"]
+
+
+def test_the_allowlist_idiom_keeps_what_it_names(tmp_path: Path) -> None:
+    write(tmp_path / ".liferaftignore", "*\n!*/\n!*.csv\n")
+    write(tmp_path / "SOURCE" / "a.csv", "x")
+    write(tmp_path / "SOURCE" / "b.txt", "x")
+    assert [record.path for record in scan(tmp_path).files] == ["SOURCE/a.csv"]
+
+
+def test_an_ignore_file_saved_with_a_bom_keeps_its_first_line(tmp_path: Path) -> None:
+    write(tmp_path / ".liferaftignore", "\ufeff*.tmp\n".encode())
+    write(tmp_path / "c.tmp", "x")
+    write(tmp_path / "d.csv", "x")
+    assert [record.path for record in scan(tmp_path).files] == ["d.csv"]
+
+
+def test_liferafts_own_files_as_pipes_never_block(tmp_path: Path) -> None:
+    from liferaft.core.project import open_project
+
+    write(tmp_path / "a.csv", "x")
+    os.mkfifo(tmp_path / ".liferaftignore")
+    (tmp_path / ".liferaft").mkdir()
+    os.mkfifo(tmp_path / ".liferaft" / "state.json")
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(open_project(tmp_path)), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert result, "opening the project blocked on a named pipe"
+    project = result[0]
+    assert [record.path for record in project.inventory.files] == ["a.csv"]  # type: ignore[attr-defined]
+    assert any("not a regular file" in warning for warning in project.warnings)  # type: ignore[attr-defined]
+    assert "cannot read the ignore file" in note_for(project.inventory, ".liferaftignore")  # type: ignore[attr-defined]
+
+
+def test_a_very_deep_tree_is_scanned(tmp_path: Path) -> None:
+    folder = str(tmp_path)
+    for level in range(1100):  # deeper than Python's default recursion limit of 1000
+        folder = f"{folder}/d{level % 10}"
+        os.mkdir(folder)
+    with open(f"{folder}/deep.csv", "w") as handle:
+        handle.write("a\n")
+    try:
+        files = scan(tmp_path).files
+    finally:  # pytest's own clean-up is recursive: take the tower down from the top
+        os.unlink(f"{folder}/deep.csv")
+        while folder != str(tmp_path):
+            os.rmdir(folder)
+            folder = os.path.dirname(folder)
+    assert len(files) == 1 and files[0].path.endswith("/deep.csv") and files[0].path.count("/") == 1100
+
+
+def test_rescanning_a_vanished_project_says_so(tmp_path: Path) -> None:
+    from liferaft.core.project import ProjectError, open_project
+
+    root = tmp_path / "gone"
+    write(root / "a.csv", "x")
+    project = open_project(root)
+    shutil.rmtree(root)
+    with pytest.raises(ProjectError, match="no such folder"):
+        project.rescan()
+
+
+def test_links_out_of_the_project_have_no_size(tmp_path: Path) -> None:
+    outside = write(tmp_path / "elsewhere.csv", "x" * 500)
+    root = tmp_path / "p"
+    root.mkdir()
+    os.symlink(outside, root / "link.csv")
+    record = scan(root).files[0]
+    assert record.size == 0 and "outside_root" in record.flags
+
+
+def test_an_unreadable_file_note_gives_the_real_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = str(write(tmp_path / "noext", "x"))
+    real_open = os.open
+
+    def os_open(path, flags, *args):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == target:
+            raise OSError(5, "Input/output error", target)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", os_open)
+    inventory = scan(tmp_path)
+    assert note_for(inventory, "noext") == "cannot read this file: Input/output error"
+
+
+def test_fast_json_text_handles_undecodable_names(tmp_path: Path) -> None:
+    with open(os.fsencode(tmp_path) + b"/caf\xe9.csv", "wb") as handle:
+        handle.write(b"a\n")
+    inventory = scan(tmp_path)
+    text = inventory.to_json_text()
+    text.encode("utf-8")
+    assert json.loads(text)["files"][0]["path"] == "caf\ufffd.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -145,3 +146,25 @@ def test_removing_an_override_restores_the_folder_role(project: Path) -> None:
     opened.set_role("SOURCE/orders_2025.csv", None)
     record = next(r for r in opened.inventory.files if r.path == "SOURCE/orders_2025.csv")
     assert record.role is Role.SOURCE and not record.role_guessed
+
+
+def test_overrides_for_undecodable_names_are_saved_and_read_back(tmp_path: Path) -> None:
+    with open(os.fsencode(tmp_path) + b"/caf\xe9.csv", "wb") as handle:
+        handle.write(b"a\n")
+    project = open_project(tmp_path)
+    name = project.inventory.files[0].path
+    project.set_role(name, Role.OUTPUT)
+    assert load_state(tmp_path).state.overrides == {name: Role.OUTPUT}
+    assert open_project(tmp_path).inventory.files[0].role is Role.OUTPUT
+
+
+def test_any_failed_save_rolls_back(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opened = open_project(project)
+
+    def fail(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("cannot encode")
+
+    monkeypatch.setattr(storage, "write_text", fail)
+    with contextlib.suppress(ValueError):
+        opened.set_role("stray_summary.csv", Role.SOURCE)
+    assert opened.state.overrides == {}

@@ -18,6 +18,8 @@ class ProjectError(Exception):
 
 def check_folder(path: Path) -> Path:
     """Return ``path`` made absolute if it is a readable folder, else raise :class:`ProjectError`."""
+    if str(path) == "":
+        raise ProjectError("the folder name is empty: give a folder, or leave it out for the current one")
     path = Path(path).expanduser()
     shown = str(path)
     try:
@@ -36,7 +38,7 @@ def check_folder(path: Path) -> Path:
     except OSError as exc:
         raise ProjectError(f"cannot read the folder {shown}: {exc.strerror or exc}") from None
     del st
-    return path.absolute()
+    return Path(os.path.abspath(path))  # also folds "a/../b", so names and titles read right
 
 
 class Project:
@@ -57,6 +59,8 @@ class Project:
         return self.root.name or str(self.root)
 
     def rescan(self) -> Inventory:
+        """Read the folder again; raises :class:`ProjectError` if the folder itself is gone or unreadable."""
+        check_folder(self.root)
         self.inventory = scan(self.root, self.state.overrides)
         return self.inventory
 
@@ -72,7 +76,7 @@ class Project:
             self.state.overrides[rel_path] = role
         try:
             save_state(self.root, self.state)
-        except OSError:
+        except BaseException:
             if previous is None:
                 self.state.overrides.pop(rel_path, None)
             else:
@@ -142,7 +146,9 @@ def init_project(path: Path, title: str | None = None) -> InitResult:
     A folder that already plays a role under another name (``data/`` for SOURCE, say) is kept and no
     second folder is made for that role. A missing ``path`` is created if its parent exists.
     """
-    path = Path(path).expanduser()
+    if str(path) == "":
+        raise ProjectError("the folder name is empty: give a folder, or leave it out for the current one")
+    path = Path(os.path.abspath(Path(path).expanduser()))
     result = InitResult()
     if not path.exists():
         if not path.parent.is_dir():
@@ -155,10 +161,17 @@ def init_project(path: Path, title: str | None = None) -> InitResult:
     root = check_folder(path)
     existing: dict[Role, str] = {}
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.is_dir(follow_symlinks=False):
+        # A link to a folder counts: the user set it up that way on purpose.
+        if entry.is_dir():
             role = role_for_folder(entry.name)
             if role is not None:
                 existing.setdefault(role, entry.name)
+    for role in FOLDER_ROLES:
+        if role not in existing and os.path.lexists(root / role.folder):
+            raise ProjectError(
+                f"{root / role.folder} exists but is not a folder; rename it, then run `liferaft init` again "
+                "(nothing was created)"
+            )
     try:
         for role in FOLDER_ROLES:
             if role in existing:

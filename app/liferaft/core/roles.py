@@ -104,14 +104,21 @@ KINDS: tuple[str, ...] = (
 _JSON_START = re.compile(r'\s*(\{\s*["}]|\[\s*(["{\[\]]|-?\d|true\b|false\b|null\b))')
 _DATA_KINDS = frozenset({"csv", "tsv", "xlsx", "parquet", "json"})
 _CODE_KINDS = frozenset({"python", "notebook", "sql", "r"})
-_OUTPUT_HINTS = re.compile("clean|output|result|summary|report|chart|plot|figure|_fig|export")
-_RESTART_HINTS = re.compile("restart|prompt|note|brief")
+# Whole words of a file name (split at anything not a letter or digit): "sales_cleaned.csv" is an output,
+# "unclean_survey.csv" and "election_results.csv" are not.
+_OUTPUT_HINTS = re.compile(r"(?:^|[^a-z0-9])(?:clean|cleaned|output|outputs|summary|report|chart|charts|plot|"
+                           r"plots|figure|figures|fig|export|exported)(?:[^a-z0-9]|$)")
+_RESTART_HINTS = re.compile(r"(?:^|[^a-z0-9])(?:restart|prompt|prompts|notes?|brief)(?:[^a-z0-9]|$)")
 
 
 def kind_from_name(name: str) -> str | None:
     """The kind implied by a file name's extension, or None when the extension says nothing."""
     dot = name.rfind(".")
     return KIND_BY_EXTENSION.get(name[dot:].lower()) if dot > 0 else None
+
+
+#: How many bytes callers pass to :func:`sniff_kind` when the file is at least that long.
+SNIFF_SAMPLE = 512
 
 
 def sniff_kind(head: bytes) -> str:
@@ -128,11 +135,12 @@ def sniff_kind(head: bytes) -> str:
         return "archive"
     if b"\x00" in head:
         return "other"
+    head = head.removeprefix(b"\xef\xbb\xbf")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still text.
-        if exc.start < len(head) - 3:
+        # A multi-byte character cut by the end of a full sample is still text; anywhere else it is not.
+        if len(head) < SNIFF_SAMPLE - 3 or exc.start < len(head) - 3:
             return "other"
         text = head[: exc.start].decode("utf-8")
     # '[section]' is INI or TOML: JSON follows a bracket with a value or a quoted key.

@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from liferaft.core.roles import (
     FOLDER_ROLES,
     KIND_BY_EXTENSION,
+    SNIFF_SAMPLE,
     Role,
     guess_role,
     kind_from_name,
     role_for_folder,
     sniff_kind,
 )
+from liferaft.core.storage import read_small_file
 
 if TYPE_CHECKING:
     from typing import Any
@@ -47,7 +49,7 @@ PARTIAL_SUFFIXES = (".crdownload", ".part", ".download")
 #: Office lock files ("~$Budget.xlsx") and editor droppings, by prefix.
 JUNK_PREFIXES = ("~$", ".liferaft-tmp-")
 
-SNIFF_BYTES = 512
+SNIFF_BYTES = SNIFF_SAMPLE
 
 # Flags a record may carry.
 FLAG_EMPTY = "empty"
@@ -218,9 +220,12 @@ class _IgnoreMatcher:
         except (re.error, TypeError):  # an unexpected pattern shape: use pathspec alone
             self._any = None
         self._empty = not sources
+        # With a negation ("!keep.csv") a file may be re-included below an ignored folder, so folders are
+        # then never skipped whole: each file is decided on its own, as git does.
+        self.prunes_folders = not any(getattr(p, "include", None) is False for p in self._spec.patterns)
 
     def ignores(self, rel: str, is_dir: bool) -> bool:
-        if self._empty:
+        if self._empty or (is_dir and not self.prunes_folders):
             return False
         path = rel + "/" if is_dir else rel
         if self._any is not None and self._any.search(path) is None:
@@ -231,8 +236,7 @@ class _IgnoreMatcher:
 def _load_ignore(root: Path, notes: list[ScanNote]) -> _IgnoreMatcher | None:
     path = root / IGNORE_FILENAME
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read(1_000_000).splitlines()
+        lines = read_small_file(path, limit=1_000_000).decode("utf-8-sig", errors="replace").splitlines()
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -255,19 +259,19 @@ def _load_ignore(root: Path, notes: list[ScanNote]) -> _IgnoreMatcher | None:
         return _IgnoreMatcher(good)
 
 
-def _sniff(path: str) -> tuple[str, bool]:
-    """(kind, readable) for a regular file whose extension says nothing."""
+def _sniff(path: str) -> tuple[str, OSError | None]:
+    """(kind, the error if the file could not be read) for a regular file whose extension says nothing."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return "other", False
+    except OSError as exc:
+        return "other", exc
     try:
         head = os.read(fd, SNIFF_BYTES)
-    except OSError:
-        return "other", False
+    except OSError as exc:
+        return "other", exc
     finally:
         os.close(fd)
-    return sniff_kind(head), True
+    return sniff_kind(head), None
 
 
 def _special_kind(mode: int) -> str:
@@ -301,7 +305,7 @@ def scan(root: Path, overrides: Mapping[str, Role] | None = None) -> Inventory:
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        scanner.walk(root_str, "", None, 0)
+        scanner.walk_all(root_str)
     finally:
         if gc_was_on:
             gc.enable()
@@ -326,13 +330,20 @@ class _Scanner:
     def note(self, rel: str, message: str) -> None:
         self.notes.append(ScanNote(rel, message))
 
+    def walk_all(self, root: str) -> None:
+        """Walk the tree with an explicit stack: a folder nested thousands deep must not hit the
+        recursion limit."""
+        self.pending: list[tuple[str, str, Role | None, int]] = [(root, "", None, 0)]
+        while self.pending:
+            self.walk(*self.pending.pop())
+
     def walk(self, folder: str, prefix: str, role: Role | None, depth: int) -> None:
+        """List one folder; its sub-folders go on :attr:`pending`."""
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
         except FileNotFoundError:
-            if prefix:
-                self.note(prefix.rstrip("/"), "folder vanished during the scan")
+            self.note(prefix.rstrip("/") or ".", "folder vanished during the scan")
             return
         except OSError as exc:
             self.note(prefix.rstrip("/") or ".", f"cannot read this folder: {_os_reason(exc)}")
@@ -383,7 +394,7 @@ class _Scanner:
                 self.inventory.role_folders[name] = role
         if _is_odd_name(name):
             self.note(rel, "folder " + _odd_name_message(name))
-        self.walk(entry.path, rel + "/", role, depth + 1)
+        self.pending.append((entry.path, rel + "/", role, depth + 1))
 
     def _add(self, rel: str, name: str, full: str, st: os.stat_result, role: Role | None,
              flags: list[str]) -> None:
@@ -397,10 +408,10 @@ class _Scanner:
             flags.append(FLAG_EMPTY)
             kind = kind or "other"
         elif kind is None:
-            kind, readable = _sniff(full)
-            if not readable:
+            kind, error = _sniff(full)
+            if error is not None:
                 flags.append(FLAG_UNREADABLE)
-                self.note(rel, "cannot read this file: permission denied")
+                self.note(rel, f"cannot read this file: {_os_reason(error)}")
         self.files.append(self._record(rel, name, kind, size, st.st_mtime, role, flags))
 
     def _record(self, rel: str, name: str, kind: str, size: int, mtime: float, role: Role | None,
@@ -440,7 +451,8 @@ class _Scanner:
             flags.append(FLAG_OUTSIDE)
             lst = os.lstat(full)
             kind = kind_from_name(name) or "other"
-            self.files.append(self._record(rel, name, kind, lst.st_size, lst.st_mtime, role, flags))
+            # Size 0: the target is not looked at, and the link's own length means nothing to anyone.
+            self.files.append(self._record(rel, name, kind, 0, lst.st_mtime, role, flags))
             self.note(rel, "link to a file outside the project: listed, not read")
             return
         st = os.stat(target)

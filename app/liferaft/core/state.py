@@ -114,9 +114,15 @@ def load_state(root: Path) -> LoadedState:
     path = state_path(root)
     storage.sweep_temp_files(path.parent)
     try:
-        raw = path.read_bytes()
+        raw = storage.read_small_file(path)
     except FileNotFoundError:
         return LoadedState(ProjectState())
+    except storage.NotARegularFile:
+        return LoadedState(
+            ProjectState(),
+            [f"{STATE_DIRNAME}/{STATE_FILENAME} is not a regular file; settings will not be saved"],
+            writable=False,
+        )
     except OSError as exc:
         return LoadedState(
             ProjectState(),
@@ -146,5 +152,6 @@ def load_state(root: Path) -> LoadedState:
 
 def save_state(root: Path, state: ProjectState) -> None:
     """Write the project's state atomically (raises OSError if the folder is not writable)."""
-    text = json.dumps(state.to_json(), indent=2, ensure_ascii=False) + "\n"
+    # ASCII escapes keep names with undecodable bytes (surrogate escapes) intact through a round trip.
+    text = json.dumps(state.to_json(), indent=2, ensure_ascii=True) + "\n"
     storage.write_text(state_path(root), text)

@@ -94,6 +94,36 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
         raise
 
 
+class NotARegularFile(OSError):
+    """The path exists but is a pipe, socket, device or folder: Liferaft does not read it."""
+
+
+def read_small_file(path: Path, limit: int = 4 * 1024 * 1024) -> bytes:
+    """Read a small file of Liferaft's own (state, marker, ignore file) without ever blocking.
+
+    A named pipe at that path would block a plain ``open``; here it is opened non-blocking, checked, and
+    refused. Raises FileNotFoundError, :class:`NotARegularFile`, or another OSError; reads at most
+    ``limit`` bytes.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} is not a regular file")
+        chunks = []
+        remaining = limit
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     """Atomically write ``data`` to ``path``."""
     with atomic_writer(path, overwrite=overwrite) as handle:

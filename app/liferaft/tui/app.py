@@ -18,7 +18,7 @@ from liferaft import __version__
 from liferaft.core.config import Settings, load_settings, save_settings
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
-from liferaft.core.scan import Inventory
+from liferaft.core.scan import Inventory, display_name
 from liferaft.core.summary import project_brief
 from liferaft.core.units import format_count, format_size
 from liferaft.tui.commands import BY_ID, COMMANDS, bindings
@@ -112,8 +112,9 @@ class LiferaftApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = f"Liferaft · {self.root_path.name or self.root_path}"
-        self.sub_title = str(self.root_path)
+        shown = display_name(str(self.root_path)).replace("\n", "⏎").replace("\r", "⏎")
+        self.title = f"Liferaft · {shown.rstrip('/').rpartition('/')[2] or shown}"
+        self.sub_title = shown
         for warning in self._settings_warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -278,8 +279,9 @@ class LiferaftApp(App[int]):
         role = None if choice == AUTOMATIC else Role(choice)
         try:
             self.project.set_role(path, role)
-        except OSError as exc:
-            self.notify(f"The role was not changed: {exc.strerror or exc}", severity="error", markup=False)
+        except Exception as exc:  # OSError, or anything else: the app must stay up and say so
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notify(f"The role was not changed: {reason}", severity="error", markup=False)
             return
         self._show_inventory(self.project.inventory)
         record = next((r for r in self.project.inventory.files if r.path == path), None)
@@ -380,6 +382,8 @@ def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = Fals
     """Run the workbench on ``root`` until the user quits; returns the exit code."""
     app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader)
     result = app.run(headless=headless)
+    if app.return_code:  # the app stopped on an error (Textual has printed it)
+        return app.return_code
     if headless:
         # The smoke check CI runs against an installed wheel: say what was loaded.
         files = len(app.project.inventory.files) if app.project else 0

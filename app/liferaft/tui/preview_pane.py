@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from liferaft.core.inspect import Preview, inspect_file
 from liferaft.core.roles import Role
-from liferaft.core.scan import FileRecord, Inventory
+from liferaft.core.scan import FileRecord, Inventory, ScanNote
 from liferaft.core.units import format_age, format_count, format_size
 from liferaft.tui.commands import bindings
 from liferaft.tui.project_pane import ROLE_HINTS, NodeData
@@ -172,8 +172,15 @@ class PreviewPane(Vertical):
         self.workers.cancel_group(self, "preview")
         self._cancel_loading_timer()
         self.border_title = "Preview"
-        self._set_summary(group_summary(data, inventory) if isinstance(data, Role) else project_summary(inventory))
-        self._message("Select a file to look inside it." if isinstance(data, Role) else "")
+        if isinstance(data, Role):
+            self._set_summary(group_summary(data, inventory))
+            self._message("Select a file to look inside it.")
+        elif isinstance(data, ScanNote):
+            self._set_summary(_facts([("path", data.to_json()["path"]), ("note", data.message)]))
+            self._message("Liferaft could not list or read this entry as a normal file; nothing was changed.")
+        else:
+            self._set_summary(project_summary(inventory))
+            self._message("")
 
     def _set_summary(self, summary: RenderableType) -> None:
         """The facts about the node, followed by what the last preview found (if it is of this file)."""

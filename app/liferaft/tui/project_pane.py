@@ -10,7 +10,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from liferaft.core.roles import Role
-from liferaft.core.scan import FileRecord, Inventory
+from liferaft.core.scan import FileRecord, Inventory, ScanNote
 from liferaft.core.units import format_age_short, format_count, format_size
 from liferaft.tui.commands import bindings
 
@@ -37,7 +37,21 @@ _SORT_KEYS: dict[str, tuple[Callable[[FileRecord], object], bool]] = {
 }
 
 #: What a tree node holds: a role for group rows, a record for file rows.
-NodeData = Role | FileRecord
+NodeData = Role | FileRecord | ScanNote | str
+#: Data of the "Notes" group row.
+NOTES = "notes"
+
+#: Fewer columns than this for a file's name, and its badges shrink to one mark.
+MIN_NAME = 16
+
+#: Short badges for flags, so a name keeps its room in a narrow pane.
+BADGES: dict[str, str] = {
+    "empty": "empty",
+    "symlink": "link",
+    "outside_root": "outside",
+    "odd_name": "bad name",
+    "unreadable": "locked",
+}
 
 
 def _shown_path(record: FileRecord, inventory: Inventory) -> str:
@@ -56,13 +70,19 @@ def _file_label(record: FileRecord, shown: str) -> Text:
     return label
 
 
-def _file_meta(record: FileRecord, now: float) -> Text:
-    """What stands right-aligned after a file's name: badges, size, age."""
+def _file_meta(record: FileRecord, now: float, compact: bool = False) -> Text:
+    """What stands right-aligned after a file's name: badges, size, age. ``compact`` shrinks the badges to
+    one mark ("?" guessed, "!" flagged) for narrow panes; the preview spells them out."""
     meta = Text(no_wrap=True)
+    badges = [BADGES.get(flag, flag) for flag in record.flags]
     if record.role_guessed:
-        meta.append("guessed ", style="italic dark_orange")
-    for flag in record.flags:
-        meta.append(f"{flag.replace('_', ' ')} ", style="red" if flag == "unreadable" else "dark_orange")
+        badges.insert(0, "guess")
+    if compact:
+        badges = ["?" if record.role_guessed and not record.flags else "!"] if badges else []
+    elif len(badges) > 2:
+        badges = [*badges[:1], f"+{len(badges) - 1}"]
+    for badge in badges:
+        meta.append(f"{badge} ", style="red" if badge == "locked" else "italic dark_orange")
     meta.append(f"{format_size(record.size):>8} {format_age_short(record.mtime, now):>7}", style="dim")
     return meta
 
@@ -124,9 +144,7 @@ class ProjectPane(Tree[NodeData]):
     def show_inventory(self, inventory: Inventory) -> None:
         selected = self.cursor_node.data if self.cursor_node is not None else None
         selected_key = selected.path if isinstance(selected, FileRecord) else selected
-        collapsed = {
-            node.data for node in self.root.children if isinstance(node.data, Role) and not node.is_expanded
-        }
+        collapsed = {node.data for node in self.root.children if not node.is_expanded}
         scroll_y = self.scroll_y
         self.clear()
         self._inventory = inventory
@@ -141,6 +159,17 @@ class ProjectPane(Tree[NodeData]):
             for record in records:
                 leaf = group.add_leaf(_file_label(record, _shown_path(record, inventory)), data=record)
                 if selected_key == record.path:
+                    restore = leaf
+        if inventory.notes:
+            label = Text.assemble(("Notes", "bold"), (f"  {format_count(len(inventory.notes), 'note')}", "dim"))
+            group = self.root.add(label, data=NOTES, expand=NOTES not in collapsed)
+            if selected_key == NOTES:
+                restore = group
+            for note in inventory.notes:
+                shown = note.to_json()["path"].replace("\n", "⏎")
+                leaf = group.add_leaf(Text.assemble(("! ", "dark_orange"), shown, (f"  {note.message}", "dim")),
+                                      data=note)
+                if selected_key == note:
                     restore = leaf
         # Lines are numbered lazily after a rebuild, so work out the restored row's line here.
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
@@ -164,6 +193,8 @@ class ProjectPane(Tree[NodeData]):
         data = node.data
         if isinstance(data, FileRecord):
             meta = _file_meta(data, self._now())
+            if self._label_width() - meta.cell_len < MIN_NAME:
+                meta = _file_meta(data, self._now(), compact=True)
         elif isinstance(data, Role):
             meta = _group_meta(self._groups.get(data, []))
             meta.append(" " * 8)  # under the age column: nothing

@@ -41,7 +41,9 @@ class RolePicker(ModalScreen[Role | str | None]):
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
-        current = AUTOMATIC if not self._overridden else self._record.role.value
+        current = self._record.role.value if self._overridden else AUTOMATIC
+        if current not in {role.value for role in FOLDER_ROLES}:
+            current = AUTOMATIC  # e.g. an override to "unsorted" written by hand
         option_list.highlighted = option_list.get_option_index(current)
         option_list.focus()
 

@@ -37,7 +37,14 @@ from liferaft.core.demo.texts import ANALYSIS_SCRIPT, restart_note
 from liferaft.core.demo.transactions import write_transactions
 from liferaft.core.demo.workbook import budget_xlsx
 from liferaft.core.restart_note import NOTE_FILENAME
-from liferaft.core.storage import atomic_writer, write_bytes, write_text
+from liferaft.core.storage import (
+    TEMP_PREFIX,
+    atomic_writer,
+    read_small_file,
+    sweep_temp_files,
+    write_bytes,
+    write_text,
+)
 
 #: The file that marks a folder as a Liferaft demo, relative to the demo root.
 DEMO_MARKER = Path(".liferaft") / "demo.json"
@@ -95,7 +102,7 @@ class DemoResult:
 def _marker_files(root: Path) -> list[str] | None:
     """The file list of the demo marker in ``root``, or None if there is no valid marker."""
     try:
-        data = json.loads((root / DEMO_MARKER).read_text(encoding="utf-8"))
+        data = json.loads(read_small_file(root / DEMO_MARKER).decode("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("version"), int):
@@ -131,7 +138,8 @@ def _inspect(root: Path) -> bool:
     if not root.exists():
         return False
     try:
-        entries = [entry.name for entry in root.iterdir() if entry.name not in _CLUTTER]
+        entries = [entry.name for entry in root.iterdir()
+                   if entry.name not in _CLUTTER and not entry.name.startswith(TEMP_PREFIX)]
     except OSError as exc:
         raise DemoError(f"Could not read {root}: {_reason(exc)}; choose another folder") from exc
     if not entries:
@@ -143,7 +151,25 @@ def _inspect(root: Path) -> bool:
     for name in DEMO_FILES:
         if name not in previous and (root / name).exists():
             raise DemoError(f"{root / name} is not a demo file; move it or choose an empty or new folder")
+    _refuse_links(root)
     return True
+
+
+def _refuse_links(root: Path) -> None:
+    """The demo never writes through a link: a linked folder or file could point anywhere."""
+    for name in (*DEMO_FILES, DEMO_MARKER.as_posix()):
+        path = root
+        for part in Path(name).parts:
+            path = path / part
+            if path.is_symlink():
+                raise DemoError(f"{path} is a link, and the demo never writes through links; "
+                                "remove the link or choose another folder")
+
+
+def _sweep(root: Path) -> None:
+    """Remove temporary files an interrupted demo left behind (they are Liferaft's own)."""
+    for folder in {(root / name).parent for name in (*DEMO_FILES, DEMO_MARKER.as_posix())}:
+        sweep_temp_files(folder, older_than=5.0)
 
 
 def _undo(root: Path, written: Sequence[str], root_created: bool) -> None:
@@ -177,6 +203,7 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
     refreshed = _inspect(root)
     root_created = not root.exists()
     written: list[str] = []
+    marker = json.dumps({"version": MARKER_VERSION, "files": list(DEMO_FILES)}, indent=2) + "\n"
 
     def put(name: str, data: bytes) -> None:
         report(f"Writing {name}…")
@@ -189,6 +216,11 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DemoError(f"Could not create {root}: {_reason(exc)}; choose another folder") from exc
+        _sweep(root)
+        # The marker goes first: if the demo is killed half-way, the next run finds a demo to refresh.
+        with _writing(root / DEMO_MARKER):
+            write_text(root / DEMO_MARKER, marker)
+        written.append(DEMO_MARKER.as_posix())
         customers = generate_customers()
         report(f"Writing {TRANSACTIONS} ({big_csv_mb:g} MB)…")
         with _writing(root / TRANSACTIONS), atomic_writer(root / TRANSACTIONS) as handle:
@@ -202,9 +234,6 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
         put(CHART, bar_chart(sales.region_totals()))
         put(CLEANED, cleaned_csv(sales))
         put(NOTE, restart_note(sales).encode())
-        marker = json.dumps({"version": MARKER_VERSION, "files": list(DEMO_FILES)}, indent=2) + "\n"
-        with _writing(root / DEMO_MARKER):
-            write_text(root / DEMO_MARKER, marker)
     except BaseException:
         if not refreshed:
             _undo(root, written, root_created)
