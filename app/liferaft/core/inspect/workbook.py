@@ -1,0 +1,500 @@
+"""Excel workbooks (.xlsx, .xlsm; .xls is recognised and explained): sheet names and the first rows of one sheet.
+
+Before openpyxl sees the file, its zip directory is checked: a part that would expand far beyond its
+compressed size (a zip bomb) or parts openpyxl must read whole (shared strings, styles) that are too big are
+refused. openpyxl then opens it read-only with cached values (``data_only``), and only the first rows of the
+chosen sheet are parsed; a sheet's size comes from its ``<dimension>`` record, never from reading it all.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from liferaft.core.inspect import DEFAULT_ROWS, Column, Preview
+from liferaft.core.units import format_count, format_size
+
+if TYPE_CHECKING:
+    import zipfile
+
+#: Parts openpyxl reads whole (shared strings, styles, the workbook...) may expand to at most this much in total.
+MAX_UNCOMPRESSED = 200 * 1000 * 1000
+#: A part larger than :data:`RATIO_FLOOR` that expands more than this many times is taken for a zip bomb.
+MAX_RATIO = 100
+#: Parts smaller than this are never refused for their ratio (tiny repetitive XML compresses very well).
+RATIO_FLOOR = 1024 * 1024
+#: At most this many columns are shown.
+MAX_COLUMNS = 200
+#: At most this many blank rows are skipped looking for the header row.
+MAX_LEADING_BLANK_ROWS = 1000
+#: A cell's text is cut after this many characters.
+MAX_CELL_CHARS = 1000
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PROTECTED = (
+    "the workbook is password-protected; open it in Excel, remove the password or export the sheet as CSV"
+)
+_OLD_XLS = (
+    "this is the old binary Excel format (.xls), which Liferaft cannot read; "
+    "open it in Excel or LibreOffice and save it as .xlsx, or export the sheet as CSV"
+)
+_MIDNIGHT = time(0, 0)
+# Quoted literals and [..] sections (colours, locales) in a number format say nothing about dates.
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+# Kinds of a cell value, merged per column by merge_types.
+_NUMERIC = frozenset({"integer", "decimal"})
+_TEMPORAL = frozenset({"date", "datetime"})
+
+
+def inspect_workbook(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | None = None) -> Preview:
+    """Sheet names and the first ``max_rows`` rows of ``sheet`` (default: the first worksheet). Never raises."""
+    import zipfile
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if not head:
+                return Preview("xlsx", error=f"{path.name} is empty (0 bytes); export the workbook again")
+            if head.startswith(OLE_MAGIC):
+                return Preview("xlsx", error=_ole_message(fh, path))
+            if not head.startswith(b"PK"):
+                return Preview("xlsx", error=_not_a_zip_message(path, fh))
+            fh.seek(0)
+            try:
+                archive = zipfile.ZipFile(fh)
+            except (zipfile.BadZipFile, EOFError, ValueError):
+                return Preview("xlsx", error=f"{path.name} is damaged or cut short (its zip directory is missing); "
+                                            "download or export it again")
+            with archive:
+                refusal = check_archive(archive, path.name)
+            if refusal:
+                return Preview("xlsx", error=refusal)
+            fh.seek(0)
+            return _read(fh, path, max(0, max_rows), sheet)
+    except OSError as exc:
+        return Preview("xlsx", error=f"cannot read {path.name}: {exc.strerror or exc}")
+
+
+# --- before parsing -------------------------------------------------------------------------------------------
+
+
+def check_archive(archive: zipfile.ZipFile, name: str) -> str | None:
+    """Why this zip must not be handed to openpyxl (zip bomb, oversized parts, not a workbook), or None."""
+    infos = archive.infolist()
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names:
+        return _not_a_workbook_zip(archive, names, name)
+    if "xl/workbook.bin" in names:
+        return (f"{name} is a binary workbook (.xlsb), which Liferaft cannot read; "
+                "open it in Excel and save it as .xlsx, or export the sheet as CSV")
+    whole = 0
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+            return (f"{name} looks like a zip bomb: {info.filename} would expand {ratio:,.0f} times, "
+                    f"to {format_size(info.file_size)}; Liferaft will not open it "
+                    "(if you trust the file, export the sheet as CSV in Excel)")
+        lowered = info.filename.lower()
+        # Sheets are streamed (only the first rows are read); pivot caches, pictures, embedded files and
+        # macros are not read at all in read-only mode.
+        if lowered.endswith((".xml", ".rels", ".vml")) and not lowered.startswith(("xl/worksheets/", "xl/pivotcache/")):
+            whole += info.file_size
+    if whole > MAX_UNCOMPRESSED:
+        return (f"{name} is too large to preview: its shared strings and styles expand to {format_size(whole)} "
+                f"(the limit is {format_size(MAX_UNCOMPRESSED)}); export the sheet you need as CSV")
+    return None
+
+
+def _not_a_workbook_zip(archive: zipfile.ZipFile, names: set[str], name: str) -> str:
+    if "mimetype" in names:
+        try:
+            with archive.open("mimetype") as member:
+                mimetype = member.read(200).decode("ascii", "replace")
+        except Exception:
+            mimetype = ""
+        if "opendocument.spreadsheet" in mimetype:
+            return (f"{name} is an OpenDocument spreadsheet (.ods), not an Excel workbook; "
+                    "open it in LibreOffice and save it as .xlsx, or export the sheet as CSV")
+    return f"{name} is a zip archive but not an Excel workbook (it has no [Content_Types].xml); check the file"
+
+
+def _not_a_zip_message(path: Path, fh: IO[bytes]) -> str:
+    from liferaft.core.roles import sniff_kind
+
+    fh.seek(0)
+    head = fh.read(4096)
+    kind = sniff_kind(head)
+    if kind == "text" or kind == "json":
+        text = head.lstrip().lower()
+        if text.startswith((b"<!doctype html", b"<html", b"<table")):
+            return (f"{path.name} is a web page (HTML) named like a workbook, not a real Excel file; "
+                    "open it in a browser or Excel and save it as .xlsx or CSV")
+        if text.startswith(b"<?xml"):
+            return (f"{path.name} is an XML spreadsheet (Excel 2003 XML), not an .xlsx workbook; "
+                    "open it in Excel and save it as .xlsx, or export the sheet as CSV")
+        return (f"{path.name} is plain text named like a workbook, not a real Excel file; "
+                "if it is comma- or tab-separated, rename it to .csv or .tsv")
+    what = {"pdf": "a PDF", "image": "an image", "parquet": "a Parquet file", "archive": "a compressed archive"}
+    return (f"{path.name} is not an Excel workbook (.xlsx files are zip archives; this looks like "
+            f"{what.get(kind, 'some other binary file')}); check that it is the right file")
+
+
+def _ole_message(fh: IO[bytes], path: Path) -> str:
+    """What an OLE2 compound file (the container of .xls and of encrypted .xlsx) named like a workbook holds."""
+    names = ole_stream_names(fh)
+    if "EncryptedPackage" in names or "EncryptionInfo" in names:
+        return _PROTECTED
+    if "Workbook" in names or "Book" in names:
+        if path.suffix.lower() == ".xls":
+            return _OLD_XLS
+        return _OLD_XLS.replace("this is the old", f"{path.name} is in fact the old", 1)
+    if path.suffix.lower() == ".xls" and not names:
+        return _OLD_XLS
+    if names:
+        return (f"{path.name} is an old-style Office file but not a workbook; check that it is the right file")
+    return _PROTECTED
+
+
+def ole_stream_names(fh: IO[bytes], *, max_sectors: int = 64) -> set[str]:
+    """The names in an OLE2 compound file's directory (a bounded walk; empty when it cannot be read)."""
+    try:
+        fh.seek(0)
+        header = fh.read(512)
+        if len(header) < 512 or not header.startswith(OLE_MAGIC):
+            return set()
+        shift = struct.unpack_from("<H", header, 0x1E)[0]
+        if shift not in (9, 12):
+            return set()
+        size = 1 << shift
+        difat = struct.unpack_from("<109I", header, 0x4C)
+        per_fat_sector = size // 4
+        names: set[str] = set()
+        sector = struct.unpack_from("<I", header, 0x30)[0]
+        seen: set[int] = set()
+        while sector < 0xFFFFFFFA and sector not in seen and len(seen) < max_sectors:
+            seen.add(sector)
+            fh.seek((sector + 1) * size)
+            data = fh.read(size)
+            for offset in range(0, len(data) - 127, 128):
+                length = struct.unpack_from("<H", data, offset + 0x40)[0]
+                if 2 <= length <= 64 and data[offset + 0x42] in (1, 2, 5):
+                    names.add(data[offset : offset + length - 2].decode("utf-16-le", "replace"))
+            fat_index = sector // per_fat_sector
+            if fat_index >= len(difat) or difat[fat_index] >= 0xFFFFFFFA:
+                break
+            fh.seek((difat[fat_index] + 1) * size + (sector % per_fat_sector) * 4)
+            raw = fh.read(4)
+            if len(raw) < 4:
+                break
+            sector = struct.unpack("<I", raw)[0]
+        return names
+    except (OSError, struct.error, IndexError):
+        return set()
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def _read(fh: IO[bytes], path: Path, max_rows: int, wanted: str | None) -> Preview:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about features it drops (data validation, conditional formats): irrelevant here.
+            warnings.simplefilter("ignore")
+            workbook = _open_read_only(fh)
+            try:
+                return _read_sheet(workbook, path, max_rows, wanted)
+            finally:
+                workbook.close()
+    except MemoryError:
+        raise
+    except KeyError as exc:
+        return Preview("xlsx", error=f"{path.name} is incomplete (a part is missing: {exc}); "
+                                    "open it in Excel and save it again, or export the sheet as CSV")
+    except Exception as exc:
+        # openpyxl wraps XML errors in a ValueError naming the file object: the cause says more.
+        detail = _one_line(exc.__cause__ if isinstance(exc, ValueError) and exc.__cause__ else exc)
+        return Preview("xlsx", error=f"cannot read {path.name}: {detail}; "
+                                    "open it in Excel and save it again, or export the sheet as CSV")
+
+
+def _open_read_only(fh: IO[bytes]) -> Any:
+    """openpyxl's read-only workbook, except that a sheet's size is read from its first bytes only.
+
+    openpyxl looks for a sheet's ``<dimension>`` with an iterparse that, when the record is missing (files
+    written by openpyxl's write-only mode, among others), runs through the whole sheet: once per sheet, at
+    load time. Here the search stops where the cells start.
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        def _get_size(self) -> None:
+            self.declared = _declared_dimension(self._get_source)
+            if self.declared is not None:
+                self._min_column, self._min_row, self._max_column, self._max_row = self.declared
+
+        def open_source(self) -> IO[bytes]:
+            return self._get_source()  # type: ignore[no-any-return]
+
+    class Reader(ExcelReader):  # type: ignore[misc]
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+    reader = Reader(fh, read_only=True, data_only=True, keep_links=False)
+    try:
+        reader.read()
+    except BaseException:
+        reader.archive.close()
+        raise
+    return reader.wb
+
+
+def _declared_dimension(open_source: Any) -> tuple[int, int, int, int] | None:
+    """(min_col, min_row, max_col, max_row) from the sheet's ``<dimension>``, reading no further than the cells."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        with open_source() as source:
+            for _event, element in iterparse(source, events=("start",)):
+                tag = element.tag.rpartition("}")[2]
+                if tag == "dimension":
+                    bounds = range_boundaries(element.get("ref", ""))
+                    return bounds if all(b is not None for b in bounds) else None  # type: ignore[return-value]
+                if tag == "sheetData":
+                    return None
+    except Exception:  # a damaged sheet is reported when (and only if) it is the one shown
+        return None
+    return None
+
+
+def _read_sheet(workbook: Any, path: Path, max_rows: int, wanted: str | None) -> Preview:
+    names = tuple(str(name) for name in workbook.sheetnames)
+    worksheets = list(workbook.worksheets)
+    notes: list[str] = []
+    facts: list[tuple[str, str]] = [("sheets", f"{len(names):,}")]
+    if not names:
+        return Preview("xlsx", facts=tuple(facts), error=f"{path.name} has no sheets; check the file")
+    if wanted is not None and wanted not in names:
+        notes.append(f"there is no sheet called {wanted!r}; showing the first one")
+        wanted = None
+    if wanted is None:
+        if not worksheets:
+            return Preview("xlsx", facts=tuple(facts), sheets=names, sheet=names[0],
+                           notes=("every sheet is a chart sheet: there are no cells to show",))
+        ws = worksheets[0]
+    else:
+        ws = workbook[wanted]
+        if not hasattr(ws, "iter_rows"):
+            return Preview("xlsx", facts=tuple(facts), sheets=names, sheet=wanted,
+                           notes=(f"{wanted} is a chart sheet: it holds a chart, not cells",))
+    title = str(ws.title)
+    facts.append(("sheet", title))
+    declared = getattr(ws, "declared", None)
+    if declared is not None:
+        min_col, min_row, max_col, max_row = declared
+        from openpyxl.utils import get_column_letter
+
+        ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+        size = f"{format_count(max_row - min_row + 1, 'row')} × {format_count(max_col - min_col + 1, 'column')}"
+        facts.append(("dimensions", f"{ref} ({size})"))
+    if getattr(ws, "sheet_state", "visible") != "visible":
+        notes.append(f"{title} is a hidden sheet")
+    # The saved dimension may be wrong (some programs always write A1): read rows as they come, bounded here.
+    ws.reset_dimensions()
+    rows_read = ws.iter_rows(max_col=MAX_COLUMNS)
+    try:
+        header_index, header, body, gave_up = _take_rows(rows_read, max_rows)
+    finally:
+        getattr(rows_read, "close", lambda: None)()  # stop the parser and close the sheet's stream now
+    if header_index is None:
+        facts += [("rows shown", "0"), ("columns shown", "0")]
+        if gave_up:
+            notes.append(f"the first {MAX_LEADING_BLANK_ROWS:,} rows are blank; Liferaft looks no further")
+        else:
+            notes.append(f"{title} is empty")
+        return Preview("xlsx", facts=tuple(facts), sheets=names, sheet=title, notes=tuple(notes))
+    if header_index > 1:
+        noun = "row 1 is" if header_index == 2 else f"rows 1–{header_index - 1} are"
+        notes.append(f"{noun} blank; the column names are from row {header_index}")
+    first, last = _used_span([header, *body])
+    from openpyxl.utils import get_column_letter
+
+    columns: list[Column] = []
+    for offset in range(first, last + 1):
+        name = header[offset][0] if offset < len(header) else ""
+        values = [row[offset] if offset < len(row) else ("", None) for row in body]
+        kinds = [kind for _, kind in values if kind not in (None, "error")]
+        nulls = sum(1 for _, kind in values if kind is None)
+        columns.append(Column(name or get_column_letter(offset + 1), merge_types(kinds), nulls))
+    rows = tuple(
+        tuple(row[offset][0] if offset < len(row) else "" for offset in range(first, last + 1)) for row in body
+    )
+    if declared is not None and declared[2] > MAX_COLUMNS:
+        notes.append(f"showing the first {MAX_COLUMNS} of {declared[2]:,} columns")
+    if first > 0:
+        notes.append(f"the table starts in column {get_column_letter(first + 1)}")
+    facts += [("rows shown", f"{len(rows):,}"), ("columns shown", f"{len(columns):,}")]
+    last_row = header_index + len(body)
+    blank_formulas = _formulas_without_values(ws, last_row)
+    if blank_formulas:
+        cells = "1 cell is a formula" if blank_formulas == 1 else f"{blank_formulas:,} cells are formulas"
+        notes.append(f"{cells} with no saved value (shown empty): the file was saved without calculating; "
+                     "open it in Excel and save it to store the results")
+    return Preview("xlsx", facts=tuple(facts), columns=tuple(columns), rows=rows, sheets=names, sheet=title,
+                   notes=tuple(notes))
+
+
+Cell = tuple[str, str | None]
+"""A cell as shown (its text) and the kind of its value (None when empty, "error" for #N/A and the like)."""
+
+
+def _take_rows(rows: Iterable[tuple[Any, ...]], max_rows: int) -> tuple[int | None, list[Cell], list[list[Cell]], bool]:
+    """(header row number, header cells, up to ``max_rows`` body rows, whether the blank-row search gave up)."""
+    header_index: int | None = None
+    header: list[Cell] = []
+    body: list[list[Cell]] = []
+    for number, row in enumerate(rows, start=1):
+        cells = [cell_text(cell) for cell in row]
+        if header_index is None:
+            if any(kind is not None for _, kind in cells):
+                header_index, header = number, cells
+                if max_rows == 0:
+                    break
+            elif number >= MAX_LEADING_BLANK_ROWS:
+                return None, [], [], True
+            continue
+        body.append(cells)
+        if len(body) >= max_rows:
+            break
+    return header_index, header, body, False
+
+
+def _used_span(rows: list[list[Cell]]) -> tuple[int, int]:
+    """The first and last column offsets holding anything, across ``rows``."""
+    used = [i for row in rows for i, (_, kind) in enumerate(row) if kind is not None]
+    return (min(used), max(used)) if used else (0, -1)
+
+
+def cell_text(cell: Any) -> Cell:
+    """A cell's value as a user reads it in Excel (7 not 7.0, dates in ISO form) and the kind of that value."""
+    value = getattr(cell, "value", None)
+    if value is None:
+        return "", None
+    if getattr(cell, "data_type", None) == "e":
+        return str(value), "error"
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE"), "boolean"
+    if isinstance(value, int):
+        return str(value), "integer"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value), "decimal"
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value)), "integer"
+        return format(value, ".15g"), "decimal"
+    if isinstance(value, datetime):
+        if _shows_time(cell, value):
+            return value.isoformat(sep=" ", timespec="seconds"), "datetime"
+        return value.date().isoformat(), "date"
+    if isinstance(value, date):
+        return value.isoformat(), "date"
+    if isinstance(value, time):
+        return value.isoformat(timespec="seconds"), "text"
+    if isinstance(value, timedelta):
+        return str(value), "text"
+    text = str(value)
+    if not text.strip():
+        return text, None
+    return clip(text), "text"
+
+
+def _shows_time(cell: Any, value: datetime) -> bool:
+    try:
+        number_format = _FORMAT_NOISE.sub("", str(cell.number_format)).lower()
+    except Exception:
+        number_format = ""
+    if "h" in number_format or "s" in number_format:
+        return True
+    if "d" in number_format or "y" in number_format or "m" in number_format:
+        return False
+    return value.time() != _MIDNIGHT
+
+
+def merge_types(kinds: Iterable[str]) -> str:
+    """One column type for values of these kinds: integers and decimals make decimal, mixtures make text."""
+    seen = set(kinds)
+    if not seen:
+        return "empty"
+    if len(seen) == 1:
+        return seen.pop()
+    if seen <= _NUMERIC:
+        return "decimal"
+    if seen <= _TEMPORAL:
+        return "datetime"
+    return "text"
+
+
+def clip(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return clip(text[0] if text else type(exc).__name__, 200)
+
+
+def _formulas_without_values(ws: Any, last_row: int) -> int:
+    """How many formula cells in rows 1..``last_row`` have no saved value (``data_only`` shows them empty)."""
+    from xml.etree.ElementTree import iterparse
+
+    opener = getattr(ws, "open_source", None)
+    if opener is None or last_row <= 0:
+        return 0
+    count = 0
+    row_number = 0
+    try:
+        with opener() as source:
+            for event, element in iterparse(source, events=("start", "end")):
+                tag = element.tag.rpartition("}")[2]
+                if event == "start":
+                    if tag == "row":
+                        reference = element.get("r")
+                        row_number = int(reference) if reference and reference.isdigit() else row_number + 1
+                        if row_number > last_row:
+                            break
+                    continue
+                if tag == "c":
+                    formula = value = None
+                    for child in element:
+                        child_tag = child.tag.rpartition("}")[2]
+                        if child_tag == "f":
+                            formula = child
+                        elif child_tag == "v":
+                            value = child
+                    if formula is not None and (value is None or not (value.text or "").strip()):
+                        count += 1
+                elif tag == "row":
+                    element.clear()
+                elif tag == "sheetData":
+                    break
+    except Exception:
+        return count
+    return count
+
