@@ -85,6 +85,11 @@ def _build_parser() -> argparse.ArgumentParser:
     scan_cmd = commands.add_parser("scan", help="list the project's files by role")
     scan_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
     scan_cmd.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    scan_cmd.add_argument(
+        "--inspect", metavar="FILE",
+        help="preview one file instead (a table's first rows and schema, a text's start, a JSON outline...); "
+        "FILE may be anywhere, and a relative FILE is taken from DIR when DIR is given",
+    )
     return parser
 
 
@@ -158,6 +163,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
+    if args.inspect is not None:
+        return _cmd_inspect(args)
     from liferaft.core.project import open_project
 
     project = open_project(Path(args.dir))
@@ -168,6 +175,51 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from liferaft.console import print_inventory
 
     print_inventory(project.inventory)
+    return EXIT_OK
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    """`liferaft scan --inspect FILE`: one file's preview, as text or JSON; exit 1 when it cannot be read."""
+    import stat
+
+    if not args.inspect.strip():
+        raise UsageError("the file name is empty")
+    path = Path(args.inspect).expanduser()
+    if not path.is_absolute() and args.dir != ".":
+        path = Path(args.dir).expanduser() / path
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot open {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{path} is a folder, not a file: list it with `liferaft scan {path}`")
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{path} is not a regular file (a pipe, socket or device): Liferaft does not open it")
+    from liferaft.core.inspect import inspect_file
+    from liferaft.core.roles import kind_from_name, sniff_kind
+
+    kind = kind_from_name(path.name)
+    if kind is None:
+        try:
+            with open(path, "rb") as handle:
+                kind = sniff_kind(handle.read(512))
+        except OSError:
+            kind = "other"  # the inspector reports why it cannot be read
+    preview = inspect_file(path, kind)
+    if args.json:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps({"path": str(path), **dataclasses.asdict(preview)}, ensure_ascii=False) + "\n")
+    else:
+        from liferaft.console import print_preview
+
+        print_preview(preview, path, show_error=False)  # the error goes to stderr, below
+    if preview.error:
+        _err(preview.error)
+        return EXIT_FAILED
     return EXIT_OK
 
 

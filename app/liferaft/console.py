@@ -11,6 +11,13 @@ from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory
 from liferaft.core.units import format_age, format_count, format_size
 
+# Typing-only: the preview model is imported when a preview is printed.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from liferaft.core.inspect import Preview
+
 ROLE_COLOURS: dict[Role, str] = {
     Role.SOURCE: "cyan",
     Role.CODE: "magenta",
@@ -71,3 +78,98 @@ def print_inventory(inventory: Inventory, console: Console | None = None) -> Non
         console.print(f"[bold]Notes[/] ({len(inventory.notes)})")
         for note in inventory.notes:
             console.print(Text.assemble("  ", (_shown(note.to_json()["path"]), "bold"), ": ", note.message))
+
+
+#: The widest a column of the rows table may get, in characters.
+_MAX_COLUMN_WIDTH = 24
+_CONTROL = {code: f"\\x{code:02x}" for code in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r"}
+
+
+def _one_line(value: str) -> str:
+    """A cell safe to print in a table: tabs, line breaks and other control characters become escapes."""
+    return value.translate(_CONTROL)
+
+
+def print_preview(preview: Preview, path: Path | None = None, console: Console | None = None, *,
+                  show_error: bool = True) -> None:
+    """A file's preview: facts, schema, the first rows (as many columns as fit), the text, then notes."""
+    console = console or make_console()
+    if path is not None:
+        console.print(Text.assemble((_shown(str(path)), "bold"), f"  ({preview.kind})"))
+    if preview.facts:
+        facts = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))
+        facts.add_column("fact", style="dim")
+        facts.add_column("value", overflow="fold")
+        for label, value in preview.facts:
+            facts.add_row(label, Text(value))
+        console.print(facts)
+    if preview.sheets:
+        console.print(Text.assemble(("sheets: ", "dim"), ", ".join(preview.sheets),
+                                    f"  (showing {preview.sheet})" if preview.sheet else ""))
+    if preview.columns:
+        _print_schema(preview, console)
+    if preview.rows:
+        _print_rows(preview, console)
+    if preview.text:
+        console.print()
+        _print_text(preview.text, preview.text_format, console)
+    if preview.notes:
+        console.print()
+        console.print(f"[bold]Notes[/] ({len(preview.notes)})")
+        notes = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1, 0, 0))
+        notes.add_column("bullet")
+        notes.add_column("note", overflow="fold")
+        for note in preview.notes:
+            notes.add_row("  -", Text(note))
+        console.print(notes)
+    if preview.error and show_error:
+        console.print()
+        console.print(Text.assemble(("error: ", "bold red"), preview.error))
+
+
+def _print_schema(preview: Preview, console: Console) -> None:
+    console.print()
+    console.print(f"[bold]Columns[/] ({len(preview.columns):,})")
+    schema = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))
+    schema.add_column("name", overflow="fold", max_width=48)
+    schema.add_column("type", style="cyan")
+    schema.add_column("empty", style="dim")
+    for column in preview.columns:
+        empty = f"{column.sample_nulls:,} empty" if column.sample_nulls else ""
+        schema.add_row(Text("  " + _one_line(column.name)), column.type, empty)
+    console.print(schema)
+
+
+def _print_rows(preview: Preview, console: Console) -> None:
+    names = [column.name for column in preview.columns] or [f"{index + 1}" for index in range(len(preview.rows[0]))]
+    # As many whole columns as fit the width; the rest are listed in the schema above.
+    widths: list[int] = []
+    used = 0
+    for index, name in enumerate(names):
+        widest = max([len(_one_line(name)), *(len(_one_line(row[index])) for row in preview.rows if index < len(row))])
+        width = max(3, min(widest, _MAX_COLUMN_WIDTH))
+        if widths and used + width + 3 > console.width:
+            break
+        widths.append(width)
+        used += width + 3
+    console.print()
+    hidden = len(names) - len(widths)
+    heading = f"[bold]First {format_count(len(preview.rows), 'row')}[/]"
+    if hidden:
+        heading += f" [dim](the first {len(widths)} of {len(names)} columns fit; see --json for all)[/]"
+    console.print(heading)
+    table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), show_edge=False, header_style="bold")
+    for index, width in enumerate(widths):
+        table.add_column(Text(_one_line(names[index])), max_width=width, no_wrap=True, overflow="ellipsis")
+    for row in preview.rows:
+        table.add_row(*(Text(_one_line(row[index]) if index < len(row) else "") for index in range(len(widths))))
+    console.print(table)
+
+
+def _print_text(text: str, text_format: str | None, console: Console) -> None:
+    if console.is_terminal and text_format not in (None, "text", "markdown"):
+        from rich.syntax import Syntax
+
+        console.print(Syntax(text, text_format, theme="ansi_dark", word_wrap=False))
+        return
+    console.print(Text(text), soft_wrap=True)

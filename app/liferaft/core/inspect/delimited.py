@@ -1,0 +1,428 @@
+"""CSV and TSV: the first rows, a schema inferred from a sample, and a row count, reading only what is shown.
+
+The first megabyte is read and decoded (byte-order mark, strict UTF-8, or a guess), the delimiter is told
+from how consistently each candidate splits the lines, and the rows are parsed with the csv module as text,
+so "2" stays "2". The rows are counted by streaming the whole file's line breaks in fixed-size chunks; past
+a time budget the count stops and is scaled to the file's size, and says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liferaft.core.inspect import DEFAULT_ROWS, Column, Preview
+from liferaft.core.inspect import text as textio
+from liferaft.core.roles import kind_from_name
+from liferaft.core.units import format_size
+
+#: How much of the file is read for the rows shown and the type sample.
+SAMPLE_BYTES = 1 << 20
+#: How many rows the types are inferred from (fewer when there are very many columns).
+TYPE_ROWS = 1000
+#: Cells longer than this are cut in the rows shown.
+MAX_CELL = 500
+#: Columns beyond this are counted but not shown.
+MAX_COLUMNS = 500
+#: How many lines the delimiter is told from.
+SNIFF_LINES = 200
+
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+#: Cell values that mean "missing" to pandas and to people; they do not decide a column's type.
+NA_VALUES = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", "<na>", "nat"})
+
+
+# --- type inference ----------------------------------------------------------------------------------
+
+_INT = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+")
+# "1,234,567.89": comma thousands, dot decimals. "1.234.567,89": the other way round.
+_GROUPED_DOT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_GROUPED_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_BOOLEANS = frozenset({"true", "false", "yes", "no"})
+_MONTHS = frozenset({
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
+    "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+})
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?[AaPp][Mm])?(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?)"
+_ISO = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}?")
+_DMY = re.compile(rf"(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}?")
+_NAMED = re.compile(  # "2 Mar 2025", "2-Mar-2025", "March 2, 2025"
+    rf"(?:(\d{{1,2}})[ -]([A-Za-z]{{3,9}})\.?,?[ -](\d{{4}})|([A-Za-z]{{3,9}})\.? (\d{{1,2}}),? (\d{{4}})){_TIME}?"
+)
+
+
+def _date_kind(value: str) -> str | None:
+    """'date' or 'datetime' when ``value`` reads as one, else None."""
+    match = _ISO.fullmatch(value)
+    if match:
+        month, day = int(match[2]), int(match[3])
+        ok = 1 <= month <= 12 and 1 <= day <= 31
+    elif (match := _DMY.fullmatch(value)) is not None:
+        first, second = int(match[1]), int(match[2])
+        # Day-month or month-day: one of the two must be a month, both must be days.
+        ok = 1 <= min(first, second) <= 12 and max(first, second) <= 31
+    elif (match := _NAMED.fullmatch(value)) is not None:
+        month_name = (match[2] or match[4]).lower()
+        day = int(match[1] or match[5])
+        ok = month_name in _MONTHS and 1 <= day <= 31
+    else:
+        return None
+    if not ok:
+        return None
+    return "datetime" if ":" in value else "date"
+
+
+@dataclass(frozen=True, slots=True)
+class Inferred:
+    type: str
+    """One of: integer, decimal, boolean, date, datetime, text, empty."""
+    reason: str | None = None
+    """Why a column that looks numeric is typed as text, for a note."""
+
+
+def infer_type(values: Iterable[str]) -> Inferred:
+    """The type that fits every non-empty value (missing markers such as "NA" are ignored)."""
+    present = [value.strip() for value in values]
+    present = [value for value in present if value]
+    if not present:
+        return Inferred("empty")
+    real = [value for value in present if value.lower() not in NA_VALUES]
+    if not real:
+        return Inferred("text")
+    if all(_INT.fullmatch(value) for value in real):
+        padded = next((v for v in real if len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0")), None)
+        if padded is not None:
+            return Inferred("text", f"has leading zeros ({padded}): read it as text to keep them")
+        return Inferred("integer")
+    if all(_INT.fullmatch(value) or _DECIMAL.fullmatch(value) for value in real):
+        return Inferred("decimal")
+    grouped_dot = all(_GROUPED_DOT.fullmatch(value) for value in real)
+    grouped_comma = all(_GROUPED_COMMA.fullmatch(value) for value in real)
+    if grouped_dot and not grouped_comma:
+        return Inferred("decimal" if any("." in value for value in real) else "integer")
+    if grouped_comma and not grouped_dot:
+        return Inferred("decimal" if any("," in value for value in real) else "integer")
+    if grouped_dot and grouped_comma:
+        example = next(value for value in real if "," in value or "." in value)
+        return Inferred("text", f"numbers such as {example} could have a thousands separator or a decimal "
+                                "comma: typed as text")
+    lowered = {value.lower() for value in real}
+    if lowered <= _BOOLEANS:
+        return Inferred("boolean")
+    kinds = set()
+    for value in real:
+        kind = _date_kind(value)
+        if kind is None:
+            return Inferred("text")
+        kinds.add(kind)
+    return Inferred("datetime" if "datetime" in kinds else "date")
+
+
+# --- delimiter ---------------------------------------------------------------------------------------
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
+    """The candidate that splits the sample's lines most consistently, or None when none splits any.
+
+    Quoted cells are set aside first, so a delimiter or line break inside quotes does not count.
+    """
+    window = text[:65536]
+    lines = [line for line in _QUOTED.sub('""', window).splitlines() if line.strip()]
+    if len(window) < len(text) and len(lines) > 1:
+        lines.pop()  # the last line of a cut window may be partial
+    lines = lines[:SNIFF_LINES]
+    if not lines:
+        return None
+    candidates = [preferred, *(d for d in DELIMITER_NAMES if d != preferred)]
+    best: tuple[float, int, int] | None = None
+    chosen: str | None = None
+    for order, delimiter in enumerate(candidates):
+        counts = [line.count(delimiter) for line in lines]
+        nonzero = [count for count in counts if count]
+        if not nonzero:
+            continue
+        mode, frequency = Counter(nonzero).most_common(1)[0]
+        # Consistency over every line (a line without it counts against it), then more columns, then order.
+        score = (round(frequency / len(lines), 2), mode, -order)
+        if best is None or score > best:
+            best, chosen = score, delimiter
+    return chosen
+
+
+# --- the parse ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parse:
+    """What the csv module made of the sample."""
+
+    leading: list[int] = field(default_factory=list)
+    """Line numbers of blank or delimiter-only lines skipped before the header."""
+    header: list[str] | None = None
+    header_end: int = 0
+    """The line the header ends on."""
+    rows: list[list[str]] = field(default_factory=list)
+    """Data rows kept for the preview and the type sample."""
+    row_lines: list[tuple[int, int]] = field(default_factory=list)
+    """Each kept row's first and last line."""
+    records: int = 0
+    """Data rows seen (kept or only counted)."""
+    blank_lines: int = 0
+    """Blank lines among the data."""
+    last_line: int = 0
+    """The line the last whole record ends on."""
+    last_start: int = 0
+    """The line the last record (the header, if no rows) starts on."""
+    reached_end: bool = False
+    error: str | None = None
+
+
+def _parse(text: str, delimiter: str, keep: int, count_all: bool) -> _Parse:
+    result = _Parse()
+    # The whole sample may be one cell: let the csv module hold it.
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    previous_line = 0
+    try:
+        for fields in reader:
+            start, end = previous_line + 1, reader.line_num
+            previous_line = end
+            if result.header is None:
+                if not fields or not any(cell.strip() for cell in fields):
+                    result.leading.append(start)
+                    continue
+                result.header, result.header_end = fields, end
+                result.last_line, result.last_start = end, start
+                continue
+            if not fields:
+                result.blank_lines += 1
+                result.last_line = end
+                continue
+            result.records += 1
+            result.last_line, result.last_start = end, start
+            if len(result.rows) < keep:
+                result.rows.append(fields)
+                result.row_lines.append((start, end))
+            elif not count_all:
+                return result
+        result.reached_end = True
+    except csv.Error as exc:
+        result.error = f"the CSV reader stopped at line {reader.line_num:,}: {exc}"
+    return result
+
+
+def _quote_left_open(text: str, start_line: int, delimiter: str) -> bool:
+    """Whether the record starting on ``start_line`` opens a quote that the text never closes."""
+    lines = io.StringIO(text, newline="").readlines()
+    tail = "".join(lines[start_line - 1 :])
+    if '"' not in tail:
+        return False
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _column_names(header: list[str], width: int) -> tuple[list[str], list[str]]:
+    """Names as pandas would give them (``Unnamed: 3``, ``a.1``), and notes about the odd ones."""
+    names: list[str] = []
+    unnamed: list[int] = []
+    seen: Counter[str] = Counter()
+    duplicates: dict[str, int] = {}
+    for index in range(width):
+        raw = header[index] if index < len(header) else ""
+        if not raw.strip():
+            unnamed.append(index)
+            names.append(f"Unnamed: {index}")
+            continue
+        if seen[raw]:
+            duplicates[raw] = seen[raw] + 1
+            names.append(f"{raw}.{seen[raw]}")
+        else:
+            names.append(raw)
+        seen[raw] += 1
+    notes = []
+    blank_in_header = [index for index in unnamed if index < len(header)]
+    if blank_in_header:
+        shown = ", ".join(str(index + 1) for index in blank_in_header[:8])
+        more = "…" if len(blank_in_header) > 8 else ""
+        notes.append(f"{len(blank_in_header)} column(s) have no name (column {shown}{more}): "
+                     "shown as Unnamed: N, as pandas names them")
+    if duplicates:
+        listed = ", ".join(f"{_cut(name, 40)!r} ×{times}" for name, times in list(duplicates.items())[:8])
+        notes.append(f"duplicate column names ({listed}): the repeats are shown as name.1, name.2…, as pandas does")
+    return names, notes
+
+
+def _cut(value: str, limit: int = MAX_CELL) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | None = None) -> Preview:
+    """Preview a CSV or TSV file: first rows, schema, row count, encoding, delimiter. Never raises for a bad
+    file."""
+    del sheet
+    path = Path(path)
+    kind = "tsv" if kind_from_name(path.name) == "tsv" else "csv"
+    try:
+        head = textio.read_head(path, SAMPLE_BYTES)
+    except OSError as exc:
+        return Preview(kind, error=f"cannot read {path.name}: {exc.strerror or exc}")
+    facts: list[tuple[str, str]] = [("size", format_size(head.size))]
+    if head.size == 0:
+        return Preview(kind, facts=(*facts, ("rows", "0"), ("columns", "0")), notes=("the file is empty",))
+    try:
+        decoded = textio.decode_head(head.data, head.complete)
+    except textio.NotText as exc:
+        return Preview(kind, facts=tuple(facts), error=f"this does not look like text: {exc}")
+    text = decoded.text
+    notes: list[str] = []
+    endings = textio.line_endings(text)
+
+    preferred = "\t" if kind == "tsv" else ","
+    delimiter = sniff_delimiter(text, preferred)
+    if delimiter is None:
+        delimiter = preferred
+
+    parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete)
+    if parse.error:
+        notes.append(parse.error)
+    if parse.header is None:
+        facts += [("rows", "0"), ("columns", "0"), ("encoding", decoded.label), ("line endings", endings)]
+        return Preview(kind, facts=tuple(facts),
+                       notes=("no header and no rows: the file holds only blank lines or delimiters",
+                              *textio.encoding_notes(decoded)))
+
+    rows = parse.rows
+    records = parse.records
+    if not head.complete and parse.reached_end:
+        # The read stopped inside the last record: leave it out, unless it is all there is to show.
+        if len(rows) > 1:
+            rows.pop()
+            parse.row_lines.pop()
+            records -= 1
+            parse.last_line = parse.row_lines[-1][1]
+        elif rows:
+            notes.append(f"row 1 is longer than the {SAMPLE_BYTES // (1 << 20)} MB read: it is cut")
+        else:
+            notes.append(f"the header line is longer than the {SAMPLE_BYTES // (1 << 20)} MB read: it is cut")
+    elif head.complete and parse.reached_end and _quote_left_open(text, parse.last_start, delimiter):
+        notes.append(f"a quote opened on line {parse.last_start:,} is never closed: everything after it is read as "
+                     "one cell")
+
+    if delimiter not in text[:65536] and len(parse.header) == 1:
+        notes.append("no delimiter found (comma, semicolon, tab or pipe): the file is read as one column")
+
+    if parse.leading:
+        what = "line" if len(parse.leading) == 1 else f"{len(parse.leading)} lines"
+        notes.append(f"skipped the first {what} (blank, or only delimiters: an empty header row); "
+                     f"line {parse.leading[-1] + 1:,} is the header")
+
+    header = parse.header
+    widths = Counter(len(row) for row in rows)
+    width = max([len(header), *widths])
+    names, name_notes = _column_names(header, width)
+    notes += name_notes
+    ragged = sum(times for length, times in widths.items() if length != len(header))
+    if ragged:
+        lengths = sorted(widths)
+        notes.append(f"ragged rows: {ragged:,} of the first {len(rows):,} rows do not have the header's "
+                     f"{len(header):,} fields (they have {lengths[0]:,} to {lengths[-1]:,})")
+        if width > len(header):
+            notes.append("rows with more fields than the header get extra Unnamed columns")
+
+    shown_width = min(width, MAX_COLUMNS)
+    if width > MAX_COLUMNS:
+        notes.append(f"showing the first {MAX_COLUMNS:,} of {width:,} columns")
+
+    # Types from a sample of the rows, smaller when there are very many columns.
+    type_rows = rows[: max(50, min(TYPE_ROWS, 200_000 // max(shown_width, 1)))]
+    columns: list[Column] = []
+    for index in range(shown_width):
+        values = [row[index] if index < len(row) else "" for row in type_rows]
+        inferred = infer_type(values)
+        nulls = sum(1 for value in values if not value.strip())
+        columns.append(Column(_cut(names[index], 200), inferred.type, nulls))
+        if inferred.reason:
+            notes.append(f"column {_cut(names[index], 40)!r} {inferred.reason}")
+
+    cut_cells = False
+    shown_rows: list[tuple[str, ...]] = []
+    for row in rows[:max_rows]:
+        cells = [row[index] if index < len(row) else "" for index in range(shown_width)]
+        if any(len(cell) > MAX_CELL for cell in cells):
+            cut_cells = True
+            cells = [_cut(cell) for cell in cells]
+        shown_rows.append(tuple(cells))
+    if cut_cells or any(len(name) > 200 for name in names[:shown_width]):
+        notes.append(f"cells longer than {MAX_CELL:,} characters are cut in the preview")
+
+    total, estimated, count_notes = _row_count(path, head, decoded, parse, records, endings)
+    notes += count_notes
+    if total is None:
+        row_fact = "?"
+    else:
+        row_fact = textio.approx(total) if estimated else f"{total:,}"
+        if len(type_rows) < total:
+            plural = "s" if len(type_rows) != 1 else ""
+            notes.append(f"types and empty cells are from the first {len(type_rows):,} row{plural}")
+        if total == 0:
+            notes.append("only a header: the file has no data rows")
+
+    facts += [
+        ("rows", row_fact),
+        ("columns", f"{width:,}"),
+        ("encoding", decoded.label),
+        ("delimiter", DELIMITER_NAMES[delimiter]),
+        ("line endings", endings),
+    ]
+    notes += textio.encoding_notes(decoded)
+    return Preview(kind, facts=tuple(facts), columns=tuple(columns), rows=tuple(shown_rows), notes=tuple(notes))
+
+
+def _row_count(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int,
+               endings: str) -> tuple[int | None, bool, list[str]]:
+    """The number of data rows, whether it is an estimate, and notes saying how it was found.
+
+    Exact from the parse when the whole file was read; otherwise from the file's line breaks, scaled by the
+    sample's rows per line when some rows span several lines, and extrapolated when the count ran out of time.
+    """
+    if head.complete and parse.reached_end:
+        return records, False, []
+    newline = "\r".encode(decoded.codec) if endings == "CR" else decoded.newline
+    try:
+        counted = textio.count_lines(path, newline)
+        lines = counted.count
+        if not counted.estimated and not textio.ends_with(path, newline):
+            lines += 1  # the last line has no line break
+    except OSError as exc:
+        return None, False, [f"could not count the rows: {exc.strerror or exc}"]
+    notes: list[str] = []
+    data_lines = lines - parse.header_end
+    estimated = counted.estimated
+    sample_lines = parse.last_line - parse.header_end
+    if records and sample_lines > records:
+        # Blank lines or quoted cells holding line breaks: scale by the sample's rows per line.
+        data_lines = round(data_lines * records / sample_lines)
+        estimated = True
+        notes.append("some of the first rows span several lines (line breaks inside quoted cells) or are blank: "
+                     "the row count is scaled from them")
+    elif not counted.estimated:
+        notes.append(f"rows past the first {SAMPLE_BYTES // (1 << 20)} MB are counted by line breaks: a line break "
+                     "inside a quoted cell would make the count approximate")
+    if counted.estimated:
+        notes.append(f"row count estimated: counting stopped after {textio.COUNT_SECONDS:g} s, at "
+                     f"{format_size(counted.bytes_read)} of {format_size(head.size)}")
+    return max(data_lines, records), estimated, notes
