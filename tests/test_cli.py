@@ -211,3 +211,60 @@ def test_demo_defaults_to_the_user_data_folder(run_cli, tmp_path: Path) -> None:
     result = run_cli("demo", "--no-open", env=cli_env(XDG_DATA_HOME=str(tmp_path / "data")))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "liferaft" / "demo" / "RESTART" / "restart-note.md").is_file()
+
+
+def test_init_with_a_file_in_the_way_creates_nothing(run_cli, tmp_path: Path) -> None:
+    write(tmp_path / "RESTART", "a file, not a folder")
+    line = assert_one_line_error(run_cli("init", str(tmp_path)))
+    assert "exists but is not a folder" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["RESTART"]
+
+
+def test_init_counts_a_linked_folder_as_there(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    project = tmp_path / "p"
+    project.mkdir()
+    os.symlink(tmp_path / "elsewhere", project / "SOURCE")
+    result = run_cli("init", str(project))
+    assert result.returncode == 0, result.stderr
+    assert "kept     SOURCE/" in result.stdout
+
+
+def test_an_empty_folder_name_is_refused(run_cli, tmp_path: Path) -> None:
+    for command in (["init", ""], ["scan", ""]):
+        assert "folder name is empty" in assert_one_line_error(run_cli(*command, cwd=tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dot_dot_is_resolved_in_names(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "analysis" / "sub").mkdir(parents=True)
+    result = run_cli("scan", "--json", "analysis/sub/..", cwd=tmp_path)
+    assert json.loads(result.stdout)["root"] == str(tmp_path / "analysis")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(project: Path) -> None:
+    for extra in ([], ["--json"]):
+        pipeline = subprocess.run(
+            f"{sys.executable} -m liferaft scan {project} {' '.join(extra)} | head -c 10 >/dev/null; "
+            "echo ${PIPESTATUS[0]}",
+            shell=True, executable="/bin/bash", capture_output=True, text=True, env=cli_env(),
+        )
+        assert pipeline.stdout.strip() == "0", pipeline
+        assert "Traceback" not in pipeline.stderr
+
+
+def test_json_is_utf8_whatever_the_locale(run_cli, project: Path) -> None:
+    write(project / "SOURCE" / "données été 🙂.csv", "a\n")
+    result = subprocess.run([sys.executable, "-m", "liferaft", "scan", "--json", str(project)],
+                            capture_output=True, env=cli_env(PYTHONIOENCODING="latin-1"))
+    assert result.returncode == 0, result.stderr
+    paths = [f["path"] for f in json.loads(result.stdout.decode("utf-8"))["files"]]
+    assert "SOURCE/données été 🙂.csv" in paths
+
+
+def test_the_table_prints_odd_roots_safely(run_cli, tmp_path: Path) -> None:
+    root = tmp_path / "emoji:thumbs_up:dir"
+    write(root / "a.csv", "x")
+    result = run_cli("scan", str(root))
+    assert result.returncode == 0
+    assert "emoji:thumbs_up:dir" in result.stdout

@@ -104,7 +104,22 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 
 
 def _err(message: str) -> None:
-    print(f"liferaft: {message}", file=sys.stderr)
+    one_line = " ".join(message.split("\n"))
+    try:
+        print(f"liferaft: {one_line}", file=sys.stderr)
+    except UnicodeEncodeError:  # a stderr that cannot show every character
+        print(f"liferaft: {one_line.encode('ascii', 'backslashreplace').decode()}", file=sys.stderr)
+
+
+def _write_utf8(text: str) -> None:
+    """JSON goes out as UTF-8 whatever the locale says (the README promises UTF-8 JSON)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 def _warn_all(warnings: Sequence[str]) -> None:
@@ -170,7 +185,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     project = open_project(Path(args.dir))
     _warn_all(project.warnings)
     if args.json:
-        sys.stdout.write(project.inventory.to_json_text())
+        _write_utf8(project.inventory.to_json_text())
         return EXIT_OK
     from liferaft.console import print_inventory
 
@@ -236,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _build_parser().parse_args(_normalise_argv(args_list))
+        if getattr(args, "dir", None) == "":
+            raise UsageError("the folder name is empty: give a folder, or leave it out for the current one")
         return HANDLERS[args.command](args)
     except UsageError as exc:
         _err(str(exc))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from liferaft.core.roles import Role
-from liferaft.core.scan import Inventory
+from liferaft.core.scan import Inventory, display_name
 from liferaft.core.units import format_age, format_count, format_size
 
 # Typing-only: the preview model is imported when a preview is printed.
@@ -27,9 +26,16 @@ ROLE_COLOURS: dict[Role, str] = {
 }
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich exits with status 1 here; a reader that stops early (`| head`) is not an error.
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def make_console(stderr: bool = False) -> Console:
     # Rich already honours NO_COLOR and drops escape codes when the output is not a terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return _Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 def _shown(path: str) -> str:
@@ -37,45 +43,44 @@ def _shown(path: str) -> str:
     return path.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def print_inventory(inventory: Inventory, console: Console | None = None) -> None:
-    """The project's files grouped by role, then the notes."""
+def print_inventory(inventory: Inventory, console: Console | None = None, now: float | None = None) -> None:
+    """The project's files grouped by role, then the notes.
+
+    Rows are laid out here rather than with a Rich Table: a table measures every cell twice, which takes
+    seconds for tens of thousands of files.
+    """
     console = console or make_console()
-    console.print(f"[bold]{escape(str(inventory.root))}[/]")
-    groups = inventory.by_role()
-    total = len(inventory.files)
-    if not total:
+    console.print(Text(_shown(display_name(str(inventory.root))), style="bold"), soft_wrap=True)
+    if not inventory.files:
         console.print("No files yet. Put the original data in SOURCE/ (or run `liferaft init`).")
-    for role, records in groups.items():
+    for role, records in inventory.by_role().items():
         if not records:
             continue
         size = sum(record.size for record in records)
         heading = f"{role.label}  {format_count(len(records), 'file')} · {format_size(size)}"
         if role is Role.UNSORTED:
             heading += "  (role unknown: set one in the workbench)"
-        table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))
-        table.add_column("file", overflow="fold")
-        table.add_column("kind")
-        table.add_column("size", justify="right")
-        table.add_column("modified")
-        table.add_column("flags")
-        for record in records:
-            flags = list(record.flags)
-            flag_text = Text(", ".join(flag.replace("_", " ") for flag in flags), style="dark_orange")
+        paths = [_shown(record.display_path) for record in records]
+        width = min(max(map(len, paths)), max(20, console.width - 40))
+        body = Text(no_wrap=True, overflow="ellipsis")
+        for index, (record, path) in enumerate(zip(records, paths, strict=True)):
+            if index:
+                body.append("\n")
+            if len(path) > width:
+                path = path[: width - 1] + "…"
+            body.append(f"{path:<{width}}  {record.kind:<8} {format_size(record.size):>8}  "
+                        f"{format_age(record.mtime, now):<12}")
+            flags = ", ".join(flag.replace("_", " ") for flag in record.flags)
             if record.role_guessed:
-                flag_text = Text.assemble(("role guessed", "italic dim"), ", " if flags else "", flag_text)
-            table.add_row(
-                Text(_shown(record.display_path)),
-                record.kind,
-                format_size(record.size),
-                format_age(record.mtime),
-                flag_text,
-            )
+                body.append("role guessed" + (", " if flags else ""), style="italic dim")
+            if flags:
+                body.append(flags, style="dark_orange")
         console.print()
         console.print(Text(heading, style=f"bold {ROLE_COLOURS[role]}"))
-        console.print(table)
+        console.print(body, crop=False)
     if inventory.notes:
         console.print()
-        console.print(f"[bold]Notes[/] ({len(inventory.notes)})")
+        console.print(Text(f"Notes ({len(inventory.notes)})", style="bold"))
         for note in inventory.notes:
             console.print(Text.assemble("  ", (_shown(note.to_json()["path"]), "bold"), ": ", note.message))
 
