@@ -79,6 +79,35 @@ def fixed_project() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture
+def preview_project() -> Iterator[Path]:
+    """Files for the preview snapshots, at a fixed path: a CSV, a two-sheet workbook, a broken workbook."""
+    import openpyxl
+
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    root = base / "liferaft-snapshots" / "previews"
+    shutil.rmtree(root, ignore_errors=True)
+    rows = ["order_id,order_date,region,revenue,paid"]
+    rows += [f"{1000 + i},2025-0{1 + i % 9}-1{i % 10},{['North', 'South', 'East'][i % 3]},{12.5 * i:.2f},"
+             f"{'true' if i % 2 else 'false'}" for i in range(40)]
+    write(root / "SOURCE" / "orders_2025.csv", "\n".join(rows) + "\n", FROZEN_NOW - 3600)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Budget"
+    sheet.append(["month", "department", "budget"])
+    for month in range(1, 13):
+        sheet.append([f"2026-{month:02d}", "Marketing", 1000 * month])
+    actuals = book.create_sheet("Actuals")
+    actuals.append(["month", "spent"])
+    actuals.append(["2026-01", 950])
+    (root / "SOURCE").mkdir(parents=True, exist_ok=True)
+    book.save(root / "SOURCE" / "budget_2026.xlsx")
+    os.utime(root / "SOURCE" / "budget_2026.xlsx", (FROZEN_NOW - 7200, FROZEN_NOW - 7200))
+    write(root / "SOURCE" / "broken.xlsx", b"PK\x03\x04 this is not really a workbook", FROZEN_NOW - 60)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LIFERAFT_", "TEXTUAL"))}
     env.pop("FORCE_COLOR", None)

@@ -222,3 +222,57 @@ def test_role_picker_snapshot(snap_compare, fixed_project: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(fixed_project), terminal_size=(80, 24), run_before=open_picker)
+
+
+def _select(name: str):  # type: ignore[no-untyped-def]
+    """A run_before that waits for the scan, selects the file called ``name``, and waits for its preview."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        app = pilot.app
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        for _ in range(pane.last_line + 1):
+            if pane.selected_record is not None and pane.selected_record.name == name:
+                break
+            await pilot.press("down")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_csv_preview_snapshot(snap_compare, preview_project: Path) -> None:
+    assert snap_compare(make_app(preview_project), terminal_size=(120, 36), run_before=_select("orders_2025.csv"))
+
+
+def test_xlsx_preview_snapshot(snap_compare, preview_project: Path) -> None:
+    assert snap_compare(make_app(preview_project), terminal_size=(120, 36), run_before=_select("budget_2026.xlsx"))
+
+
+def test_error_preview_snapshot(snap_compare, preview_project: Path) -> None:
+    assert snap_compare(make_app(preview_project), terminal_size=(120, 36), run_before=_select("broken.xlsx"))
+
+
+def test_help_screen_snapshot(snap_compare, fixed_project: Path) -> None:
+    async def open_help(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot.app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(make_app(fixed_project), terminal_size=(100, 40), run_before=open_help)
+
+
+async def test_a_workbooks_sheets_switch_with_brackets(preview_project: Path) -> None:
+    from liferaft.tui.preview_pane import PreviewPane
+
+    app = make_app(preview_project)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _select("budget_2026.xlsx")(pilot)
+        preview = app.query_one(PreviewPane)
+        assert preview.preview is not None and preview.preview.sheet == "Budget"
+        await pilot.press("2", "right_square_bracket")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert preview.preview is not None and preview.preview.sheet == "Actuals"
+        assert preview.preview.rows == (("2026-01", "950"),)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -33,8 +34,9 @@ def session_view(inventory: Inventory, now: float) -> RenderableType:
             Text("Session clock", style="bold"),
             Text("No files yet: the clock starts with the first file saved here.", style="italic"),
         )
-    bar = ProgressBar(total=1000, completed=round(estimate.used_fraction * 1000), width=None,
-                      complete_style=style, finished_style=style, style="bright_black")
+    bar = Table.grid(expand=True)  # a grid row gives the bar the pane's width and ends its line
+    bar.add_row(ProgressBar(total=1000, completed=round(estimate.used_fraction * 1000), width=None,
+                            complete_style=style, finished_style=style, style="bright_black"))
     newest = last_change(inventory)
     lines: list[RenderableType] = [
         Text.assemble(("Session clock  ", "bold"), (estimate.state.value.upper(), f"bold {style}")),

@@ -48,7 +48,7 @@ def _facts(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def file_summary(record: FileRecord, inventory: Inventory, now: float, overridden: bool) -> RenderableType:
+def file_facts(record: FileRecord, now: float, overridden: bool) -> list[tuple[str, str]]:
     if overridden:
         role = f"{record.role.label} (set by you; o to change)"
     elif record.role_guessed:
@@ -56,16 +56,31 @@ def file_summary(record: FileRecord, inventory: Inventory, now: float, overridde
     else:
         role = f"{record.role.label} (from its folder)"
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.mtime))
-    rows = [
+    return [
         ("path", record.display_path),
         ("role", role),
         ("size", f"{format_size(record.size)} · {record.kind}"),
         ("changed", f"{format_age(record.mtime, now)} ({stamp})"),
     ]
-    parts: list[RenderableType] = [_facts(rows)]
+
+
+def file_problems(record: FileRecord, inventory: Inventory) -> list[str]:
     problems = [FLAG_MEANINGS.get(flag, flag) for flag in record.flags]
-    problems += [note.message for note in inventory.notes if note.path == record.path]
-    parts += [Text(f"! {problem}", style="dark_orange") for problem in problems]
+    return problems + [note.message for note in inventory.notes if note.path == record.path]
+
+
+def file_summary(record: FileRecord, inventory: Inventory, now: float, overridden: bool,
+                 preview: Preview | None = None) -> RenderableType:
+    """The file's facts and, once it is previewed, what the preview found, in one aligned list."""
+    rows = file_facts(record, now, overridden)
+    notes: list[str] = []
+    if preview is not None and not preview.error:
+        known = {key for key, _ in rows}
+        rows += [(key, value) for key, value in preview.facts if key not in known]
+        notes = list(preview.notes)
+    parts: list[RenderableType] = [_facts(rows)]
+    parts += [Text(f"! {problem}", style="dark_orange") for problem in file_problems(record, inventory)]
+    parts += [Text(f"• {note}", style="italic dim") for note in notes]
     return Group(*parts)
 
 
@@ -100,16 +115,6 @@ def project_summary(inventory: Inventory) -> RenderableType:
     return Group(*parts)
 
 
-def preview_facts(preview: Preview) -> RenderableType:
-    parts: list[RenderableType] = []
-    if preview.facts:
-        parts.append(_facts(list(preview.facts)))
-    if preview.columns and not preview.rows:
-        parts.append(Text("columns: " + ", ".join(f"{c.name} ({c.type})" for c in preview.columns)))
-    parts += [Text(f"• {note}", style="italic dim") for note in preview.notes]
-    return Group(*parts)
-
-
 def preview_text(preview: Preview) -> RenderableType:
     text = preview.text or ""
     # Deferred: Markdown and Syntax (with Pygments) cost ~40 ms to import, paid on the first such preview.
@@ -138,7 +143,7 @@ class PreviewPane(Vertical):
         self._record: FileRecord | None = None
         self._preview: Preview | None = None
         self._loading_timer: object | None = None
-        self._summary: RenderableType = Text("")
+        self._file_context: tuple[Inventory, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Scanning the project…", id="preview-summary")
@@ -160,12 +165,13 @@ class PreviewPane(Vertical):
 
     def show(self, data: NodeData | None, inventory: Inventory, root: Path, overrides: Container[str] = ()) -> None:
         if isinstance(data, FileRecord):
-            self._set_summary(file_summary(data, inventory, self._now(), data.path in overrides))
             self.border_title = f"Preview · {data.name}"
             if self._record is None or self._record.path != data.path or self._record.mtime != data.mtime:
-                self._record = data
                 self._preview = None
                 self._load(root / data.path, data, None)
+            self._record = data
+            self._file_context = (inventory, data.path in overrides)
+            self._show_file_summary()
             return
         self._record = None
         self._preview = None
@@ -183,11 +189,14 @@ class PreviewPane(Vertical):
             self._message("")
 
     def _set_summary(self, summary: RenderableType) -> None:
-        """The facts about the node, followed by what the last preview found (if it is of this file)."""
-        self._summary = summary
-        preview = self._preview
-        shown = Group(summary, preview_facts(preview)) if preview is not None and not preview.error else summary
-        self.query_one("#preview-summary", Static).update(shown)
+        self.query_one("#preview-summary", Static).update(summary)
+
+    def _show_file_summary(self) -> None:
+        """The selected file's facts, with what its preview found once that is in."""
+        if self._record is None or self._file_context is None:
+            return
+        inventory, overridden = self._file_context
+        self._set_summary(file_summary(self._record, inventory, self._now(), overridden, self._preview))
 
     def change_sheet(self, step: int) -> bool:
         """Show the workbook's next (+1) or previous (-1) sheet; False when there is no other sheet."""
@@ -234,7 +243,7 @@ class PreviewPane(Vertical):
         if preview.error:
             self._message(Text(preview.error, style="red"))
             return
-        self._set_summary(self._summary)
+        self._show_file_summary()
         if preview.rows or preview.columns:
             self._table(preview)
         elif preview.text is not None:
