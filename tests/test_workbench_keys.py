@@ -249,3 +249,30 @@ async def test_narrow_terminals_fold_the_lower_panes(project: Path) -> None:
     async with wide.run_test(size=(160, 48)) as pilot:
         await settle(wide, pilot)
         assert not wide.screen.has_class("-narrow")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.id)
+async def test_every_palette_command_runs(project: Path, command, no_native_clipboard, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: None)
+    exits: list[object] = []
+    app = make_app(project)
+    monkeypatch.setattr(app, "exit", lambda *a, **k: exits.append(a))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down")  # a file is selected, so file commands have something to act on
+        entry = next(c for c in app.get_system_commands(app.screen)
+                     if c.title == f"{command.category}: {command.title}")
+        await entry.callback()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        if command.id == "app.quit":
+            assert exits
+        if command.id == "app.help":
+            assert isinstance(app.screen, HelpScreen)
+        if command.id == "project.set_role":
+            assert isinstance(app.screen, RolePicker)
+        if command.id == "project.filter":
+            assert isinstance(app.focused, Input)
+        if command.id in ("app.copy_prompt", "project.copy_path"):
+            assert app.clipboard

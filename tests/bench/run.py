@@ -241,10 +241,71 @@ def bench_preview(work: Path, repeat: int) -> list[Figure]:
     ]
 
 
+#: How long the idle measurement watches the open workbench (seconds); LIFERAFT_BENCH_IDLE shortens it.
+IDLE_SECONDS = float(os.environ.get("LIFERAFT_BENCH_IDLE", "60"))
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_idle(work: Path, repeat: int) -> list[Figure]:
+    """The workbench open on the demo in a terminal, doing nothing: CPU over IDLE_SECONDS, and memory."""
+    if not Path("/proc/self/stat").exists():
+        print("(idle figures skipped: they read /proc, which this system lacks)")
+        return []
+    demo = work / "demo"
+    subprocess.run([*liferaft_command(), "demo", str(demo), "--no-open"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**ENV, "TERM": "xterm-256color", "LIFERAFT_CONFIG_DIR": str(work / "config")}
+    process = subprocess.Popen([*liferaft_command(), str(demo)], stdin=slave, stdout=slave, stderr=slave,
+                               env=env, start_new_session=True)
+    os.close(slave)
+
+    def drain(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    return
+
+    try:
+        drain(3.0)  # start-up, first scan, first frame
+        rss = _rss_mb(process.pid)
+        cpu_before, wall_before = _cpu_seconds(process.pid), time.monotonic()
+        drain(IDLE_SECONDS)
+        cpu = _cpu_seconds(process.pid) - cpu_before
+        wall = time.monotonic() - wall_before
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
+    share = 100 * cpu / wall
+    return [
+        Figure(f"idle CPU over {wall:.0f} s, demo open", share, 100.0, 0, unit="%", limit=1.0,
+               floor_name="one core = 100 %"),
+        Figure("memory after opening the demo", rss, 150.0, 0, unit="MB", limit=150.0,
+               floor_name="the limit, for scale"),
+    ]
+
+
 BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "scan": bench_scan,
     "first-frame": bench_first_frame,
     "preview": bench_preview,
+    "idle": bench_idle,
 }
 
 
