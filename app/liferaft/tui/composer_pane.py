@@ -3,19 +3,16 @@ ctrl+y copies this as a project brief."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from liferaft.core.restart_note import NOTE_FILENAME
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory
 from liferaft.core.summary import upload_list
 from liferaft.core.units import format_size
+from liferaft.tui.text_pane import TextPane
 
 
 def composer_view(inventory: Inventory) -> RenderableType:
@@ -41,17 +38,8 @@ def composer_view(inventory: Inventory) -> RenderableType:
     return Group(*parts)
 
 
-class ComposerPane(VerticalScroll):
+class ComposerPane(TextPane):
     BORDER_TITLE = "Composer"
-    ALLOW_MAXIMIZE = True
 
-    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._now = now
-        self.can_focus = True
-
-    def compose(self):  # type: ignore[override]
-        yield Static("", id="composer-body")
-
-    def show(self, inventory: Inventory) -> None:
-        self.query_one("#composer-body", Static).update(composer_view(inventory))
+    def render_view(self, inventory: Inventory, now: float) -> RenderableType:
+        return composer_view(inventory)

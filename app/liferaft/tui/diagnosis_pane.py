@@ -3,19 +3,16 @@ ago work was last saved here, against the vendor's inactivity window."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from liferaft.core.scan import Inventory
 from liferaft.core.summary import SessionState, estimate_session, last_change
 from liferaft.core.units import format_age
 from liferaft.core.vendor import session_facts
+from liferaft.tui.text_pane import TextPane
 
 STATE_STYLES: dict[SessionState, str] = {
     SessionState.ACTIVE: "green",
@@ -54,17 +51,8 @@ def session_view(inventory: Inventory, now: float) -> RenderableType:
     return Group(*lines)
 
 
-class DiagnosisPane(VerticalScroll):
+class DiagnosisPane(TextPane):
     BORDER_TITLE = "Diagnosis"
-    ALLOW_MAXIMIZE = True
 
-    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._now = now
-        self.can_focus = True
-
-    def compose(self):  # type: ignore[override]
-        yield Static("", id="diagnosis-body")
-
-    def show(self, inventory: Inventory) -> None:
-        self.query_one("#diagnosis-body", Static).update(session_view(inventory, self._now()))
+    def render_view(self, inventory: Inventory, now: float) -> RenderableType:
+        return session_view(inventory, now)
