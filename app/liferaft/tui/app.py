@@ -310,6 +310,13 @@ class LiferaftApp(App[int]):
         target = self.project.root / record.path if record is not None else self.project.root
         self._reveal(target)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Sheet keys only mean something (and only show in the footer) for a workbook with several sheets.
+        if action == "sheet":
+            preview = self.query_one(PreviewPane).preview
+            return preview is not None and len(preview.sheets) > 1
+        return True
+
     def action_sheet(self, step: int) -> None:
         if not self.query_one(PreviewPane).change_sheet(step):
             self.notify("This file has no other sheet.", timeout=2)

@@ -240,6 +240,7 @@ class PreviewPane(Vertical):
             return  # the user moved on
         self._cancel_loading_timer()
         self._preview = preview
+        self.app.refresh_bindings()  # the sheet keys depend on what is shown
         if preview.error:
             self._message(Text(preview.error, style="red"))
             return
