@@ -14,6 +14,9 @@ from liferaft.core.summary import upload_list
 from liferaft.core.units import format_size
 from liferaft.tui.text_pane import TextPane
 
+#: Files listed at most; a longer list is summarised (and drawing it would slow the pane down).
+SHOWN = 40
+
 
 def composer_view(inventory: Inventory) -> RenderableType:
     files = upload_list(inventory)
@@ -23,9 +26,13 @@ def composer_view(inventory: Inventory) -> RenderableType:
         table.add_column(style="dim", justify="right")
         table.add_column(overflow="ellipsis", no_wrap=True)
         table.add_column(justify="right", style="dim")
-        for number, record in enumerate(files, 1):
+        for number, record in enumerate(files[:SHOWN], 1):
             table.add_row(str(number), Text(record.name), format_size(record.size))
         parts.append(table)
+        if len(files) > SHOWN:
+            more = files[SHOWN:]
+            parts.append(Text(f"… and {len(more):,} more ({format_size(sum(r.size for r in more))}): "
+                              "that is more than one chat takes; upload only what the rerun needs", style="italic"))
     else:
         parts.append(Text("Nothing in SOURCE/ yet: put the original data there.", style="italic"))
     notes = [record for record in inventory.by_role()[Role.RESTART] if record.name == NOTE_FILENAME]

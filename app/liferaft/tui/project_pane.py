@@ -108,6 +108,8 @@ class ProjectPane(Tree[NodeData]):
     ALLOW_MAXIMIZE = True
 
     def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
+        self._width_key: object = None  # set first: the Tree asks for label widths while it initialises
+        self._width = 24
         super().__init__("project", id=id)
         self.show_root = False
         self.guide_depth = 2
@@ -215,7 +217,12 @@ class ProjectPane(Tree[NodeData]):
         return self._label_width()
 
     def _label_width(self) -> int:
-        return max(24, self.scrollable_content_region.width - self.guide_depth)
+        # Asked once per row while the tree lays out its lines: the region is worth keeping per size.
+        key = (self.size, self.show_vertical_scrollbar)
+        if self._width_key != key:
+            self._width_key = key
+            self._width = max(24, self.scrollable_content_region.width - self.guide_depth)
+        return self._width
 
     @property
     def selected_record(self) -> FileRecord | None:
