@@ -32,7 +32,7 @@ def _png(path: Path, size: tuple[int, int] = (40, 30), mode: str = "RGB") -> Pat
 def test_png(tmp_path: Path) -> None:
     preview = look(inspect_image, _png(tmp_path / "chart.png", mode="RGBA"))
     assert preview.error is None and preview.kind == "image"
-    assert facts(preview) == {"format": "PNG", "size": "40 × 30 px", "colours": "RGB with transparency"}
+    assert facts(preview) == {"format": "PNG", "dimensions": "40 × 30 px", "colours": "RGB with transparency"}
     assert preview.notes == ()
 
 
@@ -46,7 +46,7 @@ def test_jpeg_with_exif_orientation(tmp_path: Path) -> None:
     image.save(path, exif=exif, dpi=(300, 300))
     found = facts(look(inspect_image, path))
     assert found["format"] == "JPEG"
-    assert found["size"] == "64 × 48 px"
+    assert found["dimensions"] == "64 × 48 px"
     assert found["orientation"].startswith("rotated 90°")
     assert found["resolution"] == "300 dpi"
 
@@ -71,7 +71,7 @@ def test_truncated_images(tmp_path: Path) -> None:
     cut = tmp_path / "cut.png"
     cut.write_bytes(data[: len(data) - 20])
     preview = look(inspect_image, cut)
-    assert preview.error is None and facts(preview)["size"] == "200 × 200 px"
+    assert preview.error is None and facts(preview)["dimensions"] == "200 × 200 px"
     assert any("cut short" in note for note in preview.notes)
     buffer = io.BytesIO()
     Image.new("RGB", (200, 200), "blue").save(buffer, "JPEG")
@@ -106,7 +106,7 @@ def test_very_large_but_plausible_image_is_a_note(tmp_path: Path) -> None:
     path = tmp_path / "big.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"") + _chunk(b"IEND", b""))
     preview = look(inspect_image, path)
-    assert preview.error is None and facts(preview)["size"] == "10,000 × 10,000 px"
+    assert preview.error is None and facts(preview)["dimensions"] == "10,000 × 10,000 px"
     assert any("100 megapixels" in note for note in preview.notes)
 
 
@@ -122,7 +122,7 @@ def test_svg_size_from_the_root_element(tmp_path: Path) -> None:
     path.write_text('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="640" height=\'480px\'\n'
                     '     viewBox="0 0  640 480"><rect width="10" height="10"/></svg>\n')
     preview = look(inspect_image, path)
-    assert facts(preview) == {"format": "SVG (vector drawing)", "size": "640 × 480px", "view box": "0 0 640 480"}
+    assert facts(preview) == {"format": "SVG (vector drawing)", "dimensions": "640 × 480px", "view box": "0 0 640 480"}
     assert preview.text is not None and preview.text.startswith("<?xml") and preview.text_format == "xml"
 
 

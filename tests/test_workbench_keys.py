@@ -17,6 +17,7 @@ from liferaft.tui.help_screen import HelpScreen
 from liferaft.tui.project_pane import ProjectPane
 from liferaft.tui.role_picker import RolePicker
 from tests.conftest import FROZEN_NOW, write
+from tests.test_tui import _select as select_file
 from tests.test_tui import settle, visible_rows
 
 
@@ -60,13 +61,18 @@ def test_the_help_lists_every_command() -> None:
     assert "How recovery works" in text
 
 
-async def test_every_command_is_in_the_palette(project: Path) -> None:
-    app = make_app(project)
+async def test_every_command_is_in_the_palette(preview_project: Path) -> None:
+    app = make_app(preview_project)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         for command in COMMANDS:
-            assert f"{command.category}: {command.title}" in titles
+            expected = command.scope != "preview"  # the sheet commands wait for a workbook
+            assert (f"{command.category}: {command.title}" in titles) is expected
+        assert "View: Theme" in titles and "Screenshot" not in titles
+        await select_file("budget_2026.xlsx")(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert all(f"{c.category}: {c.title}" in titles for c in COMMANDS)
 
 
 async def test_palette_command_runs_the_action(project: Path) -> None:
@@ -112,7 +118,7 @@ async def test_filter_narrows_the_list_and_escape_clears_it(project: Path) -> No
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"orders")
-        await pilot.pause()
+        await pilot.pause(0.4)  # the list follows once typing pauses
         files = [row for row in visible_rows(pane) if "/" in row or "." in row]
         assert files == ["SOURCE/orders_2025.csv"]
         await pilot.press("escape")
@@ -173,11 +179,11 @@ async def test_copy_reports_a_native_copy(project: Path, monkeypatch: pytest.Mon
 async def test_reveal_opens_the_file_manager(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     launched: list[list[str]] = []
 
-    class FakePopen:
-        def __init__(self, command: list[str], **_kwargs: object) -> None:
-            launched.append(command)
+    def fake_run(command: list[str], **_kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        launched.append(command)
+        return subprocess.CompletedProcess(command, 0)
 
-    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -191,7 +197,7 @@ async def test_reveal_without_a_file_manager_says_where_the_folder_is(project: P
     def missing(*_args: object, **_kwargs: object) -> None:
         raise FileNotFoundError(2, "No such file or directory")
 
-    monkeypatch.setattr(subprocess, "Popen", missing)
+    monkeypatch.setattr(subprocess, "run", missing)
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -199,6 +205,18 @@ async def test_reveal_without_a_file_manager_says_where_the_folder_is(project: P
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert any("Cannot open a file manager" in n.message for n in app._notifications)
+
+
+async def test_reveal_reports_a_file_manager_that_failed(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(subprocess, "run", lambda command, **k: subprocess.CompletedProcess(command, 3))
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("exited with status 3" in n.message for n in app._notifications)
+        assert not any(n.message.startswith("Opened") for n in app._notifications)
 
 
 async def test_the_theme_is_remembered(project: Path, isolated_config: Path) -> None:
@@ -252,14 +270,14 @@ async def test_narrow_terminals_fold_the_lower_panes(project: Path) -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.id)
-async def test_every_palette_command_runs(project: Path, command, no_native_clipboard, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: None)
+async def test_every_palette_command_runs(preview_project: Path, command, no_native_clipboard, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(subprocess, "run", lambda command, **k: subprocess.CompletedProcess(command, 0))
     exits: list[object] = []
-    app = make_app(project)
+    app = make_app(preview_project)
     monkeypatch.setattr(app, "exit", lambda *a, **k: exits.append(a))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("down")  # a file is selected, so file commands have something to act on
+        # A workbook is selected, so file and sheet commands have something to act on.
+        await select_file("budget_2026.xlsx")(pilot)
         entry = next(c for c in app.get_system_commands(app.screen)
                      if c.title == f"{command.category}: {command.title}")
         await entry.callback()

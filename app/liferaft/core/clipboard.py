@@ -33,7 +33,8 @@ def copy_native(text: str, timeout: float = TIMEOUT) -> CopyResult:
             pyperclip.copy(text)
             back = pyperclip.paste()
         except Exception as exc:  # pyperclip raises its own types, and the tools' OSErrors
-            outcome.append(CopyResult(False, f"no clipboard tool works here ({type(exc).__name__})"))
+            del exc  # pyperclip's own exception names mean nothing to a user
+            outcome.append(CopyResult(False, "no clipboard tool works here (none installed, or no display)"))
             return
         if back == text:
             outcome.append(CopyResult(True, ""))

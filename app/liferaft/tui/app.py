@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tree
 from textual.worker import Worker, WorkerState
 
@@ -19,8 +20,9 @@ from liferaft.core.config import Settings, load_settings, save_settings
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name
-from liferaft.core.summary import project_brief
+from liferaft.core.summary import estimate_session, project_brief
 from liferaft.core.units import format_count, format_size
+from liferaft.core.vendor import session_facts
 from liferaft.tui.commands import BY_ID, COMMANDS, bindings
 from liferaft.tui.composer_pane import ComposerPane
 from liferaft.tui.diagnosis_pane import DiagnosisPane
@@ -36,7 +38,7 @@ PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosi
                          "composer": "#composer"}
 
 
-def _status_text(inventory: Inventory) -> str:
+def _status_text(inventory: Inventory, now: float) -> str:
     parts = []
     for role, records in inventory.by_role().items():
         if role is Role.UNSORTED and not records:
@@ -46,6 +48,9 @@ def _status_text(inventory: Inventory) -> str:
     line = "  ·  ".join(parts) + f"   ({format_size(total)})"
     if inventory.notes:
         line += f"   {format_count(len(inventory.notes), 'note')}"
+    estimate = estimate_session(inventory, now, session_facts().inactivity_hours)
+    if estimate.idle_hours is not None:
+        line += f"   session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"
     return line
 
 
@@ -76,6 +81,7 @@ class LiferaftApp(App[int]):
         """The opened project; None until the first scan finishes."""
         self._now = now
         self._loader = loader
+        self._filter_timer: Timer | None = None
         self._first_frame_exit = first_frame_exit
         self._settings_warnings: list[str] = []
         self._settings_writable = True
@@ -118,6 +124,8 @@ class LiferaftApp(App[int]):
         for warning in self._settings_warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        # Ages and the session clock move with time, not only with the folder.
+        self.set_interval(60, self._tick)
         loader = self._loader
         if loader is not None and loader.done:
             # Scanned while Textual was starting: show it in the very first frame.
@@ -132,6 +140,12 @@ class LiferaftApp(App[int]):
         # A spinner only if the scan is slow: a flash of one on every start looks like a glitch.
         self.set_timer(0.15, self._scan_is_slow)
         self._load_project()
+
+    def _tick(self) -> None:
+        if self.project is not None:
+            self.query_one(DiagnosisPane).show(self.project.inventory)
+            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now()))
+            self.query_one(ProjectPane).refresh_ages()
 
     def _scan_is_slow(self) -> None:
         if self.project is None:
@@ -185,7 +199,7 @@ class LiferaftApp(App[int]):
     def _show_inventory(self, inventory: Inventory) -> None:
         pane = self.query_one(ProjectPane)
         pane.show_inventory(inventory)
-        self.query_one("#status", Static).update(_status_text(inventory))
+        self.query_one("#status", Static).update(_status_text(inventory, self._now()))
         self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
         self.query_one(DiagnosisPane).show(inventory)
         self.query_one(ComposerPane).show(inventory)
@@ -206,27 +220,43 @@ class LiferaftApp(App[int]):
     @on(Tree.NodeSelected, "#project")
     def _on_select(self, event: Tree.NodeSelected) -> None:
         if not isinstance(event.node.data, Role):
-            self.query_one(PreviewPane).focus()
+            self.query_one(PreviewPane).focus_body()
 
     @on(Input.Changed, "#filter")
     def _on_filter(self, event: Input.Changed) -> None:
-        self.query_one(ProjectPane).set_filter(event.value)
+        # Filter once typing pauses: on a big project every rebuild of the list costs a moment.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value
+        self._filter_timer = self.set_timer(0.15, lambda: self.query_one(ProjectPane).set_filter(value))
 
     @on(Input.Submitted, "#filter")
-    def _on_filter_done(self, _event: Input.Submitted) -> None:
+    def _on_filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self._clear_filter()
+            return
+        self.query_one(ProjectPane).set_filter(event.value)
         self.query_one(ProjectPane).focus()
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        # esc in the filter box clears it and goes back to the files.
-        if event.key == "escape" and self.focused is self.query_one("#filter", Input):
+        # esc clears the filter, from the filter box or from the file list.
+        if event.key != "escape":
+            return
+        box = self.query_one("#filter", Input)
+        if self.focused is box or (self.focused is self.query_one(ProjectPane) and box.value):
             self._clear_filter()
             event.stop()
 
     def _clear_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
         box = self.query_one("#filter", Input)
-        box.value = ""
+        with box.prevent(Input.Changed):
+            box.value = ""
         box.remove_class("-shown")
-        self.query_one(ProjectPane).focus()
+        pane = self.query_one(ProjectPane)
+        pane.set_filter("")
+        pane.focus()
 
     # --- actions --------------------------------------------------------------------------------------
 
@@ -241,7 +271,10 @@ class LiferaftApp(App[int]):
     def action_focus_pane(self, name: str) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
-        self.query_one(PANES[name]).focus()
+        if name == "preview":
+            self.query_one(PreviewPane).focus_body()
+        else:
+            self.query_one(PANES[name]).focus()
 
     def action_zoom(self) -> None:
         screen = self.screen
@@ -351,11 +384,15 @@ class LiferaftApp(App[int]):
         else:
             command = ["xdg-open", str(folder)]
         try:
-            subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-        except OSError as exc:
+            # The openers hand over to the file manager and return at once; their exit code says if it worked.
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
+            problem = f"{command[0]} exited with status {done.returncode}" if done.returncode else ""
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if problem:
             self.call_from_thread(
-                self.notify, f"Cannot open a file manager here ({exc.strerror or exc}). The folder is {folder}",
+                self.notify, f"Cannot open a file manager here ({problem}). The folder is {folder}",
                 severity="warning", markup=False, timeout=8,
             )
             return
@@ -365,11 +402,15 @@ class LiferaftApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in COMMANDS:
-            if command.palette:
+            if command.palette and self.check_action(command.action.partition("(")[0], ()):
                 action = command.action
                 yield SystemCommand(f"{command.category}: {command.title}", command.help,
                                     lambda action=action: self.run_action(action))
-        yield from super().get_system_commands(screen)
+        # Of Textual's own commands only the theme picker fits here (ours cover quit and the keys).
+        for command in super().get_system_commands(screen):
+            if command.title == "Theme":
+                yield SystemCommand("View: Theme", "Change the colours; Liferaft remembers your choice",
+                                    command.callback)
 
     def _remember_theme(self, theme: object) -> None:
         name = getattr(theme, "name", None)

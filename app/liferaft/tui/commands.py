@@ -47,8 +47,8 @@ COMMANDS: tuple[Command, ...] = (
     # Anywhere
     Command("app.help", "f1,question_mark", "help", "Help", "App", "Help",
             "Every key, and how recovery works"),
-    Command("app.copy_prompt", "ctrl+y", "copy_prompt", "Copy prompt", "Composer", "Copy rerun prompt",
-            "Put the text for a new chat on the clipboard", priority=True),
+    Command("app.copy_prompt", "ctrl+y", "copy_prompt", "Copy brief", "Composer", "Copy the text for a new chat",
+            "Put the project brief (files to upload, outputs, restart note) on the clipboard", priority=True),
     Command("app.rescan", "r,f5", "rescan", "Rescan", "Project", "Read the folder again",
             "Scan the project folder again now"),
     Command("app.zoom", "z", "zoom", "Zoom", "View", "Zoom the focused pane",
@@ -70,9 +70,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("project.set_role", "o", "set_role", "Set role", "Project", "Change role",
             "Choose the selected file's role; Liferaft remembers it", scope="project"),
     Command("project.copy_path", "c", "copy_path", "Copy path", "Project", "Copy the file's path",
-            "Put the selected file's full path on the clipboard", scope="project"),
+            "Put the selected file's full path on the clipboard", scope="project", footer=False),
     Command("project.reveal", "e", "reveal", "Reveal", "Project", "Show in the file manager",
-            "Open the folder holding the selected file", scope="project"),
+            "Open the folder holding the selected file", scope="project", footer=False),
     # Preview pane
     Command("preview.next_sheet", "right_square_bracket", "sheet(1)", "Next sheet", "Preview",
             "Next sheet of the workbook", "Show the workbook's next sheet", scope="preview"),

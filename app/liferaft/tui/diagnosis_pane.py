@@ -55,4 +55,10 @@ class DiagnosisPane(TextPane):
     BORDER_TITLE = "Diagnosis"
 
     def render_view(self, inventory: Inventory, now: float) -> RenderableType:
+        # The state in the title too: below 120 columns the pane folds to its title.
+        estimate = estimate_session(inventory, now, session_facts().inactivity_hours)
+        if estimate.idle_hours is None:
+            self.border_title = "Diagnosis"
+        else:
+            self.border_title = f"Diagnosis · {estimate.state.value.upper()} {estimate.idle_hours:.1f} h"
         return session_view(inventory, now)

@@ -18,7 +18,8 @@ from liferaft.tui.commands import COMMANDS, SCOPES
 #: Keys that come with the widgets rather than from the command list.
 WIDGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "project": (
-        ("↑ ↓  PgUp PgDn  Home End", "move between files"),
+        ("↑ ↓", "move between files"),
+        ("PgUp PgDn Home End", "move by a page, or to the ends"),
         ("enter", "fold or unfold a group; on a file, go to its preview"),
     ),
     "preview": (("↑ ↓ ← →", "move around the table or text"),),
@@ -28,19 +29,24 @@ WIDGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-RECOVERY = """\
-How recovery works
+RECOVERY = (
+    "How recovery works\n\n"
+    "ChatGPT runs your analysis in a temporary sandbox. About 13 hours after the chat goes quiet the sandbox "
+    "is destroyed: uploaded files, variables, charts and every sandbox:/mnt/data download link go with it. The "
+    "chat text stays. Liferaft keeps the work outside the chat so that you can start again in minutes:\n\n"
+    "1. Keep the original data in SOURCE/, and never edit it there.\n"
+    "2. Save the code the chat wrote in CODE/, and download every output to OUTPUT/ as soon as it appears.\n"
+    "3. Keep the restart note in RESTART/ up to date: files, columns, filters, decisions, outputs, next prompt.\n"
+    "4. When the sandbox is gone: open a new chat, upload the files in the composer's re-upload list, and "
+    "paste the text that ctrl+y copies.\n"
+)
 
-ChatGPT runs your analysis in a temporary sandbox. About 13 hours after the chat goes quiet the sandbox is
-destroyed: uploaded files, variables, charts and every sandbox:/mnt/data download link go with it. The chat
-text stays. Liferaft keeps the work outside the chat so that you can start again in minutes:
-
-  1. Keep the original data in SOURCE/, and never edit it there.
-  2. Save the code the chat wrote in CODE/, and download every output to OUTPUT/ as soon as it appears.
-  3. Keep the restart note in RESTART/ up to date: files, columns, filters, decisions, outputs, next prompt.
-  4. When the sandbox is gone: open a new chat, upload the files in the composer's re-upload list, and paste
-     the prompt that ctrl+y copies.
-"""
+LEGEND = (
+    "In the file list: ▦ table  λ code  ≡ text  ◩ image  ▤ PDF  ▣ archive  {} JSON.  "
+    "Badges: guess = role guessed from the name and kind (o sets it), link = a symbolic link, "
+    "outside = a link out of the project, locked = unreadable, bad name = line breaks or invalid UTF-8, "
+    "+2 = two more (see the preview); in a narrow pane ? = guessed and ! = something to look at."
+)
 
 
 def key_display(keys: str) -> str:
@@ -62,7 +68,8 @@ def help_content(keymap: Mapping[str, str]) -> RenderableType:
             table.add_row(keys, what, "")
         table.add_row("", "", "")
     rebind = "To re-bind a key, put its id (right-hand column) in the [keys] table of the config file: "
-    return Group(table, Text(RECOVERY), Text(rebind + 'e.g.  "project.set_role" = "ctrl+o"', style="dim"))
+    return Group(table, Text(LEGEND), Text(""), Text(RECOVERY),
+                 Text(rebind + 'e.g.  "project.set_role" = "ctrl+o"', style="dim"))
 
 
 class HelpScreen(ModalScreen[None]):

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.worker import get_current_worker
 
@@ -78,9 +78,11 @@ def file_summary(record: FileRecord, inventory: Inventory, now: float, overridde
         known = {key for key, _ in rows}
         rows += [(key, value) for key, value in preview.facts if key not in known]
         notes = list(preview.notes)
-    parts: list[RenderableType] = [_facts(rows)]
-    parts += [Text(f"! {problem}", style="dark_orange") for problem in file_problems(record, inventory)]
-    parts += [Text(f"• {note}", style="italic dim") for note in notes]
+    # Warnings first: on a small screen the facts below them may need scrolling.
+    parts: list[RenderableType] = [Text(f"! {problem}", style="dark_orange")
+                                   for problem in file_problems(record, inventory)]
+    parts += [Text(f"• {note}", style="italic") for note in notes]
+    parts.append(_facts(rows))
     return Group(*parts)
 
 
@@ -98,7 +100,7 @@ def group_summary(role: Role, inventory: Inventory) -> RenderableType:
     ]
     parts: list[RenderableType] = [Text(role.label, style="bold"), _facts(rows)]
     if role is not Role.UNSORTED and not records:
-        parts.append(Text(f"Nothing here yet. Put {ROLE_HINTS[role]} in {role.folder}/.", style="italic"))
+        parts.append(Text(f"Nothing here yet: this is where the {ROLE_HINTS[role]} go.", style="italic"))
     return Group(*parts)
 
 
@@ -115,8 +117,17 @@ def project_summary(inventory: Inventory) -> RenderableType:
     return Group(*parts)
 
 
+#: The most lines of text the preview draws: highlighting and layout cost grows with every line.
+MAX_TEXT_LINES = 1000
+
+
 def preview_text(preview: Preview) -> RenderableType:
+    """What to draw for a text-like preview. Runs in the worker thread: code is highlighted into a plain
+    :class:`Text` there, so the UI thread only lays it out."""
     text = preview.text or ""
+    lines = text.splitlines()
+    if len(lines) > MAX_TEXT_LINES:
+        text = "\n".join(lines[:MAX_TEXT_LINES]) + f"\n… the first {MAX_TEXT_LINES:,} lines are shown"
     # Deferred: Markdown and Syntax (with Pygments) cost ~40 ms to import, paid on the first such preview.
     if preview.text_format == "markdown":
         from rich.markdown import Markdown
@@ -125,7 +136,7 @@ def preview_text(preview: Preview) -> RenderableType:
     if preview.text_format and preview.text_format != "text":
         from rich.syntax import Syntax
 
-        return Syntax(text, preview.text_format, line_numbers=True, word_wrap=False, theme="ansi_dark")
+        return Syntax(text, preview.text_format, theme="ansi_dark").highlight(text)
     return Text(text)
 
 
@@ -134,7 +145,6 @@ class PreviewPane(Vertical):
 
     BORDER_TITLE = "Preview"
     BINDINGS = bindings("preview")
-    can_focus = True
     ALLOW_MAXIMIZE = True
 
     def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
@@ -146,11 +156,12 @@ class PreviewPane(Vertical):
         self._file_context: tuple[Inventory, bool] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Scanning the project…", id="preview-summary")
+        with VerticalScroll(id="preview-summary-scroll"):
+            yield Static("Scanning the project…", id="preview-summary")
         with ContentSwitcher(initial="preview-message", id="preview-body"):
             yield Static("", id="preview-message")
             yield DataTable(id="preview-table", zebra_stripes=True, cursor_type="row", header_height=2)
-            with VerticalScroll(id="preview-scroll"):
+            with ScrollableContainer(id="preview-scroll"):
                 yield Static("", id="preview-text")
 
     @property
@@ -180,7 +191,11 @@ class PreviewPane(Vertical):
         self.border_title = "Preview"
         if isinstance(data, Role):
             self._set_summary(group_summary(data, inventory))
-            self._message("Select a file to look inside it.")
+            if inventory.files:
+                self._message("Select a file to look inside it.")
+            else:
+                self._message("This folder has no files yet. Run `liferaft init` here to make the four folders "
+                              "and a restart note, then save the original data in SOURCE/.")
         elif isinstance(data, ScanNote):
             self._set_summary(_facts([("path", data.to_json()["path"]), ("note", data.message)]))
             self._message("Liferaft could not list or read this entry as a normal file; nothing was changed.")
@@ -197,6 +212,13 @@ class PreviewPane(Vertical):
             return
         inventory, overridden = self._file_context
         self._set_summary(file_summary(self._record, inventory, self._now(), overridden, self._preview))
+
+    def focus_body(self) -> None:
+        """Focus what can be moved around in: the table, the text, or the facts."""
+        current = self.query_one(ContentSwitcher).current
+        target = {"preview-table": "#preview-table", "preview-scroll": "#preview-scroll"}.get(
+            current or "", "#preview-summary-scroll")
+        self.query_one(target).focus()
 
     def change_sheet(self, step: int) -> bool:
         """Show the workbook's next (+1) or previous (-1) sheet; False when there is no other sheet."""
@@ -232,10 +254,11 @@ class PreviewPane(Vertical):
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False, description="preview a file")
     def _inspect(self, path: Path, record: FileRecord, sheet: str | None) -> None:
         preview = inspect_file(path, record.kind, sheet=sheet)
+        body = preview_text(preview) if preview.text is not None and not preview.rows else None
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_preview, record, preview)
+            self.app.call_from_thread(self._show_preview, record, preview, body)
 
-    def _show_preview(self, record: FileRecord, preview: Preview) -> None:
+    def _show_preview(self, record: FileRecord, preview: Preview, body: RenderableType | None = None) -> None:
         if self._record is None or self._record.path != record.path:
             return  # the user moved on
         self._cancel_loading_timer()
@@ -247,10 +270,10 @@ class PreviewPane(Vertical):
         self._show_file_summary()
         if preview.rows or preview.columns:
             self._table(preview)
-        elif preview.text is not None:
-            self.query_one("#preview-text", Static).update(preview_text(preview))
+        elif body is not None:
+            self.query_one("#preview-text", Static).update(body)
             self.query_one(ContentSwitcher).current = "preview-scroll"
-            self.query_one("#preview-scroll", VerticalScroll).scroll_home(animate=False)
+            self.query_one("#preview-scroll", ScrollableContainer).scroll_home(animate=False)
         else:
             self._message("")
 
@@ -267,7 +290,8 @@ class PreviewPane(Vertical):
         if preview.sheet is not None:
             self.border_title = f"Preview · {self._record.name if self._record else ''} · sheet {preview.sheet}"
             if len(preview.sheets) > 1:
-                self.border_subtitle = "[ ] other sheets: " + ", ".join(preview.sheets)
+                others = [name for name in preview.sheets if name != preview.sheet]
+                self.border_subtitle = "[ ] other sheets: " + ", ".join(others)
         else:
             self.border_subtitle = ""
         self.query_one(ContentSwitcher).current = "preview-table"

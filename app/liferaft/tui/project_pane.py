@@ -41,6 +41,11 @@ NodeData = Role | FileRecord | ScanNote | str
 #: Data of the "Notes" group row.
 NOTES = "notes"
 
+#: Files shown at most per group: a tree of 100,000 rows takes seconds to build on every rescan.
+MAX_ROWS = 2000
+#: Data of the "… more" row at the end of a long group.
+MORE = "more"
+
 #: Fewer columns than this for a file's name, and its badges shrink to one mark.
 MIN_NAME = 16
 
@@ -123,11 +128,21 @@ class ProjectPane(Tree[NodeData]):
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
+        self._update_title()
         if self._inventory is not None:
             self.show_inventory(self._inventory)
 
+    def _update_title(self) -> None:
+        parts = ["Project"]
+        if self.filter_text:
+            parts.append(f"filter “{self.filter_text}” (esc clears)")
+        if self.sort_order != SORT_ORDERS[0]:
+            parts.append(f"by {self.sort_order}")
+        self.border_title = " · ".join(parts)
+
     def cycle_sort(self) -> str:
         self.sort_order = SORT_ORDERS[(SORT_ORDERS.index(self.sort_order) + 1) % len(SORT_ORDERS)]
+        self._update_title()
         if self._inventory is not None:
             self.show_inventory(self._inventory)
         return self.sort_order
@@ -158,10 +173,13 @@ class ProjectPane(Tree[NodeData]):
             group = self.root.add(_group_label(role, records), data=role, expand=role not in collapsed)
             if selected_key == role:
                 restore = group
-            for record in records:
+            for record in records[:MAX_ROWS]:
                 leaf = group.add_leaf(_file_label(record, _shown_path(record, inventory)), data=record)
                 if selected_key == record.path:
                     restore = leaf
+            if len(records) > MAX_ROWS:
+                hidden = len(records) - MAX_ROWS
+                group.add_leaf(Text(f"… {hidden:,} more: press / to filter", style="italic dim"), data=MORE)
         if inventory.notes:
             label = Text.assemble(("Notes", "bold"), (f"  {format_count(len(inventory.notes), 'note')}", "dim"))
             group = self.root.add(label, data=NOTES, expand=NOTES not in collapsed)
@@ -176,6 +194,10 @@ class ProjectPane(Tree[NodeData]):
         # Lines are numbered lazily after a rebuild, so work out the restored row's line here.
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
         self.cursor_line = self._line_of(restore) if restore is not None else 0
+
+    def refresh_ages(self) -> None:
+        """Draw the rows again (their ages change with time) without rebuilding the tree."""
+        self._invalidate()
 
     def _line_of(self, target: TreeNode[NodeData]) -> int:
         line = 0

@@ -111,7 +111,7 @@ def _inspect_raster(path: Path, tail: bytes, size: int) -> Preview:
     with Image.open(path) as image:
         width, height = image.size
         facts: list[tuple[str, str]] = [("format", str(image.format or "unknown"))]
-        facts.append(("size", f"{width:,} × {height:,} px"))
+        facts.append(("dimensions", f"{width:,} × {height:,} px"))
         facts.append(("colours", _MODES.get(image.mode, image.mode)))
         frames = _frames(image, size)
         if frames is not None and (frames > 1 or image.format == "GIF"):
@@ -202,7 +202,7 @@ def _inspect_svg(path: Path, head: bytes, size: int) -> Preview:
                       for m in _ATTRIBUTE.finditer(match.group(1))}
         width, height = attributes.get("width"), attributes.get("height")
         if width and height:
-            facts.append(("size", f"{width} × {height}"))
+            facts.append(("dimensions", f"{width} × {height}"))
         if attributes.get("viewbox"):
             facts.append(("view box", " ".join(attributes["viewbox"].split())))
     if "<!ENTITY" in sample:
