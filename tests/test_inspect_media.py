@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from liferaft.core.inspect import binary as binary_module
 from liferaft.core.inspect import inspect_file
-from liferaft.core.inspect import media as media_module
-from liferaft.core.inspect.media import hex_dump, inspect_archive, inspect_binary, inspect_image, inspect_pdf
+from liferaft.core.inspect.binary import hex_dump, inspect_archive, inspect_binary
+from liferaft.core.inspect.image import inspect_image
+from liferaft.core.inspect.pdf import inspect_pdf
 from tests.inspect_helpers import facts, look
 
 # --- images -------------------------------------------------------------------------------------------------------
@@ -280,7 +282,7 @@ def test_tar_gz_listing(tmp_path: Path) -> None:
 
 def test_compressed_tar_is_listed_within_a_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _tar_gz(tmp_path / "big.tgz", {f"part{n}.bin": os.urandom(20_000) for n in range(10)})
-    monkeypatch.setattr(media_module, "MAX_ARCHIVE_READ", 50_000)
+    monkeypatch.setattr(binary_module, "MAX_ARCHIVE_READ", 50_000)
     preview = look(inspect_archive, path)
     assert preview.error is None
     assert facts(preview)["entries"].startswith("at least ")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from liferaft.core.inspect import Preview, inspect_file, structured, text
-from liferaft.core.inspect.structured import inspect_json, inspect_notebook
+from liferaft.core.inspect import Preview, inspect_file, json_outline, text
+from liferaft.core.inspect.json_outline import inspect_json
+from liferaft.core.inspect.notebook import inspect_notebook
 from liferaft.core.inspect.text import inspect_text
 
 
@@ -162,8 +163,8 @@ def test_bad_json_lines_say_which_line(tmp_path: Path) -> None:
 
 
 def test_large_json_is_streamed_not_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(structured, "LOAD_LIMIT", 10_000)
-    monkeypatch.setattr(structured, "STREAM_BYTES", 20_000)
+    monkeypatch.setattr(json_outline, "LOAD_LIMIT", 10_000)
+    monkeypatch.setattr(json_outline, "STREAM_BYTES", 20_000)
     items = [{"id": i, "name": "x" * 30} for i in range(5000)]
     preview = look(inspect_json, make(tmp_path, "big.json", json.dumps(items)))
     assert preview.error is None
@@ -175,14 +176,14 @@ def test_large_json_is_streamed_not_loaded(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_large_json_syntax_error_in_the_streamed_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(structured, "LOAD_LIMIT", 1000)
+    monkeypatch.setattr(json_outline, "LOAD_LIMIT", 1000)
     path = make(tmp_path, "big.json", '[{"a": 1}, {"a": 2,, }' + " " * 5000 + "]")
     preview = look(inspect_json, path)
     assert preview.error is not None and preview.error.startswith("not valid JSON")
 
 
 def test_large_json_lines_are_streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(structured, "LOAD_LIMIT", 10_000)
+    monkeypatch.setattr(json_outline, "LOAD_LIMIT", 10_000)
     path = make(tmp_path, "big.jsonl", "".join(json.dumps({"i": i}) + "\n" for i in range(20_000)))
     preview = look(inspect_json, path)
     assert preview.error is None

@@ -65,17 +65,17 @@ INSPECTORS: dict[str, str] = {
     "tsv": "liferaft.core.inspect.delimited:inspect_delimited",
     "xlsx": "liferaft.core.inspect.workbook:inspect_workbook",
     "parquet": "liferaft.core.inspect.parquet:inspect_parquet",
-    "json": "liferaft.core.inspect.structured:inspect_json",
-    "notebook": "liferaft.core.inspect.structured:inspect_notebook",
+    "json": "liferaft.core.inspect.json_outline:inspect_json",
+    "notebook": "liferaft.core.inspect.notebook:inspect_notebook",
     "text": "liferaft.core.inspect.text:inspect_text",
     "markdown": "liferaft.core.inspect.text:inspect_text",
     "python": "liferaft.core.inspect.text:inspect_text",
     "sql": "liferaft.core.inspect.text:inspect_text",
     "r": "liferaft.core.inspect.text:inspect_text",
-    "image": "liferaft.core.inspect.media:inspect_image",
-    "pdf": "liferaft.core.inspect.media:inspect_pdf",
-    "archive": "liferaft.core.inspect.media:inspect_archive",
-    "other": "liferaft.core.inspect.media:inspect_binary",
+    "image": "liferaft.core.inspect.image:inspect_image",
+    "pdf": "liferaft.core.inspect.pdf:inspect_pdf",
+    "archive": "liferaft.core.inspect.binary:inspect_archive",
+    "other": "liferaft.core.inspect.binary:inspect_binary",
 }
 
 
