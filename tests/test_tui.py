@@ -276,3 +276,17 @@ async def test_a_workbooks_sheets_switch_with_brackets(preview_project: Path) ->
         await pilot.pause()
         assert preview.preview is not None and preview.preview.sheet == "Actuals"
         assert preview.preview.rows == (("2026-01", "950"),)
+
+
+async def test_deleting_the_selected_file_keeps_the_cursor_nearby(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        for _ in range(4):
+            await pilot.press("down")
+        assert pane.selected_record is not None and pane.selected_record.path == "CODE/clean.py"
+        (project / "CODE" / "clean.py").unlink()
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert pane.cursor_line == 4

@@ -146,6 +146,7 @@ class LiferaftApp(App[int]):
             self.query_one(DiagnosisPane).show(self.project.inventory)
             self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now()))
             self.query_one(ProjectPane).refresh_ages()
+            self.query_one(PreviewPane).refresh_ages()
 
     def _scan_is_slow(self) -> None:
         if self.project is None:

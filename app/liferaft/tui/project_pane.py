@@ -163,6 +163,7 @@ class ProjectPane(Tree[NodeData]):
         selected_key = selected.path if isinstance(selected, FileRecord) else selected
         collapsed = {node.data for node in self.root.children if not node.is_expanded}
         scroll_y = self.scroll_y
+        previous_line = self.cursor_line
         self.clear()
         self._inventory = inventory
         self._groups = self._arranged(inventory)
@@ -193,7 +194,8 @@ class ProjectPane(Tree[NodeData]):
                     restore = leaf
         # Lines are numbered lazily after a rebuild, so work out the restored row's line here.
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
-        self.cursor_line = self._line_of(restore) if restore is not None else 0
+        # The selected file gone (deleted, filtered out): stay on the same row rather than jump to the top.
+        self.cursor_line = self._line_of(restore) if restore is not None else max(0, previous_line)
 
     def refresh_ages(self) -> None:
         """Draw the rows again (their ages change with time) without rebuilding the tree."""
