@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("open", "init", "demo", "scan")
+COMMANDS = ("open", "init", "demo", "scan", "check")
 
 
 class UsageError(Exception):
@@ -90,6 +90,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="preview one file instead (a table's first rows and schema, a text's start, a JSON outline...); "
         "FILE may be anywhere, and a relative FILE is taken from DIR when DIR is given",
     )
+
+    check_cmd = commands.add_parser(
+        "check", help="check the files a new chat needs (default: everything in SOURCE) against upload limits"
+    )
+    check_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    check_cmd.add_argument("files", nargs="*", metavar="FILES",
+                           help="check only these files (relative to DIR)")
+    check_cmd.add_argument("--json", action="store_true", help="print JSON instead of a report")
     return parser
 
 
@@ -98,9 +106,25 @@ def _normalise_argv(argv: list[str]) -> list[str]:
     if argv and argv[0] in ("-h", "--help", "--version"):
         return argv
     first_positional = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first_positional == "check":
+        return _check_argv(argv)
     if first_positional in COMMANDS:
         return argv
     return ["open", *argv]
+
+
+def _check_argv(argv: list[str]) -> list[str]:
+    """`check DIR --json FILES...`: options may sit between DIR and FILES, so they are moved to the front."""
+    index = argv.index("check")
+    options: list[str] = []
+    positionals: list[str] = []
+    rest = argv[index + 1 :]
+    for position, arg in enumerate(rest):
+        if arg == "--":
+            positionals += rest[position + 1 :]
+            break
+        (options if arg.startswith("-") and arg != "-" else positionals).append(arg)
+    return [*argv[: index + 1], *options, "--", *positionals] if positionals else [*argv[: index + 1], *options]
 
 
 def _err(message: str) -> None:
@@ -238,11 +262,50 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """`liferaft check`: a verdict per file; exit 1 when anything is warned or blocked."""
+    from liferaft.core import preflight
+
+    root = check_folder(Path(args.dir))
+    if args.files:
+        paths: list[tuple[Path, str]] = []
+        for entry in args.files:
+            if not entry.strip():
+                raise UsageError("a file name is empty")
+            path = Path(entry).expanduser()
+            if not path.is_absolute():
+                path = root / path
+            if not os.path.lexists(path):
+                raise UsageError(f"no such file: {entry}")
+            if path.is_dir():
+                raise UsageError(f"{entry} is a folder, not a file")
+            try:
+                shown = path.relative_to(root).as_posix()
+            except ValueError:
+                shown = str(path)
+            from liferaft.core.scan import display_name
+
+            paths.append((path, display_name(shown)))
+        report = preflight.check_paths(paths)
+    else:
+        report = preflight.check_project(root)
+    if args.json:
+        import json
+
+        _write_utf8(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+    else:
+        from liferaft.console import print_check
+
+        print_check(report)
+    return EXIT_OK if report.clean else EXIT_FAILED
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "open": _cmd_open,
     "init": _cmd_init,
     "demo": _cmd_demo,
     "scan": _cmd_scan,
+    "check": _cmd_check,
 }
 
 

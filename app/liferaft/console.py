@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from liferaft.core.inspect import Preview
+    from liferaft.core.preflight import CheckReport
 
 ROLE_COLOURS: dict[Role, str] = {
     Role.SOURCE: "cyan",
@@ -178,3 +179,31 @@ def _print_text(text: str, text_format: str | None, console: Console) -> None:
         console.print(Syntax(text, text_format, theme="ansi_dark", word_wrap=False))
         return
     console.print(Text(text), soft_wrap=True)
+
+
+_VERDICT_STYLES = {"ok": ("OK   ", "bold green"), "warn": ("WARN ", "bold yellow"), "block": ("BLOCK", "bold red")}
+
+
+def print_check(report: CheckReport, console: Console | None = None) -> None:
+    """`liferaft check`: one block per file (verdict, kind, size, problems and fixes), then a summary line."""
+    from liferaft.core.preflight import summary_line
+
+    console = console or make_console()
+    if not report.files:
+        console.print("No files to check. Put the original data in SOURCE/ (or name the files).")
+    for check in report.files:
+        badge, style = _VERDICT_STYLES[check.verdict]
+        facts = f"  {check.kind} · {format_size(check.size)}"
+        if check.tokens is not None:
+            facts += f" · ≈ {check.tokens:,} tokens (estimate)"
+        console.print(Text.assemble((badge, style), "  ", (_shown(check.path), "bold"), (facts, "dim")),
+                      soft_wrap=True)
+        for problem in check.problems:
+            mark = "✗" if problem.severity == "block" else "!"
+            console.print(Text.assemble(f"       {mark} ", problem.message), soft_wrap=True)
+            console.print(Text.assemble("         ", ("fix: ", "dim"), problem.fix), soft_wrap=True)
+    console.print()
+    for problem in report.problems:
+        console.print(Text.assemble(("WARN ", "bold yellow"), "  ", problem.message), soft_wrap=True)
+        console.print(Text.assemble("         ", ("fix: ", "dim"), problem.fix), soft_wrap=True)
+    console.print(Text(summary_line(report), style="bold"), soft_wrap=True)

@@ -1,0 +1,442 @@
+"""Upload pre-flight: which files a new chat will refuse or misread, and what to do about each.
+
+For every file a verdict (ok / warn / block) and the problems found, each with a plain reason and a concrete
+fix. The limits come from the vendor data file (:func:`liferaft.core.vendor.upload_limits`). Tables and
+workbooks are looked into with the preview inspectors, which read only a bounded sample; nothing here ever
+writes to a file, and a file that cannot be read becomes a problem, never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from liferaft.core.units import format_count, format_size
+from liferaft.core.vendor import UploadLimits, upload_limits
+
+OK = "ok"
+WARN = "warn"
+BLOCK = "block"
+_RANK = {OK: 0, WARN: 1, BLOCK: 2}
+
+MB = 1000 * 1000
+#: Within this fraction below a limit, a file is warned about.
+NEAR = 0.10
+#: Wider tables than this are hard for a chat to read in one go.
+WIDE_COLUMNS = 200
+#: Text-like kinds whose size is limited in tokens.
+TEXT_KINDS = frozenset({"text", "markdown", "json", "python", "sql", "r", "notebook"})
+TABLE_KINDS = frozenset({"csv", "tsv", "xlsx"})
+#: The delimiter a table of each kind is expected to have.
+_EXPECTED_DELIMITER = {"csv": "comma", "tsv": "tab"}
+
+# What the inspectors' notes say, matched by a stable part of their wording (tests pin each one).
+_CSV_NOTES: tuple[tuple[str, str, str, str], ...] = (
+    ("an empty header row", "blank_header",
+     "the first line is blank (an empty header row): the chat may take it as the column names",
+     "delete the blank line(s) above the header, or tell the chat to skip them"),
+    ("have no name", "unnamed_columns",
+     "some columns have no name: the chat will see them as \"Unnamed: N\"",
+     "give every column a name in the header row"),
+    ("duplicate column names", "duplicate_columns",
+     "some column names repeat: the chat will rename them name.1, name.2…",
+     "give each column its own name in the header row"),
+    ("ragged rows", "ragged_rows",
+     "some rows do not have as many fields as the header: values may land in the wrong column",
+     "check the rows for stray delimiters or missing quotes, or tell the chat how to read them"),
+    ("is never closed", "open_quote",
+     "a quote is opened and never closed: everything after it reads as one cell",
+     "close the quote in the original program and export again"),
+    ("no delimiter found", "one_column",
+     "no delimiter found: the file reads as a single column",
+     "export it again as CSV with commas between the columns"),
+    ("only a header", "no_rows",
+     "only a header: the file has no data rows",
+     "export the data again, or leave this file out"),
+    ("no header and no rows", "no_rows",
+     "no header and no rows: the file holds only blank lines or delimiters",
+     "export the data again, or leave this file out"),
+    ("are not valid", "bad_bytes",
+     "some bytes do not fit the file's encoding: they will come out as �",
+     "re-encode it to UTF-8 from the program that made it"),
+)
+_XLSX_NOTES: tuple[tuple[str, str, str, str], ...] = (
+    ("the column names are from row", "blank_header",
+     "the first row(s) of the sheet are blank: the chat may take a blank row as the column names",
+     "delete the blank rows above the header, or export the table to CSV"),
+    ("with no saved value", "formulas_without_values",
+     "some formulas have no saved result: the chat will see empty cells",
+     "open the workbook in Excel and save it, so the results are stored"),
+)
+
+# Names that tell a new chat nothing, or mislead it. Matched per word of the name, case-insensitively.
+_CONFUSING_WORDS = re.compile(r"(final|untitled|new|test|copy|temp|tmp)\d*")
+_BARE_NAMES = re.compile(r"(data|file|export|download|sheet|book|table|df)\d*")
+_DOWNLOAD_DUPLICATE = re.compile(r"\(\d+\)|\bcopy of\b|-\s*copy\b")
+_DATE_PREFIX = re.compile(r"(\d{4})(?:[-/.](\d{1,2}))?")
+_ID_NAME = re.compile(r"(?:^|_)(id|key|uuid|index)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    message: str
+    fix: str
+    severity: str = WARN
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    path: str
+    """As shown: relative to the project root when inside it."""
+    kind: str
+    size: int
+    tokens: int | None
+    tokens_exact: bool
+    problems: tuple[Problem, ...] = ()
+    suggested_name: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return max((p.severity for p in self.problems), key=_RANK.__getitem__, default=OK)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "size": self.size, "tokens": self.tokens,
+                "tokens_exact": self.tokens_exact, "verdict": self.verdict,
+                "problems": [problem.to_json() for problem in self.problems]}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    files: tuple[FileCheck, ...]
+    problems: tuple[Problem, ...] = ()
+    """About the whole set (more files than one upload window allows)."""
+    limits: UploadLimits | None = field(default=None, compare=False)
+
+    @property
+    def total_size(self) -> int:
+        return sum(check.size for check in self.files)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {OK: 0, WARN: 0, BLOCK: 0}
+        for check in self.files:
+            counts[check.verdict] += 1
+        return counts
+
+    @property
+    def clean(self) -> bool:
+        """Nothing warned or blocked."""
+        return not self.problems and all(check.verdict == OK for check in self.files)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": [check.to_json() for check in self.files], "summary": self.summary}
+
+
+# --- checks ----------------------------------------------------------------------------------------------
+
+
+def _mb(limit_mb: float) -> str:
+    return f"{limit_mb:g} MB"
+
+
+def _size_problems(kind: str, size: int, limits: UploadLimits) -> list[Problem]:
+    rules: list[tuple[float, str, str]] = [(limits.hard_limit_mb, "any file", "")]
+    if kind in TABLE_KINDS:
+        rules.append((limits.spreadsheet_mb, "CSV files and spreadsheets (about; it depends on row size)",
+                      "spreadsheet"))
+    elif kind == "image":
+        rules.append((limits.image_mb, "images", "image"))
+    # The tightest limit decides.
+    limit_mb, what, which = min(rules, key=lambda rule: rule[0])
+    limit = limit_mb * MB
+    if size > limit:
+        return [Problem("too_big", f"too big to upload: {format_size(size)}, over the {_mb(limit_mb)} limit for "
+                        f"{what}", _too_big_fix(kind, size, limit_mb, which), BLOCK)]
+    if size > limit * (1 - NEAR):
+        return [Problem("near_size_limit", f"close to the limit: {format_size(size)} of the {_mb(limit_mb)} "
+                        f"allowed for {what}; the upload may be refused",
+                        _too_big_fix(kind, size, limit_mb, which), WARN)]
+    return []
+
+
+def _too_big_fix(kind: str, size: int, limit_mb: float, which: str) -> str:
+    part_mb = max(1, math.floor(limit_mb * (1 - NEAR)))
+    parts = max(2, math.ceil(size / (part_mb * MB)))
+    if kind in ("csv", "tsv"):
+        return (f"split it into {parts} parts of at most {part_mb} MB, each with the header row, and upload the "
+                "parts (or only the columns or rows you need)")
+    if kind == "xlsx":
+        return "export the sheet you need to CSV (and split that if it is still too big), and upload it instead"
+    if which == "image":
+        return "save a smaller copy (fewer pixels, or JPEG instead of PNG) and upload that"
+    return f"split it into {parts} parts of at most {part_mb} MB, or upload only the part you need"
+
+
+def _token_problems(tokens: int, limits: UploadLimits) -> list[Problem]:
+    limit = limits.text_tokens
+    if tokens > limit:
+        return [Problem("too_many_tokens", f"too long to upload: about {tokens:,} tokens (an estimate: size ÷ 4), "
+                        f"over the {limit:,}-token limit for text and documents",
+                        "split it into parts, or upload only the part you need", BLOCK)]
+    if tokens > limit * (1 - NEAR):
+        return [Problem("near_token_limit", f"close to the limit: about {tokens:,} tokens (an estimate: size ÷ 4) "
+                        f"of the {limit:,} allowed for text and documents",
+                        "split it into parts if the upload is refused")]
+    return []
+
+
+def _fact(preview: Any, label: str) -> str | None:
+    return next((value for name, value in preview.facts if name == label), None)
+
+
+def _note_problems(notes: Iterable[str], table: Sequence[tuple[str, str, str, str]]) -> list[Problem]:
+    found: dict[str, Problem] = {}
+    for note in notes:
+        for needle, code, message, fix in table:
+            if needle in note and code not in found:
+                found[code] = Problem(code, message, fix)
+    return list(found.values())
+
+
+def _table_problems(path: Path, kind: str) -> tuple[list[Problem], Any]:
+    """Problems a look inside a CSV, TSV or XLSX finds, and the preview (None when it could not be read)."""
+    from liferaft.core.inspect import inspect_file
+
+    preview = inspect_file(path, kind)
+    if preview.error:
+        return [Problem("unreadable", f"cannot read: {preview.error}",
+                        "export the file again from the program that made it", BLOCK)], None
+    problems: list[Problem] = []
+    if kind in ("csv", "tsv"):
+        encoding = _fact(preview, "encoding")
+        if encoding and not encoding.startswith("utf-8"):
+            guess = "looks like" if "guess" in encoding else "is"
+            name = encoding.split(" (")[0]
+            problems.append(Problem("encoding", f"not UTF-8: the text {guess} {name}, so accents and symbols may "
+                                    "come out garbled", "re-encode it to UTF-8 (Save As → CSV UTF-8)"))
+        delimiter = _fact(preview, "delimiter")
+        expected = _EXPECTED_DELIMITER[kind]
+        if delimiter and delimiter != expected:
+            problems.append(Problem("delimiter", f"the columns are separated by a {delimiter}, not a {expected}: "
+                                    "the chat may read each row as one column",
+                                    f"save it with {expected}s between the columns, or tell the chat the "
+                                    f"delimiter is a {delimiter}"))
+        problems += _note_problems(preview.notes, _CSV_NOTES)
+        width = _fact(preview, "columns")
+        if width and width.replace(",", "").isdigit() and int(width.replace(",", "")) > WIDE_COLUMNS:
+            problems.append(Problem("wide", f"very wide: {width} columns; the chat will struggle to keep track "
+                                    "of them", "upload only the columns you need"))
+    else:
+        if len(preview.sheets) > 1:
+            listed = ", ".join(preview.sheets[:5]) + ("…" if len(preview.sheets) > 5 else "")
+            problems.append(Problem("several_sheets", f"{len(preview.sheets)} sheets ({listed}): the chat may "
+                                    "read only the first", "export the sheet you need to CSV and upload that"))
+        problems += _note_problems(preview.notes, _XLSX_NOTES)
+    return problems, preview
+
+
+def _words(stem: str) -> list[str]:
+    return [word for word in re.split(r"[^a-z0-9]+", stem.lower()) if word]
+
+
+def confusing_name(name: str) -> str | None:
+    """Why ``name`` would confuse a new chat, or None when it is fine."""
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+    lowered = stem.lower()
+    if _DOWNLOAD_DUPLICATE.search(lowered):
+        return "looks like a download duplicate or a copy"
+    words = _words(stem)
+    if not words:
+        return "says nothing about what the file holds"
+    vague = [word for word in words if _CONFUSING_WORDS.fullmatch(word)]
+    if vague:
+        return f"{vague[0]!r} says nothing about what the file holds"
+    if len(words) == 1 and _BARE_NAMES.fullmatch(words[0]):
+        return f"{stem!r} says nothing about what the file holds"
+    return None
+
+
+def _slug(value: str) -> str:
+    return "_".join(_words(value))[:30].strip("_")
+
+
+def suggest_name(preview: Any, extension: str) -> str | None:
+    """A clearer name from a table's columns (two informative ones) and the date range of its first rows."""
+    if preview is None or not preview.columns:
+        return None
+    date_index: int | None = None
+    informative: list[str] = []
+    for index, column in enumerate(preview.columns):
+        name = column.name
+        slug = _slug(name)
+        if not slug or name.startswith("Unnamed: "):
+            continue
+        values = [row[index] for row in preview.rows if index < len(row) and row[index].strip()]
+        looks_dated = column.type in ("date", "datetime") or (
+            values and all(_DATE_PREFIX.match(value.strip()) for value in values[:20])
+            and re.search(r"date|month|time|day|year|period", slug))
+        if looks_dated and date_index is None:
+            date_index = index
+            continue
+        if _ID_NAME.search(slug) or slug in informative:
+            continue
+        informative.append(slug)
+    parts = informative[:2]
+    if date_index is not None:
+        found = []
+        for row in preview.rows:
+            if date_index < len(row) and (match := _DATE_PREFIX.match(row[date_index].strip())):
+                found.append(match[1] + (f"-{int(match[2]):02d}" if match[2] else ""))
+        if found:
+            low, high = min(found), max(found)
+            if low[:4] == high[:4] and low != high and len(low) > 4 and low.endswith("-01") and \
+                    high.endswith("-12"):
+                parts.append(low[:4])
+            else:
+                parts.append(low if low == high else f"{low}_to_{high}")
+    if not parts:
+        return None
+    return "_".join(parts) + extension
+
+
+def _name_problem(name: str, suggested: str | None) -> Problem | None:
+    reason = confusing_name(name)
+    if reason is None:
+        return None
+    if suggested:
+        fix = f"rename it to say what it holds, e.g. {suggested} (from its columns)"
+    else:
+        fix = "rename it to say what it holds (what, where, when), e.g. sales_eu_2025.csv"
+    return Problem("name", f"the name {reason}: a new chat cannot tell what it is", fix)
+
+
+_ODD_NAME = re.compile(r"[\x00-\x1f\x7f]|[\udc80-\udcff]")
+
+
+def check_file(path: Path, shown: str | None = None, kind: str | None = None, *,
+               limits: UploadLimits | None = None, flags: Sequence[str] = ()) -> FileCheck:
+    """Check one file. Never raises: a file that cannot be read is a ``block`` with the reason."""
+    limits = limits or upload_limits()
+    path = Path(path)
+    shown = shown if shown is not None else str(path)
+    name = path.name
+    problems: list[Problem] = []
+    if _ODD_NAME.search(name) or "odd_name" in flags:
+        problems.append(Problem("odd_name", "the name has a line break or characters that are not valid text",
+                                "rename it with letters, digits, - and _ only"))
+    if kind is None:
+        from liferaft.core.roles import kind_from_name
+
+        kind = kind_from_name(name)  # from the name only: the file may not be safe to open
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        reason = "it is a link whose target does not exist" if os.path.islink(path) else (exc.strerror or str(exc))
+        return FileCheck(shown, kind or "other", 0, None, False, (*problems, Problem(
+            "unreadable", f"cannot read: {reason}", "put the real file in its place", BLOCK)))
+    if not stat.S_ISREG(st.st_mode):
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a pipe, socket or device)"
+        return FileCheck(shown, kind or "other", 0, None, False, (*problems, Problem(
+            "not_a_file", f"cannot read: {what}; Liferaft does not open it", "upload a regular file instead",
+            BLOCK)))
+    size = st.st_size
+    if kind is None:
+        kind = _kind(path)
+    if "outside_root" in flags:
+        problems.append(Problem("outside_link", "a link to a file outside the project: Liferaft does not read it",
+                                "copy the file itself into SOURCE/"))
+        return FileCheck(shown, kind, size, None, False, tuple(problems))
+    problems += _size_problems(kind, size, limits)
+    tokens: int | None = None
+    if kind in TEXT_KINDS:
+        tokens = math.ceil(size / 4)
+        problems += _token_problems(tokens, limits)
+    preview = None
+    if size == 0:
+        problems.append(Problem("empty", "the file is empty: there is nothing for the chat to read",
+                                "export the data again, or leave this file out"))
+    elif kind in TABLE_KINDS:
+        found, preview = _table_problems(path, kind)
+        problems += found
+    extension = ("." + name.rsplit(".", 1)[1].lower()) if "." in name.strip(".") else ""
+    suggested = suggest_name(preview, extension)
+    name_problem = _name_problem(name, suggested)
+    if name_problem is not None:
+        problems.append(name_problem)
+    else:
+        suggested = None
+    return FileCheck(shown, kind, size, tokens, False, tuple(problems), suggested)
+
+
+def _kind(path: Path) -> str:
+    from liferaft.core.roles import kind_from_name, sniff_kind
+
+    kind = kind_from_name(path.name)
+    if kind is not None:
+        return kind
+    try:
+        with open(path, "rb") as handle:
+            return sniff_kind(handle.read(512))
+    except OSError:
+        return "other"
+
+
+def set_problems(files: Sequence[FileCheck], limits: UploadLimits) -> tuple[Problem, ...]:
+    if len(files) > limits.files_per_window:
+        return (Problem("too_many_files", f"{len(files)} files: more than the {limits.files_per_window} a chat "
+                        f"accepts in {limits.window_hours:g} hours",
+                        f"upload the files the work needs first, the rest after {limits.window_hours:g} hours, or "
+                        "zip related files together"),)
+    return ()
+
+
+def check_paths(paths: Iterable[tuple[Path, str]], *, limits: UploadLimits | None = None) -> CheckReport:
+    """Check files given as (path, shown name)."""
+    limits = limits or upload_limits()
+    files = tuple(check_file(path, shown, limits=limits) for path, shown in paths)
+    return CheckReport(files, set_problems(files, limits), limits)
+
+
+def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckReport:
+    """Check every file whose role is SOURCE, and every odd SOURCE entry the scan could not list."""
+    from liferaft.core.project import open_project
+    from liferaft.core.roles import Role
+
+    limits = limits or upload_limits()
+    project = open_project(root)
+    inventory = project.inventory
+    checks: list[FileCheck] = []
+    listed = set()
+    for record in inventory.files:
+        listed.add(record.path)
+        if record.role is not Role.SOURCE:
+            continue
+        checks.append(check_file(project.root / record.path, record.display_path, record.kind, limits=limits,
+                                 flags=record.flags))
+    for note in inventory.notes:
+        folder, slash, _ = note.path.partition("/")
+        if not slash or inventory.role_folders.get(folder) is not Role.SOURCE or note.path in listed:
+            continue
+        shown = note.to_json()["path"]
+        checks.append(FileCheck(shown, "other", 0, None, False, (Problem(
+            "unreadable", f"cannot read: {note.message}", "put a regular file in its place, or remove the entry",
+            BLOCK),)))
+    checks.sort(key=lambda check: check.path)
+    files = tuple(checks)
+    return CheckReport(files, set_problems(files, limits), limits)
+
+
+def summary_line(report: CheckReport) -> str:
+    counts = report.summary
+    return (f"{format_count(len(report.files), 'file')} · {format_size(report.total_size)}: "
+            f"{counts[OK]} ok, {counts[WARN]} to look at, {counts[BLOCK]} blocked")
