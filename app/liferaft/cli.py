@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("open", "init", "demo", "scan", "check")
+COMMANDS = ("open", "init", "demo", "scan", "check", "prepare")
 
 
 class UsageError(Exception):
@@ -98,6 +98,19 @@ def _build_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("files", nargs="*", metavar="FILES",
                            help="check only these files (relative to DIR)")
     check_cmd.add_argument("--json", action="store_true", help="print JSON instead of a report")
+
+    prepare_cmd = commands.add_parser(
+        "prepare", help="write a fixed copy of one file under prepared/ next to it (split, re-encode, export a "
+        "sheet, drop columns); the original is never changed"
+    )
+    prepare_cmd.add_argument("file", metavar="FILE", help="the file to prepare (relative to DIR)")
+    prepare_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    action = prepare_cmd.add_mutually_exclusive_group(required=True)
+    action.add_argument("--split-mb", type=float, metavar="N",
+                        help="split a CSV/TSV into parts of at most N MB, each with the header row")
+    action.add_argument("--sheet", metavar="NAME", help="export one sheet of an .xlsx workbook to UTF-8 CSV")
+    action.add_argument("--drop-columns", metavar="A,B", help="write the CSV without these columns (UTF-8, commas)")
+    action.add_argument("--utf8", action="store_true", help="re-encode a CSV or text file to UTF-8")
     return parser
 
 
@@ -300,12 +313,80 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.clean else EXIT_FAILED
 
 
+def _progress_printer(label: str) -> Callable[[int, int], None]:
+    """Print a line on stderr at every tenth of the work, for work big enough to wait for."""
+    state = {"step": 0}
+
+    def report(done: int, total: int) -> None:
+        if total < 20_000_000 and label != "rows":
+            return
+        step = min(10, done * 10 // max(total, 1))
+        if step > state["step"] and step < 10:
+            state["step"] = step
+            print(f"liferaft: {step * 10} % ({done:,} of {total:,} {label})", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    """`liferaft prepare FILE [DIR] --split-mb N | --sheet NAME | --drop-columns A,B | --utf8`."""
+    import stat
+
+    from liferaft.core import prepare
+
+    root = check_folder(Path(args.dir))
+    if not args.file.strip():
+        raise UsageError("the file name is empty")
+    path = Path(args.file).expanduser()
+    if not path.is_absolute():
+        path = root / path
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {args.file}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot open {args.file}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{args.file} is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{args.file} is not a regular file (a pipe, socket or device): Liferaft does not open it")
+    try:
+        if args.split_mb is not None:
+            result = prepare.split_csv(path, args.split_mb, progress=_progress_printer("bytes"))
+        elif args.sheet is not None:
+            result = prepare.export_sheet(path, args.sheet, progress=_progress_printer("rows"))
+        elif args.drop_columns is not None:
+            result = prepare.drop_columns(path, args.drop_columns.split(","), progress=_progress_printer("bytes"))
+        else:
+            result = prepare.to_utf8(path, progress=_progress_printer("bytes"))
+    except prepare.PrepareUsage as exc:
+        raise UsageError(str(exc)) from None
+    except prepare.PrepareError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    from liferaft.core.units import format_size
+
+    for note in result.notes:
+        print(note)
+    for item in result.written:
+        try:
+            shown = item.path.relative_to(root).as_posix()
+        except ValueError:
+            shown = str(item.path)
+        rows = f", {item.rows:,} rows" if item.rows is not None else ""
+        print(f"wrote  {shown} ({format_size(item.size)}{rows})")
+    if not result.written:
+        print("Nothing written.")
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "open": _cmd_open,
     "init": _cmd_init,
     "demo": _cmd_demo,
     "scan": _cmd_scan,
     "check": _cmd_check,
+    "prepare": _cmd_prepare,
 }
 
 
