@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -148,6 +149,20 @@ def _err(message: str) -> None:
         print(f"liferaft: {one_line.encode('ascii', 'backslashreplace').decode()}", file=sys.stderr)
 
 
+def _require_regular_file(path: Path, shown: str, folder_hint: str = "") -> None:
+    """Usage errors for a FILE argument that is missing, a folder, or a pipe/socket/device (never opened)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {shown}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot open {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{shown} is a folder, not a file{folder_hint}")
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{shown} is not a regular file (a pipe, socket or device): Liferaft does not open it")
+
+
 def _write_utf8(text: str) -> None:
     """JSON goes out as UTF-8 whatever the locale says (the README promises UTF-8 JSON)."""
     buffer = getattr(sys.stdout, "buffer", None)
@@ -232,23 +247,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     """`liferaft scan --inspect FILE`: one file's preview, as text or JSON; exit 1 when it cannot be read."""
-    import stat
 
     if not args.inspect.strip():
         raise UsageError("the file name is empty")
     path = Path(args.inspect).expanduser()
     if not path.is_absolute() and args.dir != ".":
         path = Path(args.dir).expanduser() / path
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot open {path}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise UsageError(f"{path} is a folder, not a file: list it with `liferaft scan {path}`")
-    if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{path} is not a regular file (a pipe, socket or device): Liferaft does not open it")
+    _require_regular_file(path, str(path), folder_hint=f": list it with `liferaft scan {path}`")
     from liferaft.core.inspect import inspect_file
     from liferaft.core.roles import kind_from_name, sniff_kind
 
@@ -330,7 +335,6 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     """`liferaft prepare FILE [DIR] --split-mb N | --sheet NAME | --drop-columns A,B | --utf8`."""
-    import stat
 
     from liferaft.core import prepare
 
@@ -340,16 +344,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     path = Path(args.file).expanduser()
     if not path.is_absolute():
         path = root / path
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {args.file}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot open {args.file}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise UsageError(f"{args.file} is a folder, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{args.file} is not a regular file (a pipe, socket or device): Liferaft does not open it")
+    _require_regular_file(path, args.file)
     try:
         if args.split_mb is not None:
             result = prepare.split_csv(path, args.split_mb, progress=_progress_printer("bytes"))
