@@ -10,6 +10,8 @@ suffix. Each fixer streams in constant memory:
 * :func:`to_utf8` re-encodes a table or text to UTF-8 (the encoding told as the preview tells it).
 * :func:`export_sheet` writes one sheet of a workbook as UTF-8 CSV, values shown as the preview shows them.
 * :func:`drop_columns` writes a CSV without some columns, as UTF-8 with commas.
+* :func:`to_comma` writes a CSV/TSV as UTF-8 with commas, re-encoded and re-delimited in one pass.
+* :func:`copy_as` copies any file under a clearer name (the original keeps its own).
 
 Errors are :class:`PrepareError` (the fixer ran but failed) or :class:`PrepareUsage` (the request names a
 sheet or a column the file does not have); either way nothing half-written is left behind.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import io
 import os
 import re
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from liferaft.core import storage
 from liferaft.core.storage import atomic_writer
 
 #: Decimal megabytes, as the upload limits are given.
@@ -39,6 +43,11 @@ CHUNK = 4 << 20
 PREPARED = "prepared"
 #: How far the encoding and delimiter are told from (as the preview does).
 HEAD_BYTES = 1 << 20
+#: How many parts of a split are copied and fsynced at once while the file is read on.
+SPLIT_WRITERS = 3
+#: The longest cell, and the longest line, the CSV fixers read (in characters): memory stays bounded.
+MAX_CELL = 16 * MB
+MAX_LINE = 32 * MB
 
 Progress = Callable[[int, int], None]
 """Called with (work done, total work) as a fixer goes; the units are bytes (rows for a sheet)."""
@@ -69,11 +78,17 @@ class Prepared:
 # --- shared ----------------------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_TEXT = re.compile(r"[\ud800-\udfff]")  # bytes that were not UTF-8 (os.fsdecode's escapes), lone surrogates
+
+
 def _check_source(path: Path) -> int:
     """The size of ``path``, after making sure it is a regular file (a pipe is never opened)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
+        if os.path.islink(path):
+            raise PrepareUsage(f"{path} is a link whose target does not exist") from None
         raise PrepareUsage(f"no such file: {path}") from None
     except OSError as exc:
         raise PrepareError(f"cannot read {path.name}: {exc.strerror or exc}") from None
@@ -103,7 +118,13 @@ def free_name(folder: Path, stem: str, tail: str) -> Path:
 def _split_name(path: Path) -> tuple[str, str]:
     suffix = path.suffix if path.suffix.lower() in (".csv", ".tsv", ".txt") else ".csv"
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    return stem or "file", suffix
+    return _clean_stem(stem), suffix
+
+
+def _clean_stem(stem: str) -> str:
+    """``stem`` for a prepared file's name: a line break, a control character or a byte that is not UTF-8 (in
+    the original's name) becomes ``_``, so that the copy has a name a chat, and a shell, can take."""
+    return _NOT_TEXT.sub("_", _CONTROL.sub("_", stem)) or "file"
 
 
 @contextlib.contextmanager
@@ -133,6 +154,60 @@ def _unlink_all(written: Sequence[Written]) -> None:
             os.unlink(item.path)
 
 
+@contextlib.contextmanager
+def _tidy(folder: Path) -> Iterator[None]:
+    """On failure, remove ``folder`` again if this call created it and it is still empty."""
+    existed = os.path.lexists(folder)
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only ever succeeds on an empty folder
+        raise
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# Errors that mean "this way of copying does not work here": the next, plainer way is tried.
+_NO_KERNEL_COPY = frozenset(
+    getattr(errno, name) for name in ("EXDEV", "ENOSYS", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "EPERM", "ENOTSOCK",
+                                      "EBADF") if hasattr(errno, name)
+)
+
+
+def _copy_range(src: int, dst: int, offset: int, count: int, name: str) -> None:
+    """Append ``count`` bytes of ``src`` from ``offset`` to ``dst``, inside the kernel where it can.
+
+    ``src`` is read at explicit offsets (its position is not moved), so other threads may use it meanwhile.
+    """
+    end = offset + count
+    for way in ("copy_file_range", "sendfile"):
+        call = getattr(os, way, None)
+        if call is None or offset >= end:
+            continue
+        try:
+            while offset < end:
+                size = min(end - offset, 1 << 30)
+                copied = call(src, dst, size, offset) if way == "copy_file_range" else call(dst, src, offset, size)
+                if not copied:
+                    break  # some filesystems say 0 rather than an error: fall back
+                offset += copied
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+    while offset < end:
+        data = os.pread(src, min(end - offset, CHUNK), offset)
+        if not data:
+            raise PrepareError(f"{name} got shorter while it was being copied: run it again once it is finished")
+        _write_all(dst, data)
+        offset += len(data)
+
+
 # --- split -----------------------------------------------------------------------------------------------
 
 
@@ -150,25 +225,126 @@ def _first_boundary(buf: bytes) -> int | None:
         pos = newline + 1
 
 
-def _last_boundary(buf: bytes, end: int, quotes: int) -> tuple[int, int] | None:
-    """The offset just after the last line feed outside quotes before ``end``, and the quotes before it.
+class _Chunk:
+    """One read of a file being split, with what is known of its quote marks."""
 
-    ``buf`` starts outside quotes and holds ``quotes`` quote characters in all: only the bytes after the
-    line feeds looked at are counted again, so each byte is counted about once.
-    """
-    high = len(buf)
-    while True:
-        newline = buf.rfind(b"\n", 0, min(high, end))
+    __slots__ = ("before", "buf", "cursor", "cursor_quotes", "n", "quotes")
+
+    def __init__(self, buf: bytearray, n: int, before: int) -> None:
+        self.buf, self.n, self.before = buf, n, before
+        first = buf.find(b'"', 0, n)  # memchr: a chunk without quotes is not counted byte by byte
+        self.quotes = 0 if first < 0 else buf.count(b'"', first, n)
+        self.cursor, self.cursor_quotes = 0, before
+
+    def quotes_before(self, index: int) -> int:
+        """Quote marks before ``buf[index]``, since the point outside quotes the count started from; counted
+        from whichever known point is nearer (the chunk's end, or the last cut made in it)."""
+        if index >= self.cursor and index - self.cursor <= self.n - index:
+            return self.cursor_quotes + self.buf.count(b'"', self.cursor, index)
+        return self.before + self.quotes - self.buf.count(b'"', index, self.n)
+
+    def boundary_before(self, low: int, high: int) -> int:
+        """The index of the last line feed in ``buf[low:high]`` that is outside quotes, or -1."""
+        buf = self.buf
+        newline = buf.rfind(b"\n", low, high)
         if newline < 0:
-            return None
-        quotes -= buf.count(b'"', newline, high)
-        if quotes % 2 == 0:
-            return newline + 1, quotes
-        high = newline
+            return -1
+        quotes = self.quotes_before(newline)
+        while quotes % 2:  # inside a quoted cell: go back a line, counting only the bytes in between
+            previous = buf.rfind(b"\n", low, newline)
+            if previous < 0:
+                return -1
+            quotes -= buf.count(b'"', previous, newline)
+            newline = previous
+        return newline
+
+
+def _find_cuts(source: Any, start: int, room: int, emit: Callable[[int, int], None], *, name: str,
+               limit_mb: float, size: int, progress: Progress | None) -> bool:
+    """Read ``source`` from ``start`` (a record boundary) to its end and call ``emit(begin, end)`` for each run of
+    whole records of at most ``room`` bytes, in order. True when the quote marks are balanced at the end.
+
+    Every byte is read once into one reused buffer and its quote marks counted; nothing is copied here (the
+    parts are copied from the file by offset), so the memory used does not grow with the file.
+    """
+    buf = bytearray(CHUNK)
+    source.seek(start)
+    pos = start  # the file offset of buf[0]
+    before = 0  # quote marks between ``start`` and ``pos``
+    part_start, part_end, last = start, start + room, 0  # ``last``: the latest boundary seen in this part
+    while True:
+        n = source.readinto(buf)
+        if not n:
+            break
+        chunk = _Chunk(buf, n, before)
+        while part_end < pos + n:  # the current part ends within this chunk
+            newline = chunk.boundary_before(max(part_start - pos, 0), part_end - pos)
+            if newline >= 0:
+                cut = pos + newline + 1
+                chunk.cursor, chunk.cursor_quotes = newline, chunk.quotes_before(newline)
+            elif last > part_start:
+                cut = last
+            else:
+                raise PrepareError(f"the row at byte {part_start:,} of {name} is longer than {limit_mb:g} MB "
+                                   "(or a quote is never closed): it cannot go into a part")
+            emit(part_start, cut)
+            part_start, part_end, last = cut, cut + room, 0
+        newline = chunk.boundary_before(max(part_start - pos, 0), n)
+        if newline >= 0:
+            last = pos + newline + 1
+        before += chunk.quotes
+        pos += n
+        if progress is not None:
+            progress(pos, size)
+    if part_start < pos:
+        emit(part_start, pos)  # the rest, its last line maybe without a line break
+    return before % 2 == 0
+
+
+def _write_part(folder: Path, header: bytes, src: int, begin: int, end: int, name: str) -> Path:
+    """One part as a temporary file in ``folder``: the header, then ``src[begin:end]``, fsynced and closed."""
+    fd, tmp = storage.new_temp_file(folder)
+    try:
+        _write_all(fd, header)
+        _copy_range(src, fd, begin, end - begin, name)
+        getattr(os, "fdatasync", os.fsync)(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def _read_header(source: Any, name: str, limit: int, limit_mb: float) -> bytes:
+    """The first record of ``source`` (the header row, with its line break)."""
+    buf = b""
+    eof = False
+    while True:
+        cut = _first_boundary(buf)
+        if cut is not None or eof:
+            break
+        if len(buf) > limit:
+            raise PrepareError(f"the header row of {name} is longer than {limit_mb:g} MB")
+        chunk = source.read(CHUNK)
+        eof = not chunk
+        buf += chunk
+    if cut is not None and cut >= len(buf) and not eof:
+        buf += source.read(1)
+    if cut is None or cut >= len(buf):
+        raise PrepareError(f"{name} holds only a header row: there are no rows to split")
+    return buf[:cut]
 
 
 def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) -> Prepared:
-    """Cut ``path`` into parts of at most ``limit_mb`` MB, each starting with the header row."""
+    """Cut ``path`` into parts of at most ``limit_mb`` MB, each starting with the header row.
+
+    The file is read once, in the calling thread, to find where each part ends (a record boundary: a line feed
+    outside quotes); each part is copied from the file in a worker thread as soon as its end is known, and
+    fsynced there, so the disk works while the reading goes on. The parts appear together at the end, each
+    under its own name, never over an existing file; on any failure (or Ctrl-C) none is left behind.
+    """
     path = Path(path)
     if not (limit_mb > 0) or limit_mb != limit_mb or limit_mb == float("inf"):
         raise PrepareUsage(f"the part size must be a positive number of MB, not {limit_mb!r}")
@@ -179,103 +355,116 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
         raise PrepareError(f"{path.name} is {decoded.label}: re-encode it to UTF-8 first (--utf8), then split that")
     stem, suffix = _split_name(path)
     folder = prepared_folder(path)
-    written: list[Written] = []
+    with open(path, "rb", buffering=0) as source:
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        header = _read_header(source, path.name, limit, limit_mb)
+        if size <= limit:
+            return Prepared((), (f"{path.name} is already {size:,} bytes, within {limit_mb:g} MB: nothing to split",))
+        if len(header) >= limit:
+            raise PrepareError(f"the header row alone is {len(header):,} bytes, over {limit_mb:g} MB")
+        tag = 1
+        while os.path.lexists(folder / f"{stem}{'' if tag == 1 else f'-{tag}'}.part1{suffix}"):
+            tag += 1
+        base = stem if tag == 1 else f"{stem}-{tag}"
+        with _tidy(folder):
+            return _split_parts(source, header, size, limit - len(header), folder, base, suffix,
+                                name=path.name, limit_mb=limit_mb, progress=progress)
+
+
+def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path, base: str, suffix: str, *,
+                 name: str, limit_mb: float, progress: Progress | None) -> Prepared:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    src = source.fileno()
+    spans: list[tuple[int, int]] = []
+    futures: list[Future[Path]] = []
+    published: list[Path] = []
+    pool = ThreadPoolExecutor(max_workers=SPLIT_WRITERS, thread_name_prefix="liferaft-split")
+
+    def emit(begin: int, end: int) -> None:
+        for future in futures:  # a part that failed (a full disk, say) stops the reading at once
+            if not future.done():
+                break
+            future.result()
+        spans.append((begin, end))
+        futures.append(pool.submit(_write_part, folder, header, src, begin, end, name))
+
     try:
-        with open(path, "rb", buffering=0) as source:
-            if hasattr(os, "posix_fadvise"):
-                os.posix_fadvise(source.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            buf = b""
-            eof = False
-            while True:  # the header: the first record
-                cut = _first_boundary(buf)
-                if cut is not None or eof:
-                    break
-                if len(buf) > limit:
-                    raise PrepareError(f"the header row of {path.name} is longer than {limit_mb:g} MB")
-                chunk = source.read(CHUNK)
-                eof = not chunk
-                buf += chunk
-            if cut is not None and cut >= len(buf) and not eof:
-                chunk = source.read(CHUNK)
-                eof = not chunk
-                buf += chunk
-            if cut is None or cut >= len(buf):
-                raise PrepareError(f"{path.name} holds only a header row: there are no rows to split")
-            if size <= limit:
-                return Prepared((), (f"{path.name} is already {size:,} bytes, within {limit_mb:g} MB: "
-                                     "nothing to split",))
-            header, buf = buf[:cut], buf[cut:]
-            quotes = buf.count(b'"')
-            if len(header) >= limit:
-                raise PrepareError(f"the header row alone is {len(header):,} bytes, over {limit_mb:g} MB")
-            tag = 1
-            while os.path.lexists(folder / f"{stem}{'' if tag == 1 else f'-{tag}'}.part1{suffix}"):
-                tag += 1
-            base = stem if tag == 1 else f"{stem}-{tag}"
-            done = len(header)
-            part_number = 0
-            while buf or not eof:
-                part_number += 1
-                target = folder / f"{base}.part{part_number}{suffix}"
-                with _new_file(target) as out:
-                    out.write(header)
-                    filled = len(header)
-                    while True:
-                        if not eof and len(buf) < CHUNK:
-                            chunk = source.read(CHUNK)
-                            eof = not chunk
-                            buf += chunk
-                            quotes += chunk.count(b'"')
-                        room = limit - filled
-                        if eof and len(buf) <= room:
-                            # The rest of the file, its last line maybe without a line break.
-                            take, taken_quotes = len(buf), quotes
-                        else:
-                            take, taken_quotes = _last_boundary(buf, room, quotes) or (0, 0)
-                        if take == 0:
-                            if filled > len(header):
-                                break  # the next record goes in the next part
-                            if len(buf) < room and not eof:
-                                chunk = source.read(CHUNK)  # a long record: read on
-                                eof = not chunk
-                                buf += chunk
-                                quotes += chunk.count(b'"')
-                                continue
-                            raise PrepareError(
-                                f"the row at byte {done:,} of {path.name} is longer than {limit_mb:g} MB "
-                                "(or a quote is never closed): it cannot go into a part")
-                        out.write(memoryview(buf)[:take])
-                        filled += take
-                        done += take
-                        buf = buf[take:]
-                        quotes -= taken_quotes
-                        if progress is not None:
-                            progress(done, size)
-                        if eof and not buf:
-                            break
-                written.append(Written(target, filled))
+        balanced = _find_cuts(source, len(header), room, emit, name=name, limit_mb=limit_mb, size=size,
+                              progress=progress)
+        temps = [future.result() for future in futures]
+        for number, tmp in enumerate(temps, start=1):
+            target = folder / f"{base}.part{number}{suffix}"
+            try:
+                storage.publish(tmp, target)
+            except FileExistsError:
+                raise PrepareError(f"{target.name} appeared in {folder} while it was being written; run it again") \
+                    from None
+            published.append(target)
+        storage.fsync_dir(folder)
     except BaseException:
-        _unlink_all(written)
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                with contextlib.suppress(OSError):
+                    os.unlink(future.result())
+        for target in published:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
         raise
-    return Prepared(tuple(written))
+    finally:
+        pool.shutdown(wait=True)
+    written = tuple(Written(target, len(header) + end - begin)
+                    for target, (begin, end) in zip(published, spans, strict=True))
+    notes = () if balanced else (
+        f"{name} has an odd number of quote marks: a quote may never be closed, so everything after it reads as "
+        "one cell (in the last part, as in the original)",)
+    return Prepared(written, notes)
 
 
 # --- re-encode -------------------------------------------------------------------------------------------
 
 
+def _delimiter(path: Path, decoded: Any) -> tuple[str, bool]:
+    """The delimiter a table's columns are separated by, as the preview tells it, and whether one was found."""
+    from liferaft.core.inspect.delimited import sniff_delimiter
+    from liferaft.core.roles import kind_from_name
+
+    preferred = "\t" if kind_from_name(path.name) == "tsv" else ","
+    found = sniff_delimiter(decoded.text, preferred)
+    return found or preferred, found is not None
+
+
+def _delimiter_name(delimiter: str) -> str:
+    from liferaft.core.inspect.delimited import DELIMITER_NAMES
+
+    return DELIMITER_NAMES.get(delimiter, repr(delimiter))
+
+
 def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
     """Re-encode ``path`` to UTF-8 (no byte-order mark), line breaks and everything else kept."""
+    from liferaft.core.roles import kind_from_name
+
     path = Path(path)
     size = _check_source(path)
     decoded = _head(path)
+    notes: list[str] = []
+    if kind_from_name(path.name) == "csv":
+        delimiter, found = _delimiter(path, decoded)
+        if found and delimiter != ",":
+            notes.append(f"the columns are still separated by a {_delimiter_name(delimiter)}: use --comma instead "
+                         "for a UTF-8 copy with commas")
     if decoded.codec == "utf-8" and not decoded.bom and not decoded.replaced:
-        return Prepared((), (f"{path.name} is already UTF-8: nothing to re-encode",))
+        return Prepared((), (f"{path.name} is already UTF-8: nothing to re-encode", *notes))
     stem, suffix = _split_name(path)
-    target = free_name(prepared_folder(path), stem, f".utf8{suffix}")
+    folder = prepared_folder(path)
+    target = free_name(folder, stem, f".utf8{suffix}")
     decoder = codecs.getincrementaldecoder(decoded.codec)(errors="replace")
     replaced = 0
     total = 0
-    with open(path, "rb") as source, _new_file(target) as out:
+    with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
         source.seek(decoded.bom)
         done = decoded.bom
         while True:
@@ -290,25 +479,139 @@ def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
                 progress(done, size)
             if not chunk:
                 break
-    notes = [f"read as {decoded.label}"]
+    notes.insert(0, f"read as {decoded.label}")
     if replaced:
-        notes.append(f"{replaced:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
+        notes.insert(1, f"{replaced:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
     return Prepared((Written(target, total),), tuple(notes))
 
 
-# --- drop columns ----------------------------------------------------------------------------------------
+# --- reading a table -------------------------------------------------------------------------------------
+
+# Fed to the csv reader after the last line: read back as a row of its own, the input ended outside quotes;
+# found at the end of a cell instead, a quote was left open and took in the rest of the file.
+_END = "\uffff liferaft: end of input \uffff"
+_REPLACE_ERRORS = "liferaft-replace"
+_replaced: Any = None
 
 
-def _csv_reader(path: Path, decoded: Any, source: BinaryIO) -> tuple[Any, str]:
-    from liferaft.core.inspect.delimited import sniff_delimiter
-    from liferaft.core.roles import kind_from_name
+def _replacement_count() -> Any:
+    """A per-thread count of the bytes the "liferaft-replace" decoding error handler turned into "�"."""
+    global _replaced
+    if _replaced is None:
+        import threading
 
-    preferred = "\t" if kind_from_name(path.name) == "tsv" else ","
-    delimiter = sniff_delimiter(decoded.text, preferred) or preferred
+        counter = threading.local()
+
+        def replace(exc: UnicodeError) -> tuple[str, int]:
+            if not isinstance(exc, UnicodeDecodeError):
+                raise exc
+            counter.value = getattr(counter, "value", 0) + (exc.end - exc.start)
+            return "\ufffd", exc.end
+
+        codecs.register_error(_REPLACE_ERRORS, replace)
+        _replaced = counter
+    _replaced.value = 0
+    return _replaced
+
+
+def _lines(stream: io.TextIOWrapper, name: str) -> Iterator[str]:
+    readline = stream.readline
+    number = 0
+    while True:
+        line = readline(MAX_LINE)
+        if not line:
+            break
+        number += 1
+        if len(line) >= MAX_LINE and line[-1] not in "\r\n":
+            raise PrepareError(f"line {number:,} of {name} is longer than {MAX_LINE // MB} million characters: "
+                               "it does not look like a table")
+        yield line
+    yield _END
+
+
+def _records(path: Path, decoded: Any, source: BinaryIO, delimiter: str) -> Iterator[list[str]]:
+    """The records of the table ``source`` (opened from ``path``), decoded; raises :class:`PrepareError` for a
+    quote never closed, a cell over :data:`MAX_CELL` characters or a line over :data:`MAX_LINE`."""
     source.seek(decoded.bom)
-    text = io.TextIOWrapper(source, encoding=decoded.codec, errors="replace", newline="")
-    csv.field_size_limit(2**31 - 1)
-    return csv.reader(text, delimiter=delimiter, quotechar='"', strict=False), delimiter
+    stream = io.TextIOWrapper(source, encoding=decoded.codec, errors=_REPLACE_ERRORS, newline="")
+    reader = csv.reader(_lines(stream, path.name), delimiter=delimiter, quotechar='"', strict=False)
+    previous_limit = csv.field_size_limit(MAX_CELL)
+    line = 0
+    try:
+        for fields in reader:
+            if fields and fields[-1].endswith(_END):
+                if len(fields) == 1 and fields[0] == _END:
+                    return
+                raise PrepareError(f"a quote opened on line {line + 1:,} of {path.name} is never closed: everything "
+                                   "after it would be one cell (close it in the original program and export again)")
+            line = reader.line_num
+            yield fields
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise PrepareError(f"a cell from line {line + 1:,} of {path.name} is longer than {MAX_CELL // MB} "
+                               "million characters (or a quote is never closed)") from None
+        raise PrepareError(f"cannot read {path.name} at line {reader.line_num:,}: {exc}") from None
+    finally:
+        csv.field_size_limit(previous_limit)
+        with contextlib.suppress(ValueError):  # the file may be closed already
+            stream.detach()
+
+
+# --- comma-separated ---------------------------------------------------------------------------------------
+
+
+def to_comma(path: Path, *, progress: Progress | None = None) -> Prepared:
+    """Write the table ``path`` as UTF-8 with commas between the columns: re-encoded from the encoding it is in
+    and re-delimited in the same pass, each cell quoted as CSV needs, blank lines above the header left out.
+    Line breaks stay as they were."""
+    from liferaft.core.inspect.text import line_endings
+
+    path = Path(path)
+    size = _check_source(path)
+    decoded = _head(path)
+    delimiter, _found = _delimiter(path, decoded)
+    utf8 = decoded.codec == "utf-8" and not decoded.bom and not decoded.replaced
+    first_line = decoded.text.split("\n", 1)[0]
+    blank_start = not first_line.replace(delimiter, "").strip()
+    if delimiter == "," and utf8 and not blank_start:
+        return Prepared((), (f"{path.name} is already UTF-8 with commas: nothing to change",))
+    stem, _ = _split_name(path)
+    folder = prepared_folder(path)
+    target = free_name(folder, stem, ".comma.csv")
+    terminator = "\r\n" if line_endings(decoded.text[:65536]).startswith("CRLF") else "\n"
+    replaced = _replacement_count()
+    records = 0
+    skipped = 0
+    with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
+        text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        writer = csv.writer(text_out, lineterminator=terminator)
+        writerow = writer.writerow
+        rows = _records(path, decoded, source, delimiter)
+        for fields in rows:  # blank lines above the header: a new chat would take them for the column names
+            if any(cell.strip() for cell in fields):
+                writerow(fields)
+                records += 1
+                break
+            skipped += 1
+        for fields in rows:
+            writerow(fields)
+            if fields:
+                records += 1
+                if progress is not None and records % 20000 == 0:
+                    progress(source.tell(), size)
+        text_out.flush()
+        text_out.detach()
+    if progress is not None:
+        progress(size, size)
+    notes = [f"read as {decoded.label}, columns separated by a {_delimiter_name(delimiter)}"]
+    if skipped:
+        notes.append(f"left out {skipped} blank line(s) above the header")
+    if replaced.value:
+        notes.append(f"{replaced.value:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
+    return Prepared((Written(target, os.path.getsize(target), max(records - 1, 0)),), tuple(notes))
+
+
+# --- drop columns ----------------------------------------------------------------------------------------
 
 
 def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None = None) -> Prepared:
@@ -320,19 +623,17 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
     size = _check_source(path)
     decoded = _head(path)
     stem, _ = _split_name(path)
-    target = free_name(prepared_folder(path), stem, ".trimmed.csv")
-    with open(path, "rb") as source:
-        reader, _delimiter = _csv_reader(path, decoded, source)
+    folder = prepared_folder(path)
+    target = free_name(folder, stem, ".trimmed.csv")
+    delimiter, _found = _delimiter(path, decoded)
+    with open(path, "rb") as source, contextlib.closing(_records(path, decoded, source, delimiter)) as reader:
         header: list[str] | None = None
         skipped = 0
-        try:
-            for fields in reader:
-                if fields and any(cell.strip() for cell in fields):
-                    header = fields
-                    break
-                skipped += 1
-        except csv.Error as exc:
-            raise PrepareError(f"cannot read {path.name}: {exc}") from None
+        for fields in reader:
+            if fields and any(cell.strip() for cell in fields):
+                header = fields
+                break
+            skipped += 1
         if header is None:
             raise PrepareError(f"{path.name} has no header row: there are no columns to drop")
         stripped = [cell.strip() for cell in header]
@@ -344,20 +645,17 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
         if not keep:
             raise PrepareUsage("that would drop every column: nothing would be left")
         rows = 0
-        with _new_file(target) as out:
+        with _tidy(folder), _new_file(target) as out:
             text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
             writer = csv.writer(text_out, lineterminator="\n")
             writer.writerow([header[index] for index in keep])
-            try:
-                for fields in reader:
-                    if not fields:
-                        continue
-                    writer.writerow([fields[index] if index < len(fields) else "" for index in keep])
-                    rows += 1
-                    if progress is not None and rows % 20000 == 0:
-                        progress(source.tell(), size)
-            except csv.Error as exc:
-                raise PrepareError(f"cannot read {path.name} past row {rows:,}: {exc}") from None
+            for fields in reader:
+                if not fields:
+                    continue
+                writer.writerow([fields[index] if index < len(fields) else "" for index in keep])
+                rows += 1
+                if progress is not None and rows % 20000 == 0:
+                    progress(source.tell(), size)
             text_out.flush()
             text_out.detach()
         if progress is not None:
@@ -366,6 +664,71 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")
     return Prepared((Written(target, os.path.getsize(target), rows),), tuple(notes))
+
+
+# --- a clearer name --------------------------------------------------------------------------------------
+
+def new_name_for(path: Path, new_name: str) -> str:
+    """The file name :func:`copy_as` gives a copy of ``path`` asked to be called ``new_name``: surrounding
+    blanks taken off, and the original's extension added when ``new_name`` has none it knows.
+
+    Raises :class:`PrepareUsage` for a name that cannot be one: empty, ``.`` or ``..``, a path (with ``/`` or
+    ``\\``), a hidden name, control characters or line breaks, bytes that are not text, over 255 bytes.
+    """
+    from liferaft.core.roles import kind_from_name
+
+    name = new_name.strip()
+    if not name:
+        raise PrepareUsage("the new name is empty")
+    if name in (".", ".."):
+        raise PrepareUsage(f"{name!r} is not a file name")
+    if "/" in name or "\\" in name or (os.altsep and os.altsep in name):
+        raise PrepareUsage(f"the new name {name!r} is a path: give a name only (no / or \\), the copy goes in "
+                           f"{PREPARED}/")
+    if _CONTROL.search(name):
+        raise PrepareUsage(f"the new name {name!r} has a line break or a control character: use letters, digits, "
+                           "- and _")
+    if _NOT_TEXT.search(name):
+        raise PrepareUsage(f"the new name {name!r} has bytes that are not valid text: use letters, digits, - and _")
+    if name.startswith("."):
+        raise PrepareUsage(f"the new name {name!r} starts with a dot, which makes a hidden file")
+    name = name.rstrip(". ")
+    original = Path(path).name
+    extension = original[original.rfind("."):] if original.rfind(".") > 0 else ""
+    if extension and kind_from_name(name) is None and not name.lower().endswith(extension.lower()):
+        name += extension
+    if len(os.fsencode(name)) > 255:
+        raise PrepareUsage(f"the new name is {len(os.fsencode(name))} bytes long: at most 255 fit in a file name")
+    return name
+
+
+def copy_as(path: Path, new_name: str, *, progress: Progress | None = None) -> Prepared:
+    """Copy ``path`` under a clearer name into ``prepared/`` next to it; the original keeps its name.
+
+    The name is checked by :func:`new_name_for` first (:class:`PrepareUsage` when it cannot be used). A name
+    already taken gets a numeric suffix, as every prepared file does, and a note says so.
+    """
+    path = Path(path)
+    name = new_name_for(path, new_name)
+    size = _check_source(path)
+    folder = prepared_folder(path)
+    dot = name.rfind(".")
+    stem, tail = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    target = free_name(folder, stem, tail)
+    with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
+        done = 0
+        while done < size:
+            step = min(size - done, 16 * CHUNK)
+            _copy_range(source.fileno(), out.fileno(), done, step, path.name)
+            done += step
+            if progress is not None:
+                progress(done, size)
+    notes = []
+    if name != new_name.strip().rstrip(". "):
+        notes.append(f"named {name} (the extension of {path.name} kept)")
+    if target.name != name:
+        notes.append(f"{name} is already taken in {PREPARED}/: the copy is {target.name}")
+    return Prepared((Written(target, size),), tuple(notes))
 
 
 # --- workbook sheet --------------------------------------------------------------------------------------
@@ -435,12 +798,12 @@ def export_sheet(path: Path, sheet: str, *, progress: Progress | None = None) ->
         declared = getattr(ws, "declared", None)
         total_rows = declared[3] if declared else 0
         ws.reset_dimensions()
-        stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+        stem = _clean_stem(path.name[: -len(path.suffix)] if path.suffix else path.name)
         target = free_name(prepared_folder(path), stem, f".{_slug(sheet)}.csv")
         rows = 0
         width = 0
         blank_run = 0
-        with _new_file(target) as out:
+        with _tidy(target.parent), _new_file(target) as out:
             text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
             writer = csv.writer(text_out, lineterminator="\n")
             try:

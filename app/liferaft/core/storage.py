@@ -94,6 +94,50 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
         raise
 
 
+def new_temp_file(folder: Path) -> tuple[int, Path]:
+    """A new, empty temporary file in ``folder`` (created if missing), open for writing: its descriptor and path.
+
+    For several files written at once and put in place together (see :func:`publish`): it has the mode a new
+    file gets and this module's prefix, so one left behind by a crash is swept like any other.
+    """
+    import tempfile
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    try:
+        os.chmod(fd, _new_file_mode())
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return fd, Path(name)
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Give the finished temporary file ``tmp`` (already flushed and fsynced) the name ``path``.
+
+    Never over an existing file: :class:`FileExistsError` then, and ``tmp`` is left for the caller to remove.
+    The folder is not fsynced here; call :func:`fsync_dir` once the last file is in place.
+    """
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # filesystems without hard links
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the names just created in ``folder`` survive a crash (a no-op where folders cannot be opened)."""
+    _fsync_dir(Path(folder))
+
+
 class NotARegularFile(OSError):
     """The path exists but is a pipe, socket, device or folder: Liferaft does not read it."""
 
