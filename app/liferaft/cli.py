@@ -99,10 +99,13 @@ def _build_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("files", nargs="*", metavar="FILES",
                            help="check only these files (relative to DIR)")
     check_cmd.add_argument("--json", action="store_true", help="print JSON instead of a report")
+    check_cmd.add_argument("--fetch-tokenizer", action="store_true",
+                           help="download the o200k_base tokenizer data once (about 3.6 MB, into your cache "
+                           "folder) so that token counts are exact, then exit; check never downloads it otherwise")
 
     prepare_cmd = commands.add_parser(
-        "prepare", help="write a fixed copy of one file under prepared/ next to it (split, re-encode, export a "
-        "sheet, drop columns); the original is never changed"
+        "prepare", help="write a fixed copy of one file under prepared/ next to it (split, re-encode, commas, "
+        "export a sheet, drop columns, a clearer name); the original is never changed"
     )
     prepare_cmd.add_argument("file", metavar="FILE", help="the file to prepare (relative to DIR)")
     prepare_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
@@ -112,6 +115,10 @@ def _build_parser() -> argparse.ArgumentParser:
     action.add_argument("--sheet", metavar="NAME", help="export one sheet of an .xlsx workbook to UTF-8 CSV")
     action.add_argument("--drop-columns", metavar="A,B", help="write the CSV without these columns (UTF-8, commas)")
     action.add_argument("--utf8", action="store_true", help="re-encode a CSV or text file to UTF-8")
+    action.add_argument("--comma", action="store_true",
+                        help="write a CSV/TSV as UTF-8 with commas (re-encoded and re-delimited in one pass)")
+    action.add_argument("--name", metavar="NEW",
+                        help="copy the file under a clearer name NEW (its extension kept if NEW has none)")
     return parser
 
 
@@ -284,7 +291,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """`liferaft check`: a verdict per file; exit 1 when anything is warned or blocked."""
     from liferaft.core import preflight
 
+    if args.fetch_tokenizer:
+        return _fetch_tokenizer()
     root = check_folder(Path(args.dir))
+    limits = _check_limits()
     if args.files:
         paths: list[tuple[Path, str]] = []
         for entry in args.files:
@@ -304,9 +314,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             from liferaft.core.scan import display_name
 
             paths.append((path, display_name(shown)))
-        report = preflight.check_paths(paths)
+        report = preflight.check_paths(paths, limits=limits)
     else:
-        report = preflight.check_project(root)
+        report = preflight.check_project(root, limits=limits)
     if args.json:
         import json
 
@@ -316,6 +326,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
         print_check(report)
     return EXIT_OK if report.clean else EXIT_FAILED
+
+
+def _check_limits() -> Any:
+    """The upload limits for `check`: the vendor's with the user's [limits]; says on stderr what differs."""
+    from liferaft.core.config import configured_limits
+    from liferaft.core.vendor import show_number, upload_limits
+
+    limits, warnings = configured_limits()
+    _warn_all(warnings)
+    if limits.overridden:
+        vendor = upload_limits()
+        changed = ", ".join(f"{name} = {show_number(getattr(limits, name))} (vendor: "
+                            f"{show_number(getattr(vendor, name))})" for name in sorted(limits.overridden))
+        _err(f"using limits from your config: {changed}")
+    return limits
+
+
+def _fetch_tokenizer() -> int:
+    """`liferaft check --fetch-tokenizer`: the one download Liferaft makes, on request, with a short timeout."""
+    from liferaft.core import tokens
+
+    _err(f"downloading the {tokens.ENCODING} tokenizer data (about 3.6 MB)…")
+    try:
+        target = tokens.fetch_tokenizer()
+    except tokens.FetchError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(f"saved {target}: token counts are now exact ({tokens.ENCODING})")
+    return EXIT_OK
 
 
 def _progress_printer(label: str) -> Callable[[int, int], None]:
@@ -333,8 +372,15 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
     return report
 
 
+def _shown(text: str) -> str:
+    """``text`` on one line: a line break or a byte that is not UTF-8 (in a file name) is shown escaped."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
+
+
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    """`liferaft prepare FILE [DIR] --split-mb N | --sheet NAME | --drop-columns A,B | --utf8`."""
+    """`liferaft prepare FILE [DIR]` and one action: --split-mb, --sheet, --drop-columns, --utf8, --comma, --name."""
 
     from liferaft.core import prepare
 
@@ -344,6 +390,8 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     path = Path(args.file).expanduser()
     if not path.is_absolute():
         path = root / path
+    if os.path.islink(path) and not os.path.exists(path):
+        raise UsageError(f"{args.file} is a link whose target does not exist")
     _require_regular_file(path, args.file)
     try:
         if args.split_mb is not None:
@@ -352,6 +400,10 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             result = prepare.export_sheet(path, args.sheet, progress=_progress_printer("rows"))
         elif args.drop_columns is not None:
             result = prepare.drop_columns(path, args.drop_columns.split(","), progress=_progress_printer("bytes"))
+        elif args.name is not None:
+            result = prepare.copy_as(path, args.name, progress=_progress_printer("bytes"))
+        elif args.comma:
+            result = prepare.to_comma(path, progress=_progress_printer("bytes"))
         else:
             result = prepare.to_utf8(path, progress=_progress_printer("bytes"))
     except prepare.PrepareUsage as exc:
@@ -362,17 +414,51 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     from liferaft.core.units import format_size
 
     for note in result.notes:
-        print(note)
+        print(_shown(note))
     for item in result.written:
         try:
             shown = item.path.relative_to(root).as_posix()
         except ValueError:
             shown = str(item.path)
         rows = f", {item.rows:,} rows" if item.rows is not None else ""
-        print(f"wrote  {shown} ({format_size(item.size)}{rows})")
+        print(f"wrote  {_shown(shown)} ({format_size(item.size)}{rows})")
     if not result.written:
         print("Nothing written.")
+        return EXIT_OK
+    _remember_prepared(root, path, args, [item.path for item in result.written])
     return EXIT_OK
+
+
+def _remember_prepared(root: Path, original: Path, args: argparse.Namespace, written: list[Path]) -> None:
+    """Tell the project which files stand in for ``original`` (the composer lists them instead of it)."""
+    from liferaft.core.project import record_prepared
+
+    try:
+        Path(os.path.abspath(original)).relative_to(Path(os.path.abspath(root)))
+    except ValueError:
+        return  # a file outside the project: nothing to remember it by
+    action = ("split" if args.split_mb is not None else "sheet" if args.sheet is not None
+              else "drop_columns" if args.drop_columns is not None else "name" if args.name is not None
+              else "comma" if args.comma else "utf8")
+    warning = record_prepared(root, original, action, written)
+    if warning:
+        _err(warning)
+    if action == "name":
+        from liferaft.core.project import open_project
+        from liferaft.core.restart_note import find_note, rename_mentions
+        from liferaft.core.storage import read_small_file
+
+        note = find_note(open_project(root).inventory)
+        if note is None:
+            return
+        try:
+            text = read_small_file(root / note.path).decode("utf-8", errors="replace")
+        except OSError:
+            return
+        mentions = rename_mentions(text, original.name, written[0].name)[1]
+        if mentions:
+            print(_shown(f"The restart note ({note.display_path}) names {original.name} {mentions} time(s): "
+                         f"change it to {written[0].name} there (in the workbench, p does it for you)."))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -192,10 +192,19 @@ def print_check(report: CheckReport, console: Console | None = None) -> None:
     if not report.files:
         console.print("No files to check. Put the original data in SOURCE/ (or name the files).")
     for check in report.files:
+        made = report.replaced.get(check.path)
+        if made is not None:
+            # Its problems are what the prepared copies fix: they are checked in their own right.
+            console.print(Text.assemble(("PREP ", "bold cyan"), "  ", (_shown(check.path), "bold"),
+                                        (f"  {check.kind} · {format_size(check.size)}", "dim")), soft_wrap=True)
+            console.print(Text.assemble("       → a new chat gets ", _shown(", ".join(made)), " instead"),
+                          soft_wrap=True)
+            continue
         badge, style = _VERDICT_STYLES[check.verdict]
         facts = f"  {check.kind} · {format_size(check.size)}"
         if check.tokens is not None:
-            facts += f" · ≈ {check.tokens:,} tokens (estimate)"
+            facts += (f" · {check.tokens:,} tokens (exact)" if check.tokens_exact
+                      else f" · ≈ {check.tokens:,} tokens (estimate)")
         console.print(Text.assemble((badge, style), "  ", (_shown(check.path), "bold"), (facts, "dim")),
                       soft_wrap=True)
         for problem in check.problems:
@@ -204,6 +213,13 @@ def print_check(report: CheckReport, console: Console | None = None) -> None:
             console.print(Text.assemble("         ", ("fix: ", "dim"), problem.fix), soft_wrap=True)
     console.print()
     for problem in report.problems:
-        console.print(Text.assemble(("WARN ", "bold yellow"), "  ", problem.message), soft_wrap=True)
+        badge = ("NOTE ", "bold") if problem.severity == "note" else ("WARN ", "bold yellow")
+        console.print(Text.assemble(badge, "  ", problem.message), soft_wrap=True)
         console.print(Text.assemble("         ", ("fix: ", "dim"), problem.fix), soft_wrap=True)
+    if any(check.tokens is not None and not check.tokens_exact for check in report.files):
+        from liferaft.core import tokens
+
+        if tokens.data_file() is None:
+            console.print(Text("Token counts are estimates (size ÷ 4); `liferaft check --fetch-tokenizer` once "
+                               f"makes them exact ({tokens.ENCODING}).", style="dim"), soft_wrap=True)
     console.print(Text(summary_line(report), style="bold"), soft_wrap=True)

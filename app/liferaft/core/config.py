@@ -5,6 +5,9 @@
     [keys]                      # re-bind any command by its id (see the help screen, F1)
     "project.set_role" = "o"
 
+    [limits]                    # override the vendor's upload limits (see core/data/vendor.toml)
+    spreadsheet_mb = 100
+
 The folder comes from platformdirs; ``LIFERAFT_CONFIG_DIR`` overrides it (tests use that). A file that
 cannot be read or parsed never stops the app: defaults are used and the caller gets a one-line warning.
 Saving rewrites only the keys Liferaft manages and keeps any others, atomically.
@@ -19,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from liferaft.core import storage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.vendor import UploadLimits
 
 CONFIG_ENV = "LIFERAFT_CONFIG_DIR"
 CONFIG_FILENAME = "config.toml"
@@ -100,3 +107,19 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     if settings.keys:
         data["keys"] = dict(sorted(settings.keys.items()))
     storage.write_text(path, tomli_w.dumps(data))
+
+
+def configured_limits(path: Path | None = None) -> tuple[UploadLimits, list[str]]:
+    """The upload limits: the vendor's, with the ``[limits]`` of the user's config applied.
+
+    Also the one-line warnings for what was refused (a value that is not a number above 0, an unknown name,
+    a config file that cannot be read). The ``[limits]`` table stays in :attr:`Settings.other`, so saving the
+    settings keeps it as the user wrote it.
+    """
+    from liferaft.core.vendor import override_limits, upload_limits
+
+    path = path or config_path()
+    loaded = load_settings(path)
+    warnings = [] if loaded.writable else list(loaded.warnings)
+    limits, refused = override_limits(upload_limits(), loaded.settings.other.get("limits"), str(path))
+    return limits, warnings + refused

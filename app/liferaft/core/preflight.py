@@ -1,9 +1,13 @@
 """Upload pre-flight: which files a new chat will refuse or misread, and what to do about each.
 
 For every file a verdict (ok / warn / block) and the problems found, each with a plain reason and a concrete
-fix. The limits come from the vendor data file (:func:`liferaft.core.vendor.upload_limits`). Tables and
-workbooks are looked into with the preview inspectors, which read only a bounded sample; nothing here ever
-writes to a file, and a file that cannot be read becomes a problem, never an exception.
+fix; for the whole set, the problems of uploading it all (more files than one upload window allows, a very
+large total). The limits come from the vendor data file (:func:`liferaft.core.vendor.upload_limits`), with the
+``[limits]`` of the user's config applied (:func:`liferaft.core.config.configured_limits`). Tables and
+workbooks are looked into with the preview inspectors, which read only a bounded sample; text files are
+counted in tokens by :mod:`liferaft.core.tokens` (exact when the tokenizer data is on this machine, never
+fetched here). Nothing here ever writes to a file, and a file that cannot be read becomes a problem, never an
+exception.
 """
 
 from __future__ import annotations
@@ -11,19 +15,25 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from liferaft.core import tokens as token_count
 from liferaft.core.units import format_count, format_size
 from liferaft.core.vendor import UploadLimits, upload_limits
 
 OK = "ok"
 WARN = "warn"
 BLOCK = "block"
-_RANK = {OK: 0, WARN: 1, BLOCK: 2}
+#: Set-level only: worth knowing, but nothing to fix (does not make the exit code 1).
+NOTE = "note"
+_RANK = {OK: 0, NOTE: 0, WARN: 1, BLOCK: 2}
+#: Problems that mean the file could not be looked into at all: no fixer can work on it either.
+UNREADABLE_CODES = frozenset({"unreadable", "not_a_file", "outside_link", "password", "zip_bomb", "old_excel"})
 
 MB = 1000 * 1000
 #: Within this fraction below a limit, a file is warned about.
@@ -121,25 +131,46 @@ class CheckReport:
     problems: tuple[Problem, ...] = ()
     """About the whole set (more files than one upload window allows)."""
     limits: UploadLimits | None = field(default=None, compare=False)
+    replaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Originals a new chat gets as prepared files instead (shown path → the prepared files' shown paths).
+    They are listed with their own verdict but do not count: their prepared files are checked instead."""
+
+    @property
+    def uploaded(self) -> tuple[FileCheck, ...]:
+        """The files a new chat gets: all but the replaced originals."""
+        return tuple(check for check in self.files if check.path not in self.replaced)
 
     @property
     def total_size(self) -> int:
-        return sum(check.size for check in self.files)
+        return sum(check.size for check in self.uploaded)
 
     @property
     def summary(self) -> dict[str, int]:
         counts = {OK: 0, WARN: 0, BLOCK: 0}
-        for check in self.files:
+        for check in self.uploaded:
             counts[check.verdict] += 1
         return counts
 
     @property
     def clean(self) -> bool:
-        """Nothing warned or blocked."""
-        return not self.problems and all(check.verdict == OK for check in self.files)
+        """Nothing warned or blocked (a set-level note does not count)."""
+        return all(problem.severity == NOTE for problem in self.problems) and all(
+            check.verdict == OK for check in self.uploaded)
 
     def to_json(self) -> dict[str, Any]:
-        return {"files": [check.to_json() for check in self.files], "summary": self.summary}
+        files = []
+        for check in self.files:
+            entry = check.to_json()
+            if check.path in self.replaced:
+                entry["replaced_by"] = list(self.replaced[check.path])
+            files.append(entry)
+        data: dict[str, Any] = {"files": files,
+                                "problems": [problem.to_json() for problem in self.problems],
+                                "summary": {**self.summary, "total_size": self.total_size,
+                                            "prepared": len(self.replaced)}}
+        if self.limits is not None:
+            data["limits"] = self.limits.to_json()
+        return data
 
 
 # --- checks ----------------------------------------------------------------------------------------------
@@ -149,7 +180,12 @@ def _mb(limit_mb: float) -> str:
     return f"{limit_mb:g} MB"
 
 
-def _size_problems(kind: str, size: int, limits: UploadLimits) -> list[Problem]:
+def prepare_command(shown: str | None, option: str) -> str:
+    """The `liferaft prepare` call that writes the fixed copy (run from the project folder)."""
+    return f"liferaft prepare {shlex.quote(shown) if shown else 'FILE'} {option}"
+
+
+def _size_problems(kind: str, size: int, limits: UploadLimits, shown: str | None = None) -> list[Problem]:
     rules: list[tuple[float, str, str]] = [(limits.hard_limit_mb, "any file", "")]
     if kind in TABLE_KINDS:
         rules.append((limits.spreadsheet_mb, "CSV files and spreadsheets (about; it depends on row size)",
@@ -161,37 +197,38 @@ def _size_problems(kind: str, size: int, limits: UploadLimits) -> list[Problem]:
     limit = limit_mb * MB
     if size > limit:
         return [Problem("too_big", f"too big to upload: {format_size(size)}, over the {_mb(limit_mb)} limit for "
-                        f"{what}", _too_big_fix(kind, size, limit_mb, which), BLOCK)]
+                        f"{what}", _too_big_fix(kind, size, limit_mb, which, shown), BLOCK)]
     if size > limit * (1 - NEAR):
         return [Problem("near_size_limit", f"close to the limit: {format_size(size)} of the {_mb(limit_mb)} "
                         f"allowed for {what}; the upload may be refused",
-                        _too_big_fix(kind, size, limit_mb, which), WARN)]
+                        _too_big_fix(kind, size, limit_mb, which, shown), WARN)]
     return []
 
 
-def _too_big_fix(kind: str, size: int, limit_mb: float, which: str) -> str:
+def _too_big_fix(kind: str, size: int, limit_mb: float, which: str, shown: str | None = None) -> str:
     part_mb = max(1, math.floor(limit_mb * (1 - NEAR)))
     parts = max(2, math.ceil(size / (part_mb * MB)))
     if kind in ("csv", "tsv"):
-        return (f"split it into {parts} parts of at most {part_mb} MB, each with the header row, and upload the "
-                "parts (or only the columns or rows you need)")
+        return (f"split it into {parts} parts of at most {part_mb} MB, each with the header row: "
+                f"{prepare_command(shown, f'--split-mb {part_mb}')}")
     if kind == "xlsx":
-        return "export the sheet you need to CSV (and split that if it is still too big), and upload it instead"
+        return (f"export the sheet you need to CSV: {prepare_command(shown, '--sheet NAME')} (and split that if it "
+                "is still too big)")
     if which == "image":
         return "save a smaller copy (fewer pixels, or JPEG instead of PNG) and upload that"
     return f"split it into {parts} parts of at most {part_mb} MB, or upload only the part you need"
 
 
-def _token_problems(tokens: int, limits: UploadLimits) -> list[Problem]:
+def _token_problems(tokens: int, limits: UploadLimits, how: str = token_count.ESTIMATE) -> list[Problem]:
+    """Problems of a text's token count; ``how`` says how it was counted (exact, or an estimate and why)."""
     limit = limits.text_tokens
+    counted = f"{tokens:,} tokens, {how}," if how == token_count.EXACT else f"about {tokens:,} tokens ({how}),"
     if tokens > limit:
-        return [Problem("too_many_tokens", f"too long to upload: about {tokens:,} tokens (an estimate: size ÷ 4), "
-                        f"over the {limit:,}-token limit for text and documents",
-                        "split it into parts, or upload only the part you need", BLOCK)]
+        return [Problem("too_many_tokens", f"too long to upload: {counted} over the {limit:,}-token limit for text "
+                        "and documents", "split it into parts, or upload only the part you need", BLOCK)]
     if tokens > limit * (1 - NEAR):
-        return [Problem("near_token_limit", f"close to the limit: about {tokens:,} tokens (an estimate: size ÷ 4) "
-                        f"of the {limit:,} allowed for text and documents",
-                        "split it into parts if the upload is refused")]
+        return [Problem("near_token_limit", f"close to the limit: {counted} of the {limit:,} allowed for text and "
+                        "documents", "split it into parts if the upload is refused")]
     return []
 
 
@@ -208,14 +245,60 @@ def _note_problems(notes: Iterable[str], table: Sequence[tuple[str, str, str, st
     return list(found.values())
 
 
-def _table_problems(path: Path, kind: str) -> tuple[list[Problem], Any]:
+def _office_container_problem(path: Path) -> Problem | None:
+    """A workbook that is an OLE2 compound file: encrypted (password-protected) .xlsx, or the old .xls format."""
+    from liferaft.core.inspect.workbook import OLE_MAGIC, ole_stream_names
+
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(len(OLE_MAGIC)) != OLE_MAGIC:
+                return None
+            names = ole_stream_names(handle)
+    except OSError:
+        return None  # the inspector says why
+    if "EncryptedPackage" in names or "EncryptionInfo" in names:
+        return Problem("password", "password-protected: the chat cannot open it", "save a copy without a password",
+                       BLOCK)
+    if "Workbook" in names or "Book" in names:
+        return Problem("old_excel", "the old Excel format (.xls): the chat may fail to open it, and Liferaft "
+                       "cannot look inside to check it", "save it as .xlsx in Excel, or export the sheet as CSV")
+    return None
+
+
+def _read_problem(error: str) -> Problem:
+    if "zip bomb" in error:
+        return Problem("zip_bomb", f"cannot read: {error}",
+                       "if you trust the file, open it in Excel and export the sheet you need as CSV", BLOCK)
+    if "too large to preview" in error:
+        return Problem("unreadable", f"cannot read: {error}", "export the sheet you need as CSV in Excel", BLOCK)
+    return Problem("unreadable", f"cannot read: {error}", "export the file again from the program that made it",
+                   BLOCK)
+
+
+_HEADER_ROW = re.compile(r"the column names are from row (\d+)")
+
+
+def _second_table_row(preview: Any) -> int | None:
+    """The sheet row where data starts again after blank rows, in the rows read (several tables in one sheet)."""
+    header = next((int(match[1]) for note in preview.notes if (match := _HEADER_ROW.search(note))), 1)
+    seen_blank = False
+    for offset, row in enumerate(preview.rows):
+        if not any(cell.strip() for cell in row):
+            seen_blank = True
+        elif seen_blank:
+            return header + 1 + offset
+    return None
+
+
+def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[list[Problem], Any]:
     """Problems a look inside a CSV, TSV or XLSX finds, and the preview (None when it could not be read)."""
     from liferaft.core.inspect import inspect_file
 
+    if kind == "xlsx" and (container := _office_container_problem(path)) is not None:
+        return [container], None
     preview = inspect_file(path, kind)
     if preview.error:
-        return [Problem("unreadable", f"cannot read: {preview.error}",
-                        "export the file again from the program that made it", BLOCK)], None
+        return [_read_problem(preview.error)], None
     problems: list[Problem] = []
     if kind in ("csv", "tsv"):
         encoding = _fact(preview, "encoding")
@@ -223,15 +306,25 @@ def _table_problems(path: Path, kind: str) -> tuple[list[Problem], Any]:
             guess = "looks like" if "guess" in encoding else "is"
             name = encoding.split(" (")[0]
             problems.append(Problem("encoding", f"not UTF-8: the text {guess} {name}, so accents and symbols may "
-                                    "come out garbled", "re-encode it to UTF-8 (Save As → CSV UTF-8)"))
+                                    "come out garbled",
+                                    f"write a UTF-8 copy: {prepare_command(shown, '--utf8')} "
+                                    "(or Save As → CSV UTF-8)"))
         delimiter = _fact(preview, "delimiter")
         expected = _EXPECTED_DELIMITER[kind]
         if delimiter and delimiter != expected:
+            if kind == "csv":
+                fix = (f"write a copy with commas: {prepare_command(shown, '--comma')} (UTF-8 too), or tell the "
+                       f"chat the delimiter is a {delimiter}")
+            else:
+                fix = f"save it with tabs between the columns, or tell the chat the delimiter is a {delimiter}"
             problems.append(Problem("delimiter", f"the columns are separated by a {delimiter}, not a {expected}: "
-                                    "the chat may read each row as one column",
-                                    f"save it with {expected}s between the columns, or tell the chat the "
-                                    f"delimiter is a {delimiter}"))
-        problems += _note_problems(preview.notes, _CSV_NOTES)
+                                    "the chat may read each row as one column", fix))
+        for problem in _note_problems(preview.notes, _CSV_NOTES):
+            if problem.code == "blank_header" and kind == "csv":
+                # The comma-separated copy leaves the blank lines above the header out.
+                problem = Problem(problem.code, problem.message, "write a copy without them: "
+                                  f"{prepare_command(shown, '--comma')}, or delete them in the original program")
+            problems.append(problem)
         width = _fact(preview, "columns")
         if width and width.replace(",", "").isdigit() and int(width.replace(",", "")) > WIDE_COLUMNS:
             problems.append(Problem("wide", f"very wide: {width} columns; the chat will struggle to keep track "
@@ -240,8 +333,15 @@ def _table_problems(path: Path, kind: str) -> tuple[list[Problem], Any]:
         if len(preview.sheets) > 1:
             listed = ", ".join(preview.sheets[:5]) + ("…" if len(preview.sheets) > 5 else "")
             problems.append(Problem("several_sheets", f"{len(preview.sheets)} sheets ({listed}): the chat may "
-                                    "read only the first", "export the sheet you need to CSV and upload that"))
+                                    "read only the first",
+                                    f"export the sheet you need to CSV: {prepare_command(shown, '--sheet NAME')}"))
         problems += _note_problems(preview.notes, _XLSX_NOTES)
+        second = _second_table_row(preview)
+        if second is not None:
+            sheet = f"{preview.sheet}: " if preview.sheet else ""
+            problems.append(Problem("several_tables", f"several tables in one sheet ({sheet}after a blank row, more "
+                                    f"data starts at row {second}): the chat will read them as one table",
+                                    "put each table on its own sheet or export each to CSV"))
     return problems, preview
 
 
@@ -323,10 +423,24 @@ def _name_problem(name: str, suggested: str | None) -> Problem | None:
 _ODD_NAME = re.compile(r"[\x00-\x1f\x7f]|[\udc80-\udcff]")
 
 
+def default_limits() -> UploadLimits:
+    """The vendor's limits with the user's ``[limits]`` applied (its warnings are for the caller that shows them)."""
+    from liferaft.core.config import configured_limits
+
+    try:
+        return configured_limits()[0]
+    except Exception:  # a config that cannot be used never stops a check
+        return upload_limits()
+
+
 def check_file(path: Path, shown: str | None = None, kind: str | None = None, *,
-               limits: UploadLimits | None = None, flags: Sequence[str] = ()) -> FileCheck:
-    """Check one file. Never raises: a file that cannot be read is a ``block`` with the reason."""
-    limits = limits or upload_limits()
+               limits: UploadLimits | None = None, flags: Sequence[str] = (),
+               budget: token_count.Budget | None = None) -> FileCheck:
+    """Check one file. Never raises: a file that cannot be read is a ``block`` with the reason.
+
+    ``budget`` shares the time for exact token counts between the files of one check.
+    """
+    limits = limits or default_limits()
     path = Path(path)
     shown = shown if shown is not None else str(path)
     name = path.name
@@ -356,17 +470,19 @@ def check_file(path: Path, shown: str | None = None, kind: str | None = None, *,
         problems.append(Problem("outside_link", "a link to a file outside the project: Liferaft does not read it",
                                 "copy the file itself into SOURCE/"))
         return FileCheck(shown, kind, size, None, False, tuple(problems))
-    problems += _size_problems(kind, size, limits)
+    problems += _size_problems(kind, size, limits, shown)
     tokens: int | None = None
+    exact = False
     if kind in TEXT_KINDS:
-        tokens = math.ceil(size / 4)
-        problems += _token_problems(tokens, limits)
+        counted = token_count.count_file(path, size, budget=budget)
+        tokens, exact = counted.tokens, counted.exact
+        problems += _token_problems(tokens, limits, counted.how)
     preview = None
     if size == 0:
         problems.append(Problem("empty", "the file is empty: there is nothing for the chat to read",
                                 "export the data again, or leave this file out"))
     elif kind in TABLE_KINDS:
-        found, preview = _table_problems(path, kind)
+        found, preview = _table_problems(path, kind, shown)
         problems += found
     extension = ("." + name.rsplit(".", 1)[1].lower()) if "." in name.strip(".") else ""
     suggested = suggest_name(preview, extension)
@@ -375,7 +491,7 @@ def check_file(path: Path, shown: str | None = None, kind: str | None = None, *,
         problems.append(name_problem)
     else:
         suggested = None
-    return FileCheck(shown, kind, size, tokens, False, tuple(problems), suggested)
+    return FileCheck(shown, kind, size, tokens, exact, tuple(problems), suggested)
 
 
 def _kind(path: Path) -> str:
@@ -392,18 +508,28 @@ def _kind(path: Path) -> str:
 
 
 def set_problems(files: Sequence[FileCheck], limits: UploadLimits) -> tuple[Problem, ...]:
+    """Problems of uploading the whole set: more files than one upload window takes, and a very large total."""
+    problems: list[Problem] = []
     if len(files) > limits.files_per_window:
-        return (Problem("too_many_files", f"{len(files)} files: more than the {limits.files_per_window} a chat "
-                        f"accepts in {limits.window_hours:g} hours",
-                        f"upload the files the work needs first, the rest after {limits.window_hours:g} hours, or "
-                        "zip related files together"),)
-    return ()
+        problems.append(Problem("too_many_files", f"{len(files)} files: more than the {limits.files_per_window} a "
+                                f"chat accepts in {limits.window_hours:g} hours",
+                                f"upload the files the work needs first, the rest after {limits.window_hours:g} "
+                                "hours, or zip related files together"))
+    total = sum(check.size for check in files)
+    if len(files) > 1 and total > limits.hard_limit_mb * MB:
+        problems.append(Problem("total_size", f"together the files come to {format_size(total)}, more than the "
+                                f"{_mb(limits.hard_limit_mb)} allowed for any single file: uploading them all "
+                                "takes long, and the chat works slowly on that much data",
+                                "upload only what the next step of the work needs, and drop columns or rows you "
+                                "do not need", NOTE))
+    return tuple(problems)
 
 
 def check_paths(paths: Iterable[tuple[Path, str]], *, limits: UploadLimits | None = None) -> CheckReport:
     """Check files given as (path, shown name)."""
-    limits = limits or upload_limits()
-    files = tuple(check_file(path, shown, limits=limits) for path, shown in paths)
+    limits = limits or default_limits()
+    budget = token_count.Budget()
+    files = tuple(check_file(path, shown, limits=limits, budget=budget) for path, shown in paths)
     return CheckReport(files, set_problems(files, limits), limits)
 
 
@@ -412,7 +538,8 @@ def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckRep
     from liferaft.core.project import open_project
     from liferaft.core.roles import Role
 
-    limits = limits or upload_limits()
+    limits = limits or default_limits()
+    budget = token_count.Budget()
     project = open_project(root)
     inventory = project.inventory
     checks: list[FileCheck] = []
@@ -422,7 +549,7 @@ def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckRep
         if record.role is not Role.SOURCE:
             continue
         checks.append(check_file(project.root / record.path, record.display_path, record.kind, limits=limits,
-                                 flags=record.flags))
+                                 flags=record.flags, budget=budget))
     for note in inventory.notes:
         folder, slash, _ = note.path.partition("/")
         if not slash or inventory.role_folders.get(folder) is not Role.SOURCE or note.path in listed:
@@ -433,10 +560,19 @@ def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckRep
             BLOCK),)))
     checks.sort(key=lambda check: check.path)
     files = tuple(checks)
-    return CheckReport(files, set_problems(files, limits), limits)
+    from liferaft.core.uploads import plan_uploads  # deferred: uploads builds on this module
+
+    shown = {record.path: record.display_path for record in inventory.files}
+    plan = plan_uploads(inventory, project.state.prepared, limits=limits, check=False)
+    replaced = {shown[original]: tuple(shown[path] for path in made) for original, made in plan.replaced.items()}
+    uploaded = tuple(check for check in files if check.path not in replaced)
+    return CheckReport(files, set_problems(uploaded, limits), limits, replaced)
 
 
 def summary_line(report: CheckReport) -> str:
     counts = report.summary
-    return (f"{format_count(len(report.files), 'file')} · {format_size(report.total_size)}: "
+    line = (f"{format_count(len(report.uploaded), 'file')} to upload · {format_size(report.total_size)}: "
             f"{counts[OK]} ok, {counts[WARN]} to look at, {counts[BLOCK]} blocked")
+    if report.replaced:
+        line += f" ({format_count(len(report.replaced), 'original')} replaced by prepared copies)"
+    return line
