@@ -23,13 +23,14 @@ def make_app(root: Path) -> LiferaftApp:
 
 
 async def settle(app: LiferaftApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the scan's result is on screen (the worker finishing is not enough: its message
-    still has to be handled)."""
-    with contextlib.suppress(WorkerFailed):  # a failed scan is shown by the app; tests check how
-        await app.workers.wait_for_complete()
+    """Wait until the scan's result is on screen, and the upload check that follows it (the worker
+    finishing is not enough: its message still has to be handled)."""
     for _ in range(100):
+        with contextlib.suppress(WorkerFailed):  # a failed scan is shown by the app; tests check how
+            await app.workers.wait_for_complete()
         await pilot.pause()
-        if not app.query_one(ProjectPane).loading:
+        if not app.query_one(ProjectPane).loading and not any(
+                worker.is_running or worker.state.name == "PENDING" for worker in app.workers):
             break
     await pilot.pause()
 

@@ -9,7 +9,7 @@ from liferaft.core import storage
 from liferaft.core.restart_note import NOTE_FILENAME, render_note
 from liferaft.core.roles import FOLDER_ROLES, Role, role_for_folder
 from liferaft.core.scan import Inventory, scan
-from liferaft.core.state import ProjectState, load_state, save_state
+from liferaft.core.state import PreparedFrom, ProjectState, load_state, save_state
 
 
 class ProjectError(Exception):
@@ -88,6 +88,40 @@ class Project:
                 new_role, guessed = (role, False) if role is not None else self.inventory.automatic_role(record)
                 files[index] = record._replace(role=new_role, role_guessed=guessed)
                 break
+
+
+    def record_prepared(self, original: str, action: str, files: list[str]) -> None:
+        """Remember that ``files`` (relative paths) were made from ``original`` to be uploaded instead of it.
+        Raises OSError when the state cannot be saved; nothing changes then."""
+        if not self.writable_state:
+            raise PermissionError("Liferaft's state file is unusable and could not be moved aside")
+        st = os.stat(self.root / original)
+        previous = self.state.prepared.get(original)
+        self.state.prepared[original] = PreparedFrom(action, list(files), st.st_size, st.st_mtime)
+        try:
+            save_state(self.root, self.state)
+        except BaseException:
+            if previous is None:
+                self.state.prepared.pop(original, None)
+            else:
+                self.state.prepared[original] = previous
+            raise
+
+
+def record_prepared(root: Path, original: Path, action: str, written: list[Path]) -> str | None:
+    """Remember prepared files for the project holding ``original`` (the CLI's way in). Returns a warning
+    when the state could not be saved (the files are written all the same), else None."""
+    try:
+        loaded = load_state(root)
+        project = Project(root, loaded.state, Inventory(root), writable_state=loaded.writable)
+        base = Path(os.path.abspath(root))
+        rel = Path(os.path.abspath(original)).relative_to(base).as_posix()
+        files = [Path(os.path.abspath(path)).relative_to(base).as_posix() for path in written]
+        project.record_prepared(rel, action, files)
+    except (OSError, ValueError) as exc:
+        return f"could not remember the prepared files in {root}/.liferaft ({exc}); the composer will list them " \
+               "as separate files"
+    return None
 
 
 class ProjectLoader:

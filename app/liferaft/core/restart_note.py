@@ -8,6 +8,11 @@ composer build on the same list.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.scan import FileRecord, Inventory
 
 #: File name of the restart note inside the RESTART folder.
 NOTE_FILENAME = "restart-note.md"
@@ -48,3 +53,45 @@ def render_note(title: str, content: Mapping[str, str] | None = None) -> str:
         lines.append(body if body else f"<!-- {section.hint} -->")
         lines.append("")
     return "\n".join(lines)
+
+
+def rename_mentions(text: str, old: str, new: str) -> tuple[str, int]:
+    """``text`` with every mention of the file name ``old`` replaced by ``new``, and how many there were.
+
+    Only whole names count: ``sales.csv`` is not a mention inside ``old_sales.csv`` or ``sales.csv.bak``.
+    """
+    import re
+
+    if not old or old == new:
+        return text, 0
+    # The name may stand as a path (SOURCE/final2.csv): the folder part is kept, only the name changes.
+    pattern = re.compile(rf"(?<![\w.\-]){re.escape(old)}(?![\w\-]|\.\w)")
+    return pattern.subn(lambda _match: new, text)
+
+
+def find_note(inventory: Inventory) -> FileRecord | None:
+    """The project's restart note (``restart-note.md`` in a RESTART folder), if it has one."""
+    from liferaft.core.roles import Role
+
+    return next((record for record in inventory.by_role()[Role.RESTART] if record.name == NOTE_FILENAME), None)
+
+
+def rename_in_note(root: Path, inventory: Inventory, old: str, new: str) -> int:
+    """Replace the mentions of the file name ``old`` by ``new`` in the project's restart note, atomically.
+    Returns how many were replaced (0, and nothing written, when there is no note or no mention).
+    Raises OSError when the note cannot be read or written, UnicodeDecodeError when it is not UTF-8."""
+    from liferaft.core import storage
+
+    record = find_note(inventory)
+    if record is None:
+        return 0
+    path = Path(root) / record.path
+    limit = 4 * 1024 * 1024
+    raw = storage.read_small_file(path, limit + 1)
+    if len(raw) > limit:  # never write back a note that was not read whole
+        raise OSError(f"{record.display_path} is larger than 4 MB: not changed")
+    text = raw.decode("utf-8")
+    updated, count = rename_mentions(text, old, new)
+    if count:
+        storage.write_text(path, updated)
+    return count

@@ -26,21 +26,56 @@ STATE_FILENAME = "state.json"
 STATE_VERSION = 1
 
 
+class PreparedFrom:
+    """Files a fixer made from one original: ``action`` (split, utf8, comma, sheet, drop_columns, name),
+    the files written (relative paths, in upload order), and the original's size and mtime when they were
+    made (a changed original makes them stale)."""
+
+    __slots__ = ("action", "files", "source_mtime", "source_size")
+
+    def __init__(self, action: str, files: list[str], source_size: int, source_mtime: float) -> None:
+        self.action = action
+        self.files = files
+        self.source_size = source_size
+        self.source_mtime = source_mtime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "files": list(self.files), "source_size": self.source_size,
+                "source_mtime": self.source_mtime}
+
+    @classmethod
+    def from_json(cls, data: object) -> PreparedFrom | None:
+        if not isinstance(data, dict):
+            return None
+        action, files = data.get("action"), data.get("files")
+        size, mtime = data.get("source_size"), data.get("source_mtime")
+        if not isinstance(action, str) or not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            return None
+        if not isinstance(size, int) or not isinstance(mtime, int | float):
+            return None
+        return cls(action, list(files), size, float(mtime))
+
+
 class ProjectState:
     """What Liferaft remembers about a project between runs: ``overrides`` are the roles the user chose
-    for files, by relative path; ``extra`` holds keys this version does not know, kept so they survive a save.
+    for files, by relative path; ``prepared`` the upload-ready files made from an original, by the original's
+    relative path; ``extra`` holds keys this version does not know, kept so they survive a save.
     """
 
-    __slots__ = ("extra", "overrides")
+    __slots__ = ("extra", "overrides", "prepared")
 
-    def __init__(self, overrides: dict[str, Role] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, overrides: dict[str, Role] | None = None, extra: dict[str, Any] | None = None,
+                 prepared: dict[str, PreparedFrom] | None = None) -> None:
         self.overrides: dict[str, Role] = overrides if overrides is not None else {}
+        self.prepared: dict[str, PreparedFrom] = prepared if prepared is not None else {}
         self.extra: dict[str, Any] = extra if extra is not None else {}
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = dict(self.extra)
         data["version"] = STATE_VERSION
         data["overrides"] = {path: role.value for path, role in sorted(self.overrides.items())}
+        if self.prepared:
+            data["prepared"] = {path: record.to_json() for path, record in sorted(self.prepared.items())}
         return data
 
 
@@ -91,7 +126,14 @@ def _parse(raw: bytes) -> ProjectState:
         except ValueError:
             raise _Unusable(f"it names an unknown role {value!r}") from None
     data.pop("version", None)
-    return ProjectState(overrides=overrides, extra=data)
+    prepared: dict[str, PreparedFrom] = {}
+    raw_prepared = data.pop("prepared", {})
+    if isinstance(raw_prepared, dict):
+        for path, value in raw_prepared.items():
+            record = PreparedFrom.from_json(value)
+            if record is not None:  # a damaged entry only loses that entry: the files themselves stay
+                prepared[str(path)] = record
+    return ProjectState(overrides=overrides, extra=data, prepared=prepared)
 
 
 def _migrate(data: dict[str, Any], version: int) -> dict[str, Any]:

@@ -68,12 +68,12 @@ def upload_list(inventory: Inventory) -> list[FileRecord]:
     return sorted(inventory.by_role()[Role.SOURCE], key=lambda record: (record.size, record.path))
 
 
-def project_brief(name: str, inventory: Inventory, now: float) -> str:
-    """A plain-text summary of the project for a new chat: what to upload, what was produced, where the
-    restart note is."""
+def project_brief(name: str, inventory: Inventory, now: float, uploads: list[FileRecord] | None = None) -> str:
+    """A plain-text summary of the project for a new chat: what to upload (``uploads``, default the SOURCE
+    files), what was produced, where the restart note is."""
     groups = inventory.by_role()
     lines = [f"Project: {name}", ""]
-    sources = upload_list(inventory)
+    sources = upload_list(inventory) if uploads is None else uploads
     lines.append("Files to upload (original data):" if sources else "Files to upload: none found in SOURCE/.")
     lines += [f"- {record.name} ({format_size(record.size)}, {record.kind})" for record in sources]
     outputs = groups[Role.OUTPUT]

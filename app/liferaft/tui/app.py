@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tree
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from liferaft import __version__
 from liferaft.core.config import Settings, load_settings, save_settings
@@ -22,6 +22,7 @@ from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name
 from liferaft.core.summary import estimate_session, project_brief
 from liferaft.core.units import format_count, format_size
+from liferaft.core.uploads import UploadPlan, plan_uploads
 from liferaft.core.vendor import session_facts
 from liferaft.tui.commands import BY_ID, COMMANDS, bindings
 from liferaft.tui.composer_pane import ComposerPane
@@ -31,6 +32,10 @@ from liferaft.tui.preview_pane import PreviewPane
 from liferaft.tui.project_pane import ProjectPane
 from liferaft.tui.role_picker import AUTOMATIC, RolePicker
 from liferaft.tui.styles import stylesheet_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.tui.prepare_screen import PrepareOutcome
 
 #: Below this width the diagnosis and composer panes fold to their titles until focused.
 NARROW_WIDTH = 120
@@ -79,6 +84,9 @@ class LiferaftApp(App[int]):
         """The project folder."""
         self.project: Project | None = None
         """The opened project; None until the first scan finishes."""
+        self.plan: UploadPlan | None = None
+        """The upload plan of the project on show; its checks arrive from a worker after each scan."""
+        self._quiet_rescan = False
         self._now = now
         self._loader = loader
         self._filter_timer: Timer | None = None
@@ -91,6 +99,12 @@ class LiferaftApp(App[int]):
                 loaded.settings, loaded.warnings, loaded.writable)
         self.settings = settings
         """The user's settings (theme, keys); changes are saved back to the config file."""
+        from liferaft.core.config import config_path
+        from liferaft.core.vendor import override_limits, upload_limits
+
+        self.limits, refused = override_limits(upload_limits(), settings.other.get("limits"), str(config_path()))
+        """The upload limits: the vendor's, with the config file's [limits] applied."""
+        self._settings_warnings += refused
         chosen = theme or settings.theme
         if chosen and chosen in self.available_themes:
             self.theme = chosen
@@ -162,8 +176,23 @@ class LiferaftApp(App[int]):
         self.project.rescan()
         return self.project
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="uploads",
+          description="check the files a new chat needs")
+    def _check_uploads(self, project: Project) -> UploadPlan:
+        worker = get_current_worker()
+        return plan_uploads(project.inventory, project.state.prepared, limits=self.limits,
+                            cancelled=lambda: worker.is_cancelled)
+
     @on(Worker.StateChanged)
     def _on_scan_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "uploads":
+            if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, UploadPlan):
+                self._show_plan(event.worker.result)
+            elif event.state is WorkerState.ERROR:
+                error = event.worker.error
+                self.notify(f"The upload check stopped: {type(error).__name__}: {error}", severity="warning",
+                            markup=False, timeout=8)
+            return
         if event.worker.group != "scan":
             return
         if event.state is WorkerState.SUCCESS:
@@ -183,9 +212,10 @@ class LiferaftApp(App[int]):
             pane.focus()
             for warning in project.warnings:
                 self.notify(warning, title="Project state", severity="warning", markup=False, timeout=10)
-        else:
+        elif not self._quiet_rescan:
             files = format_count(len(project.inventory.files), "file")
             self.notify(f"Project folder read again: {files}.", timeout=3)
+        self._quiet_rescan = False
         if self._first_frame_exit:
             self.call_after_refresh(self.exit, 0)
 
@@ -199,11 +229,26 @@ class LiferaftApp(App[int]):
 
     def _show_inventory(self, inventory: Inventory) -> None:
         pane = self.query_one(ProjectPane)
+        # At once, what needs no reading (prepared copies in place of their originals); the checks follow.
+        prepared = self.project.state.prepared if self.project is not None else {}
+        self._show_plan(plan_uploads(inventory, prepared, check=False), inventory)
+        if self.project is not None:
+            # After this frame is drawn: the checks read files, and the screen matters first.
+            self.call_after_refresh(self._check_uploads, self.project)
         pane.show_inventory(inventory)
         self.query_one("#status", Static).update(_status_text(inventory, self._now()))
         self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
         self.query_one(DiagnosisPane).show(inventory)
         self.query_one(ComposerPane).show(inventory)
+
+    def _show_plan(self, plan: UploadPlan, inventory: Inventory | None = None) -> None:
+        if inventory is None and self.project is not None:
+            inventory = self.project.inventory
+        self.plan = plan
+        self.query_one(ProjectPane).set_plan(plan)
+        self.query_one(PreviewPane).set_plan(plan)
+        self.query_one(DiagnosisPane).set_plan(plan)
+        self.query_one(ComposerPane).set_plan(plan)
 
     def _show_node(self, data: object) -> None:
         if self.project is None:
@@ -323,6 +368,60 @@ class LiferaftApp(App[int]):
             how = "from its folder or a guess" if role is None else "remembered for next time"
             self.notify(f"{record.display_path} is now {record.role.label} ({how}).", markup=False, timeout=4)
 
+    def action_prepare(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None or record is None:
+            self.notify("Select a file first: p prepares the selected file for upload.", timeout=3)
+            return
+        preview_pane = self.query_one(PreviewPane)
+        preview = preview_pane.preview if preview_pane.record is not None and \
+            preview_pane.record.path == record.path else None
+        sheets = tuple(preview.sheets) if preview is not None else ()
+        columns = tuple(column.name for column in preview.columns) if preview is not None and \
+            preview.sheet is None else ()
+        from liferaft.tui.prepare_screen import PrepareScreen  # deferred: its widgets cost start-up time
+
+        check = self.plan.check_of(record.path) if self.plan is not None else None
+        screen = PrepareScreen(self.project.root, record, self.project.inventory, check, sheets, columns,
+                               self.limits)
+        self.push_screen(screen, self._prepared)
+
+    def _prepared(self, outcome: PrepareOutcome | None) -> None:
+        if outcome is None or self.project is None:
+            return
+        project = self.project
+        original = outcome.original.rpartition("/")[2]
+        warnings: list[str] = []
+        try:
+            project.record_prepared(outcome.original, outcome.action, outcome.written)
+        except OSError as exc:
+            warnings.append(f"could not remember them in .liferaft/ ({exc.strerror or exc}): the composer lists "
+                            "them beside the original")
+        if outcome.new_name:
+            from liferaft.core.restart_note import rename_in_note
+
+            try:
+                mentions = rename_in_note(project.root, project.inventory, original, outcome.new_name)
+            except (OSError, UnicodeDecodeError) as exc:
+                warnings.append(f"the restart note still says {original}: {getattr(exc, 'strerror', None) or exc}")
+            else:
+                if mentions:
+                    times = "once" if mentions == 1 else f"{mentions} times"
+                    warnings.append(f"the restart note now says {outcome.new_name} ({times})")
+        first = outcome.written[0]
+        folder = first.rpartition("/")[0]
+        names = ", ".join(path.rpartition("/")[2] for path in outcome.written[:3])
+        if len(outcome.written) > 3:
+            names += f" and {len(outcome.written) - 3} more"
+        size = format_size(sum(outcome.sizes))
+        message = (f"Wrote {names} ({size}) in {folder}/. A new chat gets "
+                   f"{'it' if len(outcome.written) == 1 else 'them'} instead of {original}, which is unchanged.")
+        for detail in [*outcome.notes, *warnings]:
+            message += f" {detail[:1].upper()}{detail[1:]}."
+        self.notify(message, title="Prepared", markup=False, timeout=10)
+        self._quiet_rescan = True
+        self._load_project()
+
     def action_copy_path(self) -> None:
         record = self.query_one(ProjectPane).selected_record
         if self.project is None or record is None:
@@ -334,7 +433,10 @@ class LiferaftApp(App[int]):
         if self.project is None:
             self.notify("The project is still being read.", timeout=3)
             return
-        brief = project_brief(self.project.name, self.project.inventory, self._now())
+        # The files as the plan has them: prepared copies in place of the originals they fix.
+        plan = self.plan or plan_uploads(self.project.inventory, self.project.state.prepared, check=False)
+        uploads = [item.record for item in plan.items]
+        brief = project_brief(self.project.name, self.project.inventory, self._now(), uploads)
         self._copy(brief, "the project brief")
 
     def action_reveal(self) -> None:
@@ -346,6 +448,8 @@ class LiferaftApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Sheet keys only mean something (and only show in the footer) for a workbook with several sheets.
+        if action == "prepare":
+            return self.project is not None
         if action == "sheet":
             preview = self.query_one(PreviewPane).preview
             return preview is not None and len(preview.sheets) > 1

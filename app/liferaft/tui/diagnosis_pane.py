@@ -1,5 +1,6 @@
-"""The diagnosis pane. For now it shows what the project folder says about the chat's sandbox: how long
-ago work was last saved here, against the vendor's inactivity window."""
+"""The diagnosis pane. For now it shows what the project folder says about the chat's sandbox (how long
+ago work was last saved here, against the vendor's inactivity window) and whether the files a new chat
+needs will upload (the FILE step)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from rich.text import Text
 
 from liferaft.core.scan import Inventory
 from liferaft.core.summary import SessionState, estimate_session, last_change
-from liferaft.core.units import format_age
+from liferaft.core.units import format_age, format_count
+from liferaft.core.uploads import UploadPlan
 from liferaft.core.vendor import session_facts
 from liferaft.tui.text_pane import TextPane
 
@@ -51,6 +53,48 @@ def session_view(inventory: Inventory, now: float) -> RenderableType:
     return Group(*lines)
 
 
+#: Files named at most in the FILE step; the preview and `liferaft check` tell the rest.
+FILES_SHOWN = 4
+
+
+def files_view(plan: UploadPlan | None) -> RenderableType:
+    """The FILE step: will the files a new chat needs upload, and what to fix first."""
+    title = Text("Files for a new chat  ", style="bold")
+    if plan is None or (plan.items and not plan.checks):
+        return Group(title, Text("Checking them against the upload limits…", style="italic dim"))
+    if not plan.items:
+        return Group(title, Text("None in SOURCE/ yet: put the original data there.", style="italic"))
+    counts = plan.verdicts
+    parts = []
+    if counts["block"]:
+        parts.append((f"{counts['block']} BLOCKED", "bold red"))
+    if counts["warn"]:
+        parts.append((f"{counts['warn']} to look at", "dark_orange"))
+    parts.append((f"{counts['ok']} ok", "green"))
+    for index, (text, style) in enumerate(parts):
+        title.append((" · " if index else "") + text, style=style)
+    lines: list[RenderableType] = [title]
+    troubled = [item for item in plan.items if item.check is not None and item.check.verdict != "ok"]
+    troubled.sort(key=lambda item: item.check.verdict != "block" if item.check else True)
+    for item in troubled[:FILES_SHOWN]:
+        check = item.check
+        assert check is not None
+        worst = max(check.problems, key=lambda problem: problem.severity == "block")
+        mark, style = ("✗", "red") if check.verdict == "block" else ("!", "dark_orange")
+        line = Text.assemble((f"{mark} ", style), (item.record.name, "bold"), f": {worst.message}")
+        line.no_wrap, line.overflow = True, "ellipsis"  # one line a file: the preview has the whole story
+        lines.append(line)
+    if len(troubled) > FILES_SHOWN:
+        lines.append(Text(f"… and {format_count(len(troubled) - FILES_SHOWN, 'more file')}", style="dim"))
+    for problem in plan.problems:
+        lines.append(Text.assemble(("! ", "dark_orange"), problem.message))
+    if troubled:
+        lines.append(Text("Select one in SOURCE and press p for a fixed copy.", style="dim italic"))
+    else:
+        lines.append(Text("All pass the upload check.", style="green"))
+    return Group(*lines)
+
+
 class DiagnosisPane(TextPane):
     BORDER_TITLE = "Diagnosis"
 
@@ -61,4 +105,4 @@ class DiagnosisPane(TextPane):
             self.border_title = "Diagnosis"
         else:
             self.border_title = f"Diagnosis · {estimate.state.value.upper()} {estimate.idle_hours:.1f} h"
-        return session_view(inventory, now)
+        return Group(session_view(inventory, now), Text(""), files_view(self.plan))

@@ -24,8 +24,10 @@ from liferaft.core.inspect import Preview, inspect_file
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory, ScanNote
 from liferaft.core.units import format_age, format_count, format_size
+from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
 from liferaft.tui.project_pane import ROLE_HINTS, NodeData
+from liferaft.tui.upload_check import check_view
 
 #: Show the loading indicator only for loads slower than this (seconds).
 LOADING_DELAY = 0.15
@@ -69,9 +71,31 @@ def file_problems(record: FileRecord, inventory: Inventory) -> list[str]:
     return problems + [note.message for note in inventory.notes if note.path == record.path]
 
 
+def upload_summary(record: FileRecord, plan: UploadPlan) -> list[RenderableType]:
+    """For a SOURCE file: what the upload check found and what to do, or which prepared files stand in."""
+    parts: list[RenderableType] = []
+    replaced = plan.replaced.get(record.path)
+    if replaced is not None:
+        names = ", ".join(path.rpartition("/")[2] for path in replaced)
+        parts.append(Text.assemble(("✓ ", "green"), "a new chat gets the prepared ",
+                                   "copy" if len(replaced) == 1 else f"{len(replaced)} files", f": {names}"))
+        return parts
+    check = plan.checks.get(record.path)
+    if check is None:
+        return parts
+    parts.append(check_view(check))
+    stale = plan.stale.get(record.path)
+    if stale:
+        parts.append(Text(f"! its prepared copies are not used: {stale}", style="dark_orange"))
+    if check.problems:
+        parts.append(Text("p prepares a fixed copy (the original is never changed)", style="dim italic"))
+    return parts
+
+
 def file_summary(record: FileRecord, inventory: Inventory, now: float, overridden: bool,
-                 preview: Preview | None = None) -> RenderableType:
-    """The file's facts and, once it is previewed, what the preview found, in one aligned list."""
+                 preview: Preview | None = None, plan: UploadPlan | None = None) -> RenderableType:
+    """The file's facts and, once it is previewed, what the preview found, in one aligned list; for a SOURCE
+    file, the upload check's verdict, problems and fixes above them."""
     rows = file_facts(record, now, overridden)
     notes: list[str] = []
     if preview is not None and not preview.error:
@@ -81,6 +105,8 @@ def file_summary(record: FileRecord, inventory: Inventory, now: float, overridde
     # Warnings first: on a small screen the facts below them may need scrolling.
     parts: list[RenderableType] = [Text(f"! {problem}", style="dark_orange")
                                    for problem in file_problems(record, inventory)]
+    if plan is not None:
+        parts += upload_summary(record, plan)
     parts += [Text(f"• {note}", style="italic") for note in notes]
     parts.append(_facts(rows))
     return Group(*parts)
@@ -154,6 +180,8 @@ class PreviewPane(Vertical):
         self._preview: Preview | None = None
         self._loading_timer: object | None = None
         self._file_context: tuple[Inventory, bool] | None = None
+        self.plan: UploadPlan | None = None
+        """The upload plan: the check of a SOURCE file is shown with its facts."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="preview-summary-scroll"):
@@ -211,7 +239,11 @@ class PreviewPane(Vertical):
         if self._record is None or self._file_context is None:
             return
         inventory, overridden = self._file_context
-        self._set_summary(file_summary(self._record, inventory, self._now(), overridden, self._preview))
+        self._set_summary(file_summary(self._record, inventory, self._now(), overridden, self._preview, self.plan))
+
+    def set_plan(self, plan: UploadPlan | None) -> None:
+        self.plan = plan
+        self._show_file_summary()
 
     def refresh_ages(self) -> None:
         """Redraw the selected file's facts ("changed 3 min ago" moves with time)."""

@@ -12,6 +12,7 @@ from textual.widgets.tree import TreeNode
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory, ScanNote
 from liferaft.core.units import format_age_short, format_count, format_size
+from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
 
 KIND_ICONS: dict[str, str] = {
@@ -75,9 +76,30 @@ def _file_label(record: FileRecord, shown: str) -> Text:
     return label
 
 
-def _file_meta(record: FileRecord, now: float, compact: bool = False) -> Text:
+#: The upload verdict badges of SOURCE files: (badge, compact mark, style).
+UPLOAD_BADGES: dict[str, tuple[str, str, str]] = {
+    "block": ("block", "✗", "bold red"),
+    "warn": ("warn", "!", "dark_orange"),
+    "prepared": ("prepared", "✓", "green"),
+}
+
+
+def upload_badge(record: FileRecord, plan: UploadPlan | None) -> str | None:
+    """"prepared" for an original that uploads as prepared files, else the check's verdict unless ok."""
+    if plan is None:
+        return None
+    if record.path in plan.replaced:
+        return "prepared"
+    check = plan.checks.get(record.path)
+    if check is None or check.verdict == "ok":
+        return None
+    return check.verdict
+
+
+def _file_meta(record: FileRecord, now: float, compact: bool = False, upload: str | None = None) -> Text:
     """What stands right-aligned after a file's name: badges, size, age. ``compact`` shrinks the badges to
-    one mark ("?" guessed, "!" flagged) for narrow panes; the preview spells them out."""
+    one mark ("?" guessed, "!" flagged, "✗" blocked) for narrow panes; the preview spells them out.
+    ``upload`` is the file's upload badge (see :func:`upload_badge`), shown first."""
     meta = Text(no_wrap=True)
     badges = [BADGES.get(flag, flag) for flag in record.flags]
     if record.role_guessed:
@@ -86,6 +108,11 @@ def _file_meta(record: FileRecord, now: float, compact: bool = False) -> Text:
         badges = ["?" if record.role_guessed and not record.flags else "!"] if badges else []
     elif len(badges) > 2:
         badges = [*badges[:1], f"+{len(badges) - 1}"]
+    if upload is not None:
+        badge, mark, style = UPLOAD_BADGES[upload]
+        meta.append(f"{mark if compact else badge} ", style=style)
+        if compact:
+            badges = []  # one mark at most: the upload verdict matters most
     for badge in badges:
         meta.append(f"{badge} ", style="red" if badge == "locked" else "italic dark_orange")
     meta.append(f"{format_size(record.size):>8} {format_age_short(record.mtime, now):>7}", style="dim")
@@ -125,6 +152,12 @@ class ProjectPane(Tree[NodeData]):
         """Only files whose path contains this (case-insensitive) are shown."""
         self.sort_order = SORT_ORDERS[0]
         """One of :data:`SORT_ORDERS`."""
+        self.plan: UploadPlan | None = None
+        """The upload plan, for the SOURCE files' verdict badges; None until the files are checked."""
+
+    def set_plan(self, plan: UploadPlan | None) -> None:
+        self.plan = plan
+        self._invalidate()
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
@@ -218,9 +251,10 @@ class ProjectPane(Tree[NodeData]):
         """File rows fill the pane: the name on the left (cut with an ellipsis), details on the right."""
         data = node.data
         if isinstance(data, FileRecord):
-            meta = _file_meta(data, self._now())
+            upload = upload_badge(data, self.plan)
+            meta = _file_meta(data, self._now(), upload=upload)
             if self._label_width() - meta.cell_len < MIN_NAME:
-                meta = _file_meta(data, self._now(), compact=True)
+                meta = _file_meta(data, self._now(), compact=True, upload=upload)
         elif isinstance(data, Role):
             meta = _group_meta(self._groups.get(data, []))
             meta.append(" " * 8)  # under the age column: nothing

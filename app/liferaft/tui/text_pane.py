@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from liferaft.core.scan import Inventory
+from liferaft.core.uploads import UploadPlan
 
 
 class TextPane(VerticalScroll):
@@ -21,6 +22,9 @@ class TextPane(VerticalScroll):
     def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
+        self._inventory: Inventory | None = None
+        self.plan: UploadPlan | None = None
+        """The upload plan (checked or not) for the inventory on show."""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-body")
@@ -29,4 +33,10 @@ class TextPane(VerticalScroll):
         raise NotImplementedError
 
     def show(self, inventory: Inventory) -> None:
+        self._inventory = inventory
         self.query_one(".pane-body", Static).update(self.render_view(inventory, self._now()))
+
+    def set_plan(self, plan: UploadPlan | None) -> None:
+        self.plan = plan
+        if self._inventory is not None:
+            self.show(self._inventory)

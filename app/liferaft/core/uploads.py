@@ -1,0 +1,148 @@
+"""The upload plan: which files a new chat gets, in what order, and whether each will go through.
+
+The plan starts from the SOURCE files. An original that a fixer prepared (split, re-encoded, a sheet
+exported, renamed...) is replaced by the files made from it, as the project state remembers them
+(:class:`liferaft.core.state.PreparedFrom`), unless those files are gone or the original changed since.
+Prepared files are followed in turn (a re-encoded copy that was then split uploads as its parts). Every
+file in the plan carries its pre-flight verdict (:mod:`liferaft.core.preflight`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from liferaft.core.preflight import (
+    BLOCK,
+    OK,
+    WARN,
+    CheckReport,
+    FileCheck,
+    Problem,
+    check_file,
+    default_limits,
+    set_problems,
+)
+from liferaft.core.roles import Role
+from liferaft.core.scan import FileRecord, Inventory
+from liferaft.core.state import PreparedFrom
+from liferaft.core.vendor import UploadLimits
+
+#: How a fixer's action is told to the user.
+ACTIONS: dict[str, str] = {
+    "split": "split into parts",
+    "utf8": "re-encoded to UTF-8",
+    "comma": "made comma-separated UTF-8",
+    "sheet": "one sheet exported to CSV",
+    "drop_columns": "columns dropped",
+    "name": "copied under a clearer name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UploadItem:
+    record: FileRecord
+    """The file to upload."""
+    check: FileCheck | None
+    """Its pre-flight check (None when the plan was made without checking)."""
+    original: str | None = None
+    """When this file stands in for an original that was prepared, the original's path."""
+
+
+@dataclass(slots=True)
+class UploadPlan:
+    items: list[UploadItem] = field(default_factory=list)
+    """What to upload, in order: smallest originals first, a prepared original's files in their order."""
+    checks: dict[str, FileCheck] = field(default_factory=dict)
+    """The check of every SOURCE file, by relative path (prepared files included)."""
+    replaced: dict[str, list[str]] = field(default_factory=dict)
+    """Originals uploaded as prepared files instead: original path → the files used."""
+    stale: dict[str, str] = field(default_factory=dict)
+    """Originals whose prepared files cannot be used: path → why (uploaded as they are)."""
+    problems: tuple[Problem, ...] = ()
+    """About the whole set (more files than one upload window takes)."""
+
+    @property
+    def verdicts(self) -> dict[str, int]:
+        counts = {OK: 0, WARN: 0, BLOCK: 0}
+        for item in self.items:
+            if item.check is not None:
+                counts[item.check.verdict] += 1
+        return counts
+
+    @property
+    def total_size(self) -> int:
+        return sum(item.record.size for item in self.items)
+
+    def check_of(self, path: str) -> FileCheck | None:
+        return self.checks.get(path)
+
+
+def _usable(prepared: PreparedFrom, original: FileRecord, by_path: Mapping[str, FileRecord]) -> str | None:
+    """Why the prepared files cannot stand in for ``original``, or None when they can."""
+    missing = [path for path in prepared.files if path not in by_path]
+    if not prepared.files:
+        return "no files were prepared"
+    if missing:
+        return f"{missing[0].rpartition('/')[2]} is gone from prepared/"
+    if original.size != prepared.source_size or abs(original.mtime - prepared.source_mtime) > 1e-3:
+        return "it changed after it was prepared: prepare it again"
+    return None
+
+
+def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | None = None, *,
+                 limits: UploadLimits | None = None, check: bool = True,
+                 cancelled: Callable[[], bool] | None = None) -> UploadPlan:
+    """The upload plan for ``inventory``. With ``check`` every SOURCE file is pre-flight checked (this reads
+    inside tables: run it off the UI thread); ``cancelled`` is asked between files and stops the work early."""
+    limits = limits or default_limits()
+    prepared = prepared or {}
+    sources = inventory.by_role()[Role.SOURCE]
+    by_path = {record.path: record for record in inventory.files}
+    plan = UploadPlan()
+    if check:
+        from liferaft.core.tokens import Budget
+
+        budget = Budget()  # exact token counts share one time budget, as in `liferaft check`
+        for record in sources:
+            if cancelled is not None and cancelled():
+                return plan
+            plan.checks[record.path] = check_file(inventory.root / record.path, record.display_path, record.kind,
+                                                  limits=limits, flags=record.flags, budget=budget)
+    made: set[str] = set()  # files that stand in for an original: listed under it, not on their own
+    for original, record in prepared.items():
+        if original in by_path:
+            made.update(record.files)
+
+    def expand(path: str, seen: frozenset[str]) -> list[str]:
+        record = by_path[path]
+        entry = prepared.get(path)
+        if entry is None or path in seen:
+            return [path]
+        why = _usable(entry, record, by_path)
+        if why is not None:
+            plan.stale[path] = why
+            return [path]
+        files: list[str] = []
+        for made_path in entry.files:
+            files += expand(made_path, seen | {path})
+        return files
+
+    top = [record for record in sources if record.path not in made]
+    top.sort(key=lambda record: (record.size, record.path))
+    for record in top:
+        files = expand(record.path, frozenset())
+        if files != [record.path]:
+            plan.replaced[record.path] = files
+        for path in files:
+            original = record.path if path != record.path else None
+            stand_in = by_path[path]
+            plan.items.append(UploadItem(stand_in, plan.checks.get(path), original))
+    if check:
+        plan.problems = set_problems([item.check for item in plan.items if item.check is not None], limits)
+    return plan
+
+
+def plan_report(plan: UploadPlan) -> CheckReport:
+    """The plan's files as a pre-flight report (what `liferaft check` would say of exactly these files)."""
+    return CheckReport(tuple(item.check for item in plan.items if item.check is not None), plan.problems)

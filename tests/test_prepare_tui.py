@@ -1,0 +1,242 @@
+"""The upload check in the workbench: verdict badges, problems and fixes in the preview, the FILE step in
+the diagnosis pane, and the prepare dialog writing fixed copies that the composer then lists."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.style import Style
+from textual.widgets import Input, OptionList, SelectionList, Static
+
+from liferaft.core import clipboard
+from liferaft.core.clipboard import CopyResult
+from liferaft.core.demo import write_demo
+from liferaft.core.scan import FileRecord
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.composer_pane import ComposerPane
+from liferaft.tui.diagnosis_pane import DiagnosisPane
+from liferaft.tui.prepare_screen import PrepareScreen
+from liferaft.tui.project_pane import ProjectPane
+from tests.conftest import FROZEN_NOW
+from tests.test_tui import _select, details_text, make_app
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    write_demo(root)  # the real sizes: the transactions file is over the 50 MB limit
+    return root
+
+
+def digests(root: Path) -> dict[str, str]:
+    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(root.rglob("*")) if path.is_file() and ".liferaft" not in path.parts}
+
+
+def rendered(renderable: object, width: int = 100) -> str:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def row_text(app: LiferaftApp, name: str) -> str:
+    pane = app.query_one(ProjectPane)
+    for line in range(pane.last_line + 1):
+        node = pane.get_node_at_line(line)
+        if node is not None and isinstance(node.data, FileRecord) and node.data.name == name:
+            return pane.render_label(node, Style(), Style()).plain
+    raise AssertionError(f"no row for {name}")
+
+
+def pane_text(app: LiferaftApp, pane: type) -> str:
+    return rendered(app.query_one(pane).query_one(".pane-body", Static).content)
+
+
+async def wait_for(pilot, condition, tries: int = 200) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("timed out")
+
+
+async def checked(app: LiferaftApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: app.plan is not None and bool(app.plan.checks))
+    await pilot.pause()
+
+
+async def open_prepare(app: LiferaftApp, pilot, name: str) -> PrepareScreen:  # type: ignore[no-untyped-def]
+    await _select(name)(pilot)
+    await checked(app, pilot)
+    await pilot.press("p")
+    await wait_for(pilot, lambda: isinstance(app.screen, PrepareScreen)
+                   and not app.screen.query_one(OptionList).loading
+                   and app.screen.query_one(OptionList).option_count > 0)
+    screen = app.screen
+    assert isinstance(screen, PrepareScreen)
+    return screen
+
+
+async def test_badges_preview_and_diagnosis_show_the_upload_check(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _select("transactions_2025.csv")(pilot)
+        await checked(app, pilot)
+        assert " block " in row_text(app, "transactions_2025.csv")
+        assert " warn " in row_text(app, "final2.csv")
+        assert "block" not in row_text(app, "analysis.py") and "warn" not in row_text(app, "analysis.py")
+        details = details_text(app)
+        assert "Upload check  BLOCK" in details
+        assert "too big to upload" in details and "split it into 2 parts" in details
+        assert "p prepares a fixed copy" in details
+        diagnosis = pane_text(app, DiagnosisPane)
+        assert "1 BLOCKED · 4 to look at · 0 ok" in diagnosis
+        assert "✗ transactions_2025.csv: too big to upload" in diagnosis
+        composer = pane_text(app, ComposerPane)
+        assert "✗ transactions_2025.csv" in composer and "! final2.csv" in composer
+
+
+async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clipboard, "copy_native", lambda text, timeout=2.0: CopyResult(False, "no tool"))
+    before = digests(demo)
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_prepare(app, pilot, "transactions_2025.csv")
+        options = screen.query_one(OptionList)
+        assert "Split into parts of at most 45 MB" in str(options.get_option_at_index(0).prompt)
+        assert "recommended" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")  # split…
+        box = screen.query_one("#prepare-input", Input)
+        assert box.has_focus and box.value == "45"
+        await pilot.press("enter")  # …at 45 MB
+        await wait_for(pilot, lambda: not isinstance(app.screen, PrepareScreen))
+        await checked(app, pilot)
+        await wait_for(pilot, lambda: bool(app.plan and app.plan.replaced))
+        parts = sorted(path.name for path in (demo / "SOURCE/prepared").iterdir())
+        assert parts == ["transactions_2025.part1.csv", "transactions_2025.part2.csv"]
+        assert any("Wrote transactions_2025.part1.csv, transactions_2025.part2.csv" in n.message
+                   and "instead of transactions_2025.csv, which is unchanged" in n.message
+                   for n in app._notifications)
+        composer = pane_text(app, ComposerPane)
+        assert "transactions_2025.part1.csv  prepared" in composer
+        assert "transactions_2025.csv " not in composer
+        assert " prepared " in row_text(app, "transactions_2025.csv")
+        assert "BLOCKED" not in pane_text(app, DiagnosisPane)
+        await pilot.press("ctrl+y")  # the brief names the parts, not the original
+        await wait_for(pilot, lambda: app.clipboard != "")
+        assert "- transactions_2025.part2.csv" in app.clipboard
+        assert "- transactions_2025.csv" not in app.clipboard
+    after = digests(demo)
+    assert {path: digest for path, digest in after.items() if path in before} == before
+
+
+async def test_a_clearer_name_is_a_copy_and_the_note_follows(demo: Path) -> None:
+    original = (demo / "SOURCE/final2.csv").read_bytes()
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_prepare(app, pilot, "final2.csv")
+        assert "Upload it as channel_spend_2025.csv" in str(screen.query_one(OptionList).get_option_at_index(0)
+                                                               .prompt)
+        await pilot.press("enter")
+        label = str(screen.query_one("#prepare-ask-label").content)  # type: ignore[attr-defined]
+        assert "the restart note names final2.csv 3 times" in label
+        assert screen.query_one("#prepare-input", Input).value == "channel_spend_2025.csv"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PrepareScreen))
+        await wait_for(pilot, lambda: bool(app.plan and app.plan.replaced and app.plan.checks))
+        messages = [n.message for n in app._notifications]
+        assert any("The restart note now says channel_spend_2025.csv (3 times)" in m for m in messages), messages
+    assert (demo / "SOURCE/final2.csv").read_bytes() == original
+    assert (demo / "SOURCE/prepared/channel_spend_2025.csv").read_bytes() == original
+    note = (demo / "RESTART/restart-note.md").read_text()
+    assert "final2.csv" not in note and "- channel_spend_2025.csv — monthly marketing spend" in note
+
+
+async def test_drop_columns_picks_from_the_header(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_prepare(app, pilot, "survey_responses.csv")
+        options = screen.query_one(OptionList)
+        index = next(i for i in range(options.option_count)
+                     if "without some columns" in str(options.get_option_at_index(i).prompt))
+        options.highlighted = index
+        await pilot.press("enter")
+        columns = screen.query_one(SelectionList)
+        assert columns.has_focus and columns.option_count > 2
+        await pilot.press("enter")  # nothing ticked yet
+        assert "Tick at least one column" in rendered(screen.query_one("#prepare-error", Static).content)
+        await pilot.press("space", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PrepareScreen))
+    written = list((demo / "SOURCE/prepared").glob("*.trimmed.csv"))
+    assert len(written) == 1
+
+
+async def test_esc_closes_the_dialog_and_nothing_is_written(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_prepare(app, pilot, "transactions_2025.csv")
+        await pilot.press("enter")  # to the part size
+        await pilot.press("escape")  # back to the choices
+        assert isinstance(app.screen, PrepareScreen)
+        assert app.screen.query_one(OptionList).has_focus
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PrepareScreen)
+    assert not (demo / "SOURCE/prepared").exists()
+
+
+async def test_a_failing_fix_is_said_in_the_dialog(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_prepare(app, pilot, "transactions_2025.csv")
+        await pilot.press("enter")
+        box = screen.query_one("#prepare-input", Input)
+        box.value = "lots"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "number of MB" in rendered(screen.query_one("#prepare-error", Static).content))
+        assert isinstance(app.screen, PrepareScreen) and screen.query_one(OptionList).has_focus
+    assert not (demo / "SOURCE/prepared").exists()
+
+
+async def test_prepare_without_a_file_selected_says_so(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await checked(app, pilot)
+        await pilot.press("p")  # on the SOURCE group row
+        await pilot.pause()
+        assert not isinstance(app.screen, PrepareScreen)
+        assert any("Select a file first" in n.message for n in app._notifications)
+
+
+def test_prepare_dialog_snapshot(snap_compare, preview_project: Path) -> None:
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await open_prepare(pilot.app, pilot, "budget_2026.xlsx")
+        await pilot.pause()
+
+    assert snap_compare(make_app(preview_project), terminal_size=(100, 30), run_before=ready)
+
+
+async def test_bad_files_get_a_verdict_and_nothing_to_run(tmp_path: Path) -> None:
+    root = tmp_path / "bad"
+    (root / "SOURCE").mkdir(parents=True)
+    (root / "SOURCE/junk.csv").write_bytes(bytes(range(256)) * 64)
+    (root / "SOURCE/empty.csv").write_bytes(b"")
+    os.mkfifo(root / "SOURCE/pipe.csv")
+    os.symlink(root / "nowhere.csv", root / "SOURCE/dangling.csv")
+    before = digests(root)
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_prepare(app, pilot, "junk.csv")
+        assert "cannot read" in rendered(screen.query_one("#prepare-check", Static).content)
+        option = screen.query_one(OptionList).get_option_at_index(0)
+        assert option.disabled and "Nothing Liferaft can prepare" in str(option.prompt)
+        await pilot.press("enter", "escape")
+        assert not isinstance(app.screen, PrepareScreen)
+        assert " block " in row_text(app, "junk.csv")
+        assert "BLOCKED" in pane_text(app, DiagnosisPane)
+    assert digests(root) == before
