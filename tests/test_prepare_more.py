@@ -227,7 +227,9 @@ def test_split_cuts_like_the_reference(tmp_path: Path, monkeypatch: pytest.Monke
     parts = [item.path.read_bytes() for item in result.written]
     assert parts == _greedy_parts(data, limit)
     assert [item.size for item in result.written] == [len(part) for part in parts]
-    assert [item.path.name for item in result.written] == [f"r.part{n}.csv" for n in range(1, len(parts) + 1)]
+    width = len(str(len(parts)))  # part01… when there are ten or more, so that names sort in order
+    assert [item.path.name for item in result.written] == [f"r.part{n:0{width}d}.csv" for n in range(1, len(parts) + 1)]
+    assert sorted(item.path.name for item in result.written) == [item.path.name for item in result.written]
     assert _leftovers(tmp_path / "prepared") == sorted(item.path.name for item in result.written)
 
 

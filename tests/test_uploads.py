@@ -186,3 +186,11 @@ def test_rename_in_note_never_writes_back_a_note_it_could_not_read_whole(tmp_pat
     with pytest.raises(OSError, match="larger than 4 MB"):
         rename_in_note(root, open_project(root).inventory, "final2.csv", "y.csv")
     assert note.read_bytes() == before
+
+
+def test_many_parts_are_numbered_to_sort_and_a_second_split_never_mixes_with_the_first(demo: Path) -> None:
+    original = demo / "SOURCE/transactions_2025.csv"
+    first = [item.path.name for item in run_fix(original, "split", "0.08").written]
+    assert len(first) >= 10 and first[0] == "transactions_2025.part01.csv" and first == sorted(first)
+    second = [item.path.name for item in run_fix(original, "split", "0.08").written]
+    assert second[0] == "transactions_2025-2.part01.csv"

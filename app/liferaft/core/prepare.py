@@ -363,8 +363,10 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
             return Prepared((), (f"{path.name} is already {size:,} bytes, within {limit_mb:g} MB: nothing to split",))
         if len(header) >= limit:
             raise PrepareError(f"the header row alone is {len(header):,} bytes, over {limit_mb:g} MB")
-        tag = 1
-        while os.path.lexists(folder / f"{stem}{'' if tag == 1 else f'-{tag}'}.part1{suffix}"):
+        import glob
+
+        tag = 1  # a new set of parts never mixes with an earlier one: -2, -3… on the stem
+        while any(folder.glob(f"{glob.escape(stem if tag == 1 else f'{stem}-{tag}')}.part[0-9]*{suffix}")):
             tag += 1
         base = stem if tag == 1 else f"{stem}-{tag}"
         with _tidy(folder):
@@ -395,8 +397,10 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         balanced = _find_cuts(source, len(header), room, emit, name=name, limit_mb=limit_mb, size=size,
                               progress=progress)
         temps = [future.result() for future in futures]
+        # part01…part12 when there are ten or more: they sort in order everywhere (file pickers included).
+        width = len(str(len(temps)))
         for number, tmp in enumerate(temps, start=1):
-            target = folder / f"{base}.part{number}{suffix}"
+            target = folder / f"{base}.part{number:0{width}d}{suffix}"
             try:
                 storage.publish(tmp, target)
             except FileExistsError:

@@ -76,7 +76,9 @@ def upload_summary(record: FileRecord, plan: UploadPlan) -> list[RenderableType]
     parts: list[RenderableType] = []
     replaced = plan.replaced.get(record.path)
     if replaced is not None:
-        names = ", ".join(path.rpartition("/")[2] for path in replaced)
+        names = ", ".join(path.rpartition("/")[2] for path in replaced[:3])
+        if len(replaced) > 3:
+            names += f" and {len(replaced) - 3:,} more"
         parts.append(Text.assemble(("✓ ", "green"), "a new chat gets the prepared ",
                                    "copy" if len(replaced) == 1 else f"{len(replaced)} files", f": {names}"))
         return parts
