@@ -189,3 +189,16 @@ def test_liferafts_cache_folder_is_under_the_user_cache(monkeypatch: pytest.Monk
     folder = tokens.liferaft_cache_dir()
     assert folder.parts[-2:] == ("liferaft", "tiktoken") and folder in tokens.cache_dirs()
     assert os.path.isabs(folder)
+
+
+def test_a_pipe_in_the_cache_never_blocks(empty_cache: Path, tmp_path: Path) -> None:
+    os.mkfifo(empty_cache / tokens.cache_name())  # a shared cache folder may hold anything
+    write(empty_cache / f"{tokens.ENCODING}.tiktoken", "junk")
+    note = write(tmp_path / "notes.md", "some words " * 100)
+    import threading
+
+    done: list[object] = []
+    thread = threading.Thread(target=lambda: done.append(tokens.count_file(note, note.stat().st_size)), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert done and not done[0].exact  # estimated, at once

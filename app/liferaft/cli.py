@@ -393,6 +393,8 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     if os.path.islink(path) and not os.path.exists(path):
         raise UsageError(f"{args.file} is a link whose target does not exist")
     _require_regular_file(path, args.file)
+    before = os.stat(path)
+    source = (before.st_size, before.st_mtime)  # as it was read: a change during the fix shows as stale
     try:
         if args.split_mb is not None:
             result = prepare.split_csv(path, args.split_mb, progress=_progress_printer("bytes"))
@@ -425,11 +427,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     if not result.written:
         print("Nothing written.")
         return EXIT_OK
-    _remember_prepared(root, path, args, [item.path for item in result.written])
+    _remember_prepared(root, path, args, [item.path for item in result.written], source)
     return EXIT_OK
 
 
-def _remember_prepared(root: Path, original: Path, args: argparse.Namespace, written: list[Path]) -> None:
+def _remember_prepared(root: Path, original: Path, args: argparse.Namespace, written: list[Path],
+                       source: tuple[int, float]) -> None:
     """Tell the project which files stand in for ``original`` (the composer lists them instead of it)."""
     from liferaft.core.project import record_prepared
 
@@ -440,25 +443,19 @@ def _remember_prepared(root: Path, original: Path, args: argparse.Namespace, wri
     action = ("split" if args.split_mb is not None else "sheet" if args.sheet is not None
               else "drop_columns" if args.drop_columns is not None else "name" if args.name is not None
               else "comma" if args.comma else "utf8")
-    warning = record_prepared(root, original, action, written)
+    warning = record_prepared(root, original, action, written, source)
     if warning:
         _err(warning)
     if action == "name":
+        from liferaft.core.fixes import relative
         from liferaft.core.project import open_project
-        from liferaft.core.restart_note import find_note, rename_mentions
-        from liferaft.core.storage import read_small_file
+        from liferaft.core.restart_note import note_mentions
 
-        note = find_note(open_project(root).inventory)
-        if note is None:
-            return
-        try:
-            text = read_small_file(root / note.path).decode("utf-8", errors="replace")
-        except OSError:
-            return
-        mentions = rename_mentions(text, original.name, written[0].name)[1]
+        old_path = relative(root, original)
+        mentions = note_mentions(root, open_project(root).inventory, old_path)
         if mentions:
-            print(_shown(f"The restart note ({note.display_path}) names {original.name} {mentions} time(s): "
-                         f"change it to {written[0].name} there (in the workbench, p does it for you)."))
+            print(_shown(f"The restart note names {original.name} {mentions} time(s): change it to "
+                         f"{written[0].name} there (in the workbench, p does it for you)."))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -200,6 +200,11 @@ def print_check(report: CheckReport, console: Console | None = None) -> None:
             console.print(Text.assemble("       → a new chat gets ", _shown(", ".join(made)), " instead"),
                           soft_wrap=True)
             continue
+        why = report.left_out.get(check.path)
+        if why is not None:
+            console.print(Text.assemble(("SKIP ", "bold"), "  ", (_shown(check.path), "bold"),
+                                        (f"  not uploaded: {why}", "dim")), soft_wrap=True)
+            continue
         badge, style = _VERDICT_STYLES[check.verdict]
         facts = f"  {check.kind} · {format_size(check.size)}"
         if check.tokens is not None:
@@ -207,6 +212,9 @@ def print_check(report: CheckReport, console: Console | None = None) -> None:
                       else f" · ≈ {check.tokens:,} tokens (estimate)")
         console.print(Text.assemble((badge, style), "  ", (_shown(check.path), "bold"), (facts, "dim")),
                       soft_wrap=True)
+        if check.path in report.stale:
+            console.print(Text(f"       ! its prepared copies are not used: {report.stale[check.path]}"),
+                          soft_wrap=True)
         for problem in check.problems:
             mark = "✗" if problem.severity == "block" else "!"
             console.print(Text.assemble(f"       {mark} ", problem.message), soft_wrap=True)

@@ -12,6 +12,7 @@ exception.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -134,11 +135,16 @@ class CheckReport:
     replaced: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Originals a new chat gets as prepared files instead (shown path → the prepared files' shown paths).
     They are listed with their own verdict but do not count: their prepared files are checked instead."""
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Prepared files that are not uploaded (a step on the way to another, an older copy): shown path → why."""
+    stale: dict[str, str] = field(default_factory=dict)
+    """Originals uploaded as they are although they were prepared: shown path → why the copies are not used."""
 
     @property
     def uploaded(self) -> tuple[FileCheck, ...]:
-        """The files a new chat gets: all but the replaced originals."""
-        return tuple(check for check in self.files if check.path not in self.replaced)
+        """The files a new chat gets: all but the replaced originals and the prepared files left out."""
+        return tuple(check for check in self.files if check.path not in self.replaced
+                     and check.path not in self.left_out)
 
     @property
     def total_size(self) -> int:
@@ -163,6 +169,10 @@ class CheckReport:
             entry = check.to_json()
             if check.path in self.replaced:
                 entry["replaced_by"] = list(self.replaced[check.path])
+            if check.path in self.left_out:
+                entry["left_out"] = self.left_out[check.path]
+            if check.path in self.stale:
+                entry["stale"] = self.stale[check.path]
             files.append(entry)
         data: dict[str, Any] = {"files": files,
                                 "problems": [problem.to_json() for problem in self.problems],
@@ -565,8 +575,10 @@ def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckRep
     shown = {record.path: record.display_path for record in inventory.files}
     plan = plan_uploads(inventory, project.state.prepared, limits=limits, check=False)
     replaced = {shown[original]: tuple(shown[path] for path in made) for original, made in plan.replaced.items()}
-    uploaded = tuple(check for check in files if check.path not in replaced)
-    return CheckReport(files, set_problems(uploaded, limits), limits, replaced)
+    left_out = {shown[path]: why for path, why in plan.left_out.items()}
+    stale = {shown[path]: why for path, why in plan.stale.items()}
+    report = CheckReport(files, (), limits, replaced, left_out, stale)
+    return dataclasses.replace(report, problems=set_problems(report.uploaded, limits))
 
 
 def summary_line(report: CheckReport) -> str:

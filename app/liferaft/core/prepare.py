@@ -24,6 +24,7 @@ import contextlib
 import csv
 import errno
 import io
+import math
 import os
 import re
 import stat
@@ -102,7 +103,21 @@ def _check_source(path: Path) -> int:
 
 
 def prepared_folder(path: Path) -> Path:
-    return Path(path).parent / PREPARED
+    """``prepared/`` next to ``path``. Raises :class:`PrepareError` when something other than a real folder
+    stands there (a link would send the copies out of the project, a file cannot hold them)."""
+    folder = Path(path).parent / PREPARED
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return folder
+    except OSError as exc:
+        raise PrepareError(f"cannot use {folder}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise PrepareError(f"{folder} is a link: Liferaft writes prepared files only into a real folder there "
+                           "(move the link away and run it again)")
+    if not stat.S_ISDIR(st.st_mode):
+        raise PrepareError(f"{folder} is a file, not a folder: move it away and run it again")
+    return folder
 
 
 def free_name(folder: Path, stem: str, tail: str) -> Path:
@@ -346,7 +361,7 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
     under its own name, never over an existing file; on any failure (or Ctrl-C) none is left behind.
     """
     path = Path(path)
-    if not (limit_mb > 0) or limit_mb != limit_mb or limit_mb == float("inf"):
+    if not (limit_mb > 0) or not math.isfinite(limit_mb * MB):
         raise PrepareUsage(f"the part size must be a positive number of MB, not {limit_mb!r}")
     limit = int(limit_mb * MB)
     size = _check_source(path)
@@ -603,10 +618,10 @@ def to_comma(path: Path, *, progress: Progress | None = None) -> Prepared:
                 records += 1
                 if progress is not None and records % 20000 == 0:
                     progress(source.tell(), size)
+        if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
+            progress(size, size)
         text_out.flush()
         text_out.detach()
-    if progress is not None:
-        progress(size, size)
     notes = [f"read as {decoded.label}, columns separated by a {_delimiter_name(delimiter)}"]
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")
@@ -660,10 +675,10 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
                 rows += 1
                 if progress is not None and rows % 20000 == 0:
                     progress(source.tell(), size)
+            if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
+                progress(size, size)
             text_out.flush()
             text_out.detach()
-        if progress is not None:
-            progress(size, size)
     notes = [f"dropped {len(header) - len(keep)} column(s); read as {decoded.label}"]
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")

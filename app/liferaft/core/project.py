@@ -90,14 +90,24 @@ class Project:
                 break
 
 
-    def record_prepared(self, original: str, action: str, files: list[str]) -> None:
+    def record_prepared(self, original: str, action: str, files: list[str],
+                        source: tuple[int, float] | None = None) -> None:
         """Remember that ``files`` (relative paths) were made from ``original`` to be uploaded instead of it.
-        Raises OSError when the state cannot be saved; nothing changes then."""
+        ``source`` is the original's (size, mtime) when the fix started (so a change during the fix shows as
+        stale); default: as it is now. Files an earlier fix made from it are kept as superseded, so they are
+        never uploaded beside the new ones. Raises OSError when the state cannot be saved; nothing changes then."""
         if not self.writable_state:
             raise PermissionError("Liferaft's state file is unusable and could not be moved aside")
-        st = os.stat(self.root / original)
+        if source is None:
+            st = os.stat(self.root / original)
+            source = (st.st_size, st.st_mtime)
         previous = self.state.prepared.get(original)
-        self.state.prepared[original] = PreparedFrom(action, list(files), st.st_size, st.st_mtime)
+        older: list[str] = []
+        if previous is not None:
+            for path in [*previous.superseded, *previous.files]:
+                if path not in files and path not in older:
+                    older.append(path)
+        self.state.prepared[original] = PreparedFrom(action, list(files), source[0], source[1], older)
         try:
             save_state(self.root, self.state)
         except BaseException:
@@ -108,7 +118,8 @@ class Project:
             raise
 
 
-def record_prepared(root: Path, original: Path, action: str, written: list[Path]) -> str | None:
+def record_prepared(root: Path, original: Path, action: str, written: list[Path],
+                    source: tuple[int, float] | None = None) -> str | None:
     """Remember prepared files for the project holding ``original`` (the CLI's way in). Returns a warning
     when the state could not be saved (the files are written all the same), else None."""
     try:
@@ -117,7 +128,7 @@ def record_prepared(root: Path, original: Path, action: str, written: list[Path]
         base = Path(os.path.abspath(root))
         rel = Path(os.path.abspath(original)).relative_to(base).as_posix()
         files = [Path(os.path.abspath(path)).relative_to(base).as_posix() for path in written]
-        project.record_prepared(rel, action, files)
+        project.record_prepared(rel, action, files, source)
     except (OSError, ValueError) as exc:
         return f"could not remember the prepared files in {root}/.liferaft ({exc}); the composer will list them " \
                "as separate files"

@@ -55,18 +55,34 @@ def render_note(title: str, content: Mapping[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def rename_mentions(text: str, old: str, new: str) -> tuple[str, int]:
+def rename_mentions(text: str, old: str, new: str, old_path: str | None = None,
+                    new_path: str | None = None) -> tuple[str, int]:
     """``text`` with every mention of the file name ``old`` replaced by ``new``, and how many there were.
 
     Only whole names count: ``sales.csv`` is not a mention inside ``old_sales.csv`` or ``sales.csv.bak``.
+    A mention written as a path (``SOURCE/sales.csv``) is the file only when it is ``old_path``; it then
+    becomes ``new_path``. Any other path with that name (``OUTPUT/sales.csv``) is another file: left as it is.
     """
     import re
 
-    if not old or old == new:
+    if not old or (old == new and old_path == new_path):
         return text, 0
-    # The name may stand as a path (SOURCE/final2.csv): the folder part is kept, only the name changes.
-    pattern = re.compile(rf"(?<![\w.\-]){re.escape(old)}(?![\w\-]|\.\w)")
-    return pattern.subn(lambda _match: new, text)
+    pattern = re.compile(rf"(?<![\w.\-/])((?:[\w.\-]+/)*){re.escape(old)}(?![\w\-]|\.\w)")
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        folder = match[1]
+        if not folder:
+            count += 1
+            return new
+        written = folder.removeprefix("./") + old
+        if old_path is not None and new_path is not None and written == old_path:
+            count += 1
+            return ("./" if folder.startswith("./") else "") + new_path
+        return match[0]
+
+    return pattern.sub(replace, text), count
 
 
 def find_note(inventory: Inventory) -> FileRecord | None:
@@ -76,22 +92,45 @@ def find_note(inventory: Inventory) -> FileRecord | None:
     return next((record for record in inventory.by_role()[Role.RESTART] if record.name == NOTE_FILENAME), None)
 
 
-def rename_in_note(root: Path, inventory: Inventory, old: str, new: str) -> int:
-    """Replace the mentions of the file name ``old`` by ``new`` in the project's restart note, atomically.
-    Returns how many were replaced (0, and nothing written, when there is no note or no mention).
-    Raises OSError when the note cannot be read or written, UnicodeDecodeError when it is not UTF-8."""
+def note_mentions(root: Path, inventory: Inventory, old_path: str) -> int:
+    """How often the restart note mentions the file ``old_path`` (0 without a note, or one that cannot be read)."""
+    from liferaft.core import storage
+
+    record = find_note(inventory)
+    if record is None:
+        return 0
+    try:
+        text = storage.read_small_file(Path(root) / record.path).decode("utf-8", errors="replace")
+    except OSError:
+        return 0
+    name = old_path.rpartition("/")[2]
+    return rename_mentions(text, name, "\0", old_path, "\0")[1]
+
+
+def rename_in_note(root: Path, inventory: Inventory, old_path: str, new_path: str) -> int:
+    """Make the project's restart note say ``new_path``'s name where it mentions the file ``old_path`` (both
+    relative to the project), atomically. Returns how many mentions changed (0, and nothing written, when
+    there is no note or no mention). Raises OSError when the note cannot be read or written, or is a link
+    (Liferaft does not write through links), UnicodeDecodeError when it is not UTF-8."""
+    import os
+    import stat
+
     from liferaft.core import storage
 
     record = find_note(inventory)
     if record is None:
         return 0
     path = Path(root) / record.path
+    if "symlink" in record.flags or "outside_root" in record.flags or not stat.S_ISREG(os.lstat(path).st_mode):
+        raise OSError(f"{record.display_path} is a link: Liferaft does not write through it; change the name there "
+                      "by hand")
     limit = 4 * 1024 * 1024
     raw = storage.read_small_file(path, limit + 1)
     if len(raw) > limit:  # never write back a note that was not read whole
         raise OSError(f"{record.display_path} is larger than 4 MB: not changed")
     text = raw.decode("utf-8")
-    updated, count = rename_mentions(text, old, new)
+    old, new = old_path.rpartition("/")[2], new_path.rpartition("/")[2]
+    updated, count = rename_mentions(text, old, new, old_path, new_path)
     if count:
         storage.write_text(path, updated)
     return count

@@ -8,6 +8,7 @@ the caller gets a one-line warning to show.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -31,17 +32,23 @@ class PreparedFrom:
     the files written (relative paths, in upload order), and the original's size and mtime when they were
     made (a changed original makes them stale)."""
 
-    __slots__ = ("action", "files", "source_mtime", "source_size")
+    __slots__ = ("action", "files", "source_mtime", "source_size", "superseded")
 
-    def __init__(self, action: str, files: list[str], source_size: int, source_mtime: float) -> None:
+    def __init__(self, action: str, files: list[str], source_size: int, source_mtime: float,
+                 superseded: list[str] | None = None) -> None:
         self.action = action
         self.files = files
         self.source_size = source_size
         self.source_mtime = source_mtime
+        self.superseded: list[str] = superseded if superseded is not None else []
+        """Files made from the same original by earlier fixes: never uploaded beside the current ones."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"action": self.action, "files": list(self.files), "source_size": self.source_size,
-                "source_mtime": self.source_mtime}
+        data: dict[str, Any] = {"action": self.action, "files": list(self.files), "source_size": self.source_size,
+                                "source_mtime": self.source_mtime}
+        if self.superseded:
+            data["superseded"] = list(self.superseded)
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> PreparedFrom | None:
@@ -51,9 +58,14 @@ class PreparedFrom:
         size, mtime = data.get("source_size"), data.get("source_mtime")
         if not isinstance(action, str) or not isinstance(files, list) or not all(isinstance(f, str) for f in files):
             return None
-        if not isinstance(size, int) or not isinstance(mtime, int | float):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             return None
-        return cls(action, list(files), size, float(mtime))
+        if not isinstance(mtime, int | float) or isinstance(mtime, bool) or not math.isfinite(mtime):
+            return None
+        superseded = data.get("superseded", [])
+        if not isinstance(superseded, list) or not all(isinstance(f, str) for f in superseded):
+            superseded = []
+        return cls(action, list(files), size, float(mtime), list(superseded))
 
 
 class ProjectState:

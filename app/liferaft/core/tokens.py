@@ -19,6 +19,7 @@ import hashlib
 import math
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -126,6 +127,8 @@ def encoding() -> Encoding | None:
                 st = path.stat()
             except OSError:
                 continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
             found = _load(str(path), st.st_mtime_ns, st.st_size, SHA256)
             if found is not None:
                 return found
@@ -137,9 +140,10 @@ def _load(path: str, mtime_ns: int, size: int, expected_sha256: str) -> Encoding
     """Parse and check one data file (cached per file version). Never raises, never touches the network."""
     if size > _MAX_DATA_BYTES:
         return None
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_DATA_BYTES + 1)
+    from liferaft.core.storage import read_small_file
+
+    try:  # never a plain open(): a pipe in a shared cache folder would block it for ever
+        data = read_small_file(Path(path), _MAX_DATA_BYTES + 1)
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != expected_sha256:

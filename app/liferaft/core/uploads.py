@@ -59,6 +59,9 @@ class UploadPlan:
     """Originals uploaded as prepared files instead: original path → the files used."""
     stale: dict[str, str] = field(default_factory=dict)
     """Originals whose prepared files cannot be used: path → why (uploaded as they are)."""
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Prepared files that are not uploaded: steps on the way to others, older copies, copies of a changed
+    original. Path → why."""
     problems: tuple[Problem, ...] = ()
     """About the whole set (more files than one upload window takes)."""
 
@@ -109,35 +112,65 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
                 return plan
             plan.checks[record.path] = check_file(inventory.root / record.path, record.display_path, record.kind,
                                                   limits=limits, flags=record.flags, budget=budget)
-    made: set[str] = set()  # files that stand in for an original: listed under it, not on their own
-    for original, record in prepared.items():
-        if original in by_path:
-            made.update(record.files)
+    # Which original each prepared file was made from (a hand-edited state may hold loops: never follow one).
+    made_from: dict[str, str] = {}
+    older: dict[str, str] = {}
+    for original, entry in prepared.items():
+        if original not in by_path:
+            continue
+        for path in entry.files:
+            if path != original:
+                made_from.setdefault(path, original)
+        for path in entry.superseded:
+            if path != original:
+                older.setdefault(path, original)
+    reached: set[str] = set()
+
+    def name_of(path: str) -> str:
+        return by_path[path].name if path in by_path else path.rpartition("/")[2]
 
     def expand(path: str, seen: frozenset[str]) -> list[str]:
-        record = by_path[path]
+        reached.add(path)
         entry = prepared.get(path)
         if entry is None or path in seen:
             return [path]
-        why = _usable(entry, record, by_path)
+        children = [child for child in entry.files if child != path]
+        why = _usable(entry, by_path[path], by_path)
         if why is not None:
             plan.stale[path] = why
+            for child in children:
+                if child in by_path:
+                    reached.add(child)
+                    plan.left_out.setdefault(child, f"made from {name_of(path)}, uploaded as it is instead: {why}")
             return [path]
         files: list[str] = []
-        for made_path in entry.files:
-            files += expand(made_path, seen | {path})
+        for child in children:
+            if child in seen:
+                continue
+            files += expand(child, seen | {path})
+        for child in children:
+            if child not in files and child in by_path:
+                plan.left_out.setdefault(child, f"a step on the way from {name_of(path)}: the copies made from "
+                                         "it are uploaded instead")
         return files
 
-    top = [record for record in sources if record.path not in made]
-    top.sort(key=lambda record: (record.size, record.path))
-    for record in top:
-        files = expand(record.path, frozenset())
+    tops: list[tuple[FileRecord, list[str]]] = []
+    for record in sorted(sources, key=lambda record: (record.size, record.path)):
+        if record.path not in made_from and record.path not in older:
+            tops.append((record, expand(record.path, frozenset())))
+    for record in sources:  # in a loop or made from a file that is not uploaded: listed as it is
+        if record.path not in reached and record.path not in older:
+            tops.append((record, [record.path]))
+    for path, original in older.items():
+        if path in by_path and path not in reached:
+            plan.left_out.setdefault(path, f"an older prepared copy of {name_of(original)}: a newer one is used")
+    tops.sort(key=lambda top: (top[0].size, top[0].path))
+    for record, files in tops:
         if files != [record.path]:
             plan.replaced[record.path] = files
         for path in files:
             original = record.path if path != record.path else None
-            stand_in = by_path[path]
-            plan.items.append(UploadItem(stand_in, plan.checks.get(path), original))
+            plan.items.append(UploadItem(by_path[path], plan.checks.get(path), original))
     if check:
         plan.problems = set_problems([item.check for item in plan.items if item.check is not None], limits)
     return plan

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -20,6 +21,7 @@ from liferaft.core.config import Settings, load_settings, save_settings
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name
+from liferaft.core.state import PreparedFrom
 from liferaft.core.summary import estimate_session, project_brief
 from liferaft.core.units import format_count, format_size
 from liferaft.core.uploads import UploadPlan, plan_uploads
@@ -57,6 +59,13 @@ def _status_text(inventory: Inventory, now: float) -> str:
     if estimate.idle_hours is not None:
         line += f"   session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"
     return line
+
+
+class CheckedPlan(NamedTuple):
+    """An upload plan with the inventory it was made for (a rescan may have replaced it meanwhile)."""
+
+    inventory: Inventory
+    plan: UploadPlan
 
 
 class LiferaftApp(App[int]):
@@ -170,24 +179,31 @@ class LiferaftApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan the project")
     def _load_project(self) -> Project:
+        self.call_from_thread(self.workers.cancel_group, self, "uploads")  # its inventory is about to go
         if self.project is None:
             loader, self._loader = self._loader, None
             return loader.result() if loader is not None else open_project(self.root_path)
         self.project.rescan()
         return self.project
 
+    def _check_uploads(self, project: Project) -> None:
+        if project is self.project:
+            self._run_upload_check(project.inventory, dict(project.state.prepared))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="uploads",
           description="check the files a new chat needs")
-    def _check_uploads(self, project: Project) -> UploadPlan:
+    def _run_upload_check(self, inventory: Inventory, prepared: dict[str, PreparedFrom]) -> CheckedPlan:
         worker = get_current_worker()
-        return plan_uploads(project.inventory, project.state.prepared, limits=self.limits,
-                            cancelled=lambda: worker.is_cancelled)
+        plan = plan_uploads(inventory, prepared, limits=self.limits, cancelled=lambda: worker.is_cancelled)
+        return CheckedPlan(inventory, plan)
 
     @on(Worker.StateChanged)
     def _on_scan_state(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "uploads":
-            if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, UploadPlan):
-                self._show_plan(event.worker.result)
+            result = event.worker.result
+            if event.state is WorkerState.SUCCESS and isinstance(result, CheckedPlan) and \
+                    self.project is not None and result.inventory is self.project.inventory:
+                self._show_plan(result.plan)  # a plan for an inventory no longer on show is dropped
             elif event.state is WorkerState.ERROR:
                 error = event.worker.error
                 self.notify(f"The upload check stopped: {type(error).__name__}: {error}", severity="warning",
@@ -393,7 +409,7 @@ class LiferaftApp(App[int]):
         original = outcome.original.rpartition("/")[2]
         warnings: list[str] = []
         try:
-            project.record_prepared(outcome.original, outcome.action, outcome.written)
+            project.record_prepared(outcome.original, outcome.action, outcome.written, outcome.source)
         except OSError as exc:
             warnings.append(f"could not remember them in .liferaft/ ({exc.strerror or exc}): the composer lists "
                             "them beside the original")
@@ -401,7 +417,7 @@ class LiferaftApp(App[int]):
             from liferaft.core.restart_note import rename_in_note
 
             try:
-                mentions = rename_in_note(project.root, project.inventory, original, outcome.new_name)
+                mentions = rename_in_note(project.root, project.inventory, outcome.original, outcome.written[0])
             except (OSError, UnicodeDecodeError) as exc:
                 warnings.append(f"the restart note still says {original}: {getattr(exc, 'strerror', None) or exc}")
             else:

@@ -7,6 +7,8 @@ the project remembers which files stand in for the original, so the composer lis
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from textual.worker import get_current_worker
 from liferaft.core.fixes import Fix, available_fixes, relative, run_fix
 from liferaft.core.preflight import FileCheck, check_file
 from liferaft.core.prepare import PrepareError
-from liferaft.core.restart_note import find_note, rename_mentions
+from liferaft.core.restart_note import note_mentions
 from liferaft.core.scan import FileRecord, Inventory
 from liferaft.core.units import format_size
 from liferaft.core.vendor import UploadLimits
@@ -49,6 +51,8 @@ class PrepareOutcome:
     notes: list[str] = field(default_factory=list)
     new_name: str | None = None
     """For a copy under a new name: the name (the restart note's mentions are updated by the app)."""
+    source: tuple[int, float] | None = None
+    """The original's size and modification time when the fix started."""
 
 
 class ColumnPicker(SelectionList[str]):
@@ -130,16 +134,7 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
             from liferaft.core.inspect import inspect_file
 
             columns = tuple(column.name for column in inspect_file(path, check.kind).columns)
-        mentions = 0
-        note = find_note(self._inventory)
-        if note is not None:
-            try:
-                from liferaft.core.storage import read_small_file
-
-                text = read_small_file(self._root / note.path).decode("utf-8", errors="replace")
-                mentions = rename_mentions(text, self._record.name, "\0")[1]
-            except OSError:
-                mentions = 0
+        mentions = note_mentions(self._root, self._inventory, self._record.path)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._surveyed, check, sheets, columns, mentions)
 
@@ -280,7 +275,13 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
 
         path = self._root / self._record.path
         try:
+            before = os.stat(path)
             prepared = run_fix(path, fix.action, argument, progress=progress)
+            if self._cancel.is_set():  # esc after the last progress report: keep the promise, nothing kept
+                for item in prepared.written:
+                    with contextlib.suppress(OSError):
+                        os.unlink(item.path)
+                raise Cancelled
         except Cancelled:
             self.app.call_from_thread(self._failed, "Cancelled: nothing was written.")
             return
@@ -297,7 +298,7 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
                                  [relative(self._root, item.path) for item in prepared.written],
                                  [item.size for item in prepared.written], list(prepared.notes),
                                  new_name=prepared.written[0].path.name if fix.action == "name" and prepared.written
-                                 else None)
+                                 else None, source=(before.st_size, before.st_mtime))
         self.app.call_from_thread(self._done, outcome)
 
     def _progress(self, done: int, total: int) -> None:
