@@ -1,0 +1,244 @@
+"""Delivering a prompt: onto the clipboard if at all possible, and always into a saved file.
+
+One key copies the assembled prompt. The routes, in order:
+
+1. the native clipboard (:func:`liferaft.core.clipboard.copy_native`: pyperclip's tool, with a timeout, read back);
+2. the terminal, by OSC 52, when there is no native clipboard (over SSH, say) and the text is at most
+   :data:`OSC52_MAX` bytes: the terminal never answers, so this "cannot be confirmed";
+3. in every case, a copy saved atomically as ``RESTART/prompts/<YYYYmmdd-HHMMSS>-<template>.md``.
+
+:func:`deliver` returns a :class:`Delivery` whose ``message`` says exactly which of these happened, in one
+line. It never raises for an OSError and never waits on anything without a timeout. Pure: no Textual here;
+the TUI passes ``App.copy_to_clipboard`` (through ``call_from_thread``) as ``terminal``, the CLI passes
+:func:`osc52_to_tty`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from liferaft.core import clipboard
+from liferaft.core.clipboard import CopyResult
+from liferaft.core.roles import Role, role_for_folder
+from liferaft.core.storage import atomic_writer, sweep_temp_files
+
+#: The largest text, in bytes of UTF-8, sent to the terminal by OSC 52. tmux silently drops a sequence of
+#: more than 1 MiB of base64 (about 786 KB of text), and other terminals cap it lower or differently (some
+#: by a few hundred KB, GNU screen and older VTE far less); a sequence that large also stalls a slow SSH
+#: link. 100 KB of text is about 134 KB of base64: well inside every cap we know, and several times a
+#: long rerun prompt (typically 2-30 KB).
+OSC52_MAX = 100_000
+
+#: Seconds :func:`osc52_to_tty` waits for a terminal that does not take its input.
+TTY_TIMEOUT = 1.0
+
+#: The subfolder of the RESTART folder that holds saved prompts.
+PROMPTS = "prompts"
+
+_MAX_SUFFIX = 9999
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    how: str
+    """"copied" (native clipboard, read back), "terminal" (sent by OSC 52, unconfirmed), "saved" (no clipboard
+    at all, only the file) or "failed" (no clipboard and the file could not be saved either)."""
+    saved: Path | None
+    """The saved copy (None only if saving failed)."""
+    message: str
+    """The exact one-line notification."""
+    warning: str = ""
+    """Why a route failed: the native clipboard, the terminal, or saving. Empty when all went well."""
+
+    @property
+    def severity(self) -> str:
+        """How to show ``message``: "information", "warning" or "error" (Textual's notify severities)."""
+        if self.how == "failed":
+            return "error"
+        if self.how == "copied" and self.saved is not None:
+            return "information"
+        return "warning"
+
+
+def prompts_folder(root: Path, role_folders: Mapping[str, Role]) -> Path:
+    """Where prompts are saved: the project's RESTART folder (whatever it is called) / ``prompts``.
+
+    A RESTART folder that is itself called ``prompts`` is used as it is. With no RESTART folder the answer
+    is ``RESTART/prompts`` (created by :func:`save_prompt`, not here).
+    """
+    root = Path(root)
+    names = [name for name, role in role_folders.items() if role is Role.RESTART]
+    if not names:  # the inventory may predate the folder: look once at the top level
+        try:
+            names = [entry.name for entry in os.scandir(root)
+                     if role_for_folder(entry.name) is Role.RESTART and entry.is_dir(follow_symlinks=False)]
+        except OSError:
+            names = []
+    # The canonical name first, then a stable order.
+    names.sort(key=lambda name: (name.casefold() != Role.RESTART.value, name.casefold() == PROMPTS, name))
+    for name in names:
+        folder = root / name
+        if folder.is_dir() and not folder.is_symlink():
+            return folder if name.casefold() == PROMPTS else folder / PROMPTS
+    return root / Role.RESTART.folder / PROMPTS
+
+
+def _slug(template: str) -> str:
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", template).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
+    return slug or "prompt"
+
+
+def save_prompt(root: Path, role_folders: Mapping[str, Role], text: str, template: str, now: float) -> Path:
+    """Save ``text`` atomically as ``<prompts folder>/<YYYYmmdd-HHMMSS>-<template>.md`` (local time); return the path.
+
+    Never overwrites: a name already taken gets ``-2``, ``-3``... Creates the folder when missing.
+    Raises OSError when the file cannot be written (nothing is left behind then).
+    """
+    folder = prompts_folder(root, role_folders)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{_slug(template)}"
+    data = text.encode("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep_temp_files(folder)  # what an interrupted save left behind
+    for number in range(1, _MAX_SUFFIX + 1):
+        path = folder / (f"{stem}.md" if number == 1 else f"{stem}-{number}.md")
+        try:
+            with atomic_writer(path, overwrite=False) as handle:
+                handle.write(data)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{folder / stem}: every name up to -{_MAX_SUFFIX} is taken")
+
+
+def osc52_to_tty(text: str, *, timeout: float = TTY_TIMEOUT, tty: str = "/dev/tty") -> bool:
+    """Send ``text`` to the controlling terminal's clipboard by OSC 52 (``ESC ] 52 ; c ; <base64> BEL``).
+
+    Returns False when there is no terminal (no controlling tty, Windows), when the terminal does not take
+    the bytes within ``timeout``, or when the text is over :data:`OSC52_MAX`. True means only "written":
+    the terminal never confirms. Inside tmux the plain sequence reaches tmux's buffer (and, from there, the
+    outer terminal) when tmux has ``set-clipboard on``.
+    """
+    import base64
+
+    data = text.encode("utf-8")
+    if len(data) > OSC52_MAX:
+        return False
+    sequence = b"\x1b]52;c;" + base64.b64encode(data) + b"\x07"
+    flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(tty, flags)
+    except OSError:
+        return False
+    try:
+        import select
+
+        deadline = time.monotonic() + timeout
+        view = memoryview(sequence)
+        while view:
+            try:
+                written = os.write(fd, view)
+            except (BlockingIOError, InterruptedError):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                try:
+                    select.select([], [fd], [], min(remaining, 0.1))
+                except (OSError, ValueError):
+                    return False
+                continue
+            except OSError:
+                return False
+            view = view[written:]
+        return True
+    finally:
+        os.close(fd)
+
+
+def _shown(root: Path, path: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _os_reason(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def _characters(text: str) -> str:
+    count = len(text)
+    return f"{count:,} character" + ("" if count == 1 else "s")
+
+
+def deliver(text: str, *, what: str, root: Path, role_folders: Mapping[str, Role], template: str, now: float,
+            terminal: Callable[[str], object] | None,
+            native: Callable[[str], CopyResult] | None = None) -> Delivery:
+    """Copy ``text`` (described as ``what``, e.g. "the rerun prompt") by the best route and save a copy.
+
+    ``terminal`` sends an OSC 52 sequence (None: there is no terminal to ask); a sender that returns
+    ``False`` says it could not. ``native`` defaults to :func:`liferaft.core.clipboard.copy_native`, looked up
+    at each call (so a test that patches the module reaches it). Never raises for an OSError; returns within
+    the native clipboard's timeout plus the terminal sender's.
+    """
+    root = Path(root)
+    size = _characters(text)
+    warnings: list[str] = []
+
+    # The saved copy first: whatever the clipboard does next, the text is safe.
+    saved: Path | None = None
+    save_error = ""
+    try:
+        saved = save_prompt(root, role_folders, text, template, now)
+    except (OSError, ValueError, OverflowError) as exc:  # the last two: a ``now`` time.localtime refuses
+        folder = _shown(root, prompts_folder(root, role_folders))
+        save_error = f"{_os_reason(exc) if isinstance(exc, OSError) else 'bad timestamp'} ({folder})"
+        warnings.append(f"could not save a copy: {save_error}")
+    shown = _shown(root, saved) if saved is not None else ""
+
+    try:
+        result = (native or clipboard.copy_native)(text)
+    except Exception as exc:  # a native route must never take the delivery down with it
+        result = CopyResult(False, f"the clipboard failed ({type(exc).__name__})")
+    if result.copied:
+        tail = f"saved as {shown}." if saved is not None else f"not saved: {save_error}."
+        return Delivery("copied", saved, f"Copied {what} ({size}) to the clipboard; {tail}", "; ".join(warnings))
+    warnings.insert(0, f"no native clipboard: {result.detail}")
+
+    too_long = False
+    sent = False
+    if terminal is not None:
+        if len(text.encode("utf-8")) > OSC52_MAX:
+            too_long = True
+            warnings.insert(1, f"over {OSC52_MAX:,} bytes, too long for the terminal's clipboard")
+        else:
+            try:
+                sent = terminal(text) is not False
+            except Exception as exc:  # the app may be closing; a tty may vanish
+                warnings.insert(1, f"the terminal could not be reached ({type(exc).__name__})")
+            else:
+                if not sent:
+                    warnings.insert(1, "no terminal to send it to")
+    warning = "; ".join(warnings)
+
+    if sent:
+        tail = f"saved as {shown}." if saved is not None else f"not saved: {save_error}."
+        return Delivery("terminal", saved, f"Sent {what} ({size}) to the terminal (cannot be confirmed); {tail}",
+                        warning)
+    subject = what[:1].upper() + what[1:]
+    if saved is None:
+        reason = "too long for the terminal's clipboard" if too_long else "no clipboard available"
+        return Delivery("failed", None, f"Could not copy or save {what} ({size}): {reason}; not saved: {save_error}.",
+                        warning)
+    if too_long:
+        return Delivery("saved", saved, f"{subject} ({size}) is too long for the terminal's clipboard: saved as "
+                        f"{shown} (no clipboard available).", warning)
+    return Delivery("saved", saved, f"Saved {what} ({size}) to {shown} (no clipboard available).", warning)
