@@ -1,12 +1,15 @@
 """The restart note: what lets a fresh chat pick up an analysis after its sandbox is gone.
 
 The note is plain Markdown in RESTART/ with stable second-level headings, so people can edit it by hand
-and Liferaft can read it back. This module holds the section list and renders a note; parsing and the
-composer build on the same list.
+and Liferaft can read it back. This module holds the section list, renders a fresh note, and reads a note
+as a structured document (:func:`parse_note` / :func:`write_note`, lossless: a hand-edited note comes back
+byte for byte), loads and saves it, fills its empty sections from the project, and merges the chat's own
+restart note (asked for with :func:`request_prompt`) into it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -63,8 +66,6 @@ def rename_mentions(text: str, old: str, new: str, old_path: str | None = None,
     A mention written as a path (``SOURCE/sales.csv``) is the file only when it is ``old_path``; it then
     becomes ``new_path``. Any other path with that name (``OUTPUT/sales.csv``) is another file: left as it is.
     """
-    import re
-
     if not old or (old == new and old_path == new_path):
         return text, 0
     pattern = re.compile(rf"(?<![\w.\-/])((?:[\w.\-]+/)*){re.escape(old)}(?![\w\-]|\.\w)")
@@ -134,3 +135,836 @@ def rename_in_note(root: Path, inventory: Inventory, old_path: str, new_path: st
     if count:
         storage.write_text(path, updated)
     return count
+
+
+# --- the note as a structured document ---------------------------------------------------------------------
+#
+# A note is parsed into: the text before its title (rarely any), the title line (``# ...``), the preamble (what
+# follows the title up to the first ``##`` heading), and one section per ``##`` heading, each holding its
+# heading line and its body exactly as written. Writing puts the same pieces back together, so a note that
+# was not changed comes back byte for byte; only what was changed is written anew. Headings inside fenced
+# code blocks or multi-line HTML comments are text, as Markdown renders them.
+#
+# The classes are plain slotted classes rather than dataclasses: importing dataclasses costs ~8 ms (it pulls
+# in inspect), and this module is imported by every command, `liferaft scan` included.
+
+#: The largest note Liferaft reads (and so ever writes back).
+NOTE_LIMIT = 4 * 1024 * 1024
+
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled, on first use: compiling them all at import would cost every command ~8 ms."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern)
+    return compiled
+
+
+_H2 = r" {0,3}##(?!#)(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*"
+_H1 = r" {0,3}#(?!#)(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*"
+_ANY_HEADING = r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*"
+_BOLD_HEADING = r" {0,3}(?:\*\*|__)(.+?)(?:\*\*|__)[ \t]*:?[ \t]*"
+_FENCE = r" {0,3}(`{3,}|~{3,})(.*)"
+_COMMENT = r"(?s)<!--.*?-->"
+_BULLET = r"( {0,3})(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*)|[ \t]*)"
+_CHECKBOX = r"\[[ xX]\][ \t]+"
+_RULE = r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})"
+
+_KEYS = tuple(section.key for section in SECTIONS)
+_BY_KEY = {section.key: section for section in SECTIONS}
+
+#: Heading texts (normalised: see :func:`_normalise_heading`) that name a section.
+_ALIASES: dict[str, str] = {
+    alias: key
+    for key, aliases in {
+        "brief": ("brief", "project brief", "project", "summary", "project summary", "overview", "project overview",
+                  "goal", "goals", "objective", "objectives", "purpose", "question", "the question", "background"),
+        "files": ("files", "file", "files used", "source files", "data files", "input files", "data", "sources",
+                  "source data", "inputs", "uploaded files", "files uploaded", "datasets", "data sets"),
+        "columns": ("columns", "column", "columns used", "key columns", "fields", "variables", "schema",
+                    "columns that matter", "columns and meaning", "data dictionary"),
+        "filters": ("filters", "filter", "filters applied", "filtering", "exclusions", "filters and exclusions",
+                    "rows excluded", "data cleaning", "cleaning", "cleaning steps"),
+        "decisions": ("decisions", "formulas and code decisions", "formulas", "formula", "code decisions",
+                      "formulas and decisions", "formulas and code", "definitions", "methods", "method",
+                      "methodology", "assumptions", "code", "calculations"),
+        "outputs": ("outputs", "output", "generated outputs", "generated files", "output files", "results",
+                    "deliverables", "charts and tables", "artifacts", "artefacts", "outputs generated"),
+        "next_prompt": ("next prompt", "next prompt if the session expires", "prompt", "restart prompt",
+                        "rerun prompt", "re-run prompt", "next prompt to use", "prompt for a new chat",
+                        "next prompt for a new chat", "continuation prompt", "resume prompt"),
+        "notes": ("notes", "note", "other notes", "remarks", "anything else", "misc", "miscellaneous",
+                  "open questions", "to do", "todo", "next steps"),
+    }.items()
+    for alias in aliases
+}
+
+#: Beginnings of a heading that name a section when no alias matches it whole ("Files used (SOURCE/)").
+_PREFIXES: tuple[tuple[str, str], ...] = (
+        (r"(?:project )?brief\b", "brief"),
+        (r"next prompt\b|(?:restart|rerun|re-run|resume) prompt\b|prompt (?:for|to use)\b", "next_prompt"),
+        (r"(?:source |data |input |uploaded )?files?\b", "files"),
+        (r"(?:key )?columns?\b", "columns"),
+        (r"filter(?:s|ing)?\b", "filters"),
+        (r"formulas?\b|(?:code )?decisions?\b", "decisions"),
+        (r"(?:generated )?outputs?\b", "outputs"),
+    (r"(?:other )?notes?\b", "notes"),
+)
+
+
+def _normalise_heading(heading: str) -> str:
+    """``"**1. Files used:**"`` → ``"files used"``: case, emphasis, numbering, punctuation and spacing dropped."""
+    text = heading.replace("*", " ").replace("`", " ").replace("_", " ")
+    text = re.sub(r"^\s*(?:step\s+)?(?:\d{1,3}|[a-z])[.):]\s+", "", text.strip(), flags=re.IGNORECASE)
+    text = re.sub(r"^\s*\d{1,3}\s+", "", text)
+    text = text.replace("&", " and ").replace("/", " and ").replace("+", " and ")
+    text = re.sub(r"[^\w\s-]", " ", text.casefold())
+    return " ".join(text.split())
+
+
+def section_key(heading: str) -> str | None:
+    """The section a heading names (``"Files used"``, ``"files"``, ``"Generated outputs"``...), or None."""
+    normal = _normalise_heading(heading)
+    if not normal:
+        return None
+    key = _ALIASES.get(normal)
+    if key is None:
+        # "Files used (SOURCE/)", "Next prompt — if the session expires": drop what is in brackets first.
+        bare = _normalise_heading(re.sub(r"\(.*?\)|\[.*?\]", " ", heading))
+        key = _ALIASES.get(bare)
+        if key is None:
+            key = next((key for pattern, key in _PREFIXES if _rx(pattern).match(bare or normal)), None)
+    return key
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` cut after each ``\\n`` (only there: a form feed or U+2028 is not a line break in Markdown)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def _bare(line: str) -> str:
+    return line.rstrip("\n").rstrip("\r")
+
+
+class _BlockTracker:
+    """Follows fenced code blocks and multi-line HTML comments, where a ``##`` line is not a heading."""
+
+    __slots__ = ("comment", "fence")
+
+    def __init__(self) -> None:
+        self.fence: str | None = None
+        self.comment = False
+
+    @property
+    def in_block(self) -> bool:
+        return self.fence is not None or self.comment
+
+    def feed(self, line: str) -> None:
+        bare = _bare(line)
+        if self.fence is not None:
+            if _closes(line, self.fence):
+                self.fence = None
+            return
+        if self.comment:
+            if "-->" in bare:
+                self.comment = "<!--" in bare.rpartition("-->")[2]
+            return
+        match = _rx(_FENCE).fullmatch(bare)
+        if match and not (match[1][0] == "`" and "`" in match[2]):
+            self.fence = match[1]
+            return
+        start = bare.rfind("<!--")
+        if start != -1 and "-->" not in bare[start + 4 :]:
+            self.comment = True
+
+
+def _newline_of(text: str) -> str:
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
+
+
+def _clean_text(text: str) -> str:
+    """``text`` as a section's content: line breaks as ``\\n``, no blank lines around it, no trailing spaces."""
+    text = text.replace("\r\n", "\n")
+    return re.sub(r"\A(?:[ \t]*\n)+", "", text).rstrip()
+
+
+def _hint_comment(key: str | None) -> str:
+    section = _BY_KEY.get(key or "")
+    return f"<!-- {section.hint} -->" if section is not None else ""
+
+
+def _list_items(text: str) -> list[str]:
+    """The top-level bullet items of ``text`` (``- a``, ``* a``, ``1. a``); without bullets, its non-blank lines.
+
+    A lazy continuation line joins its item; nested bullets, code blocks and comments are not items.
+    """
+    items: list[str] = []
+    plain: list[str] = []
+    blocks = _BlockTracker()
+    for line in _rx(_COMMENT).sub("", text).split("\n"):
+        was_in_block = blocks.in_block
+        blocks.feed(line)
+        if was_in_block or blocks.in_block:
+            continue
+        if not line.strip():
+            continue
+        match = _rx(_BULLET).fullmatch(line.rstrip())
+        if match and not _rx(_RULE).fullmatch(line.rstrip()):
+            if len(match[1]) <= 1:
+                item = _rx(_CHECKBOX).sub("", (match[2] or "").strip(), count=1)
+                if item:
+                    items.append(item)
+            continue
+        if items and line[:1] in (" ", "\t") and not _rx(_ANY_HEADING).fullmatch(line.strip()):
+            items[-1] = f"{items[-1]} {line.strip()}"
+        elif not _rx(_ANY_HEADING).fullmatch(line.strip()):
+            plain.append(line.strip())
+    return items if items else plain
+
+
+class NoteSection:
+    """One ``##`` section of a note. ``key`` is the section it is (one of :data:`SECTIONS`), None for a section
+    Liferaft does not know (kept as it is); ``heading`` and ``body`` are as written in the file (the body may
+    hold the hint comment an empty section shows)."""
+
+    __slots__ = ("_heading_line", "_heading_parsed", "body", "heading", "key")
+
+    def __init__(self, key: str | None, heading: str, body: str) -> None:
+        self.key = key
+        self.heading = heading
+        self.body = body
+        self._heading_line: str | None = None  # the heading line as read, written back while ``heading`` is unchanged
+        self._heading_parsed: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The body without hint (or any HTML) comments, stripped: ``""`` when the section is empty."""
+        return _clean_text(_rx(_COMMENT).sub("", self.body)).strip()
+
+    def items(self) -> list[str]:
+        """The bullet items' text (``- a``, ``* a``, ``1. a``...); without bullets, the non-blank lines."""
+        return _list_items(self.text)
+
+    def copy(self) -> NoteSection:
+        section = NoteSection(self.key, self.heading, self.body)
+        section._heading_line, section._heading_parsed = self._heading_line, self._heading_parsed
+        return section
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NoteSection):
+            return NotImplemented
+        return (self.key, self.heading, self.body) == (other.key, other.heading, other.body)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
+
+    def __repr__(self) -> str:
+        return f"NoteSection(key={self.key!r}, heading={self.heading!r}, body={self.body!r})"
+
+
+class RestartNote:
+    """A parsed restart note. ``title`` is the text of its ``#`` heading (``"Restart note: Sales review"``),
+    ``preamble`` what is written between the title and the first section, ``sections`` every ``##`` section in
+    file order, unknown ones included. :func:`write_note` turns it back into the file."""
+
+    __slots__ = ("_bom", "_lead", "_newline", "_title_line", "_title_parsed", "preamble", "sections", "title")
+
+    def __init__(self, title: str, preamble: str = "", sections: list[NoteSection] | None = None) -> None:
+        self.title = title
+        self.preamble = preamble
+        self.sections: list[NoteSection] = sections if sections is not None else []
+        self._lead = ""  # text before the title line (a comment, front matter): kept as it is
+        self._bom = False
+        self._newline = "\n"
+        self._title_line: str | None = None
+        self._title_parsed: str | None = None
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def section(self, key: str) -> NoteSection | None:
+        """The section ``key`` names (the first, when the note has it twice), or None."""
+        _check_key(key)
+        return next((section for section in self.sections if section.key == key), None)
+
+    def get(self, key: str) -> str:
+        """The text of section ``key`` (``""`` when the note has no such section, or only its hint)."""
+        section = self.section(key)
+        return section.text if section is not None else ""
+
+    def items(self, key: str) -> list[str]:
+        """For list sections (files, outputs...): the bullet items' text; without bullets, the non-blank lines."""
+        section = self.section(key)
+        return section.items() if section is not None else []
+
+    def is_empty(self) -> bool:
+        """True when every known section is empty (missing, blank, or only its hint)."""
+        return not any(section.text for section in self.sections if section.key is not None)
+
+    def empty_keys(self) -> list[str]:
+        """The known sections that are empty, in :data:`SECTIONS` order."""
+        return [key for key in _KEYS if not self.get(key)]
+
+    # -- changing ------------------------------------------------------------------------------------------
+
+    def set(self, key: str, text: str) -> None:
+        """Make ``text`` the body of section ``key`` (an empty ``text`` puts the hint back). The blank lines
+        around the body are kept; a missing section is added where :data:`SECTIONS` puts it. Setting the text
+        a section already has changes nothing, not even its hint or spacing."""
+        _check_key(key)
+        content = _clean_text(text)
+        section = self.section(key)
+        if section is not None and section.text == content.strip():
+            return
+        written = (content or _hint_comment(key)).replace("\n", self._newline)
+        nl = self._newline
+        if section is not None:
+            last = section is self.sections[-1]
+            section.body = _rebody(section.body, written, nl, last)
+            return
+        order = _KEYS.index(key)
+        position = next((index for index, other in enumerate(self.sections)
+                         if other.key is not None and _KEYS.index(other.key) > order), None)
+        if position is None:
+            known = [index for index, other in enumerate(self.sections) if other.key is not None]
+            position = known[-1] + 1 if known else len(self.sections)
+        last = position == len(self.sections)
+        new = NoteSection(key, _BY_KEY[key].heading, f"{nl}{written}{nl}" + ("" if last else nl))
+        if position > 0:
+            before = self.sections[position - 1]
+            before.body = _blank_line_after(before.body, nl)
+        else:
+            self.preamble = _blank_line_after(self.preamble, nl) if (self.preamble or self.title) else self.preamble
+        self.sections.insert(position, new)
+
+    def copy(self) -> RestartNote:
+        """An independent copy (changing it leaves this note as it is)."""
+        note = RestartNote(self.title, self.preamble, [section.copy() for section in self.sections])
+        note._lead, note._bom, note._newline = self._lead, self._bom, self._newline
+        note._title_line, note._title_parsed = self._title_line, self._title_parsed
+        return note
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RestartNote):
+            return NotImplemented
+        return (self.title, self.preamble, self.sections, self._lead, self._bom) == \
+            (other.title, other.preamble, other.sections, other._lead, other._bom)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RestartNote(title={self.title!r}, preamble={self.preamble!r}, sections={self.sections!r})"
+
+
+def _check_key(key: str) -> None:
+    if key not in _BY_KEY:
+        raise KeyError(f"no such restart-note section: {key!r} (one of {', '.join(_KEYS)})")
+
+
+def _rebody(old: str, content: str, nl: str, last: bool) -> str:
+    """``content`` in place of the body ``old``, with the blank lines ``old`` had around its text."""
+    if not old.strip():
+        return f"{nl}{content}{nl}" + ("" if last else nl)
+    leading = re.match(r"(?:[ \t]*\r?\n)*", old)
+    head = re.sub(r"[ \t]+", "", leading[0] if leading else "")
+    tail = old[len(old.rstrip()) :]
+    tail = re.sub(r"[ \t]+", "", tail)
+    if "\n" not in tail:
+        tail = nl if last else nl + nl
+    return head + content + tail
+
+
+def _blank_line_after(text: str, nl: str) -> str:
+    """``text`` ending in a blank line, so that a heading can follow it."""
+    if not text or (not text.strip() and "\n" in text):  # nothing but blank lines: already a blank line
+        return text
+    stripped = text.rstrip(" \t")
+    if stripped.endswith(("\n\n", "\r\n\r\n", "\n\r\n")):
+        return text
+    if stripped.endswith("\n"):
+        return stripped + nl
+    return stripped + nl + nl
+
+
+def parse_note(text: str) -> RestartNote:
+    """Read a restart note. Never fails: any text is a note (one without headings is all preamble).
+    ``write_note(parse_note(text)) == text`` for every text."""
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    lead: list[str] = []
+    head: list[str] = []  # after the title, before the first section
+    title_line: str | None = None
+    title = ""
+    sections: list[NoteSection] = []
+    bodies: list[list[str]] = []
+    blocks = _BlockTracker()
+    for line in _lines(text):
+        if not blocks.in_block:
+            bare = _bare(line)
+            match = _rx(_H2).fullmatch(bare)
+            if match:
+                section = NoteSection(None, (match[1] or "").strip(), "")
+                section._heading_line, section._heading_parsed = line, section.heading
+                sections.append(section)
+                bodies.append([])
+                continue
+            if title_line is None and not sections:
+                match = _rx(_H1).fullmatch(bare)
+                if match:
+                    title_line, title = line, (match[1] or "").strip()
+                    lead, head = head, []
+                    continue
+        blocks.feed(line)
+        (bodies[-1] if bodies else head).append(line)
+    seen: set[str] = set()
+    for section, body in zip(sections, bodies, strict=True):
+        section.body = "".join(body)
+        key = section_key(section.heading)
+        if key is not None and key not in seen:  # a second "## Files" is kept, as an extra section
+            section.key = key
+            seen.add(key)
+    note = RestartNote(title, "".join(head), sections)
+    note._lead, note._bom, note._newline = "".join(lead), bom, _newline_of(text)
+    note._title_line, note._title_parsed = title_line, (title if title_line is not None else None)
+    return note
+
+
+def write_note(note: RestartNote) -> str:
+    """The note as Markdown: a parsed note that was not changed comes back exactly as it was read."""
+    nl = note._newline
+    out: list[str] = ["\ufeff" if note._bom else "", note._lead]
+
+    def at_line_start() -> None:  # only ever needed for a note changed in code: a parsed one has its breaks
+        if out[-1] and not out[-1].endswith("\n"):
+            out.append(nl)
+
+    if note._title_line is not None and note.title == note._title_parsed:
+        out.append(note._title_line)
+    elif note.title.strip():
+        at_line_start()
+        out.append(f"# {' '.join(note.title.split())}{nl}")
+        if note._title_line is None and note.preamble[:1] not in ("\n", "\r") and (note.preamble or note.sections):
+            out.append(nl)
+    if note.preamble:
+        at_line_start()
+        out.append(note.preamble)
+    for section in note.sections:
+        at_line_start()
+        if section._heading_line is not None and section.heading == section._heading_parsed:
+            out.append(section._heading_line)
+        else:
+            out.append(f"## {' '.join(section.heading.split())}{nl}")
+        if section.body:
+            at_line_start()
+            out.append(section.body)
+    return "".join(out)
+
+
+def new_note(title: str) -> RestartNote:
+    """A fresh note, as `liferaft init` writes it: every section empty, with its hint."""
+    return parse_note(render_note(title))
+
+
+# --- the note on disk ---------------------------------------------------------------------------------------
+
+
+class NoteError(OSError):
+    """The restart note cannot be read or written; the message is one line for the user."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "the restart note cannot be used"
+
+
+def note_path(root: Path, inventory: Inventory) -> Path:
+    """Where the project's restart note is, or goes when it has none: ``restart-note.md`` in the RESTART folder
+    (``RESTART/``, or the folder that plays that role under another name, ``notes/`` say)."""
+    record = find_note(inventory)
+    if record is not None:
+        return Path(root) / record.path
+    return Path(root) / _restart_folder(Path(root), inventory) / NOTE_FILENAME
+
+
+def _restart_folder(root: Path, inventory: Inventory) -> str:
+    import os
+
+    from liferaft.core.roles import Role, role_for_folder
+
+    names = sorted(name for name, role in inventory.role_folders.items() if role is Role.RESTART)
+    if not names:
+        try:
+            with os.scandir(root) as entries:
+                names = sorted(entry.name for entry in entries
+                               if role_for_folder(entry.name) is Role.RESTART and entry.is_dir())
+        except OSError:
+            names = []
+    if Role.RESTART.folder in names:
+        return Role.RESTART.folder
+    return names[0] if names else Role.RESTART.folder
+
+
+def _shown(root: Path, path: Path) -> str:
+    from liferaft.core.scan import display_name
+
+    try:
+        return display_name(path.relative_to(root).as_posix())
+    except ValueError:
+        return display_name(str(path))
+
+
+def _refuse_odd_target(root: Path, path: Path) -> None:
+    """NoteError when something that is not a regular file (a folder, a pipe, a dangling link) holds the name."""
+    import os
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise NoteError(f"cannot use {_shown(root, path)}: {exc.strerror or exc}") from None
+    shown = _shown(root, path)
+    if stat.S_ISLNK(st.st_mode):
+        raise NoteError(f"{shown} is a link: Liferaft does not read or write the restart note through it")
+    if stat.S_ISDIR(st.st_mode):
+        raise NoteError(f"{shown} is a folder, not a file: rename it so that Liferaft can keep the restart note "
+                        "there")
+    if not stat.S_ISREG(st.st_mode):
+        raise NoteError(f"{shown} is not a regular file (a pipe, socket or device): Liferaft does not open it")
+
+
+def load_note(root: Path, inventory: Inventory) -> tuple[RestartNote | None, FileRecord | None]:
+    """The project's restart note, parsed, and its record; ``(None, None)`` when the project has none.
+
+    Raises :class:`NoteError` (one line) when the note cannot be used: a link out of the project, a folder
+    or a pipe in its place, larger than 4 MB, unreadable, or not UTF-8 text.
+    """
+    from liferaft.core import storage
+
+    root = Path(root)
+    record = find_note(inventory)
+    if record is None:
+        _refuse_odd_target(root, note_path(root, inventory))
+        return None, None
+    shown = record.display_path
+    if "outside_root" in record.flags:
+        raise NoteError(f"{shown} is a link out of the project: Liferaft does not read it")
+    try:
+        raw = storage.read_small_file(root / record.path, NOTE_LIMIT + 1)
+    except storage.NotARegularFile:
+        raise NoteError(f"{shown} is not a regular file: Liferaft does not open it") from None
+    except FileNotFoundError:
+        raise NoteError(f"{shown} has gone: rescan the project") from None
+    except OSError as exc:
+        raise NoteError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if len(raw) > NOTE_LIMIT:
+        raise NoteError(f"{shown} is larger than 4 MB: Liferaft reads restart notes up to 4 MB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NoteError(f"{shown} is not UTF-8 text (byte {exc.start:,}): save it as UTF-8 and try again") from None
+    return parse_note(text), record
+
+
+def save_note(root: Path, inventory: Inventory, note: RestartNote) -> Path:
+    """Write ``note`` as the project's restart note, atomically, and return its path. A project without one
+    gets ``restart-note.md`` in its RESTART folder (made if missing). Raises :class:`NoteError` when the note
+    is a link (Liferaft never writes through one), a folder or pipe holds its name, or writing fails."""
+    import os
+    import stat
+
+    from liferaft.core import storage
+
+    root = Path(root)
+    record = find_note(inventory)
+    path = note_path(root, inventory)
+    shown = _shown(root, path)
+    if record is not None:
+        if "symlink" in record.flags or "outside_root" in record.flags:
+            raise NoteError(f"{shown} is a link: Liferaft does not write through it; edit the note it points to")
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            raise NoteError(f"cannot write {shown}: {exc.strerror or exc}") from None
+        if mode is not None and not stat.S_ISREG(mode):
+            _refuse_odd_target(root, path)
+    else:
+        folder = path.parent
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            raise NoteError(f"{_shown(root, folder)} is not a folder: the restart note cannot be written there")
+        _refuse_odd_target(root, path)
+    text = write_note(note)
+    if len(text.encode("utf-8")) > NOTE_LIMIT:
+        raise NoteError(f"the restart note would be larger than 4 MB: {shown} not written")
+    try:
+        storage.write_text(path, text, overwrite=record is not None and os.path.lexists(path))
+    except FileExistsError:
+        raise NoteError(f"{shown} appeared while writing: nothing was overwritten") from None
+    except OSError as exc:
+        raise NoteError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    return path
+
+
+# --- filling the note from the project ----------------------------------------------------------------------
+
+#: How many columns of one table, and how many tables, the prefilled "Columns used" names.
+PREFILL_COLUMNS = 12
+PREFILL_TABLES = 20
+_TABLE_KINDS = frozenset({"csv", "tsv", "xlsx", "parquet"})
+
+
+def _within_role_folder(record: FileRecord, inventory: Inventory) -> str:
+    """``SOURCE/prepared/a.csv`` → ``prepared/a.csv``: how the note names a file (as in its role folder)."""
+    folder, slash, rest = record.display_path.partition("/")
+    return rest if slash and folder in inventory.role_folders else record.display_path
+
+
+def _file_line(record: FileRecord, inventory: Inventory) -> str:
+    from liferaft.core.units import format_size
+
+    size = "link out of the project" if "outside_root" in record.flags else format_size(record.size)
+    return f"- {_within_role_folder(record, inventory)} — {record.kind}, {size}"
+
+
+def _columns_line(root: Path, record: FileRecord, inventory: Inventory) -> str | None:
+    from liferaft.core.inspect import inspect_file
+
+    if record.kind not in _TABLE_KINDS or {"outside_root", "unreadable", "empty"} & set(record.flags):
+        return None
+    preview = inspect_file(Path(root) / record.path, record.kind, max_rows=1)
+    if preview.error or not preview.columns:
+        return None
+    names = [" ".join(column.name.split()) or "(blank)" for column in preview.columns]
+    shown = ", ".join(names[:PREFILL_COLUMNS])
+    if len(names) > PREFILL_COLUMNS:
+        shown += f", … ({len(names)} columns)"
+    sheet = f" (sheet {preview.sheet})" if preview.sheet and len(preview.sheets) > 1 else ""
+    return f"- {_within_role_folder(record, inventory)}{sheet}: {shown}"
+
+
+def prefill_content(root: Path, inventory: Inventory) -> dict[str, str]:
+    """What Liferaft can say from the project itself: files used (SOURCE), their columns, generated outputs
+    (OUTPUT). Keys absent when there is nothing to say."""
+    from liferaft.core.roles import Role
+
+    groups = inventory.by_role()
+    sources = sorted(groups[Role.SOURCE], key=lambda record: record.path)
+    outputs = sorted(groups[Role.OUTPUT], key=lambda record: record.path)
+    content: dict[str, str] = {}
+    if sources:
+        content["files"] = "\n".join(_file_line(record, inventory) for record in sources)
+        columns: list[str] = []
+        for record in sources:
+            if len(columns) >= PREFILL_TABLES:
+                columns.append("- …")
+                break
+            line = _columns_line(root, record, inventory)
+            if line is not None:
+                columns.append(line)
+        if columns:
+            content["columns"] = "\n".join(columns)
+    if outputs:
+        content["outputs"] = "\n".join(_file_line(record, inventory) for record in outputs)
+    return content
+
+
+def prefill_note(root: Path, inventory: Inventory, note: RestartNote | None = None) -> RestartNote:
+    """``note`` (default: the project's note, or a fresh one) with its EMPTY sections filled from the project:
+    files used, columns used, generated outputs. Text the user wrote is never replaced; the brief, filters,
+    decisions and the next prompt are left to the user. Returns a new note; ``note`` is not changed.
+    Raises :class:`NoteError` when ``note`` is None and the project's note cannot be read."""
+    if note is None:
+        note, _record = load_note(root, inventory)
+        if note is None:
+            note = new_note(Path(root).name or str(root))
+    filled = note.copy()
+    for key, text in prefill_content(root, inventory).items():
+        if not filled.get(key):
+            filled.set(key, text)
+    return filled
+
+
+def changed_keys(before: RestartNote, after: RestartNote) -> list[str]:
+    """The known sections whose text differs between two notes, in :data:`SECTIONS` order."""
+    return [key for key in _KEYS if before.get(key) != after.get(key)]
+
+
+# --- asking the chat for a note, and reading its reply ------------------------------------------------------
+
+#: What the chat is asked to put under each heading (the product's wording; the hints are for people).
+_ASK: dict[str, str] = {
+    "brief": "One or two sentences: the question this analysis answers, for whom, and where it stands now.",
+    "files": "Every file I uploaded, one bullet each, with its exact file name and what it holds.",
+    "columns": "The columns that matter, one bullet each: exact name, what it means, units or codes.",
+    "filters": "Every filter or exclusion applied to the data (rows, periods, outliers), with how many rows it "
+               "removed and why.",
+    "decisions": "The formulas, definitions, joins, libraries and code choices made, precisely enough to redo "
+                 "them.",
+    "outputs": "Every chart, table or file you produced, one bullet each, with its exact file name and what it "
+               "shows.",
+    "next_prompt": "The exact message I should send in a new chat, with the files above re-uploaded, to pick up "
+                   "where we are if this session expires.",
+    "notes": "Anything else worth keeping: open questions, checks to rerun, figures to verify against.",
+}
+
+
+def request_prompt(project_name: str) -> str:
+    """The message that asks the chat to write the restart note itself, in exactly the note's structure."""
+    name = " ".join(project_name.split()) or "this analysis"
+    lines = [
+        f"Please write a restart note for our analysis \u201c{name}\u201d, so that I can continue it in a new "
+        "chat if this session expires and its files are gone.",
+        "",
+        "Fill every section from our conversation so far. Name every file by its exact file name, and list "
+        "every output you generated. Be specific: column names, filter values and formulas as you used them.",
+        "",
+        "Reply with the note only, in Markdown, using exactly these headings in this order (leave a heading "
+        "with nothing under it if it does not apply):",
+        "",
+    ]
+    for section in SECTIONS:
+        lines.append(f"## {section.heading}")
+        lines.append(_ASK[section.key])
+        lines.append("")
+    lines.append("Write the next prompt as plain text, not in a code block.")
+    return "\n".join(lines) + "\n"
+
+
+_CHATTER = (
+    r"(?i)(?:let me know|if you(?:'d| would) like me to|if you want me to|feel free|hope (?:this|that|it) helps|"
+    r"i can also|would you like me to|do you want me to|want me to|shall i\b|happy to help|"
+    r"you can now (?:copy|paste|save))"
+)
+_PLAIN_FENCE_INFO = frozenset({"", "text", "txt", "plain", "plaintext", "markdown", "md"})
+
+
+def _heading_of(line: str) -> tuple[int, str] | None:
+    """(level, text) when ``line`` is a Markdown heading or a heading-like bold line (level 7), else None."""
+    bare = _bare(line)
+    match = _rx(_ANY_HEADING).fullmatch(bare)
+    if match:
+        return len(match[1]), (match[2] or "").strip()
+    match = _rx(_BOLD_HEADING).fullmatch(bare)
+    if match and section_key(match[1]) is not None:
+        return 7, match[1].strip()
+    return None
+
+
+def _closes(line: str, fence: str) -> bool:
+    """Whether ``line`` closes a fenced block opened with ``fence``."""
+    bare = _bare(line)
+    stripped = bare.strip()
+    return bool(stripped) and set(stripped) == {fence[0]} and len(stripped) >= len(fence) \
+        and len(bare) - len(bare.lstrip(" ")) <= 3
+
+
+def reply_sections(reply: str) -> dict[str, str]:
+    """The sections found in a chat's reply (Markdown, perhaps fenced, perhaps with ``###`` headings or bold
+    lines, perhaps with chatter around it): key → text, in the order found. The first of two with the same
+    key wins; a section with nothing under it is left out."""
+    lines = _lines(reply.replace("\r\n", "\n").replace("\r", "\n"))
+    found: list[tuple[int, int, str | None]] = []  # (line index, level, key)
+    for index, line in enumerate(lines):
+        heading = _heading_of(line)
+        if heading is not None:
+            found.append((index, heading[0], section_key(heading[1])))
+    known = [(index, level, key) for index, level, key in found if key is not None]
+    if not known:
+        return {}
+    levels = [level for _index, level, _key in known]
+    level = max(set(levels), key=lambda value: (levels.count(value), -value))
+    first = known[0][0]
+    # A fence opened before the first section wraps the whole note: it is transparent, and its closing fence
+    # ends the last section (chatter may follow). Inside the note, a heading in a code block is code.
+    wrapper = _BlockTracker()
+    for line in lines[:first]:
+        wrapper.feed(line)
+    inner = _BlockTracker()
+    boundaries: list[tuple[int, str | None]] = []
+    end = len(lines)
+    for index in range(first, len(lines)):
+        line = lines[index]
+        if not inner.in_block:
+            if wrapper.fence is not None and _closes(line, wrapper.fence) and index > known[-1][0]:
+                end = index
+                break
+            heading = _heading_of(line)
+            if heading is not None and (heading[0] == level or heading[0] < min(level, 7)):
+                boundaries.append((index, section_key(heading[1])))
+                continue
+        inner.feed(line)
+    result: dict[str, str] = {}
+    spans = [*boundaries, (end, None)]
+    for position, (start, key) in enumerate(spans[:-1]):
+        if key is None:
+            continue
+        stop = spans[position + 1][0]
+        is_last = all(k is None for _i, k in spans[position + 1 : -1])
+        text = _section_from_reply(lines[start + 1 : stop], key, is_last)
+        if text and key not in result:
+            result[key] = text
+    return result
+
+
+def _section_from_reply(lines: list[str], key: str, last: bool) -> str:
+    text = "".join(lines)
+    body = text.split("\n")
+    # A rule between sections ("---") is layout, not content.
+    while body and (not body[-1].strip() or _rx(_RULE).fullmatch(body[-1].rstrip())):
+        body.pop()
+    if last:
+        # After the last section: a rule, or a paragraph of chatter ("Let me know if…"), ends the note.
+        blocks = _BlockTracker()
+        for index, line in enumerate(body):
+            was = blocks.in_block
+            blocks.feed(line)
+            if not was and not blocks.in_block and _rx(_RULE).fullmatch(line.rstrip()) and index > 0:
+                body = body[:index]
+                break
+        while body and not body[-1].strip():
+            body.pop()
+        while body:
+            paragraph_start = len(body)
+            while paragraph_start > 0 and body[paragraph_start - 1].strip():
+                paragraph_start -= 1
+            if paragraph_start == 0 or not _rx(_CHATTER).match(body[paragraph_start].strip().lstrip("*_ ")):
+                break
+            body = body[:paragraph_start]
+            while body and not body[-1].strip():
+                body.pop()
+    text = _clean_text("\n".join(body))
+    if key == "next_prompt":
+        text = _unfence(text)
+    return text
+
+
+def _unfence(text: str) -> str:
+    """The text of a section that is one plain fenced block (a prompt offered "to copy"), without the fence."""
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return text
+    match = _rx(_FENCE).fullmatch(lines[0])
+    closing = lines[-1].strip()
+    if match and match[2].strip().casefold() in _PLAIN_FENCE_INFO and closing and set(closing) == {match[1][0]} \
+            and len(closing) >= len(match[1]):
+        inner = lines[1:-1]
+        if not any(_rx(_FENCE).fullmatch(line) for line in inner):
+            return _clean_text("\n".join(inner))
+    return text
+
+
+def import_reply(note: RestartNote, reply: str) -> tuple[RestartNote, list[str]]:
+    """Merge the chat's reply to :func:`request_prompt` into ``note``: each section found in the reply
+    replaces that section's text; the others are kept as they were. Returns the new note (``note`` is not
+    changed) and the keys of the sections whose text changed, in :data:`SECTIONS` order."""
+    merged = note.copy()
+    for key, text in reply_sections(reply).items():
+        merged.set(key, text)
+    return merged, changed_keys(note, merged)
