@@ -57,6 +57,15 @@ def pane_text(app: LiferaftApp, pane: type) -> str:
     return rendered(app.query_one(pane).query_one(".pane-body", Static).content)
 
 
+async def composer_text(app: LiferaftApp, pilot) -> str:  # type: ignore[no-untyped-def]
+    """The composer's status lines and prompt, once the prompt is put together."""
+    composer = app.query_one(ComposerPane)
+    await wait_for(pilot, lambda: composer.prompt is not None)
+    await pilot.pause()
+    return (rendered(composer.query_one("#composer-status", Static).content, 200)
+            + rendered(composer.query_one("#composer-text", Static).content, 200))
+
+
 async def wait_for(pilot, condition, tries: int = 200) -> None:  # type: ignore[no-untyped-def]
     for _ in range(tries):
         if condition():
@@ -97,8 +106,9 @@ async def test_badges_preview_and_diagnosis_show_the_upload_check(demo: Path) ->
         diagnosis = pane_text(app, DiagnosisPane)
         assert "1 BLOCKED · 4 to look at · 0 ok" in diagnosis
         assert "✗ transactions_2025.csv: too big to upload" in diagnosis
-        composer = pane_text(app, ComposerPane)
-        assert "✗ transactions_2025.csv" in composer and "! final2.csv" in composer
+        composer = await composer_text(app, pilot)
+        assert "1 file will not upload as they are: transactions_2025.csv" in composer
+        assert "5. transactions_2025.csv (60.3 MB; 611,276 rows × 12 columns" in composer
 
 
 async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
@@ -123,15 +133,21 @@ async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
         assert any("Wrote transactions_2025.part1.csv, transactions_2025.part2.csv" in n.message
                    and "instead of transactions_2025.csv, which is unchanged" in n.message
                    for n in app._notifications)
-        composer = pane_text(app, ComposerPane)
-        assert "transactions_2025.part1.csv  prepared" in composer
-        assert "transactions_2025.csv " not in composer
+        await wait_for(pilot, lambda: app.query_one(ComposerPane).context is not None and any(
+            line.original for line in app.query_one(ComposerPane).context.uploads))
+        composer = await composer_text(app, pilot)
+        assert "transactions_2025.part1.csv (45.0 MB; " in composer
+        assert "prepared from transactions_2025.csv" in composer
+        assert ". transactions_2025.csv (" not in composer
         assert " prepared " in row_text(app, "transactions_2025.csv")
         assert "BLOCKED" not in pane_text(app, DiagnosisPane)
-        await pilot.press("ctrl+y")  # the brief names the parts, not the original
+        await pilot.press("ctrl+y")  # no native clipboard here: the terminal gets it, and a copy is saved
         await wait_for(pilot, lambda: app.clipboard != "")
-        assert "- transactions_2025.part2.csv" in app.clipboard
-        assert "- transactions_2025.csv" not in app.clipboard
+        assert "transactions_2025.part2.csv (" in app.clipboard and ". transactions_2025.csv (" not in app.clipboard
+        await wait_for(pilot, lambda: any("Sent the rerun from scratch prompt" in n.message
+                                          for n in app._notifications))
+        saved = list((demo / "RESTART/prompts").glob("*-rerun.md"))
+        assert len(saved) == 1 and saved[0].read_text() == app.clipboard
     after = digests(demo)
     assert {path: digest for path, digest in after.items() if path in before} == before
 

@@ -154,8 +154,8 @@ async def test_copy_path_and_copy_prompt_fall_back_to_the_terminal(project: Path
         await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "Files to upload (original data):" in app.clipboard
-        assert "orders_2025.csv" in app.clipboard and "Restart note: RESTART/restart-note.md" in app.clipboard
+        assert app.clipboard.startswith("My earlier chat's code-execution session has expired")
+        assert ". orders_2025.csv (" in app.clipboard
 
 
 async def test_copy_reports_a_native_copy(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,8 +172,9 @@ async def test_copy_reports_a_native_copy(project: Path, monkeypatch: pytest.Mon
         await pilot.press("ctrl+y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert copied and "Project: sales-review" in copied[0]
-        assert any(n.message == "Copied the project brief to the clipboard." for n in app._notifications)
+        assert copied and ". orders_2025.csv (" in copied[0]
+        assert any(n.message.startswith("Copied the rerun from scratch prompt (") and "to the clipboard; saved as "
+                   "RESTART/prompts/" in n.message for n in app._notifications)
 
 
 async def test_reveal_opens_the_file_manager(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,7 +25,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("open", "init", "demo", "scan", "check", "prepare")
+COMMANDS = ("open", "init", "demo", "scan", "check", "prepare", "note", "prompt")
 
 
 class UsageError(Exception):
@@ -119,6 +119,25 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="write a CSV/TSV as UTF-8 with commas (re-encoded and re-delimited in one pass)")
     action.add_argument("--name", metavar="NEW",
                         help="copy the file under a clearer name NEW (its extension kept if NEW has none)")
+
+    note_cmd = commands.add_parser(
+        "note", help="print the restart note, or edit it, fill its empty sections from the project, or import "
+        "the note the chat wrote"
+    )
+    note_cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    note_action = note_cmd.add_mutually_exclusive_group()
+    note_action.add_argument("--edit", action="store_true",
+                             help="open the note in $VISUAL or $EDITOR (else nano, then vi); a missing note is "
+                             "created first, with its files, columns and outputs filled from the project")
+    note_action.add_argument("--prefill", action="store_true",
+                             help="fill the note's empty sections (files, columns, outputs) from the project and "
+                             "save it; text you wrote is never replaced")
+    note_action.add_argument("--import", dest="import_reply", metavar="FILE",
+                             help="merge the chat's reply (the note it wrote when asked) into the note and save it; "
+                             "FILE is relative to the current folder, - reads standard input")
+    from liferaft import prompt_cmd
+
+    prompt_cmd.add_parser(commands, dir_help)
     return parser
 
 
@@ -458,6 +477,182 @@ def _remember_prepared(root: Path, original: Path, args: argparse.Namespace, wri
                          f"{written[0].name} there (in the workbench, p does it for you)."))
 
 
+def _prompt(args: argparse.Namespace) -> int:
+    from liferaft import prompt_cmd
+
+    return prompt_cmd.run(args)
+
+
+def _cmd_note(args: argparse.Namespace) -> int:
+    """`liferaft note [DIR]`: print the restart note; --edit, --prefill and --import change it."""
+    from liferaft.core import restart_note as rn
+    from liferaft.core.project import open_project
+
+    project = open_project(Path(args.dir))
+    _warn_all(project.warnings)
+    root, inventory = project.root, project.inventory
+    try:
+        note, record = rn.load_note(root, inventory)
+        changes = args.edit or args.prefill or args.import_reply is not None
+        if changes and record is not None and ("symlink" in record.flags or "outside_root" in record.flags):
+            _err(f"{_shown(record.display_path)} is a link: Liferaft does not write through it; change the note it "
+                 "points to")
+            return EXIT_FAILED
+        if args.edit:
+            return _note_edit(root, inventory, note)
+        if args.prefill:
+            return _note_prefill(root, inventory, note)
+        if args.import_reply is not None:
+            return _note_import(root, inventory, note, args.import_reply)
+    except rn.NoteError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    if note is None:
+        _err(f"no restart note in {root}: create one with `liferaft init` or `liferaft note --edit`")
+        return EXIT_FAILED
+    text = rn.write_note(note)  # the file as it is, byte for byte
+    if text and not text.endswith("\n") and sys.stdout.isatty():
+        text += "\n"
+    _write_utf8(text)
+    return EXIT_OK
+
+
+def _note_shown(root: Path, path: Path) -> str:
+    try:
+        return _shown(path.relative_to(root).as_posix())
+    except ValueError:
+        return _shown(str(path))
+
+
+def _editor_command() -> list[str]:
+    """The editor to run: $VISUAL, else $EDITOR (either may hold arguments), else nano, else vi."""
+    import shlex
+    import shutil
+
+    for variable in ("VISUAL", "EDITOR"):
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            continue
+        try:
+            command = shlex.split(value)
+        except ValueError:
+            raise _EditorError(f"${variable} is not a command Liferaft can run: {_shown(value)}") from None
+        if not command:
+            continue
+        if shutil.which(command[0]) is None:
+            raise _EditorError(f"the editor in ${variable} was not found: {_shown(command[0])} (set $VISUAL or "
+                               "$EDITOR to an editor that is installed)")
+        return command
+    for fallback in ("nano", "vi"):
+        if shutil.which(fallback) is not None:
+            return [fallback]
+    raise _EditorError("no editor found: set $VISUAL or $EDITOR (neither nano nor vi is installed)")
+
+
+class _EditorError(Exception):
+    """The editor cannot be run; one line for the user (exit 1)."""
+
+
+def _note_edit(root: Path, inventory: Any, note: Any) -> int:
+    import subprocess
+
+    from liferaft.core import restart_note as rn
+
+    try:
+        command = _editor_command()
+    except _EditorError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    created = note is None
+    path = rn.save_note(root, inventory, rn.prefill_note(root, inventory)) if created else rn.note_path(root, inventory)
+    shown = _note_shown(root, path)
+    try:
+        finished = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        _err(f"cannot start the editor {_shown(command[0])}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    if created:
+        print(f"created  {shown} (files, columns and outputs filled from the project)")
+    if finished.returncode != 0:
+        _err(f"the editor exited with status {finished.returncode}; {shown} is as it left it")
+        return EXIT_FAILED
+    from liferaft.core.project import open_project
+
+    edited, _record = rn.load_note(root, open_project(root).inventory)
+    if edited is None:
+        _err(f"{shown} is gone: the editor did not save it")
+        return EXIT_FAILED
+    empty = edited.empty_keys()
+    filled = len(rn.SECTIONS) - len(empty)
+    print(f"{shown}: {filled} of {len(rn.SECTIONS)} sections filled"
+          + (f" (still empty: {', '.join(_note_heading(key) for key in empty)})" if empty else ""))
+    return EXIT_OK
+
+
+def _note_heading(key: str) -> str:
+    from liferaft.core.restart_note import SECTIONS
+
+    return next(section.heading for section in SECTIONS if section.key == key)
+
+
+def _note_prefill(root: Path, inventory: Any, note: Any) -> int:
+    from liferaft.core import restart_note as rn
+
+    base = note if note is not None else rn.new_note(root.name or str(root))
+    filled = rn.prefill_note(root, inventory, base)
+    keys = rn.changed_keys(base, filled)
+    if note is not None and not keys:
+        print("Nothing to fill: the sections Liferaft can fill (files, columns, outputs) already have text, or "
+              "the project has nothing for them.")
+        return EXIT_OK
+    path = rn.save_note(root, inventory, filled)
+    for key in keys:
+        count = len(filled.items(key))
+        print(f"filled   {_note_heading(key)} ({count} {'line' if count == 1 else 'lines'})")
+    print(f"{'created' if note is None else 'saved  '}  {_note_shown(root, path)}")
+    return EXIT_OK
+
+
+def _note_import(root: Path, inventory: Any, note: Any, source: str) -> int:
+    from liferaft.core import restart_note as rn
+    from liferaft.core import storage
+
+    if source == "-":
+        if sys.stdin.isatty():
+            print("Paste the chat's reply, then press Ctrl-D:", file=sys.stderr, flush=True)
+        raw = sys.stdin.buffer.read(rn.NOTE_LIMIT + 1)
+        shown = "standard input"
+    else:
+        if not source.strip():
+            raise UsageError("the file name is empty")
+        path = Path(source).expanduser()
+        _require_regular_file(path, source)
+        raw = storage.read_small_file(path, rn.NOTE_LIMIT + 1)
+        shown = _shown(source)
+    if len(raw) > rn.NOTE_LIMIT:
+        _err(f"{shown} is larger than 4 MB: not a chat reply Liferaft imports")
+        return EXIT_FAILED
+    try:
+        reply = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        _err(f"{shown} is not UTF-8 text: save the reply as UTF-8 and try again (nothing written)")
+        return EXIT_FAILED
+    if not rn.reply_sections(reply):
+        _err(f"no restart-note sections found in {shown}: nothing written (the reply should be the note the chat "
+             "wrote, with headings like `## Files used`)")
+        return EXIT_FAILED
+    base = note if note is not None else rn.new_note(root.name or str(root))
+    merged, keys = rn.import_reply(base, reply)
+    if not keys and note is not None:
+        print("Nothing changed: the reply says what the note already says.")
+        return EXIT_OK
+    path = rn.save_note(root, inventory, merged)
+    for key in keys:
+        print(f"updated  {_note_heading(key)}")
+    print(f"{'created' if note is None else 'saved  '}  {_note_shown(root, path)}")
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "open": _cmd_open,
     "init": _cmd_init,
@@ -465,6 +660,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "scan": _cmd_scan,
     "check": _cmd_check,
     "prepare": _cmd_prepare,
+    "note": _cmd_note,
+    "prompt": lambda args: _prompt(args),
 }
 
 

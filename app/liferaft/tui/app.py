@@ -17,12 +17,13 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from liferaft import __version__
+from liferaft.core.compose import ComposeContext
 from liferaft.core.config import Settings, load_settings, save_settings
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name
 from liferaft.core.state import PreparedFrom
-from liferaft.core.summary import estimate_session, project_brief
+from liferaft.core.summary import estimate_session
 from liferaft.core.units import format_count, format_size
 from liferaft.core.uploads import UploadPlan, plan_uploads
 from liferaft.core.vendor import session_facts
@@ -66,6 +67,13 @@ class CheckedPlan(NamedTuple):
 
     inventory: Inventory
     plan: UploadPlan
+
+
+class GatheredContext(NamedTuple):
+    """What a prompt is made of, with the inventory it was gathered from."""
+
+    inventory: Inventory
+    context: ComposeContext
 
 
 class LiferaftApp(App[int]):
@@ -144,7 +152,11 @@ class LiferaftApp(App[int]):
         shown = display_name(str(self.root_path)).replace("\n", "⏎").replace("\r", "⏎")
         self.title = f"Liferaft · {shown.rstrip('/').rpartition('/')[2] or shown}"
         self.sub_title = shown
-        for warning in self._settings_warnings:
+        composer = self.query_one(ComposerPane)
+        from liferaft.core.restart_note import request_prompt
+
+        composer.note_request = request_prompt
+        for warning in [*self._settings_warnings, *composer.template_warnings]:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         # Ages and the session clock move with time, not only with the folder.
@@ -197,13 +209,41 @@ class LiferaftApp(App[int]):
         plan = plan_uploads(inventory, prepared, limits=self.limits, cancelled=lambda: worker.is_cancelled)
         return CheckedPlan(inventory, plan)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compose",
+          description="gather what the prompt is made of")
+    def _gather(self, project: Project, inventory: Inventory, plan: UploadPlan) -> GatheredContext:
+        from liferaft.core.compose import gather
+
+        worker = get_current_worker()
+        context = gather(project.root, inventory, plan, name=project.name, cancelled=lambda: worker.is_cancelled)
+        return GatheredContext(inventory, context)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="secrets",
+          description="load the secret scanner's rules")
+    def _warm_up_secrets(self) -> None:
+        from liferaft.core import secrets
+
+        secrets.warm_up()
+        self.call_from_thread(self.query_one(ComposerPane).refresh_prompt)
+
     @on(Worker.StateChanged)
     def _on_scan_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "compose":
+            result = event.worker.result
+            if event.state is WorkerState.SUCCESS and isinstance(result, GatheredContext) and \
+                    self.project is not None and result.inventory is self.project.inventory:
+                self.query_one(ComposerPane).set_context(result.context)
+            elif event.state is WorkerState.ERROR:
+                error = event.worker.error
+                self.notify(f"The prompt could not be put together: {type(error).__name__}: {error}",
+                            severity="warning", markup=False, timeout=8)
+            return
         if event.worker.group == "uploads":
             result = event.worker.result
             if event.state is WorkerState.SUCCESS and isinstance(result, CheckedPlan) and \
                     self.project is not None and result.inventory is self.project.inventory:
                 self._show_plan(result.plan)  # a plan for an inventory no longer on show is dropped
+                self._gather(self.project, result.inventory, result.plan)
             elif event.state is WorkerState.ERROR:
                 error = event.worker.error
                 self.notify(f"The upload check stopped: {type(error).__name__}: {error}", severity="warning",
@@ -234,6 +274,8 @@ class LiferaftApp(App[int]):
         self._quiet_rescan = False
         if self._first_frame_exit:
             self.call_after_refresh(self.exit, 0)
+        elif first:
+            self.call_after_refresh(self._warm_up_secrets)
 
     def _project_failed(self, error: BaseException | None) -> None:
         self.query_one(ProjectPane).loading = False
@@ -449,11 +491,87 @@ class LiferaftApp(App[int]):
         if self.project is None:
             self.notify("The project is still being read.", timeout=3)
             return
-        # The files as the plan has them: prepared copies in place of the originals they fix.
-        plan = self.plan or plan_uploads(self.project.inventory, self.project.state.prepared, check=False)
-        uploads = [item.record for item in plan.items]
-        brief = project_brief(self.project.name, self.project.inventory, self._now(), uploads)
-        self._copy(brief, "the project brief")
+        composer = self.query_one(ComposerPane)
+        prompt, context = composer.prompt, composer.context
+        if prompt is None or context is None:
+            self.notify("The prompt is still being put together: try again in a moment.", timeout=3)
+            return
+        from liferaft.core.compose import gate
+
+        gated = gate(prompt.text, context)
+        what = prompt.template.title.lower()
+        if not gated.findings:
+            self._deliver(prompt.text, what, prompt.template.name)
+            return
+        from liferaft.tui.secrets_screen import REDACT, SecretsScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice == REDACT:
+                self._deliver(gated.redact(prompt.text), what, prompt.template.name,
+                              f" ({len(gated.findings)} secret{'s' if len(gated.findings) != 1 else ''} redacted)")
+            else:
+                self.notify("Nothing was copied.", timeout=3)
+
+        self.push_screen(SecretsScreen(gated.findings, f"the {what} prompt"), chosen)
+
+    @work(thread=True, group="clipboard", exit_on_error=False, description="copy the prompt")
+    def _deliver(self, text: str, what: str, template: str, note: str = "") -> None:
+        from liferaft.core.delivery import deliver
+
+        project = self.project
+        if project is None:
+            return
+
+        def terminal(payload: str) -> None:
+            self.call_from_thread(self.copy_to_clipboard, payload)
+
+        done = deliver(text, what=f"the {what} prompt{note}", root=project.root,
+                       role_folders=project.inventory.role_folders, template=template, now=self._now(),
+                       terminal=terminal)
+        message = done.message
+        if done.warning and done.how != "copied":
+            message = f"{message.rstrip('.')} ({done.warning})."
+        self.call_from_thread(self.notify, message, title="Prompt", severity=done.severity, markup=False, timeout=10)
+        if done.saved is not None:
+            self._quiet_rescan = True
+            self.call_from_thread(self._load_project)
+
+    def action_cycle_template(self) -> None:
+        title = self.query_one(ComposerPane).cycle_template()
+        self.notify(f"Template: {title}.", timeout=2)
+
+    def action_toggle_code(self) -> None:
+        on = self.query_one(ComposerPane).toggle_code()
+        self.notify("The saved code goes in the prompt." if on else "The code stays out of the prompt.", timeout=2)
+
+    def action_edit_budget(self) -> None:
+        self.query_one(ComposerPane).focus_budget()
+
+    def _upload_paths(self) -> list[Path]:
+        composer = self.query_one(ComposerPane)
+        if composer.context is not None:
+            return list(composer.context.upload_paths)
+        if self.project is None or self.plan is None:
+            return []
+        return [self.project.root / item.record.path for item in self.plan.items]
+
+    def action_copy_uploads(self) -> None:
+        paths = self._upload_paths()
+        if not paths:
+            self.notify("There is nothing to upload yet: put the original data in SOURCE/.", timeout=3)
+            return
+        self._copy("".join(f"{path}\n" for path in paths), f"the upload list ({len(paths)} files)")
+
+    def action_open_uploads(self) -> None:
+        import os
+
+        paths = self._upload_paths()
+        if not paths:
+            self.notify("There is nothing to upload yet: put the original data in SOURCE/.", timeout=3)
+            return
+        folders = {path.parent for path in paths}
+        folder = folders.pop() if len(folders) == 1 else Path(os.path.commonpath([str(p) for p in paths]))
+        self._reveal(folder)
 
     def action_reveal(self) -> None:
         record = self.query_one(ProjectPane).selected_record
@@ -465,6 +583,8 @@ class LiferaftApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Sheet keys only mean something (and only show in the footer) for a workbook with several sheets.
         if action == "prepare":
+            return self.project is not None
+        if action in ("copy_uploads", "open_uploads"):
             return self.project is not None
         if action == "sheet":
             preview = self.query_one(PreviewPane).preview

@@ -18,6 +18,7 @@ SCOPES: dict[str, str] = {
     "app": "Anywhere",
     "project": "Project pane",
     "preview": "Preview pane",
+    "composer": "Composer pane",
 }
 
 
@@ -47,8 +48,8 @@ COMMANDS: tuple[Command, ...] = (
     # Anywhere
     Command("app.help", "f1,question_mark", "help", "Help", "App", "Help",
             "Every key, and how recovery works"),
-    Command("app.copy_prompt", "ctrl+y", "copy_prompt", "Copy brief", "Composer", "Copy the text for a new chat",
-            "Put the project brief (files to upload, outputs, restart note) on the clipboard", priority=True),
+    Command("app.copy_prompt", "ctrl+y", "copy_prompt", "Copy prompt", "Composer", "Copy the prompt for a new chat",
+            "Copy the prompt (checked for secrets first); a copy goes to RESTART/prompts/", priority=True),
     Command("app.rescan", "r,f5", "rescan", "Rescan", "Project", "Read the folder again",
             "Scan the project folder again now"),
     Command("app.zoom", "z", "zoom", "Zoom", "View", "Zoom the focused pane",
@@ -76,6 +77,18 @@ COMMANDS: tuple[Command, ...] = (
             "Put the selected file's full path on the clipboard", scope="project", footer=False),
     Command("project.reveal", "e", "reveal", "Reveal", "Project", "Show in the file manager",
             "Open the folder holding the selected file", scope="project", footer=False),
+    # Composer pane
+    Command("composer.template", "t", "cycle_template", "Template", "Composer", "Next prompt template",
+            "Rerun from scratch, regenerate one output, new chat with a brief, or ask for a note",
+            scope="composer"),
+    Command("composer.code", "i", "toggle_code", "Code", "Composer", "Include the saved code",
+            "Put the code from CODE/ in the prompt, cut to the token budget", scope="composer"),
+    Command("composer.budget", "b", "edit_budget", "Budget", "Composer", "Set the token budget",
+            "The most tokens the prompt may take", scope="composer", footer=False),
+    Command("composer.copy_uploads", "u", "copy_uploads", "Copy list", "Composer", "Copy the upload list",
+            "Copy the full paths of the files to upload, one a line", scope="composer"),
+    Command("composer.open_uploads", "f", "open_uploads", "Open folder", "Composer", "Open the upload folder",
+            "Show the folder holding the files to upload in the file manager", scope="composer"),
     # Preview pane
     Command("preview.next_sheet", "right_square_bracket", "sheet(1)", "Next sheet", "Preview",
             "Next sheet of the workbook", "Show the workbook's next sheet", scope="preview"),

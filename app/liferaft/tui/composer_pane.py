@@ -1,64 +1,195 @@
-"""The composer pane. For now: the files a new chat needs, in upload order (prepared copies in place of
-the originals they fix, each with its upload verdict), and where the restart note is; ctrl+y copies this
-as a project brief."""
+"""The composer pane: the prompt for a new chat, assembled live from a template and the project.
+
+On top the template, whether the saved code goes inline, and the token budget; below, the warnings and
+the prompt exactly as it will be copied. The pieces (the upload list with each file's shape, the restart
+note, the code) are gathered off the UI thread by the app (:func:`liferaft.core.compose.gather`); the pane
+only assembles them (:func:`liferaft.core.compose.assemble`, a few milliseconds) when an option changes.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from liferaft.core.restart_note import NOTE_FILENAME
-from liferaft.core.roles import Role
+from liferaft.core import compose
 from liferaft.core.scan import Inventory
 from liferaft.core.units import format_size
-from liferaft.core.uploads import UploadPlan, plan_uploads
-from liferaft.tui.text_pane import TextPane
+from liferaft.core.uploads import UploadPlan
+from liferaft.tui.commands import bindings
 
-#: Files listed at most; a longer list is summarised (and drawing it would slow the pane down).
-SHOWN = 40
-
+#: Lines of the prompt drawn at most: laying out a very long text on every keystroke would lag. The whole
+#: prompt is copied all the same.
+MAX_PREVIEW_LINES = 600
 
 MARKS = {"block": ("✗", "red"), "warn": ("!", "dark_orange"), "ok": ("✓", "green")}
 
 
-def composer_view(inventory: Inventory, plan: UploadPlan | None = None) -> RenderableType:
-    if plan is None:
-        plan = plan_uploads(inventory, check=False)
-    items = plan.items
-    parts: list[RenderableType] = [Text("Re-upload list", style="bold")]
-    if items:
-        table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(style="dim", justify="right")
-        table.add_column(width=1)
-        table.add_column(overflow="ellipsis", no_wrap=True, ratio=1)
-        table.add_column(justify="right", style="dim", no_wrap=True)
-        for number, item in enumerate(items[:SHOWN], 1):
-            mark = Text(*MARKS[item.check.verdict]) if item.check is not None else Text(" ")
-            name = Text(item.record.name)
-            if item.original is not None:
-                name.append("  prepared", style="dim italic")
-            table.add_row(str(number), mark, name, format_size(item.record.size))
-        parts.append(table)
-        if len(items) > SHOWN:
-            more = items[SHOWN:]
-            size = format_size(sum(item.record.size for item in more))
-            parts.append(Text(f"… and {len(more):,} more ({size}): "
-                              "that is more than one chat takes; upload only what the rerun needs", style="italic"))
-    else:
-        parts.append(Text("Nothing in SOURCE/ yet: put the original data there.", style="italic"))
-    notes = [record for record in inventory.by_role()[Role.RESTART] if record.name == NOTE_FILENAME]
-    parts.append(Text(""))
-    if notes:
-        parts.append(Text.assemble(("Restart note  ", "bold"), notes[0].path))
-    else:
-        parts.append(Text.assemble(("Restart note  ", "bold"), ("none yet: `liferaft init` makes one", "italic")))
-    parts.append(Text("ctrl+y copies the project brief for a new chat", style="dim italic"))
-    return Group(*parts)
+def upload_table(plan: UploadPlan, limit: int = 12) -> RenderableType:
+    """The files in upload order with their verdicts (shown until the prompt is ready)."""
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(style="dim", justify="right")
+    table.add_column(width=1)
+    table.add_column(overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column(justify="right", style="dim", no_wrap=True)
+    for number, item in enumerate(plan.items[:limit], 1):
+        mark = Text(*MARKS[item.check.verdict]) if item.check is not None else Text(" ")
+        name = Text(item.record.name)
+        if item.original is not None:
+            name.append("  prepared", style="dim italic")
+        table.add_row(str(number), mark, name, format_size(item.record.size))
+    return table
 
 
-class ComposerPane(TextPane):
+class ComposerPane(Vertical):
+    """Shows the assembled prompt; :attr:`prompt` is what ctrl+y copies."""
+
     BORDER_TITLE = "Composer"
+    BINDINGS = bindings("composer")
+    ALLOW_MAXIMIZE = True
+    can_focus = True
 
-    def render_view(self, inventory: Inventory, now: float) -> RenderableType:
-        return composer_view(inventory, self.plan)
+    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self.plan: UploadPlan | None = None
+        self.context: compose.ComposeContext | None = None
+        """What the prompt is made of; None until the app has gathered it."""
+        self.prompt: compose.ComposedPrompt | None = None
+        """The prompt as assembled with the current options."""
+        self.templates, self.template_warnings = compose.load_templates()
+        self.template_name = compose.DEFAULT_TEMPLATE if compose.DEFAULT_TEMPLATE in self.templates else \
+            next(iter(self.templates))
+        self.include_code = False
+        self.budget = compose.DEFAULT_BUDGET
+        self.note_request: Callable[[str], str] | None = None
+        self.assemble_seconds = 0.0
+        """How long the last assembly took (shown in the status line of a debug run, used by tests)."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="composer-options"):
+            yield Select([(template.title, name) for name, template in self.templates.items()],
+                         value=self.template_name, allow_blank=False, compact=True, id="composer-template",
+                         tooltip="The kind of prompt: t cycles through them")
+            yield Checkbox("code", value=False, compact=True, id="composer-code",
+                           tooltip="Put the saved code from CODE/ in the prompt (i)")
+            yield Label("max tokens", id="composer-budget-label")
+            yield Input(str(self.budget), type="integer", compact=True, id="composer-budget",
+                        tooltip="The most tokens the prompt may take; the code is cut to fit (b)")
+        yield Static("", id="composer-status")
+        with VerticalScroll(id="composer-scroll"):
+            yield Static(Text("Putting the prompt together…", style="italic dim"), id="composer-text")
+
+    # --- what the app hands over ------------------------------------------------------------------
+
+    def show(self, inventory: Inventory) -> None:
+        """Kept for the app's refresh path: the prompt depends on the gathered context, not the inventory."""
+        self._redraw()
+
+    def set_plan(self, plan: UploadPlan | None) -> None:
+        self.plan = plan
+        if self.context is None:
+            self._redraw()
+
+    def refresh_prompt(self) -> None:
+        """Assemble again (e.g. once the secret scanner is ready)."""
+        self._redraw()
+
+    def set_context(self, context: compose.ComposeContext | None) -> None:
+        self.context = context
+        self._redraw()
+
+    # --- options ------------------------------------------------------------------------------------
+
+    @on(Select.Changed, "#composer-template")
+    def _template_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value in self.templates:
+            self.template_name = event.value
+            self._redraw()
+
+    @on(Checkbox.Changed, "#composer-code")
+    def _code_changed(self, event: Checkbox.Changed) -> None:
+        self.include_code = event.value
+        self._redraw()
+
+    @on(Input.Changed, "#composer-budget")
+    def _budget_changed(self, event: Input.Changed) -> None:
+        try:
+            value = int(event.value)
+        except ValueError:
+            return
+        if value >= 500:
+            self.budget = value
+            self._redraw()
+
+    def cycle_template(self) -> str:
+        names = list(self.templates)
+        self.template_name = names[(names.index(self.template_name) + 1) % len(names)]
+        self.query_one("#composer-template", Select).value = self.template_name
+        self._redraw()
+        return self.templates[self.template_name].title
+
+    def toggle_code(self) -> bool:
+        box = self.query_one("#composer-code", Checkbox)
+        box.value = not box.value  # its Changed message re-assembles
+        return box.value
+
+    def focus_budget(self) -> None:
+        self.query_one("#composer-budget", Input).focus()
+
+    # --- drawing ------------------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        status = self.query_one("#composer-status", Static)
+        body = self.query_one("#composer-text", Static)
+        context = self.context
+        if context is None:
+            self.prompt = None
+            self.border_title = "Composer"
+            parts: list[RenderableType] = [Text("Putting the prompt together…", style="italic dim")]
+            if self.plan is not None and self.plan.items:
+                parts += [Text("Re-upload list", style="bold"), upload_table(self.plan)]
+            status.update("")
+            body.update(Group(*parts))
+            return
+        started = time.perf_counter()
+        template = self.templates[self.template_name]
+        note_request = self.note_request(context.project) if self.note_request and template.name == "note" else ""
+        prompt = compose.assemble(template, context, include_code=self.include_code, budget=self.budget,
+                                  date=time.strftime("%Y-%m-%d", time.localtime(self._now())),
+                                  note_request=note_request)
+        self.prompt = prompt
+        from liferaft.core import secrets
+
+        if secrets.ready():  # loading the scanner's rules takes a moment: the app does it in the background
+            found = compose.gate(prompt.text, context).findings
+            if found:
+                kinds = sorted({str(finding.kind) for finding in found})
+                prompt.warnings.insert(0, f"{len(found)} possible secret{'s' if len(found) != 1 else ''} "
+                                       f"({', '.join(kinds[:3])}): ctrl+y shows them and asks before copying")
+        self.assemble_seconds = time.perf_counter() - started
+        how = "" if prompt.tokens_exact else " (estimated)"
+        self.border_title = f"Composer · {template.title} · {prompt.tokens:,} tokens"
+        line = Text.assemble((f"{len(context.uploads)} files to upload", "bold"), " · ",
+                             f"{prompt.chars:,} characters · {prompt.tokens:,} tokens{how}")
+        lines: list[Text] = [line]
+        lines += [Text(f"! {warning}", style="dark_orange") for warning in prompt.warnings]
+        lines.append(Text("ctrl+y copies it · u copies the upload list · f opens their folder", style="dim italic"))
+        for item in lines:  # one line each: the prompt below matters more; the full warning is in its text
+            item.no_wrap, item.overflow = True, "ellipsis"
+        status.update(Group(*lines))
+        text = prompt.text
+        shown = text.splitlines()
+        if len(shown) > MAX_PREVIEW_LINES:
+            text = "\n".join(shown[:MAX_PREVIEW_LINES]) + (
+                f"\n… {len(shown) - MAX_PREVIEW_LINES:,} more lines: all of it is copied")
+        body.update(Text(text))

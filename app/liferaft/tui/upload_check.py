@@ -18,7 +18,8 @@ def check_view(check: FileCheck) -> RenderableType:
     if check.tokens is not None:
         head.append(f"   {check.tokens:,} tokens" + ("" if check.tokens_exact else " (estimate)"), style="dim")
     if not check.problems:
-        return Group(head, Text("Nothing to fix: a new chat can read it as it is.", style="green"))
+        head.append("  nothing to fix", style="green")
+        return head
     # A grid keeps wrapped lines under their text, not under the mark.
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=2, no_wrap=True)

@@ -1,0 +1,144 @@
+"""`liferaft prompt`: the composer's work on the command line.
+
+The assembled prompt goes to stdout (or --out FILE), redacted: a credential found in it is replaced by a
+marker naming its type and listed, masked, on stderr. --copy also puts it on the clipboard the way the
+workbench does (native clipboard, else the terminal, and always a saved copy in RESTART/prompts/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+class PromptUsage(Exception):
+    """A bad template name, budget or output file: one line, exit 2."""
+
+
+def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
+    cmd = commands.add_parser(
+        "prompt", help="print the prompt for a new chat: the rerun instructions, the files to upload with their "
+        "shapes, the restart note, the outputs to regenerate (secrets redacted)")
+    cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    cmd.add_argument("--template", metavar="NAME", default=None,
+                     help="rerun (default), regenerate, brief, note, or a template of yours; --list shows them")
+    cmd.add_argument("--list", action="store_true", help="list the templates and exit")
+    cmd.add_argument("--include-code", action="store_true", help="put the saved code from CODE/ in the prompt")
+    cmd.add_argument("--budget", type=int, metavar="TOKENS", default=None,
+                     help="the most tokens the prompt may take (default 20,000); the code is cut to fit, and the "
+                     "prompt says what was cut")
+    cmd.add_argument("--output", metavar="NAME", default=None,
+                     help="for the regenerate template: the output to make again (default: the first missing one)")
+    cmd.add_argument("--copy", action="store_true",
+                     help="also copy it to the clipboard and save a copy in RESTART/prompts/")
+    cmd.add_argument("--out", metavar="FILE", default=None, help="write it to FILE (a new file) instead of stdout")
+    cmd.add_argument("--allow-secrets", action="store_true",
+                     help="keep credentials found in the prompt as they are (they are redacted otherwise)")
+
+
+def _err(message: str) -> None:
+    from liferaft.cli import _err as err
+
+    err(message)
+
+
+def compose_for(root: Path, *, template_name: str | None, include_code: bool, budget: int | None,
+                output: str | None, now: float) -> tuple[object, object, list[str]]:
+    """(prompt, context, warnings) for the project at ``root``; raises :class:`PromptUsage`."""
+    from liferaft.core import compose
+    from liferaft.core.project import open_project
+    from liferaft.core.restart_note import request_prompt
+    from liferaft.core.uploads import plan_uploads
+
+    templates, warnings = compose.load_templates()
+    name = (template_name or compose.DEFAULT_TEMPLATE).strip().lower()
+    template = templates.get(name)
+    if template is None:
+        raise PromptUsage(f"no template {name!r}; there are: " + ", ".join(templates))
+    if budget is not None and budget < 500:
+        raise PromptUsage(f"a budget of {budget} tokens is too small for a prompt; give at least 500")
+    project = open_project(root)
+    warnings += project.warnings
+    plan = plan_uploads(project.inventory, project.state.prepared)
+    context = compose.gather(project.root, project.inventory, plan, name=project.name)
+    if output is not None and compose.output_key(output) not in {
+            compose.output_key(item) for item in [*context.outputs, *context.missing]}:
+        known = ", ".join([*context.outputs, *context.missing]) or "none"
+        raise PromptUsage(f"no output {output!r} in OUTPUT/ or the restart note; known: {known}")
+    prompt = compose.assemble(template, context, include_code=include_code,
+                              budget=budget or compose.DEFAULT_BUDGET, output=output,
+                              date=time.strftime("%Y-%m-%d", time.localtime(now)),
+                              note_request=request_prompt(project.name))
+    return prompt, context, warnings
+
+
+def run(args: argparse.Namespace) -> int:
+    from liferaft.cli import UsageError, _shown
+    from liferaft.core import compose
+    from liferaft.core.project import check_folder
+
+    if args.list:
+        templates, warnings = compose.load_templates()
+        for warning in warnings:
+            _err(warning)
+        for template in templates.values():
+            where = "" if template.source == "bundled" else f"  ({template.source})"
+            print(f"{template.name:<12} {template.title}: {template.about}{where}")
+        return EXIT_OK
+    root = check_folder(Path(args.dir))
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None and (out.exists() or out.is_symlink()):
+        raise UsageError(f"{args.out} exists already: give a new file name (Liferaft never overwrites a file)")
+    now = time.time()
+    try:
+        prompt, context, warnings = compose_for(root, template_name=args.template, include_code=args.include_code,
+                                                budget=args.budget, output=args.output, now=now)
+    except PromptUsage as exc:
+        raise UsageError(str(exc)) from None
+    assert isinstance(prompt, compose.ComposedPrompt) and isinstance(context, compose.ComposeContext)
+    text = prompt.text
+    gated = compose.gate(text, context)
+    if gated.findings:
+        if args.allow_secrets:
+            _err(f"kept {len(gated.findings)} credential(s) in the prompt (--allow-secrets):")
+        else:
+            text = gated.redact(text)
+            _err(f"redacted {len(gated.findings)} credential(s) (--allow-secrets keeps them):")
+        for line in gated.lines():
+            print(f"  {_shown(line)}", file=sys.stderr)
+    for warning in [*warnings, *prompt.warnings]:
+        _err(warning)
+    how = "exact" if prompt.tokens_exact else "estimated"
+    _err(f"{prompt.template.title}: {len(text):,} characters, {prompt.tokens:,} tokens ({how}), "
+         f"{len(context.uploads)} file(s) to upload")
+    if out is not None:
+        from liferaft.core.storage import write_text
+
+        try:
+            write_text(out, text, overwrite=False)
+        except FileExistsError:
+            raise UsageError(f"{args.out} exists already: give a new file name") from None
+        except OSError as exc:
+            _err(f"cannot write {args.out}: {exc.strerror or exc}")
+            return EXIT_FAILED
+        _err(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if args.copy:
+        from liferaft.core.delivery import deliver, osc52_to_tty
+        from liferaft.core.project import open_project
+
+        project = open_project(root)
+        done = deliver(text, what=prompt.template.title.lower(), root=project.root,
+                       role_folders=project.inventory.role_folders, template=prompt.template.name, now=now,
+                       terminal=osc52_to_tty)
+        _err(done.message)
+        if done.warning:
+            _err(done.warning)
+    return EXIT_OK

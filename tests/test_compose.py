@@ -1,0 +1,146 @@
+"""The prompt composer: templates, what a prompt is made of, assembly within a token budget, one golden
+prompt per template (in snapshots/prompts/, refreshed with --snapshot-update), and `liferaft prompt`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from liferaft.core import compose
+from liferaft.core.demo import write_demo
+from liferaft.core.project import open_project
+from liferaft.core.restart_note import request_prompt
+from liferaft.core.uploads import plan_uploads
+from tests.conftest import write
+
+GOLDEN = Path(__file__).resolve().parent.parent / "snapshots" / "prompts"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("compose") / "demo"
+    write_demo(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def context(demo: Path) -> compose.ComposeContext:
+    project = open_project(demo)
+    return compose.gather(project.root, project.inventory, plan_uploads(project.inventory), name="demo")
+
+
+def test_the_bundled_templates_come_in_order() -> None:
+    templates, warnings = compose.load_templates(Path("/nonexistent"))
+    assert list(templates) == ["rerun", "regenerate", "brief", "note"] and not warnings
+    assert templates["rerun"].title == "Rerun from scratch"
+
+
+def test_a_user_template_adds_or_replaces_and_a_bad_one_is_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "mine.md", "---\nname: mine\ntitle: Mine\n---\nFiles:\n{{uploads}}\n")
+    write(tmp_path / "rerun.md", "---\nname: rerun\ntitle: My rerun\n---\n{{brief}}\n")
+    write(tmp_path / "broken.md", "---\nname: broken\n---\n{{nonsense}}\n")
+    write(tmp_path / "open.md", "---\nname: open\nnever closed\n")
+    templates, warnings = compose.load_templates(tmp_path)
+    assert templates["mine"].title == "Mine" and templates["rerun"].title == "My rerun"
+    assert "broken" not in templates and "open" not in templates
+    assert any("unknown placeholder {{nonsense}}" in warning for warning in warnings)
+    assert any("never closed" in warning for warning in warnings)
+
+
+def test_gather_reads_shapes_outputs_and_the_note(context: compose.ComposeContext) -> None:
+    by_name = {line.name: line for line in context.uploads}
+    assert [line.name for line in context.uploads][-1] == "transactions_2025.csv"  # largest last
+    assert re.search(r"rows × 1\d columns; columns: order_id, order_date", by_name["transactions_2025.csv"].shape)
+    assert "sheet Budget of 2" in by_name["budget_2026.xlsx"].shape
+    assert set(context.outputs) == {"revenue_by_region.png", "sales_2025_cleaned.csv"}
+    assert context.missing == ["monthly_trend.png"]
+    assert {key for key, _heading, _text in context.note_sections} >= {"files", "columns", "filters", "outputs"}
+    assert context.brief.startswith("Review 2025 sales")
+
+
+def test_the_rerun_prompt_stands_on_its_own(context: compose.ComposeContext) -> None:
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    prompt = compose.assemble(templates["rerun"], context)
+    text = prompt.text
+    for line in context.uploads:  # every file, with its size and shape, in upload order
+        assert line.name in text
+    positions = [text.index(f". {line.name} (") for line in context.uploads]
+    assert positions == sorted(positions)
+    assert "monthly_trend.png (made in the earlier chat, never saved)" in text
+    assert "fresh download link" in text and "Do not rely on any path, variable or link" in text
+    assert "quantity <= 0" in text  # the note's filters, restated
+    assert "{{" not in text
+    assert prompt.tokens > 0 and not prompt.cut
+
+
+def test_code_is_cut_to_the_budget_and_the_cut_is_said(context: compose.ComposeContext) -> None:
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    whole = compose.assemble(templates["rerun"], context, include_code=True, budget=100_000)
+    assert "## The code from the earlier session" in whole.text and "```python" in whole.text
+    assert not whole.cut
+    tight = compose.assemble(templates["rerun"], context, include_code=True, budget=whole.tokens - 300)
+    assert tight.cut and tight.tokens <= whole.tokens - 300
+    assert "are cut to keep this message within" in tight.text or "Left out to fit the token budget" in tight.text
+    assert any("cut to fit the token budget" in warning for warning in tight.warnings)
+
+
+def test_an_empty_note_is_warned_about(tmp_path: Path) -> None:
+    write(tmp_path / "p/SOURCE/sales.csv", "a,b\n1,2\n")
+    project = open_project(tmp_path / "p")
+    context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory))
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    prompt = compose.assemble(templates["rerun"], context)
+    assert any("restart note is empty" in warning for warning in prompt.warnings)
+    assert "1. sales.csv (8 B; 1 row × 2 columns; columns: a, b)" in prompt.text
+
+
+@pytest.mark.parametrize("name", ["rerun", "regenerate", "brief", "note"])
+def test_golden_prompt_per_template(name: str, context: compose.ComposeContext,
+                                    request: pytest.FixtureRequest) -> None:
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    text = compose.assemble(templates[name], context, date="2026-12-01", note_request=request_prompt("demo")).text
+    golden = GOLDEN / f"{name}.md"
+    if request.config.getoption("--snapshot-update", default=False) or not golden.exists():
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), f"{golden} differs: refresh it with --snapshot-update"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("monthly%20trend%20(1).png", "monthly trend.png"),
+    ("sandbox:/mnt/data/Chart.PNG", "chart.png"),
+])
+def test_outputs_match_by_decoded_name(name: str, expected: str) -> None:
+    assert compose.output_key(name) == expected
+
+
+def test_cli_prompt_prints_redacts_and_saves(demo: Path, tmp_path: Path,
+                                             run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    key = "sk-" + "proj-" + ("A1b2C3d4E5f6G7h8J9k0-_" * 4)[:74] + "T3Blbk" + "FJ" + ("Zz9Yy8Xx7Ww6Vv5Uu4" * 5)[:74]
+    code = demo / "CODE" / "secret_step.py"
+    write(code, f'import openai\nclient = openai.OpenAI(api_key="{key}")\n')
+    try:
+        result = run_cli("prompt", str(demo), "--include-code")
+        assert result.returncode == 0, result.stderr
+        assert key not in result.stdout and key not in result.stderr
+        assert "[REDACTED: " in result.stdout
+        assert "CODE/secret_step.py, line 2" in result.stderr
+        assert "transactions_2025.csv" in result.stdout
+        kept = run_cli("prompt", str(demo), "--include-code", "--allow-secrets")
+        assert key in kept.stdout
+    finally:
+        os.unlink(code)
+    listed = run_cli("prompt", "--list", str(demo))
+    assert listed.returncode == 0 and "regenerate" in listed.stdout
+    bad = run_cli("prompt", str(demo), "--template", "nope")
+    assert bad.returncode == 2 and "no template 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "prompt.md"
+    written = run_cli("prompt", str(demo), "--out", str(out))
+    assert written.returncode == 0 and out.read_text().startswith("My earlier chat's")
+    again = run_cli("prompt", str(demo), "--out", str(out))
+    assert again.returncode == 2 and "exists already" in again.stderr

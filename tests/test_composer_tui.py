@@ -1,0 +1,134 @@
+"""The composer in the workbench: live prompt, template and options, copy with the secret gate, the upload
+list, and what the notification says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Checkbox, Input, OptionList, Select
+
+from liferaft.core import clipboard
+from liferaft.core.clipboard import CopyResult
+from liferaft.core.demo import write_demo
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.composer_pane import ComposerPane
+from liferaft.tui.secrets_screen import SecretsScreen
+from tests.conftest import FROZEN_NOW, write
+from tests.test_prepare_tui import composer_text, wait_for
+
+#: A fake OpenAI project key in the real shape, built at run time (never a literal that looks like a real one).
+FAKE_KEY = "sk-" + "proj-" + ("Zq7Xw2Lm9Rt4-_aB" * 5)[:74] + "T3Blbk" + "FJ" + ("pQ8rS1tU6vW0xY3z" * 5)[:74]
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    write_demo(root, big_csv_mb=1)
+    return root
+
+
+@pytest.fixture
+def no_native_clipboard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clipboard, "copy_native", lambda text, timeout=2.0: CopyResult(False, "no tool"))
+
+
+async def ready(app: LiferaftApp, pilot) -> ComposerPane:  # type: ignore[no-untyped-def]
+    composer = app.query_one(ComposerPane)
+    await wait_for(pilot, lambda: composer.prompt is not None, tries=400)
+    await pilot.press("4")
+    await pilot.pause()
+    return composer
+
+
+async def test_the_prompt_follows_the_options(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        composer = await ready(app, pilot)
+        assert composer.prompt is not None and composer.prompt.template.name == "rerun"
+        text = await composer_text(app, pilot)
+        assert "5 files to upload" in text and "monthly_trend.png (made in the earlier chat, never saved)" in text
+        without = composer.prompt.tokens
+        await pilot.press("i")  # the code goes in
+        await pilot.pause()
+        assert composer.query_one(Checkbox).value and "```python" in composer.prompt.text
+        assert composer.prompt.tokens > without
+        await pilot.press("t")
+        await pilot.pause()
+        assert composer.prompt.template.name == "regenerate"
+        assert composer.query_one(Select).value == "regenerate"
+        assert "The output: **monthly_trend.png**" in composer.prompt.text
+        await pilot.press("t", "t")
+        assert composer.prompt.template.name == "note"
+        assert "## Next prompt if the session expires" in composer.prompt.text
+        await pilot.press("t", "b")  # back to rerun; the budget box
+        box = composer.query_one("#composer-budget", Input)
+        assert box.has_focus
+        box.value = "600"
+        await pilot.pause()
+        assert composer.prompt.budget == 600 and composer.prompt.cut  # the code is cut, and it says so
+        assert "Left out to fit the token budget" in composer.prompt.text or "are cut to keep" in composer.prompt.text
+
+
+async def test_copy_saves_a_copy_and_says_what_happened(demo: Path, no_native_clipboard: None) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = await ready(app, pilot)
+        await pilot.press("ctrl+y")
+        await wait_for(pilot, lambda: app.clipboard != "")
+        assert app.clipboard == composer.prompt.text  # type: ignore[union-attr]
+        saved = list((demo / "RESTART/prompts").glob("*-rerun.md"))
+        assert len(saved) == 1 and saved[0].read_text() == app.clipboard
+        await wait_for(pilot, lambda: any("to the terminal (cannot be confirmed)" in n.message
+                                          and "RESTART/prompts/" in n.message for n in app._notifications))
+
+
+async def test_a_planted_key_is_held_and_redacted(demo: Path, no_native_clipboard: None) -> None:
+    note = demo / "RESTART/restart-note.md"
+    note.write_text(note.read_text().replace("## Notes\n", f"## Notes\n\n- the API key was {FAKE_KEY}\n"))
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = await ready(app, pilot)
+        assert FAKE_KEY in composer.prompt.text  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: "possible secret" in warnings_of(composer), tries=600)
+        await pilot.press("ctrl+y")
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        assert app.clipboard == ""  # held
+        await pilot.press("escape")  # cancel: nothing copied
+        assert not isinstance(app.screen, SecretsScreen) and app.clipboard == ""
+        assert not (demo / "RESTART/prompts").exists()
+        await pilot.press("ctrl+y")
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        assert app.screen.query_one(OptionList).highlighted == 0
+        await pilot.press("enter")  # redact and copy
+        await wait_for(pilot, lambda: app.clipboard != "")
+        assert FAKE_KEY not in app.clipboard and "[REDACTED: " in app.clipboard
+        saved = next((demo / "RESTART/prompts").glob("*.md")).read_text()
+        assert FAKE_KEY not in saved and "[REDACTED: " in saved
+        await wait_for(pilot, lambda: any("1 secret redacted" in n.message for n in app._notifications))
+
+
+def warnings_of(composer: ComposerPane) -> str:
+    return " ".join(composer.prompt.warnings) if composer.prompt else ""
+
+
+async def test_the_upload_list_is_copied_as_full_paths(demo: Path, no_native_clipboard: None) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: app.clipboard != "")
+        lines = app.clipboard.splitlines()
+        assert len(lines) == 5 and all(line.startswith(str(demo / "SOURCE")) for line in lines)
+        assert lines[-1].endswith("transactions_2025.csv")
+
+
+async def test_a_user_template_shows_up(demo: Path, isolated_config: Path) -> None:
+    write(isolated_config / "templates" / "short.md", "---\nname: short\ntitle: Short one\n---\nFiles:\n{{uploads}}\n")
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = await ready(app, pilot)
+        assert "short" in composer.templates
+        composer.query_one(Select).value = "short"
+        await pilot.pause()
+        assert composer.prompt is not None and composer.prompt.text.startswith("Files:\n1. final2.csv")
