@@ -144,3 +144,96 @@ def test_cli_prompt_prints_redacts_and_saves(demo: Path, tmp_path: Path,
     assert written.returncode == 0 and out.read_text().startswith("My earlier chat's")
     again = run_cli("prompt", str(demo), "--out", str(out))
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def _pem() -> str:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    body = "\n".join("".join(rng.choice(alphabet) for _ in range(64)) for _ in range(25))
+    return "-----BEGIN RSA " + "PRIVATE KEY-----\n" + body + "\n-----END RSA " + "PRIVATE KEY-----\n"
+
+
+def test_a_private_key_cut_by_the_budget_is_still_caught(tmp_path: Path) -> None:
+    pem = _pem()
+    write(tmp_path / "p/SOURCE/a.csv", "a,b\n1,2\n")
+    write(tmp_path / "p/CODE/a.py", "print('a')\n" * 200)
+    write(tmp_path / "p/CODE/b.py", 'KEY = """\n' + pem + '"""\n')
+    project = open_project(tmp_path / "p")
+    context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory))
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    whole = compose.assemble(templates["rerun"], context, include_code=True, budget=100_000)
+    for budget in range(whole.tokens - 400, whole.tokens, 60):  # cuts land inside the key
+        prompt = compose.assemble(templates["rerun"], context, include_code=True, budget=budget)
+        redacted = compose.gate(prompt.text, context).redact(prompt.text)
+        for line in pem.splitlines()[1:-1]:
+            assert line not in redacted
+
+
+def test_code_linked_from_outside_is_left_out_and_said(tmp_path: Path) -> None:
+    outside = write(tmp_path / "elsewhere.py", "SECRET_THING = 1\n")
+    write(tmp_path / "p/SOURCE/a.csv", "a,b\n1,2\n")
+    (tmp_path / "p/CODE").mkdir(parents=True)
+    os.symlink(outside, tmp_path / "p/CODE/out.py")
+    write(tmp_path / "p/CODE/latin.py", "# caf\xe9\n".encode("latin-1"))
+    project = open_project(tmp_path / "p")
+    context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory))
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    prompt = compose.assemble(templates["rerun"], context, include_code=True)
+    assert "SECRET_THING" not in prompt.text
+    assert any("CODE/out.py is a link out of the project" in warning for warning in prompt.warnings)
+    assert any("CODE/latin.py is not UTF-8" in warning for warning in prompt.warnings)
+
+
+@pytest.mark.parametrize(("line", "names"), [
+    ("- Cleaned data (sales_2025_cleaned.csv)", ["sales_2025_cleaned.csv"]),
+    ("- revenue_by_region.png and monthly_trend.png", ["revenue_by_region.png", "monthly_trend.png"]),
+    ("1. Cleaned data v1.2 exported as clean.csv", ["clean.csv"]),
+    ("- e.g. stacked bars", []),
+    ("- a.png, b.png", ["a.png", "b.png"]),
+    ("- `Monthly trend (1).png` — the chart", ["Monthly trend (1).png"]),
+    ("- sandbox:/mnt/data/report%202025.pdf", ["report%202025.pdf"]),
+])
+def test_output_names_in_the_note(line: str, names: list[str]) -> None:
+    assert compose.named_outputs(line) == names
+
+
+def test_an_unreadable_note_is_said_not_passed_off_as_empty(tmp_path: Path) -> None:
+    write(tmp_path / "p/SOURCE/a.csv", "a,b\n1,2\n")
+    write(tmp_path / "p/RESTART/restart-note.md", b"\xff\xfe not utf-8 \x81")
+    project = open_project(tmp_path / "p")
+    context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory))
+    assert any("the restart note cannot be used" in problem for problem in context.problems)
+
+
+def test_the_budget_holds_for_wide_characters_and_many_files(tmp_path: Path) -> None:
+    write(tmp_path / "p/SOURCE/a.csv", "a,b\n1,2\n")
+    write(tmp_path / "p/CODE/cyrillic.py", "# выручка по регионам и месяцам\nx = 1\n" * 600)
+    for number in range(60):
+        write(tmp_path / f"p/CODE/step_{number:02d}.py", f"step_{number} = {number}\n")
+    project = open_project(tmp_path / "p")
+    context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory))
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    for budget in (1000, 2500, 5000):
+        prompt = compose.assemble(templates["rerun"], context, include_code=True, budget=budget)
+        assert prompt.tokens <= budget and prompt.cut
+        assert not any("even without the code" in warning for warning in prompt.warnings)
+
+
+def test_a_template_with_windows_line_endings_and_a_bom(tmp_path: Path) -> None:
+    (tmp_path / "win.md").write_bytes("\ufeff---\r\nname: win\r\ntitle: Windows\r\n---\r\n{{uploads}}\r\n"
+                                      .encode())
+    templates, warnings = compose.load_templates(tmp_path)
+    assert not warnings and templates["win"].title == "Windows" and templates["win"].body == "{{uploads}}\n"
+
+
+def test_cli_prompt_refuses_a_missing_folder_and_survives_a_latin1_terminal(
+        demo: Path, tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    missing = run_cli("prompt", str(demo), "--out", str(tmp_path / "no" / "such" / "p.md"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert not (tmp_path / "no").exists()
+    from tests.conftest import cli_env
+
+    latin = run_cli("prompt", str(demo), env=cli_env(PYTHONIOENCODING="latin-1"))
+    assert latin.returncode == 0 and "×" in latin.stdout

@@ -107,7 +107,7 @@ async def test_badges_preview_and_diagnosis_show_the_upload_check(demo: Path) ->
         assert "1 BLOCKED · 4 to look at · 0 ok" in diagnosis
         assert "✗ transactions_2025.csv: too big to upload" in diagnosis
         composer = await composer_text(app, pilot)
-        assert "1 file will not upload as they are: transactions_2025.csv" in composer
+        assert "1 file will not upload as it is: transactions_2025.csv" in composer
         assert "5. transactions_2025.csv (60.3 MB; 611,276 rows × 12 columns" in composer
 
 

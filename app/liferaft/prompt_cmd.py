@@ -92,8 +92,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     root = check_folder(Path(args.dir))
     out = Path(args.out).expanduser() if args.out else None
-    if out is not None and (out.exists() or out.is_symlink()):
-        raise UsageError(f"{args.out} exists already: give a new file name (Liferaft never overwrites a file)")
+    if out is not None:
+        if out.exists() or out.is_symlink():
+            raise UsageError(f"{args.out} exists already: give a new file name (Liferaft never overwrites a file)")
+        if not out.parent.is_dir():
+            raise UsageError(f"the folder for {args.out} does not exist: create it first, or give another path")
     now = time.time()
     try:
         prompt, context, warnings = compose_for(root, template_name=args.template, include_code=args.include_code,
@@ -102,7 +105,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     assert isinstance(prompt, compose.ComposedPrompt) and isinstance(context, compose.ComposeContext)
     text = prompt.text
-    gated = compose.gate(text, context)
+    from liferaft.core.secrets import SecretScannerUnavailable
+
+    try:
+        gated = compose.gate(text, context)
+    except SecretScannerUnavailable as exc:
+        _err(f"not printed: the secret scanner could not run ({exc}); reinstall Liferaft")
+        return EXIT_FAILED
     if gated.findings:
         if args.allow_secrets:
             _err(f"kept {len(gated.findings)} credential(s) in the prompt (--allow-secrets):")
@@ -128,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         _err(f"wrote {args.out}")
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        from liferaft.cli import _write_utf8
+
+        _write_utf8(text)  # UTF-8 whatever the terminal's locale: the prompt is full of × and —
     if args.copy:
         from liferaft.core.delivery import deliver, osc52_to_tty
         from liferaft.core.project import open_project

@@ -365,11 +365,17 @@ def bench_compose(work: Path, repeat: int) -> list[Figure]:
         path = root / "SOURCE" / f"table_{number:02d}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("id,region,month,revenue\n" + "".join(f"{i},North,2025-01,{i * 1.5}\n" for i in range(200)))
-    line = "df = df.assign(revenue=df['quantity'] * df['unit_price'])  # recompute from its parts\n"
-    for number in range(4):
+    for number in range(4):  # 4 × 50 KB of varied code: repeated lines would flatter the scanner
         path = root / "CODE" / f"step_{number}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(line * (50_000 // len(line)))
+        lines, size, i = [], 0, 0
+        while size < 50_000:
+            line = (f"frame_{number}_{i} = sales.loc[sales['region'] == 'R{i % 7}', ['order_id', 'revenue']]"
+                    f".assign(share=lambda d: d['revenue'] / {i + 1}.5)  # step {i}: hash {i * 7919:08x}\n")
+            lines.append(line)
+            size += len(line)
+            i += 1
+        path.write_text("".join(lines))
     project = open_project(root)
     context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory, check=False))
     templates, _ = compose.load_templates()

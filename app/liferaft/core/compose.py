@@ -38,13 +38,21 @@ DEFAULT_TEMPLATE = "rerun"
 DEFAULT_BUDGET = 20_000
 #: Code files read at most (bytes each): a bigger one is cut, and the prompt says so.
 MAX_CODE_BYTES = 1_000_000
+#: Notebooks are read up to this much (embedded images make them big); their code is then held to MAX_CODE_BYTES.
+MAX_NOTEBOOK_BYTES = 32_000_000
 #: Code kinds that can go inline.
 CODE_KINDS = frozenset({"python", "sql", "r", "notebook", "text"})
 #: Columns named per table in the upload list.
 SHOWN_COLUMNS = 8
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-_FILE_NAME = re.compile(r"[\w\-.()%' ]+\.[A-Za-z0-9]{1,6}\b")
+#: What an output's name may end with: a name like "e.g" or "v1.2" is not a file.
+OUTPUT_EXTENSIONS = frozenset({
+    "csv", "tsv", "txt", "json", "jsonl", "xlsx", "xls", "parquet", "feather", "pkl", "pickle", "png", "jpg",
+    "jpeg", "gif", "svg", "webp", "pdf", "html", "htm", "md", "docx", "pptx", "zip", "py", "ipynb", "sql", "r",
+})
+_FILE_NAME = re.compile(r"(?<![\w\-.%])[\w\-.%]+\.([A-Za-z0-9]{1,8})(?![\w\-])")
+_QUOTED_NAME = re.compile(r"`([^`\n]+\.([A-Za-z0-9]{1,8}))`")
 _DUPLICATE = re.compile(r"\s*\(\d+\)(?=\.[^.]+$)")
 
 
@@ -92,6 +100,10 @@ class ComposeContext:
     """(path, text) of each saved code file, in order."""
     code_cut: dict[str, int] = field(default_factory=dict)
     """Code files read only in part: path → bytes left out."""
+    code_skipped: list[str] = field(default_factory=list)
+    """Why some code is missing or odd (a link out of the project, unreadable, not UTF-8)."""
+    note_text: str = ""
+    """The restart note as it is on disk (to tell the line a secret came from)."""
     note_path: str | None = None
     problems: list[str] = field(default_factory=list)
     """Upload problems worth a warning (blocked files, too many files)."""
@@ -119,6 +131,7 @@ class ComposedPrompt:
 
 
 def _parse_template(text: str, source: str, fallback_name: str) -> Template:
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     header: dict[str, str] = {}
     body = text
     if text.startswith("---\n"):
@@ -218,12 +231,15 @@ def output_key(name: str) -> str:
 
 
 def named_outputs(text: str) -> list[str]:
-    """File names in the restart note's "generated outputs" section, one per line, in order."""
+    """File names in the restart note's "generated outputs" section, in order: every name on every line
+    (a name with spaces only in backticks), with an extension an output has."""
     found: list[str] = []
     for line in text.splitlines():
-        match = _FILE_NAME.search(line.replace("`", " "))
-        if match:
-            name = match[0].strip().strip("'").lstrip("-*0123456789. ").strip()
+        names = [match[1] for match in _QUOTED_NAME.finditer(line) if match[2].lower() in OUTPUT_EXTENSIONS]
+        rest = _QUOTED_NAME.sub(" ", line)
+        names += [match[0] for match in _FILE_NAME.finditer(rest) if match[1].lower() in OUTPUT_EXTENSIONS]
+        for name in names:
+            name = name.strip().strip("'\"")
             if name and name not in found:
                 found.append(name)
     return found
@@ -248,10 +264,14 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
     context.ctx.outputs = [record.name for record in sorted(groups[Role.OUTPUT], key=lambda r: r.path)]
     try:
         note, record = load_note(root, inventory)
-    except OSError:
+    except OSError as exc:  # NoteError: say so, rather than pass it off as an empty note
         note, record = None, None
+        context.ctx.problems.append(f"the restart note cannot be used: {exc}")
     if note is not None and record is not None:
         context.ctx.note_path = record.display_path
+        from liferaft.core.restart_note import write_note
+
+        context.ctx.note_text = write_note(note)
         from liferaft.core.restart_note import SECTIONS
 
         headings = {section.key: section.heading for section in SECTIONS}
@@ -269,11 +289,15 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
     for record in sorted(groups[Role.CODE], key=lambda r: r.path):
         if record.kind not in CODE_KINDS:
             continue
+        if "outside_root" in record.flags:
+            context.ctx.code_skipped.append(f"{record.display_path} is a link out of the project: not included")
+            continue
         context.add_code(root / record.path, record.display_path, record.size)
     if plan.checks:
         blocked = [item.record.name for item in plan.items if item.check and item.check.verdict == "block"]
         if blocked:
-            context.ctx.problems.append(f"{format_count(len(blocked), 'file')} will not upload as they are: "
+            verb = "will not upload as it is" if len(blocked) == 1 else "will not upload as they are"
+            context.ctx.problems.append(f"{format_count(len(blocked), 'file')} {verb}: "
                                         + ", ".join(blocked[:3]) + (" …" if len(blocked) > 3 else "")
                                         + " (p in the project pane prepares a fixed copy)")
     context.ctx.problems += [problem.message for problem in plan.problems]
@@ -294,16 +318,35 @@ class ContextBuilder:
     def add_code(self, path: Path, shown: str, size: int) -> None:
         from liferaft.core.storage import read_small_file
 
+        notebook = path.suffix.lower() == ".ipynb"
+        limit = MAX_NOTEBOOK_BYTES if notebook else MAX_CODE_BYTES
         try:
-            raw = read_small_file(path, MAX_CODE_BYTES)
-        except OSError:
+            raw = read_small_file(path, limit)
+        except OSError as exc:
+            self.ctx.code_skipped.append(f"{shown} cannot be read ({getattr(exc, 'strerror', None) or exc}): "
+                                         "not included")
             return
-        text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        if path.suffix == ".ipynb":
-            text = _notebook_code(text) or text
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", errors="replace")
+            self.ctx.code_skipped.append(f"{shown} is not UTF-8: its odd characters show as �")
+        text = text.replace("\r\n", "\n")
+        if notebook:
+            code = _notebook_code(text)
+            if code is None:
+                self.ctx.code_skipped.append(f"{shown} is not a notebook Liferaft can read: not included")
+                return
+            text = code
+        left_out = max(0, size - len(raw)) if not notebook else 0
+        if len(text.encode("utf-8")) > MAX_CODE_BYTES:
+            text = text.encode("utf-8")[:MAX_CODE_BYTES].decode("utf-8", errors="ignore")
+            left_out = max(left_out, 1)
+        if left_out:
+            # Cut at a line end: a secret cut in half would slip past the scan.
+            text = text[: text.rfind("\n") + 1] if "\n" in text else ""
+            self.ctx.code_cut[shown] = max(left_out, size - len(text.encode("utf-8")))
         self.ctx.code.append((shown, text))
-        if size > len(raw):
-            self.ctx.code_cut[shown] = size - len(raw)
 
 
 def _notebook_code(text: str) -> str | None:
@@ -405,60 +448,86 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
         "note_request": note_request,
         "date": date,
     }
-    cut: list[str] = []
     warnings: list[str] = []
-    code = [(path, text) for path, text in context.code] if include_code else []
+    takes_code = any(match[1] == "code" for match in _PLACEHOLDER.finditer(template.body))
+    code = [(path, text) for path, text in context.code] if include_code and takes_code else []
     if include_code and code:
         values["code_hint"] = ", using the code below as the reference"
-    text = _fill(template.body, values)
+    base = _tidy(_fill(template.body, values))
+    base_tokens, _ = count_tokens(base)
+    text, cut = base, []
     if code:
-        base_tokens, _ = count_tokens(text)
-        room = budget - base_tokens - 40  # the heading and the note on what was cut
-        blocks: list[str] = []
-        for index, (path, body) in enumerate(code):
-            block = _code_block(path, body, context.code_cut.get(path, 0))
-            block_tokens, _ = count_tokens(block)
-            if block_tokens <= room:
-                blocks.append(block)
-                room -= block_tokens
-                continue
-            kept = _cut_to(body, room * 4 - 200) if room > 100 else ""
-            lines_left = body.count("\n") + 1 - (kept.count("\n") + 1 if kept else 0)
-            if kept:
-                blocks.append(_code_block(path, kept) + f"\n\n(The last {lines_left:,} lines of {path} are cut "
-                              f"to keep this message within {budget:,} tokens.)")
-                cut.append(f"the last {lines_left:,} lines of {path}")
-            else:
-                cut.append(f"{path} ({body.count(chr(10)) + 1:,} lines)")
-            for later, _ in code[index + 1:]:
-                cut.append(later)
-            break
-        section = "\n\n## The code from the earlier session\n\n" + "\n\n".join(blocks) if blocks else ""
-        if cut:
-            section += "\n\nLeft out to fit the token budget: " + "; ".join(cut) + ". Ask me for it if you need it."
-        text = _fill(template.body, {**values, "code": section})
-    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+        # Fit by measuring, not guessing: the room shrinks by what the last try overshot.
+        room = budget - base_tokens
+        for _ in range(8):
+            section, cut = _code_section(code, context, room, budget)
+            text = _tidy(_fill(template.body, {**values, "code": section}))
+            tokens, _exact = count_tokens(text)
+            if tokens <= budget or room <= 0:
+                break
+            room -= tokens - budget + 20
     tokens, exact = count_tokens(text)
     if tokens > budget:
-        warnings.append(f"{tokens:,} tokens: over the budget of {budget:,} even "
-                        + ("without the code" if include_code else "as it is") + "; shorten the restart note")
+        if base_tokens > budget:
+            warnings.append(f"{tokens:,} tokens: over the budget of {budget:,} even without the code; shorten the "
+                            "restart note or raise the budget")
+        else:
+            warnings.append(f"{tokens:,} tokens: over the budget of {budget:,}")
     if not context.note_sections and template.name != "note":
         warnings.append("the restart note is empty: a new chat gets only the file list")
     warnings += context.problems
+    if include_code:
+        if not takes_code:
+            warnings.append(f"the {template.title.lower()} template has no place for code: none included")
+        warnings += context.code_skipped
     if cut:
         warnings.append("cut to fit the token budget: " + "; ".join(cut))
     return ComposedPrompt(text, template, tokens, exact, budget, warnings, cut)
+
+
+def _tidy(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _code_section(code: list[tuple[str, str]], context: ComposeContext, room: int,
+                  budget: int) -> tuple[str, list[str]]:
+    """The code section within ``room`` tokens, and what was left out (in words)."""
+    reserve = 60 + 12 * len(code)  # the heading and the sentence that names what was cut
+    room -= reserve
+    blocks: list[str] = []
+    cut: list[str] = []
+    for index, (path, body) in enumerate(code):
+        block = _code_block(path, body, context.code_cut.get(path, 0))
+        block_tokens, _ = count_tokens(block)
+        if block_tokens <= room:
+            blocks.append(block)
+            room -= block_tokens
+            continue
+        kept = _cut_to(body, room * 4 - 200) if room > 100 else ""
+        lines_left = body.count("\n") + 1 - (kept.count("\n") + 1 if kept else 0)
+        if kept:
+            blocks.append(_code_block(path, kept) + f"\n\n(The last {lines_left:,} lines of {path} are cut "
+                          f"to keep this message within {budget:,} tokens.)")
+            cut.append(f"the last {lines_left:,} lines of {path}")
+        else:
+            cut.append(f"{path} ({body.count(chr(10)) + 1:,} lines)")
+        cut += [later for later, _ in code[index + 1:]]
+        break
+    section = "\n\n## The code from the earlier session\n\n" + "\n\n".join(blocks) if blocks else ""
+    if cut:
+        section += "\n\nLeft out to fit the token budget: " + "; ".join(cut) + ". Ask me for it if you need it."
+    return section, cut
 
 
 def _fill(body: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), body)
 
 
-def _cut_to(text: str, chars: int) -> str:
-    """The start of ``text``, at most ``chars`` characters, ending at a line end."""
-    if chars <= 0:
+def _cut_to(text: str, size: int) -> str:
+    """The start of ``text``, at most ``size`` bytes of UTF-8 (what the estimate counts), ending at a line end."""
+    if size <= 0:
         return ""
-    head = text[:chars]
+    head = text.encode("utf-8")[:size].decode("utf-8", errors="ignore")
     end = head.rfind("\n")
     return head[:end] if end > 0 else ""
 
@@ -468,17 +537,21 @@ def upload_list_text(context: ComposeContext) -> str:
     return "".join(f"{path}\n" for path in context.upload_paths)
 
 
+def _sources(context: ComposeContext) -> list[tuple[str, str]]:
+    """The texts a prompt is copied from, with their names: the saved code, then the restart note."""
+    sources = list(context.code)
+    if context.note_path and context.note_text:
+        sources.append((context.note_path, context.note_text))
+    return sources
+
+
 def locate(value: str, context: ComposeContext, prompt_line: int) -> tuple[str, int]:
     """Where a secret found in the prompt came from: (file, line) in the saved code or the restart note it
     was copied from, else ("the prompt", its line in the prompt)."""
-    for path, text in context.code:
+    for path, text in _sources(context):
         index = text.find(value)
         if index >= 0:
             return path, text.count("\n", 0, index) + 1
-    if context.note_path:
-        for _key, _heading, text in context.note_sections:
-            if value in text:
-                return context.note_path, 0
     return "the prompt", prompt_line
 
 
@@ -500,14 +573,36 @@ class Gated:
 
 
 def gate(text: str, context: ComposeContext) -> Gated:
-    """Scan ``text`` for credentials (offline) and say where each came from."""
+    """Scan ``text`` for credentials (offline) and say where each came from.
+
+    The sources are scanned whole too: a prompt may hold only part of a secret (code cut to the budget can
+    end inside a private key, which the scan of the prompt alone would no longer recognise). Every line of a
+    secret found in a source that shows up in the prompt is a finding."""
     import dataclasses
 
-    from liferaft.core.secrets import scan_text
+    from liferaft.core.secrets import Finding, mask, scan_text
 
     found = []
     for finding in scan_text(text):
         source, line = locate(text[finding.start:finding.end], context, finding.line)
         where = f"{source}, line {line}" if line else source
         found.append(dataclasses.replace(finding, source=where))
+    taken = [(finding.start, finding.end) for finding in found]
+    for path, body in _sources(context):
+        for hit in scan_text(body):
+            value = body[hit.start:hit.end]
+            base_line = body.count("\n", 0, hit.start) + 1
+            for offset, piece in enumerate(value.split("\n")):
+                piece = piece.strip()
+                if len(piece) < 12:
+                    continue
+                start = text.find(piece)
+                while start >= 0:
+                    end = start + len(piece)
+                    if not any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+                        taken.append((start, end))
+                        found.append(Finding(hit.kind, text.count("\n", 0, start) + 1, start, end, mask(piece),
+                                             f"{path}, line {base_line + offset}"))
+                    start = text.find(piece, end)
+    found.sort(key=lambda finding: finding.start)
     return Gated(found)

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from liferaft import __version__
-from liferaft.core.compose import ComposeContext
+from liferaft.core.compose import ComposeContext, ComposedPrompt
 from liferaft.core.config import Settings, load_settings, save_settings
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
@@ -496,23 +496,33 @@ class LiferaftApp(App[int]):
         if prompt is None or context is None:
             self.notify("The prompt is still being put together: try again in a moment.", timeout=3)
             return
+        self._gate_and_copy(prompt, context)
+
+    @work(thread=True, exclusive=True, group="gate", exit_on_error=False, description="check the prompt for secrets")
+    def _gate_and_copy(self, prompt: ComposedPrompt, context: ComposeContext) -> None:
         from liferaft.core.compose import gate
 
-        gated = gate(prompt.text, context)
+        try:
+            gated = gate(prompt.text, context)
+        except Exception as exc:  # the scanner missing or broken: fail closed, and say so
+            self.call_from_thread(self.notify, f"Nothing was copied: the secret check could not run ({exc}).",
+                                  severity="error", markup=False, timeout=10)
+            return
         what = prompt.template.title.lower()
         if not gated.findings:
-            self._deliver(prompt.text, what, prompt.template.name)
+            self.call_from_thread(self._deliver, prompt.text, what, prompt.template.name)
             return
         from liferaft.tui.secrets_screen import REDACT, SecretsScreen
 
         def chosen(choice: str | None) -> None:
             if choice == REDACT:
+                count = len(gated.findings)
                 self._deliver(gated.redact(prompt.text), what, prompt.template.name,
-                              f" ({len(gated.findings)} secret{'s' if len(gated.findings) != 1 else ''} redacted)")
+                              f" ({count} secret{'s' if count != 1 else ''} redacted)")
             else:
                 self.notify("Nothing was copied.", timeout=3)
 
-        self.push_screen(SecretsScreen(gated.findings, f"the {what} prompt"), chosen)
+        self.call_from_thread(self.push_screen, SecretsScreen(gated.findings, f"the {what} prompt"), chosen)
 
     @work(thread=True, group="clipboard", exit_on_error=False, description="copy the prompt")
     def _deliver(self, text: str, what: str, template: str, note: str = "") -> None:
@@ -535,6 +545,27 @@ class LiferaftApp(App[int]):
         if done.saved is not None:
             self._quiet_rescan = True
             self.call_from_thread(self._load_project)
+
+    def action_edit_note(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.restart_note import NoteError, load_note
+        from liferaft.tui.note_screen import NoteScreen  # deferred: the editor's widgets cost start-up time
+
+        project = self.project
+        try:
+            note, record = load_note(project.root, project.inventory)
+        except NoteError as exc:
+            self.notify(f"Cannot open the restart note: {exc}", severity="error", markup=False, timeout=8)
+            return
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                self._quiet_rescan = True
+                self._load_project()
+
+        self.push_screen(NoteScreen(project.root, project.inventory, note, record is not None, project.name), closed)
 
     def action_cycle_template(self) -> None:
         title = self.query_one(ComposerPane).cycle_template()

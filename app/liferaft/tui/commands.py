@@ -50,6 +50,8 @@ COMMANDS: tuple[Command, ...] = (
             "Every key, and how recovery works"),
     Command("app.copy_prompt", "ctrl+y", "copy_prompt", "Copy prompt", "Composer", "Copy the prompt for a new chat",
             "Copy the prompt (checked for secrets first); a copy goes to RESTART/prompts/", priority=True),
+    Command("app.edit_note", "n", "edit_note", "Note", "Composer", "Edit the restart note",
+            "Edit the restart note; fill it from the project or import the chat's reply"),
     Command("app.rescan", "r,f5", "rescan", "Rescan", "Project", "Read the folder again",
             "Scan the project folder again now"),
     Command("app.zoom", "z", "zoom", "Zoom", "View", "Zoom the focused pane",

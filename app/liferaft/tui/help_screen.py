@@ -36,9 +36,12 @@ RECOVERY = (
     "chat text stays. Liferaft keeps the work outside the chat so that you can start again in minutes:\n\n"
     "1. Keep the original data in SOURCE/, and never edit it there.\n"
     "2. Save the code the chat wrote in CODE/, and download every output to OUTPUT/ as soon as it appears.\n"
-    "3. Keep the restart note in RESTART/ up to date: files, columns, filters, decisions, outputs, next prompt.\n"
-    "4. When the sandbox is gone: open a new chat, upload the files in the composer's re-upload list, and "
-    "paste the text that ctrl+y copies.\n"
+    "3. Keep the restart note in RESTART/ up to date (n): files, columns, filters, decisions, outputs, next "
+    "prompt. While the chat still works, the composer's \"ask for a restart note\" prompt (t) gets the chat to "
+    "write it; paste its reply with ctrl+o in the note.\n"
+    "4. Before uploading, fix what the upload check flags (p on a file in SOURCE).\n"
+    "5. When the sandbox is gone: open a new chat, upload the files in the order the prompt lists them (u "
+    "copies their paths, f opens their folder), and paste the prompt that ctrl+y copies.\n"
 )
 
 LEGEND = (
