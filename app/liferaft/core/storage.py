@@ -76,17 +76,7 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
         if overwrite:
             os.replace(tmp, path)
         else:
-            # link() fails if the target exists, so a file that appeared meanwhile is never clobbered.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise
-            except OSError:  # filesystems without hard links
-                if os.path.lexists(path):
-                    raise FileExistsError(path) from None
-                os.replace(tmp, path)
-            else:
-                tmp.unlink()
+            publish(tmp, path)  # never over a file that appeared meanwhile
         _fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(OSError):
