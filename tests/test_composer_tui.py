@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, OptionList, Select
+from textual.widgets import Input, OptionList, Static
 
 from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
 from liferaft.core.demo import write_demo
 from liferaft.tui.app import LiferaftApp
+from liferaft.tui.budget_screen import BudgetScreen
 from liferaft.tui.composer_pane import ComposerPane
 from liferaft.tui.secrets_screen import SecretsScreen
 from tests.conftest import FROZEN_NOW, write
@@ -51,23 +52,42 @@ async def test_the_prompt_follows_the_options(demo: Path) -> None:
         without = composer.prompt.tokens
         await pilot.press("i")  # the code goes in
         await pilot.pause()
-        assert composer.query_one(Checkbox).value and "```python" in composer.prompt.text
+        assert composer.include_code and "```python" in composer.prompt.text
         assert composer.prompt.tokens > without
+        assert "code inline" in str(composer.query_one("#composer-options", Static).content)
         await pilot.press("t")
         await pilot.pause()
         assert composer.prompt.template.name == "regenerate"
-        assert composer.query_one(Select).value == "regenerate"
+        assert "Regenerate one output" in str(composer.query_one("#composer-options", Static).content)
         assert "The output: **monthly_trend.png**" in composer.prompt.text
         await pilot.press("t", "t")
         assert composer.prompt.template.name == "note"
         assert "## Next prompt if the session expires" in composer.prompt.text
-        await pilot.press("t", "b")  # back to rerun; the budget box
-        box = composer.query_one("#composer-budget", Input)
-        assert box.has_focus
+        await pilot.press("t", "b")  # back to rerun; the budget dialog
+        await wait_for(pilot, lambda: isinstance(app.screen, BudgetScreen))
+        box = app.screen.query_one(Input)
+        box.value = "100"
+        await pilot.press("enter")  # too small: said, and the dialog stays
+        assert isinstance(app.screen, BudgetScreen) and "At least 500" in str(
+            app.screen.query_one("#budget-help").content)  # type: ignore[attr-defined]
         box.value = "600"
-        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, BudgetScreen))
         assert composer.prompt.budget == 600 and composer.prompt.cut  # the code is cut, and it says so
         assert "Left out to fit the token budget" in composer.prompt.text or "are cut to keep" in composer.prompt.text
+
+
+async def test_clicking_the_options_line_changes_them(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        composer = await ready(app, pilot)
+        await pilot.click("#composer-options", offset=(2, 0))
+        await pilot.pause()
+        assert composer.template_name == "regenerate"
+        line = str(composer.query_one("#composer-options", Static).content)
+        await pilot.click("#composer-options", offset=(line.index("no code") + 2, 0))
+        await pilot.pause()
+        assert composer.include_code
 
 
 async def test_copy_saves_a_copy_and_says_what_happened(demo: Path, no_native_clipboard: None) -> None:
@@ -129,6 +149,6 @@ async def test_a_user_template_shows_up(demo: Path, isolated_config: Path) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         composer = await ready(app, pilot)
         assert "short" in composer.templates
-        composer.query_one(Select).value = "short"
+        composer.set_template("short")
         await pilot.pause()
         assert composer.prompt is not None and composer.prompt.text.startswith("Files:\n1. final2.csv")

@@ -576,7 +576,16 @@ class LiferaftApp(App[int]):
         self.notify("The saved code goes in the prompt." if on else "The code stays out of the prompt.", timeout=2)
 
     def action_edit_budget(self) -> None:
-        self.query_one(ComposerPane).focus_budget()
+        from liferaft.tui.budget_screen import BudgetScreen
+
+        composer = self.query_one(ComposerPane)
+
+        def chosen(budget: int | None) -> None:
+            if budget is not None:
+                composer.set_budget(budget)
+                self.notify(f"The prompt may now take {budget:,} tokens.", timeout=2)
+
+        self.push_screen(BudgetScreen(composer.budget), chosen)
 
     def _upload_paths(self) -> list[Path]:
         composer = self.query_one(ComposerPane)

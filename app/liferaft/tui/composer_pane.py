@@ -14,10 +14,11 @@ from collections.abc import Callable
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
 
 from liferaft.core import compose
 from liferaft.core.scan import Inventory
@@ -74,15 +75,9 @@ class ComposerPane(Vertical):
         """How long the last assembly took (shown in the status line of a debug run, used by tests)."""
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="composer-options"):
-            yield Select([(template.title, name) for name, template in self.templates.items()],
-                         value=self.template_name, allow_blank=False, compact=True, id="composer-template",
-                         tooltip="The kind of prompt: t cycles through them")
-            yield Checkbox("code", value=False, compact=True, id="composer-code",
-                           tooltip="Put the saved code from CODE/ in the prompt (i)")
-            yield Label("max tokens", id="composer-budget-label")
-            yield Input(str(self.budget), type="integer", compact=True, id="composer-budget",
-                        tooltip="The most tokens the prompt may take; the code is cut to fit (b)")
+        # One line of text with clickable parts, not form widgets: a Select and an Input cost the first frame
+        # ~150 ms, and the keys (t, i, b) do the same.
+        yield Static(self._options_line(), id="composer-options")
         yield Static("", id="composer-status")
         with VerticalScroll(id="composer-scroll"):
             yield Static(Text("Putting the prompt together…", style="italic dim"), id="composer-text")
@@ -108,41 +103,54 @@ class ComposerPane(Vertical):
 
     # --- options ------------------------------------------------------------------------------------
 
-    @on(Select.Changed, "#composer-template")
-    def _template_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value in self.templates:
-            self.template_name = event.value
-            self._redraw()
+    def _options_line(self) -> Content:
+        title = self.templates[self.template_name].title
+        code = "code inline" if self.include_code else "no code"
+        return Content.from_markup(
+            "[b]$title[/b] [dim](t)[/dim] ▾ · $code [dim](i)[/dim] · at most $budget tokens [dim](b)[/dim]",
+            title=title, code=code, budget=f"{self.budget:,}",
+        )
 
-    @on(Checkbox.Changed, "#composer-code")
-    def _code_changed(self, event: Checkbox.Changed) -> None:
-        self.include_code = event.value
-        self._redraw()
+    def _show_options(self) -> None:
+        if self.is_mounted:
+            self.query_one("#composer-options", Static).update(self._options_line())
 
-    @on(Input.Changed, "#composer-budget")
-    def _budget_changed(self, event: Input.Changed) -> None:
-        try:
-            value = int(event.value)
-        except ValueError:
+    async def on_click(self, event: events.Click) -> None:
+        # The options line: its left part switches the template, the middle the code, the right the budget.
+        if getattr(event.widget, "id", None) != "composer-options":
             return
-        if value >= 500:
-            self.budget = value
+        # Which part of the line was clicked: the parts are separated by " · ".
+        plain = self._options_line().plain
+        first = plain.find(" · ")
+        second = plain.find(" · ", first + 1)
+        if event.x < first:
+            await self.app.run_action("app.cycle_template")
+        elif event.x < second:
+            await self.app.run_action("app.toggle_code")
+        else:
+            await self.app.run_action("app.edit_budget")
+
+    def set_template(self, name: str) -> None:
+        if name in self.templates:
+            self.template_name = name
+            self._show_options()
             self._redraw()
 
     def cycle_template(self) -> str:
         names = list(self.templates)
-        self.template_name = names[(names.index(self.template_name) + 1) % len(names)]
-        self.query_one("#composer-template", Select).value = self.template_name
-        self._redraw()
+        self.set_template(names[(names.index(self.template_name) + 1) % len(names)])
         return self.templates[self.template_name].title
 
     def toggle_code(self) -> bool:
-        box = self.query_one("#composer-code", Checkbox)
-        box.value = not box.value  # its Changed message re-assembles
-        return box.value
+        self.include_code = not self.include_code
+        self._show_options()
+        self._redraw()
+        return self.include_code
 
-    def focus_budget(self) -> None:
-        self.query_one("#composer-budget", Input).focus()
+    def set_budget(self, budget: int) -> None:
+        self.budget = budget
+        self._show_options()
+        self._redraw()
 
     # --- drawing ------------------------------------------------------------------------------------
 
