@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
@@ -38,6 +40,7 @@ from liferaft.tui.styles import stylesheet_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from liferaft.core.watch import Watcher, WatchEvent
     from liferaft.tui.prepare_screen import PrepareOutcome
 
 #: Below this width the diagnosis and composer panes fold to their titles until focused.
@@ -95,8 +98,15 @@ class LiferaftApp(App[int]):
         theme: str | None = None,
         settings: Settings | None = None,
         loader: ProjectLoader | None = None,
+        watch: bool = False,
+        poll: bool = False,
     ) -> None:
         super().__init__()
+        self._watch = watch
+        self._poll = poll
+        self.watcher: Watcher | None = None
+        """The folder watcher (live updates); None when watching is off (tests, --first-frame-exit)."""
+        self._root_missing = False
         self.root_path = Path(root)
         """The project folder."""
         self.project: Project | None = None
@@ -218,6 +228,51 @@ class LiferaftApp(App[int]):
         context = gather(project.root, inventory, plan, name=project.name, cancelled=lambda: worker.is_cancelled)
         return GatheredContext(inventory, context)
 
+    # --- live watching ---------------------------------------------------------------------------------
+
+    def _start_watching(self) -> None:
+        from liferaft.core.watch import Watcher
+
+        if self.project is None or self.watcher is not None:
+            return
+
+        def handed_over(event: WatchEvent) -> None:  # on the watcher's thread
+            with contextlib.suppress(Exception):  # the app is closing: nothing to show it on
+                self.call_from_thread(self._on_watch, event)
+
+        self.watcher = Watcher(self.project.root, handed_over, poll=self._poll)
+        try:
+            self.watcher.start()
+        except Exception as exc:  # watching is a help, not a must: say so and go on
+            self.watcher = None
+            self.notify(f"Live updates are off: {exc}. Press r to read the folder again.", severity="warning",
+                        markup=False, timeout=10)
+
+    def _on_watch(self, event: WatchEvent) -> None:
+        if not self.is_running or self.watcher is None:
+            return
+        if event.notice:
+            self.notify(event.notice, title="Watching", severity="warning" if event.root_missing else "information",
+                        markup=False, timeout=8)
+        if event.root_missing:
+            self._root_missing = True
+            self.query_one("#status", Static).update(
+                Text("The project folder is gone (deleted, renamed or unmounted): Liferaft picks it up again when "
+                     "it is back.", style="bold red"))
+            return
+        self._root_missing = False
+        downloading = [change.path for change in event.changes if change.kind == "downloading"]
+        for path in downloading[:3]:
+            self.notify(f"Downloading {path} into the project…", timeout=3, markup=False)
+        if event.reconciled or any(change.kind != "downloading" for change in event.changes):
+            self._quiet_rescan = True
+            self._load_project()
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="secrets",
           description="load the secret scanner's rules")
     def _warm_up_secrets(self) -> None:
@@ -227,6 +282,15 @@ class LiferaftApp(App[int]):
         self.call_from_thread(self.query_one(ComposerPane).refresh_prompt)
 
     @on(Worker.StateChanged)
+    def _on_worker_state(self, event: Worker.StateChanged) -> None:
+        from textual.css.query import NoMatches
+
+        try:
+            self._on_scan_state(event)
+        except NoMatches:  # a result arriving while the app closes: there is nothing left to show it on
+            if self.screen_stack and self.screen_stack[0].query(ProjectPane):
+                raise  # the panes are there: a real mistake, not a late result
+
     def _on_scan_state(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "compose":
             result = event.worker.result
@@ -276,6 +340,8 @@ class LiferaftApp(App[int]):
             self.call_after_refresh(self.exit, 0)
         elif first:
             self.call_after_refresh(self._warm_up_secrets)
+            if self._watch:
+                self.call_after_refresh(self._start_watching)
 
     def _project_failed(self, error: BaseException | None) -> None:
         self.query_one(ProjectPane).loading = False
@@ -543,6 +609,8 @@ class LiferaftApp(App[int]):
             message = f"{message.rstrip('.')} ({done.warning})."
         self.call_from_thread(self.notify, message, title="Prompt", severity=done.severity, markup=False, timeout=10)
         if done.saved is not None:
+            if self.watcher is not None:
+                self.watcher.ignore_own_write(done.saved)
             self._quiet_rescan = True
             self.call_from_thread(self._load_project)
 
@@ -707,9 +775,9 @@ class LiferaftApp(App[int]):
 
 
 def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = False,
-            loader: ProjectLoader | None = None) -> int:
+            loader: ProjectLoader | None = None, watch: bool = False, poll: bool = False) -> int:
     """Run the workbench on ``root`` until the user quits; returns the exit code."""
-    app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader)
+    app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader, watch=watch, poll=poll)
     result = app.run(headless=headless)
     if app.return_code:  # the app stopped on an error (Textual has printed it)
         return app.return_code
