@@ -25,7 +25,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("open", "init", "demo", "scan", "check", "prepare", "note", "prompt")
+COMMANDS = ("open", "init", "demo", "scan", "check", "prepare", "note", "prompt", "checkpoint", "status")
 
 
 class UsageError(Exception):
@@ -68,6 +68,8 @@ def _build_parser() -> argparse.ArgumentParser:
     # For CI and benchmarks: quit as soon as the first frame is drawn; --headless draws to no terminal.
     open_cmd.add_argument("--first-frame-exit", action="store_true", help=argparse.SUPPRESS)
     open_cmd.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
+    open_cmd.add_argument("--poll", action="store_true",
+                          help="watch the folder by polling (for network drives, WSL's /mnt/c, Docker mounts)")
 
     init_cmd = commands.add_parser(
         "init", help="create SOURCE/ CODE/ OUTPUT/ RESTART/ and a restart-note template (never overwrites)"
@@ -138,6 +140,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from liferaft import prompt_cmd
 
     prompt_cmd.add_parser(commands, dir_help)
+    from liferaft import status_cmd
+
+    status_cmd.add_parsers(commands, dir_help)
     return parser
 
 
@@ -215,7 +220,8 @@ def _cmd_open(args: argparse.Namespace) -> int:
     loader = ProjectLoader(root)  # scans while Textual is imported (~0.15 s)
     from liferaft.tui.app import run_app
 
-    return run_app(root, first_frame_exit=args.first_frame_exit, headless=args.headless, loader=loader)
+    return run_app(root, first_frame_exit=args.first_frame_exit, headless=args.headless, loader=loader,
+                   watch=not args.first_frame_exit, poll=args.poll)
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -252,7 +258,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_OK
     from liferaft.tui.app import run_app
 
-    return run_app(result.root)
+    return run_app(result.root, watch=True)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -477,6 +483,12 @@ def _remember_prepared(root: Path, original: Path, args: argparse.Namespace, wri
                          f"{written[0].name} there (in the workbench, p does it for you)."))
 
 
+def _status_cmd() -> Any:
+    from liferaft import status_cmd
+
+    return status_cmd
+
+
 def _prompt(args: argparse.Namespace) -> int:
     from liferaft import prompt_cmd
 
@@ -662,6 +674,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "prepare": _cmd_prepare,
     "note": _cmd_note,
     "prompt": lambda args: _prompt(args),
+    "checkpoint": lambda args: _status_cmd().run_checkpoint(args),
+    "status": lambda args: _status_cmd().run_status(args),
 }
 
 

@@ -40,6 +40,7 @@ from liferaft.tui.styles import stylesheet_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher, WatchEvent
     from liferaft.tui.prepare_screen import PrepareOutcome
 
@@ -49,7 +50,30 @@ PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosi
                          "composer": "#composer"}
 
 
-def _status_text(inventory: Inventory, now: float) -> str:
+def _risk_text(risk: Risk | None) -> Text:
+    """The at-risk part of the status line: outputs not checkpointed or missing, and the checkpoint bar."""
+    from liferaft.core.checkpoints import rework_percent
+
+    text = Text()
+    if risk is None:
+        return text
+    if risk.unsaved_outputs:
+        text.append(f"   ⚑ {len(risk.unsaved_outputs)} not checkpointed", style="bold dark_orange")
+    if risk.missing_outputs:
+        text.append(f"   ⚑ {len(risk.missing_outputs)} missing", style="bold red")
+    if risk.downloads:
+        text.append(f"   ⇣ {len(risk.downloads)} in Downloads (m)", style="bold cyan")
+    rework = rework_percent(risk.checkpoints)
+    filled = round(rework / 20)
+    style = "red" if rework > 50 else "dark_orange" if rework > 20 else "green"
+    text.append(f"   checkpoints {risk.checkpoints} ", style="dim")
+    text.append("█" * filled, style=style)
+    text.append("░" * (5 - filled), style="dim")
+    text.append(f" {rework:.0f} % rework if lost", style="dim")
+    return text
+
+
+def _status_text(inventory: Inventory, now: float, risk: Risk | None = None) -> Text:
     parts = []
     for role, records in inventory.by_role().items():
         if role is Role.UNSORTED and not records:
@@ -62,7 +86,7 @@ def _status_text(inventory: Inventory, now: float) -> str:
     estimate = estimate_session(inventory, now, session_facts().inactivity_hours)
     if estimate.idle_hours is not None:
         line += f"   session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"
-    return line
+    return Text(line) + _risk_text(risk)
 
 
 class CheckedPlan(NamedTuple):
@@ -70,6 +94,13 @@ class CheckedPlan(NamedTuple):
 
     inventory: Inventory
     plan: UploadPlan
+
+
+class AssessedRisk(NamedTuple):
+    """What is at risk, with the inventory it was assessed on."""
+
+    inventory: Inventory
+    risk: Risk
 
 
 class GatheredContext(NamedTuple):
@@ -107,6 +138,13 @@ class LiferaftApp(App[int]):
         self.watcher: Watcher | None = None
         """The folder watcher (live updates); None when watching is off (tests, --first-frame-exit)."""
         self._root_missing = False
+        self.risk: Risk | None = None
+        """What is at risk (outputs not checkpointed or missing, matching downloads); None until computed."""
+        self._flagged: set[str] = set()
+        self._offered: set[str] = set()
+        self._started = time.time()
+        self._downloads_dir: Path | None = None
+        self._downloads_seen: frozenset[tuple[str, int]] | None = None
         self.root_path = Path(root)
         """The project folder."""
         self.project: Project | None = None
@@ -189,7 +227,7 @@ class LiferaftApp(App[int]):
     def _tick(self) -> None:
         if self.project is not None:
             self.query_one(DiagnosisPane).show(self.project.inventory)
-            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now()))
+            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), self.risk))
             self.query_one(ProjectPane).refresh_ages()
             self.query_one(PreviewPane).refresh_ages()
 
@@ -228,6 +266,101 @@ class LiferaftApp(App[int]):
         context = gather(project.root, inventory, plan, name=project.name, cancelled=lambda: worker.is_cancelled)
         return GatheredContext(inventory, context)
 
+    # --- what is at risk, checkpoints ------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="risk", description="look for outputs at risk")
+    def _assess_risk(self, project: Project, inventory: Inventory) -> AssessedRisk:
+        from liferaft.core.checkpoints import load_checkpoints
+        from liferaft.core.restart_note import load_note
+        from liferaft.core.risk import at_risk, downloads_folder
+
+        checkpoints, warnings = load_checkpoints(project.root)
+        try:
+            note, _record = load_note(project.root, inventory)
+        except OSError:
+            note = None
+        # The downloads folder only while watching (never in tests): files that appear there from now on.
+        folder = downloads_folder(self.settings.other)[0] if self._watch else None
+        risk = at_risk(project.root, inventory, checkpoints, note, downloads_dir=folder, since=self._started)
+        risk.warnings[:0] = warnings
+        return AssessedRisk(inventory, risk)
+
+    def _show_risk(self, risk: Risk) -> None:
+        self.risk = risk
+        if self.project is not None:
+            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), risk))
+        self.query_one(ProjectPane).set_risk(risk)
+        new = [item for item in risk.unsaved_outputs if item.path and item.path not in self._flagged]
+        first_look = not self._flagged and not self._offered and risk.checkpoints == 0
+        self._flagged = {item.path for item in risk.unsaved_outputs if item.path}
+        if new and not first_look:
+            names = ", ".join(item.name for item in new[:3]) + (" …" if len(new) > 3 else "")
+            self.notify(f"{names}: saved in OUTPUT but not in a checkpoint yet. k records one.",
+                        title="Not checkpointed", severity="warning", markup=False, timeout=6)
+        offered = [item for item in risk.downloads if item.path and item.path not in self._offered]
+        if offered:
+            self._offered |= {item.path for item in offered if item.path}
+            names = ", ".join(item.name for item in offered[:3])
+            self.notify(f"{names} just arrived in your downloads and looks like this project's output: m moves "
+                        "it into OUTPUT/.", title="Downloads", markup=False, timeout=10)
+        for warning in risk.warnings:
+            self.notify(warning, severity="warning", markup=False, timeout=8)
+        risk.warnings.clear()
+
+    def action_move_downloads(self) -> None:
+        risk = self.risk
+        if self.project is None or risk is None or not risk.downloads:
+            self.notify("Nothing in your downloads looks like this project's output (Liferaft looks while it is "
+                        "open).", timeout=4)
+            return
+        from liferaft.tui.downloads_screen import DownloadsScreen
+
+        downloads = list(risk.downloads)
+        project = self.project
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            from liferaft.core.risk import MoveError, move_into_output
+
+            item = downloads[index]
+            try:
+                moved = move_into_output(project.root, project.inventory, Path(str(item.path)), name=item.matches)
+            except (MoveError, OSError) as exc:
+                self.notify(f"Not moved: {exc}", severity="error", markup=False, timeout=8)
+                return
+            self.notify(f"Moved {item.name} to {moved.relative_to(project.root).as_posix()}.", markup=False,
+                        timeout=5)
+            self._quiet_rescan = True
+            self._load_project()
+
+        self.push_screen(DownloadsScreen(downloads), chosen)
+
+    def action_checkpoint(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        self._record_checkpoint(self.project)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checkpoint", description="record a checkpoint")
+    def _record_checkpoint(self, project: Project) -> None:
+        from liferaft.core.checkpoints import CheckpointError, diff, load_checkpoints, record_checkpoint, rework_percent
+
+        before, _ = load_checkpoints(project.root)
+        try:
+            checkpoint = record_checkpoint(project.root, project.inventory, "", now=time.time())
+        except CheckpointError as exc:
+            self.call_from_thread(self.notify, f"No checkpoint: {exc}", severity="error", markup=False, timeout=8)
+            return
+        changed = diff(before[-1], checkpoint).count if before else len(checkpoint.files)
+        count = len(before) + 1
+        files = format_count(len(checkpoint.files), "file")
+        message = (f"Checkpoint {count} saved: {files}, {changed:,} changed since the "
+                   f"{'last one' if before else 'start'}. A lost session now costs about "
+                   f"{rework_percent(count):.0f} % of the work.")
+        self.call_from_thread(self.notify, message, title="Checkpoint", markup=False, timeout=6)
+        self.call_from_thread(self._assess_risk, project, project.inventory)
+
     # --- live watching ---------------------------------------------------------------------------------
 
     def _start_watching(self) -> None:
@@ -240,6 +373,13 @@ class LiferaftApp(App[int]):
             with contextlib.suppress(Exception):  # the app is closing: nothing to show it on
                 self.call_from_thread(self._on_watch, event)
 
+        from liferaft.core.risk import downloads_folder
+
+        self._downloads_dir = downloads_folder(self.settings.other)[0]
+        if self._downloads_dir is not None:
+            # The downloads folder is only listed (its top level, every 2 s), never watched deeply or read.
+            self._look_at_downloads()  # what is there now: only what arrives later is news
+            self.set_interval(2.0, self._look_at_downloads)
         self.watcher = Watcher(self.project.root, handed_over, poll=self._poll)
         try:
             self.watcher.start()
@@ -247,6 +387,24 @@ class LiferaftApp(App[int]):
             self.watcher = None
             self.notify(f"Live updates are off: {exc}. Press r to read the folder again.", severity="warning",
                         markup=False, timeout=10)
+
+    def _look_at_downloads(self) -> None:
+        import os
+
+        folder = self._downloads_dir
+        if folder is None or self.project is None:
+            return
+        try:
+            with os.scandir(folder) as entries:
+                seen = frozenset((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns) for entry in entries
+                                 if not entry.name.startswith("."))
+        except OSError:
+            seen = frozenset()
+        if seen != self._downloads_seen:
+            first = self._downloads_seen is None
+            self._downloads_seen = seen
+            if not first:
+                self._assess_risk(self.project, self.project.inventory)
 
     def _on_watch(self, event: WatchEvent) -> None:
         if not self.is_running or self.watcher is None:
@@ -292,6 +450,12 @@ class LiferaftApp(App[int]):
                 raise  # the panes are there: a real mistake, not a late result
 
     def _on_scan_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "risk":
+            result = event.worker.result
+            if event.state is WorkerState.SUCCESS and isinstance(result, AssessedRisk) and \
+                    self.project is not None and result.inventory is self.project.inventory:
+                self._show_risk(result.risk)
+            return
         if event.worker.group == "compose":
             result = event.worker.result
             if event.state is WorkerState.SUCCESS and isinstance(result, GatheredContext) and \
@@ -336,6 +500,8 @@ class LiferaftApp(App[int]):
             files = format_count(len(project.inventory.files), "file")
             self.notify(f"Project folder read again: {files}.", timeout=3)
         self._quiet_rescan = False
+        if not self._first_frame_exit:
+            self._assess_risk(project, project.inventory)
         if self._first_frame_exit:
             self.call_after_refresh(self.exit, 0)
         elif first:
@@ -360,7 +526,7 @@ class LiferaftApp(App[int]):
             # After this frame is drawn: the checks read files, and the screen matters first.
             self.call_after_refresh(self._check_uploads, self.project)
         pane.show_inventory(inventory)
-        self.query_one("#status", Static).update(_status_text(inventory, self._now()))
+        self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk))
         self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
         self.query_one(DiagnosisPane).show(inventory)
         self.query_one(ComposerPane).show(inventory)

@@ -81,11 +81,16 @@ UPLOAD_BADGES: dict[str, tuple[str, str, str]] = {
     "block": ("block", "✗", "bold red"),
     "warn": ("warn", "!", "dark_orange"),
     "prepared": ("prepared", "✓", "green"),
+    "unsaved": ("unsaved", "⚑", "bold dark_orange"),
 }
 
 
-def upload_badge(record: FileRecord, plan: UploadPlan | None) -> str | None:
-    """"prepared" for an original that uploads as prepared files, else the check's verdict unless ok."""
+def upload_badge(record: FileRecord, plan: UploadPlan | None, unsaved: set[str] | frozenset[str] = frozenset()
+                 ) -> str | None:
+    """"prepared" for an original that uploads as prepared files, else the check's verdict unless ok; for an
+    output, "unsaved" when it is not in a checkpoint."""
+    if record.path in unsaved:
+        return "unsaved"
     if plan is None:
         return None
     if record.path in plan.replaced:
@@ -154,9 +159,16 @@ class ProjectPane(Tree[NodeData]):
         """One of :data:`SORT_ORDERS`."""
         self.plan: UploadPlan | None = None
         """The upload plan, for the SOURCE files' verdict badges; None until the files are checked."""
+        self.unsaved: set[str] = set()
+        """OUTPUT files new or changed since the last checkpoint (badge "unsaved")."""
 
     def set_plan(self, plan: UploadPlan | None) -> None:
         self.plan = plan
+        self._invalidate()
+
+    def set_risk(self, risk: object) -> None:
+        """Flag the OUTPUT files that are not in a checkpoint (``risk`` is a :class:`liferaft.core.risk.Risk`)."""
+        self.unsaved = {item.path for item in getattr(risk, "unsaved_outputs", ()) if item.path}
         self._invalidate()
 
     def set_filter(self, text: str) -> None:
@@ -251,7 +263,7 @@ class ProjectPane(Tree[NodeData]):
         """File rows fill the pane: the name on the left (cut with an ellipsis), details on the right."""
         data = node.data
         if isinstance(data, FileRecord):
-            upload = upload_badge(data, self.plan)
+            upload = upload_badge(data, self.plan, self.unsaved)
             meta = _file_meta(data, self._now(), upload=upload)
             if self._label_width() - meta.cell_len < MIN_NAME:
                 meta = _file_meta(data, self._now(), compact=True, upload=upload)

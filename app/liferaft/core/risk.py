@@ -1,0 +1,319 @@
+"""What is at risk if the chat's sandbox died now: outputs not checkpointed, outputs the chat made that were
+never saved here, and downloads that look like the project's outputs.
+
+Pure functions over an inventory, the checkpoints and the restart note. The downloads folder is only listed
+(one ``scandir``, no file there is opened); :func:`move_into_output` is the one thing that touches a file
+there, and only the file it is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from liferaft.core.checkpoints import Checkpoint, diff, iso_time
+from liferaft.core.compose import named_outputs, output_key
+from liferaft.core.roles import Role
+from liferaft.core.scan import PARTIAL_SUFFIXES, Inventory
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from liferaft.core.restart_note import RestartNote
+
+MISSING_REASON = "generated in the chat, not saved here: ask for it again"
+#: Kinds of download that look like an analysis output (data, charts, reports), by extension.
+DOWNLOAD_EXTENSIONS = frozenset({".csv", ".xlsx", ".png", ".jpg", ".jpeg", ".svg", ".pdf", ".html", ".json",
+                                 ".parquet"})
+#: The folder name made for outputs when the project has no OUTPUT folder.
+OUTPUT_FOLDER = "OUTPUT"
+
+
+class RiskItem(NamedTuple):
+    """One thing at risk. ``path``: relative to the project for unsaved outputs, absolute for downloads, None
+    for missing outputs; ``name`` the file name; ``reason`` one line; ``sources`` where a missing output is
+    named (``restart note``...); ``matches`` the missing output a download stands for, if any."""
+
+    path: str | None
+    name: str
+    reason: str
+    sources: tuple[str, ...] = ()
+    matches: str | None = None
+    size: int | None = None
+    mtime: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "name": self.name, "reason": self.reason}
+        if self.sources:
+            data["sources"] = list(self.sources)
+        if self.size is not None:
+            data["matches"] = self.matches
+            data["size"] = self.size
+            data["mtime"] = self.mtime
+        return data
+
+
+class Risk:
+    """The at-risk state of a project (see :func:`at_risk`)."""
+
+    __slots__ = ("checkpoints", "downloads", "last_checkpoint", "missing_outputs", "unsaved_outputs", "warnings")
+
+    def __init__(self, unsaved_outputs: list[RiskItem], missing_outputs: list[RiskItem], downloads: list[RiskItem],
+                 checkpoints: int, last_checkpoint: str | None, warnings: list[str] | None = None) -> None:
+        self.unsaved_outputs = unsaved_outputs
+        self.missing_outputs = missing_outputs
+        self.downloads = downloads
+        self.checkpoints = checkpoints
+        self.last_checkpoint = last_checkpoint
+        self.warnings: list[str] = warnings if warnings is not None else []
+
+    @property
+    def at_risk(self) -> bool:
+        return bool(self.unsaved_outputs or self.missing_outputs or self.downloads)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"unsaved_outputs": [item.to_json() for item in self.unsaved_outputs],
+                "missing_outputs": [item.to_json() for item in self.missing_outputs],
+                "downloads": [item.to_json() for item in self.downloads],
+                "checkpoints": self.checkpoints, "last_checkpoint": self.last_checkpoint}
+
+
+def at_risk(root: Path, inventory: Inventory, checkpoints: list[Checkpoint], note: RestartNote | None, *,
+            downloads_dir: Path | None = None, since: float | None = None,
+            linked_outputs: Iterable[str | tuple[str, str]] = ()) -> Risk:
+    """What is at risk now.
+
+    - ``unsaved_outputs``: OUTPUT files new or changed (size, mtime) since the last checkpoint; all of them
+      when there is none.
+    - ``missing_outputs``: names the restart note's "Generated outputs" section lists, and ``linked_outputs``
+      (names, or (name, where it came from) pairs, e.g. links in a chat export), that are not in OUTPUT:
+      matched URL-decoded, case-insensitively, ignoring a ``(1)`` duplicate suffix.
+    - ``downloads``: regular files at the top of ``downloads_dir`` (None: not looked at) modified after
+      ``since`` that match a missing output's name, or that are a data/chart/report kind (only when ``since``
+      is given: otherwise every old CSV there would be offered). Partial downloads and hidden files are skipped.
+    """
+    warnings: list[str] = []
+    outputs = [record for record in inventory.files if record.role is Role.OUTPUT]
+    last = checkpoints[-1] if checkpoints else None
+    unsaved: list[RiskItem] = []
+    if last is None:
+        unsaved = [RiskItem(record.path, record.name, "no checkpoint yet") for record in outputs]
+    else:
+        output_inventory = Inventory(inventory.root, outputs)
+        changes = diff(last, output_inventory)
+        for path in changes.added:
+            unsaved.append(RiskItem(path, path.rpartition("/")[2], "new since the last checkpoint"))
+        for path in changes.changed:
+            unsaved.append(RiskItem(path, path.rpartition("/")[2], "changed since the last checkpoint"))
+        unsaved.sort(key=lambda item: item.path or "")
+    present = {output_key(record.name) for record in outputs}
+    named: dict[str, tuple[str, list[str]]] = {}
+
+    def add(name: str, source: str) -> None:
+        key = output_key(name)
+        if not key or key in present:
+            return
+        _shown, sources = named.setdefault(key, (_decoded(name), []))
+        if source not in sources:
+            sources.append(source)
+
+    if note is not None:
+        for name in named_outputs(note.get("outputs")):
+            add(name, "restart note")
+    for item in linked_outputs:
+        name, source = (item, "chat export") if isinstance(item, str) else item
+        add(name, source)
+    missing = [RiskItem(None, shown, MISSING_REASON, tuple(sources)) for shown, sources in named.values()]
+    downloads: list[RiskItem] = []
+    if downloads_dir is not None:
+        downloads, problem = _downloads(Path(downloads_dir), {key: shown for key, (shown, _s) in named.items()}, since)
+        if problem:
+            warnings.append(problem)
+    return Risk(unsaved, missing, downloads, len(checkpoints), last.iso_time if last is not None else None, warnings)
+
+
+def _decoded(name: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.unquote(name).strip().rpartition("/")[2]
+
+
+def _downloads(folder: Path, missing: dict[str, str], since: float | None) -> tuple[list[RiskItem], str | None]:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except FileNotFoundError:
+        return [], f"the downloads folder {folder} does not exist: not looked at"
+    except NotADirectoryError:
+        return [], f"the downloads folder {folder} is not a folder: not looked at"
+    except OSError as exc:
+        return [], f"cannot read the downloads folder {folder}: {exc.strerror or exc}"
+    found: list[RiskItem] = []
+    for entry in entries:
+        name = entry.name
+        if name.startswith((".", "~$")) or name.endswith(PARTIAL_SUFFIXES):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if since is not None and st.st_mtime <= since:
+            continue
+        match = missing.get(output_key(name))
+        if match is not None:
+            reason = f"looks like the missing output {match}: move it into OUTPUT/"
+        elif since is not None and os.path.splitext(name)[1].lower() in DOWNLOAD_EXTENSIONS:
+            reason = "downloaded while the project was open, and looks like an output: move it into OUTPUT/?"
+        else:
+            continue
+        found.append(RiskItem(entry.path, name, reason, matches=match, size=st.st_size, mtime=st.st_mtime))
+    found.sort(key=lambda item: (item.matches is None, -(item.mtime or 0.0), item.name))
+    return found, None
+
+
+def downloads_folder(other_settings: dict[str, Any] | None = None) -> tuple[Path | None, bool]:
+    """The downloads folder to watch: ``[watch] downloads = "..."`` in config.toml, ``false`` for none, else
+    the system's (platformdirs). Returns (folder or None, whether it was configured)."""
+    watch = (other_settings or {}).get("watch")
+    value = watch.get("downloads") if isinstance(watch, dict) else None
+    if value is False:
+        return None, True
+    if isinstance(value, str) and value.strip():
+        return Path(value.strip()).expanduser(), True
+    import platformdirs
+
+    return platformdirs.user_downloads_path(), False
+
+
+def last_checkpoint_time(checkpoints: list[Checkpoint]) -> str | None:
+    return iso_time(checkpoints[-1].time) if checkpoints else None
+
+
+# --- moving a download in -------------------------------------------------------------------------------
+
+
+class MoveError(OSError):
+    """A download that cannot be moved in; the message is one line."""
+
+
+def output_folder(root: Path, inventory: Inventory) -> Path:
+    """The project's OUTPUT role folder (as found on disk), or ``root/OUTPUT`` when it has none."""
+    names = sorted(name for name, role in inventory.role_folders.items() if role is Role.OUTPUT)
+    if OUTPUT_FOLDER in names:
+        return Path(root) / OUTPUT_FOLDER
+    return Path(root) / (names[0] if names else OUTPUT_FOLDER)
+
+
+def _candidates(name: str) -> Iterable[str]:
+    yield name
+    stem, ext = os.path.splitext(name)
+    if not stem:
+        stem, ext = name, ""
+    n = 2
+    while True:
+        yield f"{stem}-{n}{ext}"
+        n += 1
+
+
+def move_into_output(root: Path, inventory: Inventory, download_path: Path, *, name: str | None = None) -> Path:
+    """Move ``download_path`` into the project's OUTPUT folder (made if missing) and return where it went.
+
+    Never overwrites: a taken name gets ``-2``, ``-3``… before the extension. On the same filesystem it is a
+    hard link then an unlink (atomic, and never over an existing file); across filesystems it is copied to a
+    temporary file, fsynced, put in place, and only then is the source removed. Refuses anything that is not
+    a regular file (a link, a folder, a pipe). ``name`` gives it another name in OUTPUT. Raises
+    :class:`MoveError`.
+    """
+    source = Path(download_path)
+    try:
+        st = os.lstat(source)
+    except FileNotFoundError:
+        raise MoveError(f"{source} is gone") from None
+    except OSError as exc:
+        raise MoveError(f"cannot read {source}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise MoveError(f"{source} is not a regular file (a link, a folder or a pipe): not moved")
+    target_name = name or source.name
+    if "/" in target_name or os.sep in target_name or target_name in ("", ".", ".."):
+        raise MoveError(f"{target_name!r} is not a file name")
+    folder = output_folder(root, inventory)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise MoveError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    if not folder.is_dir():
+        raise MoveError(f"{folder} is not a folder")
+    try:
+        return _link_in(source, folder, target_name)
+    except _NoLink:
+        return _copy_in(source, folder, target_name, st)
+
+
+class _NoLink(Exception):
+    pass
+
+
+def _link_in(source: Path, folder: Path, name: str) -> Path:
+    from liferaft.core import storage
+
+    for candidate in _candidates(name):
+        target = folder / candidate
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EACCES):
+                raise _NoLink from None
+            raise MoveError(f"cannot move {source.name} into {folder.name}/: {exc.strerror or exc}") from None
+        storage.fsync_dir(folder)
+        try:
+            os.unlink(source)
+        except OSError as exc:  # the file is safely in OUTPUT; the download stays where it was too
+            raise MoveError(f"copied into {target}, but could not remove {source}: {exc.strerror or exc}") from None
+        storage.fsync_dir(source.parent)
+        return target
+    raise AssertionError("unreachable")
+
+
+def _copy_in(source: Path, folder: Path, name: str, st: os.stat_result) -> Path:
+    import shutil
+
+    from liferaft.core import storage
+
+    fd, tmp = storage.new_temp_file(folder)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(OSError):
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        for candidate in _candidates(name):
+            target = folder / candidate
+            try:
+                storage.publish(tmp, target)
+            except FileExistsError:
+                continue
+            break
+        storage.fsync_dir(folder)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise MoveError(f"cannot copy {source.name} into {folder.name}/: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    try:
+        os.unlink(source)
+    except OSError as exc:
+        raise MoveError(f"copied into {target}, but could not remove {source}: {exc.strerror or exc}") from None
+    return target

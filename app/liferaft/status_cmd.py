@@ -1,0 +1,194 @@
+"""`liferaft checkpoint` and `liferaft status`: checkpoints and the at-risk state on the command line.
+
+`checkpoint` records one (every file's size, time and content hash, plus the restart note) and says what it
+bought; `--list` and `--diff A B` show them. `status` prints what would be lost if the sandbox died now; its
+exit code is 0 when nothing is at risk, 1 when something is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_AT_RISK = 1
+EXIT_FAILED = 1
+
+#: How far back `liferaft status` looks in the downloads folder for outputs: the sandbox's lifetime.
+DOWNLOADS_WINDOW = 13 * 3600
+
+
+def add_parsers(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
+    cmd = commands.add_parser(
+        "checkpoint", help="record a checkpoint: every file's size, time and content hash, and the restart note")
+    cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    cmd.add_argument("-m", "--message", default="", metavar="MESSAGE", help="what this step was (e.g. 'cleaning')")
+    action = cmd.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list the checkpoints instead")
+    action.add_argument("--diff", nargs=2, type=int, metavar=("A", "B"),
+                        help="show what changed between checkpoints A and B (by number, see --list)")
+
+    status = commands.add_parser(
+        "status", help="what is at risk now: outputs not checkpointed, outputs never saved, matching downloads")
+    status.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    status.add_argument("--json", action="store_true", help="print JSON instead of a report")
+
+
+def _err(message: str) -> None:
+    from liferaft.cli import _err as err
+
+    err(message)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0f} %"
+
+
+class _Progress:
+    """Hashing progress on stderr, only once it has taken a while: in place on a terminal, else a line every
+    few seconds."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, path: str) -> None:
+        now = time.monotonic()
+        if now - self.start < 1.0 or now - self.last < (0.2 if self.tty else 5.0) or total <= 0:
+            return
+        self.last = now
+        from liferaft.core.units import format_size
+
+        text = f"hashing: {100 * done / total:.0f} % ({format_size(done)} of {format_size(total)})"
+        if self.tty:
+            print(f"\r{text}\033[K", end="", file=sys.stderr, flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown and self.tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    from liferaft.cli import UsageError, _shown
+    from liferaft.core import checkpoints as cp
+    from liferaft.core.project import check_folder, open_project
+
+    root = check_folder(Path(args.dir))
+    if args.list or args.diff:
+        checkpoints, warnings = cp.load_checkpoints(root)
+        for warning in warnings:
+            _err(f"warning: {warning}")
+        if args.list:
+            if not checkpoints:
+                print("No checkpoints yet: `liferaft checkpoint -m MESSAGE` records one.")
+                return EXIT_OK
+            for checkpoint in checkpoints:
+                message = f"  {_shown(checkpoint.message)}" if checkpoint.message else ""
+                print(f"{checkpoint.number:>3}  {checkpoint.iso_time}  {_plural(len(checkpoint.files), 'file')}"
+                      f"{message}")
+            print(f"A lost session now costs about {_percent(cp.rework_percent(len(checkpoints)))} of the work.")
+            return EXIT_OK
+        by_number = {checkpoint.number: checkpoint for checkpoint in checkpoints}
+        a, b = args.diff
+        for number in (a, b):
+            if number not in by_number:
+                known = ", ".join(str(n) for n in by_number) or "none yet"
+                raise UsageError(f"no checkpoint {number}; there are: {known}")
+        changes = cp.diff(by_number[a], by_number[b], by_hash=True)
+        if not changes:
+            print(f"Nothing changed between checkpoints {a} and {b}.")
+            return EXIT_OK
+        for label, paths in (("added  ", changes.added), ("removed", changes.removed), ("changed", changes.changed)):
+            for path in paths:
+                print(f"{label}  {_shown(path)}")
+        print(f"{_plural(changes.count, 'file')} changed between checkpoints {a} and {b}.")
+        return EXIT_OK
+    project = open_project(root)
+    for warning in project.warnings:
+        _err(f"warning: {warning}")
+    progress = _Progress()
+    try:
+        checkpoint = cp.record_checkpoint(project.root, project.inventory, args.message, now=time.time(),
+                                          progress=progress)
+    except cp.CheckpointError as exc:
+        progress.finish()
+        _err(f"no checkpoint saved: {exc}")
+        return EXIT_FAILED
+    progress.finish()
+    for warning in checkpoint.warnings:
+        _err(f"warning: {warning}")
+    for path, why in checkpoint.skipped.items():
+        _err(f"not in the checkpoint: {_shown(path)} ({why})")
+    for path in checkpoint.changing:
+        _err(f"{_shown(path)} was changing while it was read: recorded without a hash (checkpoint again when it "
+             "is done)")
+    count = checkpoint.count or 1
+    changes = checkpoint.since_last
+    since = f", {changes.count:,} changed since the last one" if changes is not None else ""
+    print(f"checkpoint {checkpoint.number} saved: {_plural(len(checkpoint.files), 'file')}{since}; a lost session "
+          f"now costs about {_percent(cp.rework_percent(count))} of the work")
+    return EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from liferaft.cli import _shown, _write_utf8
+    from liferaft.core import checkpoints as cp
+    from liferaft.core.config import load_settings
+    from liferaft.core.project import check_folder, open_project
+    from liferaft.core.restart_note import NoteError, load_note
+    from liferaft.core.risk import at_risk, downloads_folder
+
+    root = check_folder(Path(args.dir))
+    project = open_project(root)
+    warnings = list(project.warnings)
+    checkpoints, more = cp.load_checkpoints(project.root)
+    warnings += more
+    try:
+        note, _record = load_note(project.root, project.inventory)
+    except NoteError as exc:
+        note = None
+        warnings.append(f"the restart note cannot be used: {exc}")
+    settings = load_settings()
+    warnings += settings.warnings
+    downloads, _configured = downloads_folder(settings.settings.other)
+    risk = at_risk(project.root, project.inventory, checkpoints, note, downloads_dir=downloads,
+                   since=time.time() - DOWNLOADS_WINDOW)
+    warnings += risk.warnings
+    for warning in warnings:
+        _err(f"warning: {warning}")
+    if args.json:
+        import json
+
+        _write_utf8(json.dumps(risk.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_AT_RISK if risk.at_risk else EXIT_OK
+    if risk.unsaved_outputs:
+        print(f"Not checkpointed ({len(risk.unsaved_outputs)}):")
+        for item in risk.unsaved_outputs:
+            print(f"  {_shown(item.path or item.name)}  {item.reason}")
+    if risk.missing_outputs:
+        print(f"Missing from OUTPUT ({len(risk.missing_outputs)}):")
+        for item in risk.missing_outputs:
+            print(f"  {_shown(item.name)}  {item.reason} (named in: {', '.join(item.sources)})")
+    if risk.downloads:
+        print(f"In Downloads ({len(risk.downloads)}):")
+        for item in risk.downloads:
+            print(f"  {_shown(item.path or item.name)}  {item.reason}")
+    if checkpoints:
+        print(f"{_plural(len(checkpoints), 'checkpoint')}, the last at {risk.last_checkpoint}; a lost session now "
+              f"costs about {_percent(cp.rework_percent(len(checkpoints)))} of the work.")
+    else:
+        print("No checkpoint yet: `liferaft checkpoint -m MESSAGE` records one.")
+    if not risk.at_risk:
+        print("Nothing at risk: every output is saved and checkpointed.")
+    return EXIT_AT_RISK if risk.at_risk else EXIT_OK

@@ -1,0 +1,59 @@
+"""Outputs at risk in the workbench (issue 6's "done when"): a new chart in OUTPUT is flagged as not
+checkpointed, a checkpoint clears it, an output the note names but OUTPUT lacks is flagged missing, and a
+matching file dropped into the downloads folder is offered and moved into OUTPUT/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liferaft.core.demo import write_demo
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.downloads_screen import DownloadsScreen
+from tests.conftest import FROZEN_NOW, write
+from tests.test_prepare_tui import rendered, row_text, wait_for
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    write_demo(root, big_csv_mb=1)
+    return root
+
+
+def status(app: LiferaftApp) -> str:
+    return rendered(app.query_one("#status").content, 300)  # type: ignore[attr-defined]
+
+
+async def test_outputs_at_risk_are_flagged_cleared_and_moved_in(demo: Path, tmp_path: Path,
+                                                                isolated_config: Path) -> None:
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    write(isolated_config / "config.toml", f'[watch]\ndownloads = "{downloads}"\n')
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.risk is not None, tries=300)
+        assert "1 missing" in status(app)  # the note names monthly_trend.png; OUTPUT has no such file
+        await pilot.press("k")
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1, tries=300)
+        assert "not checkpointed" not in status(app) and "checkpoints 1" in status(app)
+        write(demo / "OUTPUT/forecast.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+        await wait_for(pilot, lambda: "1 not checkpointed" in status(app), tries=300)
+        assert " unsaved " in row_text(app, "forecast.png")
+        await wait_for(pilot, lambda: any("not in a checkpoint yet" in n.message for n in app._notifications))
+        await pilot.press("k")
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 2, tries=300)
+        assert "not checkpointed" not in status(app)
+        assert "50 % rework" in status(app)
+        write(downloads / "monthly_trend (1).png", b"\x89PNG\r\n\x1a\n" + b"\1" * 64)
+        write(downloads / "holiday.jpg.crdownload", b"partial")
+        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.downloads), tries=400)
+        await wait_for(pilot, lambda: any("m moves it into OUTPUT" in n.message for n in app._notifications))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, DownloadsScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (demo / "OUTPUT/monthly_trend.png").exists(), tries=300)
+        assert not (downloads / "monthly_trend (1).png").exists()
+        assert (downloads / "holiday.jpg.crdownload").exists()  # nothing else in Downloads is touched
+        await wait_for(pilot, lambda: "missing" not in status(app), tries=300)
