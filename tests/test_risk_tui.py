@@ -57,3 +57,31 @@ async def test_outputs_at_risk_are_flagged_cleared_and_moved_in(demo: Path, tmp_
         assert not (downloads / "monthly_trend (1).png").exists()
         assert (downloads / "holiday.jpg.crdownload").exists()  # nothing else in Downloads is touched
         await wait_for(pilot, lambda: "missing" not in status(app), tries=300)
+
+
+async def test_the_checkpoint_list_shows_what_changed(demo: Path) -> None:
+    from textual.widgets import OptionList, Static
+
+    from liferaft.tui.checkpoints_screen import CheckpointsScreen
+
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.risk is not None, tries=300)
+        await pilot.press("k")
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1, tries=300)
+        write(demo / "OUTPUT/forecast.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.unsaved_outputs), tries=300)
+        await pilot.press("k")
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 2, tries=300)
+        await pilot.press("K")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen))
+        panel = app.screen.query_one("#checkpoints-changes", Static)
+        assert "Nothing changed" in rendered(panel.content)  # now vs #2
+        await pilot.press("down")  # #2 against #1
+        await pilot.pause()
+        text = rendered(panel.content)
+        assert "From #1 to #2" in text and "added   OUTPUT/forecast.png" in text
+        assert app.screen.query_one(OptionList).option_count == 3
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CheckpointsScreen)

@@ -336,6 +336,18 @@ class LiferaftApp(App[int]):
 
         self.push_screen(DownloadsScreen(downloads), chosen)
 
+    def action_show_checkpoints(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.checkpoints import load_checkpoints
+        from liferaft.tui.checkpoints_screen import CheckpointsScreen
+
+        checkpoints, warnings = load_checkpoints(self.project.root)
+        for warning in warnings:
+            self.notify(warning, severity="warning", markup=False, timeout=8)
+        self.push_screen(CheckpointsScreen(checkpoints, self.project.inventory))
+
     def action_checkpoint(self) -> None:
         if self.project is None:
             self.notify("The project is still being read.", timeout=3)

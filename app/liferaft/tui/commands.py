@@ -54,6 +54,8 @@ COMMANDS: tuple[Command, ...] = (
             "Edit the restart note; fill it from the project or import the chat's reply"),
     Command("app.checkpoint", "k", "checkpoint", "Checkpoint", "Project", "Record a checkpoint",
             "Record every file's size, time and hash and the restart note: what is safe now"),
+    Command("app.checkpoints", "K", "show_checkpoints", "Checkpoints", "Project", "List the checkpoints",
+            "Every checkpoint, and what changed between any two or since one", footer=False),
     Command("app.move_downloads", "m", "move_downloads", "Move downloads", "Project", "Move downloads into OUTPUT",
             "Move files that just arrived in your downloads and look like this project's outputs", footer=False),
     Command("app.rescan", "r,f5", "rescan", "Rescan", "Project", "Read the folder again",
