@@ -69,7 +69,9 @@ def terminal(tmp_path: Path) -> Iterator[Callable[[int, int], Terminal]]:
     made: list[Terminal] = []
 
     def make(width: int, height: int) -> Terminal:
-        term = Terminal(f"liferaft-e2e-{os.getpid()}-{len(made)}", width, height)
+        # A socket of its own per terminal: a server still shutting down from the test before must not be
+        # reused (that once left this test staring at a blank screen).
+        term = Terminal(f"liferaft-e2e-{os.getpid()}-{width}x{height}-{time.monotonic_ns()}", width, height)
         made.append(term)
         return term
 

@@ -434,6 +434,49 @@ def bench_idle(work: Path, repeat: int) -> list[Figure]:
     ]
 
 
+def bench_burst(work: Path, repeat: int) -> list[Figure]:
+    """The workbench (in process, headless, watching) while 10,000 files appear in OUTPUT at once: the worst
+    time for a key press to be handled during the burst, and how long until the pane lists all of them."""
+    import asyncio
+
+    from liferaft.tui.app import LiferaftApp
+    from liferaft.tui.project_pane import ProjectPane
+
+    root = work / "burst"
+    (root / "SOURCE").mkdir(parents=True)
+    (root / "OUTPUT").mkdir()
+    (root / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+
+    async def run() -> tuple[float, float]:
+        app = LiferaftApp(root, watch=True)
+        async with app.run_test(size=(160, 48)) as pilot:
+            for _ in range(200):
+                if app.watcher is not None and app.watcher.running and app.project is not None:
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)
+            started = time.perf_counter()
+            for number in range(10_000):
+                (root / "OUTPUT" / f"chart_{number:05d}.png").write_bytes(b"x")
+            worst = 0.0
+            done = None
+            while time.perf_counter() - started < 20:
+                before = time.perf_counter()
+                await pilot.press("down")  # handled when press() returns: the app processed the key
+                worst = max(worst, time.perf_counter() - before)
+                project = app.project
+                if project is not None and sum(1 for r in project.inventory.files if r.path.startswith("OUTPUT/")) \
+                        == 10_000 and app.query_one(ProjectPane)._inventory is project.inventory:
+                    done = time.perf_counter() - started
+                    break
+                await pilot.pause(0.05)
+            return worst, done if done is not None else float("inf")
+
+    worst, complete = asyncio.run(run())
+    return [Figure("10,000 files at once: slowest key", worst, 0.2, 1.0, floor_name="the 200 ms target", limit=0.2),
+            Figure("10,000 files at once: pane complete", complete, 3.0, 1.0, floor_name="the 3 s target", limit=3.0)]
+
+
 def bench_watch(work: Path, repeat: int) -> list[Figure]:
     """The folder watcher in process (what the workbench runs in a worker): latency from a file written in a
     watched OUTPUT folder to the callback naming it, over 30 writes; and memory growth over 100,000 file
@@ -532,6 +575,7 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "compose": bench_compose,
     "idle": bench_idle,
     "watch": bench_watch,
+    "burst": bench_burst,
 }
 
 
