@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import stat
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -221,16 +220,6 @@ def _parse(raw: bytes) -> tuple[list[Checkpoint], dict[str, Any], int]:
     return checkpoints, data, dropped
 
 
-def _backup_name(path: Path, reason: str) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.{reason}-{stamp}")
-    n = 1
-    while os.path.lexists(candidate):
-        n += 1
-        candidate = path.with_name(f"{path.name}.{reason}-{stamp}-{n}")
-    return candidate
-
-
 def _load(root: Path) -> LoadedCheckpoints:
     path = checkpoints_path(root)
     shown = f"{STATE_DIRNAME}/{CHECKPOINTS_FILENAME}"
@@ -251,7 +240,7 @@ def _load(root: Path) -> LoadedCheckpoints:
         checkpoints, extra, dropped = _parse(raw)
     except _Unusable as problem:
         reason = "newer" if "newer" in str(problem) else "corrupt"
-        backup = _backup_name(path, reason)
+        backup = storage.backup_name(path, reason)
         try:
             os.replace(path, backup)
         except OSError as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 from pathlib import Path
 
 from liferaft.core import storage
@@ -153,16 +152,6 @@ def _migrate(data: dict[str, Any], version: int) -> dict[str, Any]:
     return data
 
 
-def _backup_name(path: Path, reason: str) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.{reason}-{stamp}")
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}.{reason}-{stamp}-{n}")
-    return candidate
-
-
 def load_state(root: Path) -> LoadedState:
     """Read the project's state; never raises for a bad file (see the module docstring)."""
     path = state_path(root)
@@ -186,7 +175,7 @@ def load_state(root: Path) -> LoadedState:
         return LoadedState(_parse(raw))
     except _Unusable as problem:
         reason = "newer" if "newer" in str(problem) else "corrupt"
-        backup = _backup_name(path, reason)
+        backup = storage.backup_name(path, reason)
         try:
             os.replace(path, backup)
         except OSError as exc:

@@ -191,3 +191,16 @@ def sweep_temp_files(folder: Path, *, older_than: float = 60.0) -> int:
         except OSError:
             continue
     return removed
+
+
+def backup_name(path: Path, reason: str) -> Path:
+    """A free name beside ``path`` to keep an unusable file of Liferaft's aside: ``NAME.REASON-STAMP[-N]``."""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.{reason}-{stamp}")
+    n = 1
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = path.with_name(f"{path.name}.{reason}-{stamp}-{n}")
+    return candidate
