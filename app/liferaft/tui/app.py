@@ -143,6 +143,7 @@ class LiferaftApp(App[int]):
         self._flagged: set[str] = set()
         self._offered: set[str] = set()
         self._started = time.time()
+        self._rescan_pending = False
         self._downloads_dir: Path | None = None
         self._downloads_seen: frozenset[tuple[str, int]] | None = None
         self.root_path = Path(root)
@@ -435,8 +436,16 @@ class LiferaftApp(App[int]):
         for path in downloading[:3]:
             self.notify(f"Downloading {path} into the project…", timeout=3, markup=False)
         if event.reconciled or any(change.kind != "downloading" for change in event.changes):
-            self._quiet_rescan = True
-            self._load_project()
+            self._rescan_soon()
+
+    def _rescan_soon(self) -> None:
+        """Read the folder again for the watcher: one scan at a time (a burst of events while one runs makes
+        one more scan after it, not a crowd of scans fighting over the interpreter)."""
+        if any(worker.group == "scan" and worker.is_running for worker in self.workers):
+            self._rescan_pending = True
+            return
+        self._quiet_rescan = True
+        self._load_project()
 
     def on_unmount(self) -> None:
         if self.watcher is not None:
@@ -512,6 +521,9 @@ class LiferaftApp(App[int]):
             files = format_count(len(project.inventory.files), "file")
             self.notify(f"Project folder read again: {files}.", timeout=3)
         self._quiet_rescan = False
+        if self._rescan_pending:  # the watcher saw more while this scan ran
+            self._rescan_pending = False
+            self.set_timer(0.05, self._rescan_soon)
         if not self._first_frame_exit:
             self._assess_risk(project, project.inventory)
         if self._first_frame_exit:
