@@ -183,8 +183,7 @@ def checkpoints_path(root: Path) -> Path:
 # --- the file ------------------------------------------------------------------------------------------
 
 
-class _Unusable(Exception):
-    pass
+_Unusable = storage.UnusableFile
 
 
 class LoadedCheckpoints(NamedTuple):
@@ -195,17 +194,8 @@ class LoadedCheckpoints(NamedTuple):
 
 
 def _parse(raw: bytes) -> tuple[list[Checkpoint], dict[str, Any], int]:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _Unusable(f"it is not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict):
-        raise _Unusable("it does not hold a JSON object")
-    version = data.pop("version", None)
-    if not _is_int(version) or version < 1:
-        raise _Unusable("it has no valid version number")
-    if version > CHECKPOINTS_VERSION:
-        raise _Unusable(f"a newer Liferaft wrote it (version {version}, this one reads {CHECKPOINTS_VERSION})")
+    data, _version = storage.load_versioned_json(raw, CHECKPOINTS_VERSION)
+    data.pop("version", None)
     raw_list = data.pop("checkpoints", [])
     if not isinstance(raw_list, list):
         raise _Unusable("its checkpoints are not a list")

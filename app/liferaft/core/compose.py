@@ -532,11 +532,6 @@ def _cut_to(text: str, size: int) -> str:
     return head[:end] if end > 0 else ""
 
 
-def upload_list_text(context: ComposeContext) -> str:
-    """The files to upload, full paths, one a line, in order."""
-    return "".join(f"{path}\n" for path in context.upload_paths)
-
-
 def _sources(context: ComposeContext) -> list[tuple[str, str]]:
     """The texts a prompt is copied from, with their names: the saved code, then the restart note."""
     sources = list(context.code)

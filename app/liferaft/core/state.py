@@ -110,22 +110,11 @@ def state_path(root: Path) -> Path:
     return state_dir(root) / STATE_FILENAME
 
 
-class _Unusable(Exception):
-    """The state file cannot be used; the message says why."""
+_Unusable = storage.UnusableFile
 
 
 def _parse(raw: bytes) -> ProjectState:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _Unusable(f"it is not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict):
-        raise _Unusable("it does not hold a JSON object")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _Unusable("it has no valid version number")
-    if version > STATE_VERSION:
-        raise _Unusable(f"a newer Liferaft wrote it (state version {version}, this one reads {STATE_VERSION})")
+    data, version = storage.load_versioned_json(raw, STATE_VERSION, "state version")
     data = _migrate(data, version)
     overrides: dict[str, Role] = {}
     raw_overrides = data.pop("overrides", {})

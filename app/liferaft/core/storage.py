@@ -17,7 +17,7 @@ from pathlib import Path
 # Typing-only imports; `typing` itself costs ~2 ms at start-up, which `liferaft scan` is measured on.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
 #: Prefix of the temporary files this module creates; nothing else is ever swept.
 TEMP_PREFIX = ".liferaft-tmp-"
@@ -204,3 +204,27 @@ def backup_name(path: Path, reason: str) -> Path:
         n += 1
         candidate = path.with_name(f"{path.name}.{reason}-{stamp}-{n}")
     return candidate
+
+
+class UnusableFile(Exception):
+    """One of Liferaft's own files cannot be used; the message says why in a few words."""
+
+
+def load_versioned_json(raw: bytes, newest: int, label: str = "version") -> tuple[dict[str, Any], int]:
+    """The JSON object in ``raw`` and its ``version`` (kept in the object), for Liferaft's own versioned files.
+    Raises :class:`UnusableFile` for text that is not JSON, not an object, without a valid version, or
+    written by a newer Liferaft (the message then says "newer")."""
+    import json
+
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnusableFile(f"it is not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise UnusableFile("it does not hold a JSON object")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise UnusableFile("it has no valid version number")
+    if version > newest:
+        raise UnusableFile(f"a newer Liferaft wrote it ({label} {version}, this one reads {newest})")
+    return data, version

@@ -16,7 +16,6 @@ from liferaft.core.preflight import (
     BLOCK,
     OK,
     WARN,
-    CheckReport,
     FileCheck,
     Problem,
     check_file,
@@ -174,8 +173,3 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
     if check:
         plan.problems = set_problems([item.check for item in plan.items if item.check is not None], limits)
     return plan
-
-
-def plan_report(plan: UploadPlan) -> CheckReport:
-    """The plan's files as a pre-flight report (what `liferaft check` would say of exactly these files)."""
-    return CheckReport(tuple(item.check for item in plan.items if item.check is not None), plan.problems)
