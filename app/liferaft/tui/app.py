@@ -144,6 +144,7 @@ class LiferaftApp(App[int]):
         self._offered: set[str] = set()
         self._started = time.time()
         self._rescan_pending = False
+        self._risk_warnings_shown: set[str] = set()
         self._downloads_dir: Path | None = None
         self._downloads_seen: frozenset[tuple[str, int]] | None = None
         self.root_path = Path(root)
@@ -281,7 +282,9 @@ class LiferaftApp(App[int]):
         except OSError:
             note = None
         # The downloads folder only while watching (never in tests): files that appear there from now on.
-        folder = downloads_folder(self.settings.other)[0] if self._watch else None
+        folder, configured = downloads_folder(self.settings.other) if self._watch else (None, False)
+        if folder is not None and not configured and not folder.is_dir():
+            folder = None  # no downloads folder on this machine, and none asked for: nothing to say
         risk = at_risk(project.root, inventory, checkpoints, note, downloads_dir=folder, since=self._started)
         risk.warnings[:0] = warnings
         return AssessedRisk(inventory, risk)
@@ -305,7 +308,9 @@ class LiferaftApp(App[int]):
             self.notify(f"{names} just arrived in your downloads and looks like this project's output: m moves "
                         "it into OUTPUT/.", title="Downloads", markup=False, timeout=10)
         for warning in risk.warnings:
-            self.notify(warning, severity="warning", markup=False, timeout=8)
+            if warning not in self._risk_warnings_shown:  # once a session: risk is assessed after every change
+                self._risk_warnings_shown.add(warning)
+                self.notify(warning, severity="warning", markup=False, timeout=8)
         risk.warnings.clear()
 
     def action_move_downloads(self) -> None:
@@ -388,7 +393,9 @@ class LiferaftApp(App[int]):
 
         from liferaft.core.risk import downloads_folder
 
-        self._downloads_dir = downloads_folder(self.settings.other)[0]
+        self._downloads_dir, configured = downloads_folder(self.settings.other)
+        if self._downloads_dir is not None and not configured and not self._downloads_dir.is_dir():
+            self._downloads_dir = None
         if self._downloads_dir is not None:
             # The downloads folder is only listed (its top level, every 2 s), never watched deeply or read.
             self._look_at_downloads()  # what is there now: only what arrives later is news
