@@ -25,7 +25,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("open", "init", "demo", "scan", "check", "prepare", "note", "prompt", "checkpoint", "status")
+COMMANDS = ("open", "init", "demo", "scan", "check", "prepare", "note", "prompt", "checkpoint", "status", "diagnose",
+            "import")
 
 
 class UsageError(Exception):
@@ -143,6 +144,12 @@ def _build_parser() -> argparse.ArgumentParser:
     from liferaft import status_cmd
 
     status_cmd.add_parsers(commands, dir_help)
+    from liferaft import diagnose_cmd
+
+    diagnose_cmd.add_parser(commands, dir_help)
+    from liferaft import import_cmd
+
+    import_cmd.add_parser(commands, dir_help)
     return parser
 
 
@@ -489,6 +496,12 @@ def _status_cmd() -> Any:
     return status_cmd
 
 
+def _lazy(module: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"liferaft.{module}")
+
+
 def _prompt(args: argparse.Namespace) -> int:
     from liferaft import prompt_cmd
 
@@ -676,6 +689,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "prompt": lambda args: _prompt(args),
     "checkpoint": lambda args: _status_cmd().run_checkpoint(args),
     "status": lambda args: _status_cmd().run_status(args),
+    "diagnose": lambda args: _lazy("diagnose_cmd").run(args),
+    "import": lambda args: _lazy("import_cmd").run(args),
 }
 
 

@@ -1,0 +1,13 @@
+"""`liferaft import`: placeholder, being written."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
+    commands.add_parser("import", help="(being written)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return 2
