@@ -6,9 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from rich.style import Style
+
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.project_pane import Downloading, ProjectPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import rendered, wait_for
 
@@ -51,3 +53,64 @@ async def test_the_folder_going_away_is_said_and_picked_up_again(tmp_path: Path)
         write(root / "SOURCE/more.csv", "a\n1\n")
         await wait_for(pilot, lambda: "SOURCE/more.csv" in shown_paths(app), tries=400)
         assert "folder is gone" not in rendered(app.query_one("#status").content, 200)
+
+
+def downloading_rows(app: LiferaftApp) -> dict[str, str]:
+    """The "downloading" rows on screen: path → the row as drawn."""
+    pane = app.query_one(ProjectPane)
+    rows = {}
+    for line in range(pane.last_line + 1):
+        node = pane.get_node_at_line(line)
+        if node is not None and isinstance(node.data, Downloading):
+            rows[node.data.path] = pane.render_label(node, Style(), Style()).plain
+    return rows
+
+
+async def test_a_partial_download_is_a_downloading_row_until_it_completes(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    (root / "OUTPUT").mkdir()
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running, tries=250)
+        await pilot.pause(0.3)
+        partial = root / "OUTPUT/report.pdf.crdownload"
+        write(partial, b"%PDF-1.7\n" + b"\0" * 3000)
+        await wait_for(pilot, lambda: "OUTPUT/report.pdf.crdownload" in downloading_rows(app), tries=250)
+        row = downloading_rows(app)["OUTPUT/report.pdf.crdownload"]
+        assert "downloading" in row and "report.pdf" in row and "3.0 KB" in row
+        assert "OUTPUT/report.pdf.crdownload" not in shown_paths(app)  # not a file of the project yet
+        partial.rename(root / "OUTPUT/report.pdf")
+        await wait_for(pilot, lambda: "OUTPUT/report.pdf" in shown_paths(app), tries=250)
+        await wait_for(pilot, lambda: not downloading_rows(app), tries=100)
+
+
+async def test_the_note_saved_in_the_editor_is_not_reported_as_a_change(tmp_path: Path) -> None:
+    from textual.widgets import TextArea
+
+    from liferaft.tui.note_screen import NoteScreen
+
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    write(root / "RESTART/restart-note.md", "# Restart note\n\n## Notes\n")
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running, tries=250)
+        await pilot.pause(0.3)
+        seen: list[str] = []
+        on_watch = app._on_watch
+
+        def recording(event) -> None:  # type: ignore[no-untyped-def]
+            seen.extend(change.path for change in event.changes)
+            on_watch(event)
+
+        app._on_watch = recording  # type: ignore[method-assign]
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteScreen))
+        app.screen.query_one(TextArea).load_text("# Restart note\n\n## Notes\n\n- mine\n")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.6)  # several of the watcher's debounce windows
+        write(root / "OUTPUT/chart.png", b"\x89PNG\r\n\x1a\n")  # a user's change still is one
+        await wait_for(pilot, lambda: "OUTPUT/chart.png" in seen, tries=250)
+        assert (root / "RESTART/restart-note.md").read_text().endswith("- mine\n")
+        assert "RESTART/restart-note.md" not in seen

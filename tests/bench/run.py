@@ -435,9 +435,17 @@ def bench_idle(work: Path, repeat: int) -> list[Figure]:
 
 
 def bench_burst(work: Path, repeat: int) -> list[Figure]:
-    """The workbench (in process, headless, watching) while 10,000 files appear in OUTPUT at once: the worst
-    time for a key press to be handled during the burst, and how long until the pane lists all of them."""
+    """The workbench (in process, headless, watching) while another process writes 10,000 files into OUTPUT at
+    once: the worst time from a key arriving to its action running, throughout, and how long until the pane
+    lists all of them.
+
+    A key is posted the way the terminal driver posts one, and timed until the pane's cursor action runs: the
+    queue wait, the handler, and the interpreter lock held by the workers all count. (``pilot.press`` is no
+    measure of this: it waits until the whole process is idle, up to a second.)"""
     import asyncio
+    import subprocess
+
+    from textual import events
 
     from liferaft.tui.app import LiferaftApp
     from liferaft.tui.project_pane import ProjectPane
@@ -446,8 +454,10 @@ def bench_burst(work: Path, repeat: int) -> list[Figure]:
     (root / "SOURCE").mkdir(parents=True)
     (root / "OUTPUT").mkdir()
     (root / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    writer = ("import sys, pathlib\nfolder = pathlib.Path(sys.argv[1])\n"
+              "for n in range(10_000): (folder / f'chart_{n:05d}.png').write_bytes(b'x')\n")
 
-    async def run() -> tuple[float, float]:
+    async def run() -> tuple[float, float, int]:
         app = LiferaftApp(root, watch=True)
         async with app.run_test(size=(160, 48)) as pilot:
             for _ in range(200):
@@ -455,25 +465,41 @@ def bench_burst(work: Path, repeat: int) -> list[Figure]:
                     break
                 await pilot.pause(0.05)
             await pilot.pause(0.5)
-            started = time.perf_counter()
-            for number in range(10_000):
-                (root / "OUTPUT" / f"chart_{number:05d}.png").write_bytes(b"x")
-            worst = 0.0
-            done = None
-            while time.perf_counter() - started < 20:
-                before = time.perf_counter()
-                await pilot.press("down")  # handled when press() returns: the app processed the key
-                worst = max(worst, time.perf_counter() - before)
-                project = app.project
-                if project is not None and sum(1 for r in project.inventory.files if r.path.startswith("OUTPUT/")) \
-                        == 10_000 and app.query_one(ProjectPane)._inventory is project.inventory:
-                    done = time.perf_counter() - started
-                    break
-                await pilot.pause(0.05)
-            return worst, done if done is not None else float("inf")
+            pane = app.query_one(ProjectPane)
+            pane.focus()
+            handled: list[float] = []
+            cursor_down = pane.action_cursor_down
 
-    worst, complete = asyncio.run(run())
-    return [Figure("10,000 files at once: slowest key", worst, 0.2, 1.0, floor_name="the 200 ms target", limit=0.2),
+            def traced() -> None:
+                handled.append(time.perf_counter())
+                cursor_down()
+
+            pane.action_cursor_down = traced  # type: ignore[method-assign]
+            started = time.perf_counter()
+            process = subprocess.Popen([sys.executable, "-c", writer, str(root / "OUTPUT")])
+            worst, keys, done = 0.0, 0, None
+            while time.perf_counter() - started < 20:
+                count = len(handled)
+                posted = time.perf_counter()
+                app.post_message(events.Key("down", None))
+                while len(handled) == count and time.perf_counter() - posted < 10:
+                    await asyncio.sleep(0.002)
+                worst = max(worst, (handled[-1] if len(handled) > count else time.perf_counter()) - posted)
+                keys += 1
+                project = app.project
+                if process.poll() is not None and done is None and project is not None \
+                        and pane._inventory is project.inventory \
+                        and sum(1 for r in project.inventory.files if r.path.startswith("OUTPUT/")) == 10_000:
+                    done = time.perf_counter() - started
+                if done is not None and time.perf_counter() - started > done + 1.0:
+                    break  # a second more of keys once complete: the checks that follow count too
+                await asyncio.sleep(0.05)
+            process.wait()
+            return worst, done if done is not None else float("inf"), keys
+
+    worst, complete, keys = asyncio.run(run())
+    return [Figure(f"10,000 files at once: slowest of {keys} keys", worst, 0.2, 1.0,
+                   floor_name="the 200 ms target", limit=0.2),
             Figure("10,000 files at once: pane complete", complete, 3.0, 1.0, floor_name="the 3 s target", limit=3.0)]
 
 
@@ -571,6 +597,66 @@ def bench_watch(work: Path, repeat: int) -> list[Figure]:
     ]
 
 
+def bench_flag(work: Path, repeat: int) -> list[Figure]:
+    """The watching workbench (in process, headless) on a project with a checkpoint: latency from a new file
+    written in OUTPUT to its row drawn with the "unsaved" badge (watcher → scan → risk → pane), over 20 writes."""
+    import asyncio
+    import random
+
+    from liferaft.core.checkpoints import record_checkpoint
+    from liferaft.core.project import open_project
+    from liferaft.tui.app import LiferaftApp
+    from liferaft.tui.project_pane import ProjectPane
+
+    root = work / "flagged"
+    (root / "SOURCE").mkdir(parents=True)
+    (root / "OUTPUT").mkdir()
+    (root / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    record_checkpoint(root, open_project(root).inventory, "start", now=time.time())
+
+    def flagged_row(pane: ProjectPane, rel: str) -> bool:
+        if rel not in pane.unsaved:
+            return False
+        for line in range(pane.last_line + 1):
+            node = pane.get_node_at_line(line)
+            record = getattr(node, "data", None) if node is not None else None
+            if getattr(record, "path", None) == rel:
+                return "unsaved" in pane.render_label(node, Style(), Style()).plain  # type: ignore[arg-type]
+        return False
+
+    async def run() -> list[float]:
+        app = LiferaftApp(root, watch=True)
+        latencies: list[float] = []
+        async with app.run_test(size=(160, 48)) as pilot:
+            for _ in range(200):
+                if app.watcher is not None and app.watcher.running and app.risk is not None:
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)
+            pane = app.query_one(ProjectPane)
+            for number in range(20):
+                rel = f"OUTPUT/chart_{number:02d}.png"
+                written = time.perf_counter()
+                (root / rel).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+                while not flagged_row(pane, rel) and time.perf_counter() - written < 3:
+                    await asyncio.sleep(0.005)
+                latencies.append(time.perf_counter() - written)
+                await asyncio.sleep(random.uniform(0.2, 0.4))  # the next write after this one is settled
+        return sorted(latencies)
+
+    from rich.style import Style
+
+    latencies = asyncio.run(run())
+    median = statistics.median(latencies)
+    p95 = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
+    return [
+        Figure("flag: output written → badge on screen, median", median, 0.2, math.inf,
+               floor_name="the limit, for scale", limit=0.2),
+        Figure("flag: output written → badge on screen, p95", p95, 0.4, math.inf,
+               floor_name="the limit, for scale", limit=0.4),
+    ]
+
+
 BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "scan": bench_scan,
     "first-frame": bench_first_frame,
@@ -581,6 +667,7 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "idle": bench_idle,
     "watch": bench_watch,
     "burst": bench_burst,
+    "flag": bench_flag,
 }
 
 

@@ -398,13 +398,22 @@ def _upload_lines(context: ComposeContext) -> str:
     return "\n".join(lines)
 
 
+#: Outputs named one by one in a prompt; past this the rest are counted (a chat cannot use a list of 10,000).
+OUTPUTS_LISTED = 60
+
+
 def _output_lines(context: ComposeContext, *, missing_only: bool = False) -> str:
     names = [] if missing_only else list(context.outputs)
-    lines = [f"   - {name}" for name in names]
-    present = {output_key(name) for name in context.outputs}
-    for name in context.missing:
-        if output_key(name) not in present:
+    lines = [f"   - {name}" for name in names[:OUTPUTS_LISTED]]
+    if len(names) > OUTPUTS_LISTED:
+        lines.append(f"   - and {len(names) - OUTPUTS_LISTED:,} more files like these in OUTPUT/")
+    if context.missing:
+        present = {output_key(name) for name in context.outputs}
+        missing = [name for name in context.missing if output_key(name) not in present]
+        for name in missing[:OUTPUTS_LISTED]:
             lines.append(f"   - {name} (made in the earlier chat, never saved)")
+        if len(missing) > OUTPUTS_LISTED:
+            lines.append(f"   - and {len(missing) - OUTPUTS_LISTED:,} more made in the earlier chat, never saved")
     if not lines:
         return "   - every chart, table and file the analysis produces"
     return "\n".join(lines)

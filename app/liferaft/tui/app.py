@@ -42,6 +42,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher, WatchEvent
+    from liferaft.tui.note_screen import NoteScreen
     from liferaft.tui.prepare_screen import PrepareOutcome
 
 #: Below this width the diagnosis and composer panes fold to their titles until focused.
@@ -144,6 +145,8 @@ class LiferaftApp(App[int]):
         self._offered: set[str] = set()
         self._started = time.time()
         self._rescan_pending = False
+        self._downloading: dict[str, int] = {}
+        """Partial downloads in the project the watcher saw (path → size so far)."""
         self._risk_warnings_shown: set[str] = set()
         self._downloads_dir: Path | None = None
         self._downloads_seen: frozenset[tuple[str, int]] | None = None
@@ -439,11 +442,32 @@ class LiferaftApp(App[int]):
                      "it is back.", style="bold red"))
             return
         self._root_missing = False
-        downloading = [change.path for change in event.changes if change.kind == "downloading"]
-        for path in downloading[:3]:
-            self.notify(f"Downloading {path} into the project…", timeout=3, markup=False)
+        self._track_downloads(event)
         if event.reconciled or any(change.kind != "downloading" for change in event.changes):
             self._rescan_soon()
+
+    def _track_downloads(self, event: WatchEvent) -> None:
+        """Partial downloads: a "downloading" row while they grow, gone when they complete or vanish."""
+        import os
+
+        from liferaft.core.watch import is_partial
+
+        assert self.project is not None
+        before = dict(self._downloading)
+        for change in event.changes:
+            if change.kind == "downloading":
+                try:
+                    self._downloading[change.path] = os.stat(self.project.root / change.path).st_size
+                except OSError:
+                    self._downloading.pop(change.path, None)
+            elif is_partial(change.path):
+                self._downloading.pop(change.path, None)
+        if event.reconciled:  # a walk: whatever partial is no longer there is done
+            for path in list(self._downloading):
+                if not (self.project.root / path).exists():
+                    del self._downloading[path]
+        if self._downloading != before:
+            self.query_one(ProjectPane).set_downloading(self._downloading)
 
     def _rescan_soon(self) -> None:
         """Read the folder again for the watcher: one scan at a time (a burst of events while one runs makes
@@ -519,7 +543,9 @@ class LiferaftApp(App[int]):
         first = self.project is None
         self.project = project
         pane.loading = False
-        self._show_inventory(project.inventory)
+        # The watcher saw more while this scan ran: show this one, and leave the checks to the next scan.
+        more = self._rescan_pending and not first
+        self._show_inventory(project.inventory, check=not more)
         if first:
             pane.focus()
             for warning in project.warnings:
@@ -528,9 +554,10 @@ class LiferaftApp(App[int]):
             files = format_count(len(project.inventory.files), "file")
             self.notify(f"Project folder read again: {files}.", timeout=3)
         self._quiet_rescan = False
-        if self._rescan_pending:  # the watcher saw more while this scan ran
+        if more:
             self._rescan_pending = False
             self.set_timer(0.05, self._rescan_soon)
+            return
         if not self._first_frame_exit:
             self._assess_risk(project, project.inventory)
         if self._first_frame_exit:
@@ -548,12 +575,12 @@ class LiferaftApp(App[int]):
         if self._first_frame_exit:
             self.call_after_refresh(self.exit, 1)
 
-    def _show_inventory(self, inventory: Inventory) -> None:
+    def _show_inventory(self, inventory: Inventory, *, check: bool = True) -> None:
         pane = self.query_one(ProjectPane)
         # At once, what needs no reading (prepared copies in place of their originals); the checks follow.
         prepared = self.project.state.prepared if self.project is not None else {}
         self._show_plan(plan_uploads(inventory, prepared, check=False), inventory)
-        if self.project is not None:
+        if self.project is not None and check:
             # After this frame is drawn: the checks read files, and the screen matters first.
             self.call_after_refresh(self._check_uploads, self.project)
         pane.show_inventory(inventory)
@@ -831,6 +858,10 @@ class LiferaftApp(App[int]):
                 self._load_project()
 
         self.push_screen(NoteScreen(project.root, project.inventory, note, record is not None, project.name), closed)
+
+    def on_note_screen_saved(self, message: NoteScreen.Saved) -> None:
+        if self.watcher is not None:
+            self.watcher.ignore_own_write(message.path)
 
     def action_cycle_template(self) -> None:
         title = self.query_one(ComposerPane).cycle_template()

@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static, TextArea
 
@@ -85,6 +86,13 @@ class ImportScreen(ModalScreen[str | None]):
 class NoteScreen(Screen[bool]):
     """Returns True when the note was saved."""
 
+    class Saved(Message):
+        """The note was written to ``path`` (the app tells its watcher: this write is ours, not the user's)."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="note.save", priority=True, tooltip="Save the note (atomically)"),
         Binding("ctrl+f", "prefill", "Fill from project", id="note.prefill", priority=True,
@@ -152,6 +160,7 @@ class NoteScreen(Screen[bool]):
             self._status(f"Not saved: {exc}", "bold red")
             self.notify(f"The restart note was not saved: {exc}", severity="error", markup=False, timeout=8)
             return
+        self.post_message(self.Saved(path))
         self._original = self.text
         self._exists = True
         self._saved = True

@@ -26,7 +26,7 @@ from liferaft.core.scan import FileRecord, Inventory, ScanNote
 from liferaft.core.units import format_age, format_count, format_size
 from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
-from liferaft.tui.project_pane import ROLE_HINTS, NodeData
+from liferaft.tui.project_pane import ROLE_HINTS, Downloading, NodeData
 from liferaft.tui.upload_check import check_view
 
 #: Show the loading indicator only for loads slower than this (seconds).
@@ -226,6 +226,9 @@ class PreviewPane(Vertical):
             else:
                 self._message("This folder has no files yet. Run `liferaft init` here to make the four folders "
                               "and a restart note, then save the original data in SOURCE/.")
+        elif isinstance(data, Downloading):
+            self._set_summary(_facts([("path", data.path), ("so far", format_size(data.size))]))
+            self._message("Still downloading: the file takes this row's place when it completes.")
         elif isinstance(data, ScanNote):
             self._set_summary(_facts([("path", data.to_json()["path"]), ("note", data.message)]))
             self._message("Liferaft could not list or read this entry as a normal file; nothing was changed.")
