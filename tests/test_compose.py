@@ -78,6 +78,20 @@ def test_the_rerun_prompt_stands_on_its_own(context: compose.ComposeContext) -> 
     assert prompt.tokens > 0 and not prompt.cut
 
 
+def test_thousands_of_outputs_are_counted_not_listed(context: compose.ComposeContext) -> None:
+    import dataclasses
+
+    many = dataclasses.replace(context, outputs=[f"chart_{n:05d}.png" for n in range(10_000)],
+                               missing=["monthly_trend.png", "chart_00001.png"])
+    templates, _ = compose.load_templates(Path("/nonexistent"))
+    text = compose.assemble(templates["rerun"], many).text
+    assert "chart_00000.png" in text and "chart_09999.png" not in text
+    assert "and 9,940 more files like these in OUTPUT/" in text
+    assert "monthly_trend.png (made in the earlier chat, never saved)" in text  # what is missing is always named
+    assert "chart_00001.png (made" not in text  # saved after all
+    assert len(text) < 20_000
+
+
 def test_code_is_cut_to_the_budget_and_the_cut_is_said(context: compose.ComposeContext) -> None:
     templates, _ = compose.load_templates(Path("/nonexistent"))
     whole = compose.assemble(templates["rerun"], context, include_code=True, budget=100_000)
