@@ -202,6 +202,17 @@ def test_a_folder_moved_in_with_200_files_shows_every_file(watching, root: Path,
     recorder.wait_until(lambda: expected <= {c.path for c in recorder.changes() if c.kind == DELETED})
 
 
+def test_a_file_written_in_a_new_folder_at_once_is_never_lost(watching, root: Path) -> None:
+    # The folder and its file arrive in one batch, in any order: the file must not be lost to the walk the
+    # new folder causes. Many rounds, since the order within a batch varies.
+    _, recorder = watching()
+    for number in range(12):
+        folder = root / "OUTPUT" / f"run{number:02d}"
+        folder.mkdir()
+        (folder / "chart.png").write_bytes(b"png")
+        recorder.wait_change(ADDED, f"OUTPUT/run{number:02d}/chart.png", timeout=3.0)
+
+
 def test_a_partial_download_is_downloading_then_added_under_its_final_name(watching, root: Path) -> None:
     _, recorder = watching()
     partial = root / "OUTPUT" / "report.pdf.crdownload"

@@ -500,9 +500,10 @@ class Watcher:
             if not self._reconcile():
                 raise _RootGone
             return
-        now = time.monotonic()
-        files = self._files
-        changes: dict[str, Change] = {}
+        # Every entry is looked at before the snapshot changes: a folder that appeared or went away means a
+        # walk, and the walk must be compared with the snapshot as it was before this batch (a file of the
+        # new folder handled first would already be in it, and its change lost).
+        entries: list[tuple[str, os.stat_result | None]] = []
         for _kind, full in raw:
             rel = self._relative(full)
             if rel is None:
@@ -512,20 +513,22 @@ class Watcher:
             if self._skipped(rel):
                 continue
             try:
-                st = os.lstat(full)
+                st: os.stat_result | None = os.lstat(full)
             except OSError:
                 st = None
-            if st is not None and stat.S_ISDIR(st.st_mode):
-                if rel not in self._dirs:  # a folder appeared (moved in, or made): it reports only itself
-                    if not self._reconcile():
-                        raise _RootGone
-                    return
-                continue
+            is_dir = st is not None and stat.S_ISDIR(st.st_mode)
+            # A folder appeared (moved in, or made: it reports only itself), or one went away with its files.
+            if (is_dir and rel not in self._dirs) or (st is None and rel in self._dirs):
+                if not self._reconcile():
+                    raise _RootGone
+                return
+            if not is_dir:
+                entries.append((rel, st))
+        now = time.monotonic()
+        files = self._files
+        changes: dict[str, Change] = {}
+        for rel, st in entries:
             if st is None:
-                if rel in self._dirs:  # a folder went away with everything in it
-                    if not self._reconcile():
-                        raise _RootGone
-                    return
                 if rel in files:
                     del files[rel]
                     if not self._is_own(rel, now):
