@@ -1,13 +1,182 @@
-"""`liferaft diagnose`: placeholder, being written."""
+"""`liferaft diagnose`: which known failure an error message describes, and what to do next.
+
+The text comes as arguments, or from standard input with `-` (or when input is piped). The ranked matches are
+printed with their layer, likely cause and next steps (lowest effort first); `--json` prints them as JSON.
+Exit 0 when something matched, 1 when nothing did (the general flow is printed instead), 2 for a usage error.
+`--dir DIR` adds the project's session clock (how long ago it was last active) when the session is in question.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_MATCH = 0
+EXIT_NO_MATCH = 1
+
+#: At most this much is read from standard input.
+MAX_INPUT = 1_000_000
 
 
 def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
-    commands.add_parser("diagnose", help="(being written)")
+    cmd = commands.add_parser(
+        "diagnose", help="say which failure an error message describes (session, file, outage or your side) and "
+        "what to do next",
+        description="Paste the exact error from the browser: Liferaft ranks the failures it knows that match it, "
+        "with the words that matched, the likely cause and the next steps, lowest effort first. Case, punctuation "
+        "and line breaks do not matter. Without TEXT (and with nothing piped in) it lists the failures it knows "
+        "and the questions of the guided flow, and exits 1. Exit 0 when something matched, 1 when nothing did.")
+    cmd.add_argument("text", nargs="*", metavar="TEXT",
+                     help="the error message (quotes optional); - reads it from standard input")
+    cmd.add_argument("--json", action="store_true",
+                     help='print {"matches": [{"symptom", "cause", "layer", "next_steps", "score", "matched"}]}')
+    cmd.add_argument("--dir", metavar="DIR", default=None,
+                     help="the project folder: also show its session clock (when it was last active) for a "
+                     "session problem")
+
+
+def _err(message: str) -> None:
+    from liferaft.cli import _err as err
+
+    err(message)
+
+
+def _read_stdin() -> str:
+    buffer = getattr(sys.stdin, "buffer", None)
+    data = buffer.read(MAX_INPUT) if buffer is not None else sys.stdin.read(MAX_INPUT).encode("utf-8", "replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _input_text(args: argparse.Namespace) -> str | None:
+    """The text to diagnose; None when there is none to read (no TEXT, and a terminal on stdin)."""
+    from liferaft.cli import UsageError
+
+    words: list[str] = args.text
+    if words == ["-"]:
+        text = _read_stdin()
+        if not text.strip():
+            raise UsageError("nothing to diagnose on standard input: paste or pipe the error message")
+        return text
+    if not words and sys.stdin is not None and not sys.stdin.isatty():
+        text = _read_stdin()  # piped in without `-`; nothing there means no text, as on a terminal
+        return text if text.strip() else None
+    if "-" in words:
+        raise UsageError("- (read standard input) cannot be mixed with TEXT")
+    if not words:
+        return None
+    text = " ".join(words)
+    if not text.strip():
+        raise UsageError("the text to diagnose is empty: give the error message as it reads in the browser")
+    return text
+
+
+def _clock(root_arg: str) -> tuple[Any, list[str]]:
+    """The project's session clock and warnings (from the activity log and the newest file)."""
+    from liferaft.core.config import load_settings
+    from liferaft.core.diagnose.clock import project_clock, session_window
+    from liferaft.core.project import check_folder, open_project
+    from liferaft.core.summary import last_change
+
+    root = check_folder(Path(root_arg))
+    project = open_project(root)
+    settings = load_settings()
+    window, warnings = session_window(settings.settings.other)
+    newest = last_change(project.inventory)
+    clock, more = project_clock(project.root, time.time(), window.hours,
+                                (newest.mtime, newest.path) if newest else None)
+    return clock, [*project.warnings, *settings.warnings, *warnings, *more]
+
+
+def _clock_line(clock: Any) -> list[str]:
+    from liferaft.core.units import format_age
+
+    if clock.last_time is None:
+        return ["Session clock: nothing says when this project was last active."]
+    lines = [f"Session clock: {clock.state.value.upper()}, last active {format_age(clock.last_time, clock.now)} "
+             f"({clock.last_said()}), {clock.idle_hours:.1f} h of the {clock.window_hours:g} h window."]
+    if clock.warning:
+        lines.append(f"  {clock.warning}")
+    return lines
+
+
+def _print_reference(knowledge: Any) -> None:
+    print("Give the error message to diagnose: liferaft diagnose 'TEXT', or pipe it in with -.")
+    print()
+    print("Failures Liferaft knows:")
+    for symptom in knowledge.symptoms:
+        if not symptom.catchall:
+            print(f"  {symptom.layer:<8} {symptom.title}")
+    _print_flow(knowledge)
+
+
+def _print_flow(knowledge: Any) -> None:
+    from liferaft.core.diagnose.knowledge import LAYERS
+
+    print()
+    print(f"Work through it layer by layer ({' → '.join(LAYERS)}):")
+    for layer in LAYERS:
+        print(f"  {layer:<8} {knowledge.layers[layer].question}")
+    print()
+    print("Quick fixes, lowest effort first (stop when it works):")
+    for number, step in enumerate(knowledge.checklist, 1):
+        print(f"  {number}. {step.text}")
+
+
+def _print_match(rank: int, match: Any, knowledge: Any) -> None:
+    symptom = match.symptom
+    print(f"{rank}. {symptom.title}  [{symptom.layer}]  score {match.score:.2f}")
+    print(f"   matched: {', '.join(repr(words) for words in match.matched)}")
+    print(f"   cause: {symptom.cause}")
+    print("   next steps:")
+    for number, step in enumerate(symptom.steps, 1):
+        action = f" ({knowledge.actions[step.action].lower()} in the workbench)" if step.action else ""
+        print(f"     {number}. {step.text}{action}")
 
 
 def run(args: argparse.Namespace) -> int:
-    return 2
+    from liferaft.cli import _write_utf8
+    from liferaft.core.diagnose import classify, load_knowledge
+
+    knowledge = load_knowledge()
+    text = _input_text(args)
+    if text is None:
+        if args.json:
+            from liferaft.cli import UsageError
+
+            raise UsageError("--json needs the error message: give TEXT, or - to read it from standard input")
+        _print_reference(knowledge)
+        return EXIT_NO_MATCH
+    matches = classify(text, knowledge)
+    clock = None
+    if args.dir is not None:
+        clock, warnings = _clock(args.dir)
+        for warning in warnings:
+            _err(f"warning: {warning}")
+    if args.json:
+        import json
+
+        payload: dict[str, Any] = {"matches": [match.to_json() for match in matches]}
+        if clock is not None:
+            payload["session_clock"] = clock.to_json()
+        _write_utf8(json.dumps(payload, ensure_ascii=False) + "\n")
+        return EXIT_MATCH if matches else EXIT_NO_MATCH
+    if not matches:
+        print("No known match: Liferaft does not recognise this message, so it will not guess.")
+        if clock is not None:
+            print()
+            for line in _clock_line(clock):
+                print(line)
+        _print_flow(knowledge)
+        return EXIT_NO_MATCH
+    for rank, match in enumerate(matches, 1):
+        if rank > 1:
+            print()
+        _print_match(rank, match, knowledge)
+    if clock is not None and matches[0].layer == "SESSION":
+        print()
+        for line in _clock_line(clock):
+            print(line)
+    return EXIT_MATCH

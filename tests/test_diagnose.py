@@ -1,0 +1,413 @@
+"""The triage knowledge and the error-message classifier.
+
+The classifier is checked over many real-world phrasings per symptom (short messages, whole browser banners,
+messages inside unrelated text, odd case, punctuation and line breaks), and over texts that must match
+nothing: an honest "no known match" beats a wrong confident answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from liferaft.core.diagnose import LAYERS, KnowledgeError, classify, load_knowledge, normalise
+from liferaft.core.diagnose.knowledge import read_knowledge_text, status_url
+
+# --- phrasings per symptom: the top match must be this symptom ---------------------------------------
+
+PHRASINGS: dict[str, list[str]] = {
+    "session_expired": [
+        "Code interpreter session expired",
+        "code interpreter session expired",
+        "CODE INTERPRETER SESSION EXPIRED",
+        "Code   interpreter\nsession\r\nexpired.",
+        "Code-interpreter session expired!!",
+        "⚠️ Code interpreter session expired",
+        '<div class="text-token-text-error">Code interpreter session expired</div>',
+        "<p>Code interpreter session&nbsp;expired</p>",
+        "I was working on my Q4 sales deck and when I came back it said: Code interpreter session expired. "
+        "What now?",
+        "It seems the code execution state was reset, so the files you uploaded earlier are no longer there.",
+        "It looks like the code execution state reset. Let me reload the data.",
+        "The execution environment was reset, which means all previously uploaded files and variables were lost.",
+        "Session expired",
+        "The session has expired.",
+        "Your code interpreter session has expired. Please re-upload your files.",
+        "The Python environment was reset and the previous state was lost.",
+        "It appears that the sandbox environment has been reset.",
+        "Hmm, the kernel was reset so my earlier variables are gone",
+    ],
+    "dead_link": [
+        "sandbox:/mnt/data/monthly_trend.png",
+        "The download link [Download the chart](sandbox:/mnt/data/chart.png) does nothing now",
+        "The download link no longer works",
+        "Failed - No file. (clicked the link the chat gave me) Download failed",
+        "the link has expired",
+        "My old chart link doesn't open anymore",
+        "The links from yesterday no longer work",
+    ],
+    "file_expired": [
+        "The file has expired",
+        "the file has expired.",
+        "This file has expired. Please upload it again.",
+        "File expired",
+        "Error: file expired (upload it again)",
+        "Uploads are failing with a message that the file has expired",
+        "The uploaded files have expired",
+        "sales_q4.csv — The file has expired",
+        "The attachment has expired",
+    ],
+    "file_not_accessible": [
+        "I cannot access the uploaded file.",
+        "I can't access the file you uploaded earlier.",
+        "I’m unable to access the file you provided.",
+        "It seems I no longer have access to the file you uploaded. Could you please upload it again?",
+        "ChatGPT no longer has access to the uploaded file",
+        "FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/sales.csv'",
+        "Traceback (most recent call last):\n  File \"<stdin>\", line 1\nFileNotFoundError: [Errno 2] No such file or "
+        "directory: '/mnt/data/orders_2025.xlsx'",
+        "I couldn't find the file in my environment.",
+        "The file you uploaded is no longer available.",
+        "It looks like the file is not available anymore, please re-upload the file.",
+        "I'm not able to open the spreadsheet you shared earlier",
+    ],
+    "upload_failed": [
+        "Upload failed",
+        "Failed to upload sales.xlsx",
+        "File too large",
+        "The file is too large. Maximum file size is 512 MB.",
+        "Unsupported file type",
+        "This file type is not supported.",
+        "Unable to upload data.parquet",
+        "Error uploading file",
+        "orders.csv: upload failed — file too large",
+        "Failed to get upload status for /mnt/data/sales.csv",
+        "The file exceeds the maximum file size",
+    ],
+    "uploads_down": [
+        "Elevated errors on file uploads",
+        "We are investigating elevated error rates for file uploads and processing.",
+        "File uploads are currently unavailable",
+        "Uploads are failing in every chat since this morning",
+    ],
+    "rate_limited": [
+        "429",
+        "Error 429",
+        "error 429: too many requests",
+        "HTTP/1.1 429 Too Many Requests",
+        "429 Too Many Requests",
+        "Too many requests in 1 hour. Try again later.",
+        "Too Many Requests",
+        "Request failed with status code 429",
+        "status: 429",
+        "(429)",
+        "You're sending requests too quickly. Please slow down.",
+        "Rate limit reached for gpt-4o in organization org-abc on requests per min.",
+        "RateLimitError: rate limit exceeded",
+        '{"error": {"code": 429, "message": "Rate limited"}}',
+        "Something happened: response 429 while sending the message",
+        "We're getting a rate limit warning again and again",
+    ],
+    "usage_limit": [
+        "You've reached the current usage cap for GPT-4o. Please try again after 5:42 PM.",
+        "You’ve hit your limit. Please try again later.",
+        "You've reached our limit of messages per hour. Please try again later.",
+        "You've hit the Free plan limit for GPT-4o. Responses will use another model until your limit resets "
+        "after 7:15 PM.",
+        "You have reached your daily usage limit",
+        "Message limit reached",
+        "you've reached your data analysis limit",
+        "Daily limit reached. Come back tomorrow.",
+    ],
+    "server_error": [
+        "500",
+        "Internal Server Error",
+        "500 Internal Server Error",
+        "Error 500",
+        "HTTP 500",
+        "Request failed with status code 500",
+        "The server had an error while processing your request. Sorry about that!",
+        "502 Bad Gateway",
+        "503 Service Unavailable",
+        "Error code: 503 - service temporarily unavailable",
+        "504 Gateway Time-out",
+        "<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server "
+        "Error</h1></center><hr><center>nginx</center></body></html>",
+        "ChatGPT is at capacity right now: the servers are overloaded",
+        "upstream connect error or disconnect/reset before headers",
+    ],
+    "something_went_wrong": [
+        "Something went wrong",
+        "Something went wrong.",
+        "something went wrong!",
+        "SOMETHING WENT WRONG",
+        "Something went wrong. If this issue persists please contact us through our help center at "
+        "help.openai.com.",
+        "Something went wrong while generating the response. If this issue persists please contact us through "
+        "our help center at help.openai.com.",
+        "An error occurred. Either the engine you requested does not exist or there was another issue processing "
+        "your request.",
+        "Hmm...something seems to have gone wrong.",
+        "There was an error generating a response",
+        "Error in message stream",
+        "I clicked regenerate and got\n\nsomething\nwent\nwrong\n\nagain",
+    ],
+    "network_error": [
+        "Network error",
+        "A network error occurred. Please check your connection and try again. If this issue persists please "
+        "contact us through our help center at help.openai.com.",
+        "network error.",
+        "Connection lost",
+        "Lost connection. Reconnecting…",
+        "Your network connection was lost",
+        "TypeError: Failed to fetch",
+        "net::ERR_NETWORK_CHANGED",
+        "ERR_INTERNET_DISCONNECTED",
+        "You appear to be offline. Check your internet connection.",
+        "Connection error.",
+        "The stream was interrupted, connection reset",
+    ],
+    "conversation_not_found": [
+        "Conversation not found",
+        "conversation not found.",
+        "Unable to load conversation 6640a1f2-8e8b-4f1e-9d12-7b3e0c5d1a2b",
+        "Error: Conversation not found (it may have been deleted)",
+        "Failed to load conversation",
+    ],
+    "signed_out": [
+        "Your session has expired. Please log in again.",
+        "Your session has expired, please sign in again to continue.",
+        "You have been logged out",
+        "Authentication token has expired",
+    ],
+}
+
+# Texts that must match nothing at all.
+NO_MATCH = [
+    "",
+    "   \n\t  ",
+    "hello",
+    "The price is $429.99 per seat.",
+    "We sold 429 units in March.",
+    "Order #14290 shipped on Tuesday",
+    "Invoice 4290-500 is overdue",
+    "The table has 500 rows and 12 columns.",
+    "Loaded 500 records from sales.csv",
+    "Revenue grew to €500,000",
+    "Page 429 of the report",
+    "429.5 is the mean of the column",
+    "Costs were 1,500 in January and 2,429 in February.",
+    "I had a great session with the client today.",
+    "The training session lasted two hours.",
+    "Our session notes are in RESTART/",
+    "Please analyse the sales data by region and make a bar chart.",
+    "Merge the two CSV files on customer_id and drop duplicates.",
+    "The connection between price and demand is strong.",
+    "Plot the rate of change per month",
+    "Limit the output to the first 100 rows",
+    "The file is ready to download",
+    "Upload the file when you are ready",
+    "Network analysis of the supplier graph",
+    "Let's review what went well this quarter",
+    "Explain what went wrong with the forecast",
+    "HTTP 200 OK",
+    "expired",
+    "session",
+    "error",
+    "not found",
+    "The data covers 2020-2025 and 500 stores.",
+    "I expected the file to have 429 rows",
+]
+
+KNOWLEDGE = load_knowledge()
+
+
+def _cases() -> list[tuple[str, str]]:
+    return [(symptom, text) for symptom, texts in PHRASINGS.items() for text in texts]
+
+
+@pytest.mark.parametrize(("expected", "text"), _cases(), ids=lambda value: value[:40])
+def test_phrasing_top_match(expected: str, text: str) -> None:
+    matches = classify(text)
+    assert matches, f"no match for {text!r}"
+    assert matches[0].symptom.id == expected, [(m.symptom.id, m.score, m.matched) for m in matches]
+    assert 0 < matches[0].score <= 1
+    # Why: the matched words are there, and each one is in the text once both are normalised.
+    assert matches[0].matched
+    for words in matches[0].matched:
+        assert normalise(words) in normalise(text)
+
+
+def _disguised(text: str) -> str:
+    """The same message as it often arrives: inside a paragraph, in a banner's HTML, shouted, broken over lines."""
+    shouted = text.upper().replace(" ", "\n  ")
+    return (f"Hi, I was cleaning the Q3 orders sheet and then this showed up:\n\n<div class=\"toast\"><span>"
+            f"{shouted}</span></div>\n\nAny idea what I should do? Thanks!")
+
+
+#: A bare status code counts only when it is all the text: inside prose, "429" may be anything.
+BARE_CODES = {"429", "(429)", "500"}
+
+
+@pytest.mark.parametrize(("expected", "text"), [case for case in _cases() if case[1] not in BARE_CODES],
+                         ids=lambda value: value[:40])
+def test_phrasing_survives_disguise(expected: str, text: str) -> None:
+    matches = classify(_disguised(text))
+    assert matches and matches[0].symptom.id == expected, [(m.symptom.id, m.score, m.matched) for m in matches]
+
+
+@pytest.mark.parametrize("text", NO_MATCH, ids=lambda value: value[:40] or "empty")
+def test_no_match(text: str) -> None:
+    assert classify(text) == [], [(m.symptom.id, m.matched) for m in classify(text)]
+
+
+def test_every_symptom_has_phrasings_here() -> None:
+    known = {symptom.id for symptom in KNOWLEDGE.symptoms if not symptom.catchall}
+    assert known == set(PHRASINGS)
+
+
+def test_the_issue_examples() -> None:
+    session = classify("Code interpreter session expired")[0]
+    assert session.layer == "SESSION"
+    assert session.symptom.steps[0].action == "copy_prompt"
+    assert "code interpreter session expired" in session.matched
+    banner = classify("Too many requests in 1 hour. Try again later. (Error 429)")[0]
+    assert banner.symptom.id == "rate_limited"
+    assert any("wait" in step for step in banner.symptom.next_steps)
+
+
+def test_ranking_puts_the_more_specific_first() -> None:
+    both = classify("Error 429 Too Many Requests. Something went wrong.")
+    assert [m.symptom.id for m in both][:2] == ["rate_limited", "something_went_wrong"]
+    assert both[0].score > both[1].score
+    # A long phrase says more than a short one.
+    assert classify("code interpreter session expired")[0].score > classify("session expired")[0].score
+
+
+def test_sign_in_session_is_not_the_sandbox() -> None:
+    matches = classify("Your session has expired. Please log in again.")
+    assert matches[0].symptom.id == "signed_out"
+    assert all(m.symptom.id != "session_expired" or m.score < matches[0].score for m in matches)
+
+
+def test_status_codes_need_a_status_context() -> None:
+    assert classify("error 500")[0].symptom.id == "server_error"
+    assert classify("$500 error budget") == []
+    assert classify("ID 14291") == []
+    assert classify("429 rows failed validation") == []
+    for code in BARE_CODES:
+        assert classify(code), code
+        assert classify(_disguised(code)) == [], code
+
+
+def test_matches_are_stable_and_deduplicated() -> None:
+    text = "Something went wrong. Something went wrong. Something went wrong."
+    first = classify(text)
+    assert first == classify(text)
+    assert first[0].matched == ["something went wrong"]
+
+
+def test_huge_text_is_cut_not_slow() -> None:
+    import time
+
+    text = ("lorem ipsum dolor sit amet " * 40_000) + "Code interpreter session expired"
+    start = time.perf_counter()
+    classify(text)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_normalise() -> None:
+    assert normalise("  Can't <b>ACCESS</b>\nthe   file!! ") == "cant access the file"
+    assert normalise("Code&nbsp;interpreter—session_expired") == "code interpreter session expired"
+    assert normalise("") == ""
+
+
+def test_to_json_shape() -> None:
+    payload = classify("Network error")[0].to_json()
+    assert {"symptom", "cause", "layer", "next_steps", "score", "matched"} <= set(payload)
+    assert payload["symptom"] == "network_error" and payload["layer"] in LAYERS
+    assert isinstance(payload["next_steps"], list) and all(isinstance(s, str) for s in payload["next_steps"])
+
+
+# --- the knowledge itself --------------------------------------------------------------------------------
+
+
+def test_knowledge_is_complete() -> None:
+    k = KNOWLEDGE
+    assert load_knowledge() is k  # cached
+    assert {symptom.layer for symptom in k.symptoms} == set(LAYERS)
+    for symptom in k.symptoms:
+        assert symptom.title and symptom.cause and symptom.steps
+        for step in symptom.steps:
+            assert step.action is None or step.action in k.actions
+    assert len(k.checklist) == 7
+    assert k.checklist[0].id == "save_prompt" and k.checklist[0].action == "composer"
+    assert k.checklist[-1].action == "status_check"
+    assert k.flow[0].layer == "SESSION"
+    assert k.status_url.startswith("https://") and k.status_url.endswith("summary.json")
+    ids = {field.id for field in k.support_fields}
+    assert {"timestamp", "account_email", "platform", "error_text", "scope", "request_id", "screenshot"} <= ids
+    scope = next(field for field in k.support_fields if field.id == "scope")
+    assert scope.choices == ("one chat", "all chats", "one browser", "every device")
+
+
+def _walk(answers: list[bool]) -> str:
+    question = KNOWLEDGE.first_question
+    for answer in answers:
+        target = question.yes if answer else question.no
+        if KNOWLEDGE.is_symptom(target):
+            return target
+        question = KNOWLEDGE.question(target)
+    raise AssertionError("the flow did not end")
+
+
+def test_flow_paths() -> None:
+    assert _walk([True]) == "dead_link"
+    assert _walk([False, True]) == "session_expired"
+    assert _walk([False, False, True]) == "file_not_accessible"
+    assert _walk([False, False, False, True, False]) == "upload_failed"
+    assert _walk([False, False, False, True, True]) == "uploads_down"
+    assert _walk([False] * 20) == "not_listed"
+    # Every symptom but the sign-in and conversation ones is reachable from the flow.
+    reached: set[str] = set()
+
+    def every(question_id: str) -> None:
+        question = KNOWLEDGE.question(question_id)
+        for target in (question.yes, question.no):
+            if KNOWLEDGE.is_symptom(target):
+                reached.add(target)
+            else:
+                every(target)
+
+    every(KNOWLEDGE.first_question.id)
+    assert {s.id for s in KNOWLEDGE.symptoms} - reached <= {"signed_out", "conversation_not_found", "file_expired"}
+
+
+def _data_with(old: str, new: str) -> str:
+    from importlib import resources
+
+    text = resources.files("liferaft.core").joinpath("data/triage.toml").read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(("old", "new", "complaint"), [
+    ('layer = "SESSION"\ncause = "The chat sat', 'layer = "BROWSER"\ncause = "The chat sat', "layer"),
+    ('action = "copy_prompt"', 'action = "launch_rockets"', "unknown action"),
+    ('yes = "dead_link"', 'yes = "nowhere"', "neither a question nor a symptom"),
+    ('no = "too_many"', 'no = "old_outputs"', "loop"),
+    ("'\\b(?:code interpreter|", "'(\\b(?:code interpreter|", "regular expression"),
+    ('id = "dead_link"', 'id = "session_expired"', "twice"),
+    ("schema = 1", "schema = = 1", "TOML"),
+])
+def test_bad_data_is_reported(old: str, new: str, complaint: str) -> None:
+    with pytest.raises(KnowledgeError, match=re.escape(complaint)):
+        read_knowledge_text(_data_with(old, new))
+
+
+def test_status_url_from_config() -> None:
+    assert status_url({}) == KNOWLEDGE.status_url
+    assert status_url({"diagnose": {"status_url": " http://127.0.0.1:9/summary.json "}}) == \
+        "http://127.0.0.1:9/summary.json"
+    assert status_url({"diagnose": "nonsense"}) == KNOWLEDGE.status_url
