@@ -1,13 +1,251 @@
-"""`liferaft import`: placeholder, being written."""
+"""`liferaft import`: recover a lost session from a ChatGPT data export.
+
+`liferaft import EXPORT --list` lists the export's conversations (newest first, with their code cells and files);
+`liferaft import EXPORT --conversation ID|TITLE [--into DIR]` writes that conversation's cells as a script in
+CODE/recovered/, fills the restart note, copies the figures the export holds into OUTPUT/recovered/ and records
+what the chat generated, so that `liferaft status` lists what OUTPUT still lacks. Exit 0 done, 1 the export or
+the conversation cannot be used, 2 a usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
-    commands.add_parser("import", help="(being written)")
+    cmd = commands.add_parser(
+        "import", help="recover a session from a ChatGPT data export: the code as a script, the note, the outputs")
+    cmd.add_argument("export", metavar="EXPORT",
+                     help="the export: its .zip, the extracted folder, conversations.json, one conversation's JSON, "
+                          "or chat.html")
+    cmd.add_argument("--into", default=".", metavar="DIR", help="the project to import into (default: the current "
+                                                                 "folder)")
+    cmd.add_argument("--conversation", metavar="ID|TITLE",
+                     help="the conversation to import, by id or title (see --list); needed when there are several")
+    cmd.add_argument("--list", action="store_true", help="list the conversations instead, newest first")
+    cmd.add_argument("--all-branches", action="store_true",
+                     help="also take the cells of branches abandoned by an edit (they ran, and may have written files)")
+    cmd.add_argument("--notebook", action="store_true", help="also write the cells as a Jupyter notebook")
+    cmd.add_argument("--json", action="store_true", help="print JSON instead of a report")
+
+
+def _err(message: str) -> None:
+    from liferaft.cli import _err as err
+
+    err(message)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+class _Progress:
+    """Listing progress on stderr, only on a terminal and only once it has taken a second."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: Any = None, total: Any = None, *_rest: Any) -> None:
+        now = time.monotonic()
+        if not self.tty or now - self.start < 1.0 or now - self.last < 0.2:
+            return
+        self.last = now
+        if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total > 0:
+            from liferaft.core.units import format_size
+
+            text = f"reading the export: {100 * done / total:.0f} % ({format_size(int(done))} of " \
+                   f"{format_size(int(total))})"
+        else:
+            text = "reading the export…"
+        print(f"\r{text}\033[K", end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+            self.shown = False
+
+
+def _date(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return "—"
+    try:
+        return time.strftime("%Y-%m-%d", time.localtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return "—"
+
+
+def _summary_json(summary: Any) -> dict[str, Any]:
+    to_json = getattr(summary, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    return {key: getattr(summary, key, None) for key in ("id", "title", "create_time", "update_time", "model",
+                                                         "code_cells", "files", "problems")}
+
+
+def _newest_first(summaries: list[Any]) -> list[Any]:
+    def when(summary: Any) -> float:
+        value = getattr(summary, "update_time", None) or getattr(summary, "create_time", None)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+    return sorted(summaries, key=when, reverse=True)
+
+
+def _list(export: Any, as_json: bool) -> int:
+    from liferaft.cli import _shown, _write_utf8
+
+    progress = _Progress()
+    try:
+        summaries = _newest_first(list(export.conversations(progress=progress)))
+    finally:
+        progress.finish()
+    problems = [str(problem) for problem in getattr(export, "problems", []) or []]
+    if as_json:
+        import json
+
+        _write_utf8(json.dumps({"conversations": [_summary_json(s) for s in summaries], "problems": problems},
+                               ensure_ascii=False) + "\n")
+    else:
+        for problem in problems:
+            _err(f"warning: {problem}")
+        if not summaries:
+            print("The export holds no conversations.")
+        for summary in summaries:
+            title = _shown(str(getattr(summary, "title", None) or "Untitled conversation"))
+            print(f"{_date(getattr(summary, 'update_time', None) or getattr(summary, 'create_time', None))}  "
+                  f"{getattr(summary, 'model', None) or '—'!s:<22} "
+                  f"{_count(getattr(summary, 'code_cells', 0), 'cell')} "
+                  f"{_count(getattr(summary, 'files', 0), 'file')}  "
+                  f"{title}  [{getattr(summary, 'id', None) or '—'}]")
+        if summaries:
+            print(f"{_plural(len(summaries), 'conversation')}; import one with "
+                  "`liferaft import EXPORT --conversation ID|TITLE --into DIR`.")
+    return EXIT_FAILED if problems else EXIT_OK  # what was read is listed; exit 1 says part of it could not be
+
+
+def _count(number: object, word: str) -> str:
+    """``"    1 cell "``, ``"   12 cells"``: a count for the list's aligned columns."""
+    value = number if isinstance(number, int) else 0
+    return f"{value:>5,} {word if value == 1 else word + 's'}{' ' if value == 1 else ''}"
 
 
 def run(args: argparse.Namespace) -> int:
-    return 2
+    from liferaft.cli import UsageError
+    from liferaft.core.recover import sources
+
+    path = Path(args.export)
+    if not path.exists():
+        raise UsageError(f"no such export: {args.export} (give the .zip you downloaded, or its conversations.json)")
+    try:
+        export = sources.open_export(path)
+    except sources.ExportError as exc:
+        _err(f"cannot read the export: {exc}")
+        return EXIT_FAILED
+    with export:
+        try:
+            return _run(args, export)
+        finally:
+            if not args.list:
+                _export_problems(export)
+
+
+def _export_problems(export: Any) -> None:
+    """The export's per-item problems (a damaged conversation, a shard that cannot be read), once each."""
+    shown: set[str] = getattr(export, "_liferaft_shown", set())
+    for problem in getattr(export, "problems", []) or []:
+        if str(problem) not in shown:
+            shown.add(str(problem))
+            _err(f"warning: {problem}")
+    export._liferaft_shown = shown
+
+
+def _run(args: argparse.Namespace, export: Any) -> int:
+    from liferaft.cli import UsageError, _shown, _write_utf8
+    from liferaft.core.project import check_folder, open_project
+    from liferaft.core.recover import sources
+    from liferaft.core.recover.write import RecoverWriteError, import_conversation
+
+    if args.list:
+        try:
+            return _list(export, args.json)
+        except sources.ExportError as exc:
+            _err(f"cannot list {args.export}: {exc}")
+            return EXIT_FAILED
+    root = check_folder(Path(args.into))
+    wanted = args.conversation
+    if wanted is None:
+        progress = _Progress()
+        try:
+            summaries = list(export.conversations(progress=progress))
+        except sources.ExportError as exc:
+            _err(f"cannot read {args.export}: {exc}")
+            return EXIT_FAILED
+        finally:
+            progress.finish()
+        if not summaries:
+            _export_problems(export)
+            _err(f"{args.export} holds no conversation that can be read")
+            return EXIT_FAILED
+        if len(summaries) > 1:
+            raise UsageError(f"the export holds {len(summaries):,} conversations: choose one with --conversation "
+                             "ID|TITLE (`--list` shows them)")
+        wanted = getattr(summaries[0], "id", None) or getattr(summaries[0], "title", None) or ""
+    project = open_project(root)
+    for warning in project.warnings:
+        _err(f"warning: {warning}")
+    try:
+        result = import_conversation(project.root, export, wanted, all_branches=args.all_branches,
+                                     notebook=args.notebook, inventory=project.inventory)
+    except sources.ExportError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except RecoverWriteError as exc:
+        _err(f"nothing more was imported: {exc}")
+        return EXIT_FAILED
+    problems = result.conversation.problems + result.problems
+    for problem in problems:
+        _err(f"warning: {result.conversation.title}: {problem}" if problem in result.conversation.problems
+             else f"warning: {problem}")
+    if args.json:
+        import json
+
+        _write_utf8(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    conv = result.conversation
+    for rel in result.written:
+        print(f"wrote      {_shown(rel)}")
+    for rel in result.unchanged:
+        print(f"unchanged  {_shown(rel)}")
+    failed = f" ({len(conv.failed_cells):,} failed)" if conv.failed_cells else ""
+    resets = f", {_plural(len(conv.resets), 'sandbox reset')}" if conv.resets else ""
+    print(f"{_shown(conv.title)}: {_plural(len(conv.cells), 'code cell')}{failed}{resets}.")
+    absent = [name for name, where in result.uploads_in_source.items() if where is None]
+    if conv.uploads:
+        line = f"{_plural(len(conv.uploads), 'upload')}"
+        line += f"; not in SOURCE yet: {', '.join(_shown(n) for n in absent[:5])}" + (" …" if len(absent) > 5 else "") \
+            if absent else ", all in SOURCE"
+        print(line + ".")
+    missing = [made for made in conv.generated if not result.outputs_present.get(made.path, False)]
+    if conv.generated:
+        if missing:
+            names = ", ".join(_shown(made.name) for made in missing[:5]) + (" …" if len(missing) > 5 else "")
+            print(f"{_plural(len(conv.generated), 'generated file')}, {len(missing):,} not in OUTPUT: {names}. "
+                  "`liferaft prompt` asks a new chat for them again; `liferaft status` lists them.")
+        else:
+            print(f"{_plural(len(conv.generated), 'generated file')}, all in OUTPUT.")
+    if result.script:
+        print(f"Run `python {_shown(result.script)}` once the uploads are back in SOURCE.")
+    elif not conv.cells:
+        print("It ran no code: no script written.")
+    return EXIT_OK

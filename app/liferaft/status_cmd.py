@@ -161,16 +161,26 @@ def run_status(args: argparse.Namespace) -> int:
         warnings.append(f"the restart note cannot be used: {exc}")
     settings = load_settings()
     warnings += settings.warnings
-    downloads, _configured = downloads_folder(settings.settings.other)
+    downloads, configured = downloads_folder(settings.settings.other)
+    if downloads is not None and not configured and not downloads.is_dir():
+        downloads = None  # no downloads folder on this machine, and none asked for: nothing to say
+    from liferaft.core.recover.record import linked_outputs, missing_uploads, recovered_path
+
+    imported = recovered_path(project.root).exists()  # what chat exports generated and used (`liferaft import`)
     risk = at_risk(project.root, project.inventory, checkpoints, note, downloads_dir=downloads,
-                   since=time.time() - DOWNLOADS_WINDOW)
+                   since=time.time() - DOWNLOADS_WINDOW,
+                   linked_outputs=linked_outputs(project.root) if imported else ())
+    absent_uploads = missing_uploads(project.root, project.inventory) if imported else []
     warnings += risk.warnings
     for warning in warnings:
         _err(f"warning: {warning}")
     if args.json:
         import json
 
-        _write_utf8(json.dumps(risk.to_json(), ensure_ascii=False) + "\n")
+        data = risk.to_json()
+        if imported:
+            data["missing_uploads"] = absent_uploads
+        _write_utf8(json.dumps(data, ensure_ascii=False) + "\n")
         return EXIT_AT_RISK if risk.at_risk else EXIT_OK
     if risk.unsaved_outputs:
         print(f"Not checkpointed ({len(risk.unsaved_outputs)}):")
@@ -180,6 +190,11 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"Missing from OUTPUT ({len(risk.missing_outputs)}):")
         for item in risk.missing_outputs:
             print(f"  {_shown(item.name)}  {item.reason} (named in: {', '.join(item.sources)})")
+    if absent_uploads:
+        print(f"Uploads not in SOURCE ({len(absent_uploads)}):")
+        for upload in absent_uploads:
+            print(f"  {_shown(upload['name'])}  used by the chat: put it back before rerunning "
+                  f"(named in: {', '.join(upload['sources'])})")
     if risk.downloads:
         print(f"In Downloads ({len(risk.downloads)}):")
         for item in risk.downloads:

@@ -1,0 +1,352 @@
+"""List the conversations of an export in one streaming pass, without parsing them.
+
+A real export is one JSON array of hundreds of MB; `json.load` of it takes seconds and about 8x its size in
+memory. The listing needs only a few facts per conversation, so it reads the bytes in blocks and relies on one
+property of JSON: inside a string every quote is escaped, so the bytes `"mapping":` followed by `{` can only be
+the key itself. Each conversation has one such key. Around it, the conversation's own fields (title, times,
+model, id...) are parsed exactly: the text from the object's `{` to the mapping, and from the mapping's end to
+the object's `}`, with the mapping replaced by `{}`. Inside the mapping, the code cells, uploads and file
+links are counted by pattern. Every boundary is checked by parsing; a conversation whose boundaries do not
+check out is parsed in full instead (slow but exact), and one that cannot be parsed becomes a problem, not an
+error. Each conversation's byte span is kept, so loading it later parses that one conversation only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import unquote
+
+#: Block size of each read; a conversation larger than this just makes the buffer grow.
+BLOCK = 8 << 20
+
+_ANCHOR = re.compile(rb'"mapping":\s*\{')
+_PYTHON_CALL = re.compile(rb'"recipient":\s*"python"')
+_ATTACHMENTS = re.compile(rb'"attachments":\s*\[')
+_MODEL = re.compile(rb'"model_slug":\s*"([^"\\]{1,80})"')
+#: sandbox:/mnt/data/... links, in any text (Markdown links, bare, in backticks); stops at a quote or an escape.
+SANDBOX_LINK = re.compile(rb'sandbox:/mnt/data/((?:[^\s)\]>`"\'\\<]|\\u[0-9a-fA-F]{4}(?<!u0022))+)')
+_WS = b" \t\r\n"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One conversation as the listing shows it. Times are epoch seconds (or None)."""
+
+    id: str
+    """The conversation's id, or `#N` (its position, from 1) when it has none."""
+    title: str
+    create_time: float | None
+    update_time: float | None
+    model: str | None
+    code_cells: int
+    """Python calls the assistant made, on every branch."""
+    files: int
+    """Distinct uploaded files and sandbox:/mnt/data links."""
+    problems: tuple[str, ...] = ()
+    uploads: tuple[str, ...] = ()
+    generated: tuple[str, ...] = ()
+    document: str = ""
+    """The file inside the export that holds it (e.g. `conversations-002.json`)."""
+
+    @property
+    def sort_time(self) -> float:
+        return self.update_time or self.create_time or 0.0
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a conversation's bytes are in its document (offsets from the document's first byte)."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class _Open:
+    start: int  # absolute offset of the object's "{"
+    anchor: int  # absolute offset of "mapping":
+    head: dict[str, Any]
+    head_bytes: bytes
+
+
+@dataclass
+class ScanResult:
+    """Filled while the scan runs: document-level problems."""
+
+    problems: list[str] = field(default_factory=list)
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        return json.loads(data.decode("utf-8", "replace"))
+
+
+def _skip_ws_back(buf: bytes | bytearray, i: int) -> int:
+    while i >= 0 and buf[i] in _WS:
+        i -= 1
+    return i
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return None
+        return None
+    return float(value)
+
+
+def _text(value: Any, limit: int = 300) -> str:
+    if not isinstance(value, str):
+        return ""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in value[:limit]).strip()
+    return cleaned
+
+
+def summary_from_fields(fields: dict[str, Any], mapping_region: bytes, ordinal: int, document: str,
+                        problems: tuple[str, ...] = ()) -> ConversationSummary:
+    """Build a summary from the conversation's own fields and the bytes of its mapping."""
+    cid = _text(fields.get("id")) or _text(fields.get("conversation_id")) or f"#{ordinal}"
+    model = _text(fields.get("default_model_slug"), 80) or None
+    if not model:
+        slugs = _MODEL.findall(mapping_region)
+        if slugs:
+            model = slugs[-1].decode("utf-8", "replace")
+    uploads = _upload_names(mapping_region)
+    generated = _links(mapping_region)
+    upload_set = set(uploads)
+    files = len(upload_set) + sum(1 for g in generated if g not in upload_set)
+    return ConversationSummary(
+        id=cid, title=_text(fields.get("title")) or "(untitled)", create_time=_number(fields.get("create_time")),
+        update_time=_number(fields.get("update_time")), model=model,
+        code_cells=len(_PYTHON_CALL.findall(mapping_region)), files=files, problems=problems,
+        uploads=tuple(uploads), generated=tuple(generated), document=document,
+    )
+
+
+def _upload_names(region: bytes) -> list[str]:
+    names: list[str] = []
+    decoder = json.JSONDecoder()
+    for match in _ATTACHMENTS.finditer(region):
+        start = match.end() - 1
+        for window in (4096, 1 << 16, 1 << 22):
+            text = region[start:start + window].decode("utf-8", "replace")
+            try:
+                items, _ = decoder.raw_decode(text)
+            except ValueError:
+                continue
+            break
+        else:
+            continue
+        for item in items if isinstance(items, list) else []:
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name and name not in names:
+                names.append(name)
+    return names
+
+
+def _links(region: bytes) -> list[str]:
+    found: list[str] = []
+    for match in SANDBOX_LINK.finditer(region):
+        raw = match.group(1).decode("utf-8", "replace")
+        if "\\u" in raw:  # an export written with ASCII escapes
+            with contextlib.suppress(ValueError):
+                raw = json.loads(f'"{raw}"')
+        path = unquote(raw).rstrip(".,;:!?")
+        if path and path not in found:
+            found.append(path)
+    return found
+
+
+def summarize_conversation(conv: dict[str, Any], ordinal: int, document: str = "",
+                           problems: tuple[str, ...] = ()) -> ConversationSummary:
+    """The summary of an already parsed conversation (single-conversation files, and the slow path)."""
+    mapping = conv.get("mapping")
+    region = json.dumps(mapping, ensure_ascii=False).encode("utf-8") if mapping is not None else b""
+    fields = {key: value for key, value in conv.items() if key != "mapping"}
+    if mapping is None:
+        problems = (*problems, "it has no messages (no mapping)")
+    return summary_from_fields(fields, region, ordinal, document, problems)
+
+
+class ArrayScanner:
+    """Scan one JSON array of conversations from a binary stream (see the module docstring)."""
+
+    def __init__(self, stream: IO[bytes], document: str, *, start: int = 0, total: int = 0, done_before: int = 0,
+                 grand_total: int = 0, progress: Progress | None = None, html: bool = False,
+                 wrapped: bool = False) -> None:
+        self.stream = stream
+        self.document = document
+        self.base = start  # absolute offset of buf[0]
+        self.total = total
+        self.done_before = done_before
+        self.grand_total = grand_total or total
+        self.progress = progress
+        self.html = html
+        self.wrapped = wrapped
+        self.problems: list[str] = []
+        self.spans: dict[str, Span] = {}
+        self.count = 0
+        self.read_bytes = 0
+
+    # -- the pass ------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[tuple[ConversationSummary, Span]]:
+        buf = bytearray()
+        search = 0  # index in buf where the anchor search resumes
+        current: _Open | None = None
+        first = True
+        eof = False
+        while not eof:
+            chunk = self.stream.read(BLOCK)
+            self.read_bytes += len(chunk)
+            if self.progress:
+                self.progress(self.done_before + min(self.read_bytes, self.total or self.read_bytes),
+                              self.grand_total)
+            if not chunk:
+                eof = True
+            else:
+                buf += chunk
+            limit = len(buf) if eof else max(0, len(buf) - 64)
+            for match in _ANCHOR.finditer(buf, search, limit):
+                a = match.start()
+                if a and buf[a - 1] == 0x5C:  # a backslash: inside a string after all
+                    continue
+                lo = (current.anchor - self.base + 10) if current else 0
+                head = self._head(buf, a, lo, first)
+                if head is None:
+                    continue  # a "mapping" key deeper inside a message: not a conversation
+                start, sep, fields = head
+                if current is not None:
+                    end = _skip_ws_back(buf, sep - 1)
+                    if end < 0 or buf[end] != 0x7D:  # "}"
+                        continue
+                    yield from self._close(buf, current, end + 1)
+                elif bytes(buf[:sep]).strip(b" \t\r\n[,"):
+                    yield from self._slow(bytes(buf[:sep]), None)  # something before the first one
+                current = _Open(self.base + start, self.base + a, fields, bytes(buf[start:a]))
+                first = False
+            search = max(search, limit)
+            # Drop what no open conversation needs.
+            keep = (current.start - self.base) if current else 0  # before the first: keep it all
+            if keep > 0:
+                del buf[:keep]
+                self.base += keep
+                search -= keep
+        if current is not None:
+            end = self._array_end(buf, current)
+            if end is None:
+                self.problems.append(
+                    f"{self.document}: it ends in the middle of a conversation (the file is truncated); "
+                    f"the last one, \"{_text(current.head.get('title'), 80) or 'untitled'}\", was left out")
+            else:
+                yield from self._close(buf, current, end)
+        elif self.count == 0 and not self.problems:
+            stripped = bytes(buf).strip()
+            if stripped.strip(b"[] \t\r\n;"):
+                yield from self._slow(stripped, None)
+
+    def _head(self, buf: bytearray, a: int, lo: int, first: bool) -> tuple[int, int, dict[str, Any]] | None:
+        """The "{" that opens the conversation whose mapping key is at `a`, its separator, and its fields."""
+        pos = a
+        for _ in range(8):
+            p = buf.rfind(b"{", lo, pos)
+            if p < 0:
+                return None
+            q = _skip_ws_back(buf, p - 1)
+            if q >= 0 and buf[q] in (b"[," if first else b","):
+                try:
+                    fields = _loads(bytes(buf[p:a]) + b'"mapping": {}}')
+                except ValueError:
+                    fields = None
+                if isinstance(fields, dict):
+                    return p, q, fields
+            pos = p
+        return None
+
+    def _close(self, buf: bytearray, conv: _Open, end: int) -> Iterator[tuple[ConversationSummary, Span]]:
+        """Emit the conversation from conv.start to buf index `end` (exclusive, after its "}")."""
+        s, a = conv.start - self.base, conv.anchor - self.base
+        self.count += 1
+        span = Span(conv.start, self.base + end)
+        mapping_end, fields = self._tail(buf, conv, a, end)
+        if fields is None:
+            yield from self._slow(bytes(buf[s:end]), span)
+            return
+        summary = summary_from_fields(fields, bytes(buf[a:mapping_end]), self.count, self.document)
+        self.spans[summary.id] = span
+        yield summary, span
+
+    def _tail(self, buf: bytearray, conv: _Open, a: int, end: int) -> tuple[int, dict[str, Any] | None]:
+        prefix = conv.head_bytes + b'"mapping": {}'
+        pos = end - 1  # the object's own "}"
+        best: tuple[int, dict[str, Any]] | None = None
+        misses = 0
+        for _ in range(24):
+            c = buf.rfind(b"}", a, pos)
+            if c < 0:
+                break
+            try:
+                fields = _loads(prefix + bytes(buf[c + 1:end]))
+            except ValueError:
+                fields = None
+            if isinstance(fields, dict):
+                best, misses = (c + 1, fields), 0
+            elif best is not None:
+                misses += 1
+                if misses >= 3:
+                    break
+            pos = c
+        return best if best else (end, None)
+
+    def _array_end(self, buf: bytearray, conv: _Open) -> int | None:
+        """Where the last conversation ends: the "}" before the array's "]"; None when the data stops first."""
+        a = conv.anchor - self.base
+        if self.html:  # the array is followed by ";" (or the script's end) in chat.html
+            match = re.compile(rb"\}\s*\]\s*(?:;|</script)").search(buf, a)
+            return match.start() + 1 if match else None
+        i = _skip_ws_back(buf, len(buf) - 1)
+        if i >= 0 and buf[i] == 0x7D and self.wrapped:  # {"conversations": [...]}
+            i = _skip_ws_back(buf, i - 1)
+        if i < 0 or buf[i] != 0x5D:  # "]"
+            return None
+        i = _skip_ws_back(buf, i - 1)
+        return i + 1 if i > a and buf[i] == 0x7D else None
+
+    def _slow(self, data: bytes, span: Span | None) -> Iterator[tuple[ConversationSummary, Span]]:
+        """Parse the bytes in full: one conversation, or several when boundaries were missed."""
+        text = data.decode("utf-8", "replace")
+        decoder = json.JSONDecoder()
+        i, n, found = 0, len(text), 0
+        while i < n:
+            while i < n and text[i] in " \t\r\n,[]":
+                i += 1
+            if i >= n:
+                break
+            try:
+                obj, j = decoder.raw_decode(text, i)
+            except ValueError as exc:
+                where = f"conversation {self.count}" if span else "the data"
+                self.problems.append(f"{self.document}: {where} is not valid JSON ({exc.msg} near character "
+                                     f"{exc.pos}); skipped")
+                return
+            i = j
+            if not isinstance(obj, dict):
+                continue
+            found += 1
+            if span is None or found > 1:
+                self.count += 1
+            summary = summarize_conversation(obj, self.count, self.document)
+            whole = span or Span(-1, -1)  # no span: found outside any boundary, load() parses in full
+            self.spans[summary.id] = whole
+            yield summary, whole

@@ -1,0 +1,392 @@
+"""Builders of ChatGPT data exports for the recover tests, from the format notes (no real export is used).
+
+`Conversation` grows a conversation tree node by node (each method returns the new node's id and moves the
+cursor there, so calls read in chat order); `branch_from(node_id)` starts an edit branch. The ready-made
+conversations cover every era's variants; the writers save a list of conversations as each kind of export:
+classic zip, sharded 2026 zip, extracted folder, conversations.json, single conversation JSON, chat.html.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+#: A fixed clock for the conversations: 2025-08-01 00:00 UTC, plus a minute per message.
+T0 = 1754006400.0
+
+#: The smallest valid PNG (1x1, grey), for figure assets.
+PNG_1X1 = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU"
+    b"\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+RESET_SHORT = "Code execution state reset."
+RESET_LONG = (
+    "Code execution state reset.\nIMPORTANT: The Python code did not successfully execute.\n"
+    "Do not assume that any outputs (files, variables, or side effects, etc...) were created.\n"
+    "You should retry execution if needed, but do so without telling the user that the previous session "
+    "or environment was reset."
+)
+
+
+class Conversation:
+    """A conversation under construction. `build()` returns the export's dict."""
+
+    def __init__(self, conv_id: str, title: str | None, *, model: str = "gpt-4o", root: str = "client-created-root",
+                 start: float = T0, system_node: bool = True) -> None:
+        self.id = conv_id
+        self.title = title
+        self.model = model
+        self.clock = start
+        self.mapping: dict[str, dict[str, Any]] = {root: {"id": root, "parent": None, "children": [], "message": None}}
+        self.cursor = root
+        self.current_node: str | None = None
+        self.extra: dict[str, Any] = {}
+        self._n = 0
+        if system_node:
+            self.add({"author": {"role": "system"}, "content": {"content_type": "text", "parts": [""]},
+                      "weight": 0.0, "metadata": {"is_visually_hidden_from_conversation": True}}, timed=False)
+
+    # -- tree ------------------------------------------------------------------------------------------
+    def _next_id(self) -> str:
+        self._n += 1
+        return f"{self.id}-n{self._n:03d}"
+
+    def add(self, message: dict[str, Any], *, timed: bool = True, node_id: str | None = None) -> str:
+        """Add a raw message under the cursor; returns its node id."""
+        nid = node_id or self._next_id()
+        message = {"id": nid, "status": "finished_successfully", "recipient": "all", **message}
+        if timed:
+            self.clock += 60.0
+            message.setdefault("create_time", self.clock)
+        else:
+            message.setdefault("create_time", None)
+        message.setdefault("metadata", {})
+        self.mapping[nid] = {"id": nid, "parent": self.cursor, "children": [], "message": message}
+        self.mapping[self.cursor]["children"].append(nid)
+        self.cursor = nid
+        return nid
+
+    def branch_from(self, node_id: str) -> Conversation:
+        """Move the cursor back to `node_id`: the next message starts a sibling branch (an edit)."""
+        self.cursor = node_id
+        return self
+
+    # -- messages --------------------------------------------------------------------------------------
+    def user(self, text: str, *, attachments: list[dict[str, Any]] | None = None, hidden: bool = False,
+             images: list[str] | None = None) -> str:
+        metadata: dict[str, Any] = {}
+        if attachments:
+            metadata["attachments"] = attachments
+        if hidden:
+            metadata["is_visually_hidden_from_conversation"] = True
+        if images:
+            parts: list[Any] = [{"content_type": "image_asset_pointer", "asset_pointer": p, "size_bytes": 100}
+                                for p in images] + [text]
+            content = {"content_type": "multimodal_text", "parts": parts}
+        else:
+            content = {"content_type": "text", "parts": [text]}
+        return self.add({"author": {"role": "user"}, "content": content, "metadata": metadata})
+
+    def context(self, text: str = "The user likes short answers.") -> str:
+        """Custom instructions: a hidden `user_editable_context` node."""
+        return self.add({"author": {"role": "user"}, "content": {"content_type": "user_editable_context",
+                                                                 "user_profile": text, "user_instructions": ""},
+                         "metadata": {"is_visually_hidden_from_conversation": True}}, timed=False)
+
+    def say(self, text: str) -> str:
+        """The assistant's visible answer (recipient all)."""
+        return self.add({"author": {"role": "assistant"}, "content": {"content_type": "text", "parts": [text]},
+                         "metadata": {"model_slug": self.model}, "channel": "final" if self.model.startswith(
+                             "gpt-5") else None})
+
+    def code(self, code: str, *, style: str = "code") -> str:
+        """A python call: style "code" (2023-2025, content.text) or "text" (GPT-5 era, parts + commentary)."""
+        if style == "code":
+            content = {"content_type": "code", "language": "unknown", "response_format_name": None, "text": code}
+            channel = None
+        else:
+            content = {"content_type": "text", "parts": [code]}
+            channel = "commentary"
+        return self.add({"author": {"role": "assistant"}, "recipient": "python", "channel": channel,
+                         "content": content, "metadata": {"model_slug": self.model}})
+
+    def output(self, text: str = "", *, status: str = "success", code: str | None = None,
+               exception: tuple[str, str] | None = None, images: list[str] | None = None, fileservice2: bool = False,
+               ada: list[dict[str, Any]] | None = None, final: str | None = None) -> str:
+        """The python tool's reply. `exception` is (name, message) for a failed run; `images` file-service URLs."""
+        call = self.mapping[self.cursor]["message"] or {}
+        call_code = (call.get("content") or {}).get("text") or "".join(
+            p for p in (call.get("content") or {}).get("parts") or [] if isinstance(p, str))
+        agg: dict[str, Any] = {
+            "status": status, "run_id": "run-" + self.cursor, "start_time": self.clock, "end_time": self.clock + 1,
+            "code": call_code if code is None else code, "final_expression_output": final,
+            "in_kernel_exception": None, "system_exception": None, "timeout_triggered": None,
+            "messages": [], "jupyter_messages": [],
+        }
+        if exception:
+            name, message = exception
+            agg["in_kernel_exception"] = {"name": name, "args": [message], "notes": [],
+                                          "traceback": [f"{name}: {message}\n"]}
+            agg["jupyter_messages"].append({"msg_type": "error", "content": {"ename": name, "evalue": message,
+                                                                             "traceback": []}})
+            text = text or "-" * 75 + f"\n{name}: {message}\n"
+        for url in images or []:
+            agg["messages"].append({"message_type": "image", "image_url": url, "width": 640, "height": 480,
+                                    "image_payload": None, "sender": "server"})
+            data: dict[str, Any] = {"text/plain": "<Figure size 640x480 with 1 Axes>"}
+            if fileservice2:
+                data["image/vnd.openai.fileservice2.png"] = json.dumps({"url": url, "image_width": 640,
+                                                                        "image_height": 480, "bytes": 302})
+            else:
+                data["image/vnd.openai.fileservice.png"] = url
+            agg["jupyter_messages"].append({"msg_type": "display_data", "content": {"data": data}})
+            text += "\n<<ImageDisplayed>>"
+        metadata: dict[str, Any] = {"is_complete": True, "model_slug": self.model, "parent_id": self.cursor,
+                                    "aggregate_result": agg}
+        if ada:
+            metadata["ada_visualizations"] = ada
+        return self.add({"author": {"role": "tool", "name": "python", "metadata": {}},
+                         "content": {"content_type": "execution_output", "text": text}, "metadata": metadata})
+
+    def reset(self, *, long: bool = False) -> str:
+        """A sandbox reset: the call's output says the state was reset; status cancelled, empty code and run id."""
+        agg = {"status": "cancelled", "run_id": "", "code": "", "end_time": None, "messages": [],
+               "jupyter_messages": []}
+        return self.add({"author": {"role": "tool", "name": "python", "metadata": {}},
+                         "content": {"content_type": "execution_output", "text": RESET_LONG if long else RESET_SHORT},
+                         "metadata": {"aggregate_result": agg, "parent_id": self.cursor}})
+
+    def system_error(self, name: str = "TransportError",
+                     text: str = "Encountered exception: <class 'caas.internal.errors.TransportError'>.") -> str:
+        """A tool-level failure with no aggregate_result."""
+        return self.add({"author": {"role": "tool", "name": "python", "metadata": {}},
+                         "content": {"content_type": "system_error", "name": name, "text": text}})
+
+    def unknown(self, content_type: str = "sonic_webpage") -> str:
+        return self.add({"author": {"role": "tool", "name": "web.run"},
+                         "content": {"content_type": content_type, "weird": [1, {"x": None}]}})
+
+    # -- result ----------------------------------------------------------------------------------------
+    def build(self, *, current_node: str | None = None) -> dict[str, Any]:
+        return {
+            "title": self.title, "create_time": self.mapping_first_time(),
+            "update_time": self.clock, "mapping": self.mapping,
+            "moderation_results": [], "current_node": current_node or self.current_node or self.cursor,
+            "plugin_ids": None, "conversation_id": self.id, "conversation_template_id": None, "gizmo_id": None,
+            "is_archived": False, "safe_urls": [], "default_model_slug": self.model, "id": self.id, **self.extra,
+        }
+
+    def mapping_first_time(self) -> float:
+        times = [n["message"].get("create_time") for n in self.mapping.values() if n.get("message")]
+        return min((t for t in times if t), default=T0)
+
+
+# -- attachments ---------------------------------------------------------------------------------------
+def attachment(name: str, size: int, mime: str = "text/csv", *, camel: bool = False, file_id: str | None = None
+               ) -> dict[str, Any]:
+    """An upload as `metadata.attachments` holds it: 2025 snake_case, or the older camelCase."""
+    fid = file_id or "file-" + "".join(c for c in name if c.isalnum())[:12].ljust(22, "X")
+    if camel:
+        return {"name": name, "id": fid, "size": size, "mimeType": mime, "fileTokenSize": size // 4}
+    return {"id": fid, "name": name, "size": size, "mime_type": mime, "file_token_size": size // 4,
+            "is_big_paste": False, "source": "local"}
+
+
+# -- ready-made conversations, one per era ---------------------------------------------------------------
+def sales_conversation(conv_id: str = "conv-sales", title: str = "Sales by region") -> dict[str, Any]:
+    """The "Done when" case (2025, `code` style): reads /mnt/data/sales.csv, writes a chart and a CSV, one
+    failed cell, a figure, links in Markdown, backticks and %20 form. sales.csv is the upload."""
+    c = Conversation(conv_id, title, model="gpt-4o", start=T0 + 86400)
+    c.context()
+    c.user("Here are the sales. Total revenue by region, please.",
+           attachments=[attachment("sales.csv", 2048, file_id="file-SalesCsv0000000000000001")])
+    c.code("import pandas as pd\r\ndf = pd.read_csv('/mnt/data/sales.csv')\r\ndf.head()")
+    c.output("   region  revenue\n0  North  10.5", final="   region  revenue\n0  North  10.5")
+    c.code("# Total revenue per region\nby_region = df.groupby('region')['revenue'].sum()\n"
+           "by_region.to_csv('/mnt/data/revenue by region.csv')\nby_region")
+    c.output("region\nNorth    10.5")
+    c.code("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+           "ax = by_region.plot.bar()\nplt.savefig('/mnt/data/charts/by_region.png')\nplt.show()")
+    c.output("", images=["file-service://file-ChartAAAAAAAAAAAAAAAAAAA"])
+    c.say("Here is the chart: [Download the chart](sandbox:/mnt/data/charts/by_region.png) and the table "
+          "`sandbox:/mnt/data/revenue%20by%20region.csv`.")
+    c.user("Now the monthly trend.")
+    c.code("df['month'] = pd.to_datetime(df['date']).dt.to_period('M')\ntrend = df.groupby('month').revenue.sum()")
+    c.output(exception=("KeyError", "'date'"), status="failed_with_in_kernel_exception")
+    c.code("trend = df.groupby('region').revenue.mean()\ntrend.to_csv('/mnt/data/monthly_trend.csv')")
+    c.output("")
+    c.say("Saved: sandbox:/mnt/data/monthly_trend.csv")
+    c.user("Add the margin column next.")
+    return c.build()
+
+
+def era_2023(conv_id: str = "conv-2023", title: str = "Old code interpreter") -> dict[str, Any]:
+    """July 2023: UUID root, gpt-4-code-interpreter, camelCase attachment, fileservice images, short reset."""
+    c = Conversation(conv_id, title, model="gpt-4-code-interpreter", root="6c3a1f2e-0000-4000-8000-000000000001",
+                     start=T0 - 2 * 365 * 86400)
+    c.user("Plot the QR code", attachments=[attachment("data.xlsx", 9000, "application/vnd.ms-excel", camel=True)])
+    c.code("import qrcode\nimg = qrcode.make('hi')\nimg.save('/mnt/data/qr.png')\nplt.show()")
+    c.output("", images=["file-service://2073c3f9-f30e-4225-9728-6a3d2d7a41bd"])
+    c.code("print(1)")
+    c.reset()
+    c.say("The session was reset. [qr](sandbox:/mnt/data/qr.png)")
+    return c.build()
+
+
+def era_2025_text(conv_id: str = "conv-2025", title: str = "GPT-5 thinking analysis") -> dict[str, Any]:
+    """2025 GPT-5: code in parts with channel commentary, fileservice2 images, long reset, system_error,
+    ada_visualizations, an upload as a multimodal image pointer."""
+    c = Conversation(conv_id, title, model="gpt-5-thinking", start=T0 + 10 * 86400)
+    c.user("Inspect the zip and list the files",
+           attachments=[attachment("bundle.zip", 84487, "application/x-zip-compressed")],
+           images=["sediment://file_00000000f9f06209bd573b464a3fb917"])
+    c.code("# Inspect and extract the uploaded ZIP\r\nimport zipfile\r\nz = zipfile.ZipFile('/mnt/data/bundle.zip')\r\n"
+           "z.extractall('/mnt/data/bundle')", style="text")
+    c.output("", ada=[{"type": "table", "file_id": "file-Crv4uWS3MRcm865X6PMPcZ", "title": "File Inventory"}])
+    c.code("from caas_jupyter_tools import display_dataframe_to_user\nimport matplotlib.pyplot as plt\nplt.plot([1])",
+           style="text")
+    c.output("", images=["file-service://file-1R4HnhuKkRLspJZ3RgN8D7"], fileservice2=True)
+    c.code("open('/mnt/data/out/report.md','w').write('x')", style="text")
+    c.system_error()
+    c.code("print('again')", style="text")
+    c.reset(long=True)
+    c.say("Files: `sandbox:/mnt/data/out/report.md` and [inventory](sandbox:/mnt/data/Screenshot%202025-09-22.png)")
+    return c.build()
+
+
+def branched_conversation(conv_id: str = "conv-branch", title: str = "Edited question") -> dict[str, Any]:
+    """An abandoned edit branch: the first answer ran code that wrote a file; the user edited the prompt."""
+    c = Conversation(conv_id, title, model="gpt-4o", start=T0 + 20 * 86400)
+    first = c.user("Clean the data", attachments=[attachment("raw.csv", 100)])
+    c.code("import pandas as pd\npd.read_csv('/mnt/data/raw.csv').to_csv('/mnt/data/abandoned.csv')")
+    c.output("")
+    c.say("Done: [abandoned](sandbox:/mnt/data/abandoned.csv)")
+    c.branch_from(c.mapping[first]["parent"])
+    c.user("Clean the data, dropping empty rows", attachments=[attachment("raw.csv", 100)])
+    c.code("import pandas as pd\npd.read_csv('/mnt/data/raw.csv').dropna().to_csv('/mnt/data/clean.csv')")
+    c.output("")
+    c.say("Done: [clean](sandbox:/mnt/data/clean.csv)")
+    return c.build()
+
+
+def plain_chat(conv_id: str = "conv-chat", title: str = "A plain chat") -> dict[str, Any]:
+    """No code at all."""
+    c = Conversation(conv_id, title, model="gpt-4o", start=T0 + 5 * 86400)
+    c.user("What is a p-value?")
+    c.say("The probability of data at least this extreme if the null hypothesis held.")
+    return c.build()
+
+
+def dangling_conversation(conv_id: str = "conv-dangling", title: str = "Dangling current node") -> dict[str, Any]:
+    """`current_node` points at a node that does not exist; the newest leaf is the fallback."""
+    c = Conversation(conv_id, title, start=T0 + 3 * 86400)
+    c.user("Sum the column", attachments=[attachment("numbers.csv", 10)])
+    c.code("import pandas as pd\npd.read_csv('/mnt/data/numbers.csv').sum()")
+    c.output("x    6")
+    c.unknown()
+    return c.build(current_node="does-not-exist")
+
+
+def all_variants() -> list[dict[str, Any]]:
+    """One of each, oldest first (as exports list them: by update time, any order is tolerated)."""
+    return [era_2023(), plain_chat(), dangling_conversation(), era_2025_text(), branched_conversation(),
+            sales_conversation()]
+
+
+#: Figure assets for `all_variants()`, as a classic export names them (`<file id>-<uuid>.png`).
+def classic_assets() -> dict[str, bytes]:
+    return {"file-ChartAAAAAAAAAAAAAAAAAAA-61ce0ba3-fada-4fe4-8841-d5fdf719c746.png": PNG_1X1,
+            "2073c3f9-f30e-4225-9728-6a3d2d7a41bd-qr.png": PNG_1X1}
+
+
+#: The same assets as a 2026 export stores them: `<id>.dat`, no extension.
+def sharded_assets() -> dict[str, bytes]:
+    return {"file-ChartAAAAAAAAAAAAAAAAAAA.dat": PNG_1X1, "2073c3f9-f30e-4225-9728-6a3d2d7a41bd.dat": PNG_1X1}
+
+
+# -- writers -------------------------------------------------------------------------------------------
+def dumps(data: Any) -> str:
+    """As the export writes it: one long line, Python's default separators, non-ASCII kept."""
+    return json.dumps(data, ensure_ascii=False)
+
+
+def write_conversations_json(path: Path, conversations: list[dict[str, Any]], *, wrapper: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data: Any = {"conversations": conversations} if wrapper else conversations
+    path.write_text(dumps(data), encoding="utf-8")
+    return path
+
+
+def write_classic_zip(path: Path, conversations: list[dict[str, Any]], assets: dict[str, bytes] | None = None,
+                      *, prefix: str = "", html: bool = True) -> Path:
+    """The 2023-2025 layout: conversations.json, chat.html, user.json, assets at the root (or under `prefix`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(prefix + "conversations.json", dumps(conversations))
+        if html:
+            zf.writestr(prefix + "chat.html", html_text(conversations))
+        zf.writestr(prefix + "user.json", dumps({"id": "user-1", "email": "someone@example.com"}))
+        zf.writestr(prefix + "message_feedback.json", "[]")
+        for name, data in (assets or {}).items():
+            zf.writestr(prefix + name, data)
+    return path
+
+
+def write_sharded_zip(path: Path, conversations: list[dict[str, Any]], assets: dict[str, bytes] | None = None,
+                      *, shard_size: int = 2) -> Path:
+    """The 2026 layout: export_manifest.json, conversations-000.json…, `<id>.dat` assets and their name map."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shards = [conversations[i:i + shard_size] for i in range(0, len(conversations), shard_size)] or [[]]
+    names = [f"conversations-{i:03d}.json" for i in range(len(shards))]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("export_manifest.json", dumps({"version": 1, "conversations": {"files": names,
+                                                                                   "count": len(conversations)}}))
+        for name, shard in zip(names, shards, strict=True):
+            zf.writestr(name, dumps(shard))
+        zf.writestr("conversation_asset_file_names.json",
+                    dumps({name: name.removesuffix(".dat") + ".png" for name in assets or {}}))
+        zf.writestr("library_files.json", "[]")
+        zf.writestr("user.json", dumps({"id": "user-1"}))
+        for name, data in (assets or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+def write_folder(path: Path, conversations: list[dict[str, Any]], assets: dict[str, bytes] | None = None) -> Path:
+    """An extracted classic export."""
+    write_conversations_json(path / "conversations.json", conversations)
+    (path / "chat.html").write_text(html_text(conversations), encoding="utf-8")
+    for name, data in (assets or {}).items():
+        (path / name).write_bytes(data)
+    return path
+
+
+def html_text(conversations: list[dict[str, Any]]) -> str:
+    """chat.html as the export writes it: the data in `var jsonData = [...]` inside a script."""
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"UTF-8\"><title>ChatGPT Data Export</title></head>\n"
+            "<body><div id=\"root\"></div>\n<script>\nvar jsonData = " + dumps(conversations).replace("</", "<\\/")
+            + ";\n\nfunction getConversationMessages(conversation) { return []; }\n</script>\n</body></html>\n")
+
+
+def write_html(path: Path, conversations: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html_text(conversations), encoding="utf-8")
+    return path
+
+
+def write_single_json(path: Path, conversation: dict[str, Any], *, shape: str = "api") -> Path:
+    """One conversation: "api" is the backend response (one object), "exporter" an array of one (pionxzh)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data: Any = conversation if shape == "api" else [conversation]
+    path.write_text(dumps(data), encoding="utf-8")
+    return path
+
+
+def truncate(path: Path, keep: float = 0.6) -> Path:
+    """Cut a file to `keep` of its size (a download that stopped half-way)."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path

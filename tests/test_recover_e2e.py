@@ -1,0 +1,91 @@
+"""The issue's "Done when": import an export of a data-analysis chat, run the recovered script on the re-uploaded
+files up to the first cell that needs a missing one, and `liferaft status` lists exactly what OUTPUT lacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests import recover_fixtures as fx
+from tests.conftest import REPO
+
+PYTHON = REPO / ".venv" / "bin" / "python"
+CHART_ID = "file-E2eChartAAAAAAAAAAAAAAA"
+
+
+def analysis() -> dict:
+    c = fx.Conversation("conv-e2e", "Quarterly sales review", model="gpt-4o", start=fx.T0 + 40 * 86400)
+    c.user("Here are sales and targets: summarise by region.",
+           attachments=[fx.attachment("sales.csv", 40), fx.attachment("targets.csv", 30, camel=True)])
+    c.code("import pandas as pd\r\ndf = pd.read_csv('/mnt/data/sales.csv')\r\ndf.head()")
+    c.output("  region  revenue")
+    c.code("# Revenue per region\nsummary = df.groupby('region', as_index=False)['revenue'].sum()\n"
+           "summary.to_csv('/mnt/data/summary.csv', index=False)\nsummary")
+    c.output("  region  revenue")
+    c.code("from PIL import Image\nImage.new('RGB', (4, 4), 'red').save('/mnt/data/charts/by_region.png')\n"
+           "import ace_tools as tools\ntools.display_dataframe_to_user(name='Summary table', dataframe=summary)\n"
+           "display(summary)")
+    c.output("", images=[f"file-service://{CHART_ID}"],
+             ada=[{"type": "table", "file_id": "file-Ada", "title": "Summary table"}])
+    c.say("Done: [summary](sandbox:/mnt/data/summary.csv), `sandbox:/mnt/data/charts/by_region.png`, and the "
+          "report [here](sandbox:/mnt/data/report%20final.pdf).")
+    c.user("Compare with the targets.")
+    c.code("targets = pd.read_csv('/mnt/data/targets.csv')\nmerged = summary.merge(targets, on='region')\n"
+           "merged.to_csv('/mnt/data/vs_targets.csv')")
+    c.output("")
+    c.user("Now add the margin.")
+    return c.build()
+
+
+def test_done_when(tmp_path: Path, run_cli) -> None:
+    export = fx.write_classic_zip(tmp_path / "export.zip", [fx.plain_chat(), analysis()],
+                                  {f"{CHART_ID}-0b1c2d3e.png": fx.PNG_1X1})
+    project = tmp_path / "review"
+    assert run_cli("init", str(project)).returncode == 0
+    (project / "SOURCE" / "sales.csv").write_text("region,revenue\nNorth,10\nSouth,7\nNorth,5\n", encoding="utf-8")
+
+    result = run_cli("import", str(export), "--conversation", "Quarterly sales review", "--into", str(project),
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["conversation"] == {"id": "conv-e2e", "title": "Quarterly sales review"}
+    assert (data["code_cells"], data["failed_cells"], data["resets"]) == (4, 0, 0)
+    assert [u["name"] for u in data["uploads"]] == ["sales.csv", "targets.csv"]
+    script = project / "CODE" / "recovered" / "quarterly-sales-review.py"
+    assert "CODE/recovered/quarterly-sales-review.py" in data["written"]
+
+    # The script runs on the re-uploaded file, and stops at the first cell that needs the missing one.
+    run = subprocess.run([str(PYTHON), str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode != 0
+    assert "FileNotFoundError" in run.stderr and "targets.csv" in run.stderr
+    output = project / "OUTPUT"
+    assert (output / "summary.csv").read_text(encoding="utf-8").splitlines() == ["region,revenue", "North,15",
+                                                                                 "South,7"]
+    assert (output / "charts" / "by_region.png").is_file()
+    assert (output / "Summary table.csv").is_file()  # the sandbox's interactive table, saved by the stub
+    assert (output / "recovered" / "quarterly-sales-review-cell03-1.png").read_bytes() == fx.PNG_1X1
+    assert not (output / "vs_targets.csv").exists()
+
+    # `liferaft status` lists exactly the generated files OUTPUT still lacks, and the upload SOURCE lacks.
+    status = run_cli("status", str(project), "--json")
+    assert status.returncode == 1, status.stderr
+    risk = json.loads(status.stdout)
+    assert sorted(item["name"] for item in risk["missing_outputs"]) == ["report final.pdf", "vs_targets.csv"]
+    assert all(any(s.startswith("chat export: Quarterly") for s in item["sources"]) for item in risk["missing_outputs"])
+    assert [item["name"] for item in risk["missing_uploads"]] == ["targets.csv"]
+
+    # The restart note is filled, and the composer's rerun prompt asks for the missing outputs again.
+    note = (project / "RESTART" / "restart-note.md").read_text(encoding="utf-8")
+    assert "`targets.csv` — uploaded to the chat, 30 B; not in SOURCE yet" in note
+    assert "Cell 2: Revenue per region" in note
+    assert "## Next prompt if the session expires\n\nNow add the margin." in note
+    prompt = run_cli("prompt", str(project))
+    assert prompt.returncode == 0, prompt.stderr
+    assert "report final.pdf (made in the earlier chat, never saved)" in prompt.stdout
+    assert "vs_targets.csv (made in the earlier chat, never saved)" in prompt.stdout
+
+    # Importing again changes nothing.
+    again = run_cli("import", str(export), "--conversation", "conv-e2e", "--into", str(project), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["written"] == []
