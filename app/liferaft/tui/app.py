@@ -40,6 +40,7 @@ from liferaft.tui.styles import stylesheet_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from liferaft.core.diagnose.clock import ActivityLog, SessionClock
     from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher, WatchEvent
     from liferaft.tui.note_screen import NoteScreen
@@ -74,7 +75,8 @@ def _risk_text(risk: Risk | None) -> Text:
     return text
 
 
-def _status_text(inventory: Inventory, now: float, risk: Risk | None = None) -> Text:
+def _status_text(inventory: Inventory, now: float, risk: Risk | None = None,
+                 clock: SessionClock | None = None) -> Text:
     parts = []
     for role, records in inventory.by_role().items():
         if role is Role.UNSORTED and not records:
@@ -84,7 +86,7 @@ def _status_text(inventory: Inventory, now: float, risk: Risk | None = None) -> 
     line = "  ·  ".join(parts) + f"   ({format_size(total)})"
     if inventory.notes:
         line += f"   {format_count(len(inventory.notes), 'note')}"
-    estimate = estimate_session(inventory, now, session_facts().inactivity_hours)
+    estimate = clock or estimate_session(inventory, now, session_facts().inactivity_hours)
     if estimate.idle_hours is not None:
         line += f"   session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"
     return Text(line) + _risk_text(risk)
@@ -232,7 +234,8 @@ class LiferaftApp(App[int]):
     def _tick(self) -> None:
         if self.project is not None:
             self.query_one(DiagnosisPane).show(self.project.inventory)
-            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), self.risk))
+            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), self.risk,
+                                                                  self.query_one(DiagnosisPane).clock()))
             self.query_one(ProjectPane).refresh_ages()
             self.query_one(PreviewPane).refresh_ages()
 
@@ -288,14 +291,18 @@ class LiferaftApp(App[int]):
         folder, configured = downloads_folder(self.settings.other) if self._watch else (None, False)
         if folder is not None and not configured and not folder.is_dir():
             folder = None  # no downloads folder on this machine, and none asked for: nothing to say
-        risk = at_risk(project.root, inventory, checkpoints, note, downloads_dir=folder, since=self._started)
+        from liferaft.core.recover.record import linked_outputs  # files a chat export says were generated
+
+        risk = at_risk(project.root, inventory, checkpoints, note, downloads_dir=folder, since=self._started,
+                       linked_outputs=linked_outputs(project.root))
         risk.warnings[:0] = warnings
         return AssessedRisk(inventory, risk)
 
     def _show_risk(self, risk: Risk) -> None:
         self.risk = risk
         if self.project is not None:
-            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), risk))
+            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), risk,
+                                                                  self.query_one(DiagnosisPane).clock()))
         self.query_one(ProjectPane).set_risk(risk)
         new = [item for item in risk.unsaved_outputs if item.path and item.path not in self._flagged]
         first_look = not self._flagged and not self._offered and risk.checkpoints == 0
@@ -344,6 +351,22 @@ class LiferaftApp(App[int]):
             self._load_project()
 
         self.push_screen(DownloadsScreen(downloads), chosen)
+
+    def action_import_export(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.recover.sources import find_recent_export
+        from liferaft.core.risk import downloads_folder
+        from liferaft.tui.import_screen import RecoverImportScreen
+
+        def imported(result: object) -> None:
+            if result is not None:  # the screen has said what was written
+                self._quiet_rescan = True
+                self._load_project()
+
+        folder, _ = downloads_folder(self.settings.other)
+        self.push_screen(RecoverImportScreen(self.project.root, find_recent_export(folder)), imported)
 
     def action_show_checkpoints(self) -> None:
         if self.project is None:
@@ -442,6 +465,7 @@ class LiferaftApp(App[int]):
                      "it is back.", style="bold red"))
             return
         self._root_missing = False
+        self._note_folder_activity(event)
         self._track_downloads(event)
         if event.reconciled or any(change.kind != "downloading" for change in event.changes):
             self._rescan_soon()
@@ -584,7 +608,8 @@ class LiferaftApp(App[int]):
             # After this frame is drawn: the checks read files, and the screen matters first.
             self.call_after_refresh(self._check_uploads, self.project)
         pane.show_inventory(inventory)
-        self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk))
+        self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk,
+                                                              self.query_one(DiagnosisPane).clock(inventory)))
         self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
         self.query_one(DiagnosisPane).show(inventory)
         self.query_one(ComposerPane).show(inventory)
@@ -863,6 +888,130 @@ class LiferaftApp(App[int]):
         if self.watcher is not None:
             self.watcher.ignore_own_write(message.path)
 
+    # --- diagnosis: the session clock, the diagnose screen, the checklist, the support report ---------------
+
+    #: The watcher's changes are written to the activity log at most this often (seconds).
+    FOLDER_ACTIVITY_GAP = 60.0
+    _activity_written_at = float("-inf")
+    _activity_pending: tuple[str, float] | None = None
+    _activity_timer: Timer | None = None
+
+    def action_diagnose(self) -> None:
+        from liferaft.core.diagnose.knowledge import load_knowledge
+        from liferaft.tui.diagnose_actions import memory_of
+        from liferaft.tui.diagnose_screen import DiagnoseScreen  # deferred: its widgets cost start-up time
+
+        if isinstance(self.screen, DiagnoseScreen):
+            self.screen.action_focus_paste()
+            return
+        pane = self.query_one(DiagnosisPane)
+        self.push_screen(DiagnoseScreen(load_knowledge(), pane.clock, pane.window, lambda: self.plan,
+                                        text=memory_of(self).error_text))
+
+    def action_chat_used(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        self._record_activity(self.project.root, "chat", self._now(), "")
+
+    def _note_folder_activity(self, event: WatchEvent) -> None:
+        """The folder changed while watched: a sign the chat is in use. Written at most once a minute (the last
+        change of a burst is kept for the next write)."""
+        if self.project is None or not event.changes:
+            return
+        self._activity_pending = (event.changes[-1].path, self._now())
+        wait = self.FOLDER_ACTIVITY_GAP - (time.monotonic() - self._activity_written_at)
+        if wait <= 0:
+            self._write_folder_activity()
+        elif self._activity_timer is None:
+            self._activity_timer = self.set_timer(wait, self._write_folder_activity)
+
+    def _write_folder_activity(self) -> None:
+        self._activity_timer = None
+        pending, self._activity_pending = self._activity_pending, None
+        if pending is None or self.project is None:
+            return
+        self._activity_written_at = time.monotonic()
+        self._record_activity(self.project.root, "folder", pending[1], pending[0])
+
+    @work(thread=True, group="activity", exit_on_error=False, description="record activity in the session clock")
+    def _record_activity(self, root: Path, kind: str, now: float, detail: str) -> None:
+        from liferaft.core.diagnose.clock import record_activity
+
+        try:
+            log = record_activity(root, kind, now, detail)
+        except OSError as exc:
+            if kind == "chat":
+                self.call_from_thread(self.notify, f"Not recorded: {exc.strerror or exc}", severity="error",
+                                      markup=False, timeout=8)
+            return
+        self.call_from_thread(self._activity_recorded, log, kind)
+
+    def _activity_recorded(self, log: ActivityLog, kind: str) -> None:
+        pane = self.query_one(DiagnosisPane)
+        pane.set_activity(log)
+        refresh = getattr(self.screen, "refresh_evidence", None)
+        if callable(refresh):  # the diagnosis screen shows the clock too
+            refresh()
+        if self.project is not None and not self._root_missing:
+            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), self.risk,
+                                                                  pane.clock()))
+        for warning in log.warnings:
+            self.notify(warning, title="Session clock", severity="warning", markup=False, timeout=10)
+        if kind == "chat":
+            from liferaft.tui.diagnosis_pane import clock_time
+
+            clock = pane.clock()
+            until = clock_time(clock.expires_at, clock.now) if clock.expires_at else "?"
+            self.notify(f"Noted: you used the chat just now. The session clock starts again; left quiet, the "
+                        f"sandbox lasts until about {until}.", title="Session clock", markup=False, timeout=6)
+
+    def action_checklist(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.diagnose.knowledge import load_knowledge
+        from liferaft.tui.checklist_screen import ChecklistScreen
+
+        if isinstance(self.screen, ChecklistScreen):
+            return
+        self.push_screen(ChecklistScreen(self.project.root, load_knowledge(), self._now))
+
+    def action_support_report(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.config import config_path
+        from liferaft.core.diagnose.checklist import load_checklist
+        from liferaft.core.diagnose.knowledge import load_knowledge
+        from liferaft.core.diagnose.support import SupportDetails, account_email, environment, tried_steps
+        from liferaft.tui.diagnose_actions import memory_of
+        from liferaft.tui.support_screen import SupportScreen
+
+        if isinstance(self.screen, SupportScreen):
+            return
+        project, knowledge, memory = self.project, load_knowledge(), memory_of(self)
+        email, warnings = account_email(self.settings.other, str(config_path()))
+        for warning in warnings:
+            self.notify(warning, title="Settings", severity="warning", markup=False, timeout=8)
+        ticks = load_checklist(project.root)
+        tried = tried_steps([(step.id, step.text) for step in knowledge.checklist],
+                            {step.id for step in knowledge.checklist if ticks.is_ticked(step.id)})
+        symptom = next((s.title for s in knowledge.symptoms if s.id == memory.symptom_id), "")
+        status = memory.status.summary(knowledge.status.page) if memory.status is not None else ""
+        details = SupportDetails(error_text=memory.error_text, email=email, symptom=symptom, tried=tried,
+                                 status=status)
+
+        def saved(path: Path) -> None:
+            if self.watcher is not None:
+                self.watcher.ignore_own_write(path)
+            self._quiet_rescan = True
+            self._load_project()
+
+        self.push_screen(SupportScreen(details, lambda: environment(self._now()), project.root,
+                                       dict(project.inventory.role_folders), saved=saved,
+                                       email_help="" if email else "[diagnose] account_email in config.toml"))
+
     def action_cycle_template(self) -> None:
         title = self.query_one(ComposerPane).cycle_template()
         self.notify(f"Template: {title}.", timeout=2)
@@ -917,6 +1066,8 @@ class LiferaftApp(App[int]):
         self._reveal(target)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_prompt" and getattr(self.screen, "OWN_COPY", False):
+            return False  # a screen with its own text to copy (the support report) takes ctrl+y
         # Sheet keys only mean something (and only show in the footer) for a workbook with several sheets.
         if action == "prepare":
             return self.project is not None

@@ -1,19 +1,32 @@
-"""The diagnosis pane. For now it shows what the project folder says about the chat's sandbox (how long
-ago work was last saved here, against the vendor's inactivity window) and whether the files a new chat
-needs will upload (the FILE step)."""
+"""The diagnosis pane: the session clock (how long since the project was last active, against the sandbox's
+inactivity window) and the FILE step (whether the files a new chat needs will upload).
+
+The clock reads the project's activity log (``.liferaft/activity.json``: the folder changing while watched, and
+``a`` for "I just used the chat") and the files' modification times; ``d`` opens the full diagnosis.
+"""
 
 from __future__ import annotations
+
+import time
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from liferaft.core.diagnose.clock import (
+    ActivityLog,
+    SessionClock,
+    SessionWindow,
+    load_activity,
+    session_clock,
+    session_window,
+)
 from liferaft.core.scan import Inventory
-from liferaft.core.summary import SessionState, estimate_session, last_change
+from liferaft.core.summary import SessionState, last_change
 from liferaft.core.units import format_age, format_count
 from liferaft.core.uploads import UploadPlan
-from liferaft.core.vendor import session_facts
 from liferaft.tui.text_pane import TextPane
 
 STATE_STYLES: dict[SessionState, str] = {
@@ -24,32 +37,73 @@ STATE_STYLES: dict[SessionState, str] = {
 }
 
 
-def session_view(inventory: Inventory, now: float) -> RenderableType:
-    facts = session_facts()
-    estimate = estimate_session(inventory, now, facts.inactivity_hours)
-    style = STATE_STYLES[estimate.state]
-    if estimate.idle_hours is None:
-        return Group(
-            Text("Session clock", style="bold"),
-            Text("No files yet: the clock starts with the first file saved here.", style="italic"),
-        )
+def clock_time(when: float, now: float) -> str:
+    """``14:05``, or ``Tue 14:05`` when it is not today."""
+    local, today = time.localtime(when), time.localtime(now)
+    same_day = (local.tm_year, local.tm_yday) == (today.tm_year, today.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%a %H:%M", local)
+
+
+def _hours(hours: float) -> str:
+    if hours * 60 < 1:
+        return "under a minute"
+    return f"{round(hours * 60)} min" if hours < 1 else f"{hours:.1f} h"
+
+
+def clock_bar(clock: SessionClock) -> Table:
+    style = STATE_STYLES[clock.state]
     bar = Table.grid(expand=True)  # a grid row gives the bar the pane's width and ends its line
-    bar.add_row(ProgressBar(total=1000, completed=round(estimate.used_fraction * 1000), width=None,
+    bar.add_row(ProgressBar(total=1000, completed=round(clock.used_fraction * 1000), width=None,
                             complete_style=style, finished_style=style, style="bright_black"))
-    newest = last_change(inventory)
+    return bar
+
+
+def timeline(clock: SessionClock) -> Text:
+    """ACTIVE → IDLE → LIKELY EXPIRED, with the time each one starts; the one on now in bold."""
+    assert clock.last_time is not None and clock.idle_from is not None and clock.expires_at is not None
+    now = clock.now
+    parts = [(SessionState.ACTIVE, f"since {clock_time(clock.last_time, now)}"),
+             (SessionState.IDLE, f"from {clock_time(clock.idle_from, now)}"),
+             (SessionState.LIKELY_EXPIRED, f"from {clock_time(clock.expires_at, now)}")]
+    text = Text()
+    for index, (state, when) in enumerate(parts):
+        if index:
+            text.append(" → ", style="dim")
+        on = state is clock.state
+        text.append(state.value.upper(), style=f"bold {STATE_STYLES[state]}" if on else "dim")
+        text.append(f" {when}", style="" if on else "dim")
+    return text
+
+
+def clock_view(clock: SessionClock, window: SessionWindow, *, title: str = "Session clock",
+               details: bool = False) -> RenderableType:
+    """The clock: state, bar, idle time against the window, the last sign of life, and the warning if any.
+    With ``details``, also the timeline and where the window comes from."""
+    style = STATE_STYLES[clock.state]
+    if clock.last_time is None or clock.idle_hours is None:
+        return Group(
+            Text(title, style="bold"),
+            Text("Nothing yet: the clock starts with the first file saved here, or a to say you used the chat.",
+                 style="italic"),
+        )
+    left = clock.remaining_hours or 0.0
     lines: list[RenderableType] = [
-        Text.assemble(("Session clock  ", "bold"), (estimate.state.value.upper(), f"bold {style}")),
-        bar,
-        Text(f"{estimate.idle_hours:.1f} h idle of the {facts.inactivity_hours:g} h window"),
-        Text(f"Last saved here: {newest.path if newest else '?'}, {format_age(newest.mtime, now) if newest else ''}",
-             style="dim"),
+        Text.assemble((f"{title}  ", "bold"), (clock.state.value.upper(), f"bold {style}")),
+        clock_bar(clock),
+        Text(f"{_hours(clock.idle_hours)} idle of the {window.hours:g} h window"
+             + (f" · {_hours(left)} left" if left > 0 else "")),
+        Text(f"Last active {format_age(clock.last_time, clock.now)}: {clock.last_said()}.", style="dim"),
     ]
-    if estimate.state is SessionState.LIKELY_EXPIRED:
-        lines.append(Text("The chat's files and links are probably gone: re-upload and rerun (ctrl+y).", style=style))
-    elif estimate.state is SessionState.IDLE and estimate.used_fraction > 0.75:
-        lines.append(Text("Close to the limit: download your outputs now.", style=style))
-    lines.append(Text(f"Estimated from this folder's activity; the sandbox is removed ~{facts.inactivity_hours:g} h "
-                      "after the chat goes quiet.", style="dim italic"))
+    if details:
+        lines.insert(2, timeline(clock))
+    if clock.warning:
+        lines.append(Text(clock.warning, style=f"bold {style}"))
+    if details:
+        lines.append(Text(f"The window: {window.hours:g} h without activity ({window.source}). Liferaft sees this "
+                          "folder, not the chat: press a in the workbench after you use the chat.",
+                          style="dim italic"))
+    else:
+        lines.append(Text("a: I just used the chat · d: diagnose a problem", style="dim italic"))
     return Group(*lines)
 
 
@@ -95,14 +149,70 @@ def files_view(plan: UploadPlan | None) -> RenderableType:
     return Group(*lines)
 
 
+def files_summary(plan: UploadPlan | None) -> str:
+    """The FILE step in one line, for a notification."""
+    if plan is None or (plan.items and not plan.checks):
+        return "The files are still being checked against the upload limits."
+    if not plan.items:
+        return "There is nothing in SOURCE/ to upload yet: put the original data there."
+    counts = plan.verdicts
+    if counts["block"] or counts["warn"]:
+        parts = [f"{counts['block']} blocked"] if counts["block"] else []
+        parts += [f"{counts['warn']} to look at"] if counts["warn"] else []
+        return (f"Of {format_count(len(plan.items), 'file')} to upload, {' and '.join(parts)}: select one in "
+                "SOURCE and press p for a fixed copy.")
+    return f"All {format_count(len(plan.items), 'file')} to upload pass the upload check."
+
+
 class DiagnosisPane(TextPane):
     BORDER_TITLE = "Diagnosis"
 
+    activity: ActivityLog | None = None
+    """The project's activity log as last read or written; None until the first show."""
+    _diagnosis_root: Path | None = None
+    _diagnosis_window: SessionWindow | None = None
+
+    @property
+    def window(self) -> SessionWindow:
+        """The inactivity window: the vendor's, or ``[session] inactivity_hours`` from the config."""
+        if self._diagnosis_window is None:
+            settings = getattr(self.app, "settings", None)
+            window, warnings = session_window(getattr(settings, "other", None))
+            self._diagnosis_window = window
+            for warning in warnings:
+                self.app.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
+        return self._diagnosis_window
+
+    def set_activity(self, log: ActivityLog) -> None:
+        """The log as just written (by ``a``, or the watcher): show the clock it gives."""
+        self.activity = log
+        if self._inventory is not None:
+            self.show(self._inventory)
+
+    def _load_activity(self, root: Path) -> ActivityLog:
+        if self.activity is None or self._diagnosis_root != root:
+            self._diagnosis_root = root
+            self.activity = load_activity(root)
+            for warning in self.activity.warnings:
+                self.app.notify(warning, title="Session clock", severity="warning", markup=False, timeout=10)
+        return self.activity
+
+    def clock(self, inventory: Inventory | None = None, now: float | None = None) -> SessionClock:
+        """The session clock for ``inventory`` (default: the one on show) at ``now`` (default: the app's now)."""
+        inventory = inventory if inventory is not None else self._inventory
+        now = self._now() if now is None else now
+        if inventory is None:
+            return session_clock((), now, self.window.hours)
+        newest = last_change(inventory)
+        log = self._load_activity(inventory.root)
+        return session_clock(log.events, now, self.window.hours,
+                             (newest.mtime, newest.path) if newest is not None else None)
+
     def render_view(self, inventory: Inventory, now: float) -> RenderableType:
+        clock = self.clock(inventory, now)
         # The state in the title too: below 120 columns the pane folds to its title.
-        estimate = estimate_session(inventory, now, session_facts().inactivity_hours)
-        if estimate.idle_hours is None:
+        if clock.idle_hours is None:
             self.border_title = "Diagnosis"
         else:
-            self.border_title = f"Diagnosis · {estimate.state.value.upper()} {estimate.idle_hours:.1f} h"
-        return Group(session_view(inventory, now), Text(""), files_view(self.plan))
+            self.border_title = f"Diagnosis · {clock.state.value.upper()} {clock.idle_hours:.1f} h"
+        return Group(clock_view(clock, self.window), Text(""), files_view(self.plan))
