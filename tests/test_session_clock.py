@@ -207,3 +207,25 @@ def test_a_bad_window_in_the_config_is_reported_and_the_vendors_kept(value: obje
 def test_a_session_key_that_is_not_a_table_is_reported() -> None:
     window, warnings = session_window({"session": 12})
     assert window.hours == session_facts().inactivity_hours and "[session] must be a table" in warnings[0]
+
+
+def test_what_liferaft_writes_is_no_sign_the_chat_was_used(tmp_path: Path) -> None:
+    from liferaft.core.project import open_project
+    from liferaft.core.summary import last_change
+
+    root = tmp_path / "p"
+    for rel in ("SOURCE/sales.csv", "OUTPUT/chart.png", "RESTART/prompts/20260302-rerun.md",
+                "CODE/recovered/sales.py", "OUTPUT/recovered/sales-cell03-1.png", "RESTART/restart-note.md"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    old = NOW - 14 * HOUR
+    for rel in ("SOURCE/sales.csv", "RESTART/restart-note.md"):
+        os.utime(root / rel, (old, old))
+    os.utime(root / "OUTPUT/chart.png", (old + HOUR, old + HOUR))  # the user's newest file
+    # Written by Liferaft just now: a saved prompt, a recovered script and figure.
+    for rel in ("RESTART/prompts/20260302-rerun.md", "CODE/recovered/sales.py", "OUTPUT/recovered/sales-cell03-1.png"):
+        os.utime(root / rel, (NOW, NOW))
+    newest = last_change(open_project(root).inventory)
+    assert newest is not None and newest.path == "OUTPUT/chart.png"
+    clock, _warnings = project_clock(root, NOW, 13, (newest.mtime, newest.path))
+    assert clock.state is SessionState.LIKELY_EXPIRED

@@ -3,6 +3,7 @@ that can be pasted into a new chat."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,9 +40,25 @@ class SessionEstimate:
         return max(0.0, min(1.0, self.idle_hours / self.window_hours))
 
 
+#: Folders Liferaft writes into, inside a role folder: saved prompts and support reports (RESTART/prompts/), what
+#: an export import recovered (CODE/recovered/, OUTPUT/recovered/). Files there say nothing about the chat.
+OWN_FOLDERS: dict[Role, str] = {Role.RESTART: "prompts", Role.CODE: "recovered", Role.OUTPUT: "recovered"}
+
+
+def written_by_liferaft(path: str, role_folders: Mapping[str, Role]) -> bool:
+    """Whether ``path`` (relative, ``/`` separators) is in one of the folders Liferaft writes into."""
+    top, _, rest = path.partition("/")
+    role = role_folders.get(top)
+    own = OWN_FOLDERS.get(role) if role is not None else None
+    return own is not None and rest.startswith(own + "/")
+
+
 def last_change(inventory: Inventory) -> FileRecord | None:
-    """The most recently changed file."""
-    return max(inventory.files, key=lambda record: record.mtime, default=None)
+    """The most recently changed file, leaving out what Liferaft itself wrote (a saved prompt is no sign the
+    chat was used)."""
+    folders = inventory.role_folders
+    return max((record for record in inventory.files if not written_by_liferaft(record.path, folders)),
+               key=lambda record: record.mtime, default=None)
 
 
 def estimate_session(inventory: Inventory, now: float, window_hours: float) -> SessionEstimate:

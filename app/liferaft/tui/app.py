@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tree
@@ -687,6 +688,12 @@ class LiferaftApp(App[int]):
         self.query_one(ProjectPane).loading = self.project is None
         self._load_project()
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # The diagnosis or composer focused: the right column widens on narrow screens (see the stylesheet).
+        with contextlib.suppress(NoMatches):
+            lower = self.query_one("#lower")
+            self.query_one("#right").set_class(event.widget in lower.walk_children(), "-lower-focused")
+
     def action_focus_pane(self, name: str) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
@@ -917,9 +924,15 @@ class LiferaftApp(App[int]):
     def _note_folder_activity(self, event: WatchEvent) -> None:
         """The folder changed while watched: a sign the chat is in use. Written at most once a minute (the last
         change of a burst is kept for the next write)."""
-        if self.project is None or not event.changes:
+        if self.project is None:
             return
-        self._activity_pending = (event.changes[-1].path, self._now())
+        from liferaft.core.summary import written_by_liferaft
+
+        folders = self.project.inventory.role_folders
+        changes = [change for change in event.changes if not written_by_liferaft(change.path, folders)]
+        if not changes:  # nothing, or only what Liferaft wrote (a saved prompt is no sign the chat was used)
+            return
+        self._activity_pending = (changes[-1].path, self._now())
         wait = self.FOLDER_ACTIVITY_GAP - (time.monotonic() - self._activity_written_at)
         if wait <= 0:
             self._write_folder_activity()
