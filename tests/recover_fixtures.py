@@ -390,3 +390,15 @@ def truncate(path: Path, keep: float = 0.6) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     return path
+
+
+def mark_encrypted(path: Path) -> Path:
+    """Set the "encrypted" flag on every member of a zip (as a password-protected export has it)."""
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = data.find(signature)
+        while start >= 0:
+            data[start + flag_at] |= 0x01
+            start = data.find(signature, start + 4)
+    path.write_bytes(bytes(data))
+    return path

@@ -121,7 +121,9 @@ def test_a_damaged_conversation_leaves_the_others_importable(tmp_path: Path, run
     export = tmp_path / "conversations.json"
     export.write_text(text, encoding="utf-8")
     listing = run_cli("import", str(export), "--list")
-    assert listing.returncode == 0 and "Sales by region" in listing.stdout and "Traceback" not in listing.stderr
+    assert "Sales by region" in listing.stdout and "Traceback" not in listing.stderr
+    # The damaged one is named in one warning, and the exit says part of the export could not be read.
+    assert listing.returncode == 1 and listing.stderr.count("\n") == 1 and "item 1" in listing.stderr
     data = _import_json(run_cli, export, proj, "--conversation", "conv-sales")
     assert data["code_cells"] == 5
 
@@ -149,3 +151,29 @@ def test_status_text_lists_uploads_not_in_source(tmp_path: Path, run_cli, proj: 
     assert status.returncode == 1
     assert "Uploads not in SOURCE (1):\n  bundle.zip  used by the chat" in status.stdout
     assert "report.md" in status.stdout and "chat export: GPT-5 thinking analysis" in status.stdout
+
+
+def test_bad_items_are_named_and_the_exit_is_not_zero(tmp_path: Path, run_cli, proj: Path) -> None:
+    a, b = fx.sales_conversation("conv-a", "A"), fx.sales_conversation("conv-b", "B")
+    export = fx.write_conversations_json(tmp_path / "conversations.json", [a, None, b])
+    listing = run_cli("import", str(export), "--list")
+    assert listing.returncode == 1 and "Traceback" not in listing.stderr
+    assert listing.stderr.count("\n") == 1 and "item 2" in listing.stderr
+    assert "[conv-a]" in listing.stdout and "[conv-b]" in listing.stdout
+    data = _import_json(run_cli, export, proj, "--conversation", "conv-a")
+    assert data["conversation"] == {"id": "conv-a", "title": "A"}
+
+
+def test_a_password_protected_zip_and_json_that_is_no_conversation(tmp_path: Path, run_cli, proj: Path) -> None:
+    locked = fx.mark_encrypted(fx.write_classic_zip(tmp_path / "e.zip", fx.all_variants()))
+    for extra in (["--list"], ["--into", str(proj), "--conversation", "conv-sales"]):
+        result = run_cli("import", str(locked), *extra)
+        assert result.returncode == 1 and "password" in result.stderr and result.stderr.count("\n") == 1
+        assert "unexpected error" not in result.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", encoding="utf-8")
+    result = run_cli("import", str(empty), "--into", str(proj))
+    assert result.returncode == 1 and "not a ChatGPT conversation" in result.stderr and "Traceback" not in result.stderr
+    assert not (proj / "CODE" / "recovered").exists() or not list((proj / "CODE" / "recovered").iterdir())
+    assert "Untitled" not in (proj / ".liferaft" / "recovered.json").read_text() \
+        if (proj / ".liferaft" / "recovered.json").exists() else True

@@ -157,3 +157,36 @@ def test_import_screen_snapshot(snap_compare, fixed_project: Path, tmp_path: Pat
                             terminal_size=(100, 30), run_before=ready)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_duplicate_ids_are_both_listed_and_the_chosen_one_is_imported(project: Path, tmp_path: Path) -> None:
+    first, second = fx.sales_conversation("dup", "First"), fx.sales_conversation("dup", "Second")
+    first["update_time"] = second["update_time"] + 60  # First is the newer: listed first
+    export = fx.write_conversations_json(tmp_path / "dup.json", [first, second])
+    loaded: list[str] = []
+
+    class Result:
+        written: list[str] = []
+        unchanged: list[str] = []
+        outputs_present: dict[str, bool] = {}
+
+    def importer(root: Path, export, key: str) -> Result:  # type: ignore[no-untyped-def]
+        loaded.append(export.load(key)["title"])
+        return Result()
+
+    app = LiferaftApp(project, now=lambda: FROZEN_NOW, theme="textual-dark")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(RecoverImportScreen(project, export, importer=importer))
+        await wait_for(pilot, lambda: isinstance(app.screen, RecoverImportScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: _count(screen) > 0, tries=400)
+        assert _count(screen) == 2 and "2 conversations" in _status(screen)
+        details = str(screen.query_one("#recover-details", Static).render())
+        assert "First" in details
+        await pilot.press("down")
+        await pilot.pause()
+        assert "Second" in str(screen.query_one("#recover-details", Static).render())
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RecoverImportScreen))
+    assert loaded == ["Second"]

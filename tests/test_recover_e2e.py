@@ -89,3 +89,40 @@ def test_done_when(tmp_path: Path, run_cli) -> None:
     again = run_cli("import", str(export), "--conversation", "conv-e2e", "--into", str(project), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["written"] == []
+
+
+def test_a_data_folder_variable_reaches_the_uploads_in_source(tmp_path: Path, run_cli) -> None:
+    c = fx.Conversation("conv-paths", "Folder variables", model="gpt-5-thinking")
+    c.user("Here", attachments=[fx.attachment("sales.csv", 40), fx.attachment("Physician's Excuse.csv", 20,
+                                                                              camel=True),
+                                fx.attachment("later.csv", 10)])
+    c.code("import pandas as pd, os\nfrom pathlib import Path\nDATA = Path('/mnt/data')\n"
+           "df = pd.read_csv(DATA / 'sales.csv')\nprint('rows', len(df))", style="text")
+    c.output("rows 2")
+    c.code("notes = pd.read_csv(os.path.join('/mnt/data', \"Physician's Excuse.csv\"))\nprint('notes', notes.shape)")
+    c.output("notes (1, 1)")
+    c.code("df.to_csv(os.path.join('/mnt/data', 'x.csv'), index=False)\n(DATA / 'sub').mkdir(exist_ok=True)\n"
+           "df.to_csv(DATA / 'sub' / 'y.csv', index=False)")
+    c.output("")
+    c.code("later = pd.read_csv(DATA / 'later.csv')")
+    c.output("")
+    c.code("print('never reached')")
+    c.output("never reached")
+    export = fx.write_classic_zip(tmp_path / "export.zip", [c.build()])
+    project = tmp_path / "proj"
+    assert run_cli("init", str(project)).returncode == 0
+    (project / "SOURCE" / "sales.csv").write_text("region,revenue\nNorth,10\nSouth,7\n", encoding="utf-8")
+    (project / "SOURCE" / "Physician's Excuse.csv").write_text("note\nok\n", encoding="utf-8")
+    result = run_cli("import", str(export), "--into", str(project), "--json")
+    assert result.returncode == 0, result.stderr
+    script = project / "CODE" / "recovered" / "folder-variables.py"
+    text = script.read_text(encoding="utf-8")
+    assert "DATA = MNT_DATA\n" in text and "mnt_data_path(\"Physician's Excuse.csv\")" in text
+
+    run = subprocess.run([str(PYTHON), str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode != 0
+    assert "rows 2" in run.stdout and "notes (1, 1)" in run.stdout and "never reached" not in run.stdout
+    assert "FileNotFoundError" in run.stderr and str(Path("SOURCE") / "later.csv") in run.stderr
+    output = project / "OUTPUT"
+    assert (output / "x.csv").read_text(encoding="utf-8") == "region,revenue\nNorth,10\nSouth,7\n"
+    assert (output / "sub" / "y.csv").is_file()

@@ -145,3 +145,23 @@ def test_link_and_path_helpers() -> None:
             "open('/mnt/data/o.txt', 'w')\n# df.to_csv('/mnt/data/commented.csv')\n"
             "out = '/mnt/data/Report final.pdf'\nsave(f'/mnt/data/{x}.png')\n")
     assert written_paths(code, ["in.csv"]) == ["o.txt", "Report final.pdf"]
+
+
+def test_links_keep_spaces_in_backticks_and_balance_parentheses() -> None:
+    text = ("Here: `sandbox:/mnt/data/My Report (final).pdf` and [Chart (v2)](sandbox:/mnt/data/chart_(v2).png) "
+            "and sandbox:/mnt/data/end.csv. (see sandbox:/mnt/data/paren.csv), "
+            '[t](sandbox:/mnt/data/titled.csv "Title") and [s](<sandbox:/mnt/data/with space.csv>); '
+            "bare sandbox:/mnt/data/bare_(1).csv; ![img](sandbox:/mnt/data/sub%20dir/plot%20(2).png) "
+            "**sandbox:/mnt/data/bold.txt**, <sandbox:/mnt/data/angle.md> and `sandbox:/mnt/data/a b.csv`")
+    assert sandbox_links(text) == ["My Report (final).pdf", "chart_(v2).png", "end.csv", "paren.csv", "titled.csv",
+                                   "with space.csv", "bare_(1).csv", "sub dir/plot (2).png", "bold.txt", "angle.md",
+                                   "a b.csv"]
+
+
+def test_generated_files_from_links_with_spaces_and_parentheses() -> None:
+    c = fx.Conversation("bt", "Backticks")
+    c.user("go")
+    c.say("Here: `sandbox:/mnt/data/My Report (final).pdf` and [Chart (v2)](sandbox:/mnt/data/chart_(v2).png) "
+          "and sandbox:/mnt/data/end.csv.")
+    assert [made.path for made in extract(c.build()).generated] == ["My Report (final).pdf", "chart_(v2).png",
+                                                                     "end.csv"]

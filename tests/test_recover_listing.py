@@ -204,3 +204,65 @@ def test_non_ascii_link_names_with_and_without_ascii_escapes(tmp_path: Path) -> 
         [summary] = _list(path)
         assert (summary.id, summary.title) == ("conv-café", "Café résumé")
         assert summary.generated == ("café_résumé.csv", "naïve plot.png")
+
+
+# -- items that are not conversations, and damaged headers (review of issue #8, defect 1) -------------------
+def _abc() -> list[dict]:
+    return [fx.sales_conversation(f"conv-{x}", x.upper()) for x in "abc"]
+
+
+@pytest.mark.parametrize("junk", [None, "a string", [1, 2, 3], 42, {"not": "a conversation"}, [1, {"mapping": {}}]])
+@pytest.mark.parametrize("block", [listing.BLOCK, 64])
+def test_an_item_that_is_not_a_conversation_does_not_merge_its_neighbours(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, junk: object, block: int) -> None:
+    monkeypatch.setattr(listing, "BLOCK", block)
+    a, b, c = _abc()
+    export = open_export(fx.write_conversations_json(tmp_path / "c.json", [a, junk, b, c]))
+    listed = list(export.conversations())
+    assert [(s.id, s.title, s.code_cells) for s in listed] == [("conv-a", "A", 5), ("conv-b", "B", 5),
+                                                               ("conv-c", "C", 5)]
+    assert len(export.problems) == 1 and "item 2" in export.problems[0] and "\n" not in export.problems[0]
+    assert export.load("conv-a") == a and export.load("B") == b and export.load("conv-c") == c
+
+
+def test_junk_before_the_first_and_after_the_last(tmp_path: Path) -> None:
+    a, b, c = _abc()
+    export = open_export(fx.write_conversations_json(tmp_path / "c.json", [None, a, b, c, "end"]))
+    assert [s.id for s in export.conversations()] == ["conv-a", "conv-b", "conv-c"]
+    assert len(export.problems) == 2 and "item 1" in export.problems[0] and "item 5" in export.problems[1]
+    assert export.load("conv-c") == c
+
+
+@pytest.mark.parametrize("block", [listing.BLOCK, 64])
+def test_a_damaged_header_loses_only_that_conversation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       block: int) -> None:
+    monkeypatch.setattr(listing, "BLOCK", block)
+    convs = [fx.sales_conversation(f"conv-{i}", f"T{i}") for i in range(5)]
+    text = fx.dumps(convs).replace('"title": "T2"', '"title": "T2', 1)  # an unterminated string
+    path = tmp_path / "c.json"
+    path.write_text(text, encoding="utf-8")
+    export = open_export(path)
+    listed = list(export.conversations())
+    assert [(s.id, s.title, s.code_cells) for s in listed] == [(f"conv-{i}", f"T{i}", 5) for i in (0, 1, 3, 4)]
+    assert len(export.problems) == 1 and "item 3" in export.problems[0] and "not valid JSON" in export.problems[0]
+    assert export.load("conv-1") == convs[1] and export.load("T3") == convs[3]
+
+
+def test_a_syntax_error_at_the_end_is_not_called_a_truncation(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('[{"id":"a","title":"x","mapping":{}}, {"id": "b", ]', encoding="utf-8")
+    export = open_export(path)
+    assert [(s.id, s.title) for s in export.conversations()] == [("a", "x")]
+    assert len(export.problems) == 1 and "not valid JSON" in export.problems[0]
+    assert "truncated" not in export.problems[0]
+    assert export.load("a")["title"] == "x"
+
+
+def test_a_nested_array_is_read_and_not_called_a_truncation(tmp_path: Path) -> None:
+    conv = fx.sales_conversation()
+    path = tmp_path / "c.json"
+    path.write_text(fx.dumps([[conv]]), encoding="utf-8")
+    export = open_export(path)
+    assert [s.id for s in export.conversations()] == ["conv-sales"]
+    assert not any("truncated" in p for p in export.problems)
+    assert export.load("conv-sales") == conv

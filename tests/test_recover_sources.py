@@ -285,3 +285,32 @@ def test_binary_junk_in_text(tmp_path: Path) -> None:
     assert "\x00" not in listed[0].title and listed[0].title.startswith("Sales")
     loaded = export.load("conv-sales")
     assert loaded["id"] == "conv-sales"
+
+
+def test_duplicate_ids_are_listed_and_loaded_separately(tmp_path: Path) -> None:
+    first, second = fx.sales_conversation("dup", "First"), fx.sales_conversation("dup", "Second")
+    export = open_export(fx.write_conversations_json(tmp_path / "c.json", [first, second, fx.plain_chat()]))
+    listed = list(export.conversations())
+    assert [(s.id, s.title) for s in listed][:2] == [("dup", "First"), ("dup", "Second")]
+    assert export.load("First") == first and export.load("Second") == second
+    assert export.load(export.key_for(listed[1])) == second and export.load(export.key_for(listed[0])) == first
+    assert export.key_for(listed[2]) == "conv-chat"
+    with pytest.raises(ExportError) as many:
+        export.load("dup")
+    assert "2 conversations match" in str(many.value) and "@2" in str(many.value)
+
+
+def test_a_password_protected_zip_is_one_line(tmp_path: Path, convs: list[dict]) -> None:
+    path = fx.mark_encrypted(fx.write_classic_zip(tmp_path / "e.zip", convs, fx.classic_assets()))
+    with pytest.raises(ExportError) as err:
+        open_export(path)
+    assert "password" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["{}", '{"id": "user-1", "email": "someone@example.com"}', "[{}]"])
+def test_json_that_is_not_a_conversation_is_rejected(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "thing.json"
+    path.write_text(text, encoding="utf-8")
+    export = open_export(path)
+    assert list(export.conversations()) == []
+    assert len(export.problems) == 1 and "not a ChatGPT conversation" in export.problems[0]

@@ -12,7 +12,7 @@ import pytest
 
 from liferaft.core.project import init_project, open_project
 from liferaft.core.recover import record
-from liferaft.core.recover.write import PathMap, import_raw, map_paths, sniff_extension
+from liferaft.core.recover.write import PathMap, RecoverWriteError, import_raw, map_paths, sniff_extension
 from liferaft.core.restart_note import load_note
 from tests import recover_fixtures as fx
 
@@ -185,8 +185,8 @@ def test_map_paths_variants() -> None:
     assert "a = str(SOURCE / \"sales.csv\")" in mapped
     assert "b = str(OUTPUT / \"out.png\")" in mapped
     assert "c = f'{OUTPUT}/{n}.csv'" in mapped
-    assert "os.path.join(str(OUTPUT), 'x')" in mapped
-    assert "e = str(OUTPUT) + \"/\" + n" in mapped
+    assert "d = mnt_data_path('x')" in mapped
+    assert "e = MNT_DATA + n" in mapped
     assert "f = b'/mnt/data/raw'" in mapped and "# '/mnt/data/c.csv'" in mapped
     broken = "if x:\n  y = '/mnt/data/sales.csv'\n )"
     assert 'str(SOURCE / "sales.csv")' in map_paths(broken, paths)
@@ -268,3 +268,79 @@ def test_the_script_saves_the_charts_the_export_lacks(proj: Path, tmp_path: Path
     assert (proj / "OUTPUT" / "recovered" / "two-charts-cell01-2.png").read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in (proj / "OUTPUT" / "recovered").iterdir()) == ["two-charts-cell01-1.jpg",
                                                                                 "two-charts-cell01-2.png"]
+
+
+def test_the_bare_sandbox_folder_becomes_an_object_that_finds_uploads() -> None:
+    paths = PathMap({"sales.csv": "raw/sales.csv"})
+    code = ("DATA = Path('/mnt/data')\nA = pathlib.Path(\"/mnt/data/\", 'sales.csv')\n"
+            "B = os.path.join('/mnt/data', 'sub', 'x.csv')\nC = join('/mnt/data')\nD = '/mnt/data'\n"
+            "E = Path('/mnt/data') / 'sales.csv'\nF = os.path.join(\n    '/mnt/data',  # the folder\n    name)\n")
+    mapped = map_paths(code, paths)
+    assert mapped == ("DATA = MNT_DATA\nA = MNT_DATA.joinpath('sales.csv')\nB = mnt_data_path('sub', 'x.csv')\n"
+                      "C = mnt_data_path()\nD = MNT_DATA\nE = MNT_DATA / 'sales.csv'\n"
+                      "F = mnt_data_path(  # the folder\n    name)\n")
+
+
+def test_the_mnt_data_object_resolves_uploads_to_source_and_the_rest_to_output(proj: Path, tmp_path: Path) -> None:
+    (proj / "SOURCE" / "raw").mkdir()
+    (proj / "SOURCE" / "raw" / "Deep.csv").write_text("a\n1\n", encoding="utf-8")
+    c = fx.Conversation("mnt", "Mnt data object")
+    c.user("go", attachments=[fx.attachment("sales.csv", 10), fx.attachment("deep.csv", 4)])
+    c.code("import os, json\nfrom pathlib import Path\nD = Path('/mnt/data')\nS = '/mnt/data/'\n"
+           "print(json.dumps([str(D / 'SALES.csv'), str(D / 'sub' / 'o.csv'), str(D.joinpath('deep.csv')),\n"
+           "    os.path.join('/mnt/data', 'sales.csv'), os.path.join('/mnt/data', 'o.csv'), S + 'sales.csv',\n"
+           "    str(Path(D, 'o.csv')), os.fspath(D), f'{D}', sorted(p.name for p in D.glob('*.csv')),\n"
+           "    D.exists(), D == Path(os.fspath(D))]))")
+    c.output("")
+    result = import_raw(proj, c.build())
+    run = subprocess.run([sys.executable, str(proj / result.script)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    source, output = proj.resolve() / "SOURCE", proj.resolve() / "OUTPUT"
+    assert json.loads(run.stdout.splitlines()[-1]) == [
+        str(source / "sales.csv"), str(output / "sub" / "o.csv"), str(source / "raw" / "Deep.csv"),
+        str(source / "sales.csv"), str(output / "o.csv"), str(source / "sales.csv"), str(output / "o.csv"),
+        str(output), str(output), ["Deep.csv", "sales.csv"], True, True]
+
+
+def test_a_target_that_cannot_be_written_stops_the_import_before_any_file(proj: Path) -> None:
+    (proj / "OUTPUT" / "recovered").write_text("in the way\n", encoding="utf-8")  # the figures' folder is a file
+    note = proj / "RESTART" / "restart-note.md"
+    before = {p: p.read_bytes() for p in proj.rglob("*") if p.is_file()}
+    with pytest.raises(RecoverWriteError) as failure:
+        import_raw(proj, fx.sales_conversation(), asset=_assets)
+    assert "OUTPUT/recovered" in str(failure.value) and "nothing was written" in str(failure.value)
+    assert not (proj / "CODE" / "recovered").exists()
+    assert {p: p.read_bytes() for p in proj.rglob("*") if p.is_file()} == before
+    assert note.read_bytes() == before[note] and not record.recovered_path(proj).exists()
+
+
+def test_a_record_that_is_a_folder_stops_the_import_before_any_file(proj: Path) -> None:
+    record.recovered_path(proj).mkdir(parents=True)
+    with pytest.raises(RecoverWriteError) as failure:
+        import_raw(proj, fx.sales_conversation(), asset=_assets)
+    assert ".liferaft/recovered.json" in str(failure.value)
+    assert not (proj / "CODE" / "recovered").exists() and not (proj / "OUTPUT" / "recovered").exists()
+
+
+def test_a_failure_while_writing_removes_only_what_this_import_created(proj: Path, monkeypatch) -> None:
+    first = import_raw(proj, fx.era_2023())  # an earlier import: its files stay
+    mine = proj / "CODE" / "recovered" / "sales-by-region.py"
+    mine.write_text("# my own script\n", encoding="utf-8")
+    note = proj / "RESTART" / "restart-note.md"
+    before = {p: p.read_bytes() for p in proj.rglob("*") if p.is_file()}
+    real = record.record_import
+
+    def full_disk(root: Path, entry: dict) -> tuple[bool, list[str]]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(record, "record_import", full_disk)
+    with pytest.raises(RecoverWriteError) as failure:
+        import_raw(proj, fx.sales_conversation(), asset=_assets, notebook=True)
+    assert ".liferaft/recovered.json" in str(failure.value) and "No space left" in str(failure.value)
+    after = {p: p.read_bytes() for p in proj.rglob("*") if p.is_file()}
+    assert after == before  # the new script, notebook and figure are gone; the note is as it was
+    assert not (proj / "OUTPUT" / "recovered").exists()  # the folder it made too
+    assert (proj / first.script).is_file() and mine.read_text(encoding="utf-8") == "# my own script\n"
+    assert note.read_bytes() == before[note]
+    monkeypatch.setattr(record, "record_import", real)
+    assert import_raw(proj, fx.sales_conversation(), asset=_assets).script == "CODE/recovered/sales-by-region-2.py"

@@ -91,7 +91,7 @@ def _summary_json(summary: Any) -> dict[str, Any]:
     if callable(to_json):
         return to_json()
     return {key: getattr(summary, key, None) for key in ("id", "title", "create_time", "update_time", "model",
-                                                         "code_cells", "files", "problems")}
+                                                         "code_cells", "files", "problems", "position")}
 
 
 def _newest_first(summaries: list[Any]) -> list[Any]:
@@ -127,11 +127,19 @@ def _list(export: Any, as_json: bool) -> int:
                   f"{getattr(summary, 'model', None) or '—'!s:<22} "
                   f"{_count(getattr(summary, 'code_cells', 0), 'cell')} "
                   f"{_count(getattr(summary, 'files', 0), 'file')}  "
-                  f"{title}  [{getattr(summary, 'id', None) or '—'}]")
+                  f"{title}  [{_key(export, summary)}]")
         if summaries:
             print(f"{_plural(len(summaries), 'conversation')}; import one with "
                   "`liferaft import EXPORT --conversation ID|TITLE --into DIR`.")
     return EXIT_FAILED if problems else EXIT_OK  # what was read is listed; exit 1 says part of it could not be
+
+
+def _key(export: Any, summary: Any) -> str:
+    """The id shown in the list, with `@N` (what --conversation takes) when the export repeats the id."""
+    cid = getattr(summary, "id", None) or "—"
+    key_for = getattr(export, "key_for", None)
+    key = key_for(summary) if callable(key_for) else cid
+    return cid if key == cid else f"{cid} {key}"
 
 
 def _count(number: object, word: str) -> str:

@@ -97,6 +97,7 @@ class RecoverImportScreen(Screen[Any]):
         self._recover_importer = importer or default_importer
         self._recover_export: Export | None = None
         self._recover_summaries: list[ConversationSummary] = []
+        self._recover_keys: dict[str, ConversationSummary] = {}  # option id -> summary (ids may repeat)
         self._recover_busy = False
         self._recover_width = 0
 
@@ -187,6 +188,10 @@ class RecoverImportScreen(Screen[Any]):
         self._recover_busy = False
         self._recover_export = export
         self._recover_summaries = summaries
+        self._recover_keys = {}
+        for summary in summaries:  # the id, or "@N" when the export repeats it: one option each, all unique
+            key = export.key_for(summary)
+            self._recover_keys[key if key not in self._recover_keys else f"@{summary.position}"] = summary
         self.query_one("#recover-progress").display = False
         with_code = sum(1 for s in summaries if s.code_cells)
         status = (f"{len(summaries):,} conversations in this {export.kind}, {with_code:,} with code. "
@@ -221,7 +226,8 @@ class RecoverImportScreen(Screen[Any]):
         self._recover_width = width
         highlighted = options.highlighted
         options.clear_options()
-        options.add_options([Option(row_text(s, width), id=s.id) for s in shown])
+        keys = {id(summary): key for key, summary in self._recover_keys.items()}
+        options.add_options([Option(row_text(s, width), id=keys.get(id(s), s.id)) for s in shown])
         if shown:
             options.highlighted = min(highlighted or 0, len(shown) - 1) if keep else 0
         else:
@@ -235,7 +241,7 @@ class RecoverImportScreen(Screen[Any]):
             self.query_one("#recover-details", Static).update(details_view(summary))
 
     def _by_id(self, key: str | None) -> ConversationSummary | None:
-        return next((s for s in self._recover_summaries if s.id == key), None)
+        return self._recover_keys.get(key or "")
 
     # --- importing --------------------------------------------------------------------------------
     @on(OptionList.OptionSelected, "#recover-list")
@@ -245,12 +251,12 @@ class RecoverImportScreen(Screen[Any]):
             return
         self._recover_busy = True
         self._say(f"Importing \"{summary.title}\"…")
-        self._import(self._recover_export, summary)
+        self._import(self._recover_export, summary, str(event.option.id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recover-import", description="import a chat")
-    def _import(self, export: Export, summary: ConversationSummary) -> None:
+    def _import(self, export: Export, summary: ConversationSummary, key: str) -> None:
         try:
-            result = self._recover_importer(self._recover_root, export, summary.id)
+            result = self._recover_importer(self._recover_root, export, key)
         except ExportError as exc:
             self.app.call_from_thread(self._import_failed, str(exc))
             return

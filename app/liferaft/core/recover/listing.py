@@ -8,7 +8,8 @@ model, id...) are parsed exactly: the text from the object's `{` to the mapping,
 the object's `}`, with the mapping replaced by `{}`. Inside the mapping, the code cells, uploads and file
 links are counted by pattern. Every boundary is checked by parsing; a conversation whose boundaries do not
 check out is parsed in full instead (slow but exact), and one that cannot be parsed becomes a problem, not an
-error. Each conversation's byte span is kept, so loading it later parses that one conversation only.
+error. So does an item of the array that is not a conversation (null, a string, a list...): the items around it
+are still listed separately. Each conversation's byte span is kept, so loading it later parses that one only.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class ConversationSummary:
     generated: tuple[str, ...] = ()
     document: str = ""
     """The file inside the export that holds it (e.g. `conversations-002.json`)."""
+    position: int = 0
+    """Its place in the export, from 1, across all its files (set by the export; 0 when unknown)."""
 
     @property
     def sort_time(self) -> float:
@@ -74,6 +77,45 @@ class _Open:
     anchor: int  # absolute offset of "mapping":
     head: dict[str, Any]
     head_bytes: bytes
+    suspect: bool = False  # an anchor inside it was not understood: check it by parsing when it closes
+    checks: int = 0  # anchors inside it that were checked by parsing (and were nested after all)
+
+
+#: Anchors inside one conversation checked by parsing it; past this it is only parsed when it closes.
+_MAX_CHECKS = 8
+#: Keys of which a JSON object needs one to be taken for a conversation.
+CONVERSATION_KEYS = ("mapping", "linear_conversation", "current_node", "title", "create_time", "update_time",
+                     "conversation_id")
+
+
+def looks_like_conversation(value: Any) -> bool:
+    """An object with at least one of a conversation's own fields (`{}` or a user record is not one)."""
+    return isinstance(value, dict) and any(key in value for key in CONVERSATION_KEYS)
+
+
+def what_it_is(value: Any) -> str:
+    """A value that is not a conversation, in words: "null", "a string", "a list"..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object without a conversation's fields"
+
+
+@dataclass
+class _Region:
+    """Bytes of the array parsed item by item (the slow path): what was found, and where parsing stopped."""
+
+    items: list[tuple[Any, int, int]]  # (value, start, end) in bytes from the region's first byte
+    error: ValueError | None = None
+    error_at_end: bool = False  # the error is where the data stops: cut short (or a nested anchor)
+    closed: bool = False  # the array's "]" was reached
 
 
 @dataclass
@@ -180,6 +222,16 @@ def summarize_conversation(conv: dict[str, Any], ordinal: int, document: str = "
     return summary_from_fields(fields, region, ordinal, document, problems)
 
 
+def _cut_short(exc: ValueError, text: str, stripped: int) -> bool:
+    """Whether a parse error is where the text stops (more data would have gone on) rather than a wrong byte."""
+    pos = getattr(exc, "pos", None)
+    msg = getattr(exc, "msg", "")
+    if pos is None or pos >= stripped or msg.startswith("Unterminated string"):
+        return True
+    rest = text[pos:stripped]
+    return len(rest) < 6 and any(word.startswith(rest) for word in ("true", "false", "null"))
+
+
 class ArrayScanner:
     """Scan one JSON array of conversations from a binary stream (see the module docstring)."""
 
@@ -197,7 +249,8 @@ class ArrayScanner:
         self.wrapped = wrapped
         self.problems: list[str] = []
         self.spans: dict[str, Span] = {}
-        self.count = 0
+        self.count = 0  # conversations found
+        self.items = 0  # items of the array seen (conversations, and what is not one)
         self.read_bytes = 0
 
     # -- the pass ------------------------------------------------------------------------------------
@@ -224,16 +277,27 @@ class ArrayScanner:
                     continue
                 lo = (current.anchor - self.base + 10) if current else 0
                 head = self._head(buf, a, lo, first)
-                if head is None:
-                    continue  # a "mapping" key deeper inside a message: not a conversation
+                if head is None:  # a "mapping" key deeper inside a message, or a conversation with damaged fields
+                    if current is not None:
+                        current.suspect = True
+                    continue
                 start, sep, fields = head
                 if current is not None:
                     end = _skip_ws_back(buf, sep - 1)
-                    if end < 0 or buf[end] != 0x7D:  # "}"
-                        continue
-                    yield from self._close(buf, current, end + 1)
-                elif bytes(buf[:sep]).strip(b" \t\r\n[,"):
-                    yield from self._slow(bytes(buf[:sep]), None)  # something before the first one
+                    if end >= 0 and buf[end] == 0x7D:  # "}": the previous item is an object
+                        closed = self._close(buf, current, end + 1)
+                    elif current.checks < _MAX_CHECKS:  # items that are not conversations, or a nested key
+                        closed = self._close(buf, current, sep, parse=True)
+                    else:
+                        current.suspect, closed = True, None
+                    if closed is None:
+                        continue  # the anchor is inside the open conversation after all
+                    yield from closed
+                elif bytes(buf[:sep]).strip(b" \t\r\n[,"):  # something before the first one
+                    before = self._parse(bytes(buf[:sep]), opening=True)
+                    if before.error is not None and before.error_at_end:
+                        continue  # the anchor is inside an item that is still open: not a conversation
+                    yield from self._commit(before, self.base)
                 current = _Open(self.base + start, self.base + a, fields, bytes(buf[start:a]))
                 first = False
             search = max(search, limit)
@@ -245,16 +309,17 @@ class ArrayScanner:
                 search -= keep
         if current is not None:
             end = self._array_end(buf, current)
-            if end is None:
-                self.problems.append(
-                    f"{self.document}: it ends in the middle of a conversation (the file is truncated); "
-                    f"the last one, \"{_text(current.head.get('title'), 80) or 'untitled'}\", was left out")
+            s = current.start - self.base
+            if end is None:  # not the expected ending: read the rest item by item to say what it is
+                yield from self._commit(self._parse(bytes(buf[s:])), current.start, final=True,
+                                        title=_text(current.head.get("title"), 80))
             else:
-                yield from self._close(buf, current, end)
-        elif self.count == 0 and not self.problems:
-            stripped = bytes(buf).strip()
-            if stripped.strip(b"[] \t\r\n;"):
-                yield from self._slow(stripped, None)
+                closed = self._close(buf, current, end)
+                if closed is None:
+                    closed = self._commit(self._parse(bytes(buf[s:])), current.start, final=True)
+                yield from closed
+        elif self.count == 0 and not self.problems and bytes(buf).strip(b"[] \t\r\n;"):
+            yield from self._commit(self._parse(bytes(buf), opening=True), self.base, final=True)
 
     def _head(self, buf: bytearray, a: int, lo: int, first: bool) -> tuple[int, int, dict[str, Any]] | None:
         """The "{" that opens the conversation whose mapping key is at `a`, its separator, and its fields."""
@@ -274,18 +339,25 @@ class ArrayScanner:
             pos = p
         return None
 
-    def _close(self, buf: bytearray, conv: _Open, end: int) -> Iterator[tuple[ConversationSummary, Span]]:
-        """Emit the conversation from conv.start to buf index `end` (exclusive, after its "}")."""
+    def _close(self, buf: bytearray, conv: _Open, end: int,
+               parse: bool = False) -> list[tuple[ConversationSummary, Span]] | None:
+        """The items from conv.start to buf index `end` (exclusive): the conversation, and anything after it
+        up to the next one. None when `end` turns out to be inside the conversation (a nested "mapping" key)."""
         s, a = conv.start - self.base, conv.anchor - self.base
-        self.count += 1
-        span = Span(conv.start, self.base + end)
-        mapping_end, fields = self._tail(buf, conv, a, end)
-        if fields is None:
-            yield from self._slow(bytes(buf[s:end]), span)
-            return
-        summary = summary_from_fields(fields, bytes(buf[a:mapping_end]), self.count, self.document)
-        self.spans[summary.id] = span
-        yield summary, span
+        if not parse and not conv.suspect:
+            mapping_end, fields = self._tail(buf, conv, a, end)
+            if fields is not None:
+                self.count += 1
+                self.items += 1
+                summary = summary_from_fields(fields, bytes(buf[a:mapping_end]), self.count, self.document)
+                span = Span(conv.start, self.base + end)
+                self.spans[summary.id] = span
+                return [(summary, span)]
+        region = self._parse(bytes(buf[s:end]))
+        if region.error is not None and region.error_at_end:
+            conv.checks += 1
+            return None  # an item (the conversation, or one after it) goes on past `end`: a nested anchor
+        return list(self._commit(region, conv.start))
 
     def _tail(self, buf: bytearray, conv: _Open, a: int, end: int) -> tuple[int, dict[str, Any] | None]:
         prefix = conv.head_bytes + b'"mapping": {}'
@@ -323,30 +395,76 @@ class ArrayScanner:
         i = _skip_ws_back(buf, i - 1)
         return i + 1 if i > a and buf[i] == 0x7D else None
 
-    def _slow(self, data: bytes, span: Span | None) -> Iterator[tuple[ConversationSummary, Span]]:
-        """Parse the bytes in full: one conversation, or several when boundaries were missed."""
-        text = data.decode("utf-8", "replace")
+    # -- the slow path: parse item by item -------------------------------------------------------------
+    @staticmethod
+    def _parse(data: bytes, *, opening: bool = False) -> _Region:
+        """Parse the array's items in `data` one by one, up to the array's "]" or the first error.
+
+        `opening`: the data starts with the array's "[". Offsets are exact bytes (invalid UTF-8 is kept as
+        surrogates while parsing, so that each such byte counts one)."""
+        text = data.decode("utf-8", "surrogateescape")
+        ascii_only = text.isascii()
         decoder = json.JSONDecoder()
-        i, n, found = 0, len(text), 0
-        while i < n:
-            while i < n and text[i] in " \t\r\n,[]":
+        region = _Region([])
+        n, stripped = len(text), len(text.rstrip())
+        i = counted = byte = 0  # byte: the offset in `data` of text[counted]
+
+        def offset(k: int) -> int:
+            nonlocal counted, byte
+            if ascii_only:
+                return k
+            byte += len(text[counted:k].encode("utf-8", "surrogateescape"))
+            counted = k
+            return byte
+
+        if opening:
+            while i < n and text[i] in " \t\r\n\ufeff":
+                i += 1
+            if i < n and text[i] == "[":
+                i += 1
+        while True:
+            while i < n and text[i] in " \t\r\n,":
                 i += 1
             if i >= n:
                 break
+            if text[i] == "]":
+                region.closed = True
+                break
             try:
-                obj, j = decoder.raw_decode(text, i)
+                value, j = decoder.raw_decode(text, i)
             except ValueError as exc:
-                where = f"conversation {self.count}" if span else "the data"
-                self.problems.append(f"{self.document}: {where} is not valid JSON ({exc.msg} near character "
-                                     f"{exc.pos}); skipped")
-                return
+                region.error = exc
+                region.error_at_end = _cut_short(exc, text, stripped)
+                break
+            region.items.append((value, offset(i), offset(j)))
             i = j
-            if not isinstance(obj, dict):
+        return region
+
+    def _commit(self, region: _Region, origin: int, *, final: bool = False,
+                title: str = "") -> Iterator[tuple[ConversationSummary, Span]]:
+        """Emit the conversations of a parsed region (at absolute offset `origin`) and note what is not one."""
+        for value, start, end in region.items:
+            self.items += 1
+            if not looks_like_conversation(value):
+                self.problems.append(f"{self.document}: item {self.items} of the array is not a ChatGPT "
+                                     f"conversation ({what_it_is(value)}); skipped")
                 continue
-            found += 1
-            if span is None or found > 1:
-                self.count += 1
-            summary = summarize_conversation(obj, self.count, self.document)
-            whole = span or Span(-1, -1)  # no span: found outside any boundary, load() parses in full
-            self.spans[summary.id] = whole
-            yield summary, whole
+            self.count += 1
+            span = Span(origin + start, origin + end)
+            summary = summarize_conversation(value, self.count, self.document)
+            self.spans[summary.id] = span
+            yield summary, span
+        if region.error is not None:
+            self.items += 1
+            exc = region.error
+            if final and region.error_at_end:
+                name = f", \"{title}\"" if title and not region.items else ""
+                self.problems.append(f"{self.document}: it ends in the middle of item {self.items}{name} "
+                                     "(the file is truncated); the items before it are listed")
+            else:
+                reason = getattr(exc, "msg", None) or str(exc).splitlines()[0][:120]
+                self.problems.append(f"{self.document}: item {self.items} of the array is not valid JSON "
+                                     f"({reason}); skipped")
+        elif final and not region.closed and not self.html:
+            self.problems.append(f"{self.document}: the array of conversations is not closed "
+                                 "(the file is truncated?); every complete one is listed")

@@ -10,16 +10,25 @@ shard, a conversation that is not valid JSON) are collected in `Export.problems`
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from liferaft.core.recover.listing import ArrayScanner, ConversationSummary, Span, summarize_conversation
+from liferaft.core.recover.listing import (
+    ArrayScanner,
+    ConversationSummary,
+    Span,
+    looks_like_conversation,
+    summarize_conversation,
+    what_it_is,
+)
 from liferaft.core.recover.salvage import MemberStream, salvage_members
 
 __all__ = ["ConversationSummary", "Export", "ExportError", "open_export"]
@@ -33,6 +42,10 @@ _WRAPPER = re.compile(rb'^\s*\{\s*"conversations"\s*:\s*\[')
 _OBJECT_LIMIT = 1 << 30
 #: Largest asset read into memory.
 _ASSET_LIMIT = 512 << 20
+#: What reading a member of the export may raise (RuntimeError: encrypted; NotImplementedError: compression).
+_READ_ERRORS = (OSError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError, NotImplementedError)
+#: `@N`: the conversation at place N of the export (when ids repeat).
+_POSITION = re.compile(r"@(\d{1,9})")
 
 
 class ExportError(Exception):
@@ -73,8 +86,8 @@ class Export:
         self._asset_names = asset_names or {}
         self._closer = closer
         self._summaries: list[ConversationSummary] | None = None
-        self._spans: dict[tuple[int, str], Span] = {}
-        self._where: dict[str, int] = {}
+        self._entries: dict[int, tuple[int, int, Span | None]] = {}  # position -> (document, ordinal, span)
+        self._id_counts: Counter[str] | None = None
         self._parsed: dict[int, list[dict[str, Any]]] = {}
 
     def __enter__(self) -> Export:
@@ -99,32 +112,40 @@ class Export:
         `progress(done, total)` is called after each block read (bytes of the conversation files)."""
         summaries: list[ConversationSummary] = []
         total, done = self.total_bytes, 0
+        self._entries, self._id_counts = {}, None
         for number, doc in enumerate(self.documents):
-            for summary in self._list_document(number, doc, done, total, progress):
+            for ordinal, (summary, span) in enumerate(self._list_document(number, doc, done, total, progress), 1):
+                summary = dataclasses.replace(summary, position=len(summaries) + 1)
+                self._entries[summary.position] = (number, ordinal, span)
                 summaries.append(summary)
-                self._where.setdefault(summary.id, number)
                 yield summary
             done += doc.size
             if progress:
                 progress(done, total)
         self._summaries = summaries
 
+    def key_for(self, summary: ConversationSummary) -> str:
+        """What `load` takes to find exactly this conversation: its id, or `@N` (its place) when ids repeat."""
+        if self._id_counts is None:
+            self._id_counts = Counter(s.id for s in self._summaries or [])
+        if self._id_counts.get(summary.id, 0) > 1 and summary.position:
+            return f"@{summary.position}"
+        return summary.id
+
     def _list_document(self, number: int, doc: Document, done: int, total: int,
-                       progress: Progress | None) -> Iterator[ConversationSummary]:
+                       progress: Progress | None) -> Iterator[tuple[ConversationSummary, Span | None]]:
         if doc.kind == "array":
             try:
                 stream = self._open_array(doc)
-            except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+            except _READ_ERRORS as exc:
                 self.problems.append(f"{doc.name}: cannot be read ({_reason(exc)}); skipped")
                 return
             scanner = ArrayScanner(stream, doc.name, start=doc.offset or 0, total=doc.size - (doc.offset or 0),
                                    done_before=done, grand_total=total, progress=progress, html=doc.html,
                                    wrapped=doc.wrapped)
             try:
-                for summary, span in scanner:
-                    self._spans[(number, summary.id)] = span
-                    yield summary
-            except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+                yield from scanner
+            except _READ_ERRORS as exc:
                 self.problems.append(f"{doc.name}: reading stopped half-way ({_reason(exc)}); "
                                      f"the conversations before that point are listed")
             finally:
@@ -132,7 +153,7 @@ class Export:
                 self.problems.extend(scanner.problems)
             return
         for ordinal, conv in enumerate(self._objects(number, doc), 1):
-            yield summarize_conversation(conv, ordinal, doc.name)
+            yield summarize_conversation(conv, ordinal, doc.name), None
 
     def _open_array(self, doc: Document) -> IO[bytes]:
         if doc.offset is None:
@@ -164,7 +185,20 @@ class Export:
                 items = data.get("conversations") if isinstance(data, dict) and "mapping" not in data else None
                 if isinstance(data, list):
                     items = data
-                found = [c for c in (items if isinstance(items, list) else [data]) if isinstance(c, dict)]
+                if isinstance(items, list):
+                    for place, item in enumerate(items, 1):
+                        if looks_like_conversation(item):
+                            found.append(item)
+                        else:
+                            self.problems.append(f"{doc.name}: item {place} is not a ChatGPT conversation "
+                                                 f"({what_it_is(item)}); skipped")
+                elif looks_like_conversation(data):
+                    found = [data]
+                else:
+                    self.problems.append(f"{doc.name}: not a ChatGPT conversation (it has no messages, title or "
+                                         "times of one); skipped")
+        except (RuntimeError, NotImplementedError) as exc:
+            self.problems.append(f"{doc.name}: cannot be read ({_reason(exc)}); skipped")
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             self.problems.append(f"{doc.name}: cannot be read ({_reason(exc)}); skipped")
         except ValueError as exc:
@@ -195,22 +229,26 @@ class Export:
         return self._load_summary(chosen)
 
     def _load_summary(self, summary: ConversationSummary) -> dict[str, Any]:
-        number = self._where.get(summary.id)
-        if number is None:
+        entry = self._entries.get(summary.position)
+        if entry is not None:
+            number, ordinal, span = entry
+        else:  # a summary made elsewhere: find its document by name
             number = next(i for i, d in enumerate(self.documents) if d.name == summary.document)
+            ordinal, span = 0, None
         doc = self.documents[number]
-        span = self._spans.get((number, summary.id))
         if doc.kind != "array" or span is None or span.start < 0:
             objects = self._objects(number, doc) if doc.kind != "array" else self._parse_whole(doc)
-            for ordinal, conv in enumerate(objects, 1):
-                if summarize_conversation(conv, ordinal, doc.name).id == summary.id:
+            if doc.kind != "array" and 0 < ordinal <= len(objects):
+                return objects[ordinal - 1]
+            for place, conv in enumerate(objects, 1):
+                if summarize_conversation(conv, place, doc.name).id == summary.id:
                     return conv
             raise ExportError(f"conversation {summary.id} could not be read again from {doc.name}")
         try:
             with doc.opener() as stream:
                 stream.seek(span.start)
                 data = stream.read(span.end - span.start)
-        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             raise ExportError(f"{doc.name} cannot be read ({_reason(exc)})") from None
         text = data.decode("utf-8", "replace")
         decoder = json.JSONDecoder()
@@ -240,7 +278,7 @@ class Export:
                 for item in ijson.items(stream, "item", use_float=True):
                     if isinstance(item, dict):
                         out.append(normalize(item))
-        except (OSError, ValueError, ijson.JSONError, zipfile.BadZipFile, EOFError):
+        except (*_READ_ERRORS, ijson.JSONError):
             pass
         return out
 
@@ -274,7 +312,7 @@ class Export:
             return None
         try:
             return self._assets[name]()
-        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             self.problems.append(f"{name}: cannot be read from the export ({_reason(exc)})")
             return None
 
@@ -286,8 +324,10 @@ class Export:
 def match_conversation(key: str, summaries: list[ConversationSummary]) -> ConversationSummary:
     """The one summary `key` names (see `Export.load`); ExportError listing candidates otherwise."""
     folded = key.casefold()
+    place = _POSITION.fullmatch(key)
     for test in (
         lambda s: s.id == key,
+        lambda s: place is not None and s.position == int(place.group(1)),
         lambda s: len(key) >= 6 and s.id.startswith(key),
         lambda s: s.title.casefold() == folded,
         lambda s: folded in s.title.casefold(),
@@ -297,9 +337,12 @@ def match_conversation(key: str, summaries: list[ConversationSummary]) -> Conver
             return found[0]
         if len(found) > 1:
             found.sort(key=lambda s: s.sort_time, reverse=True)
-            shown = "; ".join(f"{s.id} \"{s.title}\"" for s in found[:5])
+            repeated = len({s.id for s in found}) < len(found)
+            shown = "; ".join((f"@{s.position} " if repeated and s.position else "") + f"{s.id} \"{s.title}\""
+                              for s in found[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
-            raise ExportError(f"{len(found)} conversations match \"{key}\": {shown}{more}; give its id")
+            hint = "give its id, or its @number where ids repeat" if repeated else "give its id"
+            raise ExportError(f"{len(found)} conversations match \"{key}\": {shown}{more}; {hint}")
     raise ExportError(f"no conversation matches \"{key}\" among {len(summaries)}; "
                       f"use --list to see their ids and titles")
 
@@ -334,6 +377,8 @@ def _reason(exc: BaseException) -> str:
         return "the zip is damaged or incomplete"
     if isinstance(exc, OSError):
         return exc.strerror or exc.__class__.__name__
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "it is password-protected"
     return str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
 
 
@@ -460,7 +505,7 @@ def _resolve_offsets(docs: list[Document], problems: list[str]) -> list[Document
         try:
             with doc.opener() as stream:
                 head = stream.read(4096)
-        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             problems.append(f"{doc.name}: cannot be read ({_reason(exc)}); skipped")
             continue
         if not head.strip():
@@ -491,9 +536,13 @@ def _open_zip(path: Path) -> Export:
     if manifest_name:
         try:
             manifest = json.loads(archive.read(manifest_name))
-        except (ValueError, zipfile.BadZipFile, OSError, EOFError):
+        except _READ_ERRORS:
             problems.append("export_manifest.json: not valid JSON; the shards are read anyway")
     docs, layout = _documents(list(by_name), lambda n: by_name[n].file_size, opener, manifest, problems)
+    if any(by_name[doc.name].flag_bits & 0x1 for doc in docs):
+        archive.close()
+        raise ExportError(f"{path}: the zip is password-protected; extract it with its password and import the "
+                          "folder instead")
     docs = _resolve_offsets(docs, problems)
     if not docs:
         archive.close()
@@ -504,7 +553,7 @@ def _open_zip(path: Path) -> Export:
     for name, info in by_name.items():
         if _is_junk(name) or name.endswith((".json", ".html")):
             continue
-        if info.file_size <= _ASSET_LIMIT:
+        if info.file_size <= _ASSET_LIMIT and not info.flag_bits & 0x1:
             assets[name] = (lambda n: lambda: archive.read(n))(name)
     names_map = _asset_name_map(lambda n: archive.read(n), by_name)
     kind = "zip export (2026 shards)" if layout == "2026 shards" else "zip export"
@@ -517,7 +566,7 @@ def _asset_name_map(read: Callable[[str], bytes], names: Any) -> dict[str, str]:
         return {}
     try:
         data = json.loads(read(name))
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+    except _READ_ERRORS:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 

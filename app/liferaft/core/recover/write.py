@@ -6,14 +6,18 @@ it answered and its result; failed and cancelled cells kept as comments; a banne
 optional ``.ipynb`` with the same cells, the restart note's empty sections filled (and items it lacks appended),
 the figures the export holds copied into ``OUTPUT/recovered/``, and the record in ``.liferaft/recovered.json``.
 
-Everything is built in memory first, then each file is written atomically and never over another file: the same
-content already there is "unchanged" (re-importing changes nothing), different content gets a new name.
+Everything is built in memory and every target checked first (its folder can be made, its name is free or holds
+the same bytes), then each file is written atomically and never over another file: the same content already there
+is "unchanged" (re-importing changes nothing), different content gets a new name. A write that still fails takes
+back what this import created (and the note it changed): nothing is left half-way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import re
 import time
 import tokenize
@@ -139,16 +143,21 @@ def _one_line(text: str, limit: int = 100) -> str:
 
 class PathMap:
     """Where a ``/mnt/data/...`` path goes in the project: an upload to SOURCE (where it is, when SOURCE has it),
-    anything else to OUTPUT."""
+    anything else to OUTPUT. The folder itself, ``/mnt/data``, becomes the script's ``MNT_DATA``, which makes the
+    same choice at run time for each name joined to it."""
 
     def __init__(self, uploads: dict[str, str | None]) -> None:
         self.uploads = {name.casefold(): (name, where) for name, where in uploads.items()}
+
+    def in_source(self) -> dict[str, str]:
+        """Each upload's name (case-folded) and its path within SOURCE, for the script's ``MNT_DATA``."""
+        return {key: where or name for key, (name, where) in sorted(self.uploads.items())}
 
     def expression(self, value: str) -> str:
         rest = value.removeprefix("/mnt/data").strip("/")
         slash = value.endswith("/") and bool(rest)
         if not rest:
-            return "str(OUTPUT)" + (' + "/"' if value.endswith("/") else "")
+            return "MNT_DATA"
         found = self.uploads.get(rest.casefold())
         if found is not None:
             name, where = found
@@ -189,10 +198,39 @@ def _rewrite_token(token: str, paths: PathMap) -> str | None:
     return paths.expression(value)
 
 
+#: Calls that take the sandbox folder as their first argument: ``Path("/mnt/data")`` (and its pathlib kin) becomes
+#: ``MNT_DATA``, ``os.path.join("/mnt/data", ...)`` becomes ``mnt_data_path(...)``: both find uploads in SOURCE.
+_PATH_CALLS = frozenset({"Path", "PurePath", "PosixPath", "PurePosixPath"})
+_JOIN_MODULES = frozenset({"path", "osp", "posixpath"})
+
+
+def _folder_call(sig: list[tokenize.TokenInfo], at: int) -> tuple[int, int, str] | None:
+    """When the string token ``sig[at]`` (the bare ``/mnt/data``) is the first argument of ``Path(...)`` or
+    ``os.path.join(...)``: the indexes of the first and last tokens to replace and the replacement."""
+    if at < 2 or sig[at - 1].string != "(" or sig[at - 2].type != tokenize.NAME:
+        return None
+    first = at - 2
+    names = [sig[first].string]
+    while first >= 2 and sig[first - 1].string == "." and sig[first - 2].type == tokenize.NAME:
+        first -= 2
+        names.insert(0, sig[first].string)
+    if first >= 1 and sig[first - 1].string == ".":
+        return None  # something.else.Path(...): not pathlib's
+    following = sig[at + 1].string if at + 1 < len(sig) else ""
+    if following not in (")", ","):
+        return None
+    if names[-1] in _PATH_CALLS and (len(names) == 1 or names[-2] == "pathlib"):
+        return first, at + 1, "MNT_DATA" if following == ")" else "MNT_DATA.joinpath("
+    if names[-1] == "join" and (len(names) == 1 or names[-2] in _JOIN_MODULES):
+        return first, at + 1, "mnt_data_path()" if following == ")" else "mnt_data_path("
+    return None
+
+
 def map_paths(code: str, paths: PathMap) -> str:
     """``code`` with its string literals that start with ``/mnt/data`` rewritten to project paths
-    (``str(SOURCE / "sales.csv")``), by tokens; a cell that does not tokenize gets a plain text replace of
-    quoted literals instead."""
+    (``str(SOURCE / "sales.csv")``; the bare folder ``MNT_DATA``, ``Path("/mnt/data")`` too, and
+    ``os.path.join("/mnt/data", name)`` ``mnt_data_path(name)``), by tokens; a cell that does not tokenize gets a
+    plain text replace of quoted literals instead."""
     if "/mnt/data" not in code:
         return code
     try:
@@ -203,16 +241,28 @@ def map_paths(code: str, paths: PathMap) -> str:
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
+
+    def offset(position: tuple[int, int]) -> int:
+        return offsets[position[0] - 1] + position[1]
+
+    sig = [token for token in tokens if token.type not in (tokenize.NL, tokenize.COMMENT)]
     edits: list[tuple[int, int, str]] = []
-    for token in tokens:
+    for at, token in enumerate(sig):
         if token.type != tokenize.STRING or "/mnt/data" not in token.string:
             continue
         new = _rewrite_token(token.string, paths)
         if new is None:
             continue
-        start = offsets[token.start[0] - 1] + token.start[1]
-        end = offsets[token.end[0] - 1] + token.end[1]
-        edits.append((start, end, new))
+        call = _folder_call(sig, at) if new == "MNT_DATA" else None
+        if call is not None:
+            first, last, new = call
+            end = offset(sig[last].end)
+            after = sig[last + 1] if last + 1 < len(sig) else None
+            if new.endswith("(") and after is not None and after.start[0] == sig[last].end[0]:
+                end = offset(after.start)  # "Path('/mnt/data', 'a')" → "MNT_DATA.joinpath('a')", no space left
+            edits.append((offset(sig[first].start), end, new))
+            continue
+        edits.append((offset(token.start), offset(token.end), new))
     for start, end, new in reversed(edits):
         code = code[:start] + new + code[end:]
     return code
@@ -250,8 +300,10 @@ def cell_source(cell: CodeCell, paths: PathMap) -> tuple[str, bool]:
     return code, True
 
 
-def _stub_source(source_rel: str, output_rel: str, depth: int, anchor: str = "Path(__file__).resolve()") -> str:
-    return f'''import os
+def _stub_source(source_rel: str, output_rel: str, depth: int, anchor: str = "Path(__file__).resolve()",
+                 uploads: dict[str, str] | None = None) -> str:
+    return f'''import fnmatch
+import os
 import re
 import sys
 import types
@@ -262,6 +314,76 @@ SOURCE = PROJECT / {json.dumps(source_rel)}  # the uploads: put the chat's files
 OUTPUT = PROJECT / {json.dumps(output_rel)}  # where the chat's /mnt/data outputs go
 OUTPUT.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("MPLBACKEND", "Agg")  # charts are saved, never shown in a window
+# The chat's uploads (name in lower case: where it is in SOURCE), for the sandbox folder /mnt/data below.
+_MNT_UPLOADS = {json.dumps(uploads or {}, ensure_ascii=False, sort_keys=True)}
+
+
+def _mnt_data(*names):
+    """The sandbox path /mnt/data/NAME here: the upload in SOURCE when NAME is one the chat had, else OUTPUT/NAME."""
+    path = Path(*[os.fspath(name) for name in names])
+    if path.is_absolute():
+        return path
+    found = _MNT_UPLOADS.get(path.as_posix().casefold())
+    return SOURCE / found if found is not None else OUTPUT / path
+
+
+def mnt_data_path(*names):
+    """os.path.join() of /mnt/data and names, here: the upload in SOURCE, or the path in OUTPUT, as a string."""
+    return str(_mnt_data(*names))
+
+
+class _MntData:
+    """The sandbox folder /mnt/data (and Path of it) here: a name joined to it is found in SOURCE when it is
+    one of the chat's uploads, else in OUTPUT; used as a folder (to list, make, or as text) it is OUTPUT."""
+
+    def __truediv__(self, name):
+        return _mnt_data(name)
+
+    def joinpath(self, *names):
+        return _mnt_data(*names)
+
+    def __add__(self, text):  # the folder as text + a name
+        return str(_mnt_data(str(text).lstrip("/")))
+
+    def _uploads(self):
+        return [SOURCE / where for where in sorted(set(_MNT_UPLOADS.values())) if (SOURCE / where).is_file()]
+
+    def iterdir(self):
+        yield from self._uploads()
+        if OUTPUT.is_dir():
+            yield from OUTPUT.iterdir()
+
+    def glob(self, pattern):
+        if "/" not in pattern:
+            yield from (path for path in self._uploads() if fnmatch.fnmatch(path.name, pattern))
+        yield from OUTPUT.glob(pattern)
+
+    def __getattr__(self, name):
+        return getattr(OUTPUT, name)
+
+    def __fspath__(self):
+        return str(OUTPUT)
+
+    def __str__(self):
+        return str(OUTPUT)
+
+    def __format__(self, spec):
+        return format(str(OUTPUT), spec)
+
+    def __repr__(self):
+        return "MNT_DATA"
+
+    def __eq__(self, other):
+        try:
+            return os.fspath(other) == str(OUTPUT)
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self):
+        return hash(str(OUTPUT))
+
+
+MNT_DATA = _MntData()
 
 
 def display(*objects, **_options):
@@ -336,7 +458,7 @@ def render_script(conv: Conversation, paths: PathMap, *, source_rel: str, output
         "it stops at the first cell that needs a file you have not put back.",
         '"""',
         "",
-        _stub_source(source_rel, output_rel, depth),
+        _stub_source(source_rel, output_rel, depth, uploads=paths.in_source()),
     ]
     folders = _folders_made(conv, paths)
     if folders:
@@ -380,7 +502,8 @@ def render_notebook(conv: Conversation, paths: PathMap, *, source_rel: str, outp
     """The same cells as an nbformat 4.5 notebook (JSON written here: the format is small and stable, and
     `nbformat` would be a dependency for one ``json.dumps``)."""
     # Jupyter runs a notebook in its own folder: the project is found from there.
-    preamble = _stub_source(source_rel, output_rel, depth - 1, anchor="Path.cwd().resolve()")
+    preamble = _stub_source(source_rel, output_rel, depth - 1, anchor="Path.cwd().resolve()",
+                            uploads=paths.in_source())
 
     def lines(text: str) -> list[str]:
         parts = text.split("\n")
@@ -416,28 +539,143 @@ def render_notebook(conv: Conversation, paths: PathMap, *, source_rel: str, outp
 # --- writing, never over a file -----------------------------------------------------------------------------
 
 
-def _place(folder: Path, stem: str, ext: str, data: bytes) -> tuple[Path, bool]:
-    """Write ``data`` as ``folder/stem.ext`` (or ``stem-2.ext``…, the first name free or holding the same bytes);
-    returns the path and whether it was written (False: already there)."""
+@dataclass
+class _Target:
+    """A file the import will write (``fresh``), or finds already there with the same bytes."""
+
+    path: Path
+    data: bytes
+    fresh: bool
+
+
+def _shown(root: Path, path: Path) -> str:
+    from liferaft.core.scan import display_name
+
+    try:
+        return display_name(path.relative_to(root).as_posix())
+    except ValueError:
+        return display_name(str(path))
+
+
+def _refused(root: Path, path: Path, reason: str) -> RecoverWriteError:
+    return RecoverWriteError(f"cannot write {_shown(root, path)} in {root}: {reason}; nothing was written")
+
+
+def _check_folder(root: Path, folder: Path, target: Path) -> None:
+    """:class:`RecoverWriteError` naming the path in the way when ``folder`` (for ``target``) cannot be made or
+    written into: a file where a folder must be, a folder Liferaft may not write into."""
+    import os
+
+    probe = folder
+    while True:
+        try:
+            os.stat(probe)
+        except FileNotFoundError:
+            if probe.parent == probe:
+                raise _refused(root, target, f"{_shown(root, probe)} does not exist") from None
+            probe = probe.parent
+            continue
+        except NotADirectoryError:
+            probe = probe.parent  # a file further up: found on the way up
+            continue
+        except OSError as exc:
+            raise _refused(root, target, f"{_shown(root, probe)}: {exc.strerror or exc}") from None
+        if not probe.is_dir():
+            raise _refused(root, target, f"{_shown(root, probe)} is a file, not a folder")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise _refused(root, target, f"{_shown(root, probe)} is not writable")
+        return
+
+
+def _plan_file(root: Path, folder: Path, stem: str, ext: str, data: bytes, taken: set[Path]) -> _Target:
+    """Where ``data`` goes: ``folder/stem.ext`` (or ``stem-2.ext``…), the first name that is free or holds the same
+    bytes. Nothing is written; :class:`RecoverWriteError` when the folder cannot be made or written into."""
+    import os
+
+    _check_folder(root, folder, folder / f"{stem}.{ext}")
     n = 1
     while True:
-        name = f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}"
-        path = folder / name
+        path = folder / (f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}")
+        n += 1
+        if path in taken:
+            continue
+        if not os.path.lexists(path):
+            taken.add(path)
+            return _Target(path, data, True)
         try:
             if path.is_file() and not path.is_symlink() and path.stat().st_size == len(data) and \
                     path.read_bytes() == data:
-                return path, False
+                taken.add(path)
+                return _Target(path, data, False)
         except OSError:
             pass
-        if not path.exists() and not path.is_symlink():
-            folder.mkdir(parents=True, exist_ok=True)
-            try:
-                storage.write_bytes(path, data, overwrite=False)
-            except FileExistsError:
-                n += 1
-                continue
-            return path, True
-        n += 1
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    """Make ``folder`` and its missing parents, adding each one made to ``made`` (to remove on a failure)."""
+    missing = []
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # made by someone else meanwhile: not ours to remove
+        made.append(path)
+
+
+def _undo(created: list[Path], folders: list[Path], restore: tuple[Path, bytes] | None) -> list[str]:
+    """Take back what a failed import wrote: the files it created (only those), the folders it made (when empty),
+    the note it changed (its old bytes back). Returns what could not be undone."""
+    left = []
+    for path in reversed(created):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            left.append(str(path))
+    if restore is not None:
+        try:
+            storage.write_bytes(*restore)
+        except OSError:
+            left.append(str(restore[0]))
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):  # not empty: something else is in it now
+            folder.rmdir()
+    return left
+
+
+def _note_refusal(root: Path, inventory: Inventory) -> str | None:
+    """Why Liferaft will not write the restart note (a link, something that is not a file in its place, a file
+    where its folder goes), as ``save_note`` would say it, before anything is written; None when it can."""
+    import os
+    import stat
+
+    from liferaft.core.restart_note import find_note, note_path
+
+    record_ = find_note(inventory)
+    path = note_path(root, inventory)
+    shown = _shown(root, path)
+    if record_ is not None and ("symlink" in record_.flags or "outside_root" in record_.flags):
+        return f"{shown} is a link: Liferaft does not write through it; edit the note it points to"
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as exc:
+        return f"cannot use {shown}: {exc.strerror or exc}"
+    if mode is not None and not stat.S_ISREG(mode):
+        return f"{shown} is not a regular file: Liferaft does not write it"
+    try:
+        _check_folder(root, path.parent, path)
+    except RecoverWriteError:
+        return f"{_shown(root, path.parent)} cannot be made a folder: the restart note cannot be written there"
+    return None
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -570,9 +808,8 @@ def import_raw(root: Path, raw: Any, *, asset: Any = None, export_name: str = "a
     """:func:`import_conversation` for a conversation already loaded (a raw dict); ``asset(file_id)`` gives a
     figure's bytes or None."""
     from liferaft.core.recover import record
-    from liferaft.core.restart_note import NoteError, load_note, new_note, save_note, write_note
+    from liferaft.core.restart_note import NoteError, load_note, new_note, note_path, save_note, write_note
     from liferaft.core.risk import output_folder
-    from liferaft.core.scan import scan
 
     root = Path(root)
     if inventory is None:
@@ -630,54 +867,63 @@ def import_raw(root: Path, raw: Any, *, asset: Any = None, export_name: str = "a
     notebook_text = render_notebook(conv, paths, source_rel=source_rel, output_rel=output_rel, depth=depth) \
         if notebook else None
 
-    def written(path: Path, fresh: bool) -> str:
-        rel = _rel(root, path)
-        (result.written if fresh else result.unchanged).append(rel)
-        return rel
+    # Every target checked before any file is written: folders that can be made, names free or identical.
+    taken: set[Path] = set()
+    targets: list[_Target] = []
+    code_dir = root / code_rel / RECOVERED_DIR
+    if conv.cells:
+        script_target = _plan_file(root, code_dir, slug, "py", script.encode("utf-8"), taken)
+        targets.append(script_target)
+        result.script = _rel(root, script_target.path)
+        if notebook_text is not None:
+            target = _plan_file(root, code_dir, script_target.path.stem, "ipynb", notebook_text.encode("utf-8"),
+                                taken)
+            targets.append(target)
+            result.notebook = _rel(root, target.path)
+    for file_id, stem, data in figure_data:
+        ext = figure_names[file_id].rpartition(".")[2]
+        target = _plan_file(root, output_dir / RECOVERED_DIR, stem, ext, data, taken)
+        targets.append(target)
+        figure_names[file_id] = _within(output_rel, _rel(root, target.path))
+        result.figures.append(_rel(root, target.path))
+    record_path = record.recovered_path(root)
+    _check_folder(root, record_path.parent, record_path)
+    if os.path.lexists(record_path) and (record_path.is_symlink() or not record_path.is_file()):
+        raise _refused(root, record_path, "it is not a regular file")
 
-    try:
-        code_dir = root / code_rel / RECOVERED_DIR
-        if conv.cells:
-            path, fresh = _place(code_dir, slug, "py", script.encode("utf-8"))
-            result.script = written(path, fresh)
-            if notebook_text is not None:
-                path, fresh = _place(code_dir, Path(result.script).stem, "ipynb", notebook_text.encode("utf-8"))
-                result.notebook = written(path, fresh)
-        for file_id, stem, data in figure_data:
-            ext = figure_names[file_id].rpartition(".")[2]
-            path, fresh = _place(output_dir / RECOVERED_DIR, stem, ext, data)
-            figure_names[file_id] = _within(output_rel, written(path, fresh))
-            result.figures.append(_rel(root, path))
-    except OSError as exc:
-        raise RecoverWriteError(f"cannot write into {root}: {exc.strerror or exc}") from None
+    # What OUTPUT holds once the figures are copied.
+    from liferaft.core.compose import output_key
 
-    # What OUTPUT holds now (the figures just copied included).
-    if result.written:
-        inventory = scan(root, _overrides(root))
+    copied = {output_key(target.path.name) for target in targets if target.path.is_relative_to(output_dir)}
     for made in conv.generated:
         if made.kind == "figure":
             made.path = figure_names.get(made.path, made.path)
             result.outputs_present[made.path] = made.file_id not in result.missing_figures
         else:
-            result.outputs_present[made.path] = _find_in(inventory, Role.OUTPUT, made.name) is not None
+            result.outputs_present[made.path] = _find_in(inventory, Role.OUTPUT, made.name) is not None or \
+                output_key(made.name) in copied
     figure_names = {made.path: made.path for made in conv.generated}
 
-    # The restart note.
+    # The restart note, filled in memory.
+    note_text: str | None = None
+    note_file: Path | None = None
     try:
         note, _record = load_note(root, inventory)
         before = write_note(note) if note is not None else None
         if note is None:
             note = new_note(root.name or str(root))
         filled = prefill_from(note, conv, result, figure_names)
+        note_file = note_path(root, inventory)
         if write_note(filled) != before:
-            path = save_note(root, inventory, filled)
-            result.note = written(path, True)
-        else:
-            from liferaft.core.restart_note import note_path
-
-            result.note = written(note_path(root, inventory), False)
+            refusal = _note_refusal(root, inventory)
+            if refusal:
+                result.problems.append(f"the restart note was not filled: {refusal}")
+                note_file = None
+            else:
+                note_text = write_note(filled)
     except NoteError as exc:
         result.problems.append(f"the restart note was not filled: {exc}")
+        note_file = None
 
     # The record the at-risk check reads.
     entry = {
@@ -687,19 +933,50 @@ def import_raw(root: Path, raw: Any, *, asset: Any = None, export_name: str = "a
         "all_branches": all_branches,
         "uploads": [{**upload.to_json(), "project_file": upload.project_file} for upload in conv.uploads],
         "generated": [made.to_json() for made in conv.generated],
-        "written": sorted(set(result.written + result.unchanged) - {result.note or ""}),
+        "written": sorted(_rel(root, target.path) for target in targets),
     }
+
+    # Now the writes, each atomic; on a failure what this import created is removed and the note put back.
+    created: list[Path] = []
+    folders: list[Path] = []
+    restore: tuple[Path, bytes] | None = None
+    current = root
     try:
+        for target in targets:
+            current = target.path
+            if target.fresh:
+                _make_folders(target.path.parent, folders)
+                storage.write_bytes(target.path, target.data, overwrite=False)
+                created.append(target.path)
+        if note_text is not None and note_file is not None:
+            current = note_file
+            old = note_file.read_bytes() if note_file.is_file() else None
+            _make_folders(note_file.parent, folders)
+            saved = save_note(root, inventory, filled)
+            if old is None:
+                created.append(saved)
+            else:
+                restore = (saved, old)
+        current = record_path
+        _make_folders(record_path.parent, folders)
         changed, warnings = record.record_import(root, entry)
-        result.problems += warnings
-        if changed:
-            result.written.append(_rel(root, record.recovered_path(root)))
-    except OSError as exc:
-        result.problems.append(f"the import could not be recorded in .liferaft/: {exc.strerror or exc}")
+    except (OSError, NoteError) as exc:
+        left = _undo(created, folders, restore)
+        if isinstance(exc, FileExistsError):
+            reason = "a file of that name appeared meanwhile"
+        elif isinstance(exc, NoteError):
+            reason = str(exc)
+        else:
+            reason = exc.strerror or str(exc)
+        undone = f"; could not remove {', '.join(left)}" if left else "; what it had written was removed"
+        raise RecoverWriteError(f"cannot write {_shown(root, current)} in {root}: {reason}{undone}") from None
+
+    for target in targets:
+        (result.written if target.fresh else result.unchanged).append(_rel(root, target.path))
+    if note_file is not None:
+        result.note = _rel(root, note_file)
+        (result.written if note_text is not None else result.unchanged).append(result.note)
+    result.problems += warnings
+    if changed:
+        result.written.append(_rel(root, record_path))
     return result
-
-
-def _overrides(root: Path) -> dict[str, Role]:
-    from liferaft.core.state import load_state
-
-    return load_state(root).state.overrides
