@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,13 @@ def _key(export: Any, summary: Any) -> str:
     return cid if key == cid else f"{cid} {key}"
 
 
+def _some(names: Iterable[str], shown: int = 5) -> str:
+    """``a, b, c, d, e and 3 more``."""
+    listed = list(names)
+    rest = len(listed) - shown
+    return ", ".join(listed[:shown]) + (f" and {rest:,} more" if rest > 0 else "")
+
+
 def _count(number: object, word: str) -> str:
     """``"    1 cell "``, ``"   12 cells"``: a count for the list's aligned columns."""
     value = number if isinstance(number, int) else 0
@@ -241,13 +249,12 @@ def _run(args: argparse.Namespace, export: Any) -> int:
     absent = [name for name, where in result.uploads_in_source.items() if where is None]
     if conv.uploads:
         line = f"{_plural(len(conv.uploads), 'upload')}"
-        line += f"; not in SOURCE yet: {', '.join(_shown(n) for n in absent[:5])}" + (" …" if len(absent) > 5 else "") \
-            if absent else ", all in SOURCE"
+        line += f"; not in SOURCE yet: {_some(_shown(n) for n in absent)}" if absent else ", all in SOURCE"
         print(line + ".")
     missing = [made for made in conv.generated if not result.outputs_present.get(made.path, False)]
     if conv.generated:
         if missing:
-            names = ", ".join(_shown(made.name) for made in missing[:5]) + (" …" if len(missing) > 5 else "")
+            names = _some(_shown(made.name) for made in missing)
             print(f"{_plural(len(conv.generated), 'generated file')}, {len(missing):,} not in OUTPUT: {names}. "
                   "`liferaft prompt` asks a new chat for them again; `liferaft status` lists them.")
         else:
