@@ -118,3 +118,15 @@ def test_dir_must_exist(tmp_path: Path) -> None:
     result = _run("--dir", str(tmp_path / "nowhere"), "session expired")
     assert result.returncode == 2
     assert "no such folder" in result.stderr
+
+
+def test_a_long_log_on_stdin_is_read_to_its_end() -> None:
+    import subprocess
+    import sys
+
+    log = "INFO ok line\n" * 1_500_000 + "ERROR: Code interpreter session expired\n"  # ~20 MB
+    done = subprocess.run([sys.executable, "-m", "liferaft", "diagnose", "-", "--json"], input=log.encode(),
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert b'"symptom": "session_expired"' in done.stdout
+    assert b"first and last" in done.stderr

@@ -74,6 +74,18 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        elif self.path == "/trickle-headers.json":  # the status line and headers, one byte a second
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 200 + b"\r\n\r\n"
+            try:
+                for byte in head:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    if self.release.wait(1.0):
+                        return
+            except OSError:
+                pass
+            self.close_connection = True
+            return
         else:
             code, body = ROUTES.get(self.path, (404, b"not found"))
         try:
@@ -174,6 +186,16 @@ def test_trickling_server_is_cut_at_the_deadline(server: str) -> None:
     report = _check(f"{server}/trickle.json", timeout=0.6)
     assert report.state == "unknown" and "no answer within" in report.reason
     assert time.monotonic() - start < 2.0
+
+
+@pytest.mark.parametrize("timeout", [1.0, 3.0])
+def test_headers_trickled_a_byte_a_second_are_cut_at_the_deadline(server: str, timeout: float) -> None:
+    """A socket timeout restarts with every byte; the deadline covers connecting, the headers and the body."""
+    start = time.monotonic()
+    report = _check(f"{server}/trickle-headers.json", timeout=timeout)
+    elapsed = time.monotonic() - start
+    assert report.state == "unknown" and f"no answer within {timeout:g} s" in report.reason
+    assert elapsed < timeout + 0.5, elapsed
 
 
 def test_refused_connection() -> None:

@@ -1,10 +1,16 @@
 """Which known failure an error message describes: the symptoms it matches, ranked, with the words that matched.
 
 The text may be anything a user pastes from the browser: a banner with its HTML, a message in the middle of a
-paragraph, broken over lines, in any case. Both the text and the data file's phrases are normalised the same
-way (:func:`normalise`) and phrases match whole words only. HTTP status codes count only where they read as a
-status ("error 429", "429 Too Many Requests", "HTTP/1.1 500"), never inside a longer number, a price or a count.
-Text that matches nothing gets an empty list: an honest "no known match", never a guess.
+paragraph, broken over lines, in any case, or a whole log (all of it is read). Both the text and the data file's
+phrases are normalised the same way (:func:`normalise`) and phrases match whole words only. HTTP status codes
+count only where they read as a status ("error 429", "429 Too Many Requests", "HTTP/1.1 500", "status of 429"),
+never inside a longer number, a price or a count ("500 results", "error 500 times").
+
+The ranking is by evidence of which layer failed: advice the chat gives ("please upload the file again") only
+nudges a symptom something else matched, and a generic wording that also turns up in everyday text ("session
+has expired", "daily limit") counts fully only when it stands on its own or words around it speak of a chat,
+a file, code or a request. Anything weaker is only a "possible" match, left out unless asked for. Text that
+matches nothing gets an empty list: an honest "no known match", never a guess.
 """
 
 from __future__ import annotations
@@ -12,22 +18,43 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from liferaft.core.diagnose.knowledge import Knowledge, Symptom, load_knowledge
+from liferaft.core.diagnose.knowledge import ClassifierSettings, Knowledge, Symptom, load_knowledge
 
-#: Only this much of a pasted text is read: an error message is short; a pasted log is cut.
-MAX_TEXT = 200_000
+#: Above this many characters a text is read the way a log is: the same matches, found with fewer passes.
+LONG_TEXT = 20_000
 
-_TAG = re.compile(r"<[^<>]{0,500}>")
+#: Characters that are invisible in a browser yet split a word: soft hyphen, zero-width space and joiners, BOM.
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+#: HTML elements that end a line of text (their tags separate sentences) and ones that run inside one.
+_BLOCK_TAGS = frozenset(re.split(
+    r"\s+", "address article aside blockquote body br center dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 head header hr html li main nav ol p pre section summary table tbody td "
+    "tfoot th thead title tr ul button label option select textarea"))
+_INLINE_TAGS = frozenset(re.split(
+    r"\s+", "a abbr b bdi bdo cite code data del dfn em font i img input ins kbd mark meta link q s samp small span "
+    "strong sub sup svg path time u var wbr script style noscript"))
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*)((?:\s[^<>]{0,500})?)\s*/?>|<!--.{0,2000}?-->"
+                  r"|<!doctype[^<>]{0,200}>", re.IGNORECASE | re.DOTALL)
+#: What a block tag becomes: a mark the sentence splitter sees; it is not a word, so normalising drops it.
+_BREAK = " ¶ "
+_APOSTROPHES = "'’ʼ`´"
 _APOSTROPHE = re.compile(r"(?<=\w)['’ʼ`´](?=\w)")
 _NON_WORD = re.compile(r"[\W_]+")
 _SPACE = re.compile(r"\s+")
+#: ASCII bytes that are not letters or digits, to spaces; other bytes (UTF-8 of anything else) as they are.
+_ASCII_TABLE = bytes(b if chr(b).isascii() and chr(b).isalnum() else (32 if b < 128 else b) for b in range(256))
+#: Where a sentence ends, for telling a message that stands on its own from the same words inside prose.
+_SENTENCE_END = re.compile(r"[.!?;:¶](?=\s|$)|¶|\n[ \t\r]*\n")
 
-#: What a pattern match counts for, and a code read as a status.
+#: What a pattern match counts for, a code read as a status, and advice the chat gives.
 PATTERN_WEIGHT = 0.7
 CODE_WEIGHT = 0.8
+ADVICE_WEIGHT = 0.05
 #: How much a symptom's score keeps when one of its ``excludes`` phrases is present.
 EXCLUDED_FACTOR = 0.4
 
@@ -39,6 +66,8 @@ class Match:
     """0..1: how sure the match is (more and longer matching phrases score higher)."""
     matched: list[str]
     """The words in the text that matched, as they read once normalised (e.g. "session expired", "error 429")."""
+    possible: bool = False
+    """Only a possible match: the evidence is a generic wording with nothing around it to say it is ours."""
 
     @property
     def layer(self) -> str:
@@ -47,42 +76,211 @@ class Match:
     def to_json(self) -> dict[str, object]:
         return {"symptom": self.symptom.id, "title": self.symptom.title, "cause": self.symptom.cause,
                 "layer": self.symptom.layer, "next_steps": self.symptom.next_steps, "score": self.score,
-                "matched": list(self.matched)}
+                "matched": list(self.matched), "confidence": "possible" if self.possible else "likely"}
+
+
+def _tag(hit: re.Match[str]) -> str:
+    name = hit.group(2)
+    if name is None:  # a comment or a doctype
+        return " "
+    name = name.lower()
+    if name in _BLOCK_TAGS:
+        return _BREAK
+    if name in _INLINE_TAGS or "-" in name:  # a custom element (<cib-message>) is a tag too
+        return " "
+    return hit.group(0)  # "<Network error>", "<5 rows>": text between angle brackets, not a tag
 
 
 def _plain(text: str) -> str:
-    """HTML tags and entities out, Unicode folded (NFKC), lower case; punctuation kept."""
-    text = text[:MAX_TEXT]
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _APOSTROPHE.sub("", text)
+    """Real HTML tags and entities out, invisible characters out, Unicode folded (NFKC), lower case;
+    punctuation kept. Block tags leave a sentence break (¶)."""
+    if any(char in text for char in _INVISIBLE):
+        text = _INVISIBLE_RE.sub("", text)
+    if "<" in text:
+        text = _TAG.sub(_tag, text)
+    if "&" in text:
+        text = html.unescape(text)
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        if any(char in text for char in _INVISIBLE):  # an entity (&shy;) may have made one
+            text = _INVISIBLE_RE.sub("", text)
+    if any(char in text for char in _APOSTROPHES):
+        text = _APOSTROPHE.sub("", text)
+    return text
+
+
+def _words(plain: str) -> str:
+    """Words of already plain text, separated by single spaces. Fast for long ASCII text (a pasted log)."""
+    data = plain.encode("utf-8", "surrogatepass").translate(_ASCII_TABLE)
+    words = b" ".join(data.split()).decode("utf-8", "surrogatepass")
+    if not words.isascii():
+        words = _NON_WORD.sub(" ", words).strip()
+    return words
 
 
 def normalise(text: str) -> str:
     """Text as the classifier compares it: lower case, words separated by single spaces, nothing else.
 
-    HTML tags and entities are removed, apostrophes inside words dropped ("can't" → "cant"), any run of
-    punctuation, symbols or white space (line breaks too) becomes one space.
+    HTML tags and entities are removed, apostrophes inside words dropped ("can't" → "cant"), soft hyphens and
+    zero-width characters dropped, any run of punctuation, symbols or white space (line breaks too) becomes one
+    space.
     """
-    return _SPACE.sub(" ", _NON_WORD.sub(" ", _plain(text))).strip()
+    return _words(_plain(text))
 
 
 _UNITS = (r"rows?|records?|lines?|items?|files?|bytes?|kb|mb|gb|tb|units?|dollars?|usd|eur|gbp|euros?|"
-          r"pounds?|people|users?|customers?|orders?|ms|seconds?|s|km|m|%|percent")
-_BEFORE = r"\b(?:https?(?:/\d(?:\.\d)?)?|error|err|status|status code|code|response|returned|got an?)"
+          r"pounds?|people|users?|customers?|orders?|ms|seconds?|s|km|m|%|percent|times?|results?|x")
+#: A plural noun after the number makes it a count ("500 results"), save these words.
+_NOT_COUNTS = (r"this|was|has|does|is|its|status|errors|always|unless|perhaps|across|plus|thus|yes|us|as|"
+               r"sometimes|process|access|address|success|progress|requests")
+_BEFORE = (r"\b(?:https?(?:/\d(?:\.\d)?)?|error(?: occurred| code)?|err|status(?: code)?(?: of)?|code|response|"
+           r"returned|got an?|(?:responded|failed|answered) with(?: an?)?(?: status(?: code)?)?(?: of)?)")
 _AFTER = (r"(?:too many requests|too many|rate limit|internal server error|internal error|server error|bad gateway|"
           r"service unavailable|gateway time-?out|error\b|status\b)")
 
 
 @cache
-def _code_pattern(code: int) -> re.Pattern[str]:
-    number = rf"(?<![\w$€£¥.,#/-]){code}(?!\w|[.,]\d)(?!\s*(?:{_UNITS})\b)"
-    return re.compile(
-        rf"{_BEFORE}[\s:#=()\[\]'\"-]{{0,4}}{number}"  # error 429, status code: 429, HTTP/1.1 500
+def _code_patterns(code: int) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A code beside a word that makes it a status, and the code as the whole text."""
+    number = (rf"(?<![\w$€£¥.,#/-]){code}(?!\w|[.,]\d)"
+              rf"(?!\s*(?:(?:{_UNITS})\b|(?!(?:{_NOT_COUNTS})\b)[a-z]{{2,}}s\b))")
+    beside = re.compile(
+        rf"{_BEFORE}[\s:#=()\[\]'\"-]{{0,4}}{number}"  # error 429, status code: 429, HTTP/1.1 500, status of 429
         rf"|{number}[\s:()\[\]'\"-]{{0,3}}{_AFTER}"  # 429 Too Many Requests, 500 error
-        rf"|^[\W]*{number}[\W]*$"  # the code alone
     )
+    return beside, re.compile(rf"^[\W]*{number}[\W]*$")
+
+
+@cache
+def _phrase_in_plain(phrase: str) -> re.Pattern[str]:
+    """Normalised words as they may stand in plain text: whole words, anything not a word between them."""
+    return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, phrase.split())) + r"(?![^\W_])")
+
+
+@cache
+def _anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The words a pattern's match must start with (``\\b(?:code interpreter|python|…)``), or None if unknown."""
+    source = pattern.pattern
+    group = re.match(r"\\b\(\?:([^()]*)\)", source)
+    alternatives = group.group(1).split("|") if group else [source[2:]] if source.startswith("\\b") else []
+    anchors = []
+    for alternative in alternatives:
+        literal = re.match(r"[a-z0-9]+", alternative)
+        if not literal:
+            return None
+        anchors.append(literal.group(0))
+    return tuple(dict.fromkeys(anchors)) or None
+
+
+class _Text:
+    """One text to classify, with what the matchers need computed once (or when first needed)."""
+
+    def __init__(self, text: str) -> None:
+        self.plain = _plain(text)
+        self.words = _words(self.plain)
+        self.padded = f" {self.words} "
+        self.long = len(self.words) > LONG_TEXT
+        self._vocab: set[str] | None = None
+        self._squashed: str | None = None
+
+    @property
+    def vocab(self) -> set[str]:
+        if self._vocab is None:
+            self._vocab = set(self.words.split())
+        return self._vocab
+
+    @property
+    def squashed(self) -> str:
+        if self._squashed is None:
+            self._squashed = _SPACE.sub(" ", self.plain).strip()
+        return self._squashed
+
+    def has(self, phrase: str) -> bool:
+        if self.long and not all(word in self.vocab for word in phrase.split()):
+            return False  # a set look-up per word instead of a pass over megabytes
+        return f" {phrase} " in self.padded
+
+    def search(self, pattern: re.Pattern[str]) -> str | None:
+        """The words ``pattern`` matches in the text; in a long text only where one of its first words stands."""
+        anchors = _anchors(pattern) if self.long else None
+        if anchors is None:
+            hit = pattern.search(self.words)
+            return hit.group(0).strip() if hit else None
+        if not any(word in self.vocab for anchor in anchors for word in anchor.split()[:1]):
+            return None
+        starts = _spots(self.padded, [f" {anchor}" for anchor in anchors], limit=200_000)
+        if starts is None:
+            hit = pattern.search(self.words)
+            return hit.group(0).strip() if hit else None
+        for start in (spot - 1 for spot in starts):  # padded[i] is words[i - 1]
+            end = self.words.find(" ", start + 300)
+            hit = pattern.match(self.words, start, end if end > 0 else len(self.words))
+            if hit:
+                return hit.group(0).strip()
+        return None
+
+    def code(self, code: int) -> str | None:
+        """``code`` where it reads as a status, as normalised words ("error 429"); None if it does not."""
+        needle = str(code)
+        if needle not in self.plain:
+            return None
+        beside, alone = _code_patterns(code)
+        if not self.long:
+            hit = beside.search(self.squashed) or alone.search(self.squashed)
+            return (normalise(hit.group(0)) or needle) if hit else None
+        starts = _spots(self.plain, [needle])
+        if starts is None:
+            hit = beside.search(self.squashed)
+            return (normalise(hit.group(0)) or needle) if hit else None
+        for start in starts:
+            window = _SPACE.sub(" ", self.plain[max(0, start - 60):start + 80])
+            hit = beside.search(window)
+            if hit and needle in hit.group(0):
+                return normalise(hit.group(0)) or needle
+        return None
+
+    def stands_out(self, phrase: str, settings: ClassifierSettings) -> bool:
+        """Whether a generic phrase reads as an error here: alone in its sentence (but for filler words), or
+        with a context word ("chat", "upload", "code", "request" …) within a few words of it."""
+        for count, hit in enumerate(_phrase_in_plain(phrase).finditer(self.plain)):
+            if count >= 20:
+                break
+            start, end = hit.span()
+            before_text = self.plain[max(0, start - 300):start]
+            ends = list(_SENTENCE_END.finditer(before_text))
+            before = _words(before_text[ends[-1].end():] if ends else before_text).split()
+            if not ends and start > 300:
+                before.append("…")  # more words than a short sentence holds
+            after_text = self.plain[end:end + 300]
+            stop = _SENTENCE_END.search(after_text)
+            after = _words(after_text[:stop.start()] if stop else after_text).split()
+            if not stop and end + 300 < len(self.plain):
+                after.append("…")
+            if all(word in settings.filler_words for word in before + after):
+                return True
+            window = settings.context_window
+            near = _words(self.plain[max(0, start - 200):start]).split()[-window:] if window else []
+            near += _words(self.plain[end:end + 200]).split()[:window] if window else []
+            if any(word in settings.context_words for word in near):
+                return True
+        return False
+
+
+def _spots(text: str, needles: list[str], limit: int = 5000) -> list[int] | None:
+    """Where the needles stand in ``text`` (sorted, the index of each needle's first non-space character);
+    None when there are more than ``limit`` of them (then one pass over everything is cheaper)."""
+    spots: set[int] = set()
+    for needle in needles:
+        skip = len(needle) - len(needle.lstrip(" "))
+        index = text.find(needle)
+        while index >= 0:
+            spots.add(index + skip)
+            if len(spots) > limit:
+                return None
+            index = text.find(needle, index + 1)
+    return sorted(spots)
 
 
 def _contains(haystack: str, phrase: str) -> bool:
@@ -94,48 +292,71 @@ def _weight(phrase: str) -> float:
     return min(0.9, 0.45 + 0.1 * len(phrase.split()))
 
 
-def _match_symptom(symptom: Symptom, plain: str, padded: str, words: str) -> Match | None:
-    found: list[tuple[str, float]] = []
-    phrases = [phrase for phrase in symptom.phrases if _contains(padded, phrase)]
+def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings) -> Match | None:
+    phrases = [phrase for phrase in symptom.phrases if text.has(phrase)]
     # "session expired" inside "code interpreter session expired" is the same evidence, counted once.
     phrases = [phrase for phrase in phrases
                if not any(other != phrase and _contains(f" {other} ", phrase) for other in phrases)]
-    found += [(phrase, _weight(phrase)) for phrase in phrases]
-    for pattern in symptom.patterns:
-        hit = pattern.search(words)
-        if hit and not any(_contains(f" {hit.group(0).strip()} ", phrase) or _contains(f" {phrase} ", hit.group(0))
-                           for phrase in phrases):
-            found.append((hit.group(0).strip(), PATTERN_WEIGHT))
+    stands_out: Callable[[str], bool] = cache(lambda words: text.stands_out(words, settings))
+    found: dict[str, float] = {}
+    weak: set[str] = set()
+    for phrase in phrases:
+        if phrase in symptom.generic and not stands_out(phrase):
+            weak.add(phrase)
+            found[phrase] = _weight(phrase) * settings.generic_factor
+        else:
+            found[phrase] = _weight(phrase)
+    for generic, patterns in ((False, symptom.patterns), (True, symptom.generic_patterns)):
+        for pattern in patterns:
+            hit = text.search(pattern)
+            if not hit:
+                continue
+            overlapping = [phrase for phrase in found
+                           if _contains(f" {hit} ", phrase) or _contains(f" {phrase} ", hit)]
+            is_weak = generic and not stands_out(hit)
+            if overlapping and (is_weak or not all(phrase in weak for phrase in overlapping)):
+                continue  # the same words, already counted
+            for phrase in overlapping:  # weak phrases inside a sure pattern: the pattern's word counts
+                del found[phrase]
+            found[hit] = PATTERN_WEIGHT * (settings.generic_factor if is_weak else 1.0)
+            if is_weak:
+                weak.add(hit)
     for code in symptom.status_codes:
-        hit = _code_pattern(code).search(plain)
-        if hit:
-            shown = _SPACE.sub(" ", hit.group(0)).strip(" :#=()[]'\"-")
-            found.append((shown or str(code), CODE_WEIGHT))
+        shown = text.code(code)
+        if shown:
+            found.setdefault(shown, CODE_WEIGHT)
     if not found:
         return None
     miss = 1.0
-    for _text, weight in found:
+    for weight in found.values():
         miss *= 1.0 - weight
+    for phrase in symptom.advice:  # advice nudges what something else found; alone it is nothing
+        if text.has(phrase):
+            miss *= 1.0 - ADVICE_WEIGHT
     score = 1.0 - miss
-    if any(_contains(padded, phrase) for phrase in symptom.excludes):
+    if any(text.has(phrase) for phrase in symptom.excludes):
         score *= EXCLUDED_FACTOR
-    return Match(symptom=symptom, score=round(score, 3), matched=list(dict.fromkeys(text for text, _ in found)))
+    score = round(score, 3)
+    return Match(symptom=symptom, score=score, matched=list(found), possible=score < settings.possible_below)
 
 
-def classify(text: str, knowledge: Knowledge | None = None) -> list[Match]:
-    """The symptoms ``text`` matches, best first (ties keep the data file's order); empty when none does."""
+def classify(text: str, knowledge: Knowledge | None = None, *, possible: bool = False) -> list[Match]:
+    """The symptoms ``text`` matches, best first (ties keep the data file's order); empty when none does.
+
+    Matches scoring below the data's ``possible_below`` are only possible (a generic wording with nothing
+    around it that says it is an error of ours): left out unless ``possible`` is true.
+    """
     knowledge = knowledge or load_knowledge()
-    plain = _SPACE.sub(" ", _plain(text)).strip()
-    words = normalise(text)
-    if not words:
+    prepared = _Text(text)
+    if not prepared.words:
         return []
-    padded = f" {words} "
+    settings = knowledge.classifier
     matches = []
     for order, symptom in enumerate(knowledge.symptoms):
         if symptom.catchall:
             continue
-        match = _match_symptom(symptom, plain, padded, words)
-        if match is not None:
+        match = _match_symptom(symptom, prepared, settings)
+        if match is not None and (possible or not match.possible):
             matches.append((order, match))
     matches.sort(key=lambda item: (-item[1].score, item[0]))
     return [match for _order, match in matches]

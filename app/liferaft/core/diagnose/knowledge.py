@@ -51,6 +51,12 @@ class Symptom:
     """Normalised phrases that, when present, mean the plain phrases probably speak of something else."""
     catchall: bool = False
     """The "something else" symptom the flow ends on; the classifier never offers it."""
+    generic: frozenset[str] = frozenset()
+    """Phrases (also in :attr:`phrases`) that turn up in everyday text too: they need context to count fully."""
+    generic_patterns: tuple[re.Pattern[str], ...] = ()
+    """Patterns that, like :attr:`generic` phrases, need context to count fully."""
+    advice: tuple[str, ...] = ()
+    """What the chat tells you to do ("please upload the file again"): it only nudges an existing match."""
 
     @property
     def next_steps(self) -> list[str]:
@@ -111,6 +117,17 @@ class ClockSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ClassifierSettings:
+    possible_below: float = 0.5
+    """A match scoring below this is only "possible"."""
+    generic_factor: float = 0.4
+    """What a generic phrase counts for, as a share of its weight, when nothing around it says it is ours."""
+    context_window: int = 8
+    context_words: frozenset[str] = frozenset()
+    filler_words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     symptoms: list[Symptom]
     flow: list[Question]
@@ -123,6 +140,7 @@ class Knowledge:
     clock: ClockSettings
     checklist_notes: dict[str, str] = field(default_factory=dict)
     support_notes: dict[str, str] = field(default_factory=dict)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     source: str = ""
     checked: str = ""
 
@@ -212,23 +230,53 @@ def _symptom(table: Mapping[str, Any], index: int, actions: Mapping[str, str]) -
     phrases = tuple(dict.fromkeys(normalise(phrase) for phrase in _strings(table, "phrases", where)))
     if any(not phrase for phrase in phrases):
         raise KnowledgeError(f"{where}: a phrase is empty once normalised")
-    patterns = []
-    for pattern in _strings(table, "patterns", where):
-        try:
-            patterns.append(re.compile(pattern))
-        except re.error as exc:
-            raise KnowledgeError(f"{where}: pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    generic = frozenset(normalise(phrase) for phrase in _strings(table, "generic", where))
+    if generic - set(phrases):
+        strays = ", ".join(sorted(generic - set(phrases)))
+        raise KnowledgeError(f"{where}: generic {strays!r} is not one of its phrases")
+
+    def compiled(key: str) -> list[re.Pattern[str]]:
+        patterns = []
+        for pattern in _strings(table, key, where):
+            try:
+                patterns.append(re.compile(pattern))
+            except re.error as exc:
+                raise KnowledgeError(f"{where}: pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        return patterns
+
+    patterns = compiled("patterns")
+    generic_patterns = compiled("generic_patterns")
     codes = table.get("status_codes", [])
     if not isinstance(codes, list) or not all(isinstance(code, int) and 100 <= code <= 599 for code in codes):
         raise KnowledgeError(f"{where}: 'status_codes' must be a list of HTTP status codes")
     catchall = bool(table.get("catchall", False))
-    if not catchall and not (phrases or patterns or codes):
+    if not catchall and not (phrases or patterns or generic_patterns or codes):
         raise KnowledgeError(f"{where}: nothing identifies it (no phrases, patterns or status codes)")
     return Symptom(
         id=symptom_id, title=_text(table, "title", where), cause=_text(table, "cause", where), layer=layer,
         steps=tuple(steps), phrases=phrases, patterns=tuple(patterns), status_codes=tuple(codes),
         excludes=tuple(normalise(phrase) for phrase in _strings(table, "excludes", where)), catchall=catchall,
+        generic=generic, generic_patterns=tuple(generic_patterns),
+        advice=tuple(dict.fromkeys(normalise(phrase) for phrase in _strings(table, "advice", where))),
     )
+
+
+def _classifier(data: Mapping[str, Any]) -> ClassifierSettings:
+    table = data.get("classifier", {})
+    if not isinstance(table, Mapping):
+        raise KnowledgeError("[classifier] must be a table")
+    numbers: dict[str, float] = {}
+    for key, default in (("possible_below", 0.5), ("generic_factor", 0.4)):
+        value = table.get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise KnowledgeError(f"classifier.{key} must be a number from 0 to 1")
+        numbers[key] = float(value)
+    window = table.get("context_window", 8)
+    if not isinstance(window, int) or isinstance(window, bool) or not 0 <= window <= 100:
+        raise KnowledgeError("classifier.context_window must be a whole number of words from 0 to 100")
+    words = {key: frozenset(word.lower() for word in _strings(table, key, "classifier"))
+             for key in ("context_words", "filler_words")}
+    return ClassifierSettings(context_window=window, **numbers, **words)
 
 
 def _check_flow(flow: list[Question], symptom_ids: set[str]) -> None:
@@ -361,7 +409,8 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
     return Knowledge(
         symptoms=symptoms, flow=flow, checklist=checklist, support_fields=support_fields, layers=layers,
         actions=actions, status=status, clock=clock, checklist_notes=notes("checklist_notes"),
-        support_notes=notes("support_notes"), source=str(data.get("source", "")), checked=str(data.get("checked", "")),
+        support_notes=notes("support_notes"), classifier=_classifier(data), source=str(data.get("source", "")),
+        checked=str(data.get("checked", "")),
     )
 
 

@@ -71,19 +71,16 @@ def _unknown(url: str, reason: str) -> StatusReport:
                         checked_at=time.time(), url=url)
 
 
-def _fetch(url: str, timeout: float) -> bytes:
-    """The body at ``url``. Each socket operation waits at most ``timeout``; the whole read stops once the
-    deadline has passed, so a server trickling bytes cannot hold it for long."""
+def _read(url: str, timeout: float, deadline: float) -> bytes:
+    """The body at ``url``; each socket operation waits at most ``timeout``, and reading stops at ``deadline``."""
     import urllib.request  # deferred: the workbench starts faster without it, and most sessions never check
 
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "liferaft"})
-    deadline = time.monotonic() + timeout
     with urllib.request.urlopen(request, timeout=timeout) as response:
         chunks: list[bytes] = []
         size = 0
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if deadline - time.monotonic() <= 0:
                 raise TimeoutError
             chunk = response.read1(65536)  # returns what one read gives: the deadline is checked often
             if not chunk:
@@ -92,6 +89,36 @@ def _fetch(url: str, timeout: float) -> bytes:
             if size > MAX_BYTES:
                 raise ValueError("the answer is too large to be a status summary")
             chunks.append(chunk)
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    """The body at ``url`` within one overall deadline covering the connection, the headers and the body.
+
+    The fetch runs in a daemon thread and the caller stops waiting once ``timeout`` has passed: a server that
+    trickles its headers a byte a second cannot hold the check (a socket timeout alone restarts on every byte).
+    The abandoned thread ends by itself at its own socket timeout or deadline.
+    """
+    import threading
+
+    deadline = time.monotonic() + timeout
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["body"] = _read(url, timeout, deadline)
+        except BaseException as exc:  # handed to the caller, which sorts it into a reason
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="liferaft-status-check", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if worker.is_alive() or not outcome:
+        raise TimeoutError
+    error = outcome.get("error")
+    if isinstance(error, BaseException):
+        raise error
+    body = outcome.get("body")
+    return body if isinstance(body, bytes) else b""
 
 
 def _worse(a: str, b: str) -> str:
