@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from liferaft.core.diagnose import LAYERS, KnowledgeError, classify, load_knowledge, normalise
+from liferaft.core.diagnose import LAYERS, KnowledgeError, load_knowledge, normalise
+from liferaft.core.diagnose.classify import classify
 from liferaft.core.diagnose.knowledge import read_knowledge_text, status_url
 
 # --- phrasings per symptom: the top match must be this symptom ---------------------------------------

@@ -229,3 +229,23 @@ def test_what_liferaft_writes_is_no_sign_the_chat_was_used(tmp_path: Path) -> No
     assert newest is not None and newest.path == "OUTPUT/chart.png"
     clock, _warnings = project_clock(root, NOW, 13, (newest.mtime, newest.path))
     assert clock.state is SessionState.LIKELY_EXPIRED
+
+
+def test_the_clock_does_not_load_the_classifier() -> None:
+    # The clock is drawn in the workbench's first frame; the symptoms and their patterns wait for a diagnosis.
+    import subprocess
+    import sys
+
+    code = ("import sys; from liferaft.core.diagnose.clock import clock_rules; clock_rules(); "
+            "print(sorted(m for m in sys.modules if m.startswith('liferaft.core.diagnose.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "classify" not in loaded and "knowledge" not in loaded and "clock" in loaded
+    from liferaft.core.diagnose import Match, StatusReport, load_knowledge  # the package's names, on demand
+
+    assert Match and StatusReport and load_knowledge().clock == clock_rules_settings()
+
+
+def clock_rules_settings():  # type: ignore[no-untyped-def]
+    from liferaft.core.diagnose.clock import load_clock_settings
+
+    return load_clock_settings()

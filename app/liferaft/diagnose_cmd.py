@@ -154,7 +154,8 @@ def _print_match(rank: int, match: Any, knowledge: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from liferaft.cli import _write_utf8
-    from liferaft.core.diagnose import classify, load_knowledge
+    from liferaft.core.diagnose.classify import classify
+    from liferaft.core.diagnose.knowledge import load_knowledge
 
     knowledge = load_knowledge()
     text = _input_text(args)

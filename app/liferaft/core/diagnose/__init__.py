@@ -6,21 +6,25 @@ them in this package. The status check imports its network modules only when it 
 
 from __future__ import annotations
 
-from liferaft.core.diagnose.classify import Match, classify, normalise
-from liferaft.core.diagnose.knowledge import (
-    LAYERS,
-    ChecklistStep,
-    Knowledge,
-    KnowledgeError,
-    Question,
-    Step,
-    SupportField,
-    Symptom,
-    load_knowledge,
-)
-from liferaft.core.diagnose.status_page import StatusReport, check_status
+import importlib
+from typing import Any
 
-__all__ = [
-    "LAYERS", "ChecklistStep", "Knowledge", "KnowledgeError", "Match", "Question", "StatusReport", "Step",
-    "SupportField", "Symptom", "check_status", "classify", "load_knowledge", "normalise",
-]
+#: Where each name lives. Loaded on first use: the workbench's first frame needs only the clock, not the
+#: classifier (its regular expressions cost ~10 ms to import). The classifier function itself is imported from
+#: ``liferaft.core.diagnose.classify``: a lazy name cannot be the same as a submodule's.
+_HOMES = {
+    "Match": "classify", "normalise": "classify",
+    "LAYERS": "knowledge", "ChecklistStep": "knowledge", "Knowledge": "knowledge", "KnowledgeError": "knowledge",
+    "Question": "knowledge", "Step": "knowledge", "SupportField": "knowledge", "Symptom": "knowledge",
+    "load_knowledge": "knowledge",
+    "StatusReport": "status_page", "check_status": "status_page",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

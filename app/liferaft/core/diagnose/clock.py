@@ -17,13 +17,20 @@ import json
 import math
 import os
 import threading
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from liferaft.core import storage
 from liferaft.core.scan import STATE_DIRNAME
 from liferaft.core.summary import SessionState
+
+#: The triage data (in the package); the clock reads only its ``[clock]`` table.
+DATA_FILE = "data/triage.toml"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -298,11 +305,40 @@ def _hours(hours: float) -> str:
     return f"{hours:.1f} h"
 
 
+@dataclass(frozen=True, slots=True)
+class ClockSettings:
+    idle_after_minutes: float
+    warn_hours_left: float
+
+
+def clock_settings(data: Mapping[str, Any]) -> ClockSettings:
+    """The ``[clock]`` table of the parsed triage data."""
+    clock_table = data.get("clock", {})
+    if not isinstance(clock_table, Mapping):
+        raise ValueError("[clock] must be a table")
+    numbers = {}
+    for key, default in (("idle_after_minutes", 30), ("warn_hours_left", 3)):
+        value = clock_table.get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"clock.{key} must be a number of at least 0")
+        numbers[key] = float(value)
+    return ClockSettings(**numbers)
+
+
+@cache
+def load_clock_settings() -> ClockSettings:
+    """Only the session clock's rules: the workbench draws the clock in its first frame, and the rest of the
+    knowledge (symptoms, patterns) is not needed until a diagnosis (~30 ms to read and check)."""
+    text = resources.files("liferaft.core").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    try:
+        return clock_settings(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+
+
 def clock_rules() -> tuple[float, float]:
     """(hours it stays ACTIVE, hours left when it warns), from ``[clock]`` in the triage data."""
-    from liferaft.core.diagnose.knowledge import load_knowledge
-
-    rules = load_knowledge().clock
+    rules = load_clock_settings()
     return rules.idle_after_minutes / 60, rules.warn_hours_left
 
 

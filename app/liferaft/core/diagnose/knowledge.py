@@ -15,11 +15,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from liferaft.core.diagnose.clock import DATA_FILE, ClockSettings, clock_settings
+
 #: The layers, in the order the decision flow visits them.
 LAYERS = ("SESSION", "FILE", "OUTAGE", "FIX")
 
 #: The file the knowledge is read from, inside the ``liferaft.core`` package.
-DATA_FILE = "data/triage.toml"
 
 
 class KnowledgeError(ValueError):
@@ -108,12 +109,6 @@ class StatusSettings:
     timeout: float
     components: tuple[str, ...]
     """Lower-case words: a status-page component whose name holds one of them matters to a data-analysis chat."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClockSettings:
-    idle_after_minutes: float
-    warn_hours_left: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,16 +384,10 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
         components=tuple(word.lower() for word in _strings(status_table, "components", "status")),
     )
 
-    clock_table = data.get("clock", {})
-    if not isinstance(clock_table, Mapping):
-        raise KnowledgeError("[clock] must be a table")
-    numbers = {}
-    for key, default in (("idle_after_minutes", 30), ("warn_hours_left", 3)):
-        value = clock_table.get(key, default)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise KnowledgeError(f"clock.{key} must be a number of at least 0")
-        numbers[key] = float(value)
-    clock = ClockSettings(**numbers)
+    try:
+        clock = clock_settings(data)
+    except ValueError as exc:
+        raise KnowledgeError(str(exc)) from None
 
     def notes(key: str) -> dict[str, str]:
         table = data.get(key, {})
