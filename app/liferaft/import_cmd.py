@@ -227,7 +227,7 @@ def _run(args: argparse.Namespace, export: Any) -> int:
         _err(str(exc))
         return EXIT_FAILED
     except RecoverWriteError as exc:
-        _err(f"nothing more was imported: {exc}")
+        _err(f"nothing was imported: {exc}" if "nothing was written" not in str(exc) else str(exc))
         return EXIT_FAILED
     problems = result.conversation.problems + result.problems
     for problem in problems:
