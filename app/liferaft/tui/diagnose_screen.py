@@ -40,24 +40,26 @@ def layer_tag(knowledge: Knowledge, layer: str) -> Text:
 
 
 def answer_view(knowledge: Knowledge, symptom: Symptom, match: Match | None) -> RenderableType:
-    """One symptom: its layer, title, cause, why it matched, and the next steps with their keys."""
+    """One symptom: its layer, title and cause, the next steps with their keys (first: on a small screen they
+    must show without scrolling), then why it matched and what the layer means."""
     layer = knowledge.layers[symptom.layer]
     lines: list[RenderableType] = [
         Text.assemble(layer_tag(knowledge, symptom.layer), (symptom.title, "bold")),
-        Text(layer.about, style="dim italic"),
-        Text(""),
         Text.assemble(("Likely cause  ", "bold"), symptom.cause),
+        Text(""),
+        Text("Next steps, lowest effort first", style="bold"),
     ]
-    if match is not None:
-        words = ", ".join(f"“{word}”" for word in match.matched)
-        lines.append(Text.assemble(("Why  ", "bold"), f"your text says {words}", (f"  (score {match.score:.2f})",
-                                                                                 "dim")))
-    lines += [Text(""), Text("Next steps, lowest effort first", style="bold")]
     for number, step in enumerate(symptom.steps, 1):
         line = Text.assemble((f"{number}. ", "bold"), step.text)
         if step.action is not None and number <= MAX_STEPS:
             line.append(f"  [{number}] {knowledge.actions.get(step.action, step.action)}", style="bold cyan")
         lines.append(line)
+    lines.append(Text(""))
+    if match is not None:
+        words = ", ".join(f"“{word}”" for word in match.matched)
+        lines.append(Text.assemble(("Why  ", "bold"), f"your text says {words}", (f"  (score {match.score:.2f})",
+                                                                                 "dim")))
+    lines.append(Text(f"{symptom.layer}: {layer.about}", style="dim italic"))
     return Group(*lines)
 
 
