@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from liferaft.core.checkpoints import Checkpoint, diff, iso_time
+from liferaft.core.checkpoints import Checkpoint, diff
 from liferaft.core.compose import named_outputs, output_key
 from liferaft.core.roles import Role
 from liferaft.core.scan import PARTIAL_SUFFIXES, Inventory
@@ -190,10 +190,6 @@ def downloads_folder(other_settings: dict[str, Any] | None = None) -> tuple[Path
     import platformdirs
 
     return platformdirs.user_downloads_path(), False
-
-
-def last_checkpoint_time(checkpoints: list[Checkpoint]) -> str | None:
-    return iso_time(checkpoints[-1].time) if checkpoints else None
 
 
 # --- moving a download in -------------------------------------------------------------------------------

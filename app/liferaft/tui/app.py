@@ -27,7 +27,7 @@ from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name
 from liferaft.core.state import PreparedFrom
 from liferaft.core.summary import estimate_session
-from liferaft.core.units import format_count, format_size
+from liferaft.core.units import format_age_short, format_count, format_size
 from liferaft.core.uploads import UploadPlan, plan_uploads
 from liferaft.core.vendor import session_facts
 from liferaft.tui.commands import BY_ID, COMMANDS, bindings
@@ -53,23 +53,29 @@ PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosi
                          "composer": "#composer"}
 
 
-def _risk_text(risk: Risk | None) -> Text:
-    """The at-risk part of the status line: outputs not checkpointed or missing, and the checkpoint bar."""
+def _risk_text(risk: Risk, now: float) -> Text:
+    """The at-risk part of the status line: outputs not checkpointed, missing or in Downloads, then the
+    checkpoints (how many, how long ago) and the rework bar."""
+    from datetime import datetime
+
     from liferaft.core.checkpoints import rework_percent
 
     text = Text()
-    if risk is None:
-        return text
     if risk.unsaved_outputs:
-        text.append(f"   ⚑ {len(risk.unsaved_outputs)} not checkpointed", style="bold dark_orange")
+        text.append(f"⚑ {len(risk.unsaved_outputs)} not checkpointed   ", style="bold dark_orange")
     if risk.missing_outputs:
-        text.append(f"   ⚑ {len(risk.missing_outputs)} missing", style="bold red")
+        text.append(f"⚑ {len(risk.missing_outputs)} missing   ", style="bold red")
     if risk.downloads:
-        text.append(f"   ⇣ {len(risk.downloads)} in Downloads (m)", style="bold cyan")
+        text.append(f"⇣ {len(risk.downloads)} in Downloads (m)   ", style="bold cyan")
+    text.append(f"checkpoints {risk.checkpoints}", style="dim")
+    if risk.last_checkpoint is not None:
+        with contextlib.suppress(ValueError):
+            last = datetime.fromisoformat(risk.last_checkpoint).timestamp()
+            text.append(f", last {format_age_short(last, now)}", style="dim")
     rework = rework_percent(risk.checkpoints)
     filled = round(rework / 20)
     style = "red" if rework > 50 else "dark_orange" if rework > 20 else "green"
-    text.append(f"   checkpoints {risk.checkpoints} ", style="dim")
+    text.append(" ")
     text.append("█" * filled, style=style)
     text.append("░" * (5 - filled), style="dim")
     text.append(f" {rework:.0f} % rework if lost", style="dim")
@@ -78,19 +84,21 @@ def _risk_text(risk: Risk | None) -> Text:
 
 def _status_text(inventory: Inventory, now: float, risk: Risk | None = None,
                  clock: SessionClock | None = None) -> Text:
-    parts = []
-    for role, records in inventory.by_role().items():
-        if role is Role.UNSORTED and not records:
-            continue
-        parts.append(f"{role.label} {len(records):,}")
-    total = sum(record.size for record in inventory.files)
-    line = "  ·  ".join(parts) + f"   ({format_size(total)})"
-    if inventory.notes:
-        line += f"   {format_count(len(inventory.notes), 'note')}"
+    """The status line, most urgent first (a narrow terminal cuts its end): what is at risk and the
+    checkpoints, the session, then the files per role (the project pane shows those too)."""
+    parts: list[Text] = []
+    if risk is not None:
+        parts.append(_risk_text(risk, now))
     estimate = clock or estimate_session(inventory, now, session_facts().inactivity_hours)
     if estimate.idle_hours is not None:
-        line += f"   session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"
-    return Text(line) + _risk_text(risk)
+        parts.append(Text(f"session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"))
+    counts = [f"{role.label} {len(records):,}" for role, records in inventory.by_role().items()
+              if records or role is not Role.UNSORTED]
+    line = " · ".join(counts) + f" ({format_size(sum(record.size for record in inventory.files))})"
+    if inventory.notes:
+        line += f"   {format_count(len(inventory.notes), 'note')}"
+    parts.append(Text(line, style="dim"))
+    return Text("   ").join(parts)
 
 
 class CheckedPlan(NamedTuple):
@@ -235,10 +243,18 @@ class LiferaftApp(App[int]):
     def _tick(self) -> None:
         if self.project is not None:
             self.query_one(DiagnosisPane).show(self.project.inventory)
-            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), self.risk,
-                                                                  self.query_one(DiagnosisPane).clock()))
+            self._update_status()
             self.query_one(ProjectPane).refresh_ages()
             self.query_one(PreviewPane).refresh_ages()
+
+    def _update_status(self, inventory: Inventory | None = None) -> None:
+        """Draw the status line for ``inventory`` (default: the project's) with the risk and clock on show."""
+        if inventory is None:
+            if self.project is None:
+                return
+            inventory = self.project.inventory
+        clock = self.query_one(DiagnosisPane).clock(inventory)
+        self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk, clock))
 
     def _scan_is_slow(self) -> None:
         if self.project is None:
@@ -302,8 +318,7 @@ class LiferaftApp(App[int]):
     def _show_risk(self, risk: Risk) -> None:
         self.risk = risk
         if self.project is not None:
-            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), risk,
-                                                                  self.query_one(DiagnosisPane).clock()))
+            self._update_status()
         self.query_one(ProjectPane).set_risk(risk)
         new = [item for item in risk.unsaved_outputs if item.path and item.path not in self._flagged]
         first_look = not self._flagged and not self._offered and risk.checkpoints == 0
@@ -609,8 +624,7 @@ class LiferaftApp(App[int]):
             # After this frame is drawn: the checks read files, and the screen matters first.
             self.call_after_refresh(self._check_uploads, self.project)
         pane.show_inventory(inventory)
-        self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk,
-                                                              self.query_one(DiagnosisPane).clock(inventory)))
+        self._update_status(inventory)
         self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
         self.query_one(DiagnosisPane).show(inventory)
         self.query_one(ComposerPane).show(inventory)
@@ -967,8 +981,7 @@ class LiferaftApp(App[int]):
         if callable(refresh):  # the diagnosis screen shows the clock too
             refresh()
         if self.project is not None and not self._root_missing:
-            self.query_one("#status", Static).update(_status_text(self.project.inventory, self._now(), self.risk,
-                                                                  pane.clock()))
+            self._update_status()
         for warning in log.warnings:
             self.notify(warning, title="Session clock", severity="warning", markup=False, timeout=10)
         if kind == "chat":
