@@ -26,10 +26,8 @@ from liferaft.core.project import Project, ProjectError, ProjectLoader, open_pro
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name
 from liferaft.core.state import PreparedFrom
-from liferaft.core.summary import estimate_session
 from liferaft.core.units import format_age_short, format_count, format_size
 from liferaft.core.uploads import UploadPlan, plan_uploads
-from liferaft.core.vendor import session_facts
 from liferaft.tui.commands import BY_ID, COMMANDS, bindings
 from liferaft.tui.composer_pane import ComposerPane
 from liferaft.tui.diagnosis_pane import DiagnosisPane
@@ -82,16 +80,14 @@ def _risk_text(risk: Risk, now: float) -> Text:
     return text
 
 
-def _status_text(inventory: Inventory, now: float, risk: Risk | None = None,
-                 clock: SessionClock | None = None) -> Text:
+def _status_text(inventory: Inventory, now: float, risk: Risk | None, clock: SessionClock) -> Text:
     """The status line, most urgent first (a narrow terminal cuts its end): what is at risk and the
     checkpoints, the session, then the files per role (the project pane shows those too)."""
     parts: list[Text] = []
     if risk is not None:
         parts.append(_risk_text(risk, now))
-    estimate = clock or estimate_session(inventory, now, session_facts().inactivity_hours)
-    if estimate.idle_hours is not None:
-        parts.append(Text(f"session {estimate.state.value} ({estimate.idle_hours:.1f} h idle)"))
+    if clock.idle_hours is not None:
+        parts.append(Text(f"session {clock.state.value} ({clock.idle_hours:.1f} h idle)"))
     counts = [f"{role.label} {len(records):,}" for role, records in inventory.by_role().items()
               if records or role is not Role.UNSORTED]
     line = " · ".join(counts) + f" ({format_size(sum(record.size for record in inventory.files))})"
@@ -372,7 +368,6 @@ class LiferaftApp(App[int]):
         if self.project is None:
             self.notify("The project is still being read.", timeout=3)
             return
-        from liferaft.core.recover.sources import find_recent_export
         from liferaft.core.risk import downloads_folder
         from liferaft.tui.import_screen import RecoverImportScreen
 
@@ -382,7 +377,7 @@ class LiferaftApp(App[int]):
                 self._load_project()
 
         folder, _ = downloads_folder(self.settings.other)
-        self.push_screen(RecoverImportScreen(self.project.root, find_recent_export(folder)), imported)
+        self.push_screen(RecoverImportScreen(self.project.root, look_in=folder), imported)
 
     def action_show_checkpoints(self) -> None:
         if self.project is None:

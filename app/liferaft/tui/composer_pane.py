@@ -85,8 +85,8 @@ class ComposerPane(Vertical):
     # --- what the app hands over ------------------------------------------------------------------
 
     def show(self, inventory: Inventory) -> None:
-        """Kept for the app's refresh path: the prompt depends on the gathered context, not the inventory."""
-        self._redraw()
+        """Kept for the app's refresh path. Nothing to do: the prompt depends on the gathered context, which
+        :meth:`set_context` brings once it is gathered (assembling the old one again would only cost time)."""
 
     def set_plan(self, plan: UploadPlan | None) -> None:
         self.plan = plan

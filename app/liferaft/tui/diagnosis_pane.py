@@ -23,7 +23,7 @@ from liferaft.core.diagnose.clock import (
     session_clock,
     session_window,
 )
-from liferaft.core.scan import Inventory
+from liferaft.core.scan import FileRecord, Inventory
 from liferaft.core.summary import SessionState, last_change
 from liferaft.core.units import format_age, format_count
 from liferaft.core.uploads import UploadPlan
@@ -171,6 +171,8 @@ class DiagnosisPane(TextPane):
     """The project's activity log as last read or written; None until the first show."""
     _diagnosis_root: Path | None = None
     _diagnosis_window: SessionWindow | None = None
+    _newest_for: Inventory | None = None
+    _newest: FileRecord | None = None
 
     @property
     def window(self) -> SessionWindow:
@@ -203,7 +205,9 @@ class DiagnosisPane(TextPane):
         now = self._now() if now is None else now
         if inventory is None:
             return session_clock((), now, self.window.hours)
-        newest = last_change(inventory)
+        if self._newest_for is not inventory:  # once per scan, not per redraw: it looks at every file
+            self._newest_for, self._newest = inventory, last_change(inventory)
+        newest = self._newest
         log = self._load_activity(inventory.root)
         return session_clock(log.events, now, self.window.hours,
                              (newest.mtime, newest.path) if newest is not None else None)

@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from liferaft.core.recover.listing import ConversationSummary
-from liferaft.core.recover.sources import Export, ExportError, open_export
+from liferaft.core.recover.sources import Export, ExportError, find_recent_export, open_export
 
 #: Progress is drawn at most this often (seconds).
 PROGRESS_EVERY = 0.1
@@ -90,10 +90,14 @@ class RecoverImportScreen(Screen[Any]):
         Binding("ctrl+o", "path", "Other export", id="recover.path", tooltip="Type the path of another export"),
     ]
 
-    def __init__(self, root: Path, default_path: Path | None = None, importer: Importer | None = None) -> None:
+    def __init__(self, root: Path, default_path: Path | None = None, importer: Importer | None = None, *,
+                 look_in: Path | None = None) -> None:
+        """``default_path``: the export to list at once; else the newest export zip found in ``look_in`` (the
+        downloads folder: looked at in a thread, since it may be slow or on a network drive)."""
         super().__init__()
         self._recover_root = root
         self._recover_default = default_path
+        self._recover_look_in = look_in
         self._recover_importer = importer or default_importer
         self._recover_export: Export | None = None
         self._recover_summaries: list[ConversationSummary] = []
@@ -120,10 +124,30 @@ class RecoverImportScreen(Screen[Any]):
         self.query_one("#recover-progress").display = False
         if self._recover_default is not None:
             self._start_listing(self._recover_default)
+        elif self._recover_look_in is not None:
+            self._say(f"Looking for an export in {self._recover_look_in}…")
+            self._find_export(self._recover_look_in)
         else:
-            self._say("Type the path of your export (Settings → Data controls → Export data in ChatGPT) and "
-                      "press enter.")
-            self.query_one("#recover-path", Input).focus()
+            self._ask_for_path()
+
+    def _ask_for_path(self) -> None:
+        self._say("Type the path of your export (Settings → Data controls → Export data in ChatGPT) and "
+                  "press enter.")
+        self.query_one("#recover-path", Input).focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recover-find", description="find an export")
+    def _find_export(self, folder: Path) -> None:
+        found = find_recent_export(folder)
+        self.app.call_from_thread(self._found_export, found)
+
+    def _found_export(self, found: Path | None) -> None:
+        box = self.query_one("#recover-path", Input)
+        if found is None or box.value.strip():  # nothing there, or the user is typing a path already
+            if not self._recover_busy and not self._recover_summaries:
+                self._ask_for_path()
+            return
+        box.value = str(found)
+        self._start_listing(found)
 
     # --- listing ----------------------------------------------------------------------------------
     @on(Input.Submitted, "#recover-path")

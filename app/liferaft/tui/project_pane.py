@@ -175,6 +175,7 @@ class ProjectPane(Tree[NodeData]):
         """OUTPUT files new or changed since the last checkpoint (badge "unsaved")."""
         self.downloading: dict[str, int] = {}
         """Partial downloads in the project (path → size so far), shown as "downloading" rows."""
+        self._partial_leaves: dict[str, TreeNode[NodeData]] = {}
 
     def set_plan(self, plan: UploadPlan | None) -> None:
         self.plan = plan
@@ -187,10 +188,16 @@ class ProjectPane(Tree[NodeData]):
 
     def set_downloading(self, downloading: dict[str, int]) -> None:
         """Show these partial downloads (path → size so far) as rows of their folder's group."""
-        if downloading != self.downloading:
-            self.downloading = dict(downloading)
-            if self._inventory is not None:
-                self.show_inventory(self._inventory)
+        if downloading == self.downloading:
+            return
+        rebuild = downloading.keys() != self.downloading.keys()
+        self.downloading = dict(downloading)
+        if rebuild and self._inventory is not None:
+            self.show_inventory(self._inventory)
+        elif not rebuild:  # only sizes grew: the rows stay, their labels are drawn again
+            for path, leaf in self._partial_leaves.items():
+                leaf.data = Downloading(path, self.downloading[path])
+            self._invalidate()
 
     def _downloading_in(self, inventory: Inventory) -> dict[Role, list[Downloading]]:
         groups: dict[Role, list[Downloading]] = {}
@@ -246,6 +253,7 @@ class ProjectPane(Tree[NodeData]):
         self._groups = self._arranged(inventory)
         restore: TreeNode[NodeData] | None = None
         downloading = self._downloading_in(inventory)
+        self._partial_leaves = {}
         for role, records in self._groups.items():
             if role is Role.UNSORTED and not records and role not in downloading:
                 continue
@@ -264,6 +272,7 @@ class ProjectPane(Tree[NodeData]):
                 # The name it will have: "report.pdf", not "report.pdf.crdownload" (the badge says the rest).
                 shown = next((shown.removesuffix(end) for end in PARTIAL_SUFFIXES if shown.endswith(end)), shown)
                 leaf = group.add_leaf(Text(shown, style="italic"), data=partial)
+                self._partial_leaves[partial.path] = leaf
                 if selected_key == partial.path:
                     restore = leaf
         if inventory.notes:
