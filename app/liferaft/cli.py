@@ -389,6 +389,46 @@ def _fetch_tokenizer() -> int:
     return EXIT_OK
 
 
+class StderrProgress:
+    """Progress of long work on stderr (``done``, ``total`` in bytes), only once it has taken a second: in place
+    on a terminal; when stderr is not one, a line every ``piped_every`` seconds, or nothing when that is None."""
+
+    def __init__(self, label: str, *, piped_every: float | None = None) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.label = label
+        self.start = self._clock()
+        self.last = 0.0
+        self.tty = sys.stderr.isatty()
+        self.piped_every = piped_every
+        self.shown = False
+
+    def __call__(self, done: Any = None, total: Any = None, *_rest: Any) -> None:
+        now = self._clock()
+        if not self.tty and self.piped_every is None:
+            return
+        if now - self.start < 1.0 or now - self.last < (0.2 if self.tty else self.piped_every or 0):
+            return
+        self.last = now
+        if isinstance(done, int | float) and isinstance(total, int | float) and total > 0:
+            from liferaft.core.units import format_size
+
+            text = f"{self.label}: {100 * done / total:.0f} % ({format_size(int(done))} of {format_size(int(total))})"
+        else:
+            text = f"{self.label}…"
+        if self.tty:
+            print(f"\r{text}\033[K", end="", file=sys.stderr, flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown and self.tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        self.shown = False
+
+
 def _progress_printer(label: str) -> Callable[[int, int], None]:
     """Print a line on stderr at every tenth of the work, for work big enough to wait for."""
     state = {"step": 0}

@@ -9,6 +9,7 @@ Exit 0 when something matched, 1 when nothing did (the general flow is printed i
 from __future__ import annotations
 
 import argparse
+import collections
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,12 @@ def _err(message: str) -> None:
     err(message)
 
 
+def _warn_all(warnings: list[str]) -> None:
+    from liferaft.cli import _warn_all as warn_all
+
+    warn_all(warnings)
+
+
 def _read_stdin() -> str:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:
@@ -53,17 +60,16 @@ def _read_stdin() -> str:
     if len(head) < MAX_INPUT:
         return head.decode("utf-8", errors="replace")
     half = MAX_INPUT // 2
-    tail = head[half:]
-    while chunk := buffer.read(1 << 20):  # the rest, keeping only its end
-        tail = (tail + chunk)[-half:]
-    _err_note(f"note: the input is long; its first and last {half // 1_000_000} MB were read")
-    return (head[:half] + b"\n" + tail).decode("utf-8", errors="replace")
-
-
-def _err_note(message: str) -> None:
-    from liferaft.cli import _err
-
-    _err(message)
+    tail = collections.deque([head[half:]])  # the rest is read through, keeping only its last `half` bytes
+    kept = len(tail[0])
+    while chunk := buffer.read(1 << 20):
+        tail.append(chunk)
+        kept += len(chunk)
+        while kept - len(tail[0]) >= half:
+            kept -= len(tail.popleft())
+    end = b"".join(tail)[-half:]
+    _err(f"note: the input is long; its first and last {half // 1_000_000} MB were read")
+    return (head[:half] + b"\n" + end).decode("utf-8", errors="replace")
 
 
 def _input_text(args: argparse.Namespace) -> str | None:
@@ -170,8 +176,7 @@ def run(args: argparse.Namespace) -> int:
     clock = None
     if args.dir is not None:
         clock, warnings = _clock(args.dir)
-        for warning in warnings:
-            _err(f"warning: {warning}")
+        _warn_all(warnings)
     if args.json:
         import json
 

@@ -10,11 +10,12 @@ the conversation cannot be used, 2 a usage error.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from liferaft.core.units import format_count
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,39 +45,6 @@ def _err(message: str) -> None:
     err(message)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
-
-
-class _Progress:
-    """Listing progress on stderr, only on a terminal and only once it has taken a second."""
-
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.tty = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, done: Any = None, total: Any = None, *_rest: Any) -> None:
-        now = time.monotonic()
-        if not self.tty or now - self.start < 1.0 or now - self.last < 0.2:
-            return
-        self.last = now
-        if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total > 0:
-            from liferaft.core.units import format_size
-
-            text = f"reading the export: {100 * done / total:.0f} % ({format_size(int(done))} of " \
-                   f"{format_size(int(total))})"
-        else:
-            text = "reading the export…"
-        print(f"\r{text}\033[K", end="", file=sys.stderr, flush=True)
-        self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
-            self.shown = False
-
 
 def _date(seconds: Any) -> str:
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
@@ -104,9 +72,9 @@ def _newest_first(summaries: list[Any]) -> list[Any]:
 
 
 def _list(export: Any, as_json: bool) -> int:
-    from liferaft.cli import _shown, _write_utf8
+    from liferaft.cli import StderrProgress, _shown, _write_utf8
 
-    progress = _Progress()
+    progress = StderrProgress("reading the export", piped_every=None)
     try:
         summaries = _newest_first(list(export.conversations(progress=progress)))
     finally:
@@ -130,7 +98,7 @@ def _list(export: Any, as_json: bool) -> int:
                   f"{_count(getattr(summary, 'files', 0), 'file')}  "
                   f"{title}  [{_key(export, summary)}]")
         if summaries:
-            print(f"{_plural(len(summaries), 'conversation')}; import one with "
+            print(f"{format_count(len(summaries), 'conversation')}; import one with "
                   "`liferaft import EXPORT --conversation ID|TITLE --into DIR`.")
     return EXIT_FAILED if problems else EXIT_OK  # what was read is listed; exit 1 says part of it could not be
 
@@ -201,7 +169,9 @@ def _run(args: argparse.Namespace, export: Any) -> int:
     root = check_folder(Path(args.into))
     wanted = args.conversation
     if wanted is None:
-        progress = _Progress()
+        from liferaft.cli import StderrProgress
+
+        progress = StderrProgress("reading the export", piped_every=None)
         try:
             summaries = list(export.conversations(progress=progress))
         except sources.ExportError as exc:
@@ -227,7 +197,7 @@ def _run(args: argparse.Namespace, export: Any) -> int:
         _err(str(exc))
         return EXIT_FAILED
     except RecoverWriteError as exc:
-        _err(f"nothing was imported: {exc}" if "nothing was written" not in str(exc) else str(exc))
+        _err(str(exc))  # it says what was written or taken back
         return EXIT_FAILED
     problems = result.conversation.problems + result.problems
     for problem in problems:
@@ -244,21 +214,21 @@ def _run(args: argparse.Namespace, export: Any) -> int:
     for rel in result.unchanged:
         print(f"unchanged  {_shown(rel)}")
     failed = f" ({len(conv.failed_cells):,} failed)" if conv.failed_cells else ""
-    resets = f", {_plural(len(conv.resets), 'sandbox reset')}" if conv.resets else ""
-    print(f"{_shown(conv.title)}: {_plural(len(conv.cells), 'code cell')}{failed}{resets}.")
+    resets = f", {format_count(len(conv.resets), 'sandbox reset')}" if conv.resets else ""
+    print(f"{_shown(conv.title)}: {format_count(len(conv.cells), 'code cell')}{failed}{resets}.")
     absent = [name for name, where in result.uploads_in_source.items() if where is None]
     if conv.uploads:
-        line = f"{_plural(len(conv.uploads), 'upload')}"
+        line = f"{format_count(len(conv.uploads), 'upload')}"
         line += f"; not in SOURCE yet: {_some(_shown(n) for n in absent)}" if absent else ", all in SOURCE"
         print(line + ".")
     missing = [made for made in conv.generated if not result.outputs_present.get(made.path, False)]
     if conv.generated:
         if missing:
             names = _some(_shown(made.name) for made in missing)
-            print(f"{_plural(len(conv.generated), 'generated file')}, {len(missing):,} not in OUTPUT: {names}. "
+            print(f"{format_count(len(conv.generated), 'generated file')}, {len(missing):,} not in OUTPUT: {names}. "
                   "`liferaft prompt` asks a new chat for them again; `liferaft status` lists them.")
         else:
-            print(f"{_plural(len(conv.generated), 'generated file')}, all in OUTPUT.")
+            print(f"{format_count(len(conv.generated), 'generated file')}, all in OUTPUT.")
     if result.script:
         print(f"Run `python {_shown(result.script)}` once the uploads are back in SOURCE.")
     elif not conv.cells:

@@ -8,9 +8,10 @@ exit code is 0 when nothing is at risk, 1 when something is.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
+
+from liferaft.core.units import format_count
 
 EXIT_OK = 0
 EXIT_AT_RISK = 1
@@ -42,41 +43,9 @@ def _err(message: str) -> None:
     err(message)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
-
-
 def _percent(value: float) -> str:
     return f"{value:.0f} %"
 
-
-class _Progress:
-    """Hashing progress on stderr, only once it has taken a while: in place on a terminal, else a line every
-    few seconds."""
-
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.tty = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, done: int, total: int, path: str) -> None:
-        now = time.monotonic()
-        if now - self.start < 1.0 or now - self.last < (0.2 if self.tty else 5.0) or total <= 0:
-            return
-        self.last = now
-        from liferaft.core.units import format_size
-
-        text = f"hashing: {100 * done / total:.0f} % ({format_size(done)} of {format_size(total)})"
-        if self.tty:
-            print(f"\r{text}\033[K", end="", file=sys.stderr, flush=True)
-        else:
-            print(text, file=sys.stderr, flush=True)
-        self.shown = True
-
-    def finish(self) -> None:
-        if self.shown and self.tty:
-            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:
@@ -95,7 +64,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
                 return EXIT_OK
             for checkpoint in checkpoints:
                 message = f"  {_shown(checkpoint.message)}" if checkpoint.message else ""
-                print(f"{checkpoint.number:>3}  {checkpoint.iso_time}  {_plural(len(checkpoint.files), 'file')}"
+                print(f"{checkpoint.number:>3}  {checkpoint.iso_time}  {format_count(len(checkpoint.files), 'file')}"
                       f"{message}")
             print(f"A lost session now costs about {_percent(cp.rework_percent(len(checkpoints)))} of the work.")
             return EXIT_OK
@@ -112,12 +81,14 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         for label, paths in (("added  ", changes.added), ("removed", changes.removed), ("changed", changes.changed)):
             for path in paths:
                 print(f"{label}  {_shown(path)}")
-        print(f"{_plural(changes.count, 'file')} changed between checkpoints {a} and {b}.")
+        print(f"{format_count(changes.count, 'file')} changed between checkpoints {a} and {b}.")
         return EXIT_OK
     project = open_project(root)
     for warning in project.warnings:
         _err(f"warning: {warning}")
-    progress = _Progress()
+    from liferaft.cli import StderrProgress
+
+    progress = StderrProgress("hashing", piped_every=5.0)
     try:
         checkpoint = cp.record_checkpoint(project.root, project.inventory, args.message, now=time.time(),
                                           progress=progress)
@@ -136,7 +107,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     count = checkpoint.count or 1
     changes = checkpoint.since_last
     since = f", {changes.count:,} changed since the last one" if changes is not None else ""
-    print(f"checkpoint {checkpoint.number} saved: {_plural(len(checkpoint.files), 'file')}{since}; a lost session "
+    print(f"checkpoint {checkpoint.number} saved: {format_count(len(checkpoint.files), 'file')}{since}; a lost session "
           f"now costs about {_percent(cp.rework_percent(count))} of the work")
     return EXIT_OK
 
@@ -164,13 +135,13 @@ def run_status(args: argparse.Namespace) -> int:
     downloads, configured = downloads_folder(settings.settings.other)
     if downloads is not None and not configured and not downloads.is_dir():
         downloads = None  # no downloads folder on this machine, and none asked for: nothing to say
-    from liferaft.core.recover.record import linked_outputs, missing_uploads, recovered_path
+    from liferaft.core.recover.record import linked_outputs, load_imports, missing_uploads, recovered_path
 
     imported = recovered_path(project.root).exists()  # what chat exports generated and used (`liferaft import`)
+    imports = load_imports(project.root, keep_aside=False)[0] if imported else []
     risk = at_risk(project.root, project.inventory, checkpoints, note, downloads_dir=downloads,
-                   since=time.time() - DOWNLOADS_WINDOW,
-                   linked_outputs=linked_outputs(project.root) if imported else ())
-    absent_uploads = missing_uploads(project.root, project.inventory) if imported else []
+                   since=time.time() - DOWNLOADS_WINDOW, linked_outputs=linked_outputs(project.root, imports))
+    absent_uploads = missing_uploads(project.root, project.inventory, imports)
     warnings += risk.warnings
     for warning in warnings:
         _err(f"warning: {warning}")
@@ -200,7 +171,7 @@ def run_status(args: argparse.Namespace) -> int:
         for item in risk.downloads:
             print(f"  {_shown(item.path or item.name)}  {item.reason}")
     if checkpoints:
-        print(f"{_plural(len(checkpoints), 'checkpoint')}, the last at {risk.last_checkpoint}; a lost session now "
+        print(f"{format_count(len(checkpoints), 'checkpoint')}, the last at {risk.last_checkpoint}; a lost session now "
               f"costs about {_percent(cp.rework_percent(len(checkpoints)))} of the work.")
     else:
         print("No checkpoint yet: `liferaft checkpoint -m MESSAGE` records one.")

@@ -87,11 +87,12 @@ def _source_of(entry: dict[str, Any]) -> str:
     return f"chat export: {title or _id or 'a conversation'}"
 
 
-def linked_outputs(root: Path) -> list[tuple[str, str]]:
+def linked_outputs(root: Path, imports: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
     """Every file an imported conversation generated, as (path within /mnt/data, "chat export: <title>") pairs,
     for :func:`liferaft.core.risk.at_risk` (which keeps those OUTPUT lacks). Never raises; a damaged record
-    gives nothing (the import command reports it)."""
-    imports, _warnings = load_imports(root, keep_aside=False)
+    gives nothing (the import command reports it). ``imports``: the record as already read."""
+    if imports is None:
+        imports, _warnings = load_imports(root, keep_aside=False)
     pairs: list[tuple[str, str]] = []
     for entry in imports:
         source = _source_of(entry)
@@ -101,14 +102,16 @@ def linked_outputs(root: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def missing_uploads(root: Path, inventory: Inventory) -> list[dict[str, Any]]:
+def missing_uploads(root: Path, inventory: Inventory,
+                    imports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The uploads of imported conversations that SOURCE lacks (matched by name, case-insensitively, ignoring a
-    ``(1)`` suffix): ``{"name", "size", "sources"}`` each, in import order."""
+    ``(1)`` suffix): ``{"name", "size", "sources"}`` each, in import order. ``imports``: the record as read."""
     from liferaft.core.compose import output_key
     from liferaft.core.roles import Role
 
     present = {output_key(record.name) for record in inventory.files if record.role is Role.SOURCE}
-    imports, _warnings = load_imports(root, keep_aside=False)
+    if imports is None:
+        imports, _warnings = load_imports(root, keep_aside=False)
     missing: dict[str, dict[str, Any]] = {}
     for entry in imports:
         source = _source_of(entry)

@@ -83,6 +83,7 @@ class Export:
         self.problems: list[str] = list(problems or [])
         """Per-item problems found so far (opening, listing, loading), one line each."""
         self._assets = assets or {}
+        self._by_base: dict[str, str] | None = None
         self._asset_names = asset_names or {}
         self._closer = closer
         self._summaries: list[ConversationSummary] | None = None
@@ -290,9 +291,7 @@ class Export:
             return None
         if key in self._assets:
             return key
-        by_base: dict[str, str] = {}
-        for name in self._assets:
-            by_base.setdefault(name.rsplit("/", 1)[-1], name)
+        by_base = self._assets_by_base()
         if key in by_base:
             return by_base[key]
         for stored, display in self._asset_names.items():  # 2026: "<id>.dat" -> its original name
@@ -303,6 +302,15 @@ class Export:
         matches = [name for base, name in by_base.items()
                    if base.startswith(key) and base[len(key):len(key) + 1] in ("-", "_", ".")]
         return min(matches, key=len) if matches else None
+
+    def _assets_by_base(self) -> dict[str, str]:
+        """The assets by their base name (the first in the export's order for a name seen twice), built once."""
+        if self._by_base is None:
+            by_base: dict[str, str] = {}
+            for name in self._assets:
+                by_base.setdefault(name.rsplit("/", 1)[-1], name)
+            self._by_base = by_base
+        return self._by_base
 
     def asset(self, name_or_file_id: str) -> bytes | None:
         """The bytes of an asset (an upload or a figure) in the export, found by `file-service://` or

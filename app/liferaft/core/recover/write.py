@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from liferaft.core import storage
+from liferaft.core.compose import output_key
 from liferaft.core.recover.extract import (
     STATUS_CANCELLED,
     STATUS_FAILED,
@@ -697,7 +698,7 @@ def _append_items(note: Any, key: str, items: list[tuple[str, str]]) -> None:
         return
     if key in ("files", "outputs"):
         # By file name, as the rest of Liferaft matches outputs: "by_region.png" is not "revenue_by_region.png".
-        from liferaft.core.compose import named_outputs, output_key
+        from liferaft.core.compose import named_outputs
 
         names = {output_key(name) for name in named_outputs(current)}
         names |= {output_key(name.rpartition("/")[2]) for name in named_outputs(current)}
@@ -772,13 +773,13 @@ def prefill_from(note: Any, conv: Conversation, result: ImportResult, figure_nam
 # --- the import ---------------------------------------------------------------------------------------------
 
 
-def _find_in(inventory: Inventory, role: Role, name: str) -> str | None:
-    from liferaft.core.compose import output_key
-
-    key = output_key(name)
-    matches = sorted(record.path for record in inventory.files if record.role is role
-                     and output_key(record.name) == key)
-    return matches[0] if matches else None
+def _names_in(inventory: Inventory, role: Role) -> dict[str, str]:
+    """The files of ``role`` by matching name (see :func:`liferaft.core.compose.output_key`): the first path
+    in sort order when several match."""
+    found: dict[str, str] = {}
+    for record in sorted((r for r in inventory.files if r.role is role), key=lambda r: r.path):
+        found.setdefault(output_key(record.name), record.path)
+    return found
 
 
 def _within(folder: str, path: str) -> str:
@@ -825,9 +826,9 @@ def import_raw(root: Path, raw: Any, *, asset: Any = None, export_name: str = "a
     slug = slugify(conv.title, conv.id or "conversation")
 
     # Uploads: where SOURCE has them.
+    in_source = _names_in(inventory, Role.SOURCE)
     for upload in conv.uploads:
-        found = _find_in(inventory, Role.SOURCE, upload.name)
-        result.uploads_in_source[upload.name] = found
+        result.uploads_in_source[upload.name] = in_source.get(output_key(upload.name))
     known: dict[str, str | None] = {name: (_within(source_rel, where) if where else None)
                                     for name, where in result.uploads_in_source.items()}
     if not conv.uploads:  # an export that does not name the uploads (Markdown): SOURCE's files stand for them
@@ -892,16 +893,14 @@ def import_raw(root: Path, raw: Any, *, asset: Any = None, export_name: str = "a
         raise _refused(root, record_path, "it is not a regular file")
 
     # What OUTPUT holds once the figures are copied.
-    from liferaft.core.compose import output_key
-
     copied = {output_key(target.path.name) for target in targets if target.path.is_relative_to(output_dir)}
+    in_output = _names_in(inventory, Role.OUTPUT)
     for made in conv.generated:
         if made.kind == "figure":
             made.path = figure_names.get(made.path, made.path)
             result.outputs_present[made.path] = made.file_id not in result.missing_figures
         else:
-            result.outputs_present[made.path] = _find_in(inventory, Role.OUTPUT, made.name) is not None or \
-                output_key(made.name) in copied
+            result.outputs_present[made.path] = output_key(made.name) in in_output or output_key(made.name) in copied
     figure_names = {made.path: made.path for made in conv.generated}
 
     # The restart note, filled in memory.
