@@ -87,6 +87,8 @@ async def test_a_project_without_a_note_gets_a_prefilled_one(tmp_path: Path) -> 
         await pilot.press("ctrl+f")
         await pilot.pause()
         assert "sales.csv" in screen.text and "order_id, region, revenue" in screen.text and "chart.png" in screen.text
+        status = screen.query_one("#note-status").render()
+        assert "filled:" in str(status)  # what the fill did, not only "modified"
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert "sales.csv" in (root / "RESTART/restart-note.md").read_text()

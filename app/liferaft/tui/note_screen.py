@@ -111,6 +111,7 @@ class NoteScreen(Screen[bool]):
         self._original = write_note(note) if note is not None else write_note(new_note(project_name))
         self._saved = False
         self._confirm_close = False
+        self._note_pending: tuple[str, str] | None = None
         self._where = note_path(root, inventory)
 
     def compose(self) -> ComposeResult:
@@ -142,15 +143,20 @@ class NoteScreen(Screen[bool]):
     def _changed(self) -> None:
         self._confirm_close = False
         self.query_one("#note-sections", Static).update(sections_view(parse_note(self.text)))
-        self._status("modified: ctrl+s saves" if self.modified else "")
+        pending, self._note_pending = self._note_pending, None
+        if pending is not None:  # what replaced the text says what it did ("filled: …", "imported: …")
+            self._status(*pending)
+        else:
+            self._status("modified: ctrl+s saves" if self.modified else "")
 
     def _status(self, message: str, style: str = "dim") -> None:
         self.query_one("#note-status", Static).update(Text(message, style=style))
 
-    def _replace(self, text: str) -> None:
-        area = self.query_one("#note-text", TextArea)
-        area.load_text(text)  # one undoable step would be nicer; load_text keeps it simple and exact
-        self._changed()
+    def _replace(self, text: str, message: str, style: str = "green") -> None:
+        """Put ``text`` in the editor; ``message`` shows once the editor reports the change (load_text posts
+        TextArea.Changed, whose handler redraws the sections)."""
+        self._note_pending = (message, style)
+        self.query_one("#note-text", TextArea).load_text(text)  # simple and exact; not one undoable step
 
     def action_save(self) -> None:
         note = parse_note(self.text)
@@ -179,8 +185,7 @@ class NoteScreen(Screen[bool]):
         if not added:
             self._status("Nothing to fill: the sections the project can fill already have text.")
             return
-        self._replace(write_note(filled))
-        self._status("filled: " + ", ".join(added) + " (check them, then ctrl+s)", "green")
+        self._replace(write_note(filled), "filled: " + ", ".join(added) + " (check them, then ctrl+s)")
 
     def action_import_reply(self) -> None:
         def imported(reply: str | None) -> None:
@@ -191,9 +196,8 @@ class NoteScreen(Screen[bool]):
                 self._status("No restart-note sections found in what was pasted: nothing changed.", "dark_orange")
                 return
             headings = {section.key: section.heading for section in SECTIONS}
-            self._replace(write_note(merged))
-            self._status("imported: " + ", ".join(headings[key] for key in changed) + " (check, then ctrl+s)",
-                         "green")
+            self._replace(write_note(merged),
+                          "imported: " + ", ".join(headings[key] for key in changed) + " (check, then ctrl+s)")
 
         self.app.push_screen(ImportScreen(), imported)
 
