@@ -230,10 +230,8 @@ def _load(root: Path) -> LoadedCheckpoints:
     try:
         checkpoints, extra, dropped = _parse(raw)
     except _Unusable as problem:
-        reason = "newer" if "newer" in str(problem) else "corrupt"
-        backup = storage.backup_name(path, reason)
         try:
-            os.replace(path, backup)
+            backup = storage.move_aside(path, problem)
         except OSError as exc:
             return LoadedCheckpoints([], [f"{shown} is unusable: {problem}; could not move it aside "
                                           f"({exc.strerror or exc}), so no checkpoint will be saved"], {}, False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 from liferaft.core import storage
@@ -163,10 +162,8 @@ def load_state(root: Path) -> LoadedState:
     try:
         return LoadedState(_parse(raw))
     except _Unusable as problem:
-        reason = "newer" if "newer" in str(problem) else "corrupt"
-        backup = storage.backup_name(path, reason)
         try:
-            os.replace(path, backup)
+            backup = storage.move_aside(path, problem)
         except OSError as exc:
             return LoadedState(
                 ProjectState(),

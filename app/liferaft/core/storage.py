@@ -9,6 +9,7 @@ leaves at most a stray temporary file, which :func:`sweep_temp_files` removes on
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -206,6 +207,14 @@ def backup_name(path: Path, reason: str) -> Path:
     return candidate
 
 
+def move_aside(path: Path, problem: Exception) -> Path:
+    """Keep an unusable file of Liferaft's aside under :func:`backup_name` ("newer" when ``problem`` says the
+    file is from a newer version, else "corrupt"); returns where it went. Raises OSError when it cannot."""
+    backup = backup_name(path, "newer" if "newer" in str(problem) else "corrupt")
+    os.replace(path, backup)
+    return backup
+
+
 class UnusableFile(Exception):
     """One of Liferaft's own files cannot be used; the message says why in a few words."""
 
@@ -228,3 +237,38 @@ def load_versioned_json(raw: bytes, newest: int, label: str = "version") -> tupl
     if version > newest:
         raise UnusableFile(f"a newer Liferaft wrote it ({label} {version}, this one reads {newest})")
     return data, version
+
+
+def load_own_json(path: Path, version: int, label: str) -> tuple[dict[str, Any] | None, list[str], bool]:
+    """Read one of Liferaft's versioned JSON files in ``.liferaft/``: (the object or None, warnings, writable).
+
+    None with no warning when the file does not exist. A file that is not usable (not JSON, no version, a
+    newer version) is moved aside under a backup name and reported; when it cannot be moved, ``writable`` is
+    False (saving would destroy it). Never raises.
+    """
+    shown = f"{path.parent.name}/{path.name}"
+    sweep_temp_files(path.parent)
+    try:
+        raw = read_small_file(path)
+    except FileNotFoundError:
+        return None, [], True
+    except NotARegularFile:
+        return None, [f"{shown} is not a regular file: the {label} will not be saved"], False
+    except OSError as exc:
+        return None, [f"cannot read {shown} ({exc.strerror or exc}): the {label} starts empty for now"], False
+    try:
+        data, _version = load_versioned_json(raw, version, f"{label} version")
+    except UnusableFile as problem:
+        try:
+            backup = move_aside(path, problem)
+        except OSError as exc:
+            return None, [f"{shown} is unusable ({problem}) and could not be moved aside ({exc.strerror or exc}): "
+                          f"the {label} will not be saved"], False
+        return None, [f"{shown} was unusable ({problem}); it is kept as {path.parent.name}/{backup.name} and the "
+                      f"{label} starts empty"], True
+    return data, [], True
+
+
+def save_own_json(path: Path, data: dict[str, Any]) -> None:
+    """Write one of Liferaft's JSON files atomically (raises OSError when it cannot)."""
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=True) + "\n")

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from liferaft.core.diagnose.clock import load_own_json, save_own_json
 from liferaft.core.scan import STATE_DIRNAME
+from liferaft.core.storage import load_own_json, save_own_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -13,9 +13,7 @@ file is kept aside under a backup name and reported, never a crash.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import threading
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -50,43 +48,6 @@ FUTURE_SLACK = 300.0
 
 
 # --- Liferaft's own small JSON files ------------------------------------------------------------------------
-
-
-def load_own_json(path: Path, version: int, label: str) -> tuple[dict[str, Any] | None, list[str], bool]:
-    """Read one of Liferaft's versioned JSON files in ``.liferaft/``: (the object or None, warnings, writable).
-
-    None with no warning when the file does not exist. A file that is not usable (not JSON, no version, a
-    newer version) is moved aside under a backup name and reported; when it cannot be moved, ``writable`` is
-    False (saving would destroy it). Never raises.
-    """
-    shown = f"{STATE_DIRNAME}/{path.name}"
-    storage.sweep_temp_files(path.parent)
-    try:
-        raw = storage.read_small_file(path)
-    except FileNotFoundError:
-        return None, [], True
-    except storage.NotARegularFile:
-        return None, [f"{shown} is not a regular file: the {label} will not be saved"], False
-    except OSError as exc:
-        return None, [f"cannot read {shown} ({exc.strerror or exc}): the {label} starts empty for now"], False
-    try:
-        data, _version = storage.load_versioned_json(raw, version, f"{label} version")
-    except storage.UnusableFile as problem:
-        reason = "newer" if "newer" in str(problem) else "corrupt"
-        backup = storage.backup_name(path, reason)
-        try:
-            os.replace(path, backup)
-        except OSError as exc:
-            return None, [f"{shown} is unusable ({problem}) and could not be moved aside ({exc.strerror or exc}): "
-                          f"the {label} will not be saved"], False
-        return None, [f"{shown} was unusable ({problem}); it is kept as {STATE_DIRNAME}/{backup.name} and the "
-                      f"{label} starts empty"], True
-    return data, [], True
-
-
-def save_own_json(path: Path, data: dict[str, Any]) -> None:
-    """Write one of Liferaft's JSON files atomically (raises OSError when it cannot)."""
-    storage.write_text(path, json.dumps(data, indent=2, ensure_ascii=True) + "\n")
 
 
 # --- the activity log ---------------------------------------------------------------------------------------
@@ -138,7 +99,7 @@ def activity_path(root: Path) -> Path:
 
 def load_activity(root: Path) -> ActivityLog:
     """The project's activity log; never raises (see :func:`load_own_json`)."""
-    data, warnings, writable = load_own_json(activity_path(root), ACTIVITY_VERSION, "activity log")
+    data, warnings, writable = storage.load_own_json(activity_path(root), ACTIVITY_VERSION, "activity log")
     events: list[Activity] = []
     if data is not None:
         raw = data.get("events", [])
@@ -153,7 +114,8 @@ def load_activity(root: Path) -> ActivityLog:
 def save_activity(root: Path, events: Iterable[Activity]) -> None:
     """Write the newest :data:`MAX_EVENTS` events atomically (raises OSError when it cannot)."""
     kept = sorted(events, key=lambda event: event.time)[-MAX_EVENTS:]
-    save_own_json(activity_path(root), {"version": ACTIVITY_VERSION, "events": [event.to_json() for event in kept]})
+    events_json = [event.to_json() for event in kept]
+    storage.save_own_json(activity_path(root), {"version": ACTIVITY_VERSION, "events": events_json})
 
 
 def record_activity(root: Path, kind: str, now: float, detail: str = "", *, min_gap: float = 0.0) -> ActivityLog:

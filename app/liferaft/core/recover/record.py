@@ -9,7 +9,6 @@ uploads SOURCE lacks. A damaged or newer file is kept aside under a backup name 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +49,8 @@ def load_imports(root: Path, *, keep_aside: bool = True) -> tuple[list[dict[str,
     except storage.UnusableFile as problem:
         if not keep_aside:
             return [], [f"{shown} is unusable: {problem}"]
-        backup = storage.backup_name(path, "newer" if "newer" in str(problem) else "corrupt")
         try:
-            os.replace(path, backup)
+            backup = storage.move_aside(path, problem)
         except OSError as exc:
             return [], [f"{shown} is unusable: {problem}; could not move it aside ({exc.strerror or exc})"]
         return [], [f"{shown} was unusable: {problem}. It is kept as {STATE_DIRNAME}/{backup.name}"]
