@@ -446,18 +446,29 @@ class LiferaftApp(App[int]):
                         markup=False, timeout=10)
 
     def _look_at_downloads(self) -> None:
+        if self._downloads_dir is not None and self.project is not None:
+            self._list_downloads(self._downloads_dir)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="downloads", description="list the downloads")
+    def _list_downloads(self, folder: Path) -> None:
+        """The downloads folder's names and times (its top level only; nothing is opened), off the UI thread:
+        it may be slow, or on a network drive."""
         import os
 
-        folder = self._downloads_dir
-        if folder is None or self.project is None:
-            return
+        seen: set[tuple[str, int]] = set()
         try:
             with os.scandir(folder) as entries:
-                seen = frozenset((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns) for entry in entries
-                                 if not entry.name.startswith("."))
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    with contextlib.suppress(OSError):  # gone while listed: it is simply not there
+                        seen.add((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns))
         except OSError:
-            seen = frozenset()
-        if seen != self._downloads_seen:
+            pass
+        self.call_from_thread(self._downloads_listed, frozenset(seen))
+
+    def _downloads_listed(self, seen: frozenset[tuple[str, int]]) -> None:
+        if seen != self._downloads_seen and self.project is not None:
             first = self._downloads_seen is None
             self._downloads_seen = seen
             if not first:
