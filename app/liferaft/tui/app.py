@@ -69,7 +69,8 @@ def _risk_text(risk: Risk, now: float) -> Text:
     if risk.last_checkpoint is not None:
         with contextlib.suppress(ValueError):
             last = datetime.fromisoformat(risk.last_checkpoint).timestamp()
-            text.append(f", last {format_age_short(last, now)}", style="dim")
+            age = format_age_short(last, now)
+            text.append(", last just now" if age == "now" else f", last {age} ago", style="dim")
     rework = rework_percent(risk.checkpoints)
     filled = round(rework / 20)
     style = "red" if rework > 50 else "dark_orange" if rework > 20 else "green"
