@@ -60,7 +60,8 @@ def pane_text(app: LiferaftApp, pane: type) -> str:
 async def composer_text(app: LiferaftApp, pilot) -> str:  # type: ignore[no-untyped-def]
     """The composer's status lines and prompt, once the prompt is put together."""
     composer = app.query_one(ComposerPane)
-    await wait_for(pilot, lambda: composer.prompt is not None)
+    # The gathered context (tables' shapes read in a worker), not the first draft from the file list alone.
+    await wait_for(pilot, lambda: composer.context is not None and composer.prompt is not None, tries=500)
     await pilot.pause()
     return (rendered(composer.query_one("#composer-status", Static).content, 200)
             + rendered(composer.query_one("#composer-text", Static).content, 200))
