@@ -436,8 +436,8 @@ def bench_idle(work: Path, repeat: int) -> list[Figure]:
 
 def bench_burst(work: Path, repeat: int) -> list[Figure]:
     """The workbench (in process, headless, watching) while another process writes 10,000 files into OUTPUT at
-    once: the worst time from a key arriving to its action running, throughout, and how long until the pane
-    lists all of them.
+    once: the worst time from a key arriving to its action running, throughout, and how long from the last
+    file written until the pane lists all of them (the writing itself is the disk's time, printed beside).
 
     A key is posted the way the terminal driver posts one, and timed until the pane's cursor action runs: the
     queue wait, the handler, and the interpreter lock held by the workers all count. (``pilot.press`` is no
@@ -477,7 +477,7 @@ def bench_burst(work: Path, repeat: int) -> list[Figure]:
             pane.action_cursor_down = traced  # type: ignore[method-assign]
             started = time.perf_counter()
             process = subprocess.Popen([sys.executable, "-c", writer, str(root / "OUTPUT")])
-            worst, keys, done = 0.0, 0, None
+            worst, keys, done, written = 0.0, 0, None, None
             while time.perf_counter() - started < 20:
                 count = len(handled)
                 posted = time.perf_counter()
@@ -487,17 +487,21 @@ def bench_burst(work: Path, repeat: int) -> list[Figure]:
                 worst = max(worst, (handled[-1] if len(handled) > count else time.perf_counter()) - posted)
                 keys += 1
                 project = app.project
-                if process.poll() is not None and done is None and project is not None \
+                if written is None and process.poll() is not None:
+                    written = time.perf_counter()  # all 10,000 are there now (to the nearest key)
+                if written is not None and done is None and project is not None \
                         and pane._inventory is project.inventory \
                         and sum(1 for r in project.inventory.files if r.path.startswith("OUTPUT/")) == 10_000:
-                    done = time.perf_counter() - started
-                if done is not None and time.perf_counter() - started > done + 1.0:
+                    done = time.perf_counter() - written
+                if done is not None and written is not None and time.perf_counter() - written > done + 1.0:
                     break  # a second more of keys once complete: the checks that follow count too
                 await asyncio.sleep(0.05)
             process.wait()
-            return worst, done if done is not None else float("inf"), keys
+            writing = (written or time.perf_counter()) - started
+            return worst, done if done is not None else float("inf"), keys, writing
 
-    worst, complete, keys = asyncio.run(run())
+    worst, complete, keys, writing = asyncio.run(run())
+    print(f"(burst: the other process took {writing:.2f} s to write the 10,000 files; keys were pressed all along)")
     return [Figure(f"10,000 files at once: slowest of {keys} keys", worst, 0.2, 1.0,
                    floor_name="the 200 ms target", limit=0.2),
             Figure("10,000 files at once: pane complete", complete, 3.0, 1.0, floor_name="the 3 s target", limit=3.0)]
