@@ -12,13 +12,42 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from pytest_textual_snapshot import SVGImageExtension
+
+# A user's Python keeps compiled modules; with PYTHONDONTWRITEBYTECODE set (some sandboxes set it), every worker
+# and every `python -m liferaft` a test starts would compile Liferaft, its libraries' uncached modules and the
+# rewritten test modules again: a tenth of the suite's time. The test run keeps them, as a user's Python does.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOT_ROOT = REPO / "snapshots"
 
 #: A fixed "now" for everything that shows ages, so snapshots do not drift: 2026-03-02 12:00 UTC.
 FROZEN_NOW = 1772452800.0
+
+#: How long a test waits for something that should happen: long enough that only a hang reaches it, however
+#: loaded the machine. Tests wait for conditions, never for fixed times; how fast things are is for tests/bench/.
+HANG = 60.0
+
+
+def eventually(condition: Callable[[], object], timeout: float = HANG, what: str = "the condition") -> None:
+    """Wait until ``condition()`` is true, checking every 20 ms; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout:g} s")
+        time.sleep(0.02)
+
+
+# Property tests: the default run is bounded and seeded (the same examples every run, on every machine, with no
+# per-example deadline); HYPOTHESIS_PROFILE=long explores many more, at random, for a thorough run.
+settings.register_profile("default", max_examples=100, derandomize=True, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("long", max_examples=5_000, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Dates are shown in local time: pin the zone so snapshots match on every machine.
 os.environ["TZ"] = "UTC"
@@ -38,6 +67,37 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     folder = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("LIFERAFT_CONFIG_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def unhurried_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Liferaft stops reading a big file after a time budget and estimates the rest (row counts, JSON outlines).
+    Where that cut falls depends on how loaded the machine is, so in-process tests get a budget only a hang
+    reaches, and give a test that is about the cut its own (``COUNT_SECONDS = 0``)."""
+    from liferaft.core.inspect import json_outline, json_reading, notebook, text
+
+    monkeypatch.setattr(text, "COUNT_SECONDS", HANG)
+    for module in (json_reading, json_outline, notebook):
+        monkeypatch.setattr(module, "STREAM_SECONDS", HANG)
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The plugin's snap_compare, with every text cursor held steady: a blinking cursor is drawn or not by the
+    clock, which made snapshots of screens with a text box fail at random."""
+
+    def compare(app: object, *args: object, run_before: Callable[..., object] | None = None,
+                **kwargs: object) -> bool:
+        async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
+            if run_before is not None:
+                await run_before(pilot)  # type: ignore[misc]
+            for box in pilot.app.screen.query("Input, TextArea"):
+                box.cursor_blink = False
+            await pilot.pause()
+
+        return snap_compare(app, *args, run_before=steady, **kwargs)
+
+    return compare
 
 
 def write(path: Path, data: bytes | str, mtime: float | None = None) -> Path:
@@ -79,14 +139,10 @@ def fixed_project() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def preview_project() -> Iterator[Path]:
-    """Files for the preview snapshots, at a fixed path: a CSV, a two-sheet workbook, a broken workbook."""
+def _fill_previews(root: Path) -> Path:
+    """A CSV, a two-sheet workbook and a broken workbook, with fixed modification times."""
     import openpyxl
 
-    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
-    root = base / "liferaft-snapshots" / "previews"
-    shutil.rmtree(root, ignore_errors=True)
     rows = ["order_id,order_date,region,revenue,paid"]
     rows += [f"{1000 + i},2025-0{1 + i % 9}-1{i % 10},{['North', 'South', 'East'][i % 3]},{12.5 * i:.2f},"
              f"{'true' if i % 2 else 'false'}" for i in range(40)]
@@ -104,8 +160,42 @@ def preview_project() -> Iterator[Path]:
     book.save(root / "SOURCE" / "budget_2026.xlsx")
     os.utime(root / "SOURCE" / "budget_2026.xlsx", (FROZEN_NOW - 7200, FROZEN_NOW - 7200))
     write(root / "SOURCE" / "broken.xlsx", b"PK\x03\x04 this is not really a workbook", FROZEN_NOW - 60)
-    yield root
+    return root
+
+
+@pytest.fixture
+def preview_project() -> Iterator[Path]:
+    """The preview files at a fixed path, for snapshots (the header shows the path)."""
+    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    root = base / "liferaft-snapshots" / "previews"
     shutil.rmtree(root, ignore_errors=True)
+    yield _fill_previews(root)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def previews(tmp_path: Path) -> Path:
+    """The preview files in the test's own folder, for tests that do not compare snapshots."""
+    return _fill_previews(tmp_path / "previews")
+
+
+@pytest.fixture(scope="session")
+def copy_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``copy_demo(dest, big_csv_mb=60)`` puts a fresh demo project at ``dest``. Writing the demo takes seconds
+    (3 s at its real size), so it is written once per size and session, and each test gets its own copy."""
+    from liferaft.core.demo import write_demo
+
+    templates: dict[float, Path] = {}
+
+    def copy(dest: Path, big_csv_mb: float = 60.0) -> Path:
+        if big_csv_mb not in templates:
+            template = tmp_path_factory.mktemp("demo-template") / "demo"
+            write_demo(template, big_csv_mb=big_csv_mb)
+            templates[big_csv_mb] = template
+        shutil.copytree(templates[big_csv_mb], dest, symlinks=True)
+        return dest
+
+    return copy
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -128,3 +218,21 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are cores. Many tests wait on a subprocess, a terminal or a
+    file watcher for part of their time, and an extra worker fills those gaps (on 2 cores: 2:20 instead of 2:30)."""
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
+
+
+#: Fixtures that write to one fixed path (snapshots show it): their tests must not run side by side.
+FIXED_PATH_FIXTURES = {"fixed_project", "preview_project"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, keep every test of a fixed-path fixture on one worker (``--dist loadgroup``)."""
+    for item in items:
+        if FIXED_PATH_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("fixed-paths"))

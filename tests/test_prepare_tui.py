@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -15,22 +16,25 @@ from textual.widgets import Input, OptionList, SelectionList, Static
 
 from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
-from liferaft.core.demo import write_demo
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.composer_pane import ComposerPane
 from liferaft.tui.diagnosis_pane import DiagnosisPane
 from liferaft.tui.prepare_screen import PrepareScreen
 from liferaft.tui.project_pane import ProjectPane
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, HANG
 from tests.test_tui import _select, details_text, make_app
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    write_demo(root)  # the real sizes: the transactions file is over the 50 MB limit
-    return root
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path / "demo")  # the real sizes: the transactions file is over the 50 MB limit
+
+
+@pytest.fixture
+def small_demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    """The demo with a 1 MB transactions file, for tests about its other files (checking 60 MB takes a while)."""
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
 def digests(root: Path) -> dict[str, str]:
@@ -61,18 +65,19 @@ async def composer_text(app: LiferaftApp, pilot) -> str:  # type: ignore[no-unty
     """The composer's status lines and prompt, once the prompt is put together."""
     composer = app.query_one(ComposerPane)
     # The gathered context (tables' shapes read in a worker), not the first draft from the file list alone.
-    await wait_for(pilot, lambda: composer.context is not None and composer.prompt is not None, tries=500)
+    await wait_for(pilot, lambda: composer.context is not None and composer.prompt is not None)
     await pilot.pause()
     return (rendered(composer.query_one("#composer-status", Static).content, 200)
             + rendered(composer.query_one("#composer-text", Static).content, 200))
 
 
-async def wait_for(pilot, condition, tries: int = 200) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(tries):
-        if condition():
-            return
+async def wait_for(pilot, condition, timeout: float = HANG) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until ``condition()`` holds; fail only if it never does (a hang)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the condition did not hold within {timeout:g} s")
         await pilot.pause(0.02)
-    raise AssertionError("timed out")
 
 
 async def checked(app: LiferaftApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -153,9 +158,9 @@ async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
     assert {path: digest for path, digest in after.items() if path in before} == before
 
 
-async def test_a_clearer_name_is_a_copy_and_the_note_follows(demo: Path) -> None:
-    original = (demo / "SOURCE/final2.csv").read_bytes()
-    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+async def test_a_clearer_name_is_a_copy_and_the_note_follows(small_demo: Path) -> None:
+    original = (small_demo / "SOURCE/final2.csv").read_bytes()
+    app = LiferaftApp(small_demo, now=lambda: FROZEN_NOW)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_prepare(app, pilot, "final2.csv")
         assert "Upload it as channel_spend_2025.csv" in str(screen.query_one(OptionList).get_option_at_index(0)
@@ -169,14 +174,14 @@ async def test_a_clearer_name_is_a_copy_and_the_note_follows(demo: Path) -> None
         await wait_for(pilot, lambda: bool(app.plan and app.plan.replaced and app.plan.checks))
         messages = [n.message for n in app._notifications]
         assert any("The restart note now says channel_spend_2025.csv (3 times)" in m for m in messages), messages
-    assert (demo / "SOURCE/final2.csv").read_bytes() == original
-    assert (demo / "SOURCE/prepared/channel_spend_2025.csv").read_bytes() == original
-    note = (demo / "RESTART/restart-note.md").read_text()
+    assert (small_demo / "SOURCE/final2.csv").read_bytes() == original
+    assert (small_demo / "SOURCE/prepared/channel_spend_2025.csv").read_bytes() == original
+    note = (small_demo / "RESTART/restart-note.md").read_text()
     assert "final2.csv" not in note and "- channel_spend_2025.csv — monthly marketing spend" in note
 
 
-async def test_drop_columns_picks_from_the_header(demo: Path) -> None:
-    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+async def test_drop_columns_picks_from_the_header(small_demo: Path) -> None:
+    app = LiferaftApp(small_demo, now=lambda: FROZEN_NOW)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_prepare(app, pilot, "survey_responses.csv")
         options = screen.query_one(OptionList)
@@ -190,7 +195,7 @@ async def test_drop_columns_picks_from_the_header(demo: Path) -> None:
         assert "Tick at least one column" in rendered(screen.query_one("#prepare-error", Static).content)
         await pilot.press("space", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, PrepareScreen))
-    written = list((demo / "SOURCE/prepared").glob("*.trimmed.csv"))
+    written = list((small_demo / "SOURCE/prepared").glob("*.trimmed.csv"))
     assert len(written) == 1
 
 
@@ -220,8 +225,8 @@ async def test_a_failing_fix_is_said_in_the_dialog(demo: Path) -> None:
     assert not (demo / "SOURCE/prepared").exists()
 
 
-async def test_prepare_without_a_file_selected_says_so(demo: Path) -> None:
-    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+async def test_prepare_without_a_file_selected_says_so(small_demo: Path) -> None:
+    app = LiferaftApp(small_demo, now=lambda: FROZEN_NOW)
     async with app.run_test(size=(120, 40)) as pilot:
         await checked(app, pilot)
         await pilot.press("p")  # on the SOURCE group row

@@ -480,10 +480,12 @@ class Watcher:
                     return
                 if not caught_up:
                     # The native watcher is live from its first answer on: a re-walk now catches whatever
-                    # changed between the first walk and then.
+                    # changed between the first walk and then. It is sent even when it found nothing: a
+                    # consumer that read the folder itself in that gap (a file made and removed again) must
+                    # read it again now, or it keeps what it saw then for ever.
                     caught_up = True
                     self._check_root()
-                    if not self._reconcile():
+                    if not self._reconcile(emit_empty=True):
                         raise _RootGone
                     raw = set()
                 if raw:

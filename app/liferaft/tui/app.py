@@ -245,7 +245,13 @@ class LiferaftApp(App[int]):
             self.query_one(PreviewPane).refresh_ages()
 
     def _update_status(self, inventory: Inventory | None = None) -> None:
-        """Draw the status line for ``inventory`` (default: the project's) with the risk and clock on show."""
+        """Draw the status line for ``inventory`` (default: the project's) with the risk and clock on show; while
+        the project folder is gone, say that instead (a late scan or the minute tick must not hide it)."""
+        if self._root_missing:
+            self.query_one("#status", Static).update(
+                Text("The project folder is gone (deleted, renamed or unmounted): Liferaft picks it up again when "
+                     "it is back.", style="bold red"))
+            return
         if inventory is None:
             if self.project is None:
                 return
@@ -483,9 +489,7 @@ class LiferaftApp(App[int]):
                         markup=False, timeout=8)
         if event.root_missing:
             self._root_missing = True
-            self.query_one("#status", Static).update(
-                Text("The project folder is gone (deleted, renamed or unmounted): Liferaft picks it up again when "
-                     "it is back.", style="bold red"))
+            self._update_status()
             return
         self._root_missing = False
         self._note_folder_activity(event)
@@ -542,6 +546,8 @@ class LiferaftApp(App[int]):
     def _on_worker_state(self, event: Worker.StateChanged) -> None:
         from textual.css.query import NoMatches
 
+        if not self.is_running:  # closing: the screens are being taken down, and a late result has no place
+            return
         try:
             self._on_scan_state(event)
         except NoMatches:  # a result arriving while the app closes: there is nothing left to show it on
@@ -617,6 +623,8 @@ class LiferaftApp(App[int]):
     def _project_failed(self, error: BaseException | None) -> None:
         self.query_one(ProjectPane).loading = False
         message = str(error) if isinstance(error, ProjectError | OSError) else f"{type(error).__name__}: {error}"
+        if self._root_missing:  # the scan failed because the folder is gone: the status line already says so
+            return
         self.query_one("#status", Static).update(f"Cannot read the project: {message}")
         self.notify(f"Cannot read the project: {message}", severity="error", markup=False, timeout=15)
         if self._first_frame_exit:
@@ -987,7 +995,7 @@ class LiferaftApp(App[int]):
         refresh = getattr(self.screen, "refresh_evidence", None)
         if callable(refresh):  # the diagnosis screen shows the clock too
             refresh()
-        if self.project is not None and not self._root_missing:
+        if self.project is not None:
             self._update_status()
         for warning in log.warnings:
             self.notify(warning, title="Session clock", severity="warning", markup=False, timeout=10)
