@@ -19,7 +19,7 @@ import pytest
 from liferaft.core import checkpoints as cp
 from liferaft.core import storage
 from liferaft.core.scan import scan
-from tests.conftest import REPO, write
+from tests.conftest import HANG, REPO, write
 
 NOW = 1772452800.0
 
@@ -232,21 +232,20 @@ def test_sigkill_during_writes_never_breaks_the_file(tmp_path: Path) -> None:
     script = write(tmp_path / "writer.py", WRITER)
     env = {**os.environ, "PYTHONPATH": str(REPO / "app")}
     rng = random.Random(6)
-    deadline = time.monotonic() + 60
     kills = 0
     mid_write = 0  # kills that left a half-written temporary file: the case this test is about
-    while kills < 25 and time.monotonic() < deadline:
+    while kills < 25 or (mid_write == 0 and kills < 100):
         proc = subprocess.Popen([sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env)
         assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        ready, _, _ = select.select([proc.stdout], [], [], HANG)
         if not ready:
             proc.kill()
-            pytest.fail("the writer wrote no checkpoint within 20 s")
+            pytest.fail(f"the writer wrote no checkpoint within {HANG:g} s")
         proc.stdout.readline()  # at least one checkpoint written in this run
         time.sleep(rng.uniform(0.0, 0.25))
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.wait(timeout=HANG)
         assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
         kills += 1
         folder = cp.checkpoints_path(root).parent
@@ -260,5 +259,4 @@ def test_sigkill_during_writes_never_breaks_the_file(tmp_path: Path) -> None:
         assert all(len(c.files) == 1000 for c in loaded)
         assert not [p for p in folder.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
         assert not [p for p in folder.iterdir() if ".corrupt-" in p.name]
-    assert kills >= 20
     assert mid_write >= 1

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from liferaft.core import compose
-from liferaft.core.demo import write_demo
 from liferaft.core.project import open_project
 from liferaft.core.restart_note import request_prompt
 from liferaft.core.uploads import plan_uploads
@@ -22,10 +21,8 @@ GOLDEN = Path(__file__).resolve().parent.parent / "snapshots" / "prompts"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("compose") / "demo"
-    write_demo(root)
-    return root
+def demo(tmp_path_factory: pytest.TempPathFactory, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path_factory.mktemp("compose") / "demo")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from textual.widgets import Input, OptionList, Static
 
 from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
-from liferaft.core.demo import write_demo
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.budget_screen import BudgetScreen
 from liferaft.tui.composer_pane import ComposerPane
@@ -23,10 +22,8 @@ FAKE_KEY = "sk-" + "proj-" + ("Zq7Xw2Lm9Rt4-_aB" * 5)[:74] + "T3Blbk" + "FJ" + (
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    write_demo(root, big_csv_mb=1)
-    return root
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
 @pytest.fixture
@@ -36,7 +33,7 @@ def no_native_clipboard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def ready(app: LiferaftApp, pilot) -> ComposerPane:  # type: ignore[no-untyped-def]
     composer = app.query_one(ComposerPane)
-    await wait_for(pilot, lambda: composer.prompt is not None, tries=400)
+    await wait_for(pilot, lambda: composer.prompt is not None)
     await pilot.press("4")
     await pilot.pause()
     return composer
@@ -110,7 +107,7 @@ async def test_a_planted_key_is_held_and_redacted(demo: Path, no_native_clipboar
     async with app.run_test(size=(120, 40)) as pilot:
         composer = await ready(app, pilot)
         assert FAKE_KEY in composer.prompt.text  # type: ignore[union-attr]
-        await wait_for(pilot, lambda: "possible secret" in warnings_of(composer), tries=600)
+        await wait_for(pilot, lambda: "possible secret" in warnings_of(composer))
         await pilot.press("ctrl+y")
         await wait_for(pilot, lambda: isinstance(app.screen, SecretsScreen))
         assert app.clipboard == ""  # held

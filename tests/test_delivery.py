@@ -7,6 +7,7 @@ the caller's pipes is a real script. Every subprocess has a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -69,10 +70,8 @@ def no_clipboard_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_clipboard_tool_saves_the_prompt(tmp_path: Path, no_clipboard_tools: None) -> None:
     root = tmp_path / "project"
     root.mkdir()
-    started = time.monotonic()
     done = deliver(TEXT, what="the rerun prompt", root=root, role_folders={}, template="rerun", now=FROZEN_NOW,
                    terminal=None)
-    assert time.monotonic() - started < 3
     assert done.how == "saved"
     assert done.message == (f"Saved the rerun prompt (51 characters) to RESTART/prompts/{STAMP}-rerun.md "
                             "(no clipboard available).")
@@ -189,10 +188,10 @@ def test_xclip_does_not_hang_a_caller_that_captures_its_output(tmp_path: Path, x
     """xclip forks a process that keeps the selection; it must not hold our caller's pipes open."""
     code = ("import sys\nfrom liferaft.core.clipboard import copy_native\n"
             "result = copy_native(sys.argv[1])\nprint('COPIED' if result.copied else 'NOT ' + result.detail)\n")
-    started = time.monotonic()
+    # xclip's child keeps the selection until another program takes it: a caller that waited for the child's
+    # pipes would still be waiting when the timeout ends the run.
     run = subprocess.run([sys.executable, "-c", code, "from a captured child"], capture_output=True, text=True,
-                         timeout=30, env={**os.environ, "DISPLAY": xvfb})
-    assert time.monotonic() - started < 10
+                         timeout=60, env={**os.environ, "DISPLAY": xvfb})
     assert run.stdout.strip() == "COPIED", run.stderr
     assert read_x_clipboard() == "from a captured child"
 
@@ -203,10 +202,8 @@ def test_a_display_pointing_nowhere_falls_back_quickly(tmp_path: Path, monkeypat
                   if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"))
     monkeypatch.setenv("DISPLAY", f":{number}")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    started = time.monotonic()
     result = copy_native("hello", timeout=2.0)
-    assert time.monotonic() - started < 2.5
-    assert not result.copied
+    assert not result.copied  # told apart from a tool that did not answer within its timeout:
     assert result.detail == f"no X display at :{number} (DISPLAY points nowhere)"
 
     done = deliver(TEXT, what="the rerun prompt", root=tmp_path, role_folders={}, template="rerun", now=FROZEN_NOW,
@@ -229,21 +226,25 @@ def test_a_tool_that_forks_and_holds_pipes_does_not_hang_the_caller(tmp_path: Pa
     """Like xclip: the copy forks a child that keeps stdout and stderr; the caller captures both."""
     bin_dir = tmp_path / "bin"
     store = tmp_path / "selection"
+    held = tmp_path / "held.pid"
     fake_tool(bin_dir, "xclip", f"""\
         case "$*" in
           *-out*|*-o*) cat "{store}" ;;
-          *) cat > "{store}"; (sleep 4) & ;;
+          *) cat > "{store}"; (exec sleep 300) & echo $! > "{held}" ;;
         esac
         """)
     code = ("import sys\nfrom liferaft.core.clipboard import copy_native\n"
             "result = copy_native('held pipes')\nprint('COPIED' if result.copied else 'NOT ' + result.detail)\n")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "DISPLAY": ":0"}
     env.pop("WAYLAND_DISPLAY", None)
-    started = time.monotonic()
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env)
-    assert time.monotonic() - started < 3.5, "the caller waited for the forked child's pipes"
-    assert run.stdout.strip() == "COPIED", run.stderr
-    assert store.read_text() == "held pipes"
+    try:
+        # The forked child holds the pipes for 5 minutes: a caller that waited for them times out here.
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+        assert run.stdout.strip() == "COPIED", run.stderr
+        assert store.read_text() == "held pipes"
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(held.read_text()), signal.SIGKILL)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forking X11 tools are a Linux matter")
@@ -256,10 +257,10 @@ def test_a_tool_that_never_answers_is_killed_at_the_timeout(tmp_path: Path, monk
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     started = time.monotonic()
     result = copy_native("hello", timeout=0.5)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 20, "the hung tool was waited for (it sleeps 30 s)"
     assert not result.copied and result.detail == "xclip did not answer within 0.5 s"
     pid = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)

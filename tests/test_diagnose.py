@@ -367,13 +367,10 @@ def test_matches_are_stable_and_deduplicated() -> None:
     assert first[0].matched == ["something went wrong"]
 
 
-def test_huge_text_is_read_to_its_end_and_fast() -> None:
-    import time
-
+def test_huge_text_is_read_to_its_end() -> None:
+    # How fast: tests/bench/bounded_bench.py ("diagnose a 5 MB log").
     text = ("lorem ipsum dolor sit amet " * 40_000) + "Code interpreter session expired"
-    start = time.perf_counter()
     assert classify(text)[0].symptom.id == "session_expired"
-    assert time.perf_counter() - start < 2.0
 
 
 def test_a_long_log_loses_nothing() -> None:
@@ -385,7 +382,6 @@ def test_a_long_log_loses_nothing() -> None:
 
 def test_a_five_megabyte_log_classifies_in_well_under_a_second() -> None:
     import random
-    import time
 
     rng = random.Random(7)
     words = ["ok", "request", "served", "user", "id", "cache", "hit", "miss", "worker", "started", "finished", "job",
@@ -396,12 +392,9 @@ def test_a_five_megabyte_log_classifies_in_well_under_a_second() -> None:
     log = "\n".join(lines) + "\nhttp 502 upstream: failed to fetch\n" + "\n".join(lines[:10_000]) + \
         "\nERROR: Code interpreter session expired\n"
     assert len(log) > 5_000_000
-    start = time.perf_counter()
-    matches = classify(log)
-    elapsed = time.perf_counter() - start
+    matches = classify(log)  # how fast: tests/bench/bounded_bench.py ("diagnose a 5 MB log")
     assert [m.symptom.id for m in matches][:1] == ["session_expired"]
     assert {"server_error", "network_error"} <= {m.symptom.id for m in matches}
-    assert elapsed < 1.0, elapsed
     # The same answers as the short text gives.
     assert [m.symptom.id for m in classify(log[-200:])] == [m.symptom.id for m in classify(log[-200:] + "\n" * 30_000)]
 

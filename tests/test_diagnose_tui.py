@@ -60,8 +60,9 @@ async def open_diagnosis(app: LiferaftApp, pilot, text: str = "") -> DiagnoseScr
     assert isinstance(screen, DiagnoseScreen)
     if text:
         screen.query_one(TextArea).insert(text)
-        await wait_for(pilot, lambda: memory_text(app) == text)
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: memory_text(app) == text)  # classified: the list and answer follow
+        await pilot.pause()
+        await pilot.pause()
     return screen
 
 
@@ -132,11 +133,11 @@ async def test_a_steps_key_runs_its_action(project: Path, no_native_clipboard: N
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await wait_for(pilot, lambda: app.query_one(ComposerPane).prompt is not None, tries=400)
+        await wait_for(pilot, lambda: app.query_one(ComposerPane).prompt is not None)
         await open_diagnosis(app, pilot, "Your code interpreter session has expired.")
         app.screen.query_one(OptionList).focus()
         await pilot.press("1")  # Copy the rerun prompt
-        await wait_for(pilot, lambda: bool(app.clipboard), tries=400)
+        await wait_for(pilot, lambda: bool(app.clipboard))
         assert "expired" in app.clipboard.lower()
         assert list((project / "RESTART" / "prompts").glob("*-rerun.md"))
         await pilot.press("2")  # Check the files: back to the workbench, on the project pane
@@ -174,7 +175,8 @@ async def test_folder_changes_are_recorded_at_most_once_a_minute(project: Path) 
         for name in ("OUTPUT/a.png", "OUTPUT/b.png", "OUTPUT/c.png"):
             app._on_watch(WatchEvent((Change("added", name),), reconciled=False))
         await wait_for(pilot, lambda: bool(load_activity(project).events))
-        await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         events = load_activity(project).events
         assert [(e.kind, e.detail) for e in events] == [("folder", "OUTPUT/a.png")]
         assert app._activity_pending == ("OUTPUT/c.png", FROZEN_NOW + 5 * HOUR)  # written when the minute is up
@@ -235,7 +237,7 @@ async def test_the_support_report_is_built_copied_and_saved(project: Path, no_na
             assert expected in preview
         assert "(all chats)" in preview.splitlines()[0]
         await pilot.press("ctrl+y")
-        await wait_for(pilot, lambda: screen.delivered is not None, tries=400)
+        await wait_for(pilot, lambda: screen.delivered is not None)
         saved = list((project / "RESTART" / "prompts").glob("*-support-report.md"))
         assert len(saved) == 1 and saved[0].read_text(encoding="utf-8") == screen.text
         assert app.clipboard == screen.text  # no native clipboard here: it went to the terminal, like the prompt
@@ -252,7 +254,7 @@ async def test_a_key_in_the_pasted_error_is_masked_in_the_report(project: Path, 
         screen = app.screen
         assert isinstance(screen, SupportScreen)
         await pilot.press("ctrl+y")
-        await wait_for(pilot, lambda: screen.delivered is not None, tries=400)
+        await wait_for(pilot, lambda: screen.delivered is not None)
         saved = next((project / "RESTART" / "prompts").glob("*-support-report.md")).read_text(encoding="utf-8")
         assert key not in saved and key not in (app.clipboard or "") and "REDACTED" in saved
         assert any("masked" in n.message for n in app._notifications)
@@ -295,7 +297,7 @@ async def test_the_status_check_runs_in_the_background_and_shows_an_outage(proje
         screen = await open_diagnosis(app, pilot, "Internal Server Error")
         screen.query_one(OptionList).focus()
         await pilot.press("s")
-        await wait_for(pilot, lambda: "DOWN" in screen_text(app, "#diagnose-evidence"), tries=400)
+        await wait_for(pilot, lambda: "DOWN" in screen_text(app, "#diagnose-evidence"))
         evidence = screen_text(app, "#diagnose-evidence")
         assert "Elevated errors on file uploads" in evidence and "save your prompt and wait" in evidence
 
@@ -312,7 +314,7 @@ async def test_a_refused_status_check_says_unknown(project: Path, isolated_confi
         screen = await open_diagnosis(app, pilot)
         screen.query_one(OptionList).focus()
         await pilot.press("s")
-        await wait_for(pilot, lambda: "UNKNOWN" in screen_text(app, "#diagnose-evidence"), tries=400)
+        await wait_for(pilot, lambda: "UNKNOWN" in screen_text(app, "#diagnose-evidence"))
         assert "yourself" in screen_text(app, "#diagnose-evidence")
 
 
@@ -324,8 +326,10 @@ def test_diagnose_screen_snapshot(snap_compare, fixed_project: Path) -> None:
         app = pilot.app
         await settle(app, pilot)
         await wait_for(pilot, lambda: app.plan is not None and bool(app.plan.checks))
-        await open_diagnosis(app, pilot, "Code interpreter session expired")
-        await pilot.pause(0.6)  # the evidence picks up the finished upload check
+        screen = await open_diagnosis(app, pilot, "Code interpreter session expired")
+        # The evidence shows the finished upload check (the screen looks for it twice a second).
+        await wait_for(pilot, lambda: screen._evidence_plan is not None and screen._evidence_plan is app.plan)
+        await pilot.pause()
 
     assert snap_compare(make_app(fixed_project), terminal_size=(100, 30), run_before=paste)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
+from tests.conftest import HANG, write
 
 TMUX = shutil.which("tmux")
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it)")
@@ -50,7 +50,7 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "e2e", *keys)
 
-    def wait_for(self, check: Callable[[str], bool], timeout: float = 20.0) -> str:
+    def wait_for(self, check: Callable[[str], bool], timeout: float = HANG) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:

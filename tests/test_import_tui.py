@@ -56,7 +56,7 @@ async def _open(app: LiferaftApp, pilot) -> RecoverImportScreen:  # type: ignore
     await wait_for(pilot, lambda: isinstance(app.screen, RecoverImportScreen))
     screen = app.screen
     assert isinstance(screen, RecoverImportScreen)
-    await wait_for(pilot, lambda: not screen._recover_busy and _count(screen) > 0, tries=400)
+    await wait_for(pilot, lambda: not screen._recover_busy and _count(screen) > 0)
     return screen
 
 
@@ -99,7 +99,7 @@ async def test_enter_imports_the_highlighted_conversation(project: Path, downloa
         app.push_screen(RecoverImportScreen(project, next(folder.glob("3f2a*.zip")), importer=importer))
         await wait_for(pilot, lambda: isinstance(app.screen, RecoverImportScreen))
         screen = app.screen
-        await wait_for(pilot, lambda: _count(screen) > 0, tries=400)
+        await wait_for(pilot, lambda: _count(screen) > 0)
         await pilot.press("ctrl+f", *"region", "enter", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, RecoverImportScreen))
         assert calls == [(project, "conv-sales")]
@@ -114,7 +114,7 @@ async def test_the_real_import_writes_the_script(project: Path, downloads: Path)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _open(app, pilot)
         await pilot.press("ctrl+f", *"sales", "enter", "enter")
-        await wait_for(pilot, lambda: not isinstance(app.screen, RecoverImportScreen), tries=400)
+        await wait_for(pilot, lambda: not isinstance(app.screen, RecoverImportScreen))
         scripts = list((project / "CODE" / "recovered").glob("*.py"))
         assert len(scripts) == 1 and "read_csv" in scripts[0].read_text()
         assert screen is not app.screen
@@ -180,7 +180,7 @@ async def test_duplicate_ids_are_both_listed_and_the_chosen_one_is_imported(proj
         app.push_screen(RecoverImportScreen(project, export, importer=importer))
         await wait_for(pilot, lambda: isinstance(app.screen, RecoverImportScreen))
         screen = app.screen
-        await wait_for(pilot, lambda: _count(screen) > 0, tries=400)
+        await wait_for(pilot, lambda: _count(screen) > 0)
         assert _count(screen) == 2 and "2 conversations" in _status(screen)
         details = str(screen.query_one("#recover-details", Static).render())
         assert "First" in details

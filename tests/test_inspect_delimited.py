@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
@@ -314,9 +313,7 @@ def test_binary_data_named_csv(tmp_path: Path, data: bytes) -> None:
 
 def test_a_single_huge_line_is_bounded(tmp_path: Path) -> None:
     path = make(tmp_path, b"x" * 6_000_000)
-    start = time.perf_counter()
-    preview = look(path)
-    assert time.perf_counter() - start < 2
+    preview = look(path)  # how fast: tests/bench/bounded_bench.py
     assert preview.error is None
     assert all(len(column.name) <= 200 for column in preview.columns)
     assert any("longer than" in note and "cut" in note for note in preview.notes)

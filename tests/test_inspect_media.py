@@ -7,7 +7,6 @@ import io
 import os
 import struct
 import tarfile
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -90,15 +89,13 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
-def test_decompression_bomb_is_refused_quickly(tmp_path: Path) -> None:
+def test_a_decompression_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
     """A 300-byte PNG claiming 100,000 × 100,000 pixels."""
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
     path = tmp_path / "bomb.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"\x00" * 100))
                      + _chunk(b"IEND", b""))
-    started = time.perf_counter()
-    preview = look(inspect_image, path)
-    assert time.perf_counter() - started < 0.5
+    preview = look(inspect_image, path)  # refused from the header: no pixel is decoded
     assert preview.error is not None
     assert "10,000,000,000 pixels" in preview.error and "decompression bomb" in preview.error
 
@@ -133,9 +130,7 @@ def test_svg_entities_are_never_expanded(tmp_path: Path) -> None:
     path = tmp_path / "laughs.svg"
     path.write_text(f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e0 "ha">{entities}]>'
                     '<svg width="1" height="1">&e9;</svg>')
-    started = time.perf_counter()
-    preview = look(inspect_image, path)
-    assert time.perf_counter() - started < 0.5
+    preview = look(inspect_image, path)  # expanded, &e9; would be 2 GB of "ha"
     assert len(preview.text or "") < 2000
     assert any("entities" in note for note in preview.notes)
 

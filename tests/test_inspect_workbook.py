@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -126,12 +125,9 @@ def test_max_rows_bounds_the_rows_read(tmp_path: Path) -> None:
     for n in range(30_000):
         sheet.append([n, n * n])
     path = _save(book, tmp_path / "big.xlsx")
-    started = time.perf_counter()
-    preview = look(inspect_workbook, path, max_rows=5)
-    elapsed = time.perf_counter() - started
+    preview = look(inspect_workbook, path, max_rows=5)  # how fast: tests/bench/bounded_bench.py
     assert preview.rows == (("0", "0"), ("1", "1"), ("2", "4"), ("3", "9"), ("4", "16"))
     assert "dimensions" not in facts(preview)
-    assert elapsed < 1.0, f"previewing 5 rows took {elapsed:.2f} s"
 
 
 def test_only_the_first_rows_are_ever_parsed(tmp_path: Path) -> None:
@@ -219,15 +215,12 @@ def _bomb(path: Path, size: int) -> Path:
     return path
 
 
-def test_a_zip_bomb_is_refused_quickly(tmp_path: Path) -> None:
+def test_a_zip_bomb_is_refused_without_inflating_it(tmp_path: Path) -> None:
     path = _bomb(tmp_path / "bomb.xlsx", 8 * 1024 * 1024)
     assert path.stat().st_size < 100_000
-    started = time.perf_counter()
-    preview = look(inspect_workbook, path)
-    elapsed = time.perf_counter() - started
+    preview = look(inspect_workbook, path)  # how fast: tests/bench/bounded_bench.py
     assert preview.error is not None and "zip bomb" in preview.error
     assert "xl/worksheets/sheet1.xml" in preview.error
-    assert elapsed < 0.5, f"the zip bomb check took {elapsed:.2f} s"
 
 
 def test_parts_read_whole_are_capped(two_sheets: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from textual.widgets import TextArea
 
-from liferaft.core.demo import write_demo
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.note_screen import ImportScreen, NoteScreen
 from tests.conftest import FROZEN_NOW, write
@@ -30,10 +29,8 @@ Let me know if you want changes.
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    write_demo(root, big_csv_mb=1)
-    return root
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
 async def open_note(app: LiferaftApp, pilot) -> NoteScreen:  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ import pytest
 
 from liferaft.core import preflight
 from liferaft.core.config import configured_limits, load_settings, save_settings
-from liferaft.core.demo import write_demo
 from liferaft.core.vendor import upload_limits
 from tests.conftest import cli_env, write
 from tests.inspect_helpers import compound_file
@@ -43,10 +42,8 @@ def digests(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("preflight") / "demo"
-    write_demo(root, big_csv_mb=1)
-    return root
+def demo(tmp_path_factory: pytest.TempPathFactory, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path_factory.mktemp("preflight") / "demo", big_csv_mb=1)
 
 
 @pytest.fixture(scope="session")
@@ -383,10 +380,9 @@ def test_several_tables_row_counts_the_blank_rows_above_the_header(tmp_path: Pat
 
 
 def test_the_demo_is_clean_once_its_fixes_are_prepared(
-        tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+        tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]], copy_demo) -> None:  # type: ignore[no-untyped-def]
     """The issue's loop on the real demo: check blocks and warns, each fix it names is run, check passes."""
-    root = tmp_path / "demo"
-    write_demo(root)
+    root = copy_demo(tmp_path / "demo")
     before = digests(root / "SOURCE")
     first = run_cli("check", str(root), "--json")
     assert first.returncode == 1

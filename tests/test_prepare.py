@@ -205,11 +205,10 @@ def test_exactly_one_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert _run(capsys, "prepare", "a.csv", str(tmp_path), "--utf8", "--split-mb", "1")[0] == 2
 
 
-def test_demo_fixes_pass_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from liferaft.core.demo import CUSTOMERS, TRANSACTIONS, write_demo
+def test_demo_fixes_pass_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str], copy_demo) -> None:  # type: ignore[no-untyped-def]
+    from liferaft.core.demo import CUSTOMERS, TRANSACTIONS
 
-    root = tmp_path / "demo"
-    write_demo(root, big_csv_mb=0.3)
+    root = copy_demo(tmp_path / "demo", big_csv_mb=0.3)
     sources = sorted(p for p in (root / "SOURCE").iterdir() if p.is_file())
     hashes = {p: _hash(p) for p in sources}
     # Scaled down: a 0.1 MB spreadsheet limit stands for the 50 MB one.

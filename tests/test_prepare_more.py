@@ -33,11 +33,11 @@ def _leftovers(folder: Path) -> list[str]:
 # --- --comma ---------------------------------------------------------------------------------------------
 
 
-def test_comma_makes_the_demo_customers_pass_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from liferaft.core.demo import CUSTOMERS, write_demo
+def test_comma_makes_the_demo_customers_pass_the_check(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       copy_demo) -> None:  # type: ignore[no-untyped-def]
+    from liferaft.core.demo import CUSTOMERS
 
-    root = tmp_path / "demo"
-    write_demo(root, big_csv_mb=0.3)
+    root = copy_demo(tmp_path / "demo", big_csv_mb=0.3)
     original = root / CUSTOMERS
     before = _hash(original)
     found = {p.code for p in preflight.check_file(original).problems}

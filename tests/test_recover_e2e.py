@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from tests import recover_fixtures as fx
-from tests.conftest import REPO
 
-PYTHON = REPO / ".venv" / "bin" / "python"
+#: The recovered script runs with the Python running the tests (it has pandas), wherever its environment is.
+PYTHON = Path(sys.executable)
 CHART_ID = "file-E2eChartAAAAAAAAAAAAAAA"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liferaft.core.recover.extract import extract
@@ -49,7 +49,6 @@ def _mutated(conversation: dict[str, Any], picks: list[tuple[int, int]]) -> dict
     return conv
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(CONVERSATIONS) - 1),
        picks=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 100)), min_size=1, max_size=12),
        all_branches=st.booleans())

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liferaft.core.recover import listing
@@ -168,7 +168,6 @@ def _delete(convs: list[dict], choice: tuple[int, tuple]) -> None:
         target.pop(path[-1], None)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(choices=st.lists(st.sampled_from(BASE_PATHS), min_size=1, max_size=25),
        replace=st.sampled_from([None, 0, "", [], {}, "💥", 1e308]))
 def test_random_deletions_never_crash(tmp_path: Path, choices: list, replace: object) -> None:

@@ -19,7 +19,7 @@ async def test_chat_export_outputs_are_missing_flags(tmp_path: Path) -> None:
                                 "generated": [{"path": "summary.csv"}, {"path": "charts/trend%20line.png"}]})
     app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.risk is not None, tries=300)
+        await wait_for(pilot, lambda: app.risk is not None)
         assert app.risk is not None
         assert [(item.name, item.sources) for item in app.risk.missing_outputs] == [
             ("trend line.png", ("chat export: Review",))]

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from liferaft.core.demo import write_demo
 from liferaft.core.project import init_project, open_project
 from liferaft.core.restart_note import (
     NOTE_FILENAME,
@@ -47,10 +46,8 @@ FILLED = render_note("Sales review", {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "project"
-    write_demo(root, big_csv_mb=1)
-    return root
+def demo(tmp_path_factory: pytest.TempPathFactory, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path_factory.mktemp("demo") / "project", big_csv_mb=1)
 
 
 def round_trips(text: str) -> RestartNote:

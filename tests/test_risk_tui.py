@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from liferaft.core.demo import write_demo
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.downloads_screen import DownloadsScreen
 from tests.conftest import FROZEN_NOW, write
@@ -16,10 +15,8 @@ from tests.test_prepare_tui import rendered, row_text, wait_for
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    write_demo(root, big_csv_mb=1)
-    return root
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
 def status(app: LiferaftApp) -> str:
@@ -33,30 +30,30 @@ async def test_outputs_at_risk_are_flagged_cleared_and_moved_in(demo: Path, tmp_
     write(isolated_config / "config.toml", f'[watch]\ndownloads = "{downloads}"\n')
     app = LiferaftApp(demo, now=lambda: FROZEN_NOW, watch=True)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.watcher is not None and app.risk is not None, tries=300)
+        await wait_for(pilot, lambda: app.watcher is not None and app.risk is not None)
         assert "1 missing" in status(app)  # the note names monthly_trend.png; OUTPUT has no such file
         await pilot.press("k")
-        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1, tries=300)
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1)
         assert "not checkpointed" not in status(app) and "checkpoints 1" in status(app)
         write(demo / "OUTPUT/forecast.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
-        await wait_for(pilot, lambda: "1 not checkpointed" in status(app), tries=300)
+        await wait_for(pilot, lambda: "1 not checkpointed" in status(app))
         assert " unsaved " in row_text(app, "forecast.png")
         await wait_for(pilot, lambda: any("not in a checkpoint yet" in n.message for n in app._notifications))
         await pilot.press("k")
-        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 2, tries=300)
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 2)
         assert "not checkpointed" not in status(app)
         assert "50 % rework" in status(app)
         write(downloads / "monthly_trend (1).png", b"\x89PNG\r\n\x1a\n" + b"\1" * 64)
         write(downloads / "holiday.jpg.crdownload", b"partial")
-        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.downloads), tries=400)
+        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.downloads))
         await wait_for(pilot, lambda: any("m moves it into OUTPUT" in n.message for n in app._notifications))
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, DownloadsScreen))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: (demo / "OUTPUT/monthly_trend.png").exists(), tries=300)
+        await wait_for(pilot, lambda: (demo / "OUTPUT/monthly_trend.png").exists())
         assert not (downloads / "monthly_trend (1).png").exists()
         assert (downloads / "holiday.jpg.crdownload").exists()  # nothing else in Downloads is touched
-        await wait_for(pilot, lambda: "missing" not in status(app), tries=300)
+        await wait_for(pilot, lambda: "missing" not in status(app))
 
 
 async def test_the_checkpoint_list_shows_what_changed(demo: Path) -> None:
@@ -66,14 +63,14 @@ async def test_the_checkpoint_list_shows_what_changed(demo: Path) -> None:
 
     app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.risk is not None, tries=300)
+        await wait_for(pilot, lambda: app.risk is not None)
         await pilot.press("k")
-        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1, tries=300)
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1)
         write(demo / "OUTPUT/forecast.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.unsaved_outputs), tries=300)
+        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.unsaved_outputs))
         await pilot.press("k")
-        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 2, tries=300)
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 2)
         await pilot.press("K")
         await wait_for(pilot, lambda: isinstance(app.screen, CheckpointsScreen))
         panel = app.screen.query_one("#checkpoints-changes", Static)

@@ -77,10 +77,10 @@ def test_copy_native_without_a_tool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_copy_native_never_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyperclip",
-                        types.SimpleNamespace(copy=lambda text: time.sleep(5), paste=lambda: ""))
+                        types.SimpleNamespace(copy=lambda text: time.sleep(120), paste=lambda: ""))
     started = time.monotonic()
     result = clipboard.copy_native("hello", timeout=0.2)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 60, "the copy that never returns was waited for"
     assert not result.copied and "did not answer" in result.detail
 
 

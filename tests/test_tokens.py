@@ -8,7 +8,6 @@ import base64
 import hashlib
 import os
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -57,11 +56,9 @@ def synthetic(empty_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return write(empty_cache / hashlib.sha1(tokens.URL.encode()).hexdigest(), data)
 
 
-def test_without_the_data_it_is_an_estimate_fast_and_offline(tmp_path: Path, no_network: list[object]) -> None:
+def test_without_the_data_it_is_an_estimate_and_offline(tmp_path: Path, no_network: list[object]) -> None:
     note = write(tmp_path / "notes.md", "hello world\n" * 1000)
-    started = time.perf_counter()
     check = preflight.check_file(note, "notes.md")
-    assert time.perf_counter() - started < 1.0
     assert (check.tokens, check.tokens_exact) == (3000, False)
     assert no_network == []
 
@@ -127,17 +124,15 @@ def test_cutting_the_text_into_pieces_keeps_the_count_exact(synthetic: Path, mon
         assert tokens.count_text(encoding, text) == whole, size
 
 
-def test_large_or_pathological_files_are_estimated_quickly(synthetic: Path, tmp_path: Path) -> None:
+def test_large_or_pathological_files_are_estimated(synthetic: Path, tmp_path: Path) -> None:
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as handle:  # sparse: 17 MB without writing them
         handle.truncate(tokens.MAX_EXACT_BYTES + 1_000_000)
     one_line = write(tmp_path / "one_line.txt", "a" * 6_000_000)
     long_words = write(tmp_path / "long_words.txt", ("a" * 60_000 + " ") * 30)  # runs just under the cut-off
-    started = time.perf_counter()
-    big = preflight.check_file(huge, "huge.txt")
+    big = preflight.check_file(huge, "huge.txt")  # how fast: tests/bench/bounded_bench.py
     line = preflight.check_file(one_line, "one_line.txt")
     words = preflight.check_file(long_words, "long_words.txt")
-    assert time.perf_counter() - started < 2.0
     assert words.tokens_exact
     assert not big.tokens_exact and big.tokens == (tokens.MAX_EXACT_BYTES + 1_000_000) // 4
     message = next(p.message for p in big.problems if p.code == "too_many_tokens")
@@ -156,11 +151,9 @@ def test_an_exhausted_budget_estimates_the_rest(synthetic: Path, tmp_path: Path)
     assert (check.tokens, check.tokens_exact) == (2, False)
 
 
-def test_fetch_offline_fails_in_one_line_quickly(no_network: list[object], empty_cache: Path,
+def test_fetch_offline_fails_in_one_line(no_network: list[object], empty_cache: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.perf_counter()
     code = main(["check", "--fetch-tokenizer"])
-    assert time.perf_counter() - started < 2.0
     err = capsys.readouterr().err
     assert code == 1 and no_network
     assert err.splitlines()[-1].startswith("liferaft: cannot download the o200k_base tokenizer data")

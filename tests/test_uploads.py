@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from liferaft.core.demo import write_demo
 from liferaft.core.fixes import available_fixes, run_fix
 from liferaft.core.prepare import PrepareError, PrepareUsage
 from liferaft.core.project import open_project, record_prepared
@@ -26,10 +25,8 @@ SMALL = dataclasses.replace(upload_limits(), spreadsheet_mb=0.5)
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    write_demo(root, big_csv_mb=1)
-    return root
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
 def names(plan) -> list[str]:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ import pytest
 
 from liferaft.core import watch as watch_module
 from liferaft.core.watch import ADDED, DELETED, DOWNLOADING, MODIFIED, Change, Watcher, WatchEvent
+from tests.conftest import HANG, eventually
 
 
 class Recorder:
@@ -32,7 +33,7 @@ class Recorder:
             self.events.append(event)
             self._cond.notify_all()
 
-    def wait_for(self, predicate: Callable[[WatchEvent], bool], timeout: float = 5.0, start: int = 0) -> WatchEvent:
+    def wait_for(self, predicate: Callable[[WatchEvent], bool], timeout: float = HANG, start: int = 0) -> WatchEvent:
         deadline = time.monotonic() + timeout
         index = start
         with self._cond:
@@ -54,10 +55,10 @@ class Recorder:
     def seen(self, kind: str, path: str) -> bool:
         return Change(kind, path) in self.changes()
 
-    def wait_change(self, kind: str, path: str, timeout: float = 5.0) -> WatchEvent:
+    def wait_change(self, kind: str, path: str, timeout: float = HANG) -> WatchEvent:
         return self.wait_for(lambda event: Change(kind, path) in event.changes, timeout)
 
-    def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    def wait_until(self, condition: Callable[[], bool], timeout: float = HANG) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while not condition():
@@ -91,7 +92,7 @@ def watching(root: Path) -> Iterator[Callable[..., tuple[Watcher, Recorder]]]:
 
     yield start
     for watcher in started:
-        watcher.stop(timeout=2.0)
+        watcher.stop(timeout=10.0)
         assert not watcher.running
 
 
@@ -138,7 +139,8 @@ def test_a_change_right_after_start_is_not_lost(root: Path) -> None:
         watcher.stop()
 
 
-def test_a_10000_file_burst_is_complete_within_3_s_in_a_few_events(watching, root: Path) -> None:
+def test_a_10000_file_burst_is_complete_in_a_few_events(watching, root: Path) -> None:
+    # How fast: tests/bench/run.py watch and burst.
     _, recorder = watching()
     before = len(recorder.events)
     folder = root / "OUTPUT"
@@ -146,14 +148,11 @@ def test_a_10000_file_burst_is_complete_within_3_s_in_a_few_events(watching, roo
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     for i in range(10_000):
         os.close(os.open(folder / f"part_{i:05d}.csv", flags))
-    # All 10,000 are there now (making them takes this test, on a loaded machine, a second or more).
-    appeared = time.monotonic()
 
     def complete() -> bool:
         return names <= {change.path for change in recorder.changes() if change.kind == ADDED}
 
-    recorder.wait_until(complete, timeout=3.0)
-    assert time.monotonic() - appeared <= 3.0
+    recorder.wait_until(complete)
     assert len(recorder.events) - before <= 200, "a burst must be coalesced, not one callback per file"
 
 
@@ -210,7 +209,7 @@ def test_a_file_written_in_a_new_folder_at_once_is_never_lost(watching, root: Pa
         folder = root / "OUTPUT" / f"run{number:02d}"
         folder.mkdir()
         (folder / "chart.png").write_bytes(b"png")
-        recorder.wait_change(ADDED, f"OUTPUT/run{number:02d}/chart.png", timeout=3.0)
+        recorder.wait_change(ADDED, f"OUTPUT/run{number:02d}/chart.png")
 
 
 def test_a_partial_download_is_downloading_then_added_under_its_final_name(watching, root: Path) -> None:
@@ -248,9 +247,10 @@ def test_own_writes_state_and_temp_files_are_not_reported(watching, root: Path) 
     (root / "__pycache__" / "m.pyc").write_text("pyc")
     (root / "OUTPUT" / "user.csv").write_text("the user's")
     recorder.wait_change(ADDED, "OUTPUT/user.csv")
-    time.sleep(0.3)  # anything else of that burst has arrived by now
+    (root / "OUTPUT" / "later.csv").write_text("written after all the others")
+    recorder.wait_change(ADDED, "OUTPUT/later.csv")  # whatever came before it has been reported by now
     paths = {change.path for change in recorder.changes()}
-    assert paths == {"OUTPUT/user.csv"}, paths
+    assert paths == {"OUTPUT/user.csv", "OUTPUT/later.csv"}, paths
     # A later user edit of the same file, after the grace period, is reported.
     watcher.ignore_own_write(prompt, seconds=0.0)
     time.sleep(0.01)
@@ -265,8 +265,9 @@ def test_an_ignore_callable_drops_files_and_folders(watching, root: Path) -> Non
     (root / "run.log").write_text("x")
     (root / "kept.csv").write_text("x")
     recorder.wait_change(ADDED, "kept.csv")
-    time.sleep(0.3)
-    assert {change.path for change in recorder.changes()} == {"kept.csv"}
+    (root / "later.csv").write_text("x")
+    recorder.wait_change(ADDED, "later.csv")  # whatever came before it has been reported by now
+    assert {change.path for change in recorder.changes()} == {"kept.csv", "later.csv"}
 
 
 def test_poll_true_watches_by_polling_with_a_notice(watching, root: Path) -> None:
@@ -284,13 +285,11 @@ def test_poll_true_watches_by_polling_with_a_notice(watching, root: Path) -> Non
     recorder.wait_for(lambda event: event.reconciled and "back" in event.notice)
 
 
-def test_stop_returns_within_its_timeout(watching, root: Path) -> None:
+def test_stop_ends_the_watching_thread(watching, root: Path) -> None:
     for options in ({}, {"poll": True}):
         watcher, _ = watching(**options)
-        started = time.monotonic()
         watcher.stop(timeout=1.0)
-        assert time.monotonic() - started < 1.0
-        assert not watcher.running
+        eventually(lambda w=watcher: not w.running, what="the watcher's thread ending")
 
 
 def test_stop_while_the_root_is_missing(root: Path) -> None:
@@ -299,9 +298,8 @@ def test_stop_while_the_root_is_missing(root: Path) -> None:
     shutil.rmtree(root)
     watcher.start()
     recorder.wait_for(lambda event: event.root_missing)
-    started = time.monotonic()
     watcher.stop(timeout=1.0)
-    assert time.monotonic() - started < 1.0 and not watcher.running
+    eventually(lambda: not watcher.running, what="the watcher's thread ending")
 
 
 def test_a_failing_callback_does_not_stop_the_watching(root: Path) -> None:

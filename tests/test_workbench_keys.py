@@ -17,6 +17,7 @@ from liferaft.tui.help_screen import HelpScreen
 from liferaft.tui.project_pane import ProjectPane
 from liferaft.tui.role_picker import RolePicker
 from tests.conftest import FROZEN_NOW, write
+from tests.test_prepare_tui import wait_for
 from tests.test_tui import _select as select_file
 from tests.test_tui import settle, visible_rows
 
@@ -30,19 +31,19 @@ def no_native_clipboard(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clipboard, "copy_native", lambda text, timeout=2.0: CopyResult(False, "no tool"))
 
 
-@pytest.mark.parametrize("key", ["f1", "question_mark"])
-async def test_help_opens_and_closes(project: Path, key: str) -> None:
+async def test_help_opens_and_closes_from_both_keys(project: Path) -> None:
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await pilot.press(key)
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-body").content)  # type: ignore[attr-defined]
-        assert text  # rendered
-        await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
+        for key in ("f1", "question_mark"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen), key
+            text = str(app.screen.query_one("#help-body").content)  # type: ignore[attr-defined]
+            assert text  # rendered
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen), key
 
 
 def test_the_help_lists_every_command() -> None:
@@ -61,41 +62,17 @@ def test_the_help_lists_every_command() -> None:
     assert "How recovery works" in text
 
 
-async def test_every_command_is_in_the_palette(preview_project: Path) -> None:
-    app = make_app(preview_project)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        for command in COMMANDS:
-            expected = command.scope != "preview"  # the sheet commands wait for a workbook
-            assert (f"{command.category}: {command.title}" in titles) is expected
-        assert "View: Theme" in titles and "Screenshot" not in titles
-        await select_file("budget_2026.xlsx")(pilot)
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert all(f"{c.category}: {c.title}" in titles for c in COMMANDS)
-
-
-async def test_palette_command_runs_the_action(project: Path) -> None:
+async def test_number_keys_focus_panes(project: Path) -> None:
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        command = next(c for c in app.get_system_commands(app.screen) if c.title == "App: Help")
-        await command.callback()
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-
-
-@pytest.mark.parametrize("key,pane", [("1", "project"), ("2", "preview"), ("3", "diagnosis"), ("4", "composer")])
-async def test_number_keys_focus_panes(project: Path, key: str, pane: str) -> None:
-    app = make_app(project)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("4" if key != "4" else "1")
-        await pilot.press(key)
-        await pilot.pause()
-        focused = app.focused
-        assert focused is not None
-        assert focused.id == pane or any(a.id == pane for a in focused.ancestors if hasattr(a, "id"))
+        for key, pane in (("4", "composer"), ("1", "project"), ("2", "preview"), ("3", "diagnosis"),
+                          ("4", "composer")):
+            await pilot.press(key)
+            await pilot.pause()
+            focused = app.focused
+            assert focused is not None, key
+            assert focused.id == pane or any(a.id == pane for a in focused.ancestors if hasattr(a, "id")), key
 
 
 async def test_zoom_fills_the_screen_and_comes_back(project: Path) -> None:
@@ -118,9 +95,11 @@ async def test_filter_narrows_the_list_and_escape_clears_it(project: Path) -> No
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"orders")
-        await pilot.pause(0.4)  # the list follows once typing pauses
-        files = [row for row in visible_rows(pane) if "/" in row or "." in row]
-        assert files == ["SOURCE/orders_2025.csv"]
+
+        def files() -> list[str]:
+            return [row for row in visible_rows(pane) if "/" in row or "." in row]
+
+        await wait_for(pilot, lambda: files() == ["SOURCE/orders_2025.csv"])  # once typing pauses
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is pane
@@ -270,32 +249,52 @@ async def test_narrow_terminals_fold_the_lower_panes(project: Path) -> None:
         assert not wide.screen.has_class("-narrow")
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.id)
-async def test_every_palette_command_runs(preview_project: Path, command, no_native_clipboard, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_every_command_is_in_the_palette_and_runs_from_it(previews: Path, no_native_clipboard,  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
+    """One workbench, every command run from the palette in turn; between two commands any screen a command
+    opened is closed and the workbook is selected again, so each starts from the same main screen."""
     monkeypatch.setattr(subprocess, "run", lambda command, **k: subprocess.CompletedProcess(command, 0))
     exits: list[object] = []
-    app = make_app(preview_project)
+    app = make_app(previews)
     monkeypatch.setattr(app, "exit", lambda *a, **k: exits.append(a))
     async with app.run_test(size=(120, 40)) as pilot:
-        # A workbook is selected, so file and sheet commands have something to act on.
+        await settle(app, pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for command in COMMANDS:
+            expected = command.scope != "preview"  # the sheet commands wait for a workbook
+            assert (f"{command.category}: {command.title}" in titles) is expected, command.id
+        assert "View: Theme" in titles and "Screenshot" not in titles
         await select_file("budget_2026.xlsx")(pilot)
-        entry = next(c for c in app.get_system_commands(app.screen)
-                     if c.title == f"{command.category}: {command.title}")
-        await entry.callback()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.is_running
-        if command.id == "app.quit":
-            assert exits
-        if command.id == "app.help":
-            assert isinstance(app.screen, HelpScreen)
-        if command.id == "project.set_role":
-            assert isinstance(app.screen, RolePicker)
-        if command.id == "project.filter":
-            assert isinstance(app.focused, Input)
-        if command.id in ("app.copy_prompt", "project.copy_path"):
-            for _ in range(200):  # the prompt passes the secret check in one worker, then is copied in another
-                if app.clipboard:
-                    break
-                await pilot.pause(0.02)
-            assert app.clipboard
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert all(f"{c.category}: {c.title}" in titles for c in COMMANDS)
+
+        for command in COMMANDS:
+            while len(app.screen_stack) > 1:
+                await app.pop_screen()
+            before = app.clipboard
+            pane = app.query_one(ProjectPane)
+            if pane.selected_record is None or pane.selected_record.name != "budget_2026.xlsx":
+                pane.focus()
+                await select_file("budget_2026.xlsx")(pilot)
+            entries = [c for c in app.get_system_commands(app.screen)
+                       if c.title == f"{command.category}: {command.title}"]
+            assert entries, f"{command.id} is not in the palette"
+            await entries[0].callback()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.is_running, command.id
+            if command.id == "app.quit":
+                assert exits
+            if command.id == "app.help":
+                assert isinstance(app.screen, HelpScreen)
+            if command.id == "project.set_role":
+                assert isinstance(app.screen, RolePicker)
+            if command.id == "project.filter":
+                assert isinstance(app.focused, Input)
+                await pilot.press("escape")
+            if command.id in ("app.copy_prompt", "project.copy_path"):
+                for _ in range(500):  # the prompt passes the secret check in one worker, then is copied in another
+                    if app.clipboard != before:
+                        break
+                    await pilot.pause(0.02)
+                assert app.clipboard and app.clipboard != before, command.id

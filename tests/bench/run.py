@@ -674,6 +674,7 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "flag": bench_flag,
     # Imported when run: export_bench imports this module for Figure and run_measured.
     "export": lambda work, repeat: __import__("export_bench").bench_export(work, repeat),
+    "bounded": lambda work, repeat: __import__("bounded_bench").bench_bounded(work, repeat),
 }
 
 
