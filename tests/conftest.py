@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -12,6 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+try:
+    import fcntl
+except ImportError:  # Windows: no second run guarded against
+    fcntl = None  # type: ignore[assignment]
 from hypothesis import HealthCheck, settings
 from pytest_textual_snapshot import SVGImageExtension
 
@@ -128,15 +134,29 @@ def _fill_project(root: Path) -> Path:
     return root
 
 
+@contextlib.contextmanager
+def _fixed_folder(name: str) -> Iterator[Path]:
+    """A folder at a fixed path (snapshots show it, so it must be the same everywhere, whatever TMPDIR says),
+    emptied before and after, and held under a lock: two test runs at once (two checkouts, a developer and a
+    helper) would otherwise empty it under each other."""
+    base = (Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())) / "liferaft-snapshots"
+    base.mkdir(exist_ok=True)
+    with open(base / ".lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        root = base / name
+        shutil.rmtree(root, ignore_errors=True)
+        try:
+            yield root
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
 def fixed_project() -> Iterator[Path]:
     """The same project at a fixed path, for snapshots (the header shows the path)."""
-    # A fixed path, whatever TMPDIR says: the header shows it, and the snapshots must match everywhere.
-    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
-    root = base / "liferaft-snapshots" / "sales-review"
-    shutil.rmtree(root, ignore_errors=True)
-    yield _fill_project(root)
-    shutil.rmtree(root, ignore_errors=True)
+    with _fixed_folder("sales-review") as root:
+        yield _fill_project(root)
 
 
 def _fill_previews(root: Path) -> Path:
@@ -166,11 +186,8 @@ def _fill_previews(root: Path) -> Path:
 @pytest.fixture
 def preview_project() -> Iterator[Path]:
     """The preview files at a fixed path, for snapshots (the header shows the path)."""
-    base = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
-    root = base / "liferaft-snapshots" / "previews"
-    shutil.rmtree(root, ignore_errors=True)
-    yield _fill_previews(root)
-    shutil.rmtree(root, ignore_errors=True)
+    with _fixed_folder("previews") as root:
+        yield _fill_previews(root)
 
 
 @pytest.fixture
