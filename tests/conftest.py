@@ -99,6 +99,12 @@ def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
                 await run_before(pilot)  # type: ignore[misc]
             for box in pilot.app.screen.query("Input, TextArea"):
                 box.cursor_blink = False
+                # Drawn again: its last drawing may be from the blink's hidden half, and TextArea's line cache
+                # (Textual 8.2) keys a steady cursor's line without the cursor, so it must be emptied.
+                cache = getattr(box, "_line_cache", None)
+                if cache is not None:
+                    cache.clear()
+                box.refresh()
             await pilot.pause()
 
         return snap_compare(app, *args, run_before=steady, **kwargs)

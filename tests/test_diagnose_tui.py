@@ -329,6 +329,9 @@ def test_diagnose_screen_snapshot(snap_compare, fixed_project: Path) -> None:
         screen = await open_diagnosis(app, pilot, "Code interpreter session expired")
         # The evidence shows the finished upload check (the screen looks for it twice a second).
         await wait_for(pilot, lambda: screen._evidence_plan is not None and screen._evidence_plan is app.plan)
+        box = screen.query_one(TextArea)
+        box.focus()  # where the user pasted: the cursor is drawn there
+        await wait_for(pilot, lambda: box.has_focus)
         await pilot.pause()
 
     assert snap_compare(make_app(fixed_project), terminal_size=(100, 30), run_before=paste)
