@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import TextArea
 
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.note_screen import ImportScreen, NoteScreen
+from liferaft.tui.note_screen import ImportScreen, NoteConflictScreen, NoteScreen
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import wait_for
 from tests.test_tui import settle
@@ -106,3 +106,108 @@ async def test_importing_the_chats_reply_fills_those_sections_only(demo: Path) -
         assert text.split("## Files used", 1)[1].split("## Columns used", 1)[0] == files_before
         assert "Let me know" not in text
         assert screen.modified  # not saved until ctrl+s
+
+
+# --- the note changed on disk while the editor has it open (issue #14) ---------------------------------------
+
+BASE_NOTE = "# Restart note: p\n\n## Project brief\n\nThe question.\n\n## Notes\n\n- first\n"
+MINE = BASE_NOTE.replace("- first\n", "- first\n- typed in the editor\n")
+THEIRS = BASE_NOTE.replace("The question.", "The question, as the import wrote it.")
+
+
+def note_project(tmp_path: Path, text: str | None = BASE_NOTE) -> Path:
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    if text is None:
+        (root / "RESTART").mkdir(parents=True)
+    else:
+        write(root / "RESTART/restart-note.md", text)
+    return root
+
+
+def status_of(screen: NoteScreen) -> str:
+    return str(screen.query_one("#note-status").render())
+
+
+async def test_an_outside_change_shows_in_an_editor_without_edits(tmp_path: Path) -> None:
+    root = note_project(tmp_path)
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
+        screen = await open_note(app, pilot)
+        assert screen.text == BASE_NOTE
+        write(root / "RESTART/restart-note.md", THEIRS)  # e.g. `liferaft import` filled it
+        await wait_for(pilot, lambda: screen.text == THEIRS)  # the watcher told the editor; nothing typed
+        assert not screen.modified and "changed outside" in status_of(screen)
+        await pilot.press("ctrl+s")  # nothing to choose: the file is what the editor shows
+        await pilot.pause()
+        assert isinstance(app.screen, NoteScreen)
+    assert (root / "RESTART/restart-note.md").read_text() == THEIRS
+
+
+async def test_an_outside_change_while_editing_is_said_at_once_and_never_saved_over(tmp_path: Path) -> None:
+    root = note_project(tmp_path)
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
+        screen = await open_note(app, pilot)
+        screen.query_one(TextArea).load_text(MINE)
+        await pilot.pause()
+        write(root / "RESTART/restart-note.md", THEIRS)
+        await wait_for(pilot, lambda: "changed outside the editor too" in status_of(screen))
+        assert screen.text == MINE  # the edits are not replaced
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteConflictScreen))
+        assert (root / "RESTART/restart-note.md").read_text() == THEIRS  # asked, not written
+        await pilot.press("escape")  # no choice: nothing is saved, nothing is lost
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert (root / "RESTART/restart-note.md").read_text() == THEIRS and screen.text == MINE
+        assert "Not saved" in status_of(screen)
+
+
+@pytest.mark.parametrize("choice", ["b", "r", "o"])
+async def test_saving_over_an_outside_change_asks_what_to_keep(tmp_path: Path, choice: str) -> None:
+    """Without the watcher (polling off, a network drive): the save itself reads the file again first."""
+    root = note_project(tmp_path)
+    note = root / "RESTART/restart-note.md"
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_note(app, pilot)
+        screen.query_one(TextArea).load_text(MINE)
+        write(note, THEIRS)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteConflictScreen))
+        assert note.read_text() == THEIRS
+        await pilot.press(choice)
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.pause()
+        saved = note.read_text()
+        if choice == "b":  # keep both: my line and their brief
+            assert "- typed in the editor" in saved and "as the import wrote it" in saved
+            assert screen.text == saved and not screen.modified
+        elif choice == "r":  # reload: the file as it is, my edits dropped because I said so
+            assert saved == THEIRS and screen.text == THEIRS and not screen.modified
+        else:  # overwrite: mine, their change dropped because I said so
+            assert saved == MINE and screen.text == MINE
+        # Settled: the next save does not ask again.
+        screen.query_one(TextArea).load_text(screen.text + "\n- later\n")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: note.read_text().endswith("- later\n"))
+        assert isinstance(app.screen, NoteScreen)
+
+
+async def test_a_note_created_outside_while_a_new_one_is_edited_is_merged_not_refused(tmp_path: Path) -> None:
+    """No note when the editor opened (a fresh one was shown), then `liferaft import` wrote one: keep both."""
+    root = note_project(tmp_path, None)
+    note = root / "RESTART/restart-note.md"
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_note(app, pilot)
+        area = screen.query_one(TextArea)
+        area.load_text(screen.text.replace("## Notes\n", "## Notes\n\n- mine\n", 1))
+        write(note, "# Restart note: p\n\n## Project brief\n\nFrom the export.\n")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteConflictScreen))
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "- mine" in note.read_text())
+        assert "From the export." in note.read_text()

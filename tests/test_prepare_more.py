@@ -230,7 +230,9 @@ def test_split_cuts_like_the_reference(tmp_path: Path, monkeypatch: pytest.Monke
     width = len(str(len(parts)))  # part01… when there are ten or more, so that names sort in order
     assert [item.path.name for item in result.written] == [f"r.part{n:0{width}d}.csv" for n in range(1, len(parts) + 1)]
     assert sorted(item.path.name for item in result.written) == [item.path.name for item in result.written]
-    assert _leftovers(tmp_path / "prepared") == sorted(item.path.name for item in result.written)
+    names = sorted(item.path.name for item in result.written)
+    assert _leftovers(tmp_path / "prepared") == [prepare.MANIFEST_DIR, *names]
+    assert _leftovers(tmp_path / "prepared" / prepare.MANIFEST_DIR) == ["r.csv.parts.json"]
 
 
 def test_split_interrupted_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

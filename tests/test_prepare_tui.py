@@ -134,7 +134,7 @@ async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
         await wait_for(pilot, lambda: not isinstance(app.screen, PrepareScreen))
         await checked(app, pilot)
         await wait_for(pilot, lambda: bool(app.plan and app.plan.replaced))
-        parts = sorted(path.name for path in (demo / "SOURCE/prepared").iterdir())
+        parts = sorted(path.name for path in (demo / "SOURCE/prepared").iterdir() if path.is_file())
         assert parts == ["transactions_2025.part1.csv", "transactions_2025.part2.csv"]
         assert any("Wrote transactions_2025.part1.csv, transactions_2025.part2.csv" in n.message
                    and "instead of transactions_2025.csv, which is unchanged" in n.message

@@ -438,15 +438,20 @@ Let me know if you'd like me to change anything!
 
 
 def test_import_a_fenced_reply_with_level_three_headings_and_chatter() -> None:
-    note = parse_note(FILLED)
-    merged, updated = import_reply(note, REPLY)
+    merged, updated = import_reply(new_note("Sales review"), REPLY)
     assert updated == ["brief", "files", "columns", "outputs", "next_prompt", "notes"]
     assert merged.get("brief") == "Compare 2025 revenue by region."
     assert merged.items("files") == ["sales.csv — order lines", "spend.csv — marketing spend"]
     assert merged.get("columns") == "- revenue — quantity × price"  # the rule between sections is layout
     assert merged.get("next_prompt") == "Load sales.csv and continue."  # a prompt "to copy" loses its fence
     assert merged.get("notes") == "- Check the Q4 peak."  # neither the closing fence nor the chatter
-    assert merged.get("filters") == "" and note.get("brief") == "Revenue by region for the QBR."
+    assert merged.get("filters") == ""
+    note = parse_note(FILLED)  # a note with the user's own text: kept, the chat's added below it
+    merged, updated = import_reply(note, REPLY, date="2026-03-01")
+    assert updated == ["brief", "files", "outputs", "next_prompt", "notes"]  # the columns say the same
+    assert merged.get("brief") == ("Revenue by region for the QBR.\n\n(from the chat, 2026-03-01)\n\n"
+                                   "Compare 2025 revenue by region.")
+    assert note.get("brief") == "Revenue by region for the QBR."
     assert merged.title == note.title and [s.heading for s in merged.sections] == [s.heading for s in note.sections]
     round_trips(write_note(merged))
 
@@ -466,7 +471,6 @@ def test_import_keeps_the_sections_a_partial_reply_leaves_out() -> None:
     "Here you go.\n\n## 1. Project brief\n\nNew brief.\n\n## 2. Files used\n\n- x.csv\n\nHope this helps!\n",
     "~~~\n## project brief\nNew brief.\n## FILES\n- x.csv\n~~~\nAnything else?\n",
     "## Project brief\r\nNew brief.\r\n## Files used\r\n- x.csv\r\n",
-    "## Project brief\nNew brief.\n## Files used\n- x.csv\n## Caveats\nThe chat's own section is not imported.\n",
 ])
 def test_import_tolerates_the_shapes_chats_reply_in(reply: str) -> None:
     merged, updated = import_reply(parse_note(render_note("x")), reply)
@@ -477,7 +481,8 @@ def test_import_tolerates_the_shapes_chats_reply_in(reply: str) -> None:
 def test_import_ignores_empty_and_repeated_sections_and_replies_without_sections() -> None:
     note = parse_note(FILLED)
     merged, updated = import_reply(note, "## Project brief\n\n## Notes\nfirst\n## Notes\nsecond\n")
-    assert updated == ["notes"] and merged.get("notes") == "first" and merged.get("brief") == note.get("brief")
+    assert updated == ["notes"] and merged.get("notes") == "first\n\nsecond"  # no line of the reply is lost
+    assert merged.get("brief") == note.get("brief")
     for reply in ("", "Sorry, I cannot see the files anymore.", "## Chart ideas\n- a\n"):
         merged, updated = import_reply(note, reply)
         assert updated == [] and write_note(merged) == write_note(note)
@@ -705,12 +710,14 @@ def test_note_import_from_a_file_and_from_stdin(tmp_path: Path) -> None:
     result = note_cli("--import", str(reply), str(root))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "updated  Project brief", "updated  Files used", "updated  Columns used", "updated  Generated outputs",
-        "updated  Next prompt if the session expires", "updated  Notes", "saved    RESTART/restart-note.md"]
+        "imported 7 lines: 1 into Project brief, 2 into Files used, 1 into Columns used, 1 into Generated outputs, "
+        "1 into Next prompt if the session expires, 1 into Notes",
+        "left out 2 lines of the chat talking: Sure! Here is the restart note for your analysis:; Let me know if "
+        "you'd like me to change anything!", "saved    RESTART/restart-note.md"]
     note = parse_note((root / "RESTART" / NOTE_FILENAME).read_text())
     assert note.get("next_prompt") == "Load sales.csv and continue." and note.get("filters") == ""
     piped = note_cli("--import", "-", str(root), stdin="### Filters applied\n- 2025 only\n")
-    assert piped.returncode == 0 and piped.stdout.splitlines()[0] == "updated  Filters applied"
+    assert piped.returncode == 0 and piped.stdout.splitlines()[0] == "imported 1 line: 1 into Filters applied"
     note = parse_note((root / "RESTART" / NOTE_FILENAME).read_text())
     assert note.get("filters") == "- 2025 only" and note.get("brief") == "Compare 2025 revenue by region."
     same = note_cli("--import", "-", str(root), stdin="### Filters applied\n- 2025 only\n")

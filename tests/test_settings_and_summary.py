@@ -106,3 +106,31 @@ def test_upload_list_and_brief(project: Path) -> None:
     assert "- orders_2025.csv (47 B, csv)" in brief
     assert "- revenue_by_region.png (saved 20 min ago)" in brief
     assert "Restart note: RESTART/restart-note.md" in brief
+
+
+def test_saving_keeps_what_was_edited_in_the_file_since_it_was_loaded(isolated_config: Path) -> None:
+    """The app loads the settings at start; the user edits config.toml while it runs; then the app saves the
+    theme. The edit stays (issue #14)."""
+    write(config_path(), 'theme = "nord"\n\n[keys]\n"project.set_role" = "o"\n')
+    loaded = load_settings()
+    write(config_path(), 'theme = "nord"\n\n[keys]\n"project.set_role" = "x"\n"note.save" = "ctrl+w"\n\n'
+                         '[limits]\nspreadsheet_mb = 100\n')
+    loaded.settings.theme = "gruvbox"
+    save_settings(loaded.settings)
+    data = tomllib.loads(config_path().read_text())
+    assert data == {"theme": "gruvbox", "keys": {"project.set_role": "x", "note.save": "ctrl+w"},
+                    "limits": {"spreadsheet_mb": 100}}
+    # A key changed here wins over the file for that key only; the next save has nothing new to merge.
+    loaded.settings.keys["project.set_role"] = "p"
+    save_settings(loaded.settings)
+    assert tomllib.loads(config_path().read_text())["keys"] == {"project.set_role": "p", "note.save": "ctrl+w"}
+
+
+def test_saving_refuses_a_file_made_invalid_since_it_was_loaded(isolated_config: Path) -> None:
+    write(config_path(), 'theme = "nord"\n')
+    loaded = load_settings()
+    write(config_path(), 'theme = "nord"\n[keys\n')  # being edited, half-written
+    loaded.settings.theme = "gruvbox"
+    with pytest.raises(OSError, match="not valid TOML"):
+        save_settings(loaded.settings)
+    assert config_path().read_text() == 'theme = "nord"\n[keys\n'

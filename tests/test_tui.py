@@ -312,3 +312,18 @@ async def test_a_scan_finishing_while_the_app_closes_is_dropped(project: Path) -
             app._on_worker_state(Worker.StateChanged(late, WorkerState.SUCCESS))  # type: ignore[arg-type]
         finally:
             app._running = True
+
+
+async def test_closing_before_the_first_scan_is_in_is_quiet(project: Path) -> None:
+    """Quit at once: the "scan is slow" timer (0.15 s) fired while Textual took the screens down, and the exit
+    crashed looking for the project pane."""
+    app = make_app(project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.project = None  # as before the first scan is in
+        await app.query_one(ProjectPane).remove()
+        app._running = False  # as Textual's shutdown does first
+        try:
+            app._scan_is_slow()
+        finally:
+            app._running = True

@@ -180,7 +180,7 @@ def _check_argv(argv: list[str]) -> list[str]:
 
 
 def _err(message: str) -> None:
-    one_line = " ".join(message.split("\n"))
+    one_line = _shown(" ".join(message.split("\n")))  # a file name's control characters shown, not obeyed
     try:
         print(f"liferaft: {one_line}", file=sys.stderr)
     except UnicodeEncodeError:  # a stderr that cannot show every character
@@ -445,10 +445,11 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
 
 
 def _shown(text: str) -> str:
-    """``text`` on one line: a line break or a byte that is not UTF-8 (in a file name) is shown escaped."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() or char == " " else repr(char)[1:-1] for char in text)
+    """``text`` on one line and inert: line breaks, control characters (terminal escape sequences), bidi
+    overrides and bytes that are not UTF-8 are shown escaped (:func:`liferaft.core.scan.shown_name`)."""
+    from liferaft.core.scan import shown_name
+
+    return shown_name(text)
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -573,11 +574,14 @@ def _cmd_note(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_FAILED
     if note is None:
-        _err(f"no restart note in {root}: create one with `liferaft init` or `liferaft note --edit`")
+        _err(f"no restart note in {_shown(str(root))}: create one with `liferaft init` or `liferaft note --edit`")
         return EXIT_FAILED
     text = rn.write_note(note)  # the file as it is, byte for byte
-    if text and not text.endswith("\n") and sys.stdout.isatty():
-        text += "\n"
+    if text and sys.stdout.isatty():
+        from liferaft.core.scan import shown_lines
+
+        # On a terminal, control characters (a file name in an older note) are shown, not obeyed.
+        text = shown_lines(text.removesuffix("\n")) + "\n"
     _write_utf8(text)
     return EXIT_OK
 
@@ -702,18 +706,30 @@ def _note_import(root: Path, inventory: Any, note: Any, source: str) -> int:
     except UnicodeDecodeError:
         _err(f"{shown} is not UTF-8 text: save the reply as UTF-8 and try again (nothing written)")
         return EXIT_FAILED
-    if not rn.reply_sections(reply):
-        _err(f"no restart-note sections found in {shown}: nothing written (the reply should be the note the chat "
-             "wrote, with headings like `## Files used`)")
-        return EXIT_FAILED
     base = note if note is not None else rn.new_note(root.name or str(root))
-    merged, keys = rn.import_reply(base, reply)
+    import datetime
+
+    today = datetime.date.today().isoformat()
+    result = rn.merge_reply(base, reply, today)
+    if result.refused:
+        _err(f"{result.refused} in {shown}: nothing written (the reply should be the note the chat wrote, with "
+             "headings like `## Files used`, or its summary of the session for a new chat)")
+        return EXIT_FAILED
+    merged, keys = result.note, result.changed
     if not keys and note is not None:
         print("Nothing changed: the reply says what the note already says.")
         return EXIT_OK
     path = rn.save_note(root, inventory, merged)
-    for key in keys:
-        print(f"updated  {_note_heading(key)}")
+    total = sum(result.lines.values())
+    print(f"imported {total} {'line' if total == 1 else 'lines'}: "
+          + ", ".join(f"{result.lines[key]} into {_note_heading(key)}" for key in keys if key in result.lines))
+    if result.kept:
+        print(f"kept your text in {', '.join(_note_heading(key) for key in result.kept)}: the chat's was added "
+              "below it, marked (from the chat, {today})")
+    if result.left_out:
+        count = len(result.left_out)
+        print(f"left out {count} {'line' if count == 1 else 'lines'} of the chat talking: "
+              + "; ".join(_shown(line[:60]) for line in result.left_out[:3]) + ("; …" if count > 3 else ""))
     print(f"{'created' if note is None else 'saved  '}  {_note_shown(root, path)}")
     return EXIT_OK
 
@@ -734,13 +750,129 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a `kill`, a closed terminal): handled as Ctrl-C is, so every clean-up runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Modules whose locks an exception raised half-way through would leave held (a thread pool then hangs for good):
+#: a stop signal that arrives while the main thread is in them is handled a moment later, once it is out.
+_LOCK_MODULES = ("threading", "queue", "concurrent.futures._base", "concurrent.futures.thread")
+#: The stop signal waiting for the main thread to leave such code, and the SIGALRM handler it replaced.
+_deferred: dict[str, Any] = {}
+
+
+def _in_lock_code(frame: Any) -> bool:
+    files = {getattr(sys.modules.get(name), "__file__", None) for name in _LOCK_MODULES}
+    while frame is not None:
+        if frame.f_code.co_filename in files:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    import signal
+
+    if _in_lock_code(frame) and hasattr(signal, "setitimer"):
+        _deferred["signum"] = signum
+        if "alarm" not in _deferred:
+            _deferred["alarm"] = signal.signal(signal.SIGALRM, _on_retry)
+        signal.setitimer(signal.ITIMER_REAL, 0.02)  # a timer, not a thread: a thread's start takes a lock too
+        return
+    for name in _STOP_SIGNALS:  # a second one must not cut the clean-up short
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _on_retry(_signum: int, frame: Any) -> None:
+    if "signum" in _deferred:
+        _on_signal(_deferred["signum"], frame)
+
+
+#: The signals that stop a command the way Ctrl-C does (SIGHUP: the terminal was closed). Not on Windows.
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+def _handle_stop_signals() -> dict[int, Any]:
+    """Make SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread; returns the handlers replaced."""
+    import signal
+    import threading
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        try:
+            previous[number] = signal.signal(number, _on_signal)
+        except (OSError, ValueError):
+            continue
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    import contextlib
+    import signal
+
+    if "alarm" in _deferred:
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, _deferred["alarm"] if _deferred["alarm"] is not None else signal.SIG_DFL)
+    _deferred.clear()
+    for number, handler in previous.items():
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+def _project_folder(args: argparse.Namespace) -> Path | None:
+    """The project folder the command works on, for the sweep of stale temporary files; None when it takes none
+    (the workbench sweeps when it opens, the demo tidies its own folder)."""
+    command = args.command
+    if command in ("open", "demo"):
+        return None
+    if (command == "scan" and args.inspect is not None) or (command == "check" and args.fetch_tokenizer) \
+            or (command in ("prompt", "import") and args.list):
+        return None
+    folder = args.into if command == "import" else getattr(args, "dir", None)
+    return Path(folder).expanduser() if folder else None
+
+
+def _sweep_leftovers(args: argparse.Namespace) -> None:
+    """Remove the temporary files a killed Liferaft left in the project (older than a minute); what remains is
+    kept on ``args.leftovers`` for `status`. Never fails the command."""
+    folder = _project_folder(args)
+    if folder is None or not folder.is_dir():
+        return
+    also = []
+    if args.command == "prepare" and args.file.strip():
+        file = Path(args.file).expanduser()
+        also.append((file if file.is_absolute() else folder / file).parent / "prepared")
+    try:
+        from liferaft.core.leftovers import sweep_leftovers
+
+        args.leftovers = sweep_leftovers(folder, also=also)
+    except Exception:  # tidying up must never stand in the way of the command
+        if os.environ.get("LIFERAFT_DEBUG"):
+            raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `liferaft` console script; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    previous = _handle_stop_signals()
     try:
         args = _build_parser().parse_args(_normalise_argv(args_list))
         if getattr(args, "dir", None) == "":
             raise UsageError("the folder name is empty: give a folder, or leave it out for the current one")
+        if args.command in ("open", "demo"):
+            _restore_signals(previous)  # the workbench has its own way out, and restores the terminal
+        _sweep_leftovers(args)
         return HANDLERS[args.command](args)
     except UsageError as exc:
         _err(str(exc))
@@ -748,9 +880,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProjectError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        import contextlib
+
+        with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): nobody to tell
+            _err("interrupted")
+        return 128 + exc.signum if isinstance(exc, Interrupted) else 130
     except BrokenPipeError:
         # The reader went away (`liferaft scan | head`): not an error worth a message.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -767,6 +902,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _err(f"unexpected error: {exc.__class__.__name__}: {exc} (set LIFERAFT_DEBUG=1 for details; please report it)")
         return EXIT_FAILED
+    finally:
+        _restore_signals(previous)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from liferaft.core.roles import Role
-from liferaft.core.scan import Inventory, display_name
+from liferaft.core.scan import Inventory, display_name, shown_name
 from liferaft.core.units import format_age, format_count, format_size
 
 # Typing-only: the preview model is imported when a preview is printed.
@@ -40,8 +40,8 @@ def make_console(stderr: bool = False) -> Console:
 
 
 def _shown(path: str) -> str:
-    """A path safe to print on one line: line breaks become visible escapes."""
-    return path.replace("\r", "\\r").replace("\n", "\\n")
+    """A path safe to print on one line: line breaks and control characters become visible escapes."""
+    return shown_name(path)
 
 
 def print_inventory(inventory: Inventory, console: Console | None = None, now: float | None = None) -> None:
@@ -88,12 +88,11 @@ def print_inventory(inventory: Inventory, console: Console | None = None, now: f
 
 #: The widest a column of the rows table may get, in characters.
 _MAX_COLUMN_WIDTH = 24
-_CONTROL = {code: f"\\x{code:02x}" for code in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r"}
 
 
 def _one_line(value: str) -> str:
     """A cell safe to print in a table: tabs, line breaks and other control characters become escapes."""
-    return value.translate(_CONTROL)
+    return shown_name(value)
 
 
 def print_preview(preview: Preview, path: Path | None = None, console: Console | None = None, *,

@@ -149,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
                        role_folders=project.inventory.role_folders, template=prompt.template.name, now=now,
                        terminal=osc52_to_tty)
         _err(done.message)
+        if done.how == "failed":  # neither on the clipboard nor saved: the message says why, in one line
+            return EXIT_FAILED
         if done.warning:
             _err(done.warning)
     return EXIT_OK

@@ -121,6 +121,11 @@ def run_status(args: argparse.Namespace) -> int:
     from liferaft.core.risk import at_risk, downloads_folder
 
     root = check_folder(Path(args.dir))
+    leftovers = getattr(args, "leftovers", None)
+    if leftovers is None:  # the command line sweeps before every command; called on its own, sweep here
+        from liferaft.core.leftovers import sweep_leftovers
+
+        leftovers = sweep_leftovers(root)
     project = open_project(root)
     warnings = list(project.warnings)
     checkpoints, more = cp.load_checkpoints(project.root)
@@ -151,6 +156,8 @@ def run_status(args: argparse.Namespace) -> int:
         data = risk.to_json()
         if imported:
             data["missing_uploads"] = absent_uploads
+        if leftovers.remaining:
+            data["temp_files"] = {"count": leftovers.remaining, "bytes": leftovers.held}
         _write_utf8(json.dumps(data, ensure_ascii=False) + "\n")
         return EXIT_AT_RISK if risk.at_risk else EXIT_OK
     if risk.unsaved_outputs:
@@ -177,4 +184,10 @@ def run_status(args: argparse.Namespace) -> int:
         print("No checkpoint yet: `liferaft checkpoint -m MESSAGE` records one.")
     if not risk.at_risk:
         print("Nothing at risk: every output is saved and checkpointed.")
+    if leftovers.remaining:
+        from liferaft.core.units import format_size
+
+        print(f"Liferaft's hidden temporary files hold {format_size(leftovers.held)} "
+              f"({format_count(leftovers.remaining, 'file')}): a write in progress, or one stopped less than a "
+              "minute ago; the next command removes them once they are a minute old.")
     return EXIT_AT_RISK if risk.at_risk else EXIT_OK

@@ -294,19 +294,8 @@ def _save(root: Path, checkpoints: list[Checkpoint], extra: dict[str, Any]) -> N
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[None]:
     """Two `liferaft checkpoint` at once must not lose one: an advisory lock around read-modify-write."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no lock, the write is still atomic
+    with storage.locked(checkpoints_path(root)):  # .liferaft/checkpoints.lock
         yield
-        return
-    folder = Path(root) / STATE_DIRNAME
-    folder.mkdir(exist_ok=True)
-    fd = os.open(folder / "checkpoints.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 # --- hashing --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from liferaft.core.roles import Role
-from liferaft.core.scan import Inventory
+from liferaft.core.scan import Inventory, shown_lines, shown_name, shown_name_noted
 from liferaft.core.units import format_count, format_size
 from liferaft.core.uploads import UploadPlan
 
@@ -225,8 +225,9 @@ def _shape(root: Path, path: str, kind: str) -> str:
 
 
 def output_key(name: str) -> str:
-    """How outputs are matched by name: URL-decoded, case-insensitive, without a "(1)" download suffix."""
-    name = urllib.parse.unquote(name).strip().rpartition("/")[2]
+    """How outputs are matched by name: URL-decoded, case-insensitive, without a "(1)" download suffix, control
+    characters as :func:`shown_name` shows them (the restart note names such a file in that form)."""
+    name = shown_name(urllib.parse.unquote(name).strip()).rpartition("/")[2]
     return _DUPLICATE.sub("", name).casefold()
 
 
@@ -300,6 +301,12 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
             context.ctx.problems.append(f"{format_count(len(blocked), 'file')} {verb}: "
                                         + ", ".join(blocked[:3]) + (" …" if len(blocked) > 3 else "")
                                         + " (p in the project pane prepares a fixed copy)")
+    incomplete = {path: why for path, why in plan.incomplete.items() if path not in plan.left_out}
+    if incomplete:
+        first, why = next(iter(incomplete.items()))
+        context.ctx.problems.append(
+            f"{format_count(len(incomplete), 'part')} of a split that is not complete left out of the upload "
+            f"list ({first.rpartition('/')[2]}: {why}): run the split again, then delete the old parts")
     context.ctx.problems += [problem.message for problem in plan.problems]
     return context.ctx
 
@@ -391,9 +398,9 @@ def _upload_lines(context: ComposeContext) -> str:
         facts = [format_size(line.size)]
         if line.shape:
             facts.append(line.shape)
-        text = f"{number}. {line.name} ({'; '.join(facts)})"
+        text = f"{number}. {shown_name_noted(line.name)} ({'; '.join(facts)})"
         if line.original:
-            text += f", prepared from {line.original}"
+            text += f", prepared from {shown_name_noted(line.original)}"
         lines.append(text)
     return "\n".join(lines)
 
@@ -404,14 +411,14 @@ OUTPUTS_LISTED = 60
 
 def _output_lines(context: ComposeContext, *, missing_only: bool = False) -> str:
     names = [] if missing_only else list(context.outputs)
-    lines = [f"   - {name}" for name in names[:OUTPUTS_LISTED]]
+    lines = [f"   - {shown_name_noted(name)}" for name in names[:OUTPUTS_LISTED]]
     if len(names) > OUTPUTS_LISTED:
         lines.append(f"   - and {len(names) - OUTPUTS_LISTED:,} more files like these in OUTPUT/")
     if context.missing:
         present = {output_key(name) for name in context.outputs}
         missing = [name for name in context.missing if output_key(name) not in present]
         for name in missing[:OUTPUTS_LISTED]:
-            lines.append(f"   - {name} (made in the earlier chat, never saved)")
+            lines.append(f"   - {shown_name_noted(name)} (made in the earlier chat, never saved)")
         if len(missing) > OUTPUTS_LISTED:
             lines.append(f"   - and {len(missing) - OUTPUTS_LISTED:,} more made in the earlier chat, never saved")
     if not lines:
@@ -432,6 +439,7 @@ def _code_block(path: str, text: str, cut_bytes: int = 0) -> str:
         fence += "`"
     language = {".py": "python", ".sql": "sql", ".r": "r", ".ipynb": "python"}.get(
         Path(path).suffix.lower(), "")
+    path = shown_name(path)
     block = f"### {path}\n\n{fence}{language}\n{text.rstrip()}\n{fence}"
     if cut_bytes:
         block += f"\n\n(The last {format_size(cut_bytes)} of {path} are not included.)"
@@ -450,8 +458,8 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
         "uploads": _upload_lines(context),
         "note": _note_text(context),
         "outputs": _output_lines(context),
-        "output": output or (context.missing[0] if context.missing else
-                             context.outputs[0] if context.outputs else "the output"),
+        "output": shown_name(output or (context.missing[0] if context.missing else
+                                        context.outputs[0] if context.outputs else "the output")),
         "code_hint": "",
         "code": "",
         "note_request": note_request,
@@ -491,11 +499,13 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
         warnings += context.code_skipped
     if cut:
         warnings.append("cut to fit the token budget: " + "; ".join(cut))
-    return ComposedPrompt(text, template, tokens, exact, budget, warnings, cut)
+    warnings = [shown_name(warning) for warning in warnings]
+    return ComposedPrompt(text, template, tokens, exact, budget, warnings, [shown_name(part) for part in cut])
 
 
 def _tidy(text: str) -> str:
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    # Names, and anything else the note or the code holds, made inert: the prompt is printed and copied.
+    return shown_lines(re.sub(r"\n{3,}", "\n\n", text).strip()) + "\n"
 
 
 def _code_section(code: list[tuple[str, str]], context: ComposeContext, room: int,

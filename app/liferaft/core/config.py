@@ -10,7 +10,9 @@
 
 The folder comes from platformdirs; ``LIFERAFT_CONFIG_DIR`` overrides it (tests use that). A file that
 cannot be read or parsed never stops the app: defaults are used and the caller gets a one-line warning.
-Saving rewrites only the keys Liferaft manages and keeps any others, atomically.
+Saving rewrites only the keys Liferaft manages and keeps any others, atomically. The file may be edited
+while the app runs: saving reads it again and keeps what changed there (only what Liferaft itself changed
+since loading it is applied on top), and refuses when it is no longer valid TOML.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Settings:
     """Key overrides by command id, e.g. {"project.set_role": "o"}."""
     other: dict[str, Any] = field(default_factory=dict)
     """Everything else in the file, kept as it was."""
+    source: bytes | None = field(default=None, compare=False, repr=False)
+    """The file as it was read (None: there was none): what saving compares with, to keep outside edits."""
 
 
 @dataclass(slots=True)
@@ -72,6 +76,10 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
         return LoadedSettings(
             Settings(), [f"cannot read {path}: {exc.strerror or exc}; using the defaults"], writable=False
         )
+    return _from_bytes(raw, path)
+
+
+def _from_bytes(raw: bytes, path: Path) -> LoadedSettings:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -93,20 +101,60 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
                 warnings.append(f"{path}: keys.{command_id} must be a key name such as \"ctrl+o\"; ignored")
     else:
         warnings.append(f"{path}: [keys] must be a table; ignored")
-    return LoadedSettings(Settings(theme=theme, keys=keys, other=data), warnings)
+    return LoadedSettings(Settings(theme=theme, keys=keys, other=data, source=raw), warnings)
+
+
+class SettingsChanged(OSError):
+    """The config file was changed outside Liferaft and cannot be merged (it is not valid TOML now)."""
+
+
+def _merge_outside_edit(settings: Settings, path: Path) -> None:
+    """When the file is no longer what ``settings`` was loaded from, take what it holds now and apply on top
+    only what was changed in ``settings`` since (the theme, single keys). Raises :class:`SettingsChanged`
+    when the file cannot be read or parsed now: it is not saved over."""
+    try:
+        now: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        now = None
+    except OSError as exc:
+        raise SettingsChanged(f"{path} cannot be read ({exc.strerror or exc}): not saved over") from None
+    if now == settings.source:
+        return
+    current = _from_bytes(now, path) if now is not None else LoadedSettings(Settings())
+    if not current.writable:
+        raise SettingsChanged(f"{path} was changed outside Liferaft and is not valid TOML now: not saved over")
+    base = _from_bytes(settings.source, path).settings if settings.source is not None else Settings()
+    theirs = current.settings
+    if settings.theme == base.theme:
+        settings.theme = theirs.theme
+    keys = dict(theirs.keys)
+    for command_id in set(base.keys) | set(settings.keys):
+        if settings.keys.get(command_id) != base.keys.get(command_id):  # changed here: ours wins
+            if command_id in settings.keys:
+                keys[command_id] = settings.keys[command_id]
+            else:
+                keys.pop(command_id, None)
+    settings.keys = keys
+    settings.other = theirs.other
+    settings.source = now
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write the settings atomically. Raises OSError when the folder is not writable."""
+    """Write the settings atomically, keeping what was changed in the file since it was loaded. Raises
+    OSError when the folder is not writable, :class:`SettingsChanged` when the file was changed outside
+    Liferaft into something that cannot be merged."""
     import tomli_w  # deferred: only needed when something changes
 
     path = path or config_path()
+    _merge_outside_edit(settings, path)
     data: dict[str, Any] = dict(settings.other)
     if settings.theme:
         data["theme"] = settings.theme
     if settings.keys:
         data["keys"] = dict(sorted(settings.keys.items()))
-    storage.write_text(path, tomli_w.dumps(data))
+    text = tomli_w.dumps(data)
+    storage.write_text(path, text)
+    settings.source = text.encode("utf-8")
 
 
 def configured_limits(path: Path | None = None) -> tuple[UploadLimits, list[str]]:

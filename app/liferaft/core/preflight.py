@@ -346,6 +346,12 @@ def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[li
                                     "read only the first",
                                     f"export the sheet you need to CSV: {prepare_command(shown, '--sheet NAME')}"))
         problems += _note_problems(preview.notes, _XLSX_NOTES)
+        sparse = next((note for note in preview.notes if note.startswith("sparse and very wide")), None)
+        if sparse is not None:
+            problems.append(Problem("sparse_wide", f"{sparse}: exported or read as it stands, every row would "
+                                    "carry thousands of empty cells",
+                                    f"export it to CSV: {prepare_command(shown, '--sheet NAME')} writes only the "
+                                    "columns that hold data (or delete the stray cells in Excel)"))
         second = _second_table_row(preview)
         if second is not None:
             sheet = f"{preview.sheet}: " if preview.sheet else ""
@@ -480,6 +486,9 @@ def check_file(path: Path, shown: str | None = None, kind: str | None = None, *,
         problems.append(Problem("outside_link", "a link to a file outside the project: Liferaft does not read it",
                                 "copy the file itself into SOURCE/"))
         return FileCheck(shown, kind, size, None, False, tuple(problems))
+    split_problem = _split_part_problem(path, size, shown)
+    if split_problem is not None:
+        problems.append(split_problem)
     problems += _size_problems(kind, size, limits, shown)
     tokens: int | None = None
     exact = False
@@ -502,6 +511,31 @@ def check_file(path: Path, shown: str | None = None, kind: str | None = None, *,
     else:
         suggested = None
     return FileCheck(shown, kind, size, tokens, exact, tuple(problems), suggested)
+
+
+def _split_part_problem(path: Path, size: int, shown: str) -> Problem | None:
+    """A ``block`` for a part of a split (``prepared/NAME.partN.csv``) whose set is not the one the split wrote:
+    the split never finished (killed on the way), or a part is missing, extra or of another size."""
+    if path.parent.name != "prepared" or ".part" not in path.name.lower():
+        return None  # the common case, without importing the fixers
+    from liferaft.core.prepare import looks_like_part, split_part_problem
+
+    if not looks_like_part(path):
+        return None
+    why = split_part_problem(path, size)
+    return None if why is None else incomplete_split(path, shown, why)
+
+
+def incomplete_split(path: Path, shown: str, why: str) -> Problem:
+    """The ``block`` of a part of a split that is not a complete set (``why`` says how), with its fix."""
+    from liferaft.core.prepare import split_original
+
+    original = split_original(path)
+    folder = shown.rpartition("/")[0].rpartition("/")[0]
+    named = shlex.quote(f"{folder}/{original.name}" if folder else original.name) if original else "ORIGINAL"
+    return Problem("incomplete_split", f"not a complete set of parts: {why}",
+                   f"run the split again (liferaft prepare {named} --split-mb N) and upload the new parts; delete "
+                   "these ones", BLOCK)
 
 
 def _kind(path: Path) -> str:
@@ -574,6 +608,12 @@ def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckRep
 
     shown = {record.path: record.display_path for record in inventory.files}
     plan = plan_uploads(inventory, project.state.prepared, limits=limits, check=False)
+    if plan.incomplete:  # a part whose own check passed, in a set another part of which does not match
+        by_shown = {shown[path]: path for path in plan.incomplete}
+        files = tuple(check if check.path not in by_shown or "incomplete_split" in {p.code for p in check.problems}
+                      else dataclasses.replace(check, problems=(*check.problems, incomplete_split(
+                          project.root / by_shown[check.path], check.path, plan.incomplete[by_shown[check.path]])))
+                      for check in files)
     replaced = {shown[original]: tuple(shown[path] for path in made) for original, made in plan.replaced.items()}
     left_out = {shown[path]: why for path, why in plan.left_out.items()}
     stale = {shown[path]: why for path, why in plan.stale.items()}

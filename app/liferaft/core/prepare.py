@@ -24,6 +24,7 @@ import contextlib
 import csv
 import errno
 import io
+import itertools
 import math
 import os
 import re
@@ -118,6 +119,19 @@ def prepared_folder(path: Path) -> Path:
     if not stat.S_ISDIR(st.st_mode):
         raise PrepareError(f"{folder} is a file, not a folder: move it away and run it again")
     return folder
+
+
+def _check_destination(path: Path) -> None:
+    """Refuse, before anything is read, a ``prepared/`` folder next to ``path`` that cannot be written in (or,
+    when it does not exist yet, a folder it cannot be created in): a read-only folder or one not the user's."""
+    folder = prepared_folder(path)
+    where = folder if os.path.isdir(folder) else folder.parent
+    effective = os.access in os.supports_effective_ids
+    if os.access(where, os.W_OK | os.X_OK, effective_ids=effective):
+        return
+    if where == folder:
+        raise PrepareError(f"cannot write in {folder}: the folder is read-only or not yours (nothing was written)")
+    raise PrepareError(f"cannot create {folder}: {where} is read-only or not yours (nothing was written)")
 
 
 def free_name(folder: Path, stem: str, tail: str) -> Path:
@@ -316,10 +330,15 @@ def _find_cuts(source: Any, start: int, room: int, emit: Callable[[int, int], No
     return before % 2 == 0
 
 
-def _write_part(folder: Path, header: bytes, src: int, begin: int, end: int, name: str) -> Path:
-    """One part as a temporary file in ``folder``: the header, then ``src[begin:end]``, fsynced and closed."""
+def _write_part(folder: Path, header: bytes, src: int, begin: int, end: int, name: str,
+                made: list[tuple[Path, tuple[int, int]]]) -> tuple[Path, tuple[int, int]]:
+    """One part as a temporary file in ``folder``: the header, then ``src[begin:end]``, fsynced and closed.
+    Returns its path and identity (device, inode); both are added to ``made`` as soon as the file exists, so
+    that it is removed on an interruption even when the caller never got this result."""
     fd, tmp = storage.new_temp_file(folder)
     try:
+        st = os.fstat(fd)
+        made.append((tmp, (st.st_dev, st.st_ino)))
         _write_all(fd, header)
         _copy_range(src, fd, begin, end - begin, name)
         getattr(os, "fdatasync", os.fsync)(fd)
@@ -329,7 +348,7 @@ def _write_part(folder: Path, header: bytes, src: int, begin: int, end: int, nam
             os.unlink(tmp)
         raise
     os.close(fd)
-    return tmp
+    return tmp, (st.st_dev, st.st_ino)
 
 
 def _read_header(source: Any, name: str, limit: int, limit_mb: float) -> bytes:
@@ -358,13 +377,16 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
     The file is read once, in the calling thread, to find where each part ends (a record boundary: a line feed
     outside quotes); each part is copied from the file in a worker thread as soon as its end is known, and
     fsynced there, so the disk works while the reading goes on. The parts appear together at the end, each
-    under its own name, never over an existing file; on any failure (or Ctrl-C) none is left behind.
+    under its own name, never over an existing file, and then, last, the list of them with their sizes
+    (``prepared/.liferaft/NAME.csv.parts.json``): a set without it, or that does not match it, is never taken
+    for the table (:func:`split_part_problem`). On any failure (or Ctrl-C) none is left behind.
     """
     path = Path(path)
     if not (limit_mb > 0) or not math.isfinite(limit_mb * MB):
         raise PrepareUsage(f"the part size must be a positive number of MB, not {limit_mb!r}")
     limit = int(limit_mb * MB)
     size = _check_source(path)
+    _check_destination(path)
     decoded = _head(path)
     if decoded.codec.startswith(("utf-16", "utf-32")):
         raise PrepareError(f"{path.name} is {decoded.label}: re-encode it to UTF-8 first (--utf8), then split that")
@@ -381,7 +403,9 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
         import glob
 
         tag = 1  # a new set of parts never mixes with an earlier one: -2, -3… on the stem
-        while any(folder.glob(f"{glob.escape(stem if tag == 1 else f'{stem}-{tag}')}.part[0-9]*{suffix}")):
+        while any(folder.glob(f"{glob.escape(stem if tag == 1 else f'{stem}-{tag}')}.part[0-9]*{suffix}")) or \
+                os.path.lexists(folder / MANIFEST_DIR / f"{stem if tag == 1 else f'{stem}-{tag}'}{suffix}"
+                                f"{MANIFEST_SUFFIX}"):
             tag += 1
         base = stem if tag == 1 else f"{stem}-{tag}"
         with _tidy(folder):
@@ -396,17 +420,25 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     src = source.fileno()
     spans: list[tuple[int, int]] = []
-    futures: list[Future[Path]] = []
-    published: list[Path] = []
+    futures: list[Future[tuple[Path, tuple[int, int]]]] = []
+    made: list[tuple[Path, tuple[int, int]]] = []  # every temporary file the workers created, as they create it
+    placed: list[tuple[Path, tuple[int, int]]] = []  # every name a part (or the manifest) may have been given
+    manifests = folder / MANIFEST_DIR
+    manifests_existed = os.path.lexists(manifests)
+    if (manifests_existed and not os.path.isdir(manifests)) or os.path.islink(manifests):
+        raise PrepareError(f"{manifests} is not a folder: move it away and run it again (the list of the parts "
+                           "goes there)")
     pool = ThreadPoolExecutor(max_workers=SPLIT_WRITERS, thread_name_prefix="liferaft-split")
 
+    checked = 0  # the parts before this one are written and were fine: not looked at again
+
     def emit(begin: int, end: int) -> None:
-        for future in futures:  # a part that failed (a full disk, say) stops the reading at once
-            if not future.done():
-                break
-            future.result()
+        nonlocal checked
+        while checked < len(futures) and futures[checked].done():  # a part that failed (a full disk, say)
+            futures[checked].result()  # stops the reading at once
+            checked += 1
         spans.append((begin, end))
-        futures.append(pool.submit(_write_part, folder, header, src, begin, end, name))
+        futures.append(pool.submit(_write_part, folder, header, src, begin, end, name, made))
 
     try:
         balanced = _find_cuts(source, len(header), room, emit, name=name, limit_mb=limit_mb, size=size,
@@ -414,33 +446,222 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         temps = [future.result() for future in futures]
         # part01…part12 when there are ten or more: they sort in order everywhere (file pickers included).
         width = len(str(len(temps)))
-        for number, tmp in enumerate(temps, start=1):
-            target = folder / f"{base}.part{number:0{width}d}{suffix}"
+        targets = [folder / f"{base}.part{number:0{width}d}{suffix}" for number in range(1, len(temps) + 1)]
+        for target, (tmp, ident) in zip(targets, temps, strict=True):
+            placed.append((target, ident))  # first: interrupted inside publish, the name may be ours already
             try:
                 storage.publish(tmp, target)
             except FileExistsError:
                 raise PrepareError(f"{target.name} appeared in {folder} while it was being written; run it again") \
                     from None
-            published.append(target)
         storage.fsync_dir(folder)
+        # Last, once every part is in place and durable: the list that makes the set complete. Parts without
+        # it (a split killed on the way) are never taken for a finished set (see :func:`split_part_problem`).
+        parts = [{"name": target.name, "size": len(header) + end - begin}
+                 for target, (begin, end) in zip(targets, spans, strict=True)]
+        _write_manifest(manifests / f"{base}{suffix}{MANIFEST_SUFFIX}", {
+            "version": MANIFEST_VERSION, "made_by": "liferaft prepare --split-mb", "source": name,
+            "source_size": size, "header_size": len(header), "parts": parts}, made, placed)
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        for future in futures:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                with contextlib.suppress(OSError):
-                    os.unlink(future.result())
-        for target in published:
-            with contextlib.suppress(OSError):
-                os.unlink(target)
+        _shielded(lambda: _undo_split(pool, made, placed, None if manifests_existed else manifests))
         raise
     finally:
         pool.shutdown(wait=True)
     written = tuple(Written(target, len(header) + end - begin)
-                    for target, (begin, end) in zip(published, spans, strict=True))
+                    for target, (begin, end) in zip(targets, spans, strict=True))
     notes = () if balanced else (
         f"{name} has an odd number of quote marks: a quote may never be closed, so everything after it reads as "
         "one cell (in the last part, as in the original)",)
     return Prepared(written, notes)
+
+
+def _write_manifest(path: Path, data: dict[str, Any], made: list[tuple[Path, tuple[int, int]]],
+                    placed: list[tuple[Path, tuple[int, int]]]) -> None:
+    """Write the list of a split's parts at ``path`` (in a ``.liferaft`` folder that scans and the watcher skip),
+    never over an existing file, fsynced with its folder; ``made``/``placed`` get its names as in
+    :func:`_split_parts`, so that an interruption removes it again."""
+    import json
+
+    fd, tmp = storage.new_temp_file(path.parent)
+    try:
+        st = os.fstat(fd)
+        ident = (st.st_dev, st.st_ino)
+        made.append((tmp, ident))
+        _write_all(fd, (json.dumps(data, indent=1, ensure_ascii=True) + "\n").encode("ascii"))
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    placed.append((path, ident))
+    try:
+        storage.publish(tmp, path)
+    except FileExistsError:
+        raise PrepareError(f"{path.name} appeared in {path.parent} while it was being written; run it again") \
+            from None
+    storage.fsync_dir(path.parent)
+
+
+def _remove_if_ours(path: Path, ident: tuple[int, int]) -> None:
+    """Remove ``path`` if it is still the file this split created (same device and inode); never another."""
+    try:
+        st = os.lstat(path)
+        if (st.st_dev, st.st_ino) == ident:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _undo_split(pool: Any, made: Sequence[tuple[Path, tuple[int, int]]],
+                placed: Sequence[tuple[Path, tuple[int, int]]], manifests: Path | None) -> None:
+    """Take back everything an unfinished split made: its temporary files, the parts (and the list of them)
+    already given their names, the manifests folder if it made it. Safe to run again (see :func:`_shielded`)."""
+    pool.shutdown(wait=True, cancel_futures=True)  # no worker creates a file after this: all are in ``made``
+    for path, ident in reversed(placed):  # the manifest first: the parts stop counting as a set at once
+        _remove_if_ours(path, ident)
+    for path, ident in made:
+        _remove_if_ours(path, ident)
+    if manifests is not None:
+        with contextlib.suppress(OSError):
+            os.rmdir(manifests)  # only ever succeeds on an empty folder
+
+
+def _shielded(cleanup: Callable[[], None]) -> None:
+    """Run ``cleanup`` to the end even when Ctrl-C is pressed again meanwhile (it is run once more)."""
+    for _attempt in range(100):
+        try:
+            cleanup()
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+# --- the list of a split's parts ---------------------------------------------------------------------------
+
+#: The folder, inside ``prepared/``, that holds the lists of parts (skipped by scans, like the project's own).
+MANIFEST_DIR = ".liferaft"
+#: ``<base><suffix>.parts.json``: the list of the parts ``<base>.partN<suffix>`` of one split.
+MANIFEST_SUFFIX = ".parts.json"
+MANIFEST_VERSION = 1
+_PART_NAME = re.compile(r"(?s)(?P<base>.+)\.part(?P<number>[0-9]+)(?P<suffix>\.(?i:csv|tsv|txt))\Z")
+_set_cache: dict[tuple[str, str, str], tuple[Any, Any, dict[str, int] | str]] = {}
+
+
+def looks_like_part(path: Path) -> bool:
+    """Whether ``path`` is named like a part of a split (``NAME.partN.csv``) in a ``prepared/`` folder."""
+    path = Path(path)
+    return path.parent.name == PREPARED and _PART_NAME.match(path.name) is not None
+
+
+def manifest_path(path: Path) -> Path | None:
+    """Where the list of the parts of the split ``path`` belongs to is, or None when it is not named as a part."""
+    path = Path(path)
+    match = _PART_NAME.match(path.name)
+    if match is None:
+        return None
+    return path.parent / MANIFEST_DIR / f"{match['base']}{match['suffix']}{MANIFEST_SUFFIX}"
+
+
+def split_original(path: Path) -> Path | None:
+    """The original the part ``path`` was most likely split from (``../NAME.csv`` beside ``prepared/``, the
+    ``-2``… of a later split taken off), when it is there; else None."""
+    match = _PART_NAME.match(Path(path).name)
+    if match is None:
+        return None
+    base = match["base"]
+    for stem in (base, re.sub(r"-[0-9]+\Z", "", base)):
+        candidate = Path(path).parent.parent / f"{stem}{match['suffix']}"
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _signature(path: Path) -> Any:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _read_set(folder: Path, base: str, suffix: str, manifest: Path) -> dict[str, int] | str:
+    """The parts the split's list names, with their sizes, when the folder holds exactly those at those sizes;
+    else why not (one line)."""
+    import json
+
+    shown = f"{PREPARED}/{MANIFEST_DIR}/{manifest.name}"
+    try:
+        raw = storage.read_small_file(manifest)
+    except FileNotFoundError:
+        return "the split that made it did not finish (there is no list of its parts)"
+    except OSError as exc:
+        return f"its list of parts ({shown}) cannot be read: {exc.strerror or exc}"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        listed = {str(part["name"]): int(part["size"]) for part in data["parts"]}
+        if not listed or any(size < 0 for size in listed.values()) or len(listed) != len(data["parts"]):
+            raise ValueError
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return f"its list of parts ({shown}) is damaged"
+    pattern = re.compile(re.escape(base) + r"\.part[0-9]+" + re.escape(suffix) + r"\Z", re.DOTALL)
+    try:
+        present = {name for name in os.listdir(folder) if pattern.match(name)}
+    except OSError as exc:
+        return f"{PREPARED}/ cannot be read: {exc.strerror or exc}"
+    extra = sorted(present - listed.keys())
+    if extra:
+        return f"{extra[0]} is not one of the {len(listed)} parts the split wrote"
+    for number, (name, size) in enumerate(listed.items(), start=1):
+        try:
+            st = os.stat(folder / name)
+        except OSError:
+            return f"part {number} of {len(listed)} ({name}) is missing"
+        if st.st_size != size:
+            return f"{name} is {st.st_size:,} bytes, but the split wrote {size:,}"
+    return listed
+
+
+def split_part_problem(path: Path, size: int | None = None) -> str | None:
+    """Why the file ``path``, named as a part of a split in ``prepared/``, must not be uploaded as one: the split
+    did not finish (no list of its parts), or the parts there do not match the list (one missing, one extra,
+    one of another size). None when it is not named as a part, or belongs to a complete set.
+
+    The list of a set is read once per change of the folder or the list; the part's own size is checked on
+    every call.
+    """
+    path = Path(path)
+    if not looks_like_part(path):
+        return None
+    manifest = manifest_path(path)
+    assert manifest is not None
+    match = _PART_NAME.match(path.name)
+    assert match is not None
+    folder = path.parent
+    key = (os.fspath(folder), match["base"], match["suffix"])
+    signature = (_signature(folder), _signature(manifest))
+    cached = _set_cache.get(key)
+    if cached is not None and cached[:2] == signature:
+        result = cached[2]
+    else:
+        result = _read_set(folder, match["base"], match["suffix"], manifest)
+        if len(_set_cache) > 256:
+            _set_cache.clear()
+        _set_cache[key] = (*signature, result)
+    if isinstance(result, str):
+        return result
+    if size is None:
+        try:
+            size = os.stat(path).st_size
+        except OSError as exc:
+            return f"it cannot be read: {exc.strerror or exc}"
+    expected = result.get(path.name)
+    if expected is None:
+        return f"{path.name} is not one of the {len(result)} parts the split wrote"
+    if size != expected:
+        return f"{path.name} is {size:,} bytes, but the split wrote {expected:,}"
+    return None
 
 
 # --- re-encode -------------------------------------------------------------------------------------------
@@ -462,17 +683,111 @@ def _delimiter_name(delimiter: str) -> str:
     return DELIMITER_NAMES.get(delimiter, repr(delimiter))
 
 
+def _ascii_compatible(codec: str) -> bool:
+    """Whether ``codec`` writes line breaks, tabs, commas, semicolons and quotes as the ASCII bytes."""
+    try:
+        return '\n\t,;"|'.encode(codec) == b'\n\t,;"|'
+    except (LookupError, UnicodeError):
+        return False
+
+
+def _shape(chunks: Iterator[bytes], keep: bytes) -> Iterator[bytes]:
+    """Only the bytes ``keep`` (line feeds and a delimiter) of ``chunks``: the shape of a table, in order."""
+    drop = bytes(byte for byte in range(256) if byte not in keep)
+    for chunk in chunks:
+        yield chunk.translate(None, drop)
+
+
+def _original_bytes(source: BinaryIO, decoded: Any) -> Iterator[bytes]:
+    """The original read again from its bytes, as they are when its encoding writes ASCII as ASCII (the shape of
+    the table is then in the bytes, whatever the guess), else decoded afresh and encoded as UTF-8."""
+    source.seek(decoded.bom)
+    decoder = None if _ascii_compatible(decoded.codec) else \
+        codecs.getincrementaldecoder(decoded.codec)(errors="replace")
+    while True:
+        chunk = source.read(CHUNK)
+        yield chunk if decoder is None else decoder.decode(chunk, final=not chunk).encode("utf-8")
+        if not chunk:
+            return
+
+
+def _written_bytes(fd: int) -> Iterator[bytes]:
+    """The copy being written (its temporary file, by its descriptor), read back from the start."""
+    offset = 0
+    while True:
+        chunk = os.pread(fd, CHUNK, offset)
+        if not chunk:
+            return
+        offset += len(chunk)
+        yield chunk
+
+
+def _shape_mismatch(original: Iterator[bytes], copy: Iterator[bytes]) -> int | None:
+    """The line (from 1) where two shapes (see :func:`_shape`) first differ, or None when they are the same."""
+    ahead: list[bytes] = [b"", b""]
+    done = [False, False]
+    sources = (original, copy)
+    line = 1
+    while True:
+        for side in (0, 1):
+            while len(ahead[side]) < CHUNK and not done[side]:
+                chunk = next(sources[side], None)
+                if chunk is None:
+                    done[side] = True
+                else:
+                    ahead[side] += chunk
+        count = min(len(ahead[0]), len(ahead[1]))
+        if ahead[0][:count] != ahead[1][:count]:
+            same = next(index for index in range(count) if ahead[0][index] != ahead[1][index])
+            return line + ahead[0].count(b"\n", 0, same)
+        line += ahead[0].count(b"\n", 0, count)
+        ahead = [ahead[0][count:], ahead[1][count:]]
+        if done[0] and done[1]:
+            return line if ahead[0] or ahead[1] else None
+        if (done[0] and not ahead[0] and ahead[1]) or (done[1] and not ahead[1] and ahead[0]):
+            return line
+
+
+def _fields_mismatch(path: Path, decoded: Any, source: BinaryIO, delimiter: str, skipped: int,
+                     fd: int) -> int | None:
+    """The record (from 1, in the copy) where the comma-separated copy being written (descriptor ``fd``) has
+    another number of cells than the original has, or None. The original is parsed again from its bytes when its
+    encoding writes ASCII as ASCII (so its rows and cells do not depend on the guess), the copy is read back."""
+    from dataclasses import replace
+
+    view = replace(decoded, codec="latin-1") if _ascii_compatible(decoded.codec) else decoded
+    with os.fdopen(os.dup(fd), "rb") as copy, \
+            contextlib.closing(_records(path, view, source, delimiter)) as original, \
+            contextlib.closing(_records(path, replace(decoded, codec="utf-8", bom=0), copy, ",")) as written:
+        copy.seek(0)
+        for _ in range(skipped):
+            next(original, None)
+        number = 0
+        for number, (before, after) in enumerate(itertools.zip_longest(original, written), start=1):
+            if before is None or after is None or len(before) != len(after):
+                return number
+    return None
+
+
+def _wrong_reading(name: str, decoded: Any, line: int, what: str) -> PrepareError:
+    return PrepareError(f"{name} read as {decoded.label} would change on line {line:,} ({what} differ from the "
+                        "original's): the encoding does not fit it, so no copy was written")
+
+
 def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
     """Re-encode ``path`` to UTF-8 (no byte-order mark), line breaks and everything else kept."""
     from liferaft.core.roles import kind_from_name
 
     path = Path(path)
     size = _check_source(path)
+    _check_destination(path)
     decoded = _head(path)
     notes: list[str] = []
-    if kind_from_name(path.name) == "csv":
+    table_delimiter = ""
+    if kind_from_name(path.name) in ("csv", "tsv"):
         delimiter, found = _delimiter(path, decoded)
-        if found and delimiter != ",":
+        table_delimiter = delimiter if found and len(delimiter) == 1 and delimiter.isascii() else ""
+        if found and delimiter != "," and kind_from_name(path.name) == "csv":
             notes.append(f"the columns are still separated by a {_delimiter_name(delimiter)}: use --comma instead "
                          "for a UTF-8 copy with commas")
     if decoded.codec == "utf-8" and not decoded.bom and not decoded.replaced:
@@ -483,6 +798,8 @@ def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
     decoder = codecs.getincrementaldecoder(decoded.codec)(errors="replace")
     replaced = 0
     total = 0
+    # The line breaks (and a table's delimiters) the copy must keep, row by row: a wrong guess loses some.
+    keep = b"\n" + (table_delimiter.encode() if table_delimiter else b"")
     with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
         source.seek(decoded.bom)
         done = decoded.bom
@@ -498,6 +815,12 @@ def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
                 progress(done, size)
             if not chunk:
                 break
+        out.flush()
+        line = _shape_mismatch(_shape(_original_bytes(source, decoded), keep),
+                               _shape(_written_bytes(out.fileno()), keep))
+        if line is not None:
+            what = "line breaks" + (f" or {_delimiter_name(table_delimiter)}s" if table_delimiter else "")
+            raise _wrong_reading(path.name, decoded, line, what)
     notes.insert(0, f"read as {decoded.label}")
     if replaced:
         notes.insert(1, f"{replaced:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
@@ -587,6 +910,7 @@ def to_comma(path: Path, *, progress: Progress | None = None) -> Prepared:
 
     path = Path(path)
     size = _check_source(path)
+    _check_destination(path)
     decoded = _head(path)
     delimiter, _found = _delimiter(path, decoded)
     utf8 = decoded.codec == "utf-8" and not decoded.bom and not decoded.replaced
@@ -618,10 +942,13 @@ def to_comma(path: Path, *, progress: Progress | None = None) -> Prepared:
                 records += 1
                 if progress is not None and records % 20000 == 0:
                     progress(source.tell(), size)
-        if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
-            progress(size, size)
         text_out.flush()
         text_out.detach()
+        line = _fields_mismatch(path, decoded, source, delimiter, skipped, out.fileno())
+        if line is not None:
+            raise _wrong_reading(path.name, decoded, line, "the rows or the cells in a row")
+        if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
+            progress(size, size)
     notes = [f"read as {decoded.label}, columns separated by a {_delimiter_name(delimiter)}"]
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")
@@ -640,6 +967,7 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
     if not wanted:
         raise PrepareUsage("no column names given: list them as A,B")
     size = _check_source(path)
+    _check_destination(path)
     decoded = _head(path)
     stem, _ = _split_name(path)
     folder = prepared_folder(path)
@@ -730,6 +1058,7 @@ def copy_as(path: Path, new_name: str, *, progress: Progress | None = None) -> P
     path = Path(path)
     name = new_name_for(path, new_name)
     size = _check_source(path)
+    _check_destination(path)
     folder = prepared_folder(path)
     dot = name.rfind(".")
     stem, tail = (name[:dot], name[dot:]) if dot > 0 else (name, "")
@@ -806,6 +1135,7 @@ def _open_workbook(path: Path) -> Iterator[Any]:
 def export_sheet(path: Path, sheet: str, *, progress: Progress | None = None) -> Prepared:
     """Write the sheet ``sheet`` of the workbook ``path`` as a UTF-8 CSV with commas."""
     path = Path(path)
+    _check_destination(path)
     with _open_workbook(path) as workbook:
         names = [str(name) for name in workbook.sheetnames]
         if sheet not in names:
@@ -815,42 +1145,84 @@ def export_sheet(path: Path, sheet: str, *, progress: Progress | None = None) ->
         if not hasattr(ws, "iter_rows"):
             raise PrepareError(f"{sheet} is a chart sheet: it holds a chart, not cells")
         declared = getattr(ws, "declared", None)
-        total_rows = declared[3] if declared else 0
         ws.reset_dimensions()
+        # First pass: which columns hold a value, so that a stray cell far right (XFD1) does not make every
+        # row 16,384 cells wide. Second pass: write those.
+        counted, keep, dropped = _used_columns(ws, declared[3] if declared else 0, progress, sheet, path.name)
+        if not keep:
+            raise PrepareError(f"sheet {sheet!r} of {path.name} is empty: there is nothing to export")
         stem = _clean_stem(path.name[: -len(path.suffix)] if path.suffix else path.name)
         target = free_name(prepared_folder(path), stem, f".{_slug(sheet)}.csv")
         rows = 0
-        width = 0
+        header = False
         blank_run = 0
+        blank = [""] * len(keep)
         with _tidy(target.parent), _new_file(target) as out:
             text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
             writer = csv.writer(text_out, lineterminator="\n")
             try:
                 for number, row in enumerate(ws.iter_rows(), start=1):
-                    cells = [_cell(cell) for cell in row]
-                    while cells and cells[-1] == "":
-                        cells.pop()
-                    if not width:
-                        if not cells:
-                            continue  # blank rows above the header are left out
-                        width = len(cells)
-                        writer.writerow(cells)
+                    width = len(row)
+                    cells = [_cell(row[index]) if index < width else "" for index in keep]
+                    if cells == blank:
+                        blank_run += header  # blank rows above the header and at the end are left out
                         continue
-                    if not cells:
-                        blank_run += 1  # trailing blank rows are left out, blank rows inside are kept
-                        continue
-                    for _ in range(blank_run):
-                        writer.writerow([""] * width)
+                    if header:
+                        for _ in range(blank_run):
+                            writer.writerow(blank)
+                        rows += blank_run
                         rows += 1
+                    header = True
                     blank_run = 0
-                    writer.writerow(cells + [""] * (width - len(cells)))
-                    rows += 1
-                    if progress is not None and total_rows and number % 5000 == 0:
-                        progress(min(number, total_rows), total_rows)
+                    writer.writerow(cells)
+                    if progress is not None and number % 1000 == 0:
+                        progress(counted + min(number, counted), 2 * counted)
             except Exception as exc:
                 raise PrepareError(f"cannot read sheet {sheet!r} of {path.name}: {exc}") from None
-            if not width:
-                raise PrepareError(f"sheet {sheet!r} of {path.name} is empty: there is nothing to export")
+            if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
+                progress(2 * counted, 2 * counted)
             text_out.flush()
             text_out.detach()
-    return Prepared((Written(target, os.path.getsize(target), rows),))
+    notes = ()
+    if dropped:
+        from openpyxl.utils import get_column_letter
+
+        far = ", ".join(get_column_letter(index + 1) for index in keep if index > dropped[0][0])
+        left = sum(last - first + 1 for first, last in dropped)
+        notes = (f"{left:,} empty column(s) left out (a value far to the right, in {far}, was kept next to the "
+                 "data): check that it belongs there",)
+    return Prepared((Written(target, os.path.getsize(target), rows),), notes)
+
+
+#: Empty columns in a row (no value in any row of the sheet) up to this many are kept between used ones; a wider
+#: gap is left out of an export, with a note.
+SHEET_GAP = 64
+
+
+def _used_columns(ws: Any, declared_rows: int, progress: Progress | None, sheet: str,
+                  name: str) -> tuple[int, list[int], list[tuple[int, int]]]:
+    """(rows read, the column offsets to export, the runs of empty columns left out) of the read-only sheet
+    ``ws``: every column up to the last that holds a value, except runs of more than :data:`SHEET_GAP` columns
+    with no value at all (the empty tail is never kept)."""
+    used: set[int] = set()
+    number = 0
+    try:
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            used.update(index for index, value in enumerate(row) if value is not None and value != "")
+            if progress is not None and number % 1000 == 0:
+                total = max(declared_rows, number)
+                progress(number, 2 * total)
+    except Exception as exc:
+        raise PrepareError(f"cannot read sheet {sheet!r} of {name}: {exc}") from None
+    keep: list[int] = []
+    dropped: list[tuple[int, int]] = []
+    previous = -1
+    for index in sorted(used):
+        if index - previous - 1 > SHEET_GAP and keep:
+            dropped.append((previous + 1, index - 1))
+        else:
+            keep.extend(range(previous + 1, index))
+        keep.append(index)
+        previous = index
+    return number, keep, dropped
+

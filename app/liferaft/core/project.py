@@ -9,7 +9,7 @@ from liferaft.core import storage
 from liferaft.core.restart_note import NOTE_FILENAME, render_note
 from liferaft.core.roles import FOLDER_ROLES, Role, role_for_folder
 from liferaft.core.scan import Inventory, scan
-from liferaft.core.state import PreparedFrom, ProjectState, load_state, save_state
+from liferaft.core.state import PreparedFrom, ProjectState, load_state, peek_state, update_state
 
 
 class ProjectError(Exception):
@@ -42,9 +42,14 @@ def check_folder(path: Path) -> Path:
 
 
 class Project:
-    """An opened project. :meth:`rescan` refreshes :attr:`inventory` from disk."""
+    """An opened project. :meth:`rescan` refreshes :attr:`inventory` from disk.
 
-    __slots__ = ("inventory", "root", "state", "warnings", "writable_state")
+    :attr:`state` is a copy of ``.liferaft/state.json``: every change is made to the file as it is on disk at
+    that moment, under its lock (:func:`liferaft.core.state.update_state`), and the copy is then replaced by
+    what was saved, so what another `liferaft` saved meanwhile is neither lost nor hidden.
+    """
+
+    __slots__ = ("_generation", "inventory", "root", "state", "warnings", "writable_state")
 
     def __init__(self, root: Path, state: ProjectState, inventory: Inventory, warnings: list[str] | None = None,
                  writable_state: bool = True) -> None:
@@ -53,6 +58,7 @@ class Project:
         self.inventory = inventory
         self.warnings: list[str] = warnings if warnings is not None else []
         self.writable_state = writable_state
+        self._generation = 0  # bumped each time this copy of the state is replaced by one just saved
 
     @property
     def name(self) -> str:
@@ -61,34 +67,50 @@ class Project:
     def rescan(self) -> Inventory:
         """Read the folder again; raises :class:`ProjectError` if the folder itself is gone or unreadable."""
         check_folder(self.root)
+        self.refresh_state()
         self.inventory = scan(self.root, self.state.overrides)
         return self.inventory
+
+    def refresh_state(self) -> None:
+        """Pick up the state as another process may have saved it (a `liferaft prepare` while the workbench
+        is open). Changes nothing on disk; a state file that cannot be read or used leaves the copy as it is.
+        The inventory's roles follow at the next scan."""
+        if not self.writable_state:
+            return
+        generation = self._generation
+        fresh = peek_state(self.root)
+        if fresh is not None and generation == self._generation:  # not over a copy saved meanwhile
+            self.state = fresh
+
+    def _adopt(self, state: ProjectState) -> None:
+        """Take ``state``, just saved, as the copy; files whose override changed (here or in another process)
+        get their new role in the inventory."""
+        old, new = self.state.overrides, state.overrides
+        self.state = state
+        self._generation += 1
+        changed = {path for path in old.keys() | new.keys() if old.get(path) != new.get(path)}
+        if not changed:
+            return
+        files = self.inventory.files
+        for index, record in enumerate(files):
+            if record.path in changed:
+                role = new.get(record.path)
+                new_role, guessed = (role, False) if role is not None else self.inventory.automatic_role(record)
+                files[index] = record._replace(role=new_role, role_guessed=guessed)
 
     def set_role(self, rel_path: str, role: Role | None) -> None:
         """Override a file's role (None goes back to its folder's role or a guess), save it, and update the
         inventory. Raises OSError when the state cannot be saved; nothing changes then."""
         if not self.writable_state:
             raise PermissionError("Liferaft's state file is unusable and could not be moved aside")
-        previous = self.state.overrides.get(rel_path)
-        if role is None:
-            self.state.overrides.pop(rel_path, None)
-        else:
-            self.state.overrides[rel_path] = role
-        try:
-            save_state(self.root, self.state)
-        except BaseException:
-            if previous is None:
-                self.state.overrides.pop(rel_path, None)
-            else:
-                self.state.overrides[rel_path] = previous
-            raise
-        files = self.inventory.files
-        for index, record in enumerate(files):
-            if record.path == rel_path:
-                new_role, guessed = (role, False) if role is not None else self.inventory.automatic_role(record)
-                files[index] = record._replace(role=new_role, role_guessed=guessed)
-                break
 
+        def change(state: ProjectState) -> None:
+            if role is None:
+                state.overrides.pop(rel_path, None)
+            else:
+                state.overrides[rel_path] = role
+
+        self._adopt(update_state(self.root, change))
 
     def record_prepared(self, original: str, action: str, files: list[str],
                         source: tuple[int, float] | None = None) -> None:
@@ -101,21 +123,18 @@ class Project:
         if source is None:
             st = os.stat(self.root / original)
             source = (st.st_size, st.st_mtime)
-        previous = self.state.prepared.get(original)
-        older: list[str] = []
-        if previous is not None:
-            for path in [*previous.superseded, *previous.files]:
-                if path not in files and path not in older:
-                    older.append(path)
-        self.state.prepared[original] = PreparedFrom(action, list(files), source[0], source[1], older)
-        try:
-            save_state(self.root, self.state)
-        except BaseException:
-            if previous is None:
-                self.state.prepared.pop(original, None)
-            else:
-                self.state.prepared[original] = previous
-            raise
+        size, mtime = source
+
+        def change(state: ProjectState) -> None:
+            previous = state.prepared.get(original)  # as saved now, by whichever process made it
+            older: list[str] = []
+            if previous is not None:
+                for path in [*previous.superseded, *previous.files]:
+                    if path not in files and path not in older:
+                        older.append(path)
+            state.prepared[original] = PreparedFrom(action, list(files), size, mtime, older)
+
+        self._adopt(update_state(self.root, change))
 
 
 def record_prepared(root: Path, original: Path, action: str, written: list[Path],
@@ -123,8 +142,7 @@ def record_prepared(root: Path, original: Path, action: str, written: list[Path]
     """Remember prepared files for the project holding ``original`` (the CLI's way in). Returns a warning
     when the state could not be saved (the files are written all the same), else None."""
     try:
-        loaded = load_state(root)
-        project = Project(root, loaded.state, Inventory(root), writable_state=loaded.writable)
+        project = Project(root, ProjectState(), Inventory(root))  # the state is read under its lock when saved
         base = Path(os.path.abspath(root))
         rel = Path(os.path.abspath(original)).relative_to(base).as_posix()
         files = [Path(os.path.abspath(path)).relative_to(base).as_posix() for path in written]
@@ -194,6 +212,19 @@ def init_project(path: Path, title: str | None = None) -> InitResult:
     if str(path) == "":
         raise ProjectError("the folder name is empty: give a folder, or leave it out for the current one")
     path = Path(os.path.abspath(Path(path).expanduser()))
+    made: list[Path] = []  # the folders this call created, taken back (when still empty) if it fails
+    try:
+        return _init_project(path, title, made)
+    except BaseException:
+        import contextlib
+
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only ever succeeds on an empty folder
+        raise
+
+
+def _init_project(path: Path, title: str | None, made: list[Path]) -> InitResult:
     result = InitResult()
     if not path.exists():
         if not path.parent.is_dir():
@@ -202,6 +233,7 @@ def init_project(path: Path, title: str | None = None) -> InitResult:
             path.mkdir()
         except OSError as exc:
             raise ProjectError(f"cannot create {path}: {exc.strerror or exc}") from None
+        made.append(path)
         result.created.append(str(path) + "/")
     root = check_folder(path)
     existing: dict[Role, str] = {}
@@ -223,6 +255,7 @@ def init_project(path: Path, title: str | None = None) -> InitResult:
                 result.kept.append(existing[role] + "/")
                 continue
             (root / role.folder).mkdir()
+            made.append(root / role.folder)
             existing[role] = role.folder
             result.created.append(role.folder + "/")
         note = root / existing[Role.RESTART] / NOTE_FILENAME
@@ -235,5 +268,6 @@ def init_project(path: Path, title: str | None = None) -> InitResult:
     except FileExistsError as exc:
         raise ProjectError(f"{exc.filename or exc} appeared while initialising; nothing was overwritten") from None
     except OSError as exc:
-        raise ProjectError(f"cannot write in {root}: {exc.strerror or exc}") from None
+        undone = " (the folders it had made are removed again)" if made else ""
+        raise ProjectError(f"cannot write in {root}: {exc.strerror or exc}{undone}") from None
     return result

@@ -46,9 +46,12 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def render_note(title: str, content: Mapping[str, str] | None = None) -> str:
-    """Render a restart note; sections without content show their hint as an HTML comment."""
+    """Render a restart note; sections without content show their hint as an HTML comment. Control characters
+    in ``title`` (the project folder's name) are shown as escapes."""
+    from liferaft.core.scan import shown_name
+
     content = content or {}
-    lines = [f"# Restart note: {title}", ""]
+    lines = [f"# Restart note: {shown_name(title)}", ""]
     for section in SECTIONS:
         lines.append(f"## {section.heading}")
         lines.append("")
@@ -609,12 +612,12 @@ def _restart_folder(root: Path, inventory: Inventory) -> str:
 
 
 def _shown(root: Path, path: Path) -> str:
-    from liferaft.core.scan import display_name
+    from liferaft.core.scan import shown_name
 
     try:
-        return display_name(path.relative_to(root).as_posix())
+        return shown_name(path.relative_to(root).as_posix())
     except ValueError:
-        return display_name(str(path))
+        return shown_name(str(path))
 
 
 def _refuse_odd_target(root: Path, path: Path) -> None:
@@ -651,7 +654,9 @@ def load_note(root: Path, inventory: Inventory) -> tuple[RestartNote | None, Fil
     if record is None:
         _refuse_odd_target(root, note_path(root, inventory))
         return None, None
-    shown = record.display_path
+    from liferaft.core.scan import shown_name
+
+    shown = shown_name(record.display_path)
     if "outside_root" in record.flags:
         raise NoteError(f"{shown} is a link out of the project: Liferaft does not read it")
     try:
@@ -671,10 +676,12 @@ def load_note(root: Path, inventory: Inventory) -> tuple[RestartNote | None, Fil
     return parse_note(text), record
 
 
-def save_note(root: Path, inventory: Inventory, note: RestartNote) -> Path:
+def save_note(root: Path, inventory: Inventory, note: RestartNote, *, replace: bool = False) -> Path:
     """Write ``note`` as the project's restart note, atomically, and return its path. A project without one
     gets ``restart-note.md`` in its RESTART folder (made if missing). Raises :class:`NoteError` when the note
-    is a link (Liferaft never writes through one), a folder or pipe holds its name, or writing fails."""
+    is a link (Liferaft never writes through one), a folder or pipe holds its name, or writing fails.
+    A note that appeared since ``inventory`` was read is not overwritten unless ``replace`` says the caller
+    has seen it (and merged it, or chose to replace it)."""
     import os
     import stat
 
@@ -704,7 +711,7 @@ def save_note(root: Path, inventory: Inventory, note: RestartNote) -> Path:
     if len(text.encode("utf-8")) > NOTE_LIMIT:
         raise NoteError(f"the restart note would be larger than 4 MB: {shown} not written")
     try:
-        storage.write_text(path, text, overwrite=record is not None and os.path.lexists(path))
+        storage.write_text(path, text, overwrite=(record is not None or replace) and os.path.lexists(path))
     except FileExistsError:
         raise NoteError(f"{shown} appeared while writing: nothing was overwritten") from None
     except OSError as exc:
@@ -730,7 +737,9 @@ def _file_line(record: FileRecord, inventory: Inventory) -> str:
     from liferaft.core.units import format_size
 
     size = "link out of the project" if "outside_root" in record.flags else format_size(record.size)
-    return f"- {_within_role_folder(record, inventory)} — {record.kind}, {size}"
+    from liferaft.core.scan import shown_name_noted
+
+    return f"- {shown_name_noted(_within_role_folder(record, inventory))} — {record.kind}, {size}"
 
 
 def _columns_line(root: Path, record: FileRecord, inventory: Inventory) -> str | None:
@@ -741,12 +750,14 @@ def _columns_line(root: Path, record: FileRecord, inventory: Inventory) -> str |
     preview = inspect_file(Path(root) / record.path, record.kind, max_rows=1)
     if preview.error or not preview.columns:
         return None
-    names = [" ".join(column.name.split()) or "(blank)" for column in preview.columns]
+    from liferaft.core.scan import shown_name
+
+    names = [shown_name(" ".join(column.name.split())) or "(blank)" for column in preview.columns]
     shown = ", ".join(names[:PREFILL_COLUMNS])
     if len(names) > PREFILL_COLUMNS:
         shown += f", … ({len(names)} columns)"
     sheet = f" (sheet {preview.sheet})" if preview.sheet and len(preview.sheets) > 1 else ""
-    return f"- {_within_role_folder(record, inventory)}{sheet}: {shown}"
+    return f"- {shown_name(_within_role_folder(record, inventory))}{shown_name(sheet)}: {shown}"
 
 
 def prefill_content(root: Path, inventory: Inventory) -> dict[str, str]:
@@ -840,9 +851,65 @@ def request_prompt(project_name: str) -> str:
 _CHATTER = (
     r"(?i)(?:let me know|if you(?:'d| would) like me to|if you want me to|feel free|hope (?:this|that|it) helps|"
     r"i can also|would you like me to|do you want me to|want me to|shall i\b|happy to help|"
-    r"you can now (?:copy|paste|save))"
+    r"you can now (?:copy|paste|save)|anything else\b.{0,40}\?\s*$)"
 )
 _PLAIN_FENCE_INFO = frozenset({"", "text", "txt", "plain", "plaintext", "markdown", "md"})
+
+
+#: Headings of handoffs and summaries a chat writes on its own ("Current status", "Your files", "First message
+#: to send in the new convo"), matched against the normalised heading (see :func:`_normalise_heading`) when
+#: :func:`section_key` does not know it. Only replies are read this way: the note's own headings are not.
+#: Order matters: "what to paste and upload" is files, "questions for next session" is notes.
+_HANDOFF_KEYS: tuple[tuple[str, str], ...] = (
+    (r"what to (?:paste and |paste or )?(?:re-?)?upload\b|(?:files?|data) to (?:re-?)?upload\b|"
+     r"(?:re-?)?uploads?\b|attachments?\b", "files"),
+    (r"(?:your |the |key |relevant |important |tracking |reference |input |source )?"
+     r"(?:files?|data(?:sets?| sets?)?|documents?|docs|sources|inputs|resources|spreadsheets?|tables?)\b",
+     "files"),
+    (r"(?:open |unresolved |remaining |pending )?questions?\b|(?:known )?(?:issues|bugs|caveats|gotchas|risks|"
+     r"blockers|warnings|limitations|problems)\b|lessons?\b|(?:loose ends|to ?do|todos?)\b|"
+     r"(?:immediate |recommended |suggested |exact )?next (?:steps?|phase|actions?|tasks?|up|session)\b|"
+     r"what (?:s |is )?next\b|what to do next\b|what remains\b|remaining\b|pending\b|follow[- ]?ups?\b|"
+     r"(?:the )?(?:plan|roadmap|backlog)\b|what (?:doesn t|didn t|did not) work\b", "notes"),
+    (r"(?:(?:the )?(?:first|opening|kickoff|kick-off|bootstrap|continuation|starter|resume|restart|handoff|"
+     r"handover|transition(?:al)?) )(?:\w+ )?(?:message|prompt)\b|"
+     r".*\b(?:paste|send|use)\b.*\b(?:new|next|fresh) (?:chat|convo|conversation|session|thread|account)\b|"
+     r".*\b(?:prompt|message|summary|starter) (?:for|to paste into|to start) (?:a |the )?(?:new|next|fresh) "
+     r"(?:chat|convo|conversation|session|thread)\b|"
+     r"(?:how )?to (?:continue|resume) in a (?:new|fresh) (?:chat|convo|conversation|session|account)\b|"
+     r"resuming in a (?:new|fresh) (?:chat|convo|conversation|session|account)\b|"
+     r"(?:new chat|new convo|new conversation) (?:starter|prompt|message)\b", "next_prompt"),
+    (r"(?:generated |final |key |completed )?(?:outputs?|deliverables?|results?|artifacts?|artefacts?|"
+     r"downloads?|exports?|reports?)\b|what (?:was|we) (?:produced|generated|delivered)\b",
+     "outputs"),
+    (r"(?:key |important |design |technical |main |architectural )?(?:decisions?|assumptions?|constraints?|"
+     r"conventions?|rules|formulas?|definitions?|approach|methods?|methodology|technical context|"
+     r"architecture|tech stack|stack|setup|configuration|commands?)\b|how (?:to run|it works)\b", "decisions"),
+    (r"(?:current |main |overall |project |session |the )?(?:goals?|objectives?|context|overview|purpose|"
+     r"background|task|mission|brief|summary|recap|status|state|progress|where we are|where things stand)\b|"
+     r"what (?:this|we(?: re| are)?) (?:is|are|building|doing|did|accomplished|have done|built)\b|"
+     r"what (?:s |has |was |is )?(?:been )?(?:done|built|working|completed|accomplished)\b|"
+     r"(?:work |steps )?(?:done|completed)(?: so far)?\b|accomplishments?\b|achievements?\b|"
+     r"(?:handoff|handover|session|context)\b", "brief"),
+)
+
+#: A first line that only introduces the reply ("Sure! Here is the restart note:"): chat, not content.
+_LEAD_IN = (r"(?i)(?:sure|certainly|of course|absolutely|great|okay|ok|got it|as requested|below is|"
+            r"here(?:'s| is| are| you go)\b)")
+_SANDBOX = "sandbox:/mnt/data/"
+
+
+def reply_section_key(heading: str) -> str | None:
+    """The note section a heading in the chat's reply stands for: any heading :func:`section_key` knows, and
+    the usual headings of a handoff or session summary, mapped by meaning ("Current status" → Project brief,
+    "Your files" → Files used, "First message to send in the new chat" → Next prompt…), or None."""
+    key = section_key(heading)
+    if key is not None:
+        return key
+    normal = _normalise_heading(re.sub(r"\(.*?\)|\[.*?\]", " ", heading)) or _normalise_heading(heading)
+    if not normal or len(normal) > 80:
+        return None
+    return next((key for pattern, key in _HANDOFF_KEYS if _rx(pattern).match(normal)), None)
 
 
 def _heading_of(line: str) -> tuple[int, str] | None:
@@ -852,7 +919,7 @@ def _heading_of(line: str) -> tuple[int, str] | None:
     if match:
         return len(match[1]), (match[2] or "").strip()
     match = _rx(_BOLD_HEADING).fullmatch(bare)
-    if match and section_key(match[1]) is not None:
+    if match and reply_section_key(match[1]) is not None:
         return 7, match[1].strip()
     return None
 
@@ -865,84 +932,207 @@ def _closes(line: str, fence: str) -> bool:
         and len(bare) - len(bare.lstrip(" ")) <= 3
 
 
-def reply_sections(reply: str) -> dict[str, str]:
-    """The sections found in a chat's reply (Markdown, perhaps fenced, perhaps with ``###`` headings or bold
-    lines, perhaps with chatter around it): key → text, in the order found. The first of two with the same
-    key wins; a section with nothing under it is left out."""
-    lines = _lines(reply.replace("\r\n", "\n").replace("\r", "\n"))
-    found: list[tuple[int, int, str | None]] = []  # (line index, level, key)
+class ReplyParts:
+    """A chat's reply cut into the note's sections. ``sections``: key → text, in the order found (text under a
+    heading that names no section, or before the first section, is in ``notes``, under its heading in bold;
+    lines with a ``sandbox:/mnt/data/`` link are in ``outputs``). ``left_out``: the lines that are only the
+    chat talking ("Sure! Here is…", "Let me know…"). ``headings``: (heading, key) of each section heading.
+    ``refused``: why the reply is not a restart note (one line), or None."""
+
+    __slots__ = ("headings", "left_out", "refused", "sections")
+
+    def __init__(self) -> None:
+        self.sections: dict[str, str] = {}
+        self.left_out: list[str] = []
+        self.headings: list[tuple[str, str | None]] = []
+        self.refused: str | None = None
+
+
+_PLAIN_NAMES = {
+    "brief": ("brief", "project brief"), "files": ("files", "file", "files used"),
+    "columns": ("columns", "column", "columns used"), "filters": ("filters", "filter", "filters applied"),
+    "decisions": ("decisions", "formulas and code decisions"), "outputs": ("outputs", "output", "generated outputs"),
+    "next_prompt": ("next prompt", "next prompt if the session expires"), "notes": ("notes", "note"),
+}
+
+
+def _is_rule(line: str) -> bool:
+    return bool(_rx(_RULE).fullmatch(line.rstrip()))
+
+
+def _is_chatter(line: str) -> bool:
+    return bool(_rx(_CHATTER).match(line.strip().lstrip("*_> ").strip()))
+
+
+def _is_lead_in(line: str) -> bool:
+    return bool(_rx(_LEAD_IN).match(line.strip().lstrip("*_> ").replace("\u2019", "'")))
+
+
+def split_reply(reply: str) -> ReplyParts:
+    """Cut the chat's reply into the note's sections, losing no line: see :class:`ReplyParts`.
+
+    Headings inside fenced code blocks are code. A fence around the whole note is layout; so are the section
+    headings and the rules between sections. Whatever stands before the first section (a title, a date) goes
+    to Notes, except the chat's lead-in; so does the text under a heading that names no section, and any text
+    after a fence that wrapped the note, except the chat's closing words.
+    """
+    parts = ReplyParts()
+    lines = [_bare(line) for line in reply.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    found: list[tuple[int, int, str | None, str]] = []  # (line index, level, key, heading), outside code
+    code = [False] * len(lines)
+    wrapper: list[int] = []  # the fence lines around a note sent as one block ("```markdown")
+    fence: str | None = None
+    seen = False  # any content yet (a fence after content is code, not a wrapper)
+    blocks = _BlockTracker()
     for index, line in enumerate(lines):
-        heading = _heading_of(line)
-        if heading is not None:
-            found.append((index, heading[0], section_key(heading[1])))
-    known = [(index, level, key) for index, level, key in found if key is not None]
+        if not blocks.in_block:
+            match = _rx(_FENCE).fullmatch(line)
+            if fence is None and not seen and match and match[2].strip().casefold() in _PLAIN_FENCE_INFO:
+                fence = match[1]
+                wrapper.append(index)
+                continue
+            if fence is not None and len(wrapper) == 1 and _closes(line, fence):
+                wrapper.append(index)
+                continue
+            heading = _heading_of(line)
+            if heading is not None:
+                found.append((index, heading[0], reply_section_key(heading[1]), heading[1]))
+                continue
+        was = blocks.in_block
+        blocks.feed(line)
+        code[index] = was or blocks.in_block
+        if line.strip() and not code[index] and not _is_lead_in(line) and not _is_chatter(line):
+            seen = True
+    known = [entry for entry in found if entry[2] is not None]
+    if len(known) > 1 and known[0][1] == 1 and all(entry[1] > 1 for entry in known[1:]):
+        known = known[1:]  # "# Handoff summary" over "##" sections is the reply's title, not a section
     if not known:
-        return {}
-    levels = [level for _index, level, _key in known]
+        parts.refused = "no restart-note sections found"
+        return parts
+    levels = [level for _index, level, _key, _heading in known]
     level = max(set(levels), key=lambda value: (levels.count(value), -value))
     first = known[0][0]
-    # A fence opened before the first section wraps the whole note: it is transparent, and its closing fence
-    # ends the last section (chatter may follow). Inside the note, a heading in a code block is code.
-    wrapper = _BlockTracker()
-    for line in lines[:first]:
-        wrapper.feed(line)
-    inner = _BlockTracker()
-    boundaries: list[tuple[int, str | None]] = []
-    end = len(lines)
-    for index in range(first, len(lines)):
+    end = wrapper[1] if len(wrapper) == 2 and wrapper[1] > first else len(lines)
+    pieces: list[tuple[str | None, str, list[str]]] = []  # (key, heading, lines), in order
+    lead_lines: list[str] = []  # above the first heading of the sections' level
+    for index in range(first, end):
         line = lines[index]
-        if not inner.in_block:
-            if wrapper.fence is not None and _closes(line, wrapper.fence) and index > known[-1][0]:
-                end = index
-                break
+        if index in wrapper:
+            continue
+        if not code[index]:
             heading = _heading_of(line)
             if heading is not None and (heading[0] == level or heading[0] < min(level, 7)):
-                boundaries.append((index, section_key(heading[1])))
+                pieces.append((reply_section_key(heading[1]), heading[1], []))
                 continue
-        inner.feed(line)
-    result: dict[str, str] = {}
-    spans = [*boundaries, (end, None)]
-    for position, (start, key) in enumerate(spans[:-1]):
-        if key is None:
+        (pieces[-1][2] if pieces else lead_lines).append(line)
+    after = lines[end + 1 :]
+    preamble = [line for index, line in enumerate(lines[:first]) if index not in wrapper] + lead_lines
+    collected: dict[str, list[str]] = {}
+
+    def add(key: str, text: str) -> None:
+        text = _clean_text(text)
+        if text.strip():
+            collected.setdefault(key, []).append(text)
+
+    # Before the first section: the chat's lead-in is left out, the rest (a title, a date) kept in Notes.
+    kept: list[str] = []
+    lead = 0
+    for line in preamble:
+        stripped = line.strip()
+        if not stripped or _is_rule(line):
             continue
-        stop = spans[position + 1][0]
-        is_last = all(k is None for _i, k in spans[position + 1 : -1])
-        text = _section_from_reply(lines[start + 1 : stop], key, is_last)
-        if text and key not in result:
-            result[key] = text
-    return result
+        if not kept and (_is_lead_in(stripped) or _is_chatter(stripped)):
+            parts.left_out.append(stripped)
+            continue
+        heading = _rx(_ANY_HEADING).fullmatch(stripped)
+        if heading is not None:
+            text = (heading[2] or "").strip()
+            if re.match(r"(?i)restart note\b", text):  # the title of the note Liferaft asked for: layout
+                continue
+            line = f"**{text}**" if text else stripped
+        kept.append(line)
+        lead += 1
+    add("notes", "\n".join(kept))
+    for position, (key, heading, body) in enumerate(pieces):
+        text, dropped = _reply_body(body, last=position == len(pieces) - 1 and not after)
+        parts.left_out.extend(dropped)
+        parts.headings.append((heading, key))
+        target = key if key is not None else "notes"
+        if target != "next_prompt":
+            text, links = _move_links(text)
+            add("outputs", links)
+        else:
+            text = _unfence(text)
+        if _normalise_heading(re.sub(r"\(.*?\)", " ", heading)) not in _PLAIN_NAMES[target]:
+            label = f"**{' '.join(heading.split()).strip('*_ ').rstrip(':')}**"
+            text = f"{label}\n{text}" if text.strip() else label
+        add(target, text)
+    tail, dropped = _reply_body(after, last=True)
+    parts.left_out.extend(line.strip() for line in after if _is_chatter(line) and line.strip() not in dropped)
+    parts.left_out.extend(dropped)
+    tail = "\n".join(line for line in tail.split("\n") if not _is_chatter(line) and not _rx(_FENCE).fullmatch(line))
+    add("notes", tail)
+    parts.sections = {key: "\n\n".join(texts) for key, texts in collected.items()}
+    title = found[0][3] if found and found[0][1] == 1 else ""
+    handoff = bool(re.search(r"(?i)hand-?off|handover|restart note|new (?:chat|convo|conversation|session)|"
+                             r"next (?:chat|conversation|session)|transition", title))
+    parts.refused = None if handoff else _refusal(pieces, lead)
+    return parts
 
 
-def _section_from_reply(lines: list[str], key: str, last: bool) -> str:
-    text = "".join(lines)
-    body = text.split("\n")
-    # A rule between sections ("---") is layout, not content.
-    while body and (not body[-1].strip() or _rx(_RULE).fullmatch(body[-1].rstrip())):
+def _reply_body(lines: list[str], last: bool) -> tuple[str, list[str]]:
+    """A section's text from its lines (rules around it are layout), and the chat it ends with, left out."""
+    body = list(lines)
+    while body and (not body[-1].strip() or _is_rule(body[-1])):
         body.pop()
+    while body and (not body[0].strip() or _is_rule(body[0])):
+        body.pop(0)
+    dropped: list[str] = []
     if last:
-        # After the last section: a rule, or a paragraph of chatter ("Let me know if…"), ends the note.
-        blocks = _BlockTracker()
-        for index, line in enumerate(body):
-            was = blocks.in_block
-            blocks.feed(line)
-            if not was and not blocks.in_block and _rx(_RULE).fullmatch(line.rstrip()) and index > 0:
-                body = body[:index]
-                break
-        while body and not body[-1].strip():
-            body.pop()
+        # After the last section: paragraphs of chat ("Let me know…"), and a rule before them, are not the note.
         while body:
-            paragraph_start = len(body)
-            while paragraph_start > 0 and body[paragraph_start - 1].strip():
-                paragraph_start -= 1
-            if paragraph_start == 0 or not _rx(_CHATTER).match(body[paragraph_start].strip().lstrip("*_ ")):
+            start = len(body)
+            while start > 0 and body[start - 1].strip():
+                start -= 1
+            paragraph = body[start:]
+            if start == 0 or not paragraph or not all(_is_chatter(line) for line in paragraph):
                 break
-            body = body[:paragraph_start]
-            while body and not body[-1].strip():
+            dropped[:0] = [line.strip() for line in paragraph]
+            body = body[:start]
+            while body and (not body[-1].strip() or _is_rule(body[-1])):
                 body.pop()
-    text = _clean_text("\n".join(body))
-    if key == "next_prompt":
-        text = _unfence(text)
-    return text
+    return _clean_text("\n".join(body)), dropped
+
+
+def _move_links(text: str) -> tuple[str, str]:
+    """``text`` without its lines (outside code) that link to a file the chat made (``sandbox:/mnt/data/…``),
+    and those lines, as list items."""
+    if _SANDBOX not in text:
+        return text, ""
+    kept: list[str] = []
+    links: list[str] = []
+    blocks = _BlockTracker()
+    for line in text.split("\n"):
+        was = blocks.in_block
+        blocks.feed(line)
+        if not was and not blocks.in_block and _SANDBOX in line:
+            item = line.strip()
+            links.append(item if _rx(_BULLET).fullmatch(item) else f"- {item}")
+        else:
+            kept.append(line)
+    return "\n".join(kept), "\n".join(links)
+
+
+def _refusal(pieces: list[tuple[str | None, str, list[str]]], lead: int) -> str | None:
+    """Why a reply with a section heading is still not a restart note (one line), or None when it is one: a
+    reply that names two sections or more is one; so is one that is a single section from its first line."""
+    named = [(key, heading) for key, heading, _body in pieces if key is not None]
+    if len({key for key, _heading in named}) >= 2 or lead == 0:
+        return None
+    heading = " ".join(named[0][1].split()) if named else ""
+    return (f"only one heading (\u201c{heading}\u201d) names a section of the note, after {lead} "
+            f"{'line' if lead == 1 else 'lines'} of other text: this reads as an ordinary answer, not a "
+            "summary of the session")
 
 
 def _unfence(text: str) -> str:
@@ -960,11 +1150,165 @@ def _unfence(text: str) -> str:
     return text
 
 
-def import_reply(note: RestartNote, reply: str) -> tuple[RestartNote, list[str]]:
-    """Merge the chat's reply to :func:`request_prompt` into ``note``: each section found in the reply
-    replaces that section's text; the others are kept as they were. Returns the new note (``note`` is not
-    changed) and the keys of the sections whose text changed, in :data:`SECTIONS` order."""
-    merged = note.copy()
-    for key, text in reply_sections(reply).items():
-        merged.set(key, text)
-    return merged, changed_keys(note, merged)
+def reply_sections(reply: str) -> dict[str, str]:
+    """The sections found in a chat's reply (Markdown, perhaps fenced, perhaps with ``###`` headings or bold
+    lines, perhaps with chatter around it): key → text, in the order found. Text under other headings, or
+    before the first section, is in ``notes``; two sections with the same key are joined. Empty (``{}``) when
+    the reply is not a restart note (see :func:`split_reply`)."""
+    parts = split_reply(reply)
+    return {} if parts.refused else dict(parts.sections)
+
+
+class ReplyImport:
+    """What importing the chat's reply did. ``note``: the merged note (the note passed in is not changed);
+    ``changed``: the sections whose text changed, in :data:`SECTIONS` order; ``lines``: key → how many
+    non-blank lines of the reply went into that section; ``kept``: the sections where the user's own text was
+    kept and the chat's added below it; ``left_out``: the lines that were only the chat talking;
+    ``refused``: why nothing was imported (one line), or None."""
+
+    __slots__ = ("changed", "kept", "left_out", "lines", "note", "refused")
+
+    def __init__(self, note: RestartNote) -> None:
+        self.note = note
+        self.changed: list[str] = []
+        self.lines: dict[str, int] = {}
+        self.kept: list[str] = []
+        self.left_out: list[str] = []
+        self.refused: str | None = None
+
+
+def _count(text: str) -> int:
+    return sum(1 for line in text.split("\n") if line.strip())
+
+
+def merge_reply(note: RestartNote, reply: str, date: str | None = None) -> ReplyImport:
+    """Merge the chat's reply (to :func:`request_prompt`, or a handoff or summary it wrote) into ``note``,
+    section by section, never replacing what the user wrote: an empty section takes the chat's text; one with
+    text keeps it and gets the chat's text below, after a line "(from the chat, ``date``)" (today by default);
+    a section that already holds every line the chat wrote is left as it is. Text that fits no section goes
+    to Notes, links to the chat's files to Generated outputs. A reply that is not a restart note (no section
+    heading, or one stray heading after other text) is refused: ``refused`` says why, nothing changes."""
+    parts = split_reply(reply)
+    result = ReplyImport(note.copy())
+    result.left_out = parts.left_out
+    if parts.refused:
+        result.refused = parts.refused
+        return result
+    if date is None:
+        import datetime
+
+        date = datetime.date.today().isoformat()
+    merged = result.note
+    for key in _KEYS:
+        text = parts.sections.get(key, "")
+        if not text:
+            continue
+        mine = merged.get(key)
+        if not mine:
+            merged.set(key, text)
+        else:
+            have = {line.strip() for line in mine.split("\n")}
+            if all(line.strip() in have for line in text.split("\n")):
+                continue  # already there (an earlier import of the same reply)
+            merged.set(key, f"{mine}\n\n(from the chat, {date})\n\n{text}")
+            result.kept.append(key)
+        result.lines[key] = _count(text)
+    result.changed = changed_keys(note, merged)
+    result.lines = {key: count for key, count in result.lines.items() if key in result.changed}
+    result.kept = [key for key in result.kept if key in result.changed]
+    return result
+
+
+def import_reply(note: RestartNote, reply: str, date: str | None = None) -> tuple[RestartNote, list[str]]:
+    """:func:`merge_reply`, as (the merged note, the keys of the sections whose text changed)."""
+    result = merge_reply(note, reply, date)
+    return result.note, result.changed
+
+
+# --- changes made to the note outside the editor ------------------------------------------------------------
+
+
+def read_note_text(path: Path) -> str | None:
+    """The note's text as it is on disk now, or None when there is no file. Raises :class:`NoteError` when it
+    cannot be read as a note (not a regular file, larger than 4 MB, not UTF-8)."""
+    from liferaft.core import storage
+
+    shown = Path(path).name
+    try:
+        raw = storage.read_small_file(Path(path), NOTE_LIMIT + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except storage.NotARegularFile:
+        raise NoteError(f"{shown} is not a regular file: Liferaft does not open it") from None
+    except OSError as exc:
+        raise NoteError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if len(raw) > NOTE_LIMIT:
+        raise NoteError(f"{shown} is larger than 4 MB: Liferaft reads restart notes up to 4 MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NoteError(f"{shown} is not UTF-8 text (byte {exc.start:,})") from None
+
+
+def _merge_text(base: str, mine: str, theirs: str) -> str:
+    """One section's text, changed on both sides: ``mine`` as it is, then what ``theirs`` added (its lines that
+    are in neither ``base`` nor ``mine``; all of it when it holds a code block, which must stay whole)."""
+    if any(_rx(_FENCE).fullmatch(line) for line in theirs.split("\n")):
+        added = theirs
+    else:
+        known = {line.strip() for line in (*base.split("\n"), *mine.split("\n")) if line.strip()}
+        kept = [line for line in theirs.split("\n") if not line.strip() or line.strip() not in known]
+        added = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+    if not added.strip():
+        return mine
+    if not mine.strip():
+        return added
+    last = mine.rstrip().split("\n")[-1]
+    first = added.lstrip("\n").split("\n")[0]
+    joint = "\n" if _rx(_BULLET).fullmatch(last) and _rx(_BULLET).fullmatch(first) else "\n\n"
+    return mine.rstrip() + joint + added
+
+
+def merge_notes(base: str, mine: str, theirs: str) -> RestartNote:
+    """Both versions of a note that was changed in two places since ``base`` (the editor's ``mine`` and the
+    file's ``theirs``), merged section by section without dropping either: a section only one side changed
+    takes that side's text; one both changed keeps ``mine`` and adds what ``theirs`` added. A section
+    Liferaft does not know is kept from both sides (by heading); one side deleting an unchanged section
+    deletes it. The title and the text before the first section follow the same rule."""
+    old, ours, other = parse_note(base), parse_note(mine), parse_note(theirs)
+    merged = ours.copy()
+    for key in _KEYS:
+        b, m, t = old.get(key), ours.get(key), other.get(key)
+        if t in (b, m):
+            continue
+        merged.set(key, t if m == b else _merge_text(b, m, t))
+    if other.title != old.title and ours.title == old.title:
+        merged.title = other.title
+    if other.preamble != old.preamble and other.preamble != ours.preamble:
+        merged.preamble = other.preamble if ours.preamble == old.preamble else \
+            _merge_text(old.preamble, ours.preamble, other.preamble)
+
+    def extra(note: RestartNote) -> dict[str, NoteSection]:
+        found: dict[str, NoteSection] = {}
+        for section in note.sections:
+            if section.key is None:
+                found.setdefault(_normalise_heading(section.heading), section)
+        return found
+
+    old_extra, our_extra = extra(old), extra(merged)
+    for name, section in extra(other).items():
+        before, now = old_extra.get(name), our_extra.get(name)
+        if now is None:
+            if before is not None and before.body == section.body:
+                continue  # deleted here, unchanged there
+            if merged.sections:
+                merged.sections[-1].body = _blank_line_after(merged.sections[-1].body, merged._newline)
+            merged.sections.append(section.copy())
+        elif section.body != now.body and section.body != (before.body if before is not None else None):
+            if before is not None and now.body == before.body:
+                now.body = section.body
+            else:
+                text = _merge_text(before.text if before is not None else "", now.text, section.text)
+                now.body = _rebody(now.body, text.replace("\n", merged._newline), merged._newline,
+                                   now is merged.sections[-1])
+    return merged

@@ -180,6 +180,63 @@ def display_name(path: str) -> str:
     return path
 
 
+#: How :func:`shown_name` writes the control characters that have a short, familiar escape.
+_SHORT_ESCAPES = {0x1B: "\\e", 0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+#: Bidirectional overrides, embeddings, isolates and marks: they reorder what is shown ("d\u202egnp.exe.csv"
+#: looks like "dexe.png.csv" spelled backwards).
+_BIDI = frozenset([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C])
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F:  # C0, DEL, C1: ESC starts terminal commands, BEL ends them
+        return _SHORT_ESCAPES.get(code) or f"\\x{code:02x}"
+    if code in _BIDI or code in (0x2028, 0x2029):  # reordering, and the line and paragraph separators
+        return f"\\u{code:04x}"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of the name that is not UTF-8 (os.fsdecode's surrogate escape)
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return char
+
+
+def shown_name(text: str) -> str:
+    """``text`` (a file name, a path, any text from outside) safe to show in a terminal, a widget or a prompt.
+
+    Control characters are made visible instead of acting: ESC as ``\\e``, other C0, DEL and C1 characters as
+    ``\\x07`` and the like (tab and line breaks as ``\\t``, ``\\n``, ``\\r``), bidirectional overrides and
+    isolates as ``\\u202e`` and the like, bytes that are not UTF-8 as ``\\xff``. So a name holding
+    ``ESC ] 2 ; … BEL`` cannot retitle the terminal, set the clipboard or clear the screen, and one holding
+    U+202E cannot pass for another. Everything else, accents and emoji included, is kept. This is the one
+    place names are made safe for display; never use its result to open a file.
+    """
+    if text.isprintable():  # the common case; every character escaped below is not printable
+        return text
+    return "".join(char if char.isprintable() else _visible(char) for char in text)
+
+
+def shown_lines(text: str) -> str:
+    """:func:`shown_name` for a text of many lines: its line breaks and tabs are kept."""
+    return "\n".join("\t".join(map(shown_name, line.split("\t"))) for line in text.split("\n"))
+
+
+def has_control_characters(text: str) -> bool:
+    """True when :func:`shown_name` would show ``text`` with escapes."""
+    return shown_name(text) != text
+
+
+#: What the prompt and the restart note say after a name :func:`shown_name` had to escape.
+CONTROL_NOTE = "(the name holds control characters, shown escaped)"
+
+
+def shown_name_noted(text: str) -> str:
+    """:func:`shown_name`; when the name holds control characters, in backticks (the restart note reads it whole
+    from there) and followed by :data:`CONTROL_NOTE`."""
+    shown = shown_name(text)
+    return shown if shown == text else f"`{shown}` {CONTROL_NOTE}"
+
+
 def _is_odd_name(name: str) -> bool:
     if "\n" in name or "\r" in name:
         return True

@@ -18,6 +18,7 @@ from liferaft.core.scan import STATE_DIRNAME
 # Typing-only imports; `typing` itself costs ~2 ms at start-up, which `liferaft scan` is measured on.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 STATE_FILENAME = "state.json"
@@ -180,7 +181,39 @@ def load_state(root: Path) -> LoadedState:
 
 
 def save_state(root: Path, state: ProjectState) -> None:
-    """Write the project's state atomically (raises OSError if the folder is not writable)."""
+    """Write the project's state atomically (raises OSError if the folder is not writable).
+
+    This overwrites whatever another process saved meanwhile: to change the state, use :func:`update_state`.
+    """
     # ASCII escapes keep names with undecodable bytes (surrogate escapes) intact through a round trip.
     text = json.dumps(state.to_json(), indent=2, ensure_ascii=True) + "\n"
     storage.write_text(state_path(root), text)
+
+
+def update_state(root: Path, change: Callable[[ProjectState], object]) -> ProjectState:
+    """Apply ``change`` to the state as it is on disk now and save it; return the state as saved.
+
+    The file is read again and written under the state lock (:func:`liferaft.core.storage.locked`), so changes
+    made meanwhile by another `liferaft` (twelve `prepare` at once, a CLI run while the workbench is open) are
+    kept: a caller never writes back a copy it read earlier. Raises OSError when it cannot be saved
+    (PermissionError when an unusable state file could not be moved aside); nothing is written then.
+    """
+    with storage.locked(state_path(root)):
+        loaded = load_state(root)
+        if not loaded.writable:
+            raise PermissionError(loaded.warnings[0] if loaded.warnings else
+                                  f"{STATE_DIRNAME}/{STATE_FILENAME} cannot be written")
+        change(loaded.state)
+        save_state(root, loaded.state)
+    return loaded.state
+
+
+def peek_state(root: Path) -> ProjectState | None:
+    """The state on disk now (empty when there is no file), or None when it cannot be read or used. Unlike
+    :func:`load_state` it changes nothing (an unusable file is left where it is): for refreshing a copy."""
+    try:
+        return _parse(storage.read_small_file(state_path(root)))
+    except FileNotFoundError:
+        return ProjectState()
+    except (OSError, _Unusable):
+        return None

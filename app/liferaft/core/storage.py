@@ -129,6 +129,32 @@ def fsync_dir(folder: Path) -> None:
     _fsync_dir(Path(folder))
 
 
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive advisory lock for one of Liferaft's own files while the block runs.
+
+    Every read-modify-write of such a file (state, checkpoints, checklist...) reads it again inside this block,
+    so two processes, or two threads, never lose each other's change. The lock is ``flock`` on a file beside
+    ``path`` (``state.json`` -> ``state.lock``); it is held by the open file, so two threads of one process
+    exclude each other too, and it goes with the process if that dies. Not re-entrant: never nest it for the
+    same file. On Windows there is no lock (the writes are still atomic). Raises OSError when the folder or
+    the lock file cannot be created.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
 class NotARegularFile(OSError):
     """The path exists but is a pipe, socket, device or folder: Liferaft does not read it."""
 

@@ -10,7 +10,7 @@ file in the plan carries its pre-flight verdict (:mod:`liferaft.core.preflight`)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from liferaft.core.preflight import (
     BLOCK,
@@ -63,6 +63,9 @@ class UploadPlan:
     original. Path → why."""
     problems: tuple[Problem, ...] = ()
     """About the whole set (more files than one upload window takes)."""
+    incomplete: dict[str, str] = field(default_factory=dict)
+    """Parts of a split that never finished, or that no longer match the list of parts it wrote: never
+    uploaded (they would pass for the whole table). Path → why."""
 
     @property
     def verdicts(self) -> dict[str, int]:
@@ -80,16 +83,52 @@ class UploadPlan:
         return self.checks.get(path)
 
 
-def _usable(prepared: PreparedFrom, original: FileRecord, by_path: Mapping[str, FileRecord]) -> str | None:
+def _usable(prepared: PreparedFrom, original: FileRecord, by_path: Mapping[str, FileRecord],
+            incomplete: Mapping[str, str]) -> str | None:
     """Why the prepared files cannot stand in for ``original``, or None when they can."""
     missing = [path for path in prepared.files if path not in by_path]
     if not prepared.files:
         return "no files were prepared"
     if missing:
         return f"{missing[0].rpartition('/')[2]} is gone from prepared/"
+    for path in prepared.files:
+        why = incomplete.get(path)
+        if why is not None:
+            return f"its parts are not the set the split wrote ({why}): run the split again"
     if original.size != prepared.source_size or abs(original.mtime - prepared.source_mtime) > 1e-3:
         return "it changed after it was prepared: prepare it again"
     return None
+
+
+def _find_incomplete(plan: UploadPlan, inventory: Inventory, sources: list[FileRecord]) -> None:
+    """Fill ``plan.incomplete``: the parts of a split (``prepared/NAME.partN.csv``) that are not a complete set
+    (killed on the way, or a part missing, extra or changed since), every part of such a set included."""
+    sets: dict[object, list[FileRecord]] = {}
+    for record in sources:
+        folder, _, name = record.path.rpartition("/")
+        if folder.rpartition("/")[2] != "prepared" or ".part" not in name.lower():
+            continue  # the common case, without importing the fixers
+        from liferaft.core.prepare import looks_like_part, manifest_path, split_part_problem
+
+        path = inventory.root / record.path
+        if not looks_like_part(path):
+            continue
+        sets.setdefault(manifest_path(path), []).append(record)
+        why = split_part_problem(path, record.size)
+        if why is not None:
+            plan.incomplete[record.path] = why
+    for members in sets.values():
+        reasons = [plan.incomplete[record.path] for record in members if record.path in plan.incomplete]
+        for record in members if reasons else ():
+            plan.incomplete.setdefault(record.path, reasons[0])
+    if plan.checks and plan.incomplete:
+        from liferaft.core.preflight import incomplete_split
+
+        for path, why in plan.incomplete.items():
+            check = plan.checks.get(path)
+            if check is not None and "incomplete_split" not in {problem.code for problem in check.problems}:
+                plan.checks[path] = replace(check, problems=(*check.problems, incomplete_split(
+                    inventory.root / path, check.path, why)))
 
 
 def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | None = None, *,
@@ -111,6 +150,7 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
                 return plan
             plan.checks[record.path] = check_file(inventory.root / record.path, record.display_path, record.kind,
                                                   limits=limits, flags=record.flags, budget=budget)
+    _find_incomplete(plan, inventory, sources)
     # Which original each prepared file was made from (a hand-edited state may hold loops: never follow one).
     made_from: dict[str, str] = {}
     older: dict[str, str] = {}
@@ -134,7 +174,7 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
         if entry is None or path in seen:
             return [path]
         children = [child for child in entry.files if child != path]
-        why = _usable(entry, by_path[path], by_path)
+        why = _usable(entry, by_path[path], by_path, plan.incomplete)
         if why is not None:
             plan.stale[path] = why
             for child in children:
@@ -165,6 +205,9 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
             plan.left_out.setdefault(path, f"an older prepared copy of {name_of(original)}: a newer one is used")
     tops.sort(key=lambda top: (top[0].size, top[0].path))
     for record, files in tops:
+        files = [path for path in files if path not in plan.incomplete]
+        if not files:
+            continue
         if files != [record.path]:
             plan.replaced[record.path] = files
         for path in files:

@@ -14,6 +14,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tree
@@ -24,7 +25,7 @@ from liferaft.core.compose import ComposeContext, ComposedPrompt
 from liferaft.core.config import Settings, load_settings, save_settings
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
-from liferaft.core.scan import Inventory, display_name
+from liferaft.core.scan import Inventory, display_name, shown_lines, shown_name
 from liferaft.core.state import PreparedFrom
 from liferaft.core.units import format_age_short, format_count, format_size
 from liferaft.core.uploads import UploadPlan, plan_uploads
@@ -195,6 +196,12 @@ class LiferaftApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, from any screen: file names in it show their control characters as escapes."""
+        super().notify(shown_lines(message), title=shown_name(title), severity=severity, timeout=timeout,
+                       markup=markup)
+
     def compose(self) -> ComposeResult:
         yield Header(icon="≋")
         with Horizontal(id="workspace"):
@@ -210,7 +217,7 @@ class LiferaftApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        shown = display_name(str(self.root_path)).replace("\n", "⏎").replace("\r", "⏎")
+        shown = shown_name(display_name(str(self.root_path)))
         self.title = f"Liferaft · {shown.rstrip('/').rpartition('/')[2] or shown}"
         self.sub_title = shown
         composer = self.query_one(ComposerPane)
@@ -222,6 +229,7 @@ class LiferaftApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         # Ages and the session clock move with time, not only with the folder.
         self.set_interval(60, self._tick)
+        self._sweep_leftovers()
         loader = self._loader
         if loader is not None and loader.done:
             # Scanned while Textual was starting: show it in the very first frame.
@@ -260,7 +268,7 @@ class LiferaftApp(App[int]):
         self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk, clock))
 
     def _scan_is_slow(self) -> None:
-        if self.project is None:
+        if self.project is None and self.is_running:  # not when the app closes before its first scan is in
             self.query_one(ProjectPane).loading = True
 
     # --- loading --------------------------------------------------------------------------------------
@@ -273,6 +281,13 @@ class LiferaftApp(App[int]):
             return loader.result() if loader is not None else open_project(self.root_path)
         self.project.rescan()
         return self.project
+
+    @work(thread=True, exit_on_error=False, group="sweep", description="remove stale temporary files")
+    def _sweep_leftovers(self) -> None:
+        """Remove the temporary files a killed Liferaft left in the project (it walks the tree: off the UI thread)."""
+        from liferaft.core.leftovers import sweep_leftovers
+
+        sweep_leftovers(self.root_path)
 
     def _check_uploads(self, project: Project) -> None:
         if project is self.project:
@@ -493,6 +508,7 @@ class LiferaftApp(App[int]):
             return
         self._root_missing = False
         self._note_folder_activity(event)
+        self._tell_note_editor(event)
         self._track_downloads(event)
         if event.reconciled or any(change.kind != "downloading" for change in event.changes):
             self._rescan_soon()
@@ -923,6 +939,14 @@ class LiferaftApp(App[int]):
     def on_note_screen_saved(self, message: NoteScreen.Saved) -> None:
         if self.watcher is not None:
             self.watcher.ignore_own_write(message.path)
+
+    def _tell_note_editor(self, event: WatchEvent) -> None:
+        """The note editor, when open (perhaps under a dialog), hears of its file changing on disk."""
+        paths = {change.path for change in event.changes}
+        for screen in self.screen_stack:
+            files_changed = getattr(screen, "files_changed", None)  # NoteScreen, not imported until used
+            if callable(files_changed):
+                files_changed(paths, event.reconciled)
 
     # --- diagnosis: the session clock, the diagnose screen, the checklist, the support report ---------------
 

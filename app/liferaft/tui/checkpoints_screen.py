@@ -20,7 +20,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from liferaft.core.checkpoints import Changes, Checkpoint, diff, rework_percent
-from liferaft.core.scan import Inventory
+from liferaft.core.scan import Inventory, shown_name
 from liferaft.core.units import format_count
 
 NOW = "now"
@@ -37,7 +37,7 @@ def changes_view(changes: Changes, title: str) -> RenderableType:
     for label, paths, style in (("added", changes.added, "green"), ("changed", changes.changed, "dark_orange"),
                                 ("removed", changes.removed, "red")):
         for path in paths[:SHOWN]:
-            parts.append(Text.assemble((f"{label:<8}", style), path.replace("\n", "⏎")))
+            parts.append(Text.assemble((f"{label:<8}", style), shown_name(path)))
         if len(paths) > SHOWN:
             parts.append(Text(f"… and {len(paths) - SHOWN:,} more {label}", style="dim"))
     return Group(*parts)

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from liferaft.core import compose
-from liferaft.core.scan import Inventory
+from liferaft.core.scan import Inventory, shown_name
 from liferaft.core.units import format_size
 from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
@@ -42,7 +42,7 @@ def upload_table(plan: UploadPlan, limit: int = 12) -> RenderableType:
     table.add_column(justify="right", style="dim", no_wrap=True)
     for number, item in enumerate(plan.items[:limit], 1):
         mark = Text(*MARKS[item.check.verdict]) if item.check is not None else Text(" ")
-        name = Text(item.record.name)
+        name = Text(shown_name(item.record.name))
         if item.original is not None:
             name.append("  prepared", style="dim italic")
         table.add_row(str(number), mark, name, format_size(item.record.size))

@@ -23,7 +23,7 @@ from liferaft.core.diagnose.clock import (
     session_clock,
     session_window,
 )
-from liferaft.core.scan import FileRecord, Inventory
+from liferaft.core.scan import FileRecord, Inventory, shown_name
 from liferaft.core.summary import SessionState, last_change
 from liferaft.core.units import format_age, format_count
 from liferaft.core.uploads import UploadPlan
@@ -135,7 +135,8 @@ def files_view(plan: UploadPlan | None) -> RenderableType:
         assert check is not None
         worst = max(check.problems, key=lambda problem: problem.severity == "block")
         mark, style = ("✗", "red") if check.verdict == "block" else ("!", "dark_orange")
-        line = Text.assemble((f"{mark} ", style), (item.record.name, "bold"), f": {worst.message}")
+        line = Text.assemble((f"{mark} ", style), (shown_name(item.record.name), "bold"),
+                             f": {shown_name(worst.message)}")
         line.no_wrap, line.overflow = True, "ellipsis"  # one line a file: the preview has the whole story
         lines.append(line)
     if len(troubled) > FILES_SHOWN:

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from liferaft.core.scan import shown_name
 from liferaft.core.units import format_size
 
 
@@ -37,9 +38,9 @@ class DownloadsScreen(ModalScreen[int | None]):
                 name = str(getattr(item, "name", ""))
                 matches = getattr(item, "matches", None)
                 size = getattr(item, "size", None)
-                label = Text(name, style="bold")
+                label = Text(shown_name(name), style="bold")
                 if matches and matches != name:
-                    label.append(f"  → OUTPUT/{matches}", style="green")
+                    label.append(f"  → OUTPUT/{shown_name(str(matches))}", style="green")
                 if size is not None:
                     label.append(f"  {format_size(int(size))}", style="dim")
                 label.append(f"  {getattr(item, 'reason', '')}", style="dim italic")

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from liferaft.core.recover.listing import ConversationSummary
 from liferaft.core.recover.sources import Export, ExportError, find_recent_export, open_export
+from liferaft.core.scan import shown_name
 
 #: Progress is drawn at most this often (seconds).
 PROGRESS_EVERY = 0.1
@@ -330,11 +331,11 @@ def details_view(summary: ConversationSummary) -> Text:
     if summary.uploads:
         text.append("\nUploaded\n", style="bold")
         for name in summary.uploads[:30]:
-            text.append(f"  {name}\n")
+            text.append(f"  {shown_name(name)}\n")
     if summary.generated:
         text.append("\nGenerated in the sandbox (lost with it)\n", style="bold")
         for name in summary.generated[:30]:
-            text.append(f"  {name}\n")
+            text.append(f"  {shown_name(name)}\n")
         if len(summary.generated) > 30:
             text.append(f"  … and {len(summary.generated) - 30} more\n", style="dim")
     if not summary.code_cells:

@@ -4,10 +4,16 @@ The text is the file, byte for byte: hand edits are kept as written. ctrl+s save
 through a link); ctrl+f fills the empty sections from the project (files, columns, outputs); ctrl+o imports
 the chat's reply to the "ask for a restart note" prompt, section by section. Nothing is written until
 ctrl+s; esc with unsaved changes asks once more.
+
+The file may change while it is open (an editor, ``liferaft import``, ``liferaft note --prefill``): the app
+tells the editor when its watcher sees that, and every save reads the file again first. Without unsaved
+edits the editor shows the new text; with them, ctrl+s asks: keep both (merged section by section), reload
+(drop the edits) or overwrite (keep the edits). An outside change is never saved over without that choice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from rich.console import Group
@@ -19,17 +25,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Button, Footer, Label, Static, TextArea
 
 from liferaft.core.restart_note import (
     SECTIONS,
     NoteError,
     RestartNote,
     import_reply,
+    merge_notes,
     new_note,
     note_path,
     parse_note,
     prefill_note,
+    read_note_text,
     save_note,
     write_note,
 )
@@ -83,6 +91,44 @@ class ImportScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class NoteConflictScreen(ModalScreen[str | None]):
+    """The note changed on disk while it had unsaved edits: returns "both", "reload", "overwrite", or None."""
+
+    BINDINGS = [
+        Binding("b", "choose('both')", "Keep both", id="note.conflict_both",
+                tooltip="Merge the file's text into yours, section by section, and save"),
+        Binding("r", "choose('reload')", "Reload", id="note.conflict_reload",
+                tooltip="Show the file as it is now; your unsaved edits are dropped"),
+        Binding("o", "choose('overwrite')", "Overwrite", id="note.conflict_overwrite",
+                tooltip="Save your text over the file; the change made outside is dropped"),
+        Binding("escape", "choose(None)", "Cancel", id="note.conflict_cancel", tooltip="Save nothing yet"),
+    ]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note-conflict-dialog"):
+            yield Label(f"{self._name} changed on disk since you opened it", id="note-conflict-title",
+                        markup=False)
+            yield Label("You have unsaved edits too. What should be kept?", markup=False)
+            with Horizontal(id="note-conflict-buttons"):
+                yield Button("b Keep both", id="both", variant="primary")
+                yield Button("r Reload", id="reload")
+                yield Button("o Overwrite", id="overwrite", variant="warning")
+            yield Label("Keep both: the file's changes are merged into your text, section by section, and "
+                        "saved. Reload: your edits are dropped. Overwrite: the outside change is dropped. "
+                        "esc: nothing is saved yet.", id="note-conflict-help", markup=False)
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+
 class NoteScreen(Screen[bool]):
     """Returns True when the note was saved."""
 
@@ -113,6 +159,8 @@ class NoteScreen(Screen[bool]):
         self._confirm_close = False
         self._note_pending: tuple[str, str] | None = None
         self._where = note_path(root, inventory)
+        self._disk: str | None = self._original if exists else None
+        """The file's text when the editor last read or wrote it (None: there was no file)."""
 
     def compose(self) -> ComposeResult:
         try:
@@ -158,19 +206,104 @@ class NoteScreen(Screen[bool]):
         self._note_pending = (message, style)
         self.query_one("#note-text", TextArea).load_text(text)  # simple and exact; not one undoable step
 
-    def action_save(self) -> None:
-        note = parse_note(self.text)
+    def _read_disk(self) -> str | None:
+        """The file's text now (None: no file). Raises NoteError when it cannot be read."""
+        return read_note_text(self._where)
+
+    def files_changed(self, paths: Collection[str], reconciled: bool) -> None:
+        """The app's watcher saw ``paths`` (relative to the project root) change, or walked the whole tree."""
         try:
-            path = save_note(self._root, self._inventory, note)
+            mine = self._where.relative_to(self._root).as_posix()
+        except ValueError:
+            mine = None
+        if reconciled or mine in paths:
+            self.disk_changed()
+
+    def disk_changed(self) -> None:
+        """The app's watcher saw the note change: show the new text when nothing here is unsaved, else say so
+        (the next ctrl+s offers the choice)."""
+        try:
+            disk = self._read_disk()
+        except NoteError as exc:
+            self._status(f"The note changed outside the editor and cannot be read: {exc}", "bold dark_orange")
+            return
+        if disk == self._disk:
+            return  # our own save, or the same text
+        if disk is None:
+            self._disk = None
+            self._status("The note was deleted outside the editor: ctrl+s writes it again.", "bold dark_orange")
+            return
+        if not self.modified:
+            self._reload(disk, "reloaded: the note was changed outside the editor")
+            self.notify("The restart note changed on disk: the editor shows it as it is now.", timeout=5)
+            return
+        self._status("The note changed outside the editor too: ctrl+s offers to keep both, reload or overwrite.",
+                     "bold dark_orange")
+        self.notify("The restart note changed on disk while you edit it. ctrl+s lets you keep both.",
+                    severity="warning", timeout=8)
+
+    def _reload(self, disk: str, message: str) -> None:
+        self._original = disk
+        self._disk = disk
+        self._exists = True
+        self._replace(disk, message, "dark_orange")
+
+    def action_save(self) -> None:
+        try:
+            disk = self._read_disk()
+        except NoteError as exc:
+            self._status(f"Not saved: {exc}", "bold red")
+            self.notify(f"The restart note was not saved: {exc}", severity="error", markup=False, timeout=8)
+            return
+        if disk is not None and disk != self._disk:  # changed (or created) outside the editor since read
+            if not self.modified:
+                self._reload(disk, "reloaded: the note was changed outside the editor; nothing of yours to save")
+                return
+            mine, base = self.text, self._original
+
+            def chosen(choice: str | None) -> None:
+                if choice is None:
+                    self._status("Not saved: the note changed outside the editor (ctrl+s to choose again).",
+                                 "bold dark_orange")
+                    return
+                try:
+                    now = self._read_disk()
+                except NoteError:
+                    now = None
+                if now != disk:  # changed again while the question was open: ask about what is there now
+                    self.action_save()
+                    return
+                if choice == "reload":
+                    self._reload(disk, "reloaded: your unsaved edits were dropped")
+                elif choice == "both":
+                    self._write(write_note(merge_notes(base, mine, disk)), replace=True,
+                                message="saved both: your edits and the outside change, merged by section")
+                elif choice == "overwrite":
+                    self._write(mine, replace=True, message="saved yours over the outside change")
+
+            self.app.push_screen(NoteConflictScreen(self._where.name), chosen)
+            return
+        self._write(self.text, replace=disk is not None)
+
+    def _write(self, text: str, *, replace: bool, message: str = "") -> None:
+        """Save ``text``; ``replace``: the file there now was seen (unchanged, merged or chosen over)."""
+        note = parse_note(text)
+        try:
+            path = save_note(self._root, self._inventory, note, replace=replace)
         except NoteError as exc:
             self._status(f"Not saved: {exc}", "bold red")
             self.notify(f"The restart note was not saved: {exc}", severity="error", markup=False, timeout=8)
             return
         self.post_message(self.Saved(path))
-        self._original = self.text
+        self._disk = text
+        self._original = text
         self._exists = True
         self._saved = True
-        self._status(f"saved {path.name}", "green")
+        said = f"{message} ({path.name})" if message else f"saved {path.name}"
+        if text != self.text:  # the merge: the editor shows what was saved
+            self._replace(text, said)
+        else:
+            self._status(said, "green")
         self.notify("Restart note saved.", timeout=3)
 
     def action_prefill(self) -> None:

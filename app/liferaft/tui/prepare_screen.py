@@ -28,7 +28,7 @@ from liferaft.core.fixes import Fix, available_fixes, relative, run_fix
 from liferaft.core.preflight import FileCheck, check_file
 from liferaft.core.prepare import PrepareError
 from liferaft.core.restart_note import note_mentions
-from liferaft.core.scan import FileRecord, Inventory
+from liferaft.core.scan import FileRecord, Inventory, shown_name
 from liferaft.core.units import format_size
 from liferaft.core.vendor import UploadLimits
 from liferaft.tui.upload_check import check_view
@@ -92,7 +92,8 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prepare-dialog"):
-            yield Label(f"Prepare {self._record.display_path} for a new chat", id="prepare-title", markup=False)
+            yield Label(f"Prepare {shown_name(self._record.display_path)} for a new chat", id="prepare-title",
+                        markup=False)
             with VerticalScroll(id="prepare-findings"):
                 yield Static(Text("Checking the file…", style="italic"), id="prepare-check")
             yield Label("What to do", id="prepare-heading")
@@ -196,7 +197,7 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
             extra = ""
             if self._mentions:
                 times = "once" if self._mentions == 1 else f"{self._mentions} times"
-                extra = f"; the restart note names {self._record.name} {times}: it will say the new name"
+                extra = f"; the restart note names {shown_name(self._record.name)} {times}: it will say the new name"
             label.update(f"Upload it as (enter writes the copy{extra})")
             box.value = fix.argument or ""
         box.focus()

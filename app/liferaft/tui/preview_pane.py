@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from liferaft.core.inspect import Preview, inspect_file
 from liferaft.core.roles import Role
-from liferaft.core.scan import FileRecord, Inventory, ScanNote
+from liferaft.core.scan import FileRecord, Inventory, ScanNote, shown_name
 from liferaft.core.units import format_age, format_count, format_size
 from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
@@ -46,7 +46,7 @@ def _facts(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in rows:
-        table.add_row(key, Text(value))
+        table.add_row(key, Text(shown_name(value)))
     return table
 
 
@@ -76,7 +76,7 @@ def upload_summary(record: FileRecord, plan: UploadPlan) -> list[RenderableType]
     parts: list[RenderableType] = []
     replaced = plan.replaced.get(record.path)
     if replaced is not None:
-        names = ", ".join(path.rpartition("/")[2] for path in replaced[:3])
+        names = ", ".join(shown_name(path.rpartition("/")[2]) for path in replaced[:3])
         if len(replaced) > 3:
             names += f" and {len(replaced) - 3:,} more"
         parts.append(Text.assemble(("✓ ", "green"), "a new chat gets the prepared ",
@@ -329,7 +329,8 @@ class PreviewPane(Vertical):
             cells = list(row[:width]) + [""] * (width - len(row))
             table.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in cells))
         if preview.sheet is not None:
-            self.border_title = f"Preview · {self._record.name if self._record else ''} · sheet {preview.sheet}"
+            self.border_title = (f"Preview · {shown_name(self._record.name) if self._record else ''} · "
+                                 f"sheet {shown_name(preview.sheet)}")
             if len(preview.sheets) > 1:
                 others = [name for name in preview.sheets if name != preview.sheet]
                 self.border_subtitle = "[ ] other sheets: " + ", ".join(others)

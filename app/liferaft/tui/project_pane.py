@@ -11,7 +11,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from liferaft.core.roles import Role
-from liferaft.core.scan import PARTIAL_SUFFIXES, FileRecord, Inventory, ScanNote
+from liferaft.core.scan import PARTIAL_SUFFIXES, FileRecord, Inventory, ScanNote, shown_name
 from liferaft.core.units import format_age_short, format_count, format_size
 from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
@@ -78,7 +78,7 @@ def _shown_path(record: FileRecord, inventory: Inventory) -> str:
     folder, _, rest = path.partition("/")
     if rest and inventory.role_folders.get(folder) is record.role:
         path = rest
-    return path.replace("\n", "⏎").replace("\r", "⏎")
+    return shown_name(path)
 
 
 def _file_label(record: FileRecord, shown: str) -> Text:
@@ -281,7 +281,7 @@ class ProjectPane(Tree[NodeData]):
             if selected_key == NOTES:
                 restore = group
             for note in inventory.notes:
-                shown = note.to_json()["path"].replace("\n", "⏎")
+                shown = shown_name(note.to_json()["path"])
                 leaf = group.add_leaf(Text.assemble(("! ", "dark_orange"), shown, (f"  {note.message}", "dim")),
                                       data=note)
                 if selected_key == note:

@@ -11,7 +11,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from liferaft.core.roles import FOLDER_ROLES, Role
-from liferaft.core.scan import FileRecord
+from liferaft.core.scan import FileRecord, shown_name
 from liferaft.tui.project_pane import ROLE_HINTS
 
 #: The option that removes an override: the role comes from the folder (or a guess) again.
@@ -30,7 +30,7 @@ class RolePicker(ModalScreen[Role | str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="role-dialog"):
-            yield Label(f"Role of {self._record.display_path}", id="role-title", markup=False)
+            yield Label(f"Role of {shown_name(self._record.display_path)}", id="role-title", markup=False)
             options = [
                 Option(f"{role.label:<8} {ROLE_HINTS[role]}", id=role.value) for role in FOLDER_ROLES
             ]

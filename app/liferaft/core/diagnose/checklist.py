@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from liferaft.core import storage
 from liferaft.core.scan import STATE_DIRNAME
 from liferaft.core.storage import load_own_json, save_own_json
 
@@ -88,17 +89,19 @@ def _save(root: Path, state: ChecklistState) -> None:
 def set_tick(root: Path, step_id: str, ticked: bool, now: float) -> ChecklistState:
     """Tick (or untick) one step at ``now`` and save; return the state as saved. Raises OSError when it cannot
     be saved."""
-    state = load_checklist(root)
-    state.ticks[step_id] = Tick(bool(ticked), float(now))
-    _save(root, state)
+    with storage.locked(checklist_path(root)):  # read again under the lock: another process may have ticked
+        state = load_checklist(root)
+        state.ticks[step_id] = Tick(bool(ticked), float(now))
+        _save(root, state)
     return state
 
 
 def clear_ticks(root: Path, step_ids: Iterable[str], now: float) -> ChecklistState:
     """Untick ``step_ids`` (a new problem starts the list again) and save. Raises OSError when it cannot."""
-    state = load_checklist(root)
-    for step_id in step_ids:
-        if state.is_ticked(step_id):
-            state.ticks[step_id] = Tick(False, float(now))
-    _save(root, state)
+    with storage.locked(checklist_path(root)):
+        state = load_checklist(root)
+        for step_id in step_ids:
+            if state.is_ticked(step_id):
+                state.ticks[step_id] = Tick(False, float(now))
+        _save(root, state)
     return state

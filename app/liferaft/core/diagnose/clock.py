@@ -128,7 +128,7 @@ def record_activity(root: Path, kind: str, now: float, detail: str = "", *, min_
     """
     if kind not in KINDS:
         raise ValueError(f"unknown activity kind {kind!r} (known: {', '.join(KINDS)})")
-    with _RECORDING:
+    with _RECORDING, storage.locked(activity_path(root)):  # another process may be recording too
         return _record(root, kind, now, detail, min_gap)
 
 

@@ -180,7 +180,10 @@ def build_report(details: SupportDetails, env: Environment) -> str:
     if details.screenshot:
         lines += ["", "A screenshot of the error is attached."]
     lines += ["", f"System: {env.system} ({env.versions()})", "", "Thank you."]
-    return "\n".join(lines) + "\n"
+    from liferaft.core.scan import shown_lines
+
+    # A pasted error naming a file can hold its control characters: they are shown, not obeyed, when copied.
+    return shown_lines("\n".join(lines)) + "\n"
 
 
 def tried_steps(step_texts: Sequence[tuple[str, str]], ticked: set[str] | frozenset[str]) -> list[str]:

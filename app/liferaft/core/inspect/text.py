@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,10 @@ _LOOKS_LIKE = {
 # C0 control characters that text does not contain (tab, line breaks, form feed and escape are allowed).
 _CONTROL = frozenset(chr(code) for code in range(32)) - set("\t\n\r\f\v\x1b")
 _CONTROL_TABLE = dict.fromkeys(map(ord, _CONTROL))
+_HIGH_BYTES = bytes(range(128, 256))
+_LONG_RUN = re.compile(r"[^\x00-\x7f]{3,}")
+#: Below this many bytes beyond ASCII, a statistical guess has too little to go on: Western is preferred.
+THIN_EVIDENCE = 64
 
 
 class NotText(Exception):
@@ -176,15 +181,25 @@ def decode_head(data: bytes, complete: bool) -> Decoded:
 def _guess(data: bytes, complete: bool) -> Decoded:
     from charset_normalizer import from_bytes  # deferred: only files that are not UTF-8 pay for it
 
-    results = from_bytes(data[:GUESS_BYTES])
-    best = results.best()
-    if best is None:
-        raise NotText("it is not UTF-8 and no other text encoding fits it")
-    codec = best.encoding
-    # On a short sample several code pages tie (cp1250 and cp1252 for French, say): prefer the Western one,
-    # which is what Excel on a Western-language Windows writes.
-    tied = {match.encoding for match in results if match.chaos <= best.chaos and match.coherence >= best.coherence}
-    codec = next((western for western in ("cp1252", "latin_1", "iso8859_15") if western in tied), codec)
+    sample = data[:GUESS_BYTES]
+    # A few accented letters are too little for a statistical guess (a tiny latin-1 file came out as johab or
+    # cp1250): when they read as Western text, Western it is, which is what Excel on a Western Windows writes.
+    codec = _western(data, complete) if _non_ascii(sample) < THIN_EVIDENCE else None
+    if codec is None:
+        results = from_bytes(sample)
+        best = results.best()
+        if best is None:
+            raise NotText("it is not UTF-8 and no other text encoding fits it")
+        codec = best.encoding
+        # On a short sample several code pages tie (cp1250 and cp1252 for French, say): prefer the Western one.
+        tied = {match.encoding for match in results
+                if match.chaos <= best.chaos and match.coherence >= best.coherence}
+        codec = next((western for western in ("cp1252", "latin_1", "iso8859_15") if western in tied), codec)
+        if not _keeps_structure(sample, codec):
+            # A reading that swallows line breaks or delimiters (a multi-byte code page taking ";" as half of a
+            # character, EBCDIC) would change the table itself: take the next that keeps them, else latin-1.
+            codec = next((match.encoding for match in results if _keeps_structure(sample, match.encoding)),
+                         _western(data, complete) or "latin-1")
     text = _decode(data, codec, complete, errors="replace")
     # Short samples often fit several Western code pages equally; name the common one when it reads the same.
     for common in ("latin-1", "cp1252"):
@@ -197,6 +212,35 @@ def _guess(data: bytes, complete: bool) -> Decoded:
                 continue
     _check_controls(text)
     return Decoded(text, codec, f"{_codec_label(codec)} (guessed)", guessed=True, replaced="\ufffd" in text)
+
+
+def _non_ascii(data: bytes) -> int:
+    return len(data) - len(data.translate(None, _HIGH_BYTES))
+
+
+#: The characters that give a table its shape: a reading of the bytes must keep every one of them.
+STRUCTURE = b"\n\r\t,;"
+
+
+def _keeps_structure(data: bytes, codec: str) -> bool:
+    """Whether reading ``data`` as ``codec`` keeps its line breaks, tabs, commas and semicolons as they are."""
+    try:
+        text = _decode(data, codec, False, errors="replace")
+    except LookupError:
+        return False
+    return all(text.count(chr(byte)) == data.count(byte) for byte in STRUCTURE)
+
+
+def _western(data: bytes, complete: bool) -> str | None:
+    """"cp1252" when ``data`` reads as Western text in it: every byte defined, and the letters beyond ASCII
+    mostly alone between ASCII ones (ä, é, ß in words), not in long runs, as Cyrillic or Greek would come out."""
+    try:
+        text = _decode(data[:GUESS_BYTES], "cp1252", complete and len(data) <= GUESS_BYTES)
+    except UnicodeDecodeError:
+        return None
+    in_runs = sum(len(run) for run in _LONG_RUN.findall(text))
+    beyond = len(text) - len(text.encode("ascii", "ignore"))
+    return "cp1252" if beyond and in_runs * 2 < beyond else None
 
 
 def _check_controls(text: str) -> None:

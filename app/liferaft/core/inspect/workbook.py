@@ -12,6 +12,7 @@ import re
 import struct
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ MAX_RATIO = 100
 RATIO_FLOOR = 1024 * 1024
 #: At most this many columns are shown.
 MAX_COLUMNS = 200
+#: More empty columns than this between the data and a used cell (or the saved used range's edge) make a sheet
+#: "sparse and very wide": exported as it stands, every row would carry them.
+WIDE_GAP = 64
 #: At most this many blank rows are skipped looking for the header row.
 MAX_LEADING_BLANK_ROWS = 1000
 #: A cell's text is cut after this many characters.
@@ -352,6 +356,9 @@ def _read_sheet(workbook: Any, path: Path, max_rows: int, wanted: str | None) ->
         notes.append(f"the table starts in column {get_column_letter(first + 1)}")
     facts += [("rows shown", f"{len(rows):,}"), ("columns shown", f"{len(columns):,}")]
     last_row = header_index + len(body)
+    sparse = _sparse_width([header, *body], _far_column(ws, last_row), declared)
+    if sparse:
+        notes.append(sparse)
     blank_formulas = _formulas_without_values(ws, last_row)
     if blank_formulas:
         cells = "1 cell is a formula" if blank_formulas == 1 else f"{blank_formulas:,} cells are formulas"
@@ -384,6 +391,47 @@ def _take_rows(rows: Iterable[tuple[Any, ...]], max_rows: int) -> tuple[int | No
         if len(body) >= max_rows:
             break
     return header_index, header, body, False
+
+
+def _far_column(ws: Any, last_row: int) -> int | None:
+    """The last column (from 1) right of the first :data:`MAX_COLUMNS` holding a value in rows 1–``last_row``, or
+    None. Only the cells saved in the file are looked at: a far cell costs its row, not the whole width."""
+    far = None
+    rows = ws.iter_rows(min_col=MAX_COLUMNS + 1, max_row=last_row, values_only=True)
+    try:
+        for row in rows:
+            for offset in range(len(row) - 1, -1, -1):
+                if row[offset] is not None and row[offset] != "":
+                    far = max(far or 0, MAX_COLUMNS + 1 + offset)
+                    break
+    except Exception:  # a damaged sheet is reported by the main read
+        return None
+    finally:
+        getattr(rows, "close", lambda: None)()
+    return far
+
+
+def _sparse_width(rows: list[list[Cell]], far: int | None, declared: tuple[int, int, int, int] | None) -> str | None:
+    """A note when the sheet's used range is much wider than the columns holding data: a lone value far right
+    (XFD1), or a saved used range reaching far past the data; None otherwise."""
+    from openpyxl.utils import get_column_letter as letter
+
+    used = sorted({index + 1 for row in rows for index, (_, kind) in enumerate(row) if kind is not None})
+    if not used:
+        return None
+    if far is not None:
+        used.append(far)
+    gaps = [before for before, after in pairwise(used) if after - before - 1 > WIDE_GAP]
+    edge = declared[2] if declared else 0
+    if gaps:
+        data_end = gaps[0]
+        lone = ", ".join(letter(column) for column in used if column > data_end)
+        return (f"sparse and very wide: the used range reaches column {letter(used[-1])} ({used[-1]:,} columns) "
+                f"but the data is in {letter(used[0])}–{letter(data_end)}, with a lone value in {lone}")
+    if edge - used[-1] > WIDE_GAP:
+        return (f"sparse and very wide: the saved used range reaches column {letter(edge)} ({edge:,} columns) but "
+                f"the data is in {letter(used[0])}–{letter(used[-1])}")
+    return None
 
 
 def _used_span(rows: list[list[Cell]]) -> tuple[int, int]:

@@ -65,6 +65,11 @@ def _entry_key(entry: dict[str, Any]) -> tuple[str, str]:
 def record_import(root: Path, entry: dict[str, Any]) -> tuple[bool, list[str]]:
     """Add or replace ``entry`` (keyed by its conversation id, or title without one); atomically. Returns whether
     the file changed (an identical entry, apart from its time, is left as it is) and warnings."""
+    with storage.locked(recovered_path(root)):  # read again under the lock: another import may be saving
+        return _record_import(root, entry)
+
+
+def _record_import(root: Path, entry: dict[str, Any]) -> tuple[bool, list[str]]:
     imports, warnings = load_imports(root)
     key = _entry_key(entry)
     same = [item for item in imports if _entry_key(item) == key]

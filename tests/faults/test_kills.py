@@ -1,0 +1,155 @@
+"""Fault injection: each command that writes is killed (SIGKILL) at seeded random moments of its run.
+
+After every kill: the user's files are byte-identical, nothing half-made is visible (every file the command
+made is exactly what an uninterrupted run makes, and a split is all its parts or none), Liferaft's own files
+load without a warning, and the next command leaves no temporary file behind. The moments are drawn between
+the start and the length of an uninterrupted run measured first, so the kills cover the whole run on a fast
+machine or a slow one; nothing here asserts how long anything takes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from liferaft.core.storage import TEMP_PREFIX
+from tests import recover_fixtures as fx
+from tests.conftest import HANG, cli_env, write
+
+KILLS = 20
+
+#: The files each command may change (its own results); any other file that existed before must not change.
+MAY_CHANGE = {
+    "note": {"RESTART/restart-note.md"},
+    "import": {"RESTART/restart-note.md"},
+}
+
+
+def liferaft(*args: str) -> list[str]:
+    return [sys.executable, "-m", "liferaft", *args]
+
+
+def env() -> dict[str, str]:
+    # No clipboard anywhere: `prompt --copy` saves the prompt, which is the result looked at.
+    extra = {"DISPLAY": "", "XDG_SESSION_TYPE": "tty"}
+    values = cli_env(**extra)
+    values.pop("WAYLAND_DISPLAY", None)
+    values["PATH"] = os.pathsep.join(p for p in values.get("PATH", "").split(os.pathsep) if p)
+    return values
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every regular file under ``root`` (hidden ones too), relative path → content hash."""
+    found = {}
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            found[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).digest()
+    return found
+
+
+def visible(paths: dict[str, bytes]) -> dict[str, bytes]:
+    """What a user (and `scan`) sees: no hidden file or folder, no temp file."""
+    return {rel: digest for rel, digest in paths.items()
+            if not any(part.startswith(".") for part in rel.split("/"))}
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [path for path in root.rglob(f"{TEMP_PREFIX}*")]
+
+
+def make_project(root: Path) -> Path:
+    rows = "".join(f"{i},2025-{1 + i % 12:02d}-{1 + i % 28:02d},{['North', 'South', 'East'][i % 3]},{i * 1.5:.2f}\n"
+                   for i in range(150_000))
+    write(root / "SOURCE" / "transactions.csv", "order_id,date,region,revenue\n" + rows)
+    for index in range(300):
+        write(root / "SOURCE" / "daily" / f"day_{index:03d}.csv", f"a,b\n{index},1\n")
+    write(root / "CODE" / "analysis.py", "import pandas as pd\ndf = pd.read_csv('SOURCE/transactions.csv')\n")
+    write(root / "OUTPUT" / "summary.csv", "region,revenue\nNorth,1\n")
+    write(root / "RESTART" / "restart-note.md", "# Restart note\n\n## Goal\n\nRevenue by region.\n\n## Notes\n\n"
+          "- my own words\n")
+    return root
+
+
+COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "prepare": lambda root, _: liferaft("prepare", "SOURCE/transactions.csv", str(root), "--split-mb", "0.5"),
+    "import": lambda root, export: liferaft("import", str(export), "--into", str(root),
+                                            "--conversation", "conv-sales"),
+    "checkpoint": lambda root, _: liferaft("checkpoint", str(root), "-m", "before the kill"),
+    "note": lambda root, _: liferaft("note", str(root), "--prefill"),
+    "prompt": lambda root, _: liferaft("prompt", str(root), "--copy"),
+}
+
+
+def run_whole(command: list[str]) -> float:
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=HANG,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return time.monotonic() - started
+
+
+def kill_at(command: list[str], delay: float) -> None:
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(),
+                            stdin=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=delay)  # it may finish first: that run is then simply whole
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=HANG)
+
+
+def check_own_files_load(root: Path) -> None:
+    from liferaft.core.checkpoints import load_checkpoints
+    from liferaft.core.state import load_state
+
+    assert load_state(root).warnings == []
+    assert load_checkpoints(root)[1] == []
+    assert not [p for p in root.rglob("*") if ".corrupt-" in p.name or ".unusable-" in p.name]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_killed_command_leaves_nothing_half_made(tmp_path: Path, name: str) -> None:
+    template = make_project(tmp_path / "template")
+    export = fx.write_classic_zip(tmp_path / "export.zip", [fx.sales_conversation()], fx.classic_assets())
+    before = files(template)
+
+    reference = tmp_path / "reference" / "project"  # the same folder name each time: prompts show it
+    shutil.copytree(template, reference)
+    length = run_whole(COMMANDS[name](reference, export))
+    made = {rel: digest for rel, digest in visible(files(reference)).items() if before.get(rel) != digest}
+    assert made or name == "checkpoint", "the uninterrupted run made nothing to compare with"
+
+    rng = random.Random(f"{name}-kills")
+    for attempt in range(KILLS):
+        root = tmp_path / f"run{attempt:02d}" / "project"
+        shutil.copytree(template, root)
+        kill_at(COMMANDS[name](root, export), rng.uniform(0.0, length))
+        after = files(root)
+        allowed = MAY_CHANGE.get(name, set())
+        for rel, digest in before.items():  # the user's files: byte-identical, and still there
+            if rel in allowed:
+                assert after.get(rel) in (digest, made.get(rel)), f"{rel} half-written (kill {attempt})"
+            elif not rel.startswith(".liferaft/"):
+                assert after.get(rel) == digest, f"{rel} changed by a killed {name} (kill {attempt})"
+        new = {rel: digest for rel, digest in visible(after).items() if before.get(rel) != digest}
+        for rel, digest in new.items():  # nothing half-made in sight (a saved prompt's name holds the time)
+            assert digest in made.values(), f"{rel} is not what a whole run makes (kill {attempt})"
+        if name == "prepare":
+            assert not new or set(new) == set(made), f"a split shows {len(new)} of {len(made)} files"
+        check_own_files_load(root)
+        for path in temp_files(root):  # as if the next command came a while later
+            os.utime(path, (time.time() - 3600, time.time() - 3600))
+        scan = subprocess.run(liferaft("scan", str(root)), capture_output=True, text=True, env=env(), timeout=HANG)
+        assert scan.returncode == 0, scan.stderr
+        assert temp_files(root) == [], f"temp files left after the next command (kill {attempt})"
+        shutil.rmtree(root)
