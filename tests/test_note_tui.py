@@ -137,8 +137,10 @@ async def test_an_outside_change_shows_in_an_editor_without_edits(tmp_path: Path
         screen = await open_note(app, pilot)
         assert screen.text == BASE_NOTE
         write(root / "RESTART/restart-note.md", THEIRS)  # e.g. `liferaft import` filled it
-        await wait_for(pilot, lambda: screen.text == THEIRS)  # the watcher told the editor; nothing typed
-        assert not screen.modified and "changed outside" in status_of(screen)
+        # The watcher told the editor; nothing typed. The status line follows the text (it is drawn when the
+        # editor reports the change), so both are waited for.
+        await wait_for(pilot, lambda: screen.text == THEIRS and "changed outside" in status_of(screen))
+        assert not screen.modified
         await pilot.press("ctrl+s")  # nothing to choose: the file is what the editor shows
         await pilot.pause()
         assert isinstance(app.screen, NoteScreen)
