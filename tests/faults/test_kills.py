@@ -67,17 +67,23 @@ def temp_files(root: Path) -> list[Path]:
     return [path for path in root.rglob(f"{TEMP_PREFIX}*")]
 
 
-def make_project(root: Path) -> Path:
-    rows = "".join(f"{i},2025-{1 + i % 12:02d}-{1 + i % 28:02d},{['North', 'South', 'East'][i % 3]},{i * 1.5:.2f}\n"
-                   for i in range(150_000))
-    write(root / "SOURCE" / "transactions.csv", "order_id,date,region,revenue\n" + rows)
-    for index in range(300):
+def make_project(root: Path, *, rows: int = 5_000, files: int = 20) -> Path:
+    """A project to kill a command in: a table of ``rows`` rows, ``files`` small tables, code, an output and a
+    note. Each command gets what makes its run long enough to be cut in many places, and no more."""
+    body = "".join(f"{i},2025-{1 + i % 12:02d}-{1 + i % 28:02d},{['North', 'South', 'East'][i % 3]},{i * 1.5:.2f}\n"
+                   for i in range(rows))
+    write(root / "SOURCE" / "transactions.csv", "order_id,date,region,revenue\n" + body)
+    for index in range(files):
         write(root / "SOURCE" / "daily" / f"day_{index:03d}.csv", f"a,b\n{index},1\n")
     write(root / "CODE" / "analysis.py", "import pandas as pd\ndf = pd.read_csv('SOURCE/transactions.csv')\n")
     write(root / "OUTPUT" / "summary.csv", "region,revenue\nNorth,1\n")
     write(root / "RESTART" / "restart-note.md", "# Restart note\n\n## Goal\n\nRevenue by region.\n\n## Notes\n\n"
           "- my own words\n")
     return root
+
+
+#: What each command's project holds: a split needs a table of many parts, a checkpoint many files to hash.
+PROJECTS = {"prepare": {"rows": 150_000}, "checkpoint": {"files": 300}}
 
 
 COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
@@ -119,7 +125,7 @@ def check_own_files_load(root: Path) -> None:
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_a_killed_command_leaves_nothing_half_made(tmp_path: Path, name: str) -> None:
-    template = make_project(tmp_path / "template")
+    template = make_project(tmp_path / "template", **PROJECTS.get(name, {}))
     export = fx.write_classic_zip(tmp_path / "export.zip", [fx.sales_conversation()], fx.classic_assets())
     before = files(template)
 
