@@ -249,6 +249,16 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before the workers start: load the secret scanner's rules once, so that they are compiled into its cache
+    (5 s on a fresh machine) by one process, not by every worker and every `liferaft prompt` a test runs."""
+    if hasattr(session.config, "workerinput"):  # a worker: the controller did it already
+        return
+    from liferaft.core import secrets
+
+    secrets.warm_up()
+
+
 #: Fixtures that write to one fixed path (snapshots show it): their tests must not run side by side.
 FIXED_PATH_FIXTURES = {"fixed_project", "preview_project"}
 
