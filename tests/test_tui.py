@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.widgets import Static
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord
@@ -26,7 +26,9 @@ async def settle(app: LiferaftApp, pilot) -> None:  # type: ignore[no-untyped-de
     """Wait until the scan's result is on screen, and the upload check that follows it (the worker
     finishing is not enough: its message still has to be handled)."""
     for _ in range(100):
-        with contextlib.suppress(WorkerFailed):  # a failed scan is shown by the app; tests check how
+        # A failed scan is shown by the app (tests check how); a cancelled one was replaced by a newer scan
+        # (exclusive workers: the watcher's rescan cancels one still running).
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not app.query_one(ProjectPane).loading and not any(
