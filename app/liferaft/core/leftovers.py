@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from liferaft.core.storage import TEMP_PREFIX
+from liferaft.core.storage import sweep_temp_counts
 
 #: Seconds a temporary file must have gone unwritten before it counts as left behind.
 STALE_AFTER = 60.0
@@ -97,31 +97,9 @@ def sweep_folders(folders: Iterable[str | Path], *, older_than: float = STALE_AF
     cutoff = (time.time() if now is None else now) - older_than
     removed = freed = remaining = held = 0
     for folder in folders:
-        try:
-            with os.scandir(folder) as it:
-                entries = [entry for entry in it if entry.name.startswith(TEMP_PREFIX)]
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if st.st_mtime < cutoff:
-                try:
-                    os.unlink(entry.path)
-                except FileNotFoundError:
-                    continue  # another Liferaft removed it first
-                except OSError:
-                    pass
-                else:
-                    removed += 1
-                    freed += st.st_size
-                    continue
-            remaining += 1
-            held += st.st_size
+        counts = sweep_temp_counts(folder, cutoff)
+        removed, freed, remaining, held = (total + count for total, count in
+                                           zip((removed, freed, remaining, held), counts, strict=True))
     return Leftovers(removed, freed, remaining, held)
 
 

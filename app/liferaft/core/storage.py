@@ -196,28 +196,47 @@ def write_text(path: Path, text: str, *, overwrite: bool = True, encoding: str =
     write_bytes(path, text.encode(encoding), overwrite=overwrite)
 
 
+def sweep_temp_counts(folder: Path | str, cutoff: float) -> tuple[int, int, int, int]:
+    """Remove this module's temporary files in ``folder`` last written before ``cutoff`` (epoch seconds).
+
+    Returns ``(removed, bytes freed, remaining, bytes they hold)``; a file that cannot be removed counts as
+    remaining. Never raises for an OSError; links are never followed."""
+    removed = freed = remaining = held = 0
+    try:
+        with os.scandir(folder) as it:
+            entries = [entry for entry in it if entry.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return 0, 0, 0, 0
+    for entry in entries:
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if st.st_mtime < cutoff:
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue  # another Liferaft removed it first
+            except OSError:
+                pass
+            else:
+                removed += 1
+                freed += st.st_size
+                continue
+        remaining += 1
+        held += st.st_size
+    return removed, freed, remaining, held
+
+
 def sweep_temp_files(folder: Path, *, older_than: float = 60.0) -> int:
     """Remove temporary files left in ``folder`` by an interrupted atomic write.
 
     Only files with this module's prefix and older than ``older_than`` seconds are removed (a younger
     one may belong to a write in progress in another process). Returns how many were removed.
     """
-    removed = 0
-    cutoff = time.time() - older_than
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return 0
-    for entry in entries:
-        if not entry.name.startswith(TEMP_PREFIX):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                os.unlink(entry.path)
-                removed += 1
-        except OSError:
-            continue
-    return removed
+    return sweep_temp_counts(folder, time.time() - older_than)[0]
 
 
 def backup_name(path: Path, reason: str) -> Path:
