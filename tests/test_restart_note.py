@@ -777,3 +777,17 @@ def test_note_commands_refuse_bad_notes_in_one_line(tmp_path: Path, editor: Path
 def test_note_help() -> None:
     result = note_cli("--help")
     assert result.returncode == 0 and "--edit" in result.stdout and "--import" in result.stdout
+
+
+def test_note_import_says_the_date_it_marks_the_chats_text_with(tmp_path: Path) -> None:
+    import datetime
+
+    root = tmp_path / "p"
+    init_project(root)
+    first = note_cli("--import", "-", str(root), stdin="## Notes\nmy own words\n")
+    assert first.returncode == 0, first.stderr
+    second = note_cli("--import", "-", str(root), stdin="## Notes\nthe chat's words\n")
+    assert second.returncode == 0, second.stderr
+    today = datetime.date.today().isoformat()
+    assert f"marked (from the chat, {today})" in second.stdout and "{" not in second.stdout
+    assert f"(from the chat, {today})" in (root / "RESTART" / NOTE_FILENAME).read_text()

@@ -724,8 +724,10 @@ def _note_import(root: Path, inventory: Any, note: Any, source: str) -> int:
     print(f"imported {total} {'line' if total == 1 else 'lines'}: "
           + ", ".join(f"{result.lines[key]} into {_note_heading(key)}" for key in keys if key in result.lines))
     if result.kept:
+        import datetime
+
         print(f"kept your text in {', '.join(_note_heading(key) for key in result.kept)}: the chat's was added "
-              "below it, marked (from the chat, {today})")
+              f"below it, marked (from the chat, {datetime.date.today().isoformat()})")
     if result.left_out:
         count = len(result.left_out)
         print(f"left out {count} {'line' if count == 1 else 'lines'} of the chat talking: "
