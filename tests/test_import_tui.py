@@ -68,6 +68,7 @@ async def test_lists_the_newest_export_newest_first_and_searches(project: Path, 
         assert screen.query_one("#recover-path", Input).value == str(export)
         assert _rows(screen) == ["conv-branch", "conv-2025", "conv-chat", "conv-dangling", "conv-sales", "conv-2023"]
         assert "6 conversations" in _status(screen) and "5 with code" in _status(screen)
+        await wait_for(pilot, lambda: "Edited question" in str(screen.query_one("#recover-details", Static).render()))
         details = str(screen.query_one("#recover-details", Static).render())
         assert "Edited question" in details and "abandoned.csv" in details
         await pilot.press("ctrl+f", *"sales")
@@ -182,11 +183,10 @@ async def test_duplicate_ids_are_both_listed_and_the_chosen_one_is_imported(proj
         screen = app.screen
         await wait_for(pilot, lambda: _count(screen) > 0)
         assert _count(screen) == 2 and "2 conversations" in _status(screen)
-        details = str(screen.query_one("#recover-details", Static).render())
-        assert "First" in details
+        # The details of the highlighted conversation follow the listing (drawn from its own message).
+        await wait_for(pilot, lambda: "First" in str(screen.query_one("#recover-details", Static).render()))
         await pilot.press("down")
-        await pilot.pause()
-        assert "Second" in str(screen.query_one("#recover-details", Static).render())
+        await wait_for(pilot, lambda: "Second" in str(screen.query_one("#recover-details", Static).render()))
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, RecoverImportScreen))
     assert loaded == ["Second"]
