@@ -760,17 +760,21 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
-#: Modules whose locks an exception raised half-way through would leave held (a thread pool then hangs for good):
-#: a stop signal that arrives while the main thread is in them is handled a moment later, once it is out.
-_LOCK_MODULES = ("threading", "queue", "concurrent.futures._base", "concurrent.futures.thread")
+#: Modules whose locks an exception raised half-way through would leave held (a thread pool then hangs for good),
+#: and the making of a temporary file (which records it for the clean-up before it returns): a stop signal that
+#: arrives while the main thread is in them is handled a moment later, once it is out.
+_LOCK_MODULES = ("threading", "queue", "concurrent.futures._base", "concurrent.futures.thread", "tempfile")
+_HELD_FUNCTIONS = frozenset({"new_temp_file"})
 #: The stop signal waiting for the main thread to leave such code, and the SIGALRM handler it replaced.
 _deferred: dict[str, Any] = {}
 
 
 def _in_lock_code(frame: Any) -> bool:
     files = {getattr(sys.modules.get(name), "__file__", None) for name in _LOCK_MODULES}
+    storage_file = getattr(sys.modules.get("liferaft.core.storage"), "__file__", None)
     while frame is not None:
-        if frame.f_code.co_filename in files:
+        code = frame.f_code
+        if code.co_filename in files or (code.co_filename == storage_file and code.co_name in _HELD_FUNCTIONS):
             return True
         frame = frame.f_back
     return False
@@ -785,6 +789,9 @@ def _on_signal(signum: int, frame: Any) -> None:
             _deferred["alarm"] = signal.signal(signal.SIGALRM, _on_retry)
         signal.setitimer(signal.ITIMER_REAL, 0.02)  # a timer, not a thread: a thread's start takes a lock too
         return
+    _deferred.pop("signum", None)
+    if signum == signal.SIGINT:  # Ctrl-C: pressed again, it runs the clean-up once more (see prepare._shielded)
+        raise KeyboardInterrupt
     for name in _STOP_SIGNALS:  # a second one must not cut the clean-up short
         signal.signal(getattr(signal, name), signal.SIG_IGN)
     raise Interrupted(signum)
@@ -800,17 +807,20 @@ _STOP_SIGNALS = ("SIGTERM", "SIGHUP")
 
 
 def _handle_stop_signals() -> dict[int, Any]:
-    """Make SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread; returns the handlers replaced."""
+    """Make SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread, and Ctrl-C its KeyboardInterrupt,
+    each only once the main thread is out of code that holds a lock; returns the handlers replaced."""
     import signal
     import threading
 
     previous: dict[int, Any] = {}
     if threading.current_thread() is not threading.main_thread():
         return previous
-    for name in _STOP_SIGNALS:
+    for name in ("SIGINT", *_STOP_SIGNALS):
         number = getattr(signal, name, None)
         if number is None:
             continue
+        if name == "SIGINT" and signal.getsignal(number) is not signal.default_int_handler:
+            continue  # Ctrl-C ignored (a background job) or handled by whoever runs us: left as it is
         try:
             previous[number] = signal.signal(number, _on_signal)
         except (OSError, ValueError):

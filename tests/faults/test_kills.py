@@ -24,7 +24,7 @@ import pytest
 
 from liferaft.core.storage import TEMP_PREFIX
 from tests import recover_fixtures as fx
-from tests.conftest import HANG, cli_env, write
+from tests.conftest import HANG, cli_env, eventually, write
 
 KILLS = 20
 
@@ -159,3 +159,61 @@ def test_a_killed_command_leaves_nothing_half_made(tmp_path: Path, name: str) ->
         assert scan.returncode == 0, scan.stderr
         assert temp_files(root) == [], f"temp files left after the next command (kill {attempt})"
         shutil.rmtree(root)
+
+
+INTERRUPTS = 8
+
+
+def small_split(root: Path) -> list[str]:
+    """A split into ~250 parts: long enough to be stopped while parts are being written or put in place."""
+    return liferaft("prepare", "SOURCE/transactions.csv", str(root), "--split-mb", "0.02")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stopped_split_takes_back_all_it_made_and_exits(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C, `kill` or a closed terminal at any moment of a split: the command ends (no hang in its thread
+    pool), says so with the signal's exit code, and leaves no part, list or temporary file, without waiting for
+    the next command's sweep."""
+    template = make_project(tmp_path / "template", **PROJECTS["prepare"])
+    before = files(template)
+    reference = tmp_path / "reference"
+    shutil.copytree(template, reference)
+    proc = subprocess.Popen(small_split(reference), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env(), stdin=subprocess.DEVNULL)
+    eventually(lambda: proc.poll() is not None or (reference / "SOURCE" / "prepared").exists(),
+               what="the split to begin")
+    begun = time.monotonic()
+    assert proc.wait(timeout=HANG) == 0
+    length = time.monotonic() - begun  # how long the split itself takes, once begun
+    whole = visible(files(reference))
+    rng = random.Random(f"split-{int(signum)}")
+    stopped = 0
+    for attempt in range(INTERRUPTS):
+        root = tmp_path / f"run{attempt:02d}"
+        shutil.copytree(template, root)
+        proc = subprocess.Popen(small_split(root), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=env(), stdin=subprocess.DEVNULL, text=True)
+        delay = rng.uniform(0.0, length)
+        # From the moment the split has begun writing (before that, Python is still starting up).
+        eventually(lambda proc=proc, root=root: proc.poll() is not None or (root / "SOURCE" / "prepared").exists(),
+                   what="the split to begin")
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signum)
+        try:
+            _, err = proc.communicate(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"the split did not end after {signal.Signals(signum).name} (attempt {attempt})")
+        after = files(root)
+        if proc.returncode == 0 or (proc.returncode == -signum and visible(after) == whole):
+            continue  # it finished before the signal came (or came as Python was exiting)
+        stopped += 1
+        assert proc.returncode == 128 + signum, err
+        assert "interrupted" in err and "Traceback" not in err, err
+        left = set(visible(after)) - set(before)
+        assert visible(after) in (visible(before), whole), f"a stopped split left {len(left)} of {len(whole)} files"
+        assert temp_files(root) == [], f"temp files left by a stopped split (attempt {attempt})"
+        shutil.rmtree(root)
+    assert stopped, "every run finished before its signal: nothing was tested"

@@ -335,10 +335,9 @@ def _write_part(folder: Path, header: bytes, src: int, begin: int, end: int, nam
     """One part as a temporary file in ``folder``: the header, then ``src[begin:end]``, fsynced and closed.
     Returns its path and identity (device, inode); both are added to ``made`` as soon as the file exists, so
     that it is removed on an interruption even when the caller never got this result."""
-    fd, tmp = storage.new_temp_file(folder)
+    fd, tmp = storage.new_temp_file(folder, made)
     try:
         st = os.fstat(fd)
-        made.append((tmp, (st.st_dev, st.st_ino)))
         _write_all(fd, header)
         _copy_range(src, fd, begin, end - begin, name)
         getattr(os, "fdatasync", os.fsync)(fd)
@@ -482,11 +481,10 @@ def _write_manifest(path: Path, data: dict[str, Any], made: list[tuple[Path, tup
     :func:`_split_parts`, so that an interruption removes it again."""
     import json
 
-    fd, tmp = storage.new_temp_file(path.parent)
+    fd, tmp = storage.new_temp_file(path.parent, made)
     try:
         st = os.fstat(fd)
         ident = (st.st_dev, st.st_ino)
-        made.append((tmp, ident))
         _write_all(fd, (json.dumps(data, indent=1, ensure_ascii=True) + "\n").encode("ascii"))
         os.fsync(fd)
     except BaseException:

@@ -85,11 +85,13 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
         raise
 
 
-def new_temp_file(folder: Path) -> tuple[int, Path]:
+def new_temp_file(folder: Path, made: list[tuple[Path, tuple[int, int]]] | None = None) -> tuple[int, Path]:
     """A new, empty temporary file in ``folder`` (created if missing), open for writing: its descriptor and path.
 
     For several files written at once and put in place together (see :func:`publish`): it has the mode a new
-    file gets and this module's prefix, so one left behind by a crash is swept like any other.
+    file gets and this module's prefix, so one left behind by a crash is swept like any other. Its path and
+    identity (device, inode) are added to ``made`` before this returns, so a caller that takes back what it
+    made on Ctrl-C never misses one (the command line holds a stop signal until this function has returned).
     """
     import tempfile
 
@@ -98,6 +100,9 @@ def new_temp_file(folder: Path) -> tuple[int, Path]:
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
         os.chmod(fd, _new_file_mode())
+        if made is not None:
+            st = os.fstat(fd)
+            made.append((Path(name), (st.st_dev, st.st_ino)))
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
