@@ -864,8 +864,8 @@ _HANDOFF_KEYS: tuple[tuple[str, str], ...] = (
     (r"what to (?:paste and |paste or )?(?:re-?)?upload\b|(?:files?|data) to (?:re-?)?upload\b|"
      r"(?:re-?)?uploads?\b|attachments?\b", "files"),
     (r"(?:your |the |key |relevant |important |tracking |reference |input |source )?"
-     r"(?:files?|data(?:sets?| sets?)?|documents?|docs|sources|inputs|resources|spreadsheets?|tables?)\b",
-     "files"),
+     r"(?:files?|data(?:sets?| sets?)?|documents?|docs|sources|inputs|resources|spreadsheets?|tables?)\b|"
+     r"(?:[\w-]+ ){1,3}files?$", "files"),
     (r"(?:open |unresolved |remaining |pending )?questions?\b|(?:known )?(?:issues|bugs|caveats|gotchas|risks|"
      r"blockers|warnings|limitations|problems)\b|lessons?\b|(?:loose ends|to ?do|todos?)\b|"
      r"(?:immediate |recommended |suggested |exact )?next (?:steps?|phase|actions?|tasks?|up|session)\b|"
@@ -873,21 +873,32 @@ _HANDOFF_KEYS: tuple[tuple[str, str], ...] = (
      r"(?:the )?(?:plan|roadmap|backlog)\b|what (?:doesn t|didn t|did not) work\b", "notes"),
     (r"(?:(?:the )?(?:first|opening|kickoff|kick-off|bootstrap|continuation|starter|resume|restart|handoff|"
      r"handover|transition(?:al)?) )(?:\w+ )?(?:message|prompt)\b|"
-     r".*\b(?:paste|send|use)\b.*\b(?:new|next|fresh) (?:chat|convo|conversation|session|thread|account)\b|"
+     r".*\b(?:paste|send|use|say|type|tell)\b.*\b(?:new|next|fresh) "
+     r"(?:chat|convo|conversation|session|thread|account)\b|"
+     r".*\b(?:new|next|fresh) (?:chat|convo|conversation|session|thread|agent) "
+     r"(?:should )?(?:start|begin|open)s? with\b|"
+     r"(?:[\w-]+ )?(?:kickoff|kick-off|starter|restart|resume|continuation) (?:template|message|prompt)\b|"
      r".*\b(?:prompt|message|summary|starter) (?:for|to paste into|to start) (?:a |the )?(?:new|next|fresh) "
      r"(?:chat|convo|conversation|session|thread)\b|"
      r"(?:how )?to (?:continue|resume) in a (?:new|fresh) (?:chat|convo|conversation|session|account)\b|"
      r"resuming in a (?:new|fresh) (?:chat|convo|conversation|session|account)\b|"
      r"(?:new chat|new convo|new conversation) (?:starter|prompt|message)\b", "next_prompt"),
     (r"(?:generated |final |key |completed )?(?:outputs?|deliverables?|results?|artifacts?|artefacts?|"
-     r"downloads?|exports?|reports?)\b|what (?:was|we) (?:produced|generated|delivered)\b",
-     "outputs"),
+     r"downloads?|exports?|reports?)\b|what (?:was|we) (?:produced|generated|delivered)\b|"
+     r"(?:the )?(?:(?!(?:why|how|what|when|where|which|who|do|does|did|is|are|can|should)\b)[\w-]+ ){1,2}"
+     r"(?:outputs|deliverables|results|artifacts|artefacts)(?: [\w-]+){0,2}$", "outputs"),
     (r"(?:key |important |design |technical |main |architectural )?(?:decisions?|assumptions?|constraints?|"
      r"conventions?|rules|formulas?|definitions?|approach|methods?|methodology|technical context|"
-     r"architecture|tech stack|stack|setup|configuration|commands?)\b|how (?:to run|it works)\b", "decisions"),
+     r"architecture|tech stack|stack|setup|configuration|commands?)\b|how (?:to run|it works)\b|"
+     r"(?:(?!(?:why|how|what|when|where|which|who|do|does|did|is|are|can|should)\b)[\w-]+ ){1,2}"
+     r"(?:decisions?|assumptions?|constraints?|conventions?|rules|commitments|guardrails|invariants|"
+     r"architecture)(?: [\w-]+){0,2}$", "decisions"),
     (r"(?:current |main |overall |project |session |the )?(?:goals?|objectives?|context|overview|purpose|"
      r"background|task|mission|brief|summary|recap|status|state|progress|where we are|where things stand)\b|"
      r"what (?:this|we(?: re| are)?) (?:is|are|building|doing|did|accomplished|have done|built)\b|"
+     r"tl ?dr\b|what (?:[\w-]+ ){1,3}(?:is|are)$|"
+     r"(?:(?!(?:why|how|what|when|where|which|who|do|does|did|is|are|can|should)\b)[\w-]+ )"
+     r"(?:goals?|objectives?|overview|purpose)(?: [\w-]+){0,2}$|"
      r"what (?:s |has |was |is )?(?:been )?(?:done|built|working|completed|accomplished)\b|"
      r"(?:work |steps )?(?:done|completed)(?: so far)?\b|accomplishments?\b|achievements?\b|"
      r"(?:handoff|handover|session|context)\b", "brief"),
@@ -898,18 +909,42 @@ _LEAD_IN = (r"(?i)(?:sure|certainly|of course|absolutely|great|okay|ok|got it|as
             r"here(?:'s| is| are| you go)\b)")
 _SANDBOX = "sandbox:/mnt/data/"
 
+#: A heading over the files a fix changed ("Files updated (53 total)", "Files built so far"): a changelog of code,
+#: not the files the work uses; its text goes to Notes, and it does not make a reply a restart note.
+#: So is a checklist or a definition of done: a list to tick, not formulas or decisions.
+_NO_SECTION = (r"(?:[\w-]+ )?files? (?:updated|changed|modified|created|edited|renamed|touched|added|deleted|"
+               r"removed|built|written|fixed)\b|(?:changed|modified|updated|edited|new) files\b|"
+               r"definition of done\b|(?:acceptance|success|done|exit) criteria\b|(?:[\w-]+ ){0,3}checklist\b")
+
+#: Words that say the reply is meant for a new chat ("paste this into a new chat", "for the next session",
+#: "Handoff", "Kickoff"): in its title, or in the lines before its first section.
+#: A line offering a message to carry into a new chat ("Paste this into the new chat to begin:").
+_OFFER = (r"(?i)\b(?:paste|send|copy|use|say)\b.*\b(?:new|next|fresh)(?: [\w/]+){0,3} (?:chat|convo|conversation|"
+          r"session|thread|agent)\b")
+
+_FOR_NEW_CHAT = (r"(?i)hand-?off|handover|hand over|kick-?off|restart (?:note|prompt)|transition|"
+                 r"\b(?:new|next|fresh|another)(?: [\w/]+){0,3} (?:chat|convo|conversation|session|thread|agent|"
+                 r"llm chat)\b")
+
 
 def reply_section_key(heading: str) -> str | None:
     """The note section a heading in the chat's reply stands for: any heading :func:`section_key` knows, and
     the usual headings of a handoff or session summary, mapped by meaning ("Current status" → Project brief,
     "Your files" → Files used, "First message to send in the new chat" → Next prompt…), or None."""
+    whole = _normalise_heading(heading)
+    if _rx(_NO_SECTION).match(whole):
+        return None
     key = section_key(heading)
     if key is not None:
         return key
-    normal = _normalise_heading(re.sub(r"\(.*?\)|\[.*?\]", " ", heading)) or _normalise_heading(heading)
+    normal = _normalise_heading(re.sub(r"\(.*?\)|\[.*?\]", " ", heading)) or whole
     if not normal or len(normal) > 80:
         return None
-    return next((key for pattern, key in _HANDOFF_KEYS if _rx(pattern).match(normal)), None)
+    for text in (normal, whole) if whole != normal and len(whole) <= 80 else (normal,):
+        key = next((key for pattern, key in _HANDOFF_KEYS if _rx(pattern).match(text)), None)
+        if key is not None:
+            return key
+    return None
 
 
 def _heading_of(line: str) -> tuple[int, str] | None:
@@ -1061,6 +1096,8 @@ def split_reply(reply: str) -> ReplyParts:
         if target != "next_prompt":
             text, links = _move_links(text)
             add("outputs", links)
+            text, offered = _move_prompt(text)
+            add("next_prompt", offered)
         else:
             text = _unfence(text)
         if _normalise_heading(re.sub(r"\(.*?\)", " ", heading)) not in _PLAIN_NAMES[target]:
@@ -1074,10 +1111,46 @@ def split_reply(reply: str) -> ReplyParts:
     add("notes", tail)
     parts.sections = {key: "\n\n".join(texts) for key, texts in collected.items()}
     title = found[0][3] if found and found[0][1] == 1 else ""
-    handoff = bool(re.search(r"(?i)hand-?off|handover|restart note|new (?:chat|convo|conversation|session)|"
-                             r"next (?:chat|conversation|session)|transition", title))
+    opening = " ".join([title, *(line for line in preamble if line.strip())])
+    handoff = bool(_rx(_FOR_NEW_CHAT).search(opening))
     parts.refused = None if handoff else _refusal(pieces, lead)
     return parts
+
+
+def _move_prompt(text: str) -> tuple[str, str]:
+    """``text`` without a message it offers for a new chat (a line such as "Paste this into the new chat:" and the
+    quote or fenced block right after it), and that message: it belongs in the next prompt."""
+    lines = text.split("\n")
+    blocks = _BlockTracker()
+    for index, line in enumerate(lines):
+        was = blocks.in_block
+        blocks.feed(line)
+        if was or blocks.in_block:
+            continue
+        bare = line.strip().strip("*_> ").strip()
+        if not bare.endswith(":") or not _rx(_OFFER).search(bare):
+            continue
+        start = index + 1
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        if start >= len(lines):
+            return text, ""
+        end = start
+        fence = _rx(_FENCE).fullmatch(lines[start])
+        if fence:
+            end = next((after for after in range(start + 1, len(lines)) if _closes(lines[after], fence[1])), None)
+            if end is None:
+                return text, ""
+            end += 1
+        elif lines[start].lstrip().startswith(">"):
+            while end < len(lines) and lines[end].lstrip().startswith(">"):
+                end += 1
+        else:
+            return text, ""
+        moved = "\n".join(lines[index:end])
+        kept = "\n".join(lines[:index] + lines[end:])
+        return _clean_text(kept), moved
+    return text, ""
 
 
 def _reply_body(lines: list[str], last: bool) -> tuple[str, list[str]]:
@@ -1129,6 +1202,8 @@ def _refusal(pieces: list[tuple[str | None, str, list[str]]], lead: int) -> str 
     named = [(key, heading) for key, heading, _body in pieces if key is not None]
     if len({key for key, _heading in named}) >= 2 or lead == 0:
         return None
+    if named and {key for key, _heading in named} == {"next_prompt"}:
+        return None  # a reply whose one section is the message for a new chat is a handoff, whatever precedes it
     heading = " ".join(named[0][1].split()) if named else ""
     return (f"only one heading (\u201c{heading}\u201d) names a section of the note, after {lead} "
             f"{'line' if lead == 1 else 'lines'} of other text: this reads as an ordinary answer, not a "
