@@ -560,3 +560,113 @@ def test_finding_is_frozen_with_slots() -> None:
 
 def test_empty_text() -> None:
     assert scan_text("") == []
+
+
+# --- issue 15: the forms that leaked, and the look-alikes that were redacted --------------------------------------
+
+PW = rand(12, ALNUM, seed=70) + "!7"
+TOK = rand(32, ALNUM, seed=71)
+HEX = rand(32, "0123456789abcdef", seed=72)
+
+# form -> (text holding {v}, the value planted as {v})
+LEAKED_FORMS: dict[str, tuple[str, str]] = {
+    "note_bullet": ("- AZURE_CLIENT_SECRET: {v}\n", TOK),
+    "note_bullet_words": ("* **DB password**: {v}\n", PW),
+    "note_bullet_backticks": ("- API token: `{v}`\n", TOK),
+    "getenv_default": ('tok = os.getenv("TWILIO_AUTH_TOKEN", "{v}")\n', HEX),
+    "environ_get_default": ('k = os.environ.get("SERVICE_API_KEY", "{v}")\n', TOK),
+    "environ_setdefault": ('os.environ.setdefault("SENDGRID_API_KEY", "{v}")\n', TOK),
+    "notebook_env": ("%env WAREHOUSE_TOKEN={v}\n", TOK),
+    "ini_spaced": ("[db]\nuser = admin\npassword = {v}\n", PW),
+    "sql_identified_by": ("CREATE USER analyst IDENTIFIED BY '{v}';\n", PW),
+    "sql_with_password": ("ALTER ROLE report WITH LOGIN PASSWORD '{v}';\n", PW),
+    "sql_connection_string": ('conn = "Server=tcp:db.example.net,1433;User ID=admin;Password={v};Encrypt=yes"\n', PW),
+    "odbc_pwd": ('cs = "DRIVER={{ODBC Driver 18}};SERVER=db;UID=sa;PWD={v};"\n', PW),
+    "r_setenv": ('Sys.setenv(OPENAI_API_KEY = "{v}")\n', TOK),
+    "r_curl_bearer": ("system(\"curl -H 'Authorization: Bearer {v}' https://api.example.com\")\n", TOK),
+    "python_bearer_header": ('headers = {{"Authorization": "Bearer {v}"}}\n', TOK),
+    "shell_export": ("export MAPBOX_TOKEN=pk." + rand(20, seed=73) + ".{v}\n", TOK),
+    "yaml": ("warehouse:\n  host: db\n  api_token: {v}\n", TOK),
+    "fstring_query": ('url = f"https://api.example.com/v2/{{month}}?apiKey={v}&format=csv"\n', TOK),
+    "comment_prose": ("# the API token was {v} (rotated since?)\n", TOK),
+    "postgres_driver_url": ('e = create_engine("postgresql+psycopg2://analyst:{v}@db.example.com:5432/sales")\n', PW),
+    "mssql_driver_url": ('e = create_engine("mssql+pyodbc://sa:{v}@server/db?driver=ODBC+Driver+17")\n', PW),
+    "snowflake_url": ('url = "snowflake://jsmith:{v}@myorg-acct/db/schema"\n', PW),
+    "sqlserver_url": ('jdbc = "jdbc:sqlserver://dbuser:{v}@10.0.0.5:1433"\n', PW),
+    "azure_sas_sig": ('u = "https://a.blob.core.windows.net/c/f.csv?sv=2022-11-02&sp=r&sig={v}"\n',
+                      rand(40, ALNUM, seed=74) + "%3D"),
+    "azure_redis": ('r = "myredis.redis.cache.windows.net:6380,password={v},ssl=True"\n', TOK + "="),
+    "azure_cosmos": ('c = "AccountEndpoint=https://a.documents.azure.com:443/;AccountKey={v};"\n',
+                     rand(86, ALNUM + "+/", seed=75) + "=="),
+    "azure_ad_secret": ("CLIENT_CREDENTIAL = '{v}'\n", rand(3, seed=76) + "8Q~" + rand(34, URLSAFE, seed=77)),
+    "discord_webhook": ('hook = "{v}"\n', "https://discord.com/api/web" + "hooks/" + digits(18, 78) + "/"
+                        + rand(68, URLSAFE, seed=79)),
+    "discord_bot": ('bot.run("{v}")\n', "MT" + rand(24, seed=80) + "." + rand(6, URLSAFE, seed=81) + "."
+                    + rand(38, URLSAFE, seed=82)),
+    "teams_webhook": ('TEAMS = "{v}"\n', "https://acme.webhook.office.com/webhookb2/" + uuid_like(1) + "@"
+                      + uuid_like(2) + "/IncomingWebhook/" + HEX + "/" + uuid_like(3)),
+    "dotenv_short_password": ("DB_PASSWORD={v}\n", "rootpasswd"),
+    "value_ending_like_a_file_name": ("API_SECRET={v}\n", TOK[:24] + ".P"),
+    "dotted_token": ("GOOGLE_ACCESS_TOKEN={v}\n", "ya29." + rand(60, URLSAFE, seed=83)),
+    "token_with_slash": ("SLACK_APP_TOKEN={v}\n", "xa" + "pp-" + digits(12, 84) + "-" + rand(7, seed=85) + "/"
+                         + rand(16, seed=86)),
+    "personal_access_token": ("AZURE_DEVOPS_PAT={v}\n", rand(52, "abcdefghijklmnopqrstuvwxyz234567", seed=87)),
+    "market_data_key": ('ts = TimeSeries(key="{v}", output_format="pandas")\n', rand(16, string.ascii_uppercase
+                                                                                  + string.digits, seed=88)),
+    "cli_password_flag": ("docker login myreg.azurecr.io -u myreg --password {v}\n", TOK),
+    "password_starting_with_dollar": ('c = "Server=db;User ID=a;Password=${v};"\n', "YYbMDot25P"),
+    "password_with_brackets": ('c = "Server=db;Password={v};Encrypt=yes"\n', "A:J$NL9~6:u:L$_:VO4tf))h#v0i}O"),
+    "django_key_in_bearer": ('h = {{"Authorization": "Bearer {v}"}}\n',
+                             "django-insecure-_du9e^cmago!%(^+=gr@cu@v9-v7ulhbk2s3!w&39w4+n3*k*$"),
+}
+
+
+@pytest.mark.parametrize("form", list(LEAKED_FORMS))
+def test_issue15_form_is_redacted_whole(form: str) -> None:
+    template, value = LEAKED_FORMS[form]
+    text = template.format(v=value)
+    red = redact(text, scan_text(text))
+    pieces = {value[i : i + 8] for i in range(max(1, len(value) - 7))}
+    left = [piece for piece in pieces if piece in red]
+    assert not left, f"{len(left)} pieces of the value are still in the redacted text"
+
+
+def test_a_redaction_covers_the_whole_token_never_a_piece() -> None:
+    # A provider rule that matches the first 20 characters of a longer value must not leave its tail.
+    value = "gl" + "pat-" + rand(60, URLSAFE, seed=90)
+    text = '{"gitlab_token": "' + value + '"}\n'
+    findings = scan_text(text)
+    assert len(findings) == 1
+    assert text[findings[0].start : findings[0].end] == value
+
+
+LOOK_ALIKES = [
+    'weight_key = "w_2024Q1"',
+    'checksums = {"sales.csv": "' + rand(64, "0123456789abcdef", seed=91) + '"}',
+    'run_id = "' + uuid_like(9) + '"',
+    'MODEL = "gpt-4o-2024-08-06"',
+    'model_key = "claude-3-5-sonnet-20241022"',
+    'role_arn = "arn:aws:iam::123456789012:role/service-role/etl"',
+    'url = "jdbc:postgresql://localhost:5432/postgres"',
+    'db = "postgres://analyst@db.example.com:5432/sales"',
+    "password = getpass.getpass('Warehouse password: ')",
+    "password = base64.b16encode(random_bytes[8:])  # must be valid UTF-8",
+    "def load(certfile, keyfile=None, password=None):",
+    "self.workbookPassword = workbookPassword",
+    "conn = connect(host=h, password=db_password)",
+    'HEX_PAT = "[0-9A-Fa-f]{1,4}"',
+    "opacity_token = opacity_tokens[0]",
+    "value = max(rules, key=get_first_item)[1]",
+    "STRIPE_PUBLISHABLE_KEY=pk_live_" + rand(24, seed=92),
+    'publicToken: "' + rand(43, seed=93) + '"',
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY",
+    "# the token is read from the TOKEN environment variable",
+    'headers = {"Authorization": f"Bearer {token}"}',
+    "cmd = 'mysql -u root -p'",
+    "commit " + rand(40, "0123456789abcdef", seed=94) + " has the fix",
+]
+
+
+@pytest.mark.parametrize("line", LOOK_ALIKES)
+def test_issue15_look_alike_survives(line: str) -> None:
+    assert [(f.kind, f.masked) for f in scan_text(line + "\n")] == []

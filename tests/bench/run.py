@@ -507,6 +507,106 @@ def bench_burst(work: Path, repeat: int) -> list[Figure]:
             Figure("10,000 files at once: pane complete", complete, 3.0, 1.0, floor_name="the 3 s target", limit=3.0)]
 
 
+def _settle(pid: int, drain: Callable[[float], None], *, window: float = 1.0, idle_share: float = 0.03,
+            quiet_windows: int = 3, timeout: float = 180.0, peak: list[float] | None = None) -> float:
+    """Wait until process ``pid`` has used under ``idle_share`` of a core for ``quiet_windows`` windows in a row
+    (its watcher has caught up and its rescans are done); returns the seconds waited. ``peak`` (one number) is
+    raised to the highest RSS seen meanwhile."""
+    started = time.monotonic()
+    quiet = 0
+    while quiet < quiet_windows:
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"the workbench did not settle within {timeout:g} s")
+        cpu_before, wall_before = _cpu_seconds(pid), time.monotonic()
+        end = wall_before + window
+        while time.monotonic() < end:
+            drain(0.05)
+            if peak is not None:
+                peak[0] = max(peak[0], _rss_mb(pid))
+        share = (_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+        quiet = quiet + 1 if share < idle_share else 0
+    return time.monotonic() - started
+
+
+#: Files written (then removed) by the burst-memory benchmark; LIFERAFT_BENCH_BURST_FILES changes it.
+BURST_MEMORY_FILES = int(os.environ.get("LIFERAFT_BENCH_BURST_FILES", "50000"))
+
+
+def bench_burst_memory(work: Path, repeat: int) -> list[Figure]:
+    """A real workbench (``liferaft DIR``, in a terminal, watching) while another process writes 50,000 files
+    into OUTPUT/ and then removes them again: its resident memory once everything has settled (the watcher has
+    caught up, the rescans are done), against its memory before the burst. Peak memory is printed beside.
+
+    "Settled" is the workbench using under 3 % of a core for 3 s in a row. Before the burst, a burst of 20 files
+    (written and removed) warms up what any change brings in (the risk, the checks), so the figure is about
+    what 50,000 files leave behind, not about modules loaded once."""
+    if not Path("/proc/self/stat").exists():
+        print("(burst-memory figure skipped: it reads /proc, which this system lacks)")
+        return []
+    root = work / "project"
+    (root / "SOURCE").mkdir(parents=True)
+    (root / "OUTPUT").mkdir()
+    (root / "CODE").mkdir()
+    (root / "SOURCE" / "data.csv").write_text("id,value\n" + "".join(f"{i},{i * 1.5}\n" for i in range(200)))
+    (root / "CODE" / "clean.py").write_text("import pandas as pd\nframe = pd.read_csv('SOURCE/data.csv')\n")
+    output = root / "OUTPUT"
+    writer = ("import sys, pathlib\nfolder, count = pathlib.Path(sys.argv[1]), int(sys.argv[2])\n"
+              "for n in range(count): (folder / f'chart_{n:05d}.png').write_bytes(b'x' * 64)\n")
+    remover = ("import sys, pathlib\nfolder, count = pathlib.Path(sys.argv[1]), int(sys.argv[2])\n"
+               "for n in range(count): (folder / f'chart_{n:05d}.png').unlink()\n")
+
+    def burst(count: int, drain: Callable[[float], None], pid: int, peak: list[float]) -> None:
+        for script in (writer, remover):
+            process = subprocess.Popen([sys.executable, "-c", script, str(output), str(count)], env=ENV)
+            while process.poll() is None:
+                drain(0.05)
+                peak[0] = max(peak[0], _rss_mb(pid))
+            if process.returncode != 0:
+                raise RuntimeError(f"the burst's writer exited with {process.returncode}")
+            _settle(pid, drain, peak=peak)
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**ENV, "TERM": "xterm-256color", "LIFERAFT_CONFIG_DIR": str(work / "config")}
+    env.pop("TEXTUAL", None)
+    process = subprocess.Popen([*liferaft_command(), str(root)], stdin=slave, stdout=slave, stderr=slave,
+                               env=env, start_new_session=True)
+    os.close(slave)
+
+    def drain(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([master], [], [], remaining)[0]:
+                return
+            try:
+                os.read(master, 65536)  # keep the terminal drained so the app never blocks on output
+            except OSError:
+                return
+
+    try:
+        drain(2.0)  # start-up, first scan, first frame
+        warm = [0.0]
+        _settle(process.pid, drain)
+        burst(20, drain, process.pid, warm)
+        before = _rss_mb(process.pid)
+        peak = [before]
+        started = time.monotonic()
+        burst(BURST_MEMORY_FILES, drain, process.pid, peak)
+        took = time.monotonic() - started
+        after = _rss_mb(process.pid)
+        if process.poll() is not None:
+            raise RuntimeError(f"the workbench exited with {process.returncode} during the burst")
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
+    print(f"(burst memory: {BURST_MEMORY_FILES:,} files written and removed, settled after {took:.1f} s; "
+          f"RSS before {before:.1f} MB, peak {peak[0]:.1f} MB, after {after:.1f} MB)")
+    return [Figure(f"burst memory: RSS after {BURST_MEMORY_FILES:,} files", after, before, 1.20, unit="MB",
+                   floor_name=f"RSS before the burst; peak {peak[0]:.0f} MB")]
+
+
 def bench_watch(work: Path, repeat: int) -> list[Figure]:
     """The folder watcher in process (what the workbench runs in a worker): latency from a file written in a
     watched OUTPUT folder to the callback naming it, over 30 writes; and memory growth over 100,000 file
@@ -671,10 +771,13 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "idle": bench_idle,
     "watch": bench_watch,
     "burst": bench_burst,
+    "burst-memory": bench_burst_memory,
     "flag": bench_flag,
-    # Imported when run: export_bench imports this module for Figure and run_measured.
+    # Imported when run: export_bench (and bounded_bench, secrets_bench) import this module for Figure.
     "export": lambda work, repeat: __import__("export_bench").bench_export(work, repeat),
     "bounded": lambda work, repeat: __import__("bounded_bench").bench_bounded(work, repeat),
+    "note-import": lambda work, repeat: __import__("note_import_bench").bench_note_import(work, repeat),
+    "secrets": lambda work, repeat: __import__("secrets_bench").bench_secrets(work, repeat),
 }
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -217,6 +218,8 @@ def _library_hits(text: str) -> list[_Hit]:
                 continue
             if rule == "generic-credential-uri" and _is_placeholder(text[start:end]):
                 continue  # postgres://user:password@localhost/db, as in every tutorial
+            if "EXAMPLE" in text[start:end]:
+                continue  # the documented example keys (AWS's AKIAIOSFODNN7EXAMPLE and its secret)
             key = (start, end, rule)
             if key in seen:
                 continue
@@ -243,55 +246,148 @@ def _library_rank(rule: str) -> int:
 
 # --- our own patterns, for the gaps named in the module docstring -----------------------------------------------
 
-_AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Za-z0-9])")
+_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")
+_AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])")
 
 _NAME = r"(?<![A-Za-z0-9_.-])[A-Za-z_][A-Za-z0-9_.-]{0,80}"  # starts only where a name can: no backtracking
 # NAME = "value" / NAME: 'value' / "name": "value" / 'name' => "value" / os.environ["NAME"] = "value"
 _QUOTED_ASSIGNMENT = re.compile(
-    rf"""(?P<nq>["']?)(?P<name>{_NAME})(?P=nq)\]?[ \t]*(?:=|:|=>|:=)[ \t]*"""
-    rf"""(?P<q>["'])(?P<value>[^"'\\\r\n]{{1,512}})(?P=q)"""
+    rf"""(?P<nq>["'`]?)(?P<name>{_NAME})(?P=nq)\]?[ \t]*(?:=|:|=>|:=|<-)[ \t]*"""
+    rf"""(?P<q>["'`])(?P<value>[^"'`\\\r\n]{{1,512}})(?P=q)"""
 )
-# .env and YAML lines: NAME=value, export NAME=value, name: value (alone on their line, or with a comment).
+# .env, INI, YAML and note lines: NAME=value, export NAME=value, name = value, name: value, %env NAME=value,
+# each alone on its line (or with a comment); also as a Markdown bullet or a comment (`- API token: value`,
+# `# password: value`, `**DB password**: value`), where a name may be a few words.
 _BARE_ASSIGNMENT = re.compile(
-    rf"""^[ \t]*(?:export[ \t]+)?(?P<name>{_NAME})(?:=|:[ \t]+)"""
-    rf"""(?P<value>[^\s"'`,;]{{1,512}})(?:[ \t]+\#.*)?[ \t]*\r?$""",
+    r"""^[ \t]*(?P<lead>(?:[-*+>]|\d{1,3}[.)]|\#{1,3}|//|--|;|REM)[ \t]+)?"""
+    r"""(?:(?:export|set|setx|%env|%set_env|\$env:|declare[ \t]+-x)[ \t]*)?(?P<mark>\*\*|__|`)?"""
+    rf"""(?P<name>{_NAME}(?:[ ][A-Za-z][A-Za-z0-9_-]{{0,30}}){{0,3}})(?P=mark)?"""
+    r"""(?P<sep>=|[ \t]+=[ \t]*|[ \t]*:[ \t]+|[ \t]+-[ \t]+)(?P<bq>`?)"""
+    r"""(?P<value>[^\s"'`,;]{1,512})(?P=bq)(?:[ \t]+(?:\#|//).*)?[ \t]*\r?$""",
     re.MULTILINE,
 )
+# A default given with a credential's name: os.getenv("NAME", "value"), os.environ.setdefault("NAME", "value"),
+# config.get("password", "value"), Sys.getenv("NAME", unset = "value").
+_NAMED_DEFAULT = re.compile(
+    r"""(?i:get\w*|\w*env|setdefault|pop|fetch\w*|option|secret\w*|param\w*|setting\w*|config\w*)"""
+    rf"""\([ \t]*(?P<nq>["'])(?P<name>{_NAME})(?P=nq)[ \t]*,[ \t]*(?:[A-Za-z_]+[ \t]*=[ \t]*)?"""
+    r"""(?P<q>["'])(?P<value>[^"'\\\r\n]{1,512})(?P=q)"""
+)
+# name=value inside a line: a connection string (`Password=…;`), a URL's query (`?apiKey=…&`), a header value.
+_PAIR = re.compile(
+    r"""(?:(?<=[;,&?"'\s(])|^)(?P<name>[A-Za-z][A-Za-z0-9_.-]{0,40})[ \t]*=[ \t]*"""
+    r"""(?P<value>[^\s;,&"'`]{1,512})""",
+    re.MULTILINE,
+)
+# A credential named in a sentence or a comment: `# the API key was <value> (rotated)`, `token is <value>`.
+_PROSE = re.compile(
+    rf"""(?P<name>{_NAME})[`*'"]*[ \t]+(?:was|is|=|:|of|set[ \t]+to|->|→|equals|reads|en)[ \t]+[`'"]?"""
+    r"""(?P<value>[^\s`'"()\[\]{}<>,;]{6,512}?)[`'"]?(?=[).,;]*(?:\s|$))""",
+    re.MULTILINE,
+)
+# A credential named in a command line: --password X, --api-key=X, docker login -p X, mysql -pX.
+_FLAG = re.compile(
+    r"""(?<![\w-])(?:--(?P<name>password|passwd|pass|token|api-key|apikey|secret|access-token|auth-token)[ =]"""
+    r"""|(?P<short>-p)[ \t]+(?=\S*[0-9])|(?<=\bmysql )\S*?-p(?=\S{4}))"""
+    r"""(?P<q>["']?)(?P<value>[^\s"'`]{4,512})(?P=q)"""
+)
+# A password in any URL: scheme://user:password@host (a driver or an uncommon scheme too).
+_URL_PASSWORD = re.compile(
+    r"""://(?P<user>[^\s:/@"'<>`]{1,128}):(?P<value>[^\s@/"'<>`]{1,256})@(?=[A-Za-z0-9\[._-])"""
+)
+_URL_SCHEME = re.compile(r"""(?:jdbc:)?(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,40})\Z""")
+_SQL_PASSWORD = re.compile(
+    r"""(?i)\b(?:identified[ \t]+by|(?<![\w.])password)[ \t]+(?P<q>["'])(?P<value>[^"'\r\n\\]{3,256})(?P=q)"""
+)
+# Authorization: Bearer <token> (a header in code, curl, R or a note), and Basic/Token/Bot schemes.
+_AUTH_HEADER = re.compile(
+    r"""(?i)\b(?:authorization|auth)\b["'`]?[ \t]*[:=][ \t]*["'`]?(?:bearer|token|basic|bot|sso-key|apikey)"""
+    r"""[ \t]+(?P<value>[^\s"'`]{8,2048})"""
+)
+_BEARER = re.compile(r"""(?i)(?<![\w-])bearer[ \t]+(?P<value>[^\s"'`]{20,2048})""")
+# A header holding a key: -H "X-API-Key: value", {"Ocp-Apim-Subscription-Key": "value"} is an assignment.
+_KEY_HEADER = re.compile(
+    r"""(?i)(?:-H|--header)[ \t]+["'](?P<name>[A-Za-z][A-Za-z0-9-]{1,60})[ \t]*:[ \t]*"""
+    r"""(?P<value>[^\s"']{8,2048})"""
+)
+# Provider formats Kingfisher 1.5 does not report on their own (each proven by a test_gap_* test).
+_AZURE_AD_SECRET = re.compile(r"(?<![\w~.-])[\w~.-]{3}\dQ~[\w~.-]{31,34}(?![\w~.-])")
+_DISCORD_WEBHOOK = re.compile(
+    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[\w-]{50,100}(?![\w-])"
+)
+_TEAMS_WEBHOOK = re.compile(
+    r"https://[\w.-]*(?:office|office365|outlook)\.com/webhook(?:b2)?/[0-9a-f-]{36}@[0-9a-f-]{36}"
+    r"/IncomingWebhook/[0-9a-f]{32}/[0-9a-f-]{36}(?:/[\w-]+)?"
+)
+_DISCORD_BOT = re.compile(r"(?<![\w.-])[MNO][A-Za-z0-9_-]{23,27}\.[\w-]{6}\.[\w-]{27,40}(?![\w.-])")
 _SECRET_NAME = re.compile(
-    r"(?:^|[_.-])(?:token|secret|password|passwd|pwd|pass(?:phrase)?)$|[_.-]key$|(?:api|secret|access|private)key$",
+    r"(?:^|[_.\- ])(?:token|secret|password|passwd|pwd|pat|pass(?:phrase|wort|word)?|mot[_ ]de[_ ]passe|contrase[nñ]a)$"
+    r"|[_.\- ]key$|(?:api|secret|access|private|account|sharedaccess|subscription|master|signing)key$"
+    r"|(?:^|[_.\- ])auth$|(?:^|[_.\- ])webhook(?:[_.\- ]?url)?$"
+    r"|^(?:pwd|sig|key|apikey|secret|token|password|passwd|pass|sharedaccesssignature|x-api-key)$",
     re.IGNORECASE,
 )
-_CAMEL_NAME = re.compile(r"[a-z0-9](?:Token|Secret|Password|Passwd|Key)$")
+# Keys made to be public: a publishable key, a public token or key (Stripe's pk_, Mapbox's pk., a PEM public key).
+_PUBLIC = re.compile(r"public|publishable", re.IGNORECASE)
+_CAMEL_NAME = re.compile(r"[a-z0-9](?:Token|Secret|Password|Passwd|Key|Pwd)$")
 # *_key names that hold a column, a path or a lookup in analysis code, not a credential.
 _PLAIN_KEY_NAMES = frozenset((
     "sort", "join", "merge", "group", "groupby", "primary", "foreign", "partition", "cache", "hash", "index",
     "dict", "map", "lookup", "row", "column", "col", "sheet", "table", "composite", "unique", "natural",
     "surrogate", "dedup", "dedupe", "match", "range", "s3", "object", "bucket", "file", "blob", "cluster", "color",
     "colour", "legend", "label", "category", "series", "date", "time", "id", "name", "key", "sort_by", "order",
+    "weight", "metric", "value", "field", "record", "entity", "item", "node", "state", "cell", "region", "segment",
+    "cohort", "feature", "target", "level", "layer", "config", "setting", "translation", "i18n", "message", "dim",
+    "dimension", "event", "user", "customer", "product", "account_id", "business", "idempotency", "shard",
+    "redis", "queue", "topic", "route", "path", "prefix", "suffix", "version", "model", "result", "output", "input",
 ))  # fmt: skip
 _PLACEHOLDER_WORDS = (
     "your", "xxx", "example", "sample", "placeholder", "changeme", "change_me", "replace", "dummy", "redacted",
-    "insert", "fake", "todo", "fixme", "here", "<", ">", "${", "{{", "%(", "$(", "...", "…", "***",
+    "insert", "fake", "todo", "fixme", "here", "...", "…", "***",
 )  # fmt: skip
+# A template or a variable in place of the value: <token>, ${VAR}, {{ var }}, %(var)s, $(cmd), {name} in an f-string.
+_TEMPLATE = re.compile(r"^(?:<|\$\{|\{\{|%\(|\$\()|>$|\}\}$|\{[A-Za-z_][\w.]*\}|\$\{[A-Za-z_]\w*\}")
 _NOT_VALUES = frozenset((
     "none", "null", "nil", "true", "false", "undefined", "str", "string", "int", "bytes", "optional", "any", "env",
-    "required", "secret", "password", "token", "key", "pass", "passwd",
+    "required", "secret", "password", "token", "key", "pass", "passwd", "yes", "no", "on", "off", "empty", "unset",
+    "hidden", "masked", "redacted", "secretstr", "bool", "float", "dict", "list", "object", "number", "text",
 ))  # fmt: skip
 _REFERENCE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")  # settings.API_KEY, config.db.password
-_PATH = re.compile(r"^(?:~|\.{1,2})?/|^[A-Za-z]:[\\/]|^[\w.-]+(?:/[\w .-]+)+$|\.[A-Za-z][A-Za-z0-9]{0,4}$")
+# A file path: a folder part, a drive, or a name with a known file extension (a key ending in ".P" is no path).
+_PATH = re.compile(
+    r"^(?:~|\.{1,2})?/|^[A-Za-z]:[\\/]|^[\w.-]+(?:/[\w .-]+)+$"
+    r"|\.(?:csv|tsv|txt|json|jsonl|ya?ml|toml|ini|cfg|conf|env|pem|key|crt|cer|der|p12|pfx|jks|pub|gpg|asc|xml|"
+    r"xlsx?|parquet|feather|pkl|pickle|py|ipynb|r|rds|sql|db|sqlite|log|gz|zip|tar|md|html?|png|jpe?g|pdf|json5)$",
+    re.IGNORECASE,
+)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOKEN_ONLY = re.compile(r"[A-Za-z0-9+/=_.~%-]+")
+_REGEX = re.compile(r"\[[^\]]{1,40}\]|\{\d+(?:,\d*)?\}|\\[dwsbDWS]|\(\?[:=!P<]")  # a pattern, not a key
+# A variable in place of the value: $VAR, %VAR%, @param, $env:VAR.
+_VARIABLE = re.compile(
+    r"\$(?:env:)?(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)|%[A-Za-z_]\w*%|@[A-Za-z_]\w*|\$\d"
+)  # a conventional name only: `$YYbMDot25P` is a password that starts with $
+_CODE_VALUE = re.compile(r"^[A-Za-z_][\w.]*\(|^[\[{(]|\w\[")  # a call, an index, a literal: code, not a value
+# Names of a key that is a credential whatever its length (an API key), unlike a plain `*_key` (a column).
+_CREDENTIAL_KEY = re.compile(
+    r"(?:api|secret|access|private|client|auth|account|sharedaccess|subscription|master|signing|encryption|"
+    r"license|licence|service|app|consumer|bot|webhook|openai|azure|aws|gcp|google|stripe|github|slack|license)"
+    r"[_.\- ]?key$",
+    re.IGNORECASE,
+)
 
 
 def _is_secret_name(name: str) -> tuple[bool, bool]:
     """(is it a credential's name, is it a password's name)."""
-    bare = name.rsplit(".", 1)[-1]
-    if not (_SECRET_NAME.search(bare) or _CAMEL_NAME.search(bare)):
+    bare = name.rsplit(".", 1)[-1].strip()
+    if not (_SECRET_NAME.search(bare) or _CAMEL_NAME.search(bare)) or _PUBLIC.search(bare):
         return False, False
     low = bare.lower()
-    if low.endswith("key"):
-        stem = re.sub(r"[_.-]?key$", "", low)
-        if stem in _PLAIN_KEY_NAMES or stem.rsplit("_", 1)[-1] in _PLAIN_KEY_NAMES:
+    if low.endswith("key") and not _CREDENTIAL_KEY.search(low):
+        stem = re.sub(r"[_.\- ]?key$", "", low)
+        if stem in _PLAIN_KEY_NAMES or re.split(r"[_.\- ]", stem)[-1] in _PLAIN_KEY_NAMES:
             return False, False
-    is_password = any(w in low for w in ("pass", "pwd"))
+    is_password = any(w in low for w in ("pass", "pwd", "contrase", "mot de", "mot_de"))
     return True, is_password
 
 
@@ -303,27 +399,90 @@ def _entropy(value: str) -> float:
 
 def _is_placeholder(value: str) -> bool:
     low = value.lower()
-    return low in _NOT_VALUES or len(set(value)) <= 2 or any(w in low for w in _PLACEHOLDER_WORDS)
+    return (
+        low in _NOT_VALUES
+        or len(set(value)) <= 2
+        or any(w in low for w in _PLACEHOLDER_WORDS)
+        or _TEMPLATE.search(value) is not None
+        or low.strip("-_.") in _NOT_VALUES
+    )
 
 
-def _looks_like_value(name: str, value: str, *, quoted: bool) -> bool:
+def _is_path(value: str) -> bool:
+    """A file path or name (``data/2024/sales.csv``, ``~/keys/gcp.json``), not a key that holds a slash."""
+    if not _PATH.search(value):
+        return False
+    return not any(_MIXED.search(part) for part in re.split(r"[/\\]", value))
+
+
+_MIXED = re.compile(r"(?=[^/]*[a-z])(?=[^/]*[A-Z])(?=[^/]*[0-9])^[A-Za-z0-9+=_-]{12,}$")
+
+
+def _is_reference(value: str) -> bool:
+    """``settings.API_KEY``, ``config.db.password``: a name in code, not a value (a dotted key is no name)."""
+    return _REFERENCE.match(value) is not None and not any(_looks_random(part) for part in value.split("."))
+
+
+def _looks_random(value: str) -> bool:
+    """Letters and digits mixed, long and varied enough to be a generated key (not a word, a code or a date)."""
+    return (
+        len(value) >= 16
+        and _TOKEN_ONLY.fullmatch(value) is not None
+        and re.search(r"[0-9]", value) is not None
+        and re.search(r"[A-Za-z]", value) is not None
+        and " " not in value
+        and _entropy(value) >= 3.0
+    )
+
+
+def _looks_like_value(name: str, value: str, *, form: str) -> bool:
+    """Whether ``value``, given to ``name`` in ``form`` ("quoted", "env" for NAME=value alone on a line, "spaced"
+    for name = value, "colon" for name: value, "pair" for name=value inside a line, "flag"), is a credential."""
     is_secret, is_password = _is_secret_name(name)
     if not is_secret or _is_placeholder(value) or value.lower() == name.lower():
         return False
-    if value.startswith(("$", "%")) or _REFERENCE.match(value):
+    if _VARIABLE.fullmatch(value) or _is_reference(value):
         return False
-    if not quoted and not re.search(r"[0-9\W_]", value) and len(value) < 12:
-        return False  # `password: str`, `token: Tokenizer`
+    low_name = name.rsplit(".", 1)[-1].strip().lower()
+    if form == "prose":  # a sentence: only a value that cannot be a word
+        if is_password:
+            return len(value) >= 8 and bool(re.search(r"[0-9]", value)) and bool(re.search(r"[A-Za-z]", value))
+        return _looks_random(value.rstrip(".,;:"))
+    generic = low_name in ("apikey", "api-key", "token") and form in ("pair", "literal")
+    if low_name in ("key", "sig", "auth") or generic:
+        return _looks_random(value)  # key="…", ?key=… and sig=… in a URL: only what looks generated
+    if form in ("spaced", "colon", "flag") and _CODE_VALUE.search(value):
+        return False  # password = get_password(), token: Tokenizer[str]
+    if form in ("spaced", "pair", "flag") and _IDENTIFIER.fullmatch(value) and not (
+        re.search(r"[0-9]", value) and len(value) >= 6
+    ):
+        return False  # password = pwd, connect(password=db_password): a variable
+    alpha_only = not re.search(r"[0-9\W_]", value)
+    if alpha_only:
+        if value[:1].isupper() and value[1:].islower() and form != "env":
+            return False  # `token: Tokenizer`, `password: Secret`: a type
+        if not is_password:
+            return len(value) >= 20 and form in ("quoted", "env") and _entropy(value) >= 3.5
+        if form == "env":
+            return len(value) >= 6
+        return len(value) >= 8 and form != "spaced"
     if is_password:
         return len(value) >= 4 and not (value.isdigit() and len(value) < 6)
-    if len(value) < 8 or any(c.isspace() for c in value) or value.isdigit() or _PATH.search(value):
+    if _REGEX.search(value):
+        return False  # HEX_PAT = "[0-9A-Fa-f]{1,4}"
+    if len(value) < 8 or any(c.isspace() for c in value) or value.isdigit() or _is_path(value):
         return False
-    if re.fullmatch(r"[a-z]+(?:[_-][a-z]+)*", value):
-        return False  # a lowercase word or snake_case name: a column, not a key
+    if re.fullmatch(r"[a-z]+(?:[_-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value):
+        return False  # a lowercase word, a snake_case name or a CONSTANT: a column or a setting, not a key
+    if low_name.endswith("key") and not _CREDENTIAL_KEY.search(low_name) and not _looks_random(value):
+        return False  # weight_key = "w_2024Q1": a short code under a plain key name
     return _entropy(value) >= 2.5
 
 
-_HINT_WORDS = ("token", "secret", "pass", "pwd", "key")
+_HINT_WORDS = (
+    "token", "secret", "pass", "pwd", "key", "auth", "bearer", "identified", "sig=", "mot de", "contrase", "_pat",
+    " pat",
+)  # fmt: skip
 
 
 def _hinted_lines(text: str) -> list[tuple[int, int]]:
@@ -359,26 +518,149 @@ def _hinted_lines(text: str) -> list[tuple[int, int]]:
     return lines
 
 
-def _own_hits(text: str) -> list[_Hit]:
+def _bare_form(sep: str) -> str:
+    if sep == "=":
+        return "env"
+    return "spaced" if "=" in sep else "colon"
+
+
+def _assignment_hit(m: re.Match[str], form: str, name: str | None = None) -> _Hit | None:
+    name = name if name is not None else m.group("name")
+    value = m.group("value")
+    if not _looks_like_value(name, value, form=form):
+        return None
+    label = name.rsplit(".", 1)[-1].strip()
+    kind = "password" if _is_secret_name(name)[1] else "secret"
+    return _Hit(m.start("value"), m.end("value"), f"{kind} assigned to {label}", _RANK_ASSIGNMENT, "own:assignment")
+
+
+def _pair_hit(m: re.Match[str]) -> _Hit | None:
+    """name=value inside a line; a call's closing brackets after the value are not part of it."""
+    value = m.group("value")
+    end = len(value)
+    while end and value[end - 1] in ")]}>" and value.count(_OPENING[value[end - 1]], 0, end) < value.count(
+        value[end - 1], 0, end
+    ):
+        end -= 1
+    while end and value[end - 1] in ".,:;":  # the end of a sentence or of a signature
+        end -= 1
+        while end and value[end - 1] in ")]}>" and value.count(_OPENING[value[end - 1]], 0, end) < value.count(
+            value[end - 1], 0, end
+        ):
+            end -= 1
+    if not end or _CODE_VALUE.search(value[:end]):
+        return None  # connect(password=get_password()), auth=tokens[0]
+    before = m.string[m.start("name") - 1] if m.start("name") else ""
+    # In a connection string or a URL's query (after ; ? & or a quote) a value is written out; in a call's
+    # arguments (after ( , or a space) a bare word is a variable.
+    form = "literal" if before and before in ";?&\"'" else "pair"
+    return _finish_pair(m, m.group("name"), end, form)
+
+
+_OPENING = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+def _finish_pair(m: re.Match[str], name: str, end: int, form: str) -> _Hit | None:
+    value = m.group("value")[:end]
+    if not _looks_like_value(name, value, form=form):
+        return None
+    label = name.rsplit(".", 1)[-1].strip()
+    kind = "password" if _is_secret_name(name)[1] else "secret"
+    start = m.start("value")
+    return _Hit(start, start + end, f"{kind} assigned to {label}", _RANK_ASSIGNMENT, "own:assignment")
+
+
+def _url_hits(text: str) -> list[_Hit]:
+    hits = []
+    for m in _URL_PASSWORD.finditer(text):
+        value = m.group("value")
+        if _is_placeholder(value) or (value.isdigit() and len(value) <= 5):
+            continue  # user:password@ in a tutorial, ${PGPASSWORD}, host:8080@
+        scheme_match = _URL_SCHEME.search(text, max(0, m.start() - 48), m.start())
+        scheme = scheme_match.group("scheme").lower() if scheme_match else ""
+        base = scheme.split("+", 1)[0]
+        db = base in _DB_SCHEMES or base in _MORE_DB_SCHEMES
+        kind = "database URL password" if db else "password in a URL"
+        hits.append(_Hit(m.start("value"), m.end("value"), kind, _RANK_OWN_PROVIDER, "own:url-password"))
+    return hits
+
+
+_MORE_DB_SCHEMES = frozenset({
+    "mssql", "sqlserver", "snowflake", "oracle", "oracle+cx_oracle", "db2", "ibm_db_sa", "redshift", "clickhouse",
+    "cockroachdb", "teradata", "vertica", "presto", "trino", "hive", "databricks", "bigquery", "amqp", "amqps",
+    "neo4j", "bolt", "cassandra", "couchbase", "influxdb", "sybase", "firebird", "exasol", "sqlite", "timescaledb",
+})  # fmt: skip
+
+
+def _provider_hits(text: str) -> list[_Hit]:
     hits: list[_Hit] = []
-    for m in _AWS_KEY_ID.finditer(text):
+    for m in _AWS_KEY_ID.finditer(text) if any(p in text for p in _AWS_PREFIXES) else ():
         if "EXAMPLE" not in m.group():
             hits.append(_Hit(m.start(), m.end(), "AWS access key ID", _RANK_OWN_PROVIDER, "own:aws-key-id"))
-    for line_start, line_end in _hinted_lines(text):
-        for pattern, quoted in ((_QUOTED_ASSIGNMENT, True), (_BARE_ASSIGNMENT, False)):
+    if "Q~" in text:
+        for m in _AZURE_AD_SECRET.finditer(text):
+            hits.append(_Hit(m.start(), m.end(), "Azure AD client secret", _RANK_OWN_PROVIDER, "own:azure-ad"))
+    if "discord" in text.lower():
+        for m in _DISCORD_WEBHOOK.finditer(text):
+            hits.append(_Hit(m.start(), m.end(), "Discord webhook URL", _RANK_OWN_PROVIDER, "own:discord-webhook"))
+    if "/IncomingWebhook/" in text:
+        for m in _TEAMS_WEBHOOK.finditer(text):
+            hits.append(_Hit(m.start(), m.end(), "Microsoft Teams webhook URL", _RANK_OWN_PROVIDER, "own:teams"))
+    if "://" in text:
+        hits.extend(_url_hits(text))
+    return hits
+
+
+def _discord_bot_hits(text: str, spans: list[tuple[int, int]]) -> list[_Hit]:
+    """Discord bot tokens: looked for on lines that name a token, and everywhere in a text that names Discord or
+    runs a bot (``client.run("…")``); the pattern is too costly to try at every position of every text."""
+    if "discord" in text.lower() or ".run(" in text:
+        spans = [(0, len(text))]
+    return [
+        _Hit(m.start(), m.end(), "Discord bot token", _RANK_OWN_PROVIDER, "own:discord-bot")
+        for start, end in spans
+        for m in _DISCORD_BOT.finditer(text, start, end)
+        if not _is_placeholder(m.group())
+    ]
+
+
+def _own_hits(text: str) -> list[_Hit]:
+    hits = _provider_hits(text)
+    lines = _hinted_lines(text)
+    hits.extend(_discord_bot_hits(text, lines))
+    for line_start, line_end in lines:
+        found: list[_Hit | None] = []
+        for m in _QUOTED_ASSIGNMENT.finditer(text, line_start, line_end):
+            found.append(_assignment_hit(m, "quoted"))
+        for m in _NAMED_DEFAULT.finditer(text, line_start, line_end):
+            found.append(_assignment_hit(m, "quoted"))
+        for m in _BARE_ASSIGNMENT.finditer(text, line_start, line_end):
+            form = _bare_form(m.group("sep"))
+            if " " in m.group("name").strip() and not m.group("lead") and not m.group("mark"):
+                continue  # several words as a name only in a bullet, a comment or bold: `- DB password: …`
+            if m.group("sep").strip() == "-" and not m.group("lead"):
+                continue
+            found.append(_assignment_hit(m, form))
+        for m in _PROSE.finditer(text, line_start, line_end):
+            found.append(_assignment_hit(m, "prose"))
+        for m in _PAIR.finditer(text, line_start, line_end):
+            found.append(_pair_hit(m))
+        for m in _FLAG.finditer(text, line_start, line_end):
+            name = m.group("name") or "password"
+            found.append(_assignment_hit(m, "flag", name))
+        for m in _SQL_PASSWORD.finditer(text, line_start, line_end):
+            if not _is_placeholder(m.group("value")):
+                found.append(_Hit(m.start("value"), m.end("value"), "database password", _RANK_ASSIGNMENT + 5,
+                                  "own:sql-password"))
+        for pattern in (_AUTH_HEADER, _BEARER):
             for m in pattern.finditer(text, line_start, line_end):
-                name, value = m.group("name"), m.group("value")
-                if _looks_like_value(name, value, quoted=quoted):
-                    kind = "password" if _is_secret_name(name)[1] else "secret"
-                    hits.append(
-                        _Hit(
-                            m.start("value"),
-                            m.end("value"),
-                            f"{kind} assigned to {name.rsplit('.', 1)[-1]}",
-                            _RANK_ASSIGNMENT,
-                            "own:assignment",
-                        )
-                    )
+                value = m.group("value")
+                if not _is_placeholder(value) and not _is_reference(value) and not value.isalpha():
+                    found.append(_Hit(m.start("value"), m.end("value"), "authorization header token",
+                                      _RANK_ASSIGNMENT + 5, "own:auth-header"))
+        for m in _KEY_HEADER.finditer(text, line_start, line_end):
+            found.append(_assignment_hit(m, "quoted"))
+        hits.extend(h for h in found if h is not None)
     return hits
 
 
@@ -417,6 +699,31 @@ def _merge(hits: list[_Hit]) -> list[_Hit]:
     return merged
 
 
+# The characters of a token (base64, URL-safe base64, hex, dotted and dashed forms): a redaction covers the
+# whole run of them around what a rule matched, so no tail of a longer value is left in sight. "=" ends a
+# name (`KEY=`) on the left, and is padding on the right.
+_TOKEN_RIGHT = frozenset(string.ascii_letters + string.digits + "-_+/=.~%")
+_TOKEN_LEFT = _TOKEN_RIGHT - {"="}
+_WIDEN_LIMIT = 512
+
+
+def _widened(text: str, h: _Hit) -> _Hit:
+    start, end = h.start, h.end
+    if end - start < 8:
+        return h
+    stop = min(len(text), end + _WIDEN_LIMIT)
+    while end < stop and text[end] in _TOKEN_RIGHT:
+        end += 1
+    while end > h.end and text[end - 1] in ".-_~":  # a sentence's full stop is not the key's
+        end -= 1
+    floor = max(0, start - _WIDEN_LIMIT)
+    while start > floor and text[start - 1] in _TOKEN_LEFT:
+        start -= 1
+    if (start, end) == (h.start, h.end):
+        return h
+    return replace(h, start=start, end=end)
+
+
 def scan_text(text: str) -> list[Finding]:
     """Every credential in ``text``, sorted by start and never overlapping. Runs offline, in this process.
 
@@ -426,7 +733,7 @@ def scan_text(text: str) -> list[Finding]:
         return []
     hits = _relabel_service_accounts(text, _library_hits(text) + _own_hits(text))
     findings = []
-    for h in _merge(hits):
+    for h in _merge([_widened(text, h) for h in hits]):
         line = text.count("\n", 0, h.start) + 1
         findings.append(Finding(kind=h.kind, line=line, start=h.start, end=h.end, masked=mask(text[h.start : h.end])))
     return findings
