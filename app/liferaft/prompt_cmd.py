@@ -104,22 +104,21 @@ def run(args: argparse.Namespace) -> int:
     except PromptUsage as exc:
         raise UsageError(str(exc)) from None
     assert isinstance(prompt, compose.ComposedPrompt) and isinstance(context, compose.ComposeContext)
-    text = prompt.text
     from liferaft.core.secrets import SecretScannerUnavailable
 
-    try:
-        gated = compose.gate(text, context)
+    try:  # the one gate for stdout, --out and --copy alike: each writes cleared.text and nothing else
+        cleared = compose.release(prompt.text, context, keep_secrets=args.allow_secrets)
     except SecretScannerUnavailable as exc:
         _err(f"not printed: the secret scanner could not run ({exc}); reinstall Liferaft")
         return EXIT_FAILED
-    if gated.findings:
-        if args.allow_secrets:
-            _err(f"kept {len(gated.findings)} credential(s) in the prompt (--allow-secrets):")
+    if cleared.findings:
+        if cleared.kept:
+            _err(f"kept {len(cleared.findings)} credential(s) in the prompt (--allow-secrets):")
         else:
-            text = gated.redact(text)
-            _err(f"redacted {len(gated.findings)} credential(s) (--allow-secrets keeps them):")
-        for line in gated.lines():
+            _err(f"redacted {len(cleared.findings)} credential(s) (--allow-secrets keeps them):")
+        for line in cleared.lines():
             print(f"  {_shown(line)}", file=sys.stderr)
+    text = cleared.text
     for warning in [*warnings, *prompt.warnings]:
         _err(warning)
     how = "exact" if prompt.tokens_exact else "estimated"
@@ -145,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         from liferaft.core.project import open_project
 
         project = open_project(root)
-        done = deliver(text, what=prompt.template.title.lower(), root=project.root,
+        done = deliver(cleared, what=prompt.template.title.lower(), root=project.root,
                        role_folders=project.inventory.role_folders, template=prompt.template.name, now=now,
                        terminal=osc52_to_tty)
         _err(done.message)

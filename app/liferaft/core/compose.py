@@ -22,8 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+from liferaft.core.outbound import Gated as Gated
+from liferaft.core.outbound import Release as Release
+from liferaft.core.outbound import gate as gate
+from liferaft.core.outbound import release as release
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, shown_lines, shown_name, shown_name_noted
 from liferaft.core.units import format_count, format_size
@@ -109,6 +112,9 @@ class ComposeContext:
     """Upload problems worth a warning (blocked files, too many files)."""
     upload_paths: list[Path] = field(default_factory=list)
     """Absolute paths of the files to upload, in order (for copying the list)."""
+    tables: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(path, every column name, whole) of each table to upload: the prompt names a few, cut, and the secret gate
+    scans them all (a credential used as a header must not pass because the prompt shows only part of it)."""
 
 
 @dataclass(slots=True)
@@ -201,14 +207,15 @@ _ORDER = {"rerun": 0, "regenerate": 1, "brief": 2, "note": 3}
 # --- gathering -------------------------------------------------------------------------------------------
 
 
-def _shape(root: Path, path: str, kind: str) -> str:
+def _shape(root: Path, path: str, kind: str) -> tuple[str, list[str]]:
+    """The table's shape as the prompt says it, and every one of its column names, whole (for the secret gate)."""
     if kind not in ("csv", "tsv", "xlsx", "parquet"):
-        return ""
+        return "", []
     from liferaft.core.inspect import inspect_file
 
     preview = inspect_file(root / path, kind, max_rows=0)
     if preview.error:
-        return ""
+        return "", []
     facts = dict(preview.facts)
     rows = facts.get("rows", "")
     width = facts.get("columns") or (str(len(preview.columns)) if preview.columns else "")
@@ -221,7 +228,41 @@ def _shape(root: Path, path: str, kind: str) -> str:
         parts.append(f"columns: {shown}")
     if preview.sheet is not None and len(preview.sheets) > 1:
         parts.append(f"sheet {preview.sheet} of {len(preview.sheets)}")
-    return "; ".join(parts)
+    whole = names
+    if kind in ("csv", "tsv") and (any(name.endswith("…") for name in names)
+                                   or (width and width.replace(",", "") != str(len(preview.columns)))):
+        whole = _header_names(root / path, kind) or names  # the preview cuts long names, and keeps 500
+    return "; ".join(parts), whole
+
+
+#: How much of a CSV is read for its header row (the preview reads as much, and stops there too).
+HEADER_BYTES = 1 << 20
+
+
+def _header_names(path: Path, kind: str) -> list[str]:
+    """The header row of a CSV or TSV as it is in the file: every name, none cut ([] when it cannot be read)."""
+    import csv
+    import io
+
+    from liferaft.core.inspect import text as textio
+    from liferaft.core.inspect.delimited import sniff_delimiter
+
+    try:
+        head = textio.read_head(path, HEADER_BYTES)
+        text = textio.decode_head(head.data, head.complete).text
+    except (OSError, textio.NotText):
+        return []
+    preferred = "\t" if kind == "tsv" else ","
+    delimiter = sniff_delimiter(text, preferred) or preferred
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+    try:
+        for fields in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False):
+            if any(cell.strip() for cell in fields):
+                return fields
+    except csv.Error:
+        return []
+    return []
 
 
 def output_key(name: str) -> str:
@@ -258,9 +299,11 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
             break
         record = item.record
         original = item.original.rpartition("/")[2] if item.original else None
-        context.add_upload(UploadLine(record.name, record.display_path, record.size, record.kind,
-                                      _shape(root, record.path, record.kind),
+        shape, columns = _shape(root, record.path, record.kind)
+        context.add_upload(UploadLine(record.name, record.display_path, record.size, record.kind, shape,
                                       item.check.verdict if item.check else None, original), root / record.path)
+        if columns:
+            context.ctx.tables.append((record.display_path, columns))
     groups = inventory.by_role()
     context.ctx.outputs = [record.name for record in sorted(groups[Role.OUTPUT], key=lambda r: r.path)]
     try:
@@ -549,74 +592,3 @@ def _cut_to(text: str, size: int) -> str:
     head = text.encode("utf-8")[:size].decode("utf-8", errors="ignore")
     end = head.rfind("\n")
     return head[:end] if end > 0 else ""
-
-
-def _sources(context: ComposeContext) -> list[tuple[str, str]]:
-    """The texts a prompt is copied from, with their names: the saved code, then the restart note."""
-    sources = list(context.code)
-    if context.note_path and context.note_text:
-        sources.append((context.note_path, context.note_text))
-    return sources
-
-
-def locate(value: str, context: ComposeContext, prompt_line: int) -> tuple[str, int]:
-    """Where a secret found in the prompt came from: (file, line) in the saved code or the restart note it
-    was copied from, else ("the prompt", its line in the prompt)."""
-    for path, text in _sources(context):
-        index = text.find(value)
-        if index >= 0:
-            return path, text.count("\n", 0, index) + 1
-    return "the prompt", prompt_line
-
-
-@dataclass(slots=True)
-class Gated:
-    """A prompt after the secret gate: the findings (masked), each with where it came from."""
-
-    findings: list[Any] = field(default_factory=list)
-    """:class:`liferaft.core.secrets.Finding`, with ``source`` set to "FILE:LINE"."""
-
-    def redact(self, text: str) -> str:
-        from liferaft.core.secrets import redact
-
-        return redact(text, self.findings)
-
-    def lines(self) -> list[str]:
-        """One line per finding, never the value: "OpenAI API key sk-p…(51)…Q3xA in CODE/analysis.py, line 12"."""
-        return [f"{finding.kind} {finding.masked} in {finding.source}" for finding in self.findings]
-
-
-def gate(text: str, context: ComposeContext) -> Gated:
-    """Scan ``text`` for credentials (offline) and say where each came from.
-
-    The sources are scanned whole too: a prompt may hold only part of a secret (code cut to the budget can
-    end inside a private key, which the scan of the prompt alone would no longer recognise). Every line of a
-    secret found in a source that shows up in the prompt is a finding."""
-    import dataclasses
-
-    from liferaft.core.secrets import Finding, mask, scan_text
-
-    found = []
-    for finding in scan_text(text):
-        source, line = locate(text[finding.start:finding.end], context, finding.line)
-        where = f"{source}, line {line}" if line else source
-        found.append(dataclasses.replace(finding, source=where))
-    taken = [(finding.start, finding.end) for finding in found]
-    for path, body in _sources(context):
-        for hit in scan_text(body):
-            value = body[hit.start:hit.end]
-            base_line = body.count("\n", 0, hit.start) + 1
-            for offset, piece in enumerate(value.split("\n")):
-                piece = piece.strip()
-                if len(piece) < 12:
-                    continue
-                start = text.find(piece)
-                while start >= 0:
-                    end = start + len(piece)
-                    if not any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
-                        taken.append((start, end))
-                        found.append(Finding(hit.kind, text.count("\n", 0, start) + 1, start, end, mask(piece),
-                                             f"{path}, line {base_line + offset}"))
-                    start = text.find(piece, end)
-    found.sort(key=lambda finding: finding.start)
-    return Gated(found)

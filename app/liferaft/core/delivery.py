@@ -7,6 +7,9 @@ One key copies the assembled prompt. The routes, in order:
    :data:`OSC52_MAX` bytes: the terminal never answers, so this "cannot be confirmed";
 3. in every case, a copy saved atomically as ``RESTART/prompts/<YYYYmmdd-HHMMSS>-<template>.md``.
 
+All three are exits: the text is a :class:`liferaft.core.outbound.Release`, what the secret gate cleared. A plain
+string is gated here (and redacted) before any route sees it, and nothing leaves when the gate cannot run.
+
 :func:`deliver` returns a :class:`Delivery` whose ``message`` says exactly which of these happened, in one
 line. It never raises for an OSError and never waits on anything without a timeout. Pure: no Textual here;
 the TUI passes ``App.copy_to_clipboard`` (through ``call_from_thread``) as ``terminal``, the CLI passes
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
+from liferaft.core.outbound import Release, released
 from liferaft.core.roles import Role, role_for_folder
 from liferaft.core.storage import atomic_writer, sweep_temp_files
 
@@ -96,15 +100,17 @@ def _slug(template: str) -> str:
     return slug or "prompt"
 
 
-def save_prompt(root: Path, role_folders: Mapping[str, Role], text: str, template: str, now: float) -> Path:
+def save_prompt(root: Path, role_folders: Mapping[str, Role], text: str | Release, template: str,
+                now: float) -> Path:
     """Save ``text`` atomically as ``<prompts folder>/<YYYYmmdd-HHMMSS>-<template>.md`` (local time); return the path.
 
-    Never overwrites: a name already taken gets ``-2``, ``-3``... Creates the folder when missing.
-    Raises OSError when the file cannot be written (nothing is left behind then).
+    ``text`` as the secret gate released it; a plain string is gated (and redacted) first. Never overwrites: a name
+    already taken gets ``-2``, ``-3``... Creates the folder when missing. Raises OSError when the file cannot be
+    written (nothing is left behind then), and SecretScannerUnavailable when the gate cannot run (nothing written).
     """
+    data = released(text).text.encode("utf-8")
     folder = prompts_folder(root, role_folders)
     stem = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{_slug(template)}"
-    data = text.encode("utf-8")
     folder.mkdir(parents=True, exist_ok=True)
     sweep_temp_files(folder)  # what an interrupted save left behind
     for number in range(1, _MAX_SUFFIX + 1):
@@ -179,17 +185,26 @@ def _characters(text: str) -> str:
     return f"{count:,} character" + ("" if count == 1 else "s")
 
 
-def deliver(text: str, *, what: str, root: Path, role_folders: Mapping[str, Role], template: str, now: float,
-            terminal: Callable[[str], object] | None,
+def deliver(text: str | Release, *, what: str, root: Path, role_folders: Mapping[str, Role], template: str,
+            now: float, terminal: Callable[[str], object] | None,
             native: Callable[[str], CopyResult] | None = None) -> Delivery:
     """Copy ``text`` (described as ``what``, e.g. "the rerun prompt") by the best route and save a copy.
 
-    ``terminal`` sends an OSC 52 sequence (None: there is no terminal to ask); a sender that returns
-    ``False`` says it could not. ``native`` defaults to :func:`liferaft.core.clipboard.copy_native`, looked up
-    at each call (so a test that patches the module reaches it). Never raises for an OSError; returns within
-    the native clipboard's timeout plus the terminal sender's.
+    ``text`` is what :func:`liferaft.core.outbound.release` let out; a plain string is gated here first, and
+    redacted (when the gate cannot run, nothing is copied or saved: "failed"). ``terminal`` sends an OSC 52
+    sequence (None: there is no terminal to ask); a sender that returns ``False`` says it could not. ``native``
+    defaults to :func:`liferaft.core.clipboard.copy_native`, looked up at each call (so a test that patches the
+    module reaches it). Never raises for an OSError; returns within the native clipboard's timeout plus the
+    terminal sender's.
     """
+    from liferaft.core.secrets import SecretScannerUnavailable
+
     root = Path(root)
+    try:
+        cleared = released(text)
+    except SecretScannerUnavailable as exc:  # fail closed: an unchecked text never leaves
+        return Delivery("failed", None, f"Did not copy or save {what}: the secret check could not run.", str(exc))
+    text = cleared.text
     size = _characters(text)
     warnings: list[str] = []
 
@@ -197,7 +212,7 @@ def deliver(text: str, *, what: str, root: Path, role_folders: Mapping[str, Role
     saved: Path | None = None
     save_error = ""
     try:
-        saved = save_prompt(root, role_folders, text, template, now)
+        saved = save_prompt(root, role_folders, cleared, template, now)
     except (OSError, ValueError, OverflowError) as exc:  # the last two: a ``now`` time.localtime refuses
         folder = _shown(root, prompts_folder(root, role_folders))
         save_error = f"{_os_reason(exc) if isinstance(exc, OSError) else 'bad timestamp'} ({folder})"

@@ -41,6 +41,7 @@ from liferaft.tui.styles import stylesheet_path
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.diagnose.clock import ActivityLog, SessionClock
+    from liferaft.core.outbound import Release
     from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher, WatchEvent
     from liferaft.tui.note_screen import NoteScreen
@@ -877,14 +878,15 @@ class LiferaftApp(App[int]):
             return
         what = prompt.template.title.lower()
         if not gated.findings:
-            self.call_from_thread(self._deliver, prompt.text, what, prompt.template.name)
+            self.call_from_thread(self._deliver, gated.release(), what, prompt.template.name)
             return
         from liferaft.tui.secrets_screen import REDACT, SecretsScreen
 
         def chosen(choice: str | None) -> None:
             if choice == REDACT:
-                count = len(gated.findings)
-                self._deliver(gated.redact(prompt.text), what, prompt.template.name,
+                cleared = gated.release()
+                count = cleared.redacted
+                self._deliver(cleared, what, prompt.template.name,
                               f" ({count} secret{'s' if count != 1 else ''} redacted)")
             else:
                 self.notify("Nothing was copied.", timeout=3)
@@ -892,7 +894,8 @@ class LiferaftApp(App[int]):
         self.call_from_thread(self.push_screen, SecretsScreen(gated.findings, f"the {what} prompt"), chosen)
 
     @work(thread=True, group="clipboard", exit_on_error=False, description="copy the prompt")
-    def _deliver(self, text: str, what: str, template: str, note: str = "") -> None:
+    def _deliver(self, cleared: Release, what: str, template: str, note: str = "") -> None:
+        """Copy and save what the secret gate released (a Release, never the prompt's own text)."""
         from liferaft.core.delivery import deliver
 
         project = self.project
@@ -902,7 +905,7 @@ class LiferaftApp(App[int]):
         def terminal(payload: str) -> None:
             self.call_from_thread(self.copy_to_clipboard, payload)
 
-        done = deliver(text, what=f"the {what} prompt{note}", root=project.root,
+        done = deliver(cleared, what=f"the {what} prompt{note}", root=project.root,
                        role_folders=project.inventory.role_folders, template=template, now=self._now(),
                        terminal=terminal)
         message = done.message

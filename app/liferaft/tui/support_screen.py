@@ -154,23 +154,25 @@ class SupportScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="support-copy", exit_on_error=False, description="copy the report")
     def _deliver(self, text: str, now: float) -> None:
         from liferaft.core.delivery import deliver
-        from liferaft.core.secrets import SecretScannerUnavailable, redact, scan_text
+        from liferaft.core.outbound import release
+        from liferaft.core.secrets import SecretScannerUnavailable
 
         app = self.app
-        # A pasted error can carry a key or token (a URL with one, a header): masked before it leaves here.
+        # A pasted error can carry a key or token (a URL with one, a header): the same gate as the prompt's.
         try:
-            findings = scan_text(text)
-        except SecretScannerUnavailable:
-            findings = []
-        if findings:
-            text = redact(text, findings)
-            app.call_from_thread(app.notify, f"{len(findings)} possible secret(s) in the report were masked before "
-                                 "copying.", title="Support report", severity="warning", timeout=8)
+            cleared = release(text)
+        except SecretScannerUnavailable as exc:  # fail closed, and say so
+            app.call_from_thread(app.notify, f"Nothing was copied: the secret check could not run ({exc}).",
+                                 title="Support report", severity="error", markup=False, timeout=10)
+            return
+        if cleared.redacted:
+            app.call_from_thread(app.notify, f"{cleared.redacted} possible secret(s) in the report were masked "
+                                 "before copying.", title="Support report", severity="warning", timeout=8)
 
         def terminal(payload: str) -> None:
             app.call_from_thread(app.copy_to_clipboard, payload)
 
-        done = deliver(text, what="the support report", root=self._root, role_folders=self._role_folders,
+        done = deliver(cleared, what="the support report", root=self._root, role_folders=self._role_folders,
                        template=REPORT_TEMPLATE, now=now, terminal=terminal)
         app.call_from_thread(self._delivered, done)
 

@@ -192,8 +192,8 @@ def tried_steps(step_texts: Sequence[tuple[str, str]], ticked: set[str] | frozen
 
 
 def save_report(root: Path, role_folders: Mapping[str, Role], text: str, now: float) -> Path:
-    """Save ``text`` as ``<RESTART>/prompts/<date>-<time>-support-report.md`` (never over a file: ``-2``...).
-    Raises OSError when it cannot be written."""
+    """Save ``text`` as ``<RESTART>/prompts/<date>-<time>-support-report.md`` (never over a file: ``-2``...), through
+    the secret gate (redacted) like every copy. Raises OSError when it cannot be written."""
     from liferaft.core.delivery import save_prompt
 
     return save_prompt(root, role_folders, text, REPORT_TEMPLATE, now)
