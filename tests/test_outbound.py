@@ -323,3 +323,36 @@ async def test_the_support_report_copy_holds_no_part_of_a_token(tmp_path: Path, 
         saved = next((root / "RESTART" / "prompts").glob("*-support-report.md")).read_text(encoding="utf-8")
         assert pieces(GLPAT, saved) == [] and pieces(GLPAT, app.clipboard) == [] and "REDACTED" in saved
         assert any("masked" in n.message for n in app._notifications)
+
+
+# A generated key of a format no rule knows by its prefix (mixed case, digits), and a lowercase one.
+_RNG = random.Random(151)
+UNKNOWN_KEY = "".join(_RNG.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(40))
+LOWER_KEY = "oy2" + "".join(_RNG.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(43))
+
+
+@pytest.mark.parametrize("key", [UNKNOWN_KEY, LOWER_KEY], ids=["mixed-case", "lowercase"])
+def test_a_generated_key_read_as_a_column_name_is_redacted(tmp_path: Path, key: str) -> None:
+    # A credentials export saved without its header: its first row becomes the column names.
+    root = tmp_path / "p"
+    rows = [f"svc_reporting,{key},2024-03-01,active"]
+    rows += [f"svc_etl_{i},rotated,2024-0{i}-01,inactive" for i in range(1, 6)]
+    write(root / "SOURCE" / "service_accounts.csv", "\n".join(rows) + "\n")
+    text, context = _prompt(root)
+    assert key in text
+    gated = compose.gate(text, context)
+    cleared = gated.release()
+    assert pieces(key, cleared.text) == []
+    assert "svc_reporting" in cleared.text and "2024-03-01" in cleared.text  # the other names stay
+    assert any("column 2" in line for line in gated.lines())
+
+
+def test_names_checksums_and_uuids_as_column_names_survive(tmp_path: Path) -> None:
+    names = ["revenue_2024_q1_adjusted_total", "ProductCategoryName2024Q4", "MultiIndexUInt16Engine",
+             "tx_cnt_7d_rllng_mdn_2024", "2024-01-01T00:00:00.000Z",
+             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+             "9f1c2e0a-7b3d-4c5e-8f6a-1b2c3d4e5f60", "sha256=2HiHIAyacF3MyTe5uDteZ-RwJMSkt_ndFK2ZKQqh4Mw"]
+    root = tmp_path / "p"
+    write(root / "SOURCE" / "wide.csv", ",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    text, context = _prompt(root)
+    assert compose.gate(text, context).findings == []

@@ -664,6 +664,16 @@ LOOK_ALIKES = [
     'headers = {"Authorization": f"Bearer {token}"}',
     "cmd = 'mysql -u root -p'",
     "commit " + rand(40, "0123456789abcdef", seed=94) + " has the fix",
+    # Real lines that were taken for credentials (tests/data/real/benign_code): R references and calls, a
+    # notebook's JSON-escaped line end, a placeholder cut short, a phrase, a commented example, user:user@.
+    "httr2::req_body_form(access_token = token$access_token) |>",
+    "private_key = self$private_key",
+    "PWD      = rstudioapi::askForPassword(\"Database password\"),",
+    '"    def __init__(self, api_key=None):\\n",',
+    "ANTHROPIC_API_KEY=sk-ant-api03-...",
+    "#' gs4_auth_configure(api_key = \"the_key_I_got_for_a_google_API\")",
+    "# Example: flower_basic_auth = user1:password1,user2:password2",
+    "result_backend = db+postgresql://airflow:airflow@postgres/airflow",
 ]
 
 

@@ -778,6 +778,7 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "bounded": lambda work, repeat: __import__("bounded_bench").bench_bounded(work, repeat),
     "note-import": lambda work, repeat: __import__("note_import_bench").bench_note_import(work, repeat),
     "secrets": lambda work, repeat: __import__("secrets_bench").bench_secrets(work, repeat),
+    "benign-code": lambda work, repeat: __import__("benign_code_bench").bench_benign_code(work, repeat),
 }
 
 

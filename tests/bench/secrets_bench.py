@@ -358,7 +358,8 @@ BY_CATEGORY = {
         "ipynb %env",
         "shell export",
         "R Sys.setenv",
-        "CSV first row (no header)",
+        # Not "CSV first row (no header)": a password alone in a cell, with no name beside it, is a word like any
+        # other cell's; no rule can tell it from data.
     ],
     "bearer": ["py Bearer header", "R system(curl Bearer)", "note bullet", ".env"],
     "header_basic": ["py Basic header", "note bullet", "R Sys.setenv"],

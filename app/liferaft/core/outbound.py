@@ -159,7 +159,7 @@ def sources(context: ComposeContext | None) -> list[Source]:
             columns.append(name.replace("\r", " ").replace("\n", " "))
             labels.append(f"{path}, column {number}")
     if columns:
-        found.append(Source("\n".join(columns), "lines", labels=tuple(labels)))
+        found.append(Source("\n".join(columns), "lines", unit="column", labels=tuple(labels)))
     names = [context.project]
     for upload in context.uploads:
         names += [upload.name, upload.path, upload.original or ""]
@@ -167,6 +167,23 @@ def sources(context: ComposeContext | None) -> list[Source]:
     found.append(Source("\n".join(name for name in names if name), "lines", "the file names", ""))
     if context.note_path and context.note_text:
         found.append(Source(context.note_text, "markdown", context.note_path))
+    return found
+
+
+def _token_columns(body: str) -> list[Any]:
+    """The column names (one a line) that are generated keys, not names: a table whose first row holds a
+    credential and was read as its header (see :func:`liferaft.core.secrets.token_like`)."""
+    from liferaft.core.secrets import Finding, mask, token_like
+
+    found = []
+    start = 0
+    for number, name in enumerate(body.split("\n"), 1):
+        if token_like(name):
+            lead = len(name) - len(name.lstrip())
+            value = name.strip()
+            found.append(Finding("generated key used as a column name", number, start + lead,
+                                 start + lead + len(value), mask(value)))
+        start += len(name) + 1
     return found
 
 
@@ -206,7 +223,7 @@ def gate(text: str, context: ComposeContext | None = None) -> Gated:
             continue
         body_structure = _structure(body) if source.segments == "markdown" else []
         body_starts = [start for start, _end in body_structure]
-        for hit in scan_text(body):
+        for hit in [*scan_text(body), *(_token_columns(body) if source.unit == "column" else ())]:
             if source.segments == "lines":
                 low = body.rfind("\n", 0, hit.start) + 1
                 high = body.find("\n", hit.start)

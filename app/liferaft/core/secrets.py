@@ -36,6 +36,7 @@ Findings never hold a full secret: only its offsets and a :func:`mask`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import string
@@ -45,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["Finding", "SecretScannerUnavailable", "mask", "ready", "redact", "scan_text", "warm_up"]
+__all__ = ["Finding", "SecretScannerUnavailable", "mask", "ready", "redact", "scan_text", "token_like", "warm_up"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +217,9 @@ def _library_hits(text: str) -> list[_Hit]:
                 rule != "aws-secret-access-key" or "aws" not in text[max(0, start - 80) : start].lower()
             ):
                 continue
-            if rule == "generic-credential-uri" and _is_placeholder(text[start:end]):
-                continue  # postgres://user:password@localhost/db, as in every tutorial
+            if rule == "generic-credential-uri" and (_is_placeholder(text[start:end]) or _user_is_password(
+                    text, start, end)):
+                continue  # postgres://user:password@localhost/db as in every tutorial, airflow:airflow@ (a default)
             if "EXAMPLE" in text[start:end]:
                 continue  # the documented example keys (AWS's AKIAIOSFODNN7EXAMPLE and its secret)
             key = (start, end, rule)
@@ -226,6 +228,14 @@ def _library_hits(text: str) -> list[_Hit]:
             seen.add(key)
             hits.append(_Hit(start, end, _library_kind(rule, f), _library_rank(rule), rule))
     return hits
+
+
+def _user_is_password(text: str, start: int, end: int) -> bool:
+    """Whether the URL password at text[start:end] is its user name again (``airflow:airflow@``: a default)."""
+    for m in _URL_PASSWORD.finditer(text, max(0, start - 300), min(len(text), end + 300)):
+        if m.start("value") <= start < m.end("value") or start <= m.start("value") < end:
+            return m.group("value") == m.group("user")
+    return False
 
 
 def _library_kind(rule: str, finding: Any) -> str:
@@ -352,7 +362,8 @@ _NOT_VALUES = frozenset((
     "required", "secret", "password", "token", "key", "pass", "passwd", "yes", "no", "on", "off", "empty", "unset",
     "hidden", "masked", "redacted", "secretstr", "bool", "float", "dict", "list", "object", "number", "text",
 ))  # fmt: skip
-_REFERENCE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")  # settings.API_KEY, config.db.password
+# settings.API_KEY, config.db.password, R's token$access_token, self$private_key, pkg::name
+_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*(?:(?:\$|::|@|\.)[A-Za-z_]\w*)+$")
 # A file path: a folder part, a drive, or a name with a known file extension (a key ending in ".P" is no path).
 _PATH = re.compile(
     r"^(?:~|\.{1,2})?/|^[A-Za-z]:[\\/]|^[\w.-]+(?:/[\w .-]+)+$"
@@ -361,13 +372,16 @@ _PATH = re.compile(
     re.IGNORECASE,
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOKEN_ONLY = re.compile(r"[A-Za-z0-9+/=_.~%-]+")
+_TOKEN_ONLY = re.compile(r"(?!.*//)[A-Za-z0-9+/=_.~%-]+(?::[A-Za-z0-9+/=_.~%-]+)?")  # bot123:AAF… too
+_COLUMN_TOKEN = re.compile(r"[A-Za-z0-9+/=_.~%!:-]+")
 _REGEX = re.compile(r"\[[^\]]{1,40}\]|\{\d+(?:,\d*)?\}|\\[dwsbDWS]|\(\?[:=!P<]")  # a pattern, not a key
 # A variable in place of the value: $VAR, %VAR%, @param, $env:VAR.
 _VARIABLE = re.compile(
     r"\$(?:env:)?(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)|%[A-Za-z_]\w*%|@[A-Za-z_]\w*|\$\d"
 )  # a conventional name only: `$YYbMDot25P` is a password that starts with $
-_CODE_VALUE = re.compile(r"^[A-Za-z_][\w.]*\(|^[\[{(]|\w\[")  # a call, an index, a literal: code, not a value
+_CODE_VALUE = re.compile(  # a call (also R's pkg::fn( and obj$fn(), an index, a literal: code, not a value
+    r"^[A-Za-z_][\w.]*(?:(?:::|\$)[A-Za-z_][\w.]*)*\(|^[\[{(]|\w\["
+)
 # Names of a key that is a credential whatever its length (an API key), unlike a plain `*_key` (a column).
 _CREDENTIAL_KEY = re.compile(
     r"(?:api|secret|access|private|client|auth|account|sharedaccess|subscription|master|signing|encryption|"
@@ -416,6 +430,52 @@ def _is_path(value: str) -> bool:
 
 
 _MIXED = re.compile(r"(?=[^/]*[a-z])(?=[^/]*[A-Z])(?=[^/]*[0-9])^[A-Za-z0-9+=_-]{12,}$")
+
+
+_HASH_HEX = re.compile(r"(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})", re.I)
+# sha256=… (pip), sha512-… (SRI), h1:… (go.sum): a checksum named as one.
+_HASH_NAMED = re.compile(r"(?:sha\d*|md5|blake2[bs]?|crc32|xxh\d*|h1)[=:-]", re.IGNORECASE)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def _class_changes(value: str) -> float:
+    """How often the kind of character (lower, upper, digit) changes from one to the next, separators aside:
+    about half the time in a generated key, rarely in a name (``revenue_2024_q1``)."""
+    kinds = ["d" if c.isdigit() else "u" if c.isupper() else "l" if c.islower() else "" for c in value]
+    pairs = [(a, b) for a, b in itertools.pairwise(kinds) if a and b]
+    return sum(a != b for a, b in pairs) / len(pairs) if pairs else 0.0
+
+
+def token_like(name: str) -> bool:
+    """Whether a column name is a generated key (a table whose first row holds a credential, read as its
+    header): long, made of token characters only, letters and digits mixed as no name mixes them. A checksum
+    or a UUID is not one (a table of file hashes read without its header keeps them)."""
+    value = name.strip()
+    if len(value) < 20 or len(value) > 512 or not _COLUMN_TOKEN.fullmatch(value) or "//" in value:
+        return False
+    if _HASH_HEX.fullmatch(value) or _UUID.fullmatch(value) or _HASH_NAMED.match(value) or _is_placeholder(value):
+        return False
+    if not (re.search(r"[0-9]", value) and re.search(r"[A-Za-z]", value)):
+        return False
+    if _entropy(value) < 3.5 or (re.search(r"[A-Z]", value) and _wordiness(value) >= 0.3):
+        return False  # CamelCase words with digits (MultiIndexUInt16Engine) are a name
+    return _class_changes(value) >= 0.35 or _unpronounceable(value)
+
+
+def _wordiness(value: str) -> float:
+    """The share of ``value`` in runs of three or more lowercase letters holding a vowel (``Multi``, ``ndex``,
+    ``ngine`` in ``MultiIndexUInt16Engine``): high in a name, low in a generated key."""
+    return sum(len(run) for run in re.findall(r"[a-z]{3,}", value) if re.search(r"[aeiouy]", run)) / len(value)
+
+
+def _unpronounceable(value: str) -> bool:
+    """A run of 20 or more letters and digits, with digits, whose letters hold too few vowels for words or their
+    abbreviations (a generated lowercase key: ``oy2lx7…``, ``nmaqhbb63zab…``)."""
+    chunk = max(re.split(r"[-_.~+/=%!:]", value), key=len)
+    letters = [c for c in chunk.lower() if c.isalpha()]
+    if len(chunk) < 20 or not re.search(r"[0-9]", chunk) or len(letters) < 12:
+        return False
+    return sum(c in "aeiou" for c in letters) / len(letters) < 0.3
 
 
 def _is_reference(value: str) -> bool:
@@ -472,7 +532,8 @@ def _looks_like_value(name: str, value: str, *, form: str) -> bool:
         return False  # HEX_PAT = "[0-9A-Fa-f]{1,4}"
     if len(value) < 8 or any(c.isspace() for c in value) or value.isdigit() or _is_path(value):
         return False
-    if re.fullmatch(r"[a-z]+(?:[_-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value):
+    if re.fullmatch(r"[a-z]+(?:[_-][a-z]+)*", value) or re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", value) or \
+            re.fullmatch(r"[A-Za-z]+(?:[_-][A-Za-z]+){2,}", value):
         return False  # a lowercase word, a snake_case name or a CONSTANT: a column or a setting, not a key
     if low_name.endswith("key") and not _CREDENTIAL_KEY.search(low_name) and not _looks_random(value):
         return False  # weight_key = "w_2024Q1": a short code under a plain key name
@@ -535,9 +596,14 @@ def _assignment_hit(m: re.Match[str], form: str, name: str | None = None) -> _Hi
 
 
 def _pair_hit(m: re.Match[str]) -> _Hit | None:
-    """name=value inside a line; a call's closing brackets after the value are not part of it."""
+    """name=value inside a line; a call's closing brackets after the value are not part of it, nor a JSON
+    string's escaped line end (a notebook's source lines end in ``\\n``)."""
     value = m.group("value")
+    if _is_placeholder(value):
+        return None  # sk-ant-api03-... (checked before any trimming takes its dots away)
     end = len(value)
+    while value.endswith(("\\n", "\\r", "\\t"), 0, end):
+        end -= 2
     while end and value[end - 1] in ")]}>" and value.count(_OPENING[value[end - 1]], 0, end) < value.count(
         value[end - 1], 0, end
     ):
@@ -574,8 +640,8 @@ def _url_hits(text: str) -> list[_Hit]:
     hits = []
     for m in _URL_PASSWORD.finditer(text):
         value = m.group("value")
-        if _is_placeholder(value) or (value.isdigit() and len(value) <= 5):
-            continue  # user:password@ in a tutorial, ${PGPASSWORD}, host:8080@
+        if _is_placeholder(value) or (value.isdigit() and len(value) <= 5) or value == m.group("user"):
+            continue  # user:password@ in a tutorial, ${PGPASSWORD}, host:8080@, airflow:airflow@ (a default)
         scheme_match = _URL_SCHEME.search(text, max(0, m.start() - 48), m.start())
         scheme = scheme_match.group("scheme").lower() if scheme_match else ""
         base = scheme.split("+", 1)[0]
@@ -624,11 +690,18 @@ def _discord_bot_hits(text: str, spans: list[tuple[int, int]]) -> list[_Hit]:
     ]
 
 
+_EXAMPLE_LINE = re.compile(
+    r"(?im)(?:^|\s)(?:#+|//|--|;|REM)[ \t]*[^\n]*?\b(?:example|e\.g\.|for instance|such as)\b"
+)
+
+
 def _own_hits(text: str) -> list[_Hit]:
     hits = _provider_hits(text)
     lines = _hinted_lines(text)
     hits.extend(_discord_bot_hits(text, lines))
     for line_start, line_end in lines:
+        if _EXAMPLE_LINE.search(text, line_start, line_end):
+            continue  # `# Example: flower_basic_auth = user1:password1`: documentation of a setting
         found: list[_Hit | None] = []
         for m in _QUOTED_ASSIGNMENT.finditer(text, line_start, line_end):
             found.append(_assignment_hit(m, "quoted"))
