@@ -186,7 +186,10 @@ class _Walk:
                 first = False
                 continue
             first = False
-            for entry in entries:
+            # Each entry is let go once looked at: it keeps the stat result it read (see liferaft.core.scan).
+            entries.reverse()
+            while entries:
+                entry = entries.pop()
                 name = entry.name
                 rel = prefix + name
                 try:
@@ -487,9 +490,14 @@ class Watcher:
                     self._check_root()
                     if not self._reconcile(emit_empty=True):
                         raise _RootGone
-                    raw = set()
+                    raw.clear()  # the walk has seen all of it
                 if raw:
-                    self._batch(raw)
+                    try:
+                        self._batch(raw)
+                    finally:
+                        # watchfiles' generator keeps the set it yielded until its next batch, which may be
+                        # hours away: emptied here, a 50,000-file burst's paths are not kept until then.
+                        raw.clear()
                 self._check_root()
                 if time.monotonic() - self._last_walk >= self._heartbeat_s and not self._reconcile():
                     raise _RootGone

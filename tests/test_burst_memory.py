@@ -1,0 +1,156 @@
+"""Memory after a burst of files (issue 14): what a burst of 50,000 files written and removed again leaves behind
+is let go once it settles. No timing and no absolute memory here (tests/bench/run.py burst-memory measures it):
+these check that the structures that kept the burst are emptied, and that the memory is handed back."""
+
+from __future__ import annotations
+
+import gc
+import platform
+import weakref
+from pathlib import Path
+
+from liferaft.core import memory
+from liferaft.core.roles import Role
+from liferaft.core.scan import VANISHED, FileRecord, Inventory, ScanNote, scan
+from liferaft.core.watch import Watcher, WatchEvent
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.project_pane import MAX_ROWS, MORE, ProjectPane
+from tests.conftest import FROZEN_NOW, eventually, write
+from tests.test_prepare_tui import wait_for
+
+
+def scanning(app: LiferaftApp) -> bool:
+    return any(worker.group == "scan" and worker.is_running for worker in app.workers)
+
+
+def test_a_scan_that_saw_files_vanish_says_so(tmp_path: Path) -> None:
+    write(tmp_path / "OUTPUT/a.png", b"x")
+    inventory = scan(tmp_path)
+    assert not inventory.read_while_changing
+    inventory.notes.append(ScanNote("OUTPUT/b.png", VANISHED))
+    assert inventory.read_while_changing
+
+
+async def test_notes_on_files_gone_during_a_scan_do_not_stay(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A burst being removed while the workbench reads the folder: the scan notes thousands of files as vanished,
+    and the watcher, which saw them go before the scan did, has nothing more to say. The notes (and their rows)
+    stayed until the next change; now the folder is read again once more and they go."""
+    import liferaft.core.project as project_module
+
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    (root / "OUTPUT").mkdir()
+    real_scan = project_module.scan
+    racing = {"on": False}
+
+    def racing_scan(folder: Path, overrides=None) -> Inventory:  # type: ignore[no-untyped-def]
+        inventory = real_scan(folder, overrides)
+        if racing["on"]:  # once: this scan ran while 2,000 files were being removed
+            racing["on"] = False
+            inventory.notes.extend(ScanNote(f"OUTPUT/gone_{n:04d}.png", VANISHED) for n in range(2000))
+        return inventory
+
+    monkeypatch.setattr(project_module, "scan", racing_scan)
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        # Watching, caught up (the baseline, then the re-walk once the native watcher is live), and read.
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.events >= 2)
+        await wait_for(pilot, lambda: app.project is not None and not app._rescan_pending and not scanning(app))
+        racing["on"] = True
+        app._rescan_soon()  # as the watcher asks: the last scan it asks for, and it races with the removal
+        await wait_for(pilot, lambda: not racing["on"])  # the racing scan ran
+        await wait_for(pilot, lambda: app.project is not None and not app.project.inventory.notes)
+        pane = app.query_one(ProjectPane)
+        await wait_for(pilot, lambda: pane._inventory is app.project.inventory)  # type: ignore[union-attr]
+        assert not any(isinstance(row.data, ScanNote) for group in pane.root.children for row in group.children)
+
+
+async def test_the_project_pane_lets_go_of_the_rows_of_a_bigger_tree(tmp_path: Path) -> None:
+    """Textual's Tree.clear keeps its map of node ids to nodes: the rows of a tree shown before a smaller one
+    stayed in memory for good. The pane's rows of a burst must go once the burst is gone."""
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.project is not None)
+        pane = app.query_one(ProjectPane)
+        big = Inventory(
+            app.project.root,
+            list(app.project.inventory.files),  # type: ignore[union-attr]
+            [ScanNote(f"OUTPUT/gone_{n:04d}.png", VANISHED) for n in range(MAX_ROWS + 100)],
+        )
+        big.files.extend(
+            FileRecord(f"OUTPUT/chart_{n:04d}.png", Role.OUTPUT, False, "image", 1, FROZEN_NOW, ()) for n in range(300)
+        )
+        pane.show_inventory(big)
+        await pilot.pause()
+        notes_group = pane.root.children[-1]
+        assert len(notes_group.children) == MAX_ROWS + 1  # the notes are cut like the files: and a "more" row
+        assert notes_group.children[-1].data == MORE
+        last_rows = [weakref.ref(group.children[-1]) for group in pane.root.children if group.children]
+        pane.show_inventory(app.project.inventory)  # type: ignore[union-attr]
+        await pilot.pause()
+        del notes_group
+        gc.collect()
+        assert all(row() is None for row in last_rows)
+
+
+async def test_the_memory_of_a_large_burst_is_given_back_once_it_settles(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    (root / "OUTPUT").mkdir()
+    released: list[bool] = []
+    monkeypatch.setattr(memory, "release_memory", lambda: released.append(True) or True)
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    app.RELEASE_AFTER_CHANGES = 40  # type: ignore[misc]  # a burst of 50,000 in the real thing
+    app.RELEASE_QUIET_S = 0.05  # type: ignore[misc]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
+        for n in range(50):
+            write(root / f"OUTPUT/chart_{n:02d}.png", b"x")
+        await wait_for(pilot, lambda: bool(released))  # once the burst is read and nothing runs any more
+
+
+def test_release_memory_asks_glibc_to_trim() -> None:
+    trimmed = memory.release_memory()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert trimmed is True
+    else:
+        assert trimmed is False
+
+
+def test_release_memory_without_malloc_trim(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(memory, "_trim", None)
+    assert memory.release_memory() is False
+
+
+def test_the_watcher_lets_go_of_a_burst_it_has_reported(tmp_path: Path) -> None:
+    """watchfiles keeps the last batch it yielded until it yields another one, which may be hours later: the
+    watcher empties it once handled, so a burst's paths are not kept meanwhile."""
+    (tmp_path / "OUTPUT").mkdir()
+    events: list[WatchEvent] = []
+    watcher = Watcher(tmp_path, events.append)
+    watcher.start()
+    try:
+        eventually(lambda: len(events) >= 2)  # the baseline, then the caught-up re-walk: the native watcher is live
+        for n in range(200):
+            write(tmp_path / f"OUTPUT/burst_{n:03d}.csv", "x")
+        eventually(lambda: sum(len(event.changes) for event in events) >= 200)
+        eventually(lambda: not _batches_held(), what="the handled batch let go")
+    finally:
+        watcher.stop()
+
+
+def _batches_held() -> list[set]:
+    """Sets of (watchfiles.Change, path) tuples still alive: the batches watchfiles yielded."""
+    import watchfiles
+
+    gc.collect()
+    return [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, set)
+        and obj
+        and isinstance(next(iter(obj)), tuple)
+        and isinstance(next(iter(obj))[0], watchfiles.Change)
+    ]
