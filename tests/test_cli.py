@@ -195,7 +195,7 @@ def test_demo_writes_refreshes_and_refuses_other_folders(run_cli, tmp_path: Path
     mine = write(target / "SOURCE" / "my_own.csv", "keep me\n")
     again = run_cli("demo", str(target), "--no-open")
     assert again.returncode == 0
-    assert "refreshed" in again.stdout
+    assert "opening it as you left it" in again.stdout  # issue 16: run again, the demo is not rewritten
     assert mine.read_text() == "keep me\n"
 
     other = tmp_path / "not-a-demo"

@@ -51,7 +51,9 @@ def test_a_user_template_adds_or_replaces_and_a_bad_one_is_skipped(tmp_path: Pat
 
 def test_gather_reads_shapes_outputs_and_the_note(context: compose.ComposeContext) -> None:
     by_name = {line.name: line for line in context.uploads}
-    assert [line.name for line in context.uploads][-1] == "transactions_2025.csv"  # largest last
+    assert [line.name for line in context.uploads] == [  # as the note's Files used lists them
+        "transactions_2025.csv", "customers_eu.csv", "survey_responses.csv", "budget_2026.xlsx", "final2.csv"]
+    assert [line.path for line in context.code_files] == ["CODE/analysis.py"]  # the note names it
     assert re.search(r"rows × 1\d columns; columns: order_id, order_date", by_name["transactions_2025.csv"].shape)
     assert "sheet Budget of 2" in by_name["budget_2026.xlsx"].shape
     assert set(context.outputs) == {"revenue_by_region.png", "sales_2025_cleaned.csv"}
@@ -135,6 +137,11 @@ def test_cli_prompt_prints_redacts_and_saves(demo: Path, tmp_path: Path,
     key = "sk-" + "proj-" + ("A1b2C3d4E5f6G7h8J9k0-_" * 4)[:74] + "T3Blbk" + "FJ" + ("Zz9Yy8Xx7Ww6Vv5Uu4" * 5)[:74]
     code = demo / "CODE" / "secret_step.py"
     write(code, f'import openai\nclient = openai.OpenAI(api_key="{key}")\n')
+    note = demo / "RESTART" / "restart-note.md"
+    kept_note = note.read_text(encoding="utf-8")
+    note.write_text(kept_note.replace("- All of it is in CODE/analysis.py.",
+                                      "- All of it is in CODE/analysis.py, then CODE/secret_step.py."),
+                    encoding="utf-8")
     try:
         result = run_cli("prompt", str(demo), "--include-code")
         assert result.returncode == 0, result.stderr
@@ -146,6 +153,7 @@ def test_cli_prompt_prints_redacts_and_saves(demo: Path, tmp_path: Path,
         assert key in kept.stdout
     finally:
         os.unlink(code)
+        note.write_text(kept_note, encoding="utf-8")
     listed = run_cli("prompt", "--list", str(demo))
     assert listed.returncode == 0 and "regenerate" in listed.stdout
     bad = run_cli("prompt", str(demo), "--template", "nope")
@@ -221,7 +229,7 @@ def test_an_unreadable_note_is_said_not_passed_off_as_empty(tmp_path: Path) -> N
 def test_the_budget_holds_for_wide_characters_and_many_files(tmp_path: Path) -> None:
     write(tmp_path / "p/SOURCE/a.csv", "a,b\n1,2\n")
     write(tmp_path / "p/CODE/cyrillic.py", "# выручка по регионам и месяцам\nx = 1\n" * 600)
-    for number in range(60):
+    for number in range(compose.MAX_CODE_FILES - 1):  # every one goes with the prompt
         write(tmp_path / f"p/CODE/step_{number:02d}.py", f"step_{number} = {number}\n")
     project = open_project(tmp_path / "p")
     context = compose.gather(project.root, project.inventory, plan_uploads(project.inventory))

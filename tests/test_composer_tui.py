@@ -45,11 +45,13 @@ async def test_the_prompt_follows_the_options(demo: Path) -> None:
         composer = await ready(app, pilot)
         assert composer.prompt is not None and composer.prompt.template.name == "rerun"
         text = await composer_text(app, pilot)
-        assert "5 files to upload" in text and "monthly_trend.png (made in the earlier chat, never saved)" in text
+        assert "6 files to upload" in text and "monthly_trend.png (made in the earlier chat, never saved)" in text
+        assert "6. analysis.py (" in composer.prompt.text  # the code is uploaded, after the data
         without = composer.prompt.tokens
         await pilot.press("i")  # the code goes in
         await pilot.pause()
         assert composer.include_code and "```python" in composer.prompt.text
+        assert len(composer.prompt.upload_paths) == 5 and "6. analysis.py" not in composer.prompt.text
         assert composer.prompt.tokens > without
         assert "code inline" in str(composer.query_one("#composer-options", Static).content)
         await pilot.press("t")
@@ -82,7 +84,7 @@ async def test_clicking_the_options_line_changes_them(demo: Path) -> None:
         await pilot.pause()
         assert composer.template_name == "regenerate"
         line = str(composer.query_one("#composer-options", Static).content)
-        await pilot.click("#composer-options", offset=(line.index("no code") + 2, 0))
+        await pilot.click("#composer-options", offset=(line.index("code uploaded") + 2, 0))
         await pilot.pause()
         assert composer.include_code
 
@@ -96,7 +98,7 @@ async def test_copy_saves_a_copy_and_says_what_happened(demo: Path, no_native_cl
         assert app.clipboard == composer.prompt.text  # type: ignore[union-attr]
         saved = list((demo / "RESTART/prompts").glob("*-rerun.md"))
         assert len(saved) == 1 and saved[0].read_text() == app.clipboard
-        await wait_for(pilot, lambda: any("to the terminal (cannot be confirmed)" in n.message
+        await wait_for(pilot, lambda: any("Sent to the terminal's clipboard (unconfirmed)" in n.message
                                           and "RESTART/prompts/" in n.message for n in app._notifications))
 
 
@@ -136,8 +138,9 @@ async def test_the_upload_list_is_copied_as_full_paths(demo: Path, no_native_cli
         await pilot.press("u")
         await wait_for(pilot, lambda: app.clipboard != "")
         lines = app.clipboard.splitlines()
-        assert len(lines) == 5 and all(line.startswith(str(demo / "SOURCE")) for line in lines)
-        assert lines[-1].endswith("transactions_2025.csv")
+        assert len(lines) == 6 and all(line.startswith(str(demo / "SOURCE")) for line in lines[:5])
+        assert lines[0].endswith("transactions_2025.csv")  # in the order the analysis reads them
+        assert lines[-1] == str(demo / "CODE" / "analysis.py")  # the code after the data
 
 
 async def test_a_user_template_shows_up(demo: Path, isolated_config: Path) -> None:
@@ -148,4 +151,6 @@ async def test_a_user_template_shows_up(demo: Path, isolated_config: Path) -> No
         assert "short" in composer.templates
         composer.set_template("short")
         await pilot.pause()
-        assert composer.prompt is not None and composer.prompt.text.startswith("Files:\n1. final2.csv")
+        assert composer.prompt is not None and composer.prompt.text.startswith("Files:\n1. transactions_2025.csv")
+        assert "(Not in this message: my restart note's Project brief, Next prompt if the session expires, Files " \
+               "used" in composer.prompt.text  # a template without the note says what it leaves out

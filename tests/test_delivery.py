@@ -429,3 +429,49 @@ def test_copy_native_is_the_default_route(monkeypatch: pytest.MonkeyPatch, tmp_p
     done = deliver(TEXT, what="the rerun prompt", root=tmp_path, role_folders={}, template="rerun", now=FROZEN_NOW,
                    terminal=None)
     assert done.how == "copied"
+
+
+# --- the saved copies: one line to say where, the newest 20 kept in view (issue 16) ------------------------------
+
+
+def test_the_notice_is_one_short_line_naming_the_folder(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    done = deliver(TEXT, what="the rerun from scratch prompt", root=root, role_folders={}, template="rerun",
+                   now=FROZEN_NOW, terminal=None, native=copied)
+    assert done.notice == "On the clipboard; a copy is in RESTART/prompts/."
+    assert "\n" not in done.notice and STAMP not in done.notice  # no file name to break mid-word
+    assert done.message.endswith(f"saved as RESTART/prompts/{STAMP}-rerun.md.")  # the CLI still says which file
+    saved = deliver(TEXT, what="the rerun prompt", root=root, role_folders={}, template="rerun", now=FROZEN_NOW,
+                    terminal=None, native=no_native)
+    assert saved.notice == "No clipboard here: saved in RESTART/prompts/."
+
+
+def test_only_the_newest_twenty_prompts_stay_and_none_is_deleted(tmp_path: Path) -> None:
+    from liferaft.core.delivery import KEEP_PROMPTS, is_saved_prompt
+
+    root = tmp_path / "project"
+    folder = root / "RESTART" / "prompts"
+    (folder / "old").mkdir(parents=True)
+    (folder / "my own notes.md").write_text("mine", encoding="utf-8")
+    # One already in old/ under the name the oldest will want: it must not be overwritten.
+    (folder / "old" / "20260301-000000-rerun.md").write_text("older still", encoding="utf-8")
+    texts = {}
+    for minute in range(25):
+        now = FROZEN_NOW - 86400 - 12 * 3600 + minute * 60  # 2026-03-01 00:00 onwards
+        path = save_prompt(root, {}, f"prompt {minute}", "rerun", now)
+        texts[minute] = path.name
+    kept = sorted(path.name for path in folder.iterdir() if path.is_file())
+    assert len([name for name in kept if name != "my own notes.md"]) == KEEP_PROMPTS
+    assert "my own notes.md" in kept  # a file of the user's is never counted or moved
+    assert kept[0] == "20260301-000500-rerun.md"  # the five oldest went
+    old = sorted(path.name for path in (folder / "old").iterdir())
+    assert old == ["20260301-000000-rerun-2.md", "20260301-000000-rerun.md", "20260301-000100-rerun.md",
+                   "20260301-000200-rerun.md", "20260301-000300-rerun.md", "20260301-000400-rerun.md"]
+    assert (folder / "old" / "20260301-000000-rerun.md").read_text(encoding="utf-8") == "older still"
+    assert (folder / "old" / "20260301-000000-rerun-2.md").read_text(encoding="utf-8") == "prompt 0"
+    every = [p.read_text(encoding="utf-8") for p in folder.rglob("*.md") if p.name != "my own notes.md"]
+    assert sorted(every) == sorted([f"prompt {n}" for n in range(25)] + ["older still"])  # nothing lost
+    assert is_saved_prompt("RESTART/prompts/old/20260301-000000-rerun-2.md", "RESTART/prompts")
+    assert not is_saved_prompt("RESTART/prompts/my own notes.md", "RESTART/prompts")
+    assert temp_files(root) == []

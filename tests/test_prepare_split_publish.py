@@ -224,7 +224,7 @@ def test_check_blocks_and_prompt_leaves_out_parts_that_are_not_the_set(
     for path in left:
         assert shown[path]["verdict"] == "block", (case, shown[path])
         problem = next(p for p in shown[path]["problems"] if p["code"] == "incomplete_split")
-        assert "liferaft prepare SOURCE/big.csv --split-mb" in problem["fix"]
+        assert "liferaft prepare SOURCE/big.csv " in problem["fix"] and "--split-mb" in problem["fix"]
     project = open_project(root)
     plan = plan_uploads(project.inventory, project.state.prepared, check=False)
     assert [item.record.path for item in plan.items] == ["SOURCE/big.csv"]

@@ -114,7 +114,7 @@ async def test_badges_preview_and_diagnosis_show_the_upload_check(demo: Path) ->
         assert "✗ transactions_2025.csv: too big to upload" in diagnosis
         composer = await composer_text(app, pilot)
         assert "1 file will not upload as it is: transactions_2025.csv" in composer
-        assert "5. transactions_2025.csv (60.3 MB; 611,276 rows × 12 columns" in composer
+        assert "1. transactions_2025.csv (60.3 MB; 611,276 rows × 12 columns" in composer  # the note lists it first
 
 
 async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
@@ -143,14 +143,16 @@ async def test_split_from_the_dialog_replaces_the_original_in_the_composer(
             line.original for line in app.query_one(ComposerPane).context.uploads))
         composer = await composer_text(app, pilot)
         assert "transactions_2025.part1.csv (45.0 MB; " in composer
-        assert "prepared from transactions_2025.csv" in composer
+        assert "1. transactions_2025.csv, uploaded as 2 parts (" in composer  # one table, put back together
+        assert "check that it has 611,276 rows" in app.query_one(ComposerPane).prompt.text  # type: ignore[union-attr]
         assert ". transactions_2025.csv (" not in composer
         assert " prepared " in row_text(app, "transactions_2025.csv")
         assert "BLOCKED" not in pane_text(app, DiagnosisPane)
         await pilot.press("ctrl+y")  # no native clipboard here: the terminal gets it, and a copy is saved
         await wait_for(pilot, lambda: app.clipboard != "")
         assert "transactions_2025.part2.csv (" in app.clipboard and ". transactions_2025.csv (" not in app.clipboard
-        await wait_for(pilot, lambda: any("Sent the rerun from scratch prompt" in n.message
+        assert "keep it once" in app.clipboard
+        await wait_for(pilot, lambda: any("Sent to the terminal's clipboard" in n.message
                                           for n in app._notifications))
         saved = list((demo / "RESTART/prompts").glob("*-rerun.md"))
         assert len(saved) == 1 and saved[0].read_text() == app.clipboard

@@ -57,7 +57,8 @@ def test_the_help_lists_every_command() -> None:
     console.print(help_content({"project.set_role": "ctrl+o"}))
     text = console.export_text()
     for command in COMMANDS:
-        assert command.help in text and command.id in text
+        assert command.help in text and (command.id in text or not command.keys)  # a command without a key says
+        assert (command.reach in text) if not command.keys else True  # how to reach it instead
     assert "ctrl+o" in text
     assert "How recovery works" in text
 
@@ -152,8 +153,9 @@ async def test_copy_reports_a_native_copy(project: Path, monkeypatch: pytest.Mon
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert copied and ". orders_2025.csv (" in copied[0]
-        assert any(n.message.startswith("Copied the rerun from scratch prompt (") and "to the clipboard; saved as "
-                   "RESTART/prompts/" in n.message for n in app._notifications)
+        # One line that says where it went (issue 16): the folder, not the saved file's long name.
+        assert any(n.message == "On the clipboard; a copy is in RESTART/prompts/."
+                   and n.title == "Rerun from scratch prompt" for n in app._notifications)
 
 
 async def test_reveal_opens_the_file_manager(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,13 +261,13 @@ async def test_every_command_is_in_the_palette_and_runs_from_it(previews: Path, 
     monkeypatch.setattr(app, "exit", lambda *a, **k: exits.append(a))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        titles = {command.title for command in app.get_system_commands(app.screen)}
+        titles = {command.title.split("  (")[0] for command in app.get_system_commands(app.screen)}  # less the key
         for command in COMMANDS:
             expected = command.scope != "preview"  # the sheet commands wait for a workbook
             assert (f"{command.category}: {command.title}" in titles) is expected, command.id
         assert "View: Theme" in titles and "Screenshot" not in titles
         await select_file("budget_2026.xlsx")(pilot)
-        titles = {command.title for command in app.get_system_commands(app.screen)}
+        titles = {command.title.split("  (")[0] for command in app.get_system_commands(app.screen)}  # less the key
         assert all(f"{c.category}: {c.title}" in titles for c in COMMANDS)
 
         for command in COMMANDS:
@@ -277,7 +279,7 @@ async def test_every_command_is_in_the_palette_and_runs_from_it(previews: Path, 
                 pane.focus()
                 await select_file("budget_2026.xlsx")(pilot)
             entries = [c for c in app.get_system_commands(app.screen)
-                       if c.title == f"{command.category}: {command.title}"]
+                       if c.title.split("  (")[0] == f"{command.category}: {command.title}"]
             assert entries, f"{command.id} is not in the palette"
             await entries[0].callback()
             await app.workers.wait_for_complete()

@@ -62,8 +62,10 @@ def print_inventory(inventory: Inventory, console: Console | None = None, now: f
         if role is Role.UNSORTED:
             heading += "  (role unknown: set one in the workbench)"
         paths = [_shown(record.display_path) for record in records]
-        width = min(max(map(len, paths)), max(20, console.width - 40))
-        body = Text(no_wrap=True, overflow="ellipsis")
+        widest = max(map(len, paths))
+        # On a terminal a long name is cut to fit the width; in a pipe or a file every name is whole.
+        width = min(widest, max(20, console.width - 40)) if console.is_terminal else widest
+        body = Text(no_wrap=True, overflow="ellipsis" if console.is_terminal else "ignore")
         for index, (record, path) in enumerate(zip(records, paths, strict=True)):
             if index:
                 body.append("\n")
@@ -78,12 +80,13 @@ def print_inventory(inventory: Inventory, console: Console | None = None, now: f
                 body.append(flags, style="dark_orange")
         console.print()
         console.print(Text(heading, style=f"bold {ROLE_COLOURS[role]}"))
-        console.print(body, crop=False)
+        console.print(body, crop=False, soft_wrap=not console.is_terminal)
     if inventory.notes:
         console.print()
         console.print(Text(f"Notes ({len(inventory.notes)})", style="bold"))
         for note in inventory.notes:
-            console.print(Text.assemble("  ", (_shown(note.to_json()["path"]), "bold"), ": ", note.message))
+            console.print(Text.assemble("  ", (_shown(note.to_json()["path"]), "bold"), ": ", note.message),
+                          soft_wrap=not console.is_terminal)
 
 
 #: The widest a column of the rows table may get, in characters.

@@ -28,7 +28,8 @@ def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # 
     cmd.add_argument("--template", metavar="NAME", default=None,
                      help="rerun (default), regenerate, brief, note, or a template of yours; --list shows them")
     cmd.add_argument("--list", action="store_true", help="list the templates and exit")
-    cmd.add_argument("--include-code", action="store_true", help="put the saved code from CODE/ in the prompt")
+    cmd.add_argument("--include-code", action="store_true",
+                     help="put the code from CODE/ in the prompt instead of the upload list")
     cmd.add_argument("--budget", type=int, metavar="TOKENS", default=None,
                      help="the most tokens the prompt may take (default 20,000); the code is cut to fit, and the "
                      "prompt says what was cut")
@@ -119,11 +120,15 @@ def run(args: argparse.Namespace) -> int:
         for line in cleared.lines():
             print(f"  {_shown(line)}", file=sys.stderr)
     text = cleared.text
+    import contextlib
+
+    with contextlib.suppress(SecretScannerUnavailable):  # the code to upload leaves as it is: say what it holds
+        warnings += compose.uploaded_code_secrets(prompt, context)
     for warning in [*warnings, *prompt.warnings]:
         _err(warning)
     how = "exact" if prompt.tokens_exact else "estimated"
     _err(f"{prompt.template.title}: {len(text):,} characters, {prompt.tokens:,} tokens ({how}), "
-         f"{len(context.uploads)} file(s) to upload")
+         f"{len(prompt.upload_paths)} file(s) to upload")
     if out is not None:
         from liferaft.core.storage import write_text
 
@@ -138,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from liferaft.cli import _write_utf8
 
-        _write_utf8(text)  # UTF-8 whatever the terminal's locale: the prompt is full of × and —
+        # UTF-8 whatever the terminal's locale (the prompt is full of × and —), ending its last line.
+        _write_utf8(text if text.endswith("\n") else text + "\n")
     if args.copy:
         from liferaft.core.delivery import deliver, osc52_to_tty
         from liferaft.core.project import open_project

@@ -104,12 +104,34 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     for path in checkpoint.changing:
         _err(f"{_shown(path)} was changing while it was read: recorded without a hash (checkpoint again when it "
              "is done)")
-    count = checkpoint.count or 1
-    changes = checkpoint.since_last
-    since = f", {changes.count:,} changed since the last one" if changes is not None else ""
-    print(f"checkpoint {checkpoint.number} saved: {format_count(len(checkpoint.files), 'file')}{since}; a lost session "
-          f"now costs about {_percent(cp.rework_percent(count))} of the work")
+    print(cp.saved_message(checkpoint, outputs=_outputs_in(project.inventory, checkpoint),
+                           missing=_missing_outputs(project)))
     return EXIT_OK
+
+
+def _outputs_in(inventory: object, checkpoint: object) -> int:
+    from liferaft.core.roles import Role
+
+    files = getattr(checkpoint, "files", {})
+    return sum(1 for record in getattr(inventory, "files", ()) if record.role is Role.OUTPUT and record.path in files)
+
+
+def _missing_outputs(project: object) -> list[str]:
+    """The outputs only the chat has (named in the restart note or a chat export, not in OUTPUT)."""
+    from liferaft.core.recover.record import linked_outputs
+    from liferaft.core.restart_note import NoteError, load_note
+    from liferaft.core.risk import at_risk
+
+    root, inventory = project.root, project.inventory  # type: ignore[attr-defined]
+    try:
+        note, _record = load_note(root, inventory)
+    except (NoteError, OSError):
+        note = None
+    try:
+        risk = at_risk(root, inventory, [], note, linked_outputs=linked_outputs(root))
+    except OSError:
+        return []
+    return [item.name for item in risk.missing_outputs]
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -779,6 +779,8 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "note-import": lambda work, repeat: __import__("note_import_bench").bench_note_import(work, repeat),
     "secrets": lambda work, repeat: __import__("secrets_bench").bench_secrets(work, repeat),
     "benign-code": lambda work, repeat: __import__("benign_code_bench").bench_benign_code(work, repeat),
+    "diagnose": lambda work, repeat: __import__("diagnose_bench").bench_diagnose(work, repeat),
+    "verify": lambda work, repeat: __import__("verify_bench").bench_verify(work, repeat),
 }
 
 

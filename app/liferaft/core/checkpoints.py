@@ -19,7 +19,7 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -175,6 +175,40 @@ def rework_percent(checkpoints: int) -> float:
     """Expected rework if the session died now, in % of the work: the seed's model, rework ∝ 1/checkpoints
     (100 % with none or one, 50 % with two, 10 % with ten)."""
     return 100.0 / max(1, checkpoints)
+
+
+def saved_message(checkpoint: Checkpoint, *, outputs: int, missing: Sequence[str] = ()) -> str:
+    """What recording ``checkpoint`` bought, in words that hold from the first one: what is now recorded and
+    safe, and what still is not. ``outputs`` is how many of its files are outputs; ``missing`` names the outputs
+    only the chat has (see :func:`liferaft.core.risk.at_risk`). Two sentences; the CLI and the workbench say
+    the same.
+
+    "Checkpoint 1 saved: 9 files (2 outputs) and the restart note, as they are now. Safe: they are on this
+    computer, and any change to them from here on shows. Not yet: monthly_trend.png (only the chat has it:
+    ask for it again) and whatever the chat makes next (download it into OUTPUT/, then k)."
+    """
+    from liferaft.core.units import format_count
+
+    what = format_count(len(checkpoint.files), "file")
+    if outputs:
+        what += f" ({format_count(outputs, 'output')})"
+    if checkpoint.note:
+        what += " and the restart note"
+    changes = checkpoint.since_last
+    since = ""
+    if changes is not None:
+        since = f"; {changes.count:,} changed since the one before" if changes else "; none changed since"
+    first = f"Checkpoint {checkpoint.number} saved: {what}, as they are now{since}."
+    safe = "Safe: they are on this computer, and any change to them from here on shows."
+    names = list(missing[:3])
+    later = "whatever the chat makes next (download it into OUTPUT/, then k)"
+    if names:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        it = "it" if len(missing) == 1 else "them"
+        not_yet = f"Not yet: {', '.join(names)}{more} (only the chat has {it}: ask for {it} again) and {later}."
+    else:
+        not_yet = f"Not yet: {later}."
+    return f"{first} {safe} {not_yet}"
 
 
 def checkpoints_path(root: Path) -> Path:

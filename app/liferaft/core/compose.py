@@ -15,6 +15,7 @@ with a bundled template's name replaces it).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import urllib.parse
@@ -22,11 +23,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from liferaft.core import prompt_files
 from liferaft.core.outbound import Gated as Gated
 from liferaft.core.outbound import Release as Release
 from liferaft.core.outbound import gate as gate
 from liferaft.core.outbound import release as release
+from liferaft.core.prompt_files import MAX_CODE_FILES as MAX_CODE_FILES
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, shown_lines, shown_name, shown_name_noted
 from liferaft.core.units import format_count, format_size
@@ -115,6 +119,34 @@ class ComposeContext:
     tables: list[tuple[str, list[str]]] = field(default_factory=list)
     """(path, every column name, whole) of each table to upload: the prompt names a few, cut, and the secret gate
     scans them all (a credential used as a header must not pass because the prompt shows only part of it)."""
+    code_files: list[UploadLine] = field(default_factory=list)
+    """The scripts and notebooks that go with the prompt (:func:`liferaft.core.prompt_files.choose_code`), in the
+    order of :attr:`code`: uploaded after the data, or inlined instead."""
+    code_paths: list[Path] = field(default_factory=list)
+    """Absolute paths of :attr:`code_files`."""
+    splits: dict[str, SplitTable] = field(default_factory=dict)
+    """Tables uploaded as the parts of a split, by the original's name."""
+    order_note: str = ""
+    """How the upload order was chosen, in a sentence for the prompt."""
+    files_per_window: int = 0
+    """The vendor's upload limit (files per window of ``window_hours``); 0 when unknown."""
+    window_hours: float = 0.0
+    data_too_many: bool = False
+    """The data alone passes the files-per-window limit (already a problem)."""
+    output_details: dict[str, Any] = field(default_factory=dict)
+    """Per output name, a :class:`liferaft.core.outputs.Detail`: its description and verification targets."""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitTable:
+    """One table uploaded as parts of a split, to be put back together by the chat."""
+
+    name: str
+    """The original's name."""
+    parts: tuple[str, ...]
+    rows: str
+    """The whole table's data rows as the prompt states them ("611,276", "≈ 611,000"), "" when unknown."""
+    exact: bool
 
 
 @dataclass(slots=True)
@@ -127,6 +159,11 @@ class ComposedPrompt:
     warnings: list[str] = field(default_factory=list)
     cut: list[str] = field(default_factory=list)
     """What was left out to fit the budget, in words ("the last 120 lines of CODE/analysis.py")."""
+    upload_paths: list[Path] = field(default_factory=list)
+    """Absolute paths of the files this prompt asks to upload, in its order (the data, then the code unless it
+    is inline)."""
+    unavailable: list[str] = field(default_factory=list)
+    """File names the text mentions that the chat will not have (neither uploaded, inlined nor an output)."""
 
     @property
     def chars(self) -> int:
@@ -288,8 +325,12 @@ def named_outputs(text: str) -> list[str]:
 
 
 def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | None = None,
-           cancelled: Callable[[], bool] | None = None) -> ComposeContext:
-    """Everything a prompt is made of. Reads files (tables' headers, the note, the code): not on the UI thread."""
+           cancelled: Callable[[], bool] | None = None, targets_wait: float | None = None) -> ComposeContext:
+    """Everything a prompt is made of. Reads files (tables' headers, the note, the code): not on the UI thread.
+
+    Each output's verification targets are waited for up to ``targets_wait`` seconds (None: until computed; they
+    are cached per file, so only the first gather after a change waits); past it the prompt says they are being
+    computed, and :func:`liferaft.core.verify.on_ready` tells when to gather again."""
     from liferaft.core.restart_note import load_note
 
     root = Path(root)
@@ -330,13 +371,26 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
         present = {output_key(record.name) for record in groups[Role.OUTPUT]}
         context.ctx.missing = [name for name in named_outputs(note.get("outputs"))
                                if output_key(name) not in present]
-    for record in sorted(groups[Role.CODE], key=lambda r: r.path):
-        if record.kind not in CODE_KINDS:
-            continue
+    chosen, capped = prompt_files.choose_code(
+        [record for record in groups[Role.CODE] if record.kind in CODE_KINDS],
+        context.ctx.note_text if note is not None else "")
+    if capped:
+        context.ctx.problems.append(capped)
+    for record in chosen:
         if "outside_root" in record.flags:
             context.ctx.code_skipped.append(f"{record.display_path} is a link out of the project: not included")
             continue
-        context.add_code(root / record.path, record.display_path, record.size)
+        if context.add_code(root / record.path, record.display_path, record.size):
+            context.ctx.code_files.append(UploadLine(record.name, record.display_path, record.size, record.kind,
+                                                     CODE_LABELS.get(record.kind, "text"), None))
+            context.ctx.code_paths.append(root / record.path)
+    _join_splits(context.ctx, plan)
+    _order_uploads(context.ctx, note.get("files") if note is not None else "")
+    from liferaft.core.preflight import default_limits
+
+    limits = default_limits()
+    context.ctx.files_per_window, context.ctx.window_hours = limits.files_per_window, limits.window_hours
+    context.ctx.data_too_many = any(problem.code == "too_many_files" for problem in plan.problems)
     if plan.checks:
         blocked = [item.record.name for item in plan.items if item.check and item.check.verdict == "block"]
         if blocked:
@@ -351,7 +405,78 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
             f"{format_count(len(incomplete), 'part')} of a split that is not complete left out of the upload "
             f"list ({first.rpartition('/')[2]}: {why}): run the split again, then delete the old parts")
     context.ctx.problems += [problem.message for problem in plan.problems]
+    from liferaft.core.outputs import details
+
+    context.ctx.output_details = details(root, sorted(groups[Role.OUTPUT], key=lambda r: r.path), context.ctx.missing,
+                                         note.get("outputs") if note is not None else "", context.ctx.code,
+                                         wait=targets_wait)
     return context.ctx
+
+
+#: How a code file is described in the upload list.
+CODE_LABELS = {"python": "Python script", "notebook": "Jupyter notebook", "sql": "SQL", "r": "R script",
+               "text": "text"}
+_ROWS = re.compile(r"^(≈ )?([\d,]+) rows? × ")
+
+
+def _rows_of(shape: str) -> tuple[int, bool] | None:
+    """The data rows a table's shape states, and whether the count is exact; None when it states none."""
+    match = _ROWS.match(shape)
+    return (int(match[2].replace(",", "")), not match[1]) if match else None
+
+
+def _join_splits(ctx: ComposeContext, plan: UploadPlan) -> None:
+    """Fill ``ctx.splits``: each table uploaded as the parts of a split, with the whole table's row count (from the
+    list of parts the split wrote, else the parts' own counts added up)."""
+    runs: list[list[int]] = []
+    for index, line in enumerate(ctx.uploads):
+        if line.original is None or ".part" not in line.name.lower():
+            continue
+        if runs and runs[-1][-1] == index - 1 and ctx.uploads[runs[-1][0]].original == line.original:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    if not runs:
+        return
+    from liferaft.core.inspect.text import approx
+    from liferaft.core.prepare import looks_like_part, read_split_set
+
+    for run in runs:
+        lines = [ctx.uploads[index] for index in run]
+        paths = [ctx.upload_paths[index] for index in run]
+        if not all(looks_like_part(path) for path in paths):
+            continue
+        found = read_split_set(paths[0])
+        if found is not None and found.rows is not None and list(found.parts) == [line.name for line in lines]:
+            rows, exact = f"{found.rows:,}", True
+        else:
+            counts = [_rows_of(line.shape) for line in lines]
+            rows, exact = "", False
+            if all(count is not None for count in counts):
+                total = sum(count[0] for count in counts if count is not None)
+                exact = all(count[1] for count in counts if count is not None)
+                rows = f"{total:,}" if exact else approx(total)
+        original = lines[0].original or ""
+        ctx.splits[lines[0].path] = SplitTable(original, tuple(line.name for line in lines), rows, exact)
+
+
+def _order_uploads(ctx: ComposeContext, note_files: str) -> None:
+    """Put the uploads in the order the analysis reads them (:func:`liferaft.core.prompt_files.upload_order`); a
+    prepared original's files stay together, in their own order."""
+    groups: list[list[int]] = []
+    for index, line in enumerate(ctx.uploads):
+        if groups and line.original is not None and ctx.uploads[groups[-1][-1]].original == line.original:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    names = []
+    for group in groups:
+        first = ctx.uploads[group[0]]
+        names.append(([first.original] if first.original else []) + [ctx.uploads[index].name for index in group])
+    order, ctx.order_note = prompt_files.upload_order(names, note_files, ctx.code)
+    flat = [index for group in order for index in groups[group]]
+    ctx.uploads = [ctx.uploads[index] for index in flat]
+    ctx.upload_paths = [ctx.upload_paths[index] for index in flat]
 
 
 class ContextBuilder:
@@ -365,7 +490,9 @@ class ContextBuilder:
         self.ctx.uploads.append(line)
         self.ctx.upload_paths.append(path)
 
-    def add_code(self, path: Path, shown: str, size: int) -> None:
+    def add_code(self, path: Path, shown: str, size: int) -> bool:
+        """Read a code file into :attr:`ComposeContext.code`; False when it cannot be used (the reason is added to
+        :attr:`ComposeContext.code_skipped`)."""
         from liferaft.core.storage import read_small_file
 
         notebook = path.suffix.lower() == ".ipynb"
@@ -375,7 +502,7 @@ class ContextBuilder:
         except OSError as exc:
             self.ctx.code_skipped.append(f"{shown} cannot be read ({getattr(exc, 'strerror', None) or exc}): "
                                          "not included")
-            return
+            return False
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -386,7 +513,7 @@ class ContextBuilder:
             code = _notebook_code(text)
             if code is None:
                 self.ctx.code_skipped.append(f"{shown} is not a notebook Liferaft can read: not included")
-                return
+                return False
             text = code
         left_out = max(0, size - len(raw)) if not notebook else 0
         if len(text.encode("utf-8")) > MAX_CODE_BYTES:
@@ -397,6 +524,7 @@ class ContextBuilder:
             text = text[: text.rfind("\n") + 1] if "\n" in text else ""
             self.ctx.code_cut[shown] = max(left_out, size - len(text.encode("utf-8")))
         self.ctx.code.append((shown, text))
+        return True
 
 
 def _notebook_code(text: str) -> str | None:
@@ -433,11 +561,23 @@ def count_tokens(text: str) -> tuple[int, bool]:
     return math.ceil(len(text.encode("utf-8", errors="replace")) / 4), False
 
 
-def _upload_lines(context: ComposeContext) -> str:
-    if not context.uploads:
+def _upload_lines(context: ComposeContext, code_inline: bool = False) -> str:
+    code = [] if code_inline else context.code_files
+    if not context.uploads and not code:
         return "(no files: the analysis folder has nothing in SOURCE/)"
-    lines = []
-    for number, line in enumerate(context.uploads, 1):
+    lines = [] if context.uploads else ["(no data: the analysis folder has nothing in SOURCE/)"]
+    number = 0
+    index = 0
+    while index < len(context.uploads):
+        line = context.uploads[index]
+        number += 1
+        split = context.splits.get(line.path)
+        if split is not None:
+            parts = context.uploads[index:index + len(split.parts)]
+            lines.append(_split_lines(number, split, parts))
+            index += len(parts)
+            continue
+        index += 1
         facts = [format_size(line.size)]
         if line.shape:
             facts.append(line.shape)
@@ -445,6 +585,33 @@ def _upload_lines(context: ComposeContext) -> str:
         if line.original:
             text += f", prepared from {shown_name_noted(line.original)}"
         lines.append(text)
+    for line in code:
+        number += 1
+        lines.append(f"{number}. {shown_name_noted(line.name)} ({format_size(line.size)}; {line.shape})")
+    said = [context.order_note] if context.order_note else []
+    if code and context.uploads:
+        said.append("The code comes after the data.")
+    return "\n".join(lines) + ("\n\n" + " ".join(said) if said else "")
+
+
+def _split_lines(number: int, split: SplitTable, parts: list[UploadLine]) -> str:
+    """One table uploaded as parts: the parts, and how to put them back together."""
+    shape = _ROWS.sub(f"{split.rows} rows × " if split.rows else "", parts[0].shape, count=1)
+    facts = [f"{format_size(sum(part.size for part in parts))} in all"] + ([shape] if shape else [])
+    lines = [f"{number}. {shown_name_noted(split.name)}, uploaded as {len(parts)} parts ({'; '.join(facts)}):"]
+    for part in parts:
+        counted = _rows_of(part.shape)
+        rows = "" if counted is None else f"; {'' if counted[1] else '≈ '}{counted[0]:,} rows"
+        lines.append(f"   - {shown_name_noted(part.name)} ({format_size(part.size)}{rows})")
+    if split.rows and split.exact:
+        check = f"check that it has {split.rows} rows"
+    elif split.rows:
+        check = f"check that it has about {split.rows.removeprefix('≈ ')} rows (an estimate)"
+    else:
+        check = "check that no row was lost or doubled"
+    lines.append(f"   Put these parts back together first: read them in this order and concatenate them into one "
+                 f"table, {shown_name(split.name)} (each part starts with the same header row: keep it once), then "
+                 f"{check}.")
     return "\n".join(lines)
 
 
@@ -454,25 +621,54 @@ OUTPUTS_LISTED = 60
 
 def _output_lines(context: ComposeContext, *, missing_only: bool = False) -> str:
     names = [] if missing_only else list(context.outputs)
-    lines = [f"   - {shown_name_noted(name)}" for name in names[:OUTPUTS_LISTED]]
+    lines = [_output_line(context, name) for name in names[:OUTPUTS_LISTED]]
     if len(names) > OUTPUTS_LISTED:
         lines.append(f"   - and {len(names) - OUTPUTS_LISTED:,} more files like these in OUTPUT/")
     if context.missing:
         present = {output_key(name) for name in context.outputs}
         missing = [name for name in context.missing if output_key(name) not in present]
         for name in missing[:OUTPUTS_LISTED]:
-            lines.append(f"   - {shown_name_noted(name)} (made in the earlier chat, never saved)")
+            lines.append(_output_line(context, name, " (made in the earlier chat, never saved)"))
         if len(missing) > OUTPUTS_LISTED:
             lines.append(f"   - and {len(missing) - OUTPUTS_LISTED:,} more made in the earlier chat, never saved")
     if not lines:
         return "   - every chart, table and file the analysis produces"
+    if any(detail.targets and not detail.targets.startswith("could not") and not detail.pending
+           for name, detail in context.output_details.items() if name in names[:OUTPUTS_LISTED]):
+        lines.append("   For each output with numbers to check, report what your copy gives beside them and say "
+                     "which differ and why.")
     return "\n".join(lines)
 
 
-def _note_text(context: ComposeContext) -> str:
-    if not context.note_sections:
+def _output_line(context: ComposeContext, name: str, suffix: str = "") -> str:
+    """One output: its name, what it is (:mod:`liferaft.core.outputs`), and the numbers to check it against."""
+    line = f"   - {shown_name_noted(name)}{suffix}"
+    detail = context.output_details.get(name)
+    if detail is None:
+        return line
+    if detail.description:
+        line += f": {detail.description}"
+    if detail.targets:
+        line += f"\n     Numbers to check: {detail.targets}"
+    return line
+
+
+#: The heading the note's "Next prompt if the session expires" goes under: it leads the note, as the user wrote it.
+OWN_WORDS = "In my own words"
+
+
+def _note_text(context: ComposeContext, *, with_brief: bool = False) -> str:
+    """The restart note's sections: its next prompt first (quoted: the user's own words), then the brief when the
+    template has no place of its own for it, then the rest in the note's order."""
+    parts = []
+    if context.next_prompt:
+        quoted = "\n".join(f"> {line}".rstrip() for line in context.next_prompt.splitlines())
+        parts.append(f"### {OWN_WORDS}\n\n{quoted}")
+    if with_brief and context.brief:
+        parts.append(f"### Project brief\n\n{context.brief}")
+    parts += [f"### {heading}\n\n{text}" for _key, heading, text in context.note_sections]
+    if not parts:
         return "(no restart note yet: work from the files and tell me what you assume)"
-    parts = [f"### {heading}\n\n{text}" for _key, heading, text in context.note_sections]
     return "\n\n".join(parts)
 
 
@@ -492,14 +688,18 @@ def _code_block(path: str, text: str, cut_bytes: int = 0) -> str:
 def assemble(template: Template, context: ComposeContext, *, include_code: bool = False,
              budget: int = DEFAULT_BUDGET, output: str | None = None, date: str = "",
              note_request: str = "") -> ComposedPrompt:
-    """Fill ``template`` from ``context``. With ``include_code`` the saved code goes inline, cut (and the cut
-    named in the prompt) when the whole would pass ``budget`` tokens."""
+    """Fill ``template`` from ``context``. The code goes to the upload list, after the data, and the prompt asks
+    the chat to run it; with ``include_code`` it goes inline instead, cut (and the cut named in the prompt) when
+    the whole would pass ``budget`` tokens."""
+    used = {match[1] for match in _PLACEHOLDER.finditer(template.body)}
+    takes_code = "code" in used
+    inline = include_code and takes_code
     values: dict[str, str] = {
         "project": context.project,
         "brief": (f"About the project ({context.project}): {context.brief}" if context.brief
                   else f"The project: {context.project}."),
-        "uploads": _upload_lines(context),
-        "note": _note_text(context),
+        "uploads": _upload_lines(context, inline),
+        "note": _note_text(context, with_brief="brief" not in used),
         "outputs": _output_lines(context),
         "output": shown_name(output or (context.missing[0] if context.missing else
                                         context.outputs[0] if context.outputs else "the output")),
@@ -509,11 +709,12 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
         "date": date,
     }
     warnings: list[str] = []
-    takes_code = any(match[1] == "code" for match in _PLACEHOLDER.finditer(template.body))
-    code = [(path, text) for path, text in context.code] if include_code and takes_code else []
-    if include_code and code:
-        values["code_hint"] = ", using the code below as the reference"
+    code = [(path, text) for path, text in context.code] if inline else []
+    values["code_hint"] = _code_hint(context, inline)
     base = _tidy(_fill(template.body, values))
+    left_out = _sections_left_out(context, used)
+    if left_out:
+        base = base.rstrip("\n") + "\n\n" + left_out + "\n"
     base_tokens, _ = count_tokens(base)
     text, cut = base, []
     if code:
@@ -522,10 +723,24 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
         for _ in range(8):
             section, cut = _code_section(code, context, room, budget)
             text = _tidy(_fill(template.body, {**values, "code": section}))
+            if left_out:
+                text = text.rstrip("\n") + "\n\n" + left_out + "\n"
             tokens, _exact = count_tokens(text)
             if tokens <= budget or room <= 0:
                 break
             room -= tokens - budget + 20
+    available = [*(line.name for line in context.uploads), *(line.original for line in context.uploads
+                                                               if line.original),
+                 *(line.name for line in context.code_files), *context.outputs, *context.missing,
+                 *([output] if output else [])]
+    if template.name == "note":
+        unavailable = []
+    elif code and not cut:  # the code whole: its names are scanned once, not on every keystroke
+        unavailable = prompt_files.names_not_available(base, available, [body for _path, body in code])
+    else:
+        unavailable = prompt_files.names_not_available(text, available)
+    if unavailable:
+        text = _say_not_attached(text, values["uploads"], unavailable)
     tokens, exact = count_tokens(text)
     if tokens > budget:
         if base_tokens > budget:
@@ -533,17 +748,107 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
                             "restart note or raise the budget")
         else:
             warnings.append(f"{tokens:,} tokens: over the budget of {budget:,}")
-    if not context.note_sections and template.name != "note":
+    if not context.note_sections and not context.next_prompt and template.name != "note":
         warnings.append("the restart note is empty: a new chat gets only the file list")
+    if unavailable:
+        warnings.append(f"the prompt names {format_count(len(unavailable), 'file')} the chat will not have "
+                        f"(not uploaded, inline or an output to make): {', '.join(unavailable[:5])}"
+                        + (" …" if len(unavailable) > 5 else "") + "; put "
+                        + ("it" if len(unavailable) == 1 else "them") + " in SOURCE/, or take "
+                        + ("it" if len(unavailable) == 1 else "them") + " out of the restart note")
     warnings += context.problems
-    if include_code:
-        if not takes_code:
-            warnings.append(f"the {template.title.lower()} template has no place for code: none included")
-        warnings += context.code_skipped
+    uploads = list(context.upload_paths) + ([] if inline else list(context.code_paths))
+    if (context.files_per_window and not context.data_too_many and len(uploads) > context.files_per_window):
+        warnings.append(f"{len(uploads)} files to upload with the code: more than the {context.files_per_window} a "
+                        f"chat accepts in {context.window_hours:g} hours; upload the data first, or put the code "
+                        "inline (i)")
+    if include_code and not takes_code:
+        warnings.append(f"the {template.title.lower()} template has no place for code: it is in the upload list")
+    warnings += [why for why in context.code_skipped if inline or "odd characters" not in why]
     if cut:
         warnings.append("cut to fit the token budget: " + "; ".join(cut))
     warnings = [shown_name(warning) for warning in warnings]
-    return ComposedPrompt(text, template, tokens, exact, budget, warnings, [shown_name(part) for part in cut])
+    return ComposedPrompt(text, template, tokens, exact, budget, warnings, [shown_name(part) for part in cut],
+                          uploads, unavailable)
+
+
+def _code_hint(context: ComposeContext, inline: bool) -> str:
+    """How step 3 of the rerun asks for the code to be used: run the attached scripts, or read the code below."""
+    if not context.code_files:
+        return ""
+    where = ""
+    if any(("SOURCE" in text or "OUTPUT" in text) and _PROJECT_FOLDERS.search(text) for _path, text in context.code):
+        where = (" (it was written for my project folder, with the data in SOURCE/ and the results in OUTPUT/: "
+                 "point those paths at /mnt/data/ first)")
+    if inline:
+        return ", using the code below as the reference" + where
+    names = [shown_name(line.name) for line in context.code_files]
+    if len(names) == 1:
+        return f" by running the attached {names[0]}" + where
+    return (f" by running the attached code in the order listed ({', '.join(names[:-1])}, then {names[-1]})"
+            + where)
+
+
+def uploaded_code_secrets(prompt: ComposedPrompt, context: ComposeContext) -> list[str]:
+    """Warnings for credentials in the code files ``prompt`` asks to upload: they leave this machine as they are
+    (the secret gate only redacts what goes inline). Each file is scanned once and remembered. Raises
+    :class:`liferaft.core.secrets.SecretScannerUnavailable` when the scanner cannot run."""
+    uploaded = set(prompt.upload_paths)
+    warnings = []
+    for path, (shown, text) in zip(context.code_paths, context.code, strict=False):
+        if path not in uploaded:
+            continue
+        found = _code_findings(text)
+        if found:
+            line, kind = found[0]
+            more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+            warnings.append(f"{shown_name(shown)}, line {line}: a possible {kind}{more} in code that goes in the "
+                            "upload list as it is: take it out of the file, or put the code inline (i, "
+                            "--include-code), where it is redacted")
+    return warnings
+
+
+@functools.lru_cache(maxsize=64)
+def _code_findings(text: str) -> tuple[tuple[int, str], ...]:
+    from liferaft.core.secrets import scan_text
+
+    return tuple((finding.line, str(finding.kind)) for finding in scan_text(text))
+
+
+#: Code that names the project's folders: it must be pointed at /mnt/data/ to run in the chat.
+_PROJECT_FOLDERS = re.compile(r"\b(?:SOURCE|OUTPUT)\b")
+
+
+def _sections_left_out(context: ComposeContext, used: set[str]) -> str:
+    """The sentence that names the restart note's sections a template has no place for ("" when it carries them
+    all, or asks for a note)."""
+    if "note_request" in used or "note" in used:
+        return ""
+    from liferaft.core.restart_note import SECTIONS
+
+    next_heading = next((section.heading for section in SECTIONS if section.key == "next_prompt"), OWN_WORDS)
+    headings = ([next_heading] if context.next_prompt else []) + [heading for _key, heading, _text
+                                                                  in context.note_sections]
+    if context.brief and "brief" not in used:
+        headings.insert(0, "Project brief")
+    if not headings:
+        return ""
+    return (f"(Not in this message: my restart note's {', '.join(headings)}: this template has no place for "
+            f"{'it' if len(headings) == 1 else 'them'}.)")
+
+
+def _say_not_attached(text: str, uploads: str, names: list[str]) -> str:
+    """``text`` with a line after the upload list (at the end without one) that says which of the files it names
+    the chat will not have, so that it does not look for them."""
+    shown = ", ".join(shown_name(name) for name in names)
+    it, they = ("it", "It is") if len(names) == 1 else ("them", "They are")
+    line = (f"Mentioned in this message but not attached: {shown}. {they} not in this chat: do not look for {it}, "
+            f"and tell me if the work needs {it}.")
+    anchor = text.find(uploads) if uploads else -1
+    if anchor < 0:
+        return text.rstrip("\n") + "\n\n" + line + "\n"
+    end = anchor + len(uploads)
+    return text[:end] + "\n\n" + line + text[end:]
 
 
 def _tidy(text: str) -> str:

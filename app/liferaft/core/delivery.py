@@ -43,6 +43,12 @@ TTY_TIMEOUT = 1.0
 
 #: The subfolder of the RESTART folder that holds saved prompts.
 PROMPTS = "prompts"
+#: Saved prompts kept in the prompts folder; older ones move to its ``old/`` subfolder (never deleted).
+KEEP_PROMPTS = 20
+#: The subfolder of the prompts folder older saved prompts move to.
+OLD = "old"
+#: The name :func:`save_prompt` gives a prompt: ``<YYYYmmdd>-<HHMMSS>-<template slug>[-N].md``.
+SAVED_NAME = re.compile(r"^(\d{8}-\d{6})-[a-z0-9-]+\.md$")
 
 _MAX_SUFFIX = 9999
 
@@ -58,6 +64,9 @@ class Delivery:
     """The exact one-line notification."""
     warning: str = ""
     """Why a route failed: the native clipboard, the terminal, or saving. Empty when all went well."""
+    notice: str = ""
+    """``message`` short enough for one line of a notification: where the text went, with the folder of the
+    saved copy but not its file name (``Copied; a copy is in RESTART/prompts/.``)."""
 
     @property
     def severity(self) -> str:
@@ -120,8 +129,68 @@ def save_prompt(root: Path, role_folders: Mapping[str, Role], text: str | Releas
                 handle.write(data)
         except FileExistsError:
             continue
+        retire_old_prompts(folder)
         return path
     raise FileExistsError(f"{folder / stem}: every name up to -{_MAX_SUFFIX} is taken")
+
+
+def _saved_order(name: str) -> tuple[str, int, str]:
+    """Oldest first: by the time in the name, then the ``-2``, ``-3`` a save in the same second got."""
+    number = re.search(r"-(\d{1,4})\.md$", name)
+    return name[:15], int(number.group(1)) if number else 1, name
+
+
+def retire_old_prompts(folder: Path, keep: int = KEEP_PROMPTS) -> list[Path]:
+    """Move all but the newest ``keep`` saved prompts of ``folder`` into ``folder/old/``; return where they went.
+
+    Only files named as :func:`save_prompt` names them are counted and moved (a file of your own there stays).
+    Each move is atomic and never over a file (a hard link, then the old name removed; a taken name in ``old/``
+    gets ``-2``, ``-3``…), so a prompt is never lost or overwritten; nothing is ever deleted. A move that fails
+    leaves the prompt where it was. Never raises for an OSError.
+    """
+    from liferaft.core import storage
+
+    folder = Path(folder)
+    try:
+        with os.scandir(folder) as entries:
+            saved = [entry.name for entry in entries
+                     if SAVED_NAME.match(entry.name) and entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
+    if len(saved) <= keep:
+        return []
+    saved.sort(key=_saved_order)
+    old = folder / OLD
+    try:
+        old.mkdir(exist_ok=True)
+    except OSError:
+        return []
+    if old.is_symlink() or not old.is_dir():
+        return []
+    moved: list[Path] = []
+    for name in saved[: len(saved) - keep]:
+        stem = name[:-3]
+        for number in range(1, _MAX_SUFFIX + 1):
+            target = old / (name if number == 1 else f"{stem}-{number}.md")
+            try:
+                storage.publish(folder / name, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                break  # left where it is: a prompt too many in the folder is better than one lost
+            moved.append(target)
+            break
+    if moved:
+        storage.fsync_dir(old)
+        storage.fsync_dir(folder)
+    return moved
+
+
+def is_saved_prompt(path: str, folder: str) -> bool:
+    """Whether ``path`` (relative, with ``/``) is a prompt :func:`save_prompt` saved in ``folder`` (the prompts
+    folder, relative) or moved into its ``old/``."""
+    parent, _, name = path.rpartition("/")
+    return parent in (folder, f"{folder}/{OLD}") and SAVED_NAME.match(name) is not None
 
 
 def osc52_to_tty(text: str, *, timeout: float = TTY_TIMEOUT, tty: str = "/dev/tty") -> bool:
@@ -203,7 +272,8 @@ def deliver(text: str | Release, *, what: str, root: Path, role_folders: Mapping
     try:
         cleared = released(text)
     except SecretScannerUnavailable as exc:  # fail closed: an unchecked text never leaves
-        return Delivery("failed", None, f"Did not copy or save {what}: the secret check could not run.", str(exc))
+        return Delivery("failed", None, f"Did not copy or save {what}: the secret check could not run.", str(exc),
+                        "Not copied or saved: the secret check could not run.")
     text = cleared.text
     size = _characters(text)
     warnings: list[str] = []
@@ -223,9 +293,11 @@ def deliver(text: str | Release, *, what: str, root: Path, role_folders: Mapping
         result = (native or clipboard.copy_native)(text)
     except Exception as exc:  # a native route must never take the delivery down with it
         result = CopyResult(False, f"the clipboard failed ({type(exc).__name__})")
+    where = f"a copy is in {_shown(root, saved.parent)}/." if saved is not None else "no copy was saved."
     if result.copied:
         tail = f"saved as {shown}." if saved is not None else f"not saved: {save_error}."
-        return Delivery("copied", saved, f"Copied {what} ({size}) to the clipboard; {tail}", "; ".join(warnings))
+        return Delivery("copied", saved, f"Copied {what} ({size}) to the clipboard; {tail}", "; ".join(warnings),
+                        f"On the clipboard; {where}")
     warnings.insert(0, f"no native clipboard: {result.detail}")
 
     too_long = False
@@ -247,13 +319,15 @@ def deliver(text: str | Release, *, what: str, root: Path, role_folders: Mapping
     if sent:
         tail = f"saved as {shown}." if saved is not None else f"not saved: {save_error}."
         return Delivery("terminal", saved, f"Sent {what} ({size}) to the terminal (cannot be confirmed); {tail}",
-                        warning)
+                        warning, f"Sent to the terminal's clipboard (unconfirmed); {where}")
     subject = what[:1].upper() + what[1:]
     if saved is None:
         reason = "too long for the terminal's clipboard" if too_long else "no clipboard available"
         return Delivery("failed", None, f"Could not copy or save {what} ({size}): {reason}; not saved: {save_error}.",
-                        warning)
+                        warning, f"Not copied ({reason}) and not saved: {save_error}.")
     if too_long:
         return Delivery("saved", saved, f"{subject} ({size}) is too long for the terminal's clipboard: saved as "
-                        f"{shown} (no clipboard available).", warning)
-    return Delivery("saved", saved, f"Saved {what} ({size}) to {shown} (no clipboard available).", warning)
+                        f"{shown} (no clipboard available).", warning,
+                        f"Too long for the terminal's clipboard: saved in {_shown(root, saved.parent)}/.")
+    return Delivery("saved", saved, f"Saved {what} ({size}) to {shown} (no clipboard available).", warning,
+                    f"No clipboard here: saved in {_shown(root, saved.parent)}/.")

@@ -195,6 +195,23 @@ def prepare_command(shown: str | None, option: str) -> str:
     return f"liferaft prepare {shlex.quote(shown) if shown else 'FILE'} {option}"
 
 
+#: A `liferaft prepare FILE ` call in a fix, FILE as :func:`shlex.quote` writes it.
+_PREPARE_CALL = re.compile(r"liferaft prepare ((?:'[^']*'|\"[^\"]*\"|[^\s'\"])+) ")
+
+
+def with_folder(report: CheckReport, folder: str) -> CheckReport:
+    """``report`` with the project folder in every `liferaft prepare` call of its fixes, so that each works
+    from any folder (``folder``: as it should be typed, best absolute)."""
+    where = shlex.quote(folder)
+
+    def fixed(problem: Problem) -> Problem:
+        fix = _PREPARE_CALL.sub(lambda match: f"liferaft prepare {match.group(1)} {where} ", problem.fix)
+        return problem if fix == problem.fix else dataclasses.replace(problem, fix=fix)
+
+    files = tuple(dataclasses.replace(check, problems=tuple(map(fixed, check.problems))) for check in report.files)
+    return dataclasses.replace(report, files=files, problems=tuple(map(fixed, report.problems)))
+
+
 def _size_problems(kind: str, size: int, limits: UploadLimits, shown: str | None = None) -> list[Problem]:
     rules: list[tuple[float, str, str]] = [(limits.hard_limit_mb, "any file", "")]
     if kind in TABLE_KINDS:

@@ -288,10 +288,35 @@ class _Chunk:
         return newline
 
 
+class _Rows:
+    """The data rows a split read, counted on the way: exact when the file holds no quote mark (every line break
+    ends a record), else unknown (a line break inside a quoted cell does not end one, and telling which do
+    would cost a pass over every byte in Python)."""
+
+    __slots__ = ("breaks", "last", "quoted")
+
+    def __init__(self) -> None:
+        self.breaks = 0
+        self.quoted = False
+        self.last = 0  # the last byte read (10: the file ends with a line break)
+
+    def count(self, chunk: _Chunk) -> None:
+        if chunk.n:
+            self.quoted = self.quoted or chunk.quotes > 0
+            self.breaks += chunk.buf.count(b"\n", 0, chunk.n)
+            self.last = chunk.buf[chunk.n - 1]
+
+    def total(self, read_any: bool) -> int | None:
+        if self.quoted:
+            return None
+        return self.breaks + (1 if read_any and self.last != 10 else 0)
+
+
 def _find_cuts(source: Any, start: int, room: int, emit: Callable[[int, int], None], *, name: str,
-               limit_mb: float, size: int, progress: Progress | None) -> bool:
+               limit_mb: float, size: int, progress: Progress | None, rows: _Rows | None = None) -> bool:
     """Read ``source`` from ``start`` (a record boundary) to its end and call ``emit(begin, end)`` for each run of
     whole records of at most ``room`` bytes, in order. True when the quote marks are balanced at the end.
+    ``rows``, when given, counts the records read (see :class:`_Rows`).
 
     Every byte is read once into one reused buffer and its quote marks counted; nothing is copied here (the
     parts are copied from the file by offset), so the memory used does not grow with the file.
@@ -306,6 +331,8 @@ def _find_cuts(source: Any, start: int, room: int, emit: Callable[[int, int], No
         if not n:
             break
         chunk = _Chunk(buf, n, before)
+        if rows is not None:
+            rows.count(chunk)
         while part_end < pos + n:  # the current part ends within this chunk
             newline = chunk.boundary_before(max(part_start - pos, 0), part_end - pos)
             if newline >= 0:
@@ -439,9 +466,10 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         spans.append((begin, end))
         futures.append(pool.submit(_write_part, folder, header, src, begin, end, name, made))
 
+    rows = _Rows()
     try:
         balanced = _find_cuts(source, len(header), room, emit, name=name, limit_mb=limit_mb, size=size,
-                              progress=progress)
+                              progress=progress, rows=rows)
         temps = [future.result() for future in futures]
         # part01…part12 when there are ten or more: they sort in order everywhere (file pickers included).
         width = len(str(len(temps)))
@@ -458,9 +486,13 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         # it (a split killed on the way) are never taken for a finished set (see :func:`split_part_problem`).
         parts = [{"name": target.name, "size": len(header) + end - begin}
                  for target, (begin, end) in zip(targets, spans, strict=True)]
-        _write_manifest(manifests / f"{base}{suffix}{MANIFEST_SUFFIX}", {
+        manifest: dict[str, Any] = {
             "version": MANIFEST_VERSION, "made_by": "liferaft prepare --split-mb", "source": name,
-            "source_size": size, "header_size": len(header), "parts": parts}, made, placed)
+            "source_size": size, "header_size": len(header), "parts": parts}
+        total_rows = rows.total(bool(spans))
+        if total_rows is not None:
+            manifest["rows"] = total_rows  # the data rows of the whole table: what the parts add up to
+        _write_manifest(manifests / f"{base}{suffix}{MANIFEST_SUFFIX}", manifest, made, placed)
     except BaseException:
         _shielded(lambda: _undo_split(pool, made, placed, None if manifests_existed else manifests))
         raise
@@ -660,6 +692,36 @@ def split_part_problem(path: Path, size: int | None = None) -> str | None:
     if size != expected:
         return f"{path.name} is {size:,} bytes, but the split wrote {expected:,}"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSet:
+    """What the list of a split's parts says: the table they were cut from, the parts in order, and the table's
+    data rows (None when the split could not count them cheaply, or an older Liferaft wrote the list)."""
+
+    source: str
+    parts: tuple[str, ...]
+    rows: int | None
+
+
+def read_split_set(part: Path) -> SplitSet | None:
+    """The list of the parts the part ``part`` belongs to, or None when it is not a part or the list cannot be
+    read (:func:`split_part_problem` says why; a part in an unusable set is never uploaded anyway)."""
+    import json
+
+    manifest = manifest_path(Path(part))
+    if manifest is None:
+        return None
+    try:
+        data = json.loads(storage.read_small_file(manifest).decode("utf-8"))
+        parts = tuple(str(entry["name"]) for entry in data["parts"])
+        source = str(data.get("source") or "")
+        rows = data.get("rows")
+    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return None
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        rows = None
+    return SplitSet(source, parts, rows)
 
 
 # --- re-encode -------------------------------------------------------------------------------------------

@@ -40,8 +40,9 @@ IGNORE_FILENAME = ".liferaftignore"
 #: Folder where Liferaft keeps its own state inside a project.
 STATE_DIRNAME = ".liferaft"
 
-#: Folders never descended into.
-JUNK_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints", STATE_DIRNAME})
+#: Folders never descended into: version control, caches, Python environments and Node packages (thousands of
+#: files that are not the analysis), and Liferaft's own state.
+JUNK_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", "node_modules", STATE_DIRNAME})
 #: Files never listed.
 JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", IGNORE_FILENAME})
 #: Partial downloads, by suffix.
@@ -101,6 +102,11 @@ class FileRecord(NamedTuple):
 _new_record = tuple.__new__
 
 
+#: What a scan notes of an entry that went away between being listed and being looked at.
+VANISHED = "vanished during the scan"
+FOLDER_VANISHED = "folder vanished during the scan"
+
+
 class ScanNote(NamedTuple):
     """Something about one entry that the user should know (it may or may not be listed too)."""
 
@@ -129,6 +135,12 @@ class Inventory:
         for record in self.files:
             groups[record.role].append(record)
         return groups
+
+    @property
+    def read_while_changing(self) -> bool:
+        """True when files or folders went away while the scan read them: the folder was being changed (a burst
+        of files removed, say), and only a scan after the changes end shows it as it is."""
+        return any(note.message in (VANISHED, FOLDER_VANISHED) for note in self.notes)
 
     def automatic_role(self, record: FileRecord) -> tuple[Role, bool]:
         """The role ``record`` has without an override: (role, guessed)."""
@@ -400,7 +412,7 @@ class _Scanner:
             with os.scandir(folder) as it:
                 entries = list(it)
         except FileNotFoundError:
-            self.note(prefix.rstrip("/") or ".", "folder vanished during the scan")
+            self.note(prefix.rstrip("/") or ".", FOLDER_VANISHED)
             return
         except OSError as exc:
             self.note(prefix.rstrip("/") or ".", f"cannot read this folder: {_os_reason(exc)}")
@@ -409,7 +421,12 @@ class _Scanner:
         overrides = self.overrides
         append = self.files.append
         kinds = KIND_BY_EXTENSION
-        for entry in entries:
+        # Each entry is let go once looked at: it keeps the stat result it read, and a folder of 50,000 files
+        # held whole until its end is ~40 MB of them at once, most of which the allocator keeps afterwards.
+        entries.reverse()
+        pop = entries.pop
+        while entries:
+            entry = pop()
             name = entry.name
             rel = prefix + name
             try:
@@ -436,7 +453,7 @@ class _Scanner:
                 else:
                     append(_new_record(FileRecord, (rel, guess_role(name, kind), True, kind, size, st.st_mtime, ())))
             except FileNotFoundError:
-                self.note(rel, "vanished during the scan")
+                self.note(rel, VANISHED)
             except OSError as exc:
                 self.note(rel, f"cannot read: {_os_reason(exc)}")
 

@@ -29,7 +29,7 @@ from liferaft.core.scan import Inventory, display_name, shown_lines, shown_name
 from liferaft.core.state import PreparedFrom
 from liferaft.core.units import format_age_short, format_count, format_size
 from liferaft.core.uploads import UploadPlan, plan_uploads
-from liferaft.tui.commands import BY_ID, COMMANDS, bindings
+from liferaft.tui.commands import BY_ID, COMMANDS, SCOPES, bindings, keys_shown
 from liferaft.tui.composer_pane import ComposerPane
 from liferaft.tui.diagnosis_pane import DiagnosisPane
 from liferaft.tui.help_screen import HelpScreen
@@ -53,42 +53,60 @@ PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosi
                          "composer": "#composer"}
 
 
-def _risk_text(risk: Risk, now: float) -> Text:
-    """The at-risk part of the status line: outputs not checkpointed, missing or in Downloads, then the
-    checkpoints (how many, how long ago) and the rework bar."""
+def _risk_text(risk: Risk, now: float, width: int = 1000) -> Text:
+    """The at-risk part of the status line: outputs not checkpointed, missing or in Downloads (with the key that
+    lists them: the line is clickable too), then the checkpoints (how many, how long ago) and the rework bar.
+    Shorter words when ``width`` cells cannot hold the long ones, so that every count stays readable."""
     from datetime import datetime
 
     from liferaft.core.checkpoints import rework_percent
 
-    text = Text()
-    if risk.unsaved_outputs:
-        text.append(f"⚑ {len(risk.unsaved_outputs)} not checkpointed   ", style="bold dark_orange")
-    if risk.missing_outputs:
-        text.append(f"⚑ {len(risk.missing_outputs)} missing   ", style="bold red")
-    if risk.downloads:
-        text.append(f"⇣ {len(risk.downloads)} in Downloads (m)   ", style="bold cyan")
-    text.append(f"checkpoints {risk.checkpoints}", style="dim")
-    if risk.last_checkpoint is not None:
-        with contextlib.suppress(ValueError):
-            last = datetime.fromisoformat(risk.last_checkpoint).timestamp()
-            age = format_age_short(last, now)
-            text.append(", last just now" if age == "now" else f", last {age} ago", style="dim")
     rework = rework_percent(risk.checkpoints)
     filled = round(rework / 20)
-    style = "red" if rework > 50 else "dark_orange" if rework > 20 else "green"
-    text.append(" ")
-    text.append("█" * filled, style=style)
-    text.append("░" * (5 - filled), style="dim")
-    text.append(f" {rework:.0f} % rework if lost", style="dim")
+    bar_style = "red" if rework > 50 else "dark_orange" if rework > 20 else "green"
+    last = ""
+    if risk.last_checkpoint is not None:
+        with contextlib.suppress(ValueError):
+            age = format_age_short(datetime.fromisoformat(risk.last_checkpoint).timestamp(), now)
+            last = "just now" if age == "now" else f"{age} ago"
+    flagged = risk.unsaved_outputs or risk.missing_outputs or risk.downloads
+    text = Text()
+    for short in (False, True):
+        text = Text()
+        gap = "  " if short else "   "
+        if risk.unsaved_outputs:
+            what = "unsaved" if short else "not checkpointed"
+            text.append(f"⚑ {len(risk.unsaved_outputs)} {what}{gap}", style="bold dark_orange")
+        if risk.missing_outputs:
+            text.append(f"⚑ {len(risk.missing_outputs)} missing{gap}", style="bold red")
+        if risk.downloads:
+            what = "downloaded" if short else "in Downloads"
+            text.append(f"⇣ {len(risk.downloads)} {what}{gap}", style="bold cyan")
+        if flagged:
+            text.append("(w)" if short else "w: what to do", style="bold")
+            text.append(gap)
+        if short:
+            text.append(f"{format_count(risk.checkpoints, 'checkpoint')}", style="dim")
+        else:
+            text.append(f"checkpoints {risk.checkpoints}", style="dim")
+            if last:
+                text.append(f", last {last}", style="dim")
+        text.append(" ")
+        text.append("█" * filled, style=bar_style)
+        text.append("░" * (5 - filled), style="dim")
+        text.append(f" {rework:.0f} %" + ("" if short else " rework if lost"), style="dim")
+        if text.cell_len <= width:
+            break
     return text
 
 
-def _status_text(inventory: Inventory, now: float, risk: Risk | None, clock: SessionClock) -> Text:
+def _status_text(inventory: Inventory, now: float, risk: Risk | None, clock: SessionClock,
+                 width: int = 1000) -> Text:
     """The status line, most urgent first (a narrow terminal cuts its end): what is at risk and the
     checkpoints, the session, then the files per role (the project pane shows those too)."""
     parts: list[Text] = []
     if risk is not None:
-        parts.append(_risk_text(risk, now))
+        parts.append(_risk_text(risk, now, width))
     if clock.idle_hours is not None:
         parts.append(Text(f"session {clock.state.value} ({clock.idle_hours:.1f} h idle)"))
     counts = [f"{role.label} {len(records):,}" for role, records in inventory.by_role().items()
@@ -98,6 +116,58 @@ def _status_text(inventory: Inventory, now: float, risk: Risk | None, clock: Ses
         line += f"   {format_count(len(inventory.notes), 'note')}"
     parts.append(Text(line, style="dim"))
     return Text("   ").join(parts)
+
+
+def _missing_view(risk: Risk) -> Text | None:
+    """For the OUTPUT group's preview: the outputs only the chat has, by name."""
+    if not risk.missing_outputs:
+        return None
+    text = Text(f"Missing ({len(risk.missing_outputs)}): named in the restart note or the chat, not in OUTPUT\n",
+                style="bold red")
+    for item in risk.missing_outputs[:20]:
+        text.append(f"  ⚑ {shown_name(item.name)}", style="bold")
+        text.append(f"  named in: {', '.join(item.sources)}\n", style="dim")
+    if len(risk.missing_outputs) > 20:
+        text.append(f"  … and {len(risk.missing_outputs) - 20} more\n", style="dim")
+    text.append("Ask the chat for them again and save them in OUTPUT/; w lists what is at risk.", style="italic")
+    return text
+
+
+def _saved_prompts_view(fold: object, now: float) -> Text:
+    """For the folded row of saved prompts: how many, where, and the newest ones."""
+    from liferaft.core.delivery import KEEP_PROMPTS, OLD
+    from liferaft.core.units import format_age
+
+    records = getattr(fold, "records", ())
+    folder = getattr(fold, "folder", "")
+    kept = getattr(fold, "kept", 0)
+    text = Text("Saved prompts\n", style="bold")
+    text.append(f"{format_count(kept, 'prompt')} in {shown_name(folder)}/ (the newest {KEEP_PROMPTS} stay there; "
+                f"older ones move to {OLD}/, never deleted)", style="dim")
+    if len(records) > kept:
+        text.append(f", {len(records) - kept:,} in {OLD}/", style="dim")
+    text.append(". ctrl+y saves one each time it copies; e opens the folder.\n\n", style="dim")
+    for record in records[:12]:
+        text.append(f"  {shown_name(record.name)}", style="bold" if record is records[0] else "")
+        text.append(f"  {format_age(record.mtime, now)}\n", style="dim")
+    if len(records) > 12:
+        text.append(f"  … and {len(records) - 12:,} more\n", style="dim")
+    return text
+
+
+class StatusLine(Static):
+    """The status line. A click on it opens the list of what is at risk (as ``w`` does)."""
+
+    DEFAULT_CLASSES = "status-line"
+
+    async def on_click(self, event: events.Click) -> None:
+        event.stop()
+        await self.app.run_action("show_risk")
+
+    def on_resize(self, event: events.Resize) -> None:
+        update = getattr(self.app, "_update_status", None)
+        if callable(update):  # shorter words when it is narrower
+            update()
 
 
 class CheckedPlan(NamedTuple):
@@ -214,7 +284,7 @@ class LiferaftApp(App[int]):
                 with Horizontal(id="lower"):
                     yield DiagnosisPane(self._now, id="diagnosis")
                     yield ComposerPane(self._now, id="composer")
-        yield Static("Scanning…", id="status")
+        yield StatusLine("Scanning…", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -266,7 +336,9 @@ class LiferaftApp(App[int]):
                 return
             inventory = self.project.inventory
         clock = self.query_one(DiagnosisPane).clock(inventory)
-        self.query_one("#status", Static).update(_status_text(inventory, self._now(), self.risk, clock))
+        status = self.query_one("#status", Static)
+        width = (status.content_region.width or self.size.width - 2) if status.is_mounted else self.size.width - 2
+        status.update(_status_text(inventory, self._now(), self.risk, clock, width))
 
     def _scan_is_slow(self) -> None:
         if self.project is None and self.is_running:  # not when the app closes before its first scan is in
@@ -358,6 +430,21 @@ class LiferaftApp(App[int]):
                 self.notify(warning, severity="warning", markup=False, timeout=8)
         risk.warnings.clear()
 
+    def action_show_risk(self) -> None:
+        if self.project is None or self.risk is None:
+            self.notify("Still looking at what is at risk: try again in a moment.", timeout=3)
+            return
+        from liferaft.tui.risk_screen import RiskScreen
+
+        if isinstance(self.screen, RiskScreen):
+            return
+
+        def chosen(action: str | None) -> None:
+            if action:
+                self.call_later(self.run_action, action)
+
+        self.push_screen(RiskScreen(self.risk, self._now()), chosen)
+
     def action_move_downloads(self) -> None:
         risk = self.risk
         if self.project is None or risk is None or not risk.downloads:
@@ -422,21 +509,18 @@ class LiferaftApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checkpoint", description="record a checkpoint")
     def _record_checkpoint(self, project: Project) -> None:
-        from liferaft.core.checkpoints import CheckpointError, diff, load_checkpoints, record_checkpoint, rework_percent
+        from liferaft.core.checkpoints import CheckpointError, record_checkpoint, saved_message
 
-        before, _ = load_checkpoints(project.root)
         try:
             checkpoint = record_checkpoint(project.root, project.inventory, "", now=time.time())
         except CheckpointError as exc:
             self.call_from_thread(self.notify, f"No checkpoint: {exc}", severity="error", markup=False, timeout=8)
             return
-        changed = diff(before[-1], checkpoint).count if before else len(checkpoint.files)
-        count = len(before) + 1
-        files = format_count(len(checkpoint.files), "file")
-        message = (f"Checkpoint {count} saved: {files}, {changed:,} changed since the "
-                   f"{'last one' if before else 'start'}. A lost session now costs about "
-                   f"{rework_percent(count):.0f} % of the work.")
-        self.call_from_thread(self.notify, message, title="Checkpoint", markup=False, timeout=6)
+        outputs = sum(1 for record in project.inventory.files
+                      if record.role is Role.OUTPUT and record.path in checkpoint.files)
+        missing = [item.name for item in self.risk.missing_outputs] if self.risk is not None else []
+        message = saved_message(checkpoint, outputs=outputs, missing=missing)
+        self.call_from_thread(self.notify, message, title="Checkpoint", markup=False, timeout=10)
         self.call_from_thread(self._assess_risk, project, project.inventory)
 
     # --- live watching ---------------------------------------------------------------------------------
@@ -508,6 +592,8 @@ class LiferaftApp(App[int]):
             self._update_status()
             return
         self._root_missing = False
+        self._unsettled_rescans = 0
+        self._churn += len(event.changes)
         self._note_folder_activity(event)
         self._tell_note_editor(event)
         self._track_downloads(event)
@@ -536,6 +622,42 @@ class LiferaftApp(App[int]):
                     del self._downloading[path]
         if self._downloading != before:
             self.query_one(ProjectPane).set_downloading(self._downloading)
+
+    #: Files changed (as the watcher reports them) after which the memory the burst took is given back once
+    #: things are quiet again: the scans, the checks and the watcher's snapshot of a burst of 50,000 files
+    #: take ~150 MB, which the C allocator keeps when they are freed unless asked.
+    RELEASE_AFTER_CHANGES = 5_000
+    #: Seconds of quiet (no scan, no check running) before the memory is given back.
+    RELEASE_QUIET_S = 2.0
+    _churn = 0
+    _release_timer: Timer | None = None
+
+    def _release_soon(self) -> None:
+        """Give the memory of a large burst back once it has settled: RELEASE_QUIET_S after the last scan, when
+        no scan or check is running (each new scan puts it off again)."""
+        if self._release_timer is not None:
+            self._release_timer.stop()
+        self._release_timer = self.set_timer(self.RELEASE_QUIET_S, self._release_if_quiet)
+
+    def _release_if_quiet(self) -> None:
+        self._release_timer = None
+        busy = ("scan", "uploads", "compose", "risk")
+        if self._rescan_pending or any(worker.group in busy and worker.is_running for worker in self.workers):
+            self._release_soon()
+            return
+        self._churn = 0
+        self._release_memory()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release",
+          description="give the memory of a burst back")
+    def _release_memory(self) -> None:
+        from liferaft.core.memory import release_memory
+
+        release_memory()
+
+    #: Scans read again in a row because files went away while they read (see _project_loaded).
+    UNSETTLED_RESCANS = 3
+    _unsettled_rescans = 0
 
     def _rescan_soon(self) -> None:
         """Read the folder again for the watcher: one scan at a time (a burst of events while one runs makes
@@ -615,6 +737,13 @@ class LiferaftApp(App[int]):
         pane.loading = False
         # The watcher saw more while this scan ran: show this one, and leave the checks to the next scan.
         more = self._rescan_pending and not first
+        # Files went away while this scan read them (a burst being removed): the watcher may have nothing left
+        # to say (it saw them go before this scan did), and its notes on files long gone would stay on show, and
+        # in memory, until the next change. Read it again, a few times at most until the watcher speaks again.
+        if not first and not more and self.watcher is not None and project.inventory.read_while_changing \
+                and self._unsettled_rescans < self.UNSETTLED_RESCANS:
+            self._unsettled_rescans += 1
+            more = True
         self._show_inventory(project.inventory, check=not more)
         if first:
             pane.focus()
@@ -630,6 +759,8 @@ class LiferaftApp(App[int]):
             return
         if not self._first_frame_exit:
             self._assess_risk(project, project.inventory)
+        if self._churn >= self.RELEASE_AFTER_CHANGES:
+            self._release_soon()
         if self._first_frame_exit:
             self.call_after_refresh(self.exit, 0)
         elif first:
@@ -673,7 +804,25 @@ class LiferaftApp(App[int]):
     def _show_node(self, data: object) -> None:
         if self.project is None:
             return
-        self.query_one(PreviewPane).show(
+        from liferaft.tui.project_pane import SavedPrompts
+
+        preview = self.query_one(PreviewPane)
+        if isinstance(data, SavedPrompts):  # the folded row: what it holds, newest first
+            preview.show(None, self.project.inventory, self.project.root)
+            preview.query_one("#preview-summary", Static).update(_saved_prompts_view(data, self._now()))
+            return
+        if data is Role.OUTPUT and self.risk is not None:
+            preview.show(data, self.project.inventory, self.project.root, self.project.state.overrides)  # type: ignore[arg-type]
+            missing = _missing_view(self.risk)
+            if missing is not None:  # the OUTPUT group's facts, then the outputs only the chat has
+                from rich.console import Group
+
+                from liferaft.tui.preview_pane import group_summary
+
+                preview.query_one("#preview-summary", Static).update(
+                    Group(group_summary(Role.OUTPUT, self.project.inventory), Text(""), missing))
+            return
+        preview.show(
             data, self.project.inventory, self.project.root, self.project.state.overrides  # type: ignore[arg-type]
         )
 
@@ -727,6 +876,11 @@ class LiferaftApp(App[int]):
     # --- actions --------------------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        if len(self.screen_stack) > 1:  # a screen in front of the workbench: its own keys
+            from liferaft.tui.screen_help import ScreenHelpScreen
+
+            self.push_screen(ScreenHelpScreen(self.screen))
+            return
         keymap = {command.id: self.settings.keys.get(command.id, command.keys) for command in COMMANDS}
         self.push_screen(HelpScreen(keymap))
 
@@ -738,7 +892,11 @@ class LiferaftApp(App[int]):
         # The diagnosis or composer focused: the right column widens on narrow screens (see the stylesheet).
         with contextlib.suppress(NoMatches):
             lower = self.query_one("#lower")
-            self.query_one("#right").set_class(event.widget in lower.walk_children(), "-lower-focused")
+            inside = event.widget in lower.walk_children()
+            self.query_one("#right").set_class(inside, "-lower-focused")
+            for pane in lower.children:  # the unfocused one is a sliver: a few words instead of wrapped text
+                pane.set_class(inside and event.widget is not pane and event.widget not in pane.walk_children(),
+                               "-sliver")
 
     def action_focus_pane(self, name: str) -> None:
         if self.screen.maximized is not None:
@@ -908,10 +1066,14 @@ class LiferaftApp(App[int]):
         done = deliver(cleared, what=f"the {what} prompt{note}", root=project.root,
                        role_folders=project.inventory.role_folders, template=template, now=self._now(),
                        terminal=terminal)
-        message = done.message
-        if done.warning and done.how != "copied":
-            message = f"{message.rstrip('.')} ({done.warning})."
-        self.call_from_thread(self.notify, message, title="Prompt", severity=done.severity, markup=False, timeout=10)
+        # One line that says where the prompt went; the folder, not the file's long name (the project pane
+        # folds the saved prompts into one row).
+        message = done.notice or done.message
+        redacted = note.strip(" ()")
+        if redacted:
+            message = f"{redacted[:1].upper()}{redacted[1:]}. {message}"
+        title = f"{what[:1].upper()}{what[1:]} prompt"
+        self.call_from_thread(self.notify, message, title=title, severity=done.severity, markup=False, timeout=10)
         if done.saved is not None:
             if self.watcher is not None:
                 self.watcher.ignore_own_write(done.saved)
@@ -945,10 +1107,12 @@ class LiferaftApp(App[int]):
 
     def _tell_note_editor(self, event: WatchEvent) -> None:
         """The note editor, when open (perhaps under a dialog), hears of its file changing on disk."""
-        paths = {change.path for change in event.changes}
+        paths: set[str] | None = None  # made only when an editor is open: a burst has 50,000 of them
         for screen in self.screen_stack:
             files_changed = getattr(screen, "files_changed", None)  # NoteScreen, not imported until used
             if callable(files_changed):
+                if paths is None:
+                    paths = {change.path for change in event.changes}
                 files_changed(paths, event.reconciled)
 
     # --- diagnosis: the session clock, the diagnose screen, the checklist, the support report ---------------
@@ -971,6 +1135,17 @@ class LiferaftApp(App[int]):
         self.push_screen(DiagnoseScreen(load_knowledge(), pane.clock, pane.window, lambda: self.plan,
                                         text=memory_of(self).error_text))
 
+    def action_status_page(self) -> None:
+        """Check the vendor's status page, on the diagnosis screen (where its answer shows)."""
+        from liferaft.tui.diagnose_screen import DiagnoseScreen
+
+        if isinstance(self.screen, DiagnoseScreen):
+            self.screen.action_status()
+            return
+        self.action_diagnose()
+        if isinstance(self.screen, DiagnoseScreen):
+            self.screen.status_on_mount = True
+
     def action_chat_used(self) -> None:
         if self.project is None:
             self.notify("The project is still being read.", timeout=3)
@@ -985,10 +1160,12 @@ class LiferaftApp(App[int]):
         from liferaft.core.summary import written_by_liferaft
 
         folders = self.project.inventory.role_folders
-        changes = [change for change in event.changes if not written_by_liferaft(change.path, folders)]
-        if not changes:  # nothing, or only what Liferaft wrote (a saved prompt is no sign the chat was used)
+        # The last change not written by Liferaft (a saved prompt is no sign the chat was used), if any.
+        last = next((change for change in reversed(event.changes) if not written_by_liferaft(change.path, folders)),
+                    None)
+        if last is None:
             return
-        self._activity_pending = (changes[-1].path, self._now())
+        self._activity_pending = (last.path, self._now())
         wait = self.FOLDER_ACTIVITY_GAP - (time.monotonic() - self._activity_written_at)
         if wait <= 0:
             self._write_folder_activity()
@@ -1103,7 +1280,7 @@ class LiferaftApp(App[int]):
     def _upload_paths(self) -> list[Path]:
         composer = self.query_one(ComposerPane)
         if composer.context is not None:
-            return list(composer.context.upload_paths)
+            return composer.upload_paths()
         if self.project is None or self.plan is None:
             return []
         return [self.project.root / item.record.path for item in self.plan.items]
@@ -1127,10 +1304,13 @@ class LiferaftApp(App[int]):
         self._reveal(folder)
 
     def action_reveal(self) -> None:
-        record = self.query_one(ProjectPane).selected_record
+        pane = self.query_one(ProjectPane)
+        record = pane.selected_record
         if self.project is None:
             return
         target = self.project.root / record.path if record is not None else self.project.root
+        if pane.selected_prompts is not None:
+            target = self.project.root / pane.selected_prompts.folder
         self._reveal(target)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1200,7 +1380,9 @@ class LiferaftApp(App[int]):
         for command in COMMANDS:
             if command.palette and self.check_action(command.action.partition("(")[0], ()):
                 action = command.action
-                yield SystemCommand(f"{command.category}: {command.title}", command.help,
+                keys = keys_shown(command, self.settings.keys.get(command.id))
+                where = f", {SCOPES[command.scope].lower()}" if command.scope != "app" and command.keys else ""
+                yield SystemCommand(f"{command.category}: {command.title}  ({keys}{where})", command.help,
                                     lambda action=action: self.run_action(action))
         # Of Textual's own commands only the theme picker fits here (ours cover quit and the keys).
         for command in super().get_system_commands(screen):

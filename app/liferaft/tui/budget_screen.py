@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from liferaft.tui.screen_help import HELP_BINDING
+
 #: Fewer tokens than this cannot hold a useful prompt.
 MIN_BUDGET = 500
 
@@ -16,7 +18,10 @@ MIN_BUDGET = 500
 class BudgetScreen(ModalScreen[int | None]):
     """Returns the new budget, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="budget.cancel", tooltip="Keep the budget as it is")]
+    BINDINGS = [HELP_BINDING,
+                Binding("escape", "cancel", "Cancel", id="budget.cancel", tooltip="Keep the budget as it is")]
+    HELP_TITLE = "the token budget"
+    HELP_KEYS = (("enter", "set the budget (a whole number of tokens, at least 500)"),)
 
     def __init__(self, budget: int) -> None:
         super().__init__()

@@ -53,6 +53,8 @@ class CheckpointsScreen(Screen[None]):
                 tooltip="Compare the other checkpoints with the highlighted one"),
         Binding("escape", "close", "Close", id="checkpoints.close", tooltip="Back to the workbench"),
     ]
+    HELP_TITLE = "the checkpoints"
+    HELP_KEYS = (("↑ ↓", "pick a checkpoint: what changed since it (or since the one b picked)"),)
 
     def __init__(self, checkpoints: Sequence[Checkpoint], inventory: Inventory) -> None:
         super().__init__()

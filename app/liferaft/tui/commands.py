@@ -42,6 +42,8 @@ class Command:
     footer: bool = True
     priority: bool = False
     palette: bool = True
+    reach: str = ""
+    """How to reach a command that has no key of its own (shown in the palette and on the help screen)."""
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -56,6 +58,8 @@ COMMANDS: tuple[Command, ...] = (
             "Record every file's size, time and hash and the restart note: what is safe now"),
     Command("app.checkpoints", "K", "show_checkpoints", "Checkpoints", "Project", "List the checkpoints",
             "Every checkpoint, and what changed between any two or since one", footer=False),
+    Command("app.show_risk", "w", "show_risk", "At risk", "Project", "What is at risk",
+            "Unsaved, missing and downloaded outputs, and what to do (or click the status line)", footer=False),
     Command("app.move_downloads", "m", "move_downloads", "Move downloads", "Project", "Move downloads into OUTPUT",
             "Move files that just arrived in your downloads and look like this project's outputs", footer=False),
     Command("app.import_export", "I", "import_export", "Import export", "Project", "Import a ChatGPT export",
@@ -65,6 +69,9 @@ COMMANDS: tuple[Command, ...] = (
             "Scan the project folder again now"),
     Command("app.diagnose", "d", "diagnose", "Diagnose", "Diagnose", "Diagnose a problem",
             "Paste an error or pick a symptom: which layer failed, why, and what to do next"),
+    Command("app.status_page", "", "status_page", "Status page", "Diagnose", "Check the status page",
+            "Is the service down? Asks the vendor's status page (3-second limit)",
+            footer=False, reach="d, then s"),
     Command("app.chat_used", "a", "chat_used", "Used chat", "Diagnose", "I just used the chat",
             "Tell the session clock you just used the chat: its ~13 h window starts again", footer=False),
     Command("app.checklist", "l", "checklist", "Checklist", "Diagnose", "Open the quick-fix checklist",
@@ -132,8 +139,16 @@ def bindings(scope: str) -> list[Binding]:
             tooltip=command.help,
         )
         for command in COMMANDS
-        if command.scope == scope
+        if command.scope == scope and command.keys
     ]
+
+
+def keys_shown(command: Command, keys: str | None = None) -> str:
+    """The keys of ``command`` as a person types them (``keys``: as re-bound), or how to reach it."""
+    names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
+    keys = command.keys if keys is None else keys
+    shown = " or ".join(names.get(key.strip(), key.strip()) for key in keys.split(",") if key.strip())
+    return shown or command.reach
 
 
 def in_scope(scope: str) -> Iterable[Command]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -81,6 +82,19 @@ class ComposerPane(Vertical):
         yield Static("", id="composer-status")
         with VerticalScroll(id="composer-scroll"):
             yield Static(Text("Putting the prompt together…", style="italic dim"), id="composer-text")
+        # Shown instead when the pane is a sliver beside the focused diagnosis (narrow terminals).
+        yield Static(Text.assemble("ctrl+y\ncopies\nthe\nprompt", ("\n4 opens", "dim")), classes="pane-sliver")
+
+    _titles: tuple[str, ...] = ("Composer",)
+
+    def _set_titles(self, *titles: str) -> None:
+        from liferaft.tui.text_pane import fit_title
+
+        self._titles = titles
+        self.border_title = fit_title(self, titles)
+
+    def on_resize(self) -> None:
+        self._set_titles(*self._titles)
 
     # --- what the app hands over ------------------------------------------------------------------
 
@@ -92,6 +106,14 @@ class ComposerPane(Vertical):
         self.plan = plan
         if self.context is None:
             self._redraw()
+
+    def upload_paths(self) -> list[Path]:
+        """The files the prompt asks to upload, in its order (the data, then the code unless it is inline)."""
+        if self.prompt is not None:
+            return list(self.prompt.upload_paths)
+        if self.context is not None:
+            return [*self.context.upload_paths, *([] if self.include_code else self.context.code_paths)]
+        return []
 
     def refresh_prompt(self) -> None:
         """Assemble again (e.g. once the secret scanner is ready)."""
@@ -105,7 +127,7 @@ class ComposerPane(Vertical):
 
     def _options_line(self) -> Content:
         title = self.templates[self.template_name].title
-        code = "code inline" if self.include_code else "no code"
+        code = "code inline" if self.include_code else "code uploaded"
         return Content.from_markup(
             "[b]$title[/b] [dim](t)[/dim] ▾ · $code [dim](i)[/dim] · at most $budget tokens [dim](b)[/dim]",
             title=title, code=code, budget=f"{self.budget:,}",
@@ -162,7 +184,7 @@ class ComposerPane(Vertical):
         context = self.context
         if context is None:
             self.prompt = None
-            self.border_title = "Composer"
+            self._set_titles("Composer")
             parts: list[RenderableType] = [Text("Putting the prompt together…", style="italic dim")]
             if self.plan is not None and self.plan.items:
                 parts += [Text("Re-upload list", style="bold"), upload_table(self.plan)]
@@ -184,10 +206,12 @@ class ComposerPane(Vertical):
                 kinds = sorted({str(finding.kind) for finding in found})
                 prompt.warnings.insert(0, f"{len(found)} possible secret{'s' if len(found) != 1 else ''} "
                                        f"({', '.join(kinds[:3])}): ctrl+y shows them and asks before copying")
+            prompt.warnings[:0] = compose.uploaded_code_secrets(prompt, context)
         self.assemble_seconds = time.perf_counter() - started
         how = "" if prompt.tokens_exact else " (estimated)"
-        self.border_title = f"Composer · {template.title} · {prompt.tokens:,} tokens"
-        line = Text.assemble((f"{len(context.uploads)} files to upload", "bold"), " · ",
+        self._set_titles(f"Composer · {template.title} · {prompt.tokens:,} tokens", f"Composer · {template.title}",
+                         f"Composer · {prompt.tokens:,} tokens", "Prompt: ctrl+y", "Composer")
+        line = Text.assemble((f"{len(prompt.upload_paths)} files to upload", "bold"), " · ",
                              f"{prompt.chars:,} characters · {prompt.tokens:,} tokens{how}")
         lines: list[Text] = [line]
         lines += [Text(f"! {warning}", style="dark_orange") for warning in prompt.warnings]

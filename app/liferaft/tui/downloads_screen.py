@@ -19,12 +19,15 @@ from textual.widgets.option_list import Option
 
 from liferaft.core.scan import shown_name
 from liferaft.core.units import format_size
+from liferaft.tui.screen_help import HELP_BINDING
 
 
 class DownloadsScreen(ModalScreen[int | None]):
     """Returns the index of the download to move, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="downloads.cancel", tooltip="Move nothing")]
+    BINDINGS = [HELP_BINDING, Binding("escape", "cancel", "Cancel", id="downloads.cancel", tooltip="Move nothing")]
+    HELP_TITLE = "moving a download into OUTPUT"
+    HELP_KEYS = (("↑ ↓", "pick a download"), ("enter", "move it into OUTPUT/ (never over a file)"))
 
     def __init__(self, downloads: Sequence[object]) -> None:
         super().__init__()

@@ -45,10 +45,17 @@ RECOVERY = (
 )
 
 LEGEND = (
-    "In the file list: ▦ table  λ code  ≡ text  ◩ image  ▤ PDF  ▣ archive  {} JSON.  "
-    "Badges: guess = role guessed from the name and kind (o sets it), link = a symbolic link, "
-    "outside = a link out of the project, locked = unreadable, bad name = line breaks or invalid UTF-8, "
-    "+2 = two more (see the preview); in a narrow pane ? = guessed and ! = something to look at."
+    "In the file list: ▦ table  λ code  ≡ text  ◩ image  ▤ PDF  ▣ archive  {} JSON  · other.\n"
+    "Badges (in a narrow pane, the mark in brackets): "
+    "block (✗) = a new chat will refuse it as it is, p shows the fix; "
+    "warn (!) = it may be misread or is near a limit, see the preview; "
+    "prepared (✓) = a fixed copy under prepared/ is uploaded instead; "
+    "unsaved (⚑) = an output new or changed since the last checkpoint, k records one; "
+    "downloading = a browser download still arriving; "
+    "guess (?) = role guessed from the name and kind, o sets it; "
+    "empty = the file has no bytes; link = a symbolic link; outside = a link out of the project; "
+    "locked = unreadable; bad name = line breaks, control characters or invalid UTF-8 in the name; "
+    "+2 = two more (see the preview); ! in a narrow pane also stands for any of these."
 )
 
 
@@ -66,7 +73,8 @@ def help_content(keymap: Mapping[str, str]) -> RenderableType:
         table.add_row(Text(title, style="bold underline"), "", "")
         for command in COMMANDS:
             if command.scope == scope:
-                table.add_row(key_display(keymap.get(command.id, command.keys)), command.help, command.id)
+                table.add_row(key_display(keymap.get(command.id, command.keys)) or command.reach, command.help,
+                              command.id if command.keys else "")
         for keys, what in WIDGET_KEYS.get(scope, ()):
             table.add_row(keys, what, "")
         table.add_row("", "", "")

@@ -90,6 +90,9 @@ class RecoverImportScreen(Screen[Any]):
         Binding("ctrl+f", "search", "Search", id="recover.search", tooltip="Search the conversations by title"),
         Binding("ctrl+o", "path", "Other export", id="recover.path", tooltip="Type the path of another export"),
     ]
+    HELP_TITLE = "importing a ChatGPT export"
+    HELP_KEYS = (("↑ ↓", "pick a conversation"), ("enter", "import it (in the path box: list that export)"),
+                 ("tab", "between the path, the search and the list"))
 
     def __init__(self, root: Path, default_path: Path | None = None, importer: Importer | None = None, *,
                  look_in: Path | None = None) -> None:

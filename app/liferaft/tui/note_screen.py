@@ -42,6 +42,7 @@ from liferaft.core.restart_note import (
     write_note,
 )
 from liferaft.core.scan import Inventory
+from liferaft.tui.screen_help import HELP_BINDING
 
 
 def sections_view(note: RestartNote) -> Group:
@@ -69,10 +70,13 @@ class ImportScreen(ModalScreen[str | None]):
     """Paste the chat's reply; returns the text, or None."""
 
     BINDINGS = [
+        HELP_BINDING,
         Binding("ctrl+s", "done", "Import", id="note.import_done", priority=True,
                 tooltip="Merge the pasted reply into the note, section by section"),
         Binding("escape", "cancel", "Cancel", id="note.import_cancel", tooltip="Import nothing"),
     ]
+    HELP_TITLE = "importing the chat's reply"
+    HELP_KEYS = (("ctrl+v", "paste (your terminal's paste works too)"),)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import-dialog"):
@@ -95,6 +99,7 @@ class NoteConflictScreen(ModalScreen[str | None]):
     """The note changed on disk while it had unsaved edits: returns "both", "reload", "overwrite", or None."""
 
     BINDINGS = [
+        HELP_BINDING,
         Binding("b", "choose('both')", "Keep both", id="note.conflict_both",
                 tooltip="Merge the file's text into yours, section by section, and save"),
         Binding("r", "choose('reload')", "Reload", id="note.conflict_reload",
@@ -103,6 +108,8 @@ class NoteConflictScreen(ModalScreen[str | None]):
                 tooltip="Save your text over the file; the change made outside is dropped"),
         Binding("escape", "choose(None)", "Cancel", id="note.conflict_cancel", tooltip="Save nothing yet"),
     ]
+    HELP_TITLE = "a note changed on disk"
+    HELP_KEYS = (("tab  enter", "move between the buttons, press one"),)
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -147,6 +154,9 @@ class NoteScreen(Screen[bool]):
                 tooltip="Paste the chat's reply to \"ask for a restart note\" and merge it in"),
         Binding("escape", "close", "Close", id="note.close", tooltip="Back to the workbench"),
     ]
+    HELP_TITLE = "the restart note"
+    HELP_KEYS = (("tab", "between the text and the sections list"),
+                 ("ctrl+z  ctrl+c  ctrl+v", "undo, copy and paste in the text"))
 
     def __init__(self, root: Path, inventory: Inventory, note: RestartNote | None, exists: bool,
                  project_name: str) -> None:

@@ -31,6 +31,7 @@ from liferaft.core.restart_note import note_mentions
 from liferaft.core.scan import FileRecord, Inventory, shown_name
 from liferaft.core.units import format_size
 from liferaft.core.vendor import UploadLimits
+from liferaft.tui.screen_help import HELP_BINDING
 from liferaft.tui.upload_check import check_view
 
 #: Progress is drawn at most this often (seconds): a fixer reports every few MB.
@@ -70,8 +71,11 @@ class ColumnPicker(SelectionList[str]):
 class PrepareScreen(ModalScreen[PrepareOutcome | None]):
     """Returns what was written, or None when closed without running a fixer."""
 
-    BINDINGS = [Binding("escape", "back", "Back", id="prepare.back",
+    BINDINGS = [HELP_BINDING, Binding("escape", "back", "Back", id="prepare.back",
                         tooltip="Back; while a fixer runs, cancel it (nothing is kept)")]
+    HELP_TITLE = "preparing a file for upload"
+    HELP_KEYS = (("↑ ↓", "pick a fix"), ("enter", "run it, or confirm what it asks for"),
+                 ("space", "when it asks for columns: tick one to drop (enter writes the copy)"))
 
     def __init__(self, root: Path, record: FileRecord, inventory: Inventory, check: FileCheck | None = None,
                  sheets: tuple[str, ...] = (), columns: tuple[str, ...] = (),

@@ -271,13 +271,16 @@ class PreviewPane(Vertical):
         project = getattr(self.app, "project", None)
         if project is None:
             return False
-        self._load(project.root / record.path, record, sheet)
+        # The table stays on show (and keeps the focus, so that the next [ or ] reaches this pane) until the
+        # other sheet replaces it.
+        self._load(project.root / record.path, record, sheet, keep_shown=True)
         return True
 
     # --- loading ----------------------------------------------------------------------------------
 
-    def _load(self, path: Path, record: FileRecord, sheet: str | None) -> None:
-        self._message("")
+    def _load(self, path: Path, record: FileRecord, sheet: str | None, *, keep_shown: bool = False) -> None:
+        if not keep_shown:
+            self._message("")
         self._cancel_loading_timer()
         self._loading_timer = self.set_timer(LOADING_DELAY, self._show_loading)
         self._inspect(path, record, sheet)

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from liferaft.core.names import cut_middle
 from liferaft.core.roles import Role
 from liferaft.core.scan import PARTIAL_SUFFIXES, FileRecord, Inventory, ScanNote, shown_name
 from liferaft.core.units import format_age_short, format_count, format_size
@@ -49,7 +50,23 @@ class Downloading(NamedTuple):
     size: int
 
 
-NodeData = Role | FileRecord | ScanNote | Downloading | str
+class SavedPrompts(NamedTuple):
+    """The prompts Liferaft saved in RESTART/prompts/ (and its old/), folded into one row: one more file each
+    time a prompt is copied would push the rest of RESTART off the screen."""
+
+    folder: str
+    """The prompts folder, relative to the project."""
+    records: tuple[FileRecord, ...]
+    """Newest first."""
+    kept: int
+    """How many are in the folder itself (the rest are in its old/)."""
+
+    @property
+    def newest(self) -> FileRecord:
+        return self.records[0]
+
+
+NodeData = Role | FileRecord | ScanNote | Downloading | SavedPrompts | str
 #: Data of the "Notes" group row.
 NOTES = "notes"
 
@@ -58,9 +75,14 @@ NOTES = "notes"
 MAX_ROWS = 500
 #: Data of the "… more" row at the end of a long group.
 MORE = "more"
+#: Marks the folded row of saved prompts when the selection is kept across a rebuild.
+PROMPTS_ROW = "saved-prompts"
 
 #: Fewer columns than this for a file's name, and its badges shrink to one mark.
 MIN_NAME = 16
+#: A pane narrower than this (its rows' width) has narrower size and age columns; narrower than TIGHT, no age.
+COMPACT = 46
+TIGHT = 30
 
 #: Short badges for flags, so a name keeps its room in a narrow pane.
 BADGES: dict[str, str] = {
@@ -113,10 +135,21 @@ def upload_badge(record: FileRecord, plan: UploadPlan | None, unsaved: set[str] 
     return check.verdict
 
 
-def _file_meta(record: FileRecord, now: float, compact: bool = False, upload: str | None = None) -> Text:
+def _columns(width: int) -> tuple[int, int]:
+    """The size and age columns' widths for rows ``width`` cells wide (age 0: not shown)."""
+    if width < TIGHT:
+        return 7, 0
+    if width < COMPACT:
+        return 7, 6
+    return 8, 7
+
+
+def _file_meta(record: FileRecord, now: float, compact: bool = False, upload: str | None = None,
+               columns: tuple[int, int] = (8, 7)) -> Text:
     """What stands right-aligned after a file's name: badges, size, age. ``compact`` shrinks the badges to
     one mark ("?" guessed, "!" flagged, "✗" blocked) for narrow panes; the preview spells them out.
-    ``upload`` is the file's upload badge (see :func:`upload_badge`), shown first."""
+    ``upload`` is the file's upload badge (see :func:`upload_badge`), shown first; ``columns`` the widths of
+    the size and age columns (see :func:`_columns`)."""
     meta = Text(no_wrap=True)
     badges = [BADGES.get(flag, flag) for flag in record.flags]
     if record.role_guessed:
@@ -132,21 +165,46 @@ def _file_meta(record: FileRecord, now: float, compact: bool = False, upload: st
             badges = []  # one mark at most: the upload verdict matters most
     for badge in badges:
         meta.append(f"{badge} ", style="red" if badge == "locked" else "italic dark_orange")
-    meta.append(f"{format_size(record.size):>8} {format_age_short(record.mtime, now):>7}", style="dim")
+    meta.append(_size_age(record.size, record.mtime, now, columns), style="dim")
     return meta
 
 
-def _group_label(role: Role, records: list[FileRecord]) -> Text:
+def _size_age(size: int, mtime: float | None, now: float, columns: tuple[int, int]) -> str:
+    size_width, age_width = columns
+    text = f"{format_size(size):>{size_width}}"
+    if age_width:
+        text += f" {format_age_short(mtime, now) if mtime is not None else '':>{age_width}}"
+    return text
+
+
+def _group_label(role: Role, records: list[FileRecord], short: bool = False) -> Text:
+    """``SOURCE  5 files`` (with what the role holds when empty); ``short``: ``SOURCE 5``, for a narrow pane."""
     label = Text(no_wrap=True, overflow="ellipsis")
     label.append(role.label, style="bold")
+    if short:
+        label.append(f" {len(records):,}", style="dim")
+        return label
     label.append(f"  {format_count(len(records), 'file')}", style="dim")
     if not records:
         label.append(f" · {ROLE_HINTS[role]}", style="dim italic")
     return label
 
 
-def _group_meta(records: list[FileRecord]) -> Text:
-    return Text(f"{format_size(sum(record.size for record in records)):>8}" if records else "", style="dim")
+def _group_meta(records: list[FileRecord], columns: tuple[int, int] = (8, 7)) -> Text:
+    if not records:  # no size to show: the label (and what the role holds) takes the room
+        return Text("")
+    size_width, age_width = columns
+    size = format_size(sum(record.size for record in records))
+    return Text(f"{size:>{size_width}}" + (" " * (age_width + 1) if age_width else ""), style="dim")
+
+
+def saved_prompts_label(fold: SavedPrompts, now: float) -> str:
+    """``prompts: 12 saved, newest 2 min ago`` (``, 30 older`` when some are in old/)."""
+    from liferaft.core.units import format_age
+
+    text = f"prompts: {fold.kept:,} saved, newest {format_age(fold.newest.mtime, now)}"
+    older = len(fold.records) - fold.kept
+    return text + (f", {older:,} older" if older else "")
 
 
 class ProjectPane(Tree[NodeData]):
@@ -244,7 +302,9 @@ class ProjectPane(Tree[NodeData]):
 
     def show_inventory(self, inventory: Inventory) -> None:
         selected = self.cursor_node.data if self.cursor_node is not None else None
-        selected_key = selected.path if isinstance(selected, FileRecord | Downloading) else selected
+        selected_key: object = selected.path if isinstance(selected, FileRecord | Downloading) else selected
+        if isinstance(selected, SavedPrompts):
+            selected_key = (PROMPTS_ROW, selected.folder)
         collapsed = {node.data for node in self.root.children if not node.is_expanded}
         scroll_y = self.scroll_y
         previous_line = self.cursor_line
@@ -260,9 +320,17 @@ class ProjectPane(Tree[NodeData]):
             group = self.root.add(_group_label(role, records), data=role, expand=role not in collapsed)
             if selected_key == role:
                 restore = group
+            fold = self._fold_prompts(inventory, records) if role is Role.RESTART else None
+            if fold is not None:
+                folded = {record.path for record in fold.records}
+                records = [record for record in records if record.path not in folded]
             for record in records[:MAX_ROWS]:
                 leaf = group.add_leaf(_file_label(record, _shown_path(record, inventory)), data=record)
                 if selected_key == record.path:
+                    restore = leaf
+            if fold is not None:
+                leaf = group.add_leaf(Text(saved_prompts_label(fold, self._now()), style="italic"), data=fold)
+                if selected_key == (PROMPTS_ROW, fold.folder):
                     restore = leaf
             if len(records) > MAX_ROWS:
                 hidden = len(records) - MAX_ROWS
@@ -280,16 +348,51 @@ class ProjectPane(Tree[NodeData]):
             group = self.root.add(label, data=NOTES, expand=NOTES not in collapsed)
             if selected_key == NOTES:
                 restore = group
-            for note in inventory.notes:
+            for note in inventory.notes[:MAX_ROWS]:
                 shown = shown_name(note.to_json()["path"])
                 leaf = group.add_leaf(Text.assemble(("! ", "dark_orange"), shown, (f"  {note.message}", "dim")),
                                       data=note)
                 if selected_key == note:
                     restore = leaf
+            if len(inventory.notes) > MAX_ROWS:  # a burst removed while scanned: one note per file gone
+                hidden = len(inventory.notes) - MAX_ROWS
+                group.add_leaf(Text(f"… {hidden:,} more: `liferaft scan` lists them all", style="italic dim"),
+                               data=MORE)
         # Lines are numbered lazily after a rebuild, so work out the restored row's line here.
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
         # The selected file gone (deleted, filtered out): stay on the same row rather than jump to the top.
         self.cursor_line = self._line_of(restore) if restore is not None else max(0, previous_line)
+
+    def _fold_prompts(self, inventory: Inventory, records: list[FileRecord]) -> SavedPrompts | None:
+        """The saved prompts among the RESTART files, as one row; None when there are none, or while the filter
+        is on (it is there to find a file)."""
+        if self.filter_text:
+            return None
+        from liferaft.core.delivery import OLD, is_saved_prompt, prompts_folder
+
+        try:
+            folder = prompts_folder(inventory.root, inventory.role_folders).relative_to(inventory.root).as_posix()
+        except (OSError, ValueError):
+            return None
+        saved = [record for record in records if is_saved_prompt(record.path, folder)]
+        if not saved:
+            return None
+        saved.sort(key=lambda record: (record.name, record.mtime), reverse=True)
+        saved.sort(key=lambda record: record.path.startswith(f"{folder}/{OLD}/"))  # the folder's own first
+        kept = sum(1 for record in saved if not record.path.startswith(f"{folder}/{OLD}/"))
+        return SavedPrompts(folder, tuple(saved), kept)
+
+    def clear(self) -> ProjectPane:
+        # Textual's Tree.clear (8.2) numbers the nodes from 0 again but keeps its map of node ids to nodes: the
+        # rows of a bigger tree shown before (a burst of files, or of notes on files gone) stayed in memory for
+        # good, only the lowest ids being replaced by the next tree's.
+        nodes = getattr(self, "_tree_nodes", None)
+        if isinstance(nodes, dict):
+            nodes.clear()
+        super().clear()
+        if isinstance(nodes, dict):
+            nodes[self.root.id] = self.root
+        return self
 
     def refresh_ages(self) -> None:
         """Draw the rows again (their ages change with time) without rebuilding the tree."""
@@ -309,31 +412,69 @@ class ProjectPane(Tree[NodeData]):
         return 0
 
     def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
-        """File rows fill the pane: the name on the left (cut with an ellipsis), details on the right."""
+        """File rows fill the pane: the name on the left (cut in the middle, keeping its extension and part
+        number), details on the right."""
         data = node.data
+        width = self._label_width()
+        columns = _columns(width)
         if isinstance(data, FileRecord):
             upload = upload_badge(data, self.plan, self.unsaved)
-            meta = _file_meta(data, self._now(), upload=upload)
-            if self._label_width() - meta.cell_len < MIN_NAME:
-                meta = _file_meta(data, self._now(), compact=True, upload=upload)
+            meta = _file_meta(data, self._now(), upload=upload, columns=columns)
+            if width - meta.cell_len < MIN_NAME:
+                meta = _file_meta(data, self._now(), compact=True, upload=upload, columns=columns)
         elif isinstance(data, Downloading):
+            size = _size_age(data.size, None, 0.0, columns)
+            word = "downloading " if width - len("downloading ") - len(size) >= MIN_NAME else "⇣ "
             meta = Text(no_wrap=True)
-            meta.append("downloading ", style="bold cyan")
-            meta.append(f"{format_size(data.size):>8} {'':>7}", style="dim")
+            meta.append(word, style="bold cyan")
+            meta.append(size, style="dim")
+        elif isinstance(data, SavedPrompts):
+            meta = Text(_size_age(sum(r.size for r in data.records), data.newest.mtime, self._now(), columns),
+                        style="dim")
         elif isinstance(data, Role):
-            meta = _group_meta(self._groups.get(data, []))
-            meta.append(" " * 8)  # under the age column: nothing
+            meta = _group_meta(self._groups.get(data, []), columns)
         else:
             return super().render_label(node, base_style, style)
         # Group rows carry their expand icon inside the label; file rows have a guide outside it.
-        width = self._label_width() + (self.guide_depth if isinstance(data, Role) else 0)
-        name = super().render_label(node, base_style, style)
+        if isinstance(data, Role):
+            width += self.guide_depth
         room = max(4, width - meta.cell_len - 1)
+        if isinstance(data, SavedPrompts):  # "newest 2 min ago" moves with time: made at each drawing
+            name = Text(saved_prompts_label(data, self._now()), style="italic")
+            name.stylize(style)
+        else:
+            name = super().render_label(node, base_style, style)
         if name.cell_len > room:
-            name.truncate(room, overflow="ellipsis")
+            name = self._fitted(node, data, room, base_style, style)
         name.pad_right(max(1, width - meta.cell_len - name.cell_len))
         name.append_text(meta)
         return name
+
+    def _fitted(self, node: TreeNode[NodeData], data: NodeData, room: int, base_style: Style, style: Style
+                ) -> Text:
+        """A row's label made to fit ``room`` cells: a file's name cut in the middle, a group's short form, the
+        saved prompts' count alone."""
+        label: Text | None = None
+        if isinstance(data, FileRecord) and self._inventory is not None:
+            icon = 2  # "▦ "
+            label = _file_label(data, cut_middle(_shown_path(data, self._inventory), room - icon))
+        elif isinstance(data, Role):
+            records = self._groups.get(data, [])
+            # "OUTPUT  2 files · cleaned data, …" while "OUTPUT  2 files" fits; else "OUTPUT 2".
+            short = len(data.label) + len(format_count(len(records), "file")) + 4 > room
+            label = _group_label(data, records, short=short)
+            expander = Text(self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE)
+            label = Text.assemble(expander, label)
+            label.stylize(style)
+            label.truncate(room, overflow="ellipsis")
+            return label
+        elif isinstance(data, SavedPrompts):
+            label = Text(f"prompts: {data.kept:,} saved", style="italic")
+        if label is None:
+            label = node.label.copy()
+        label.stylize(style)
+        label.truncate(room, overflow="ellipsis")
+        return label
 
     def get_label_width(self, node: TreeNode[NodeData]) -> int:
         # Rows are cut to fit, so they never make the pane scroll sideways.
@@ -346,6 +487,12 @@ class ProjectPane(Tree[NodeData]):
             self._width_key = key
             self._width = max(24, self.scrollable_content_region.width - self.guide_depth)
         return self._width
+
+    @property
+    def selected_prompts(self) -> SavedPrompts | None:
+        """The folded row of saved prompts, when it is the one selected."""
+        node = self.cursor_node
+        return node.data if node is not None and isinstance(node.data, SavedPrompts) else None
 
     @property
     def selected_record(self) -> FileRecord | None:

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from liferaft.core.roles import FOLDER_ROLES, Role
 from liferaft.core.scan import FileRecord, shown_name
 from liferaft.tui.project_pane import ROLE_HINTS
+from liferaft.tui.screen_help import HELP_BINDING
 
 #: The option that removes an override: the role comes from the folder (or a guess) again.
 AUTOMATIC = "automatic"
@@ -21,7 +22,9 @@ AUTOMATIC = "automatic"
 class RolePicker(ModalScreen[Role | str | None]):
     """Returns the chosen role, :data:`AUTOMATIC`, or None when dismissed."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="role.cancel", tooltip="Keep the current role")]
+    BINDINGS = [HELP_BINDING, Binding("escape", "cancel", "Cancel", id="role.cancel", tooltip="Keep the current role")]
+    HELP_TITLE = "the role picker"
+    HELP_KEYS = (("↑ ↓", "pick a role"), ("enter", "set it (remembered in .liferaft/state.json)"))
 
     def __init__(self, record: FileRecord, overridden: bool) -> None:
         super().__init__()

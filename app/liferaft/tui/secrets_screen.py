@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from liferaft.tui.screen_help import HELP_BINDING
+
 REDACT = "redact"
 CANCEL = "cancel"
 
@@ -25,7 +27,9 @@ CANCEL = "cancel"
 class SecretsScreen(ModalScreen[str | None]):
     """Returns :data:`REDACT`, or None (cancel, esc)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="secrets.cancel", tooltip="Copy nothing")]
+    BINDINGS = [HELP_BINDING, Binding("escape", "cancel", "Cancel", id="secrets.cancel", tooltip="Copy nothing")]
+    HELP_TITLE = "the secret check"
+    HELP_KEYS = (("↑ ↓", "redact and copy, or cancel"), ("enter", "do the highlighted choice"))
 
     def __init__(self, findings: Sequence[object], what: str) -> None:
         super().__init__()

@@ -55,6 +55,8 @@ class SupportScreen(Screen[None]):
                 tooltip="Copy the report (system clipboard, else the terminal) and save a copy in RESTART/"),
         Binding("escape", "close", "Close", id="support.close", tooltip="Back"),
     ]
+    HELP_TITLE = "the support report"
+    HELP_KEYS = (("tab", "to the next field"),)
 
     def __init__(self, details: SupportDetails, env: Callable[[], Environment], root: Path,
                  role_folders: dict[str, Role], *, saved: Callable[[Path], None] | None = None,

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from liferaft.core.scan import Inventory
 from liferaft.core.uploads import UploadPlan
+
+
+def fit_title(widget: Widget, titles: Sequence[str]) -> str:
+    """The first of ``titles`` (longest first) that fits on ``widget``'s top border, else the last."""
+    room = widget.outer_size.width - 6  # "╭─ " and " ─╮"
+    if room <= 0:
+        return titles[0]
+    return next((title for title in titles if len(title) <= room), titles[-1])
 
 
 class TextPane(VerticalScroll):

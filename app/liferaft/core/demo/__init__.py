@@ -13,8 +13,10 @@
 
 Everything is deterministic (seeded :class:`random.Random`, fixed timestamps), so two demos written with
 the same ``big_csv_mb`` are byte-identical. Every file is written atomically; the marker
-``.liferaft/demo.json`` is written last and is what allows a later ``liferaft demo`` to refresh the folder
-without touching anything the user added to it.
+``.liferaft/demo.json`` lists the demo's files (written first, so that a demo killed half-way is still known as
+one) and, once all are written, each one's size and content hash, so that :func:`demo_status` can tell which the user
+changed since. A later ``liferaft demo`` opens the demo as it is (writing back only demo files that are
+missing); ``liferaft demo --reset`` rewrites the demo files, and nothing else in the folder.
 
 This module is the public API and handles the folder (checks, refresh, undo); the files' contents come from
 :mod:`.reference` (the data), :mod:`.transactions`, :mod:`.tables`, :mod:`.workbook`, :mod:`.chart` and
@@ -24,11 +26,13 @@ This module is the public API and handles the folder (checks, refresh, undo); th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from liferaft.core.demo.chart import bar_chart
 from liferaft.core.demo.reference import generate_customers
@@ -87,6 +91,18 @@ class DemoError(Exception):
 
 
 @dataclass(frozen=True)
+class DemoStatus:
+    """What an existing demo folder holds of the demo's own files (relative POSIX paths, in writing order).
+
+    ``changed`` is None when the marker does not say how the files were written (an older or interrupted demo):
+    then which were edited cannot be told."""
+
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+    changed: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
 class DemoResult:
     """What :func:`write_demo` did.
 
@@ -99,8 +115,7 @@ class DemoResult:
     refreshed: bool
 
 
-def _marker_files(root: Path) -> list[str] | None:
-    """The file list of the demo marker in ``root``, or None if there is no valid marker."""
+def _marker(root: Path) -> dict[str, object] | None:
     try:
         data = json.loads(read_small_file(root / DEMO_MARKER).decode("utf-8"))
     except (OSError, ValueError):
@@ -110,7 +125,49 @@ def _marker_files(root: Path) -> list[str] | None:
     files = data.get("files")
     if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
         return None
-    return files
+    return data
+
+
+def _marker_files(root: Path) -> list[str] | None:
+    """The file list of the demo marker in ``root``, or None if there is no valid marker."""
+    data = _marker(root)
+    return None if data is None else list(data["files"])  # type: ignore[call-overload]
+
+
+def _stamp_of(data: bytes) -> list[object]:
+    return [len(data), hashlib.blake2b(data, digest_size=16).hexdigest()]
+
+
+def _unchanged(path: Path, stamp: object) -> bool:
+    """Whether ``path`` still holds what the demo wrote (its size, then its content hash: streamed)."""
+    if not (isinstance(stamp, list) and len(stamp) == 2):
+        return False
+    try:
+        if path.stat().st_size != stamp[0]:
+            return False
+        digest = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return False
+    return digest.hexdigest() == stamp[1]
+
+
+def demo_status(root: Path) -> DemoStatus | None:
+    """Which of the demo's files ``root`` holds, and which of them changed since the demo wrote them; None when
+    ``root`` is not a demo."""
+    root = Path(root)
+    data = _marker(root)
+    if data is None:
+        return None
+    present = tuple(name for name in DEMO_FILES if (root / name).is_file())
+    missing = tuple(name for name in DEMO_FILES if name not in present)
+    stamps = data.get("written")
+    changed: tuple[str, ...] | None = None
+    if isinstance(stamps, dict):
+        changed = tuple(name for name in present if not _unchanged(root / name, stamps.get(name)))
+    return DemoStatus(present, missing, changed)
 
 
 def is_demo(root: Path) -> bool:
@@ -187,11 +244,13 @@ def _undo(root: Path, written: Sequence[str], root_created: bool) -> None:
             root.rmdir()
 
 
-def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: float = 60.0) -> DemoResult:
+def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: float = 60.0,
+               missing_only: bool = False) -> DemoResult:
     """Write the demo project into ``root``, or refresh the demo already there.
 
     ``root`` may be missing (it is created) or empty; a non-empty folder must be an earlier demo, whose
-    demo files are then rewritten in place while every other file in it stays untouched. ``progress``
+    demo files are then rewritten in place while every other file in it stays untouched (with
+    ``missing_only``, only the demo files it lacks are written: none is replaced). ``progress``
     receives short messages as files are written. ``big_csv_mb`` is the size of the transactions CSV in
     megabytes (10**6 bytes); the file is at least that big. Raises :class:`DemoError` if the folder cannot
     be used or a write fails; a failed first-time write removes what it wrote.
@@ -203,13 +262,21 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
     refreshed = _inspect(root)
     root_created = not root.exists()
     written: list[str] = []
+    old = _marker(root) if refreshed else None
+    stamps: dict[str, object] = dict(old["written"]) if old and isinstance(old.get("written"), dict) else {}
     marker = json.dumps({"version": MARKER_VERSION, "files": list(DEMO_FILES)}, indent=2) + "\n"
 
+    def skip(name: str) -> bool:
+        return missing_only and refreshed and (root / name).exists()
+
     def put(name: str, data: bytes) -> None:
+        if skip(name):
+            return
         report(f"Writing {name}…")
         with _writing(root / name):
             write_bytes(root / name, data)
         written.append(name)
+        stamps[name] = _stamp_of(data)
 
     try:
         try:
@@ -218,14 +285,21 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
             raise DemoError(f"Could not create {root}: {_reason(exc)}; choose another folder") from exc
         _sweep(root)
         # The marker goes first: if the demo is killed half-way, the next run finds a demo to refresh.
-        with _writing(root / DEMO_MARKER):
-            write_text(root / DEMO_MARKER, marker)
-        written.append(DEMO_MARKER.as_posix())
+        if not (missing_only and refreshed):
+            with _writing(root / DEMO_MARKER):
+                write_text(root / DEMO_MARKER, marker)
+            written.append(DEMO_MARKER.as_posix())
         customers = generate_customers()
-        report(f"Writing {TRANSACTIONS} ({big_csv_mb:g} MB)…")
-        with _writing(root / TRANSACTIONS), atomic_writer(root / TRANSACTIONS) as handle:
-            sales = write_transactions(handle, math.ceil(big_csv_mb * 1e6), customers)
-        written.append(TRANSACTIONS)
+        if skip(TRANSACTIONS):  # the other files are made from its rows: generate them, write nothing
+            sales = write_transactions(_Discard(), math.ceil(big_csv_mb * 1e6), customers)  # type: ignore[arg-type]
+        else:
+            report(f"Writing {TRANSACTIONS} ({big_csv_mb:g} MB)…")
+            hashing = _Discard()
+            with _writing(root / TRANSACTIONS), atomic_writer(root / TRANSACTIONS) as handle:
+                hashing.inner = handle
+                sales = write_transactions(hashing, math.ceil(big_csv_mb * 1e6), customers)  # type: ignore[arg-type]
+            written.append(TRANSACTIONS)
+            stamps[TRANSACTIONS] = [hashing.size, hashing.digest.hexdigest()]
         put(CUSTOMERS, customers_csv(customers))
         put(SURVEY, survey_csv())
         put(BUDGET, budget_xlsx())
@@ -234,8 +308,28 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
         put(CHART, bar_chart(sales.region_totals()))
         put(CLEANED, cleaned_csv(sales))
         put(NOTE, restart_note(sales).encode())
+        # Last: what each file holds, so that a later run can tell which the user changed.
+        with _writing(root / DEMO_MARKER):
+            write_text(root / DEMO_MARKER, json.dumps({"version": MARKER_VERSION, "files": list(DEMO_FILES),
+                                                       "written": stamps}, indent=2) + "\n")
     except BaseException:
         if not refreshed:
             _undo(root, written, root_created)
         raise
-    return DemoResult(root=root, files=DEMO_FILES, refreshed=refreshed)
+    return DemoResult(root=root, files=tuple(name for name in written if name in DEMO_FILES) if missing_only
+                      else DEMO_FILES, refreshed=refreshed)
+
+
+class _Discard:
+    """A binary sink that hashes what passes through it, and writes it on to ``inner`` when there is one (else
+    the transactions' rows are generated again for the files made from them, and written nowhere)."""
+
+    def __init__(self) -> None:
+        self.inner: BinaryIO | None = None
+        self.digest = hashlib.blake2b(digest_size=16)
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.inner.write(data) if self.inner is not None else len(data)

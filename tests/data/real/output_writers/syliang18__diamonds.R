@@ -1,0 +1,8 @@
+library(tidyverse)
+# make a plot
+ggplot(diamonds, aes(carat, price)) + 
+  geom_hex()
+# save a plot to pdf file
+ggsave("diamonds.pdf")
+
+write_csv(diamonds, "diamonds.csv")
