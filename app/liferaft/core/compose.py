@@ -244,10 +244,32 @@ _ORDER = {"rerun": 0, "regenerate": 1, "brief": 2, "note": 3}
 # --- gathering -------------------------------------------------------------------------------------------
 
 
+#: Shapes already read, by (file, size, modification time): the composer gathers again at each change in the
+#: folder, and reading a 60 MB table's rows each time would cost it ~60 ms for nothing.
+_shapes: dict[tuple[str, str, int, int], tuple[str, list[str]]] = {}
+_SHAPES_KEPT = 512
+
+
 def _shape(root: Path, path: str, kind: str) -> tuple[str, list[str]]:
     """The table's shape as the prompt says it, and every one of its column names, whole (for the secret gate)."""
     if kind not in ("csv", "tsv", "xlsx", "parquet"):
         return "", []
+    try:
+        st = (root / path).stat()
+    except OSError:
+        return "", []
+    key = (str(root / path), kind, st.st_size, st.st_mtime_ns)
+    known = _shapes.get(key)
+    if known is not None:
+        return known[0], list(known[1])
+    found = _read_shape(root, path, kind)
+    if len(_shapes) >= _SHAPES_KEPT:
+        _shapes.clear()
+    _shapes[key] = found
+    return found[0], list(found[1])
+
+
+def _read_shape(root: Path, path: str, kind: str) -> tuple[str, list[str]]:
     from liferaft.core.inspect import inspect_file
 
     preview = inspect_file(root / path, kind, max_rows=0)
