@@ -210,3 +210,32 @@ def test_the_rerun_prompt_describes_outputs_and_gives_numbers_to_check(tmp_path:
         in text
     assert "   - plain.csv: a table with the columns x, y\n     Numbers to check: 1 row × 2 columns" in text
     assert "report what your copy gives beside them" in text
+
+
+def test_a_table_too_big_to_sum_in_time_is_counted_to_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Slices of 4 KB and no time to sum: the first slices are summed, the rest counted by their line breaks,
+    # blank lines and a last line without a break included, and the prompt says which rows the sums cover.
+    monkeypatch.setattr(verify, "SLICE_BYTES", 4096)
+    body = "".join(f'{i},"note {i}, checked",{i * 0.5}\n' + ("\n" if i % 997 == 0 else "") for i in range(20_000))
+    path = tmp_path / "big.csv"
+    path.write_text("id,comment,value\n" + body.rstrip("\n"))
+    targets = verify.table_targets(path, sum_seconds=0.0)
+    assert targets.error is None
+    assert targets.rows == 20_000 and targets.columns == 3
+    assert targets.summed_rows is not None and 0 < targets.summed_rows < 20_000
+    first = targets.summed_rows
+    assert dict(targets.sums)["id"] == f"{sum(range(first)):,}"
+    assert f"column sums of the first {first:,} data rows" in targets.text()
+    whole = verify.table_targets(path)
+    assert whole.rows == 20_000 and whole.summed_rows is None and dict(whole.sums)["id"] == f"{sum(range(20_000)):,}"
+
+
+def test_a_table_with_line_breaks_in_quotes_is_never_counted_by_lines(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify, "SLICE_BYTES", 4096)
+    body = "".join(f'{i},"line one\nline two",{i}\n' for i in range(5_000))
+    path = tmp_path / "quoted.csv"
+    path.write_text("id,comment,value\n" + body)
+    targets = verify.table_targets(path, sum_seconds=0.0)
+    assert targets.rows == 5_000 and targets.summed_rows is None
+    assert dict(targets.sums)["value"] == f"{sum(range(5_000)):,}"

@@ -36,6 +36,9 @@ SLICE_BYTES = 4 << 20
 MAX_RECORD_BYTES = 64 << 20
 #: Totalling a table stops after this long, and says so.
 SECONDS = 30.0
+#: Summing stops after this long on a big table: its sums are then those of its first rows (the prompt says how
+#: many), and its rows are counted to the end by their line breaks, which is ten times faster than parsing.
+SUM_SECONDS = 1.2
 #: Numeric columns named one by one; the rest are counted.
 SUMS_LISTED = 12
 #: Cached results kept.
@@ -69,6 +72,8 @@ class Targets:
     pixels: str = ""
     """An image's size: "1,200 × 800 px" (an SVG's as its root element says)."""
     notes: tuple[str, ...] = ()
+    summed_rows: int | None = None
+    """Set when the sums are those of the first rows only (a table too big to sum in time)."""
     error: str | None = None
     """Set when the targets could not be computed: "could not compute: …"."""
     seconds: float = 0.0
@@ -85,7 +90,9 @@ class Targets:
             if self.sums:
                 shown = "; ".join(f"{name} {total}" for name, total in self.sums[:SUMS_LISTED])
                 more = len(self.sums) - SUMS_LISTED
-                parts.append("column sums: " + shown + (f"; and {more} more numeric columns" if more > 0 else ""))
+                what = "column sums" if self.summed_rows is None else \
+                    f"column sums of the first {self.summed_rows:,} data rows"
+                parts.append(f"{what}: " + shown + (f"; and {more} more numeric columns" if more > 0 else ""))
         elif self.kind == "workbook":
             parts.append("sheets: " + "; ".join(f"{name} {rows:,} × {columns:,}"
                                                  for name, rows, columns in self.sheets[:SUMS_LISTED])
@@ -228,7 +235,13 @@ class _TableError(Exception):
     pass
 
 
-def _stream(path: Path, plan: _Plan, deadline: float) -> Iterator[bytes]:
+class _Position:
+    """Where in the file the data handed out so far ends (bytes; only while the file is read as it is)."""
+
+    end: int | None = None
+
+
+def _stream(path: Path, plan: _Plan, deadline: float, position_out: _Position | None = None) -> Iterator[bytes]:
     """The file's data rows as ASCII-compatible bytes, in slices that each end at a record boundary."""
     separator = plan.separator
     with open(path, "rb", buffering=0) as handle:
@@ -261,6 +274,8 @@ def _stream(path: Path, plan: _Plan, deadline: float) -> Iterator[bytes]:
             if ended:
                 if buffer.count(b'"') % 2:
                     raise _TableError("quote")
+                if position_out is not None:
+                    position_out.end = None
                 if buffer.strip():
                     yield buffer
                 return
@@ -271,6 +286,8 @@ def _stream(path: Path, plan: _Plan, deadline: float) -> Iterator[bytes]:
                 carry = buffer
                 continue
             carry = buffer[cut:]
+            if position_out is not None:
+                position_out.end = handle.tell() - len(carry) if decoder is None else None
             yield buffer[:cut]
 
 
@@ -307,6 +324,11 @@ class _Totals:
         self.sums: dict[int, list[float | int]] = {index: [] for index in plan.numeric}
         self.types = dict(plan.numeric)
         self.dropped: dict[int, str] = {}
+        self.quoted_breaks = False
+        """A slice held a line break inside quotes: its records cannot be counted by their line breaks."""
+        self.counted = 0
+        """Rows counted by their line breaks, after the summing stopped."""
+        self.summed: int | None = None
 
 
 def _parse_slice(data: bytes, totals: _Totals) -> None:
@@ -361,11 +383,15 @@ def _parse_slice(data: bytes, totals: _Totals) -> None:
                 continue
             raise _TableError("parse: " + message.splitlines()[0][:200]) from None
         rows = table.num_rows + ragged[0]
+        separator = plan.separator
+        lines = data.count(separator) - data.count(separator + separator) + (not data.endswith(separator))
         partial: dict[int, float | int] = {}
         for index in wanted:
             total = pc.sum(table.column(f"c{index}")).as_py()
             partial[index] = total or 0
         with totals.lock:
+            if lines != rows:  # a record spans lines (a line break in quotes): the rest cannot be counted by lines
+                totals.quoted_breaks = True
             totals.rows += rows
             totals.ragged += ragged[0]
             for index, value in partial.items():
@@ -374,7 +400,8 @@ def _parse_slice(data: bytes, totals: _Totals) -> None:
     raise _TableError("parse: too many retries")
 
 
-def table_targets(path: Path, kind: str = "csv", *, seconds: float = SECONDS, workers: int = 2) -> Targets:
+def table_targets(path: Path, kind: str = "csv", *, seconds: float = SECONDS, workers: int = 2,
+                  sum_seconds: float = SUM_SECONDS) -> Targets:
     """Rows, columns and numeric column sums of a CSV/TSV, streaming the whole file. Never raises."""
     started = time.perf_counter()
     path = Path(path)
@@ -388,7 +415,7 @@ def table_targets(path: Path, kind: str = "csv", *, seconds: float = SECONDS, wo
     totals = _Totals(plan)
     deadline = started + seconds
     try:
-        _run(path, plan, totals, deadline, max(1, min(workers, os.cpu_count() or 1)))
+        _run(path, plan, totals, deadline, max(1, min(workers, os.cpu_count() or 1)), started + sum_seconds)
     except _TableError as exc:
         why = str(exc)
         if why == "timeout":
@@ -412,22 +439,33 @@ def table_targets(path: Path, kind: str = "csv", *, seconds: float = SECONDS, wo
     notes = []
     if totals.ragged:
         notes.append(f"{totals.ragged:,} rows have more or fewer fields than the header: counted, not summed")
-    return Targets("table", rows=totals.rows, columns=len(plan.names), names=tuple(plan.names), sums=tuple(sums),
-                   unsummed=tuple(totals.dropped.values()), notes=tuple(notes),
-                   seconds=time.perf_counter() - started)
+    return Targets("table", rows=totals.rows + totals.counted, columns=len(plan.names), names=tuple(plan.names),
+                   sums=tuple(sums), unsummed=tuple(totals.dropped.values()), notes=tuple(notes),
+                   summed_rows=totals.summed, seconds=time.perf_counter() - started)
 
 
-def _run(path: Path, plan: _Plan, totals: _Totals, deadline: float, workers: int) -> None:
+def _run(path: Path, plan: _Plan, totals: _Totals, deadline: float, workers: int, sum_deadline: float) -> None:
+    """Parse and total every slice; past ``sum_deadline`` (and when no record so far held a line break inside
+    quotes), the rest of the slices are only counted, by their line breaks."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    if workers == 1:
-        for data in _stream(path, plan, deadline):
-            _parse_slice(data, totals)
-        return
+    position = _Position()
+    stream = _stream(path, plan, deadline, position)
     pending: list[Future[None]] = []
+    submitted_end: int | None = None
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="liferaft-verify") as pool:
         try:
-            for data in _stream(path, plan, deadline):
+            for data in stream:
+                if time.perf_counter() > sum_deadline and not totals.quoted_breaks and submitted_end is not None:
+                    for future in pending:
+                        future.result()
+                    pending.clear()
+                    if not totals.quoted_breaks:
+                        totals.summed = totals.rows
+                        stream.close()
+                        totals.counted = _count_lines(path, submitted_end, plan.separator, deadline)
+                        return
+                submitted_end = position.end
                 pending.append(pool.submit(_parse_slice, data, totals))
                 while len(pending) >= workers + 1:
                     pending.pop(0).result()
@@ -436,6 +474,43 @@ def _run(path: Path, plan: _Plan, totals: _Totals, deadline: float, workers: int
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _count_lines(path: Path, start: int, separator: bytes, deadline: float) -> int:
+    """The records from byte ``start`` (a record's start) to the end, counted by their line breaks as the parser
+    reads them (blank lines are no records; a last line without a break is one), with numpy over the file mapped
+    a window at a time (memory stays at one window): ~0.3 s a GB, against ~5 s to parse it."""
+    import mmap
+
+    import numpy as np
+
+    mark = separator[0]
+    window = 8 << 20  # a multiple of the mapping granularity
+    count = 0
+    previous = True  # the region starts just after a line break
+    last = mark
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        offset = start - start % mmap.ALLOCATIONGRANULARITY
+        while offset < size:
+            if time.perf_counter() > deadline:
+                raise _TableError("timeout")
+            length = min(window, size - offset)
+            with mmap.mmap(handle.fileno(), length, access=mmap.ACCESS_READ, offset=offset) as mapped:
+                skip = max(0, start - offset)
+                data = np.frombuffer(mapped, dtype=np.uint8)[skip:]
+                if data.size:
+                    breaks = data == mark
+                    count += int(np.count_nonzero(breaks))
+                    count -= int(np.count_nonzero(breaks[1:] & breaks[:-1])) + int(previous and bool(breaks[0]))
+                    previous = bool(breaks[-1])
+                    last = int(data[-1])
+                    del breaks
+                del data
+            offset += length
+    if last != mark:
+        count += 1  # the last record has no line break
+    return count
 
 
 def _format_sum(values: list[float | int], kind: str, decimals: int) -> str:
