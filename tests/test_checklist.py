@@ -4,6 +4,7 @@ kept aside."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,26 @@ def test_a_checklist_that_cannot_be_saved_says_so(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         set_tick(tmp_path, "reload", True, NOW)
     assert checklist_path(tmp_path).is_dir()
+
+
+NEW_SYMPTOMS = ("chat_timed_out", "analysis_error", "at_capacity", "message_too_long", "file_unreadable",
+                "unusual_activity", "country_blocked", "desktop_link")
+
+
+@pytest.mark.parametrize("symptom_id", NEW_SYMPTOMS)
+def test_each_new_symptom_says_where_it_sits_in_the_checklist(symptom_id: str) -> None:
+    knowledge = load_knowledge()
+    note = knowledge.checklist_for[symptom_id]
+    assert knowledge.is_symptom(symptom_id) and "step" in note.lower()
+    numbers = [int(n) for n in re.findall(r"steps? (\d)", note, re.IGNORECASE)]
+    assert numbers and all(1 <= n <= len(knowledge.checklist) for n in numbers)
+
+
+def test_a_checklist_note_for_an_unknown_symptom_is_a_data_error() -> None:
+    from importlib import resources
+
+    from liferaft.core.diagnose.knowledge import KnowledgeError, read_knowledge_text
+
+    text = resources.files("liferaft.core").joinpath("data/triage.toml").read_text(encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="not a symptom"):
+        read_knowledge_text(text.replace("[checklist_for]\n", "[checklist_for]\nno_such = \"x\"\n", 1))

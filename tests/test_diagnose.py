@@ -78,9 +78,6 @@ PHRASINGS: dict[str, list[str]] = {
         "I’m unable to access the file you provided.",
         "It seems I no longer have access to the file you uploaded. Could you please upload it again?",
         "ChatGPT no longer has access to the uploaded file",
-        "FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/sales.csv'",
-        "Traceback (most recent call last):\n  File \"<stdin>\", line 1\nFileNotFoundError: [Errno 2] No such file or "
-        "directory: '/mnt/data/orders_2025.xlsx'",
         "I couldn't find the file in my environment.",
         "The file you uploaded is no longer available.",
         "It looks like the file is not available anymore, please re-upload the file.",
@@ -164,7 +161,6 @@ PHRASINGS: dict[str, list[str]] = {
         "504 Gateway Time-out",
         "<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server "
         "Error</h1></center><hr><center>nginx</center></body></html>",
-        "ChatGPT is at capacity right now: the servers are overloaded",
         "upstream connect error or disconnect/reset before headers",
         "Failed to load resource: the server responded with a status of 500 (Internal Server Error)",
         "Server error.",
@@ -208,6 +204,51 @@ PHRASINGS: dict[str, list[str]] = {
         "<<< Network error >>>",
         "<Network error>",
         "Lost connection to the chat, reconnecting",
+    ],
+    "chat_timed_out": [
+        "This code interpreter chat has timed out. You may continue the conversation, but previous files, links, "
+        "and code blocks below may not work as expected.",
+        "Chat has timed out (code interpreter)",
+    ],
+    "analysis_error": [
+        "Error analyzing",
+        "Analysis errored",
+        "Error analyzing\nTraceback (most recent call last):\n  File \"<string>\", line 3\nKeyError: 'region'",
+        "Fehler bei der Analyse",
+        "分析中にエラーが発生しました",
+        # A FileNotFoundError on /mnt/data: the sandbox lost its files, the SESSION layer (issue 18).
+        "FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/sales.csv'",
+        "Traceback (most recent call last):\n  File \"<stdin>\", line 1\nFileNotFoundError: [Errno 2] No such file or "
+        "directory: '/mnt/data/orders_2025.xlsx'",
+    ],
+    "at_capacity": [
+        "ChatGPT is at capacity right now",
+        "ChatGPT is at capacity right now: the servers are overloaded",
+        "Get notified when we're back",
+        "ChatGPT est à pleine capacité pour le moment",
+    ],
+    "message_too_long": [
+        "The message you submitted was too long, please reload the conversation and submit something shorter.",
+        "message_length_exceeds_limit",
+        "ChatGPT says my message is too long",
+    ],
+    "file_unreadable": [
+        "This file is encrypted. Try again with an unencrypted file.",
+        "This file contains too much text content.",
+        "Die Datei enthält zu viel Text",
+    ],
+    "unusual_activity": [
+        "Unusual activity has been detected from your device. Try again later.",
+        "Our systems have detected unusual activity from your system. Please try again later.",
+    ],
+    "country_blocked": [
+        "Unable to load site. OpenAI's services are not available in your country.",
+        "unsupported_country",
+        "Les services d'OpenAI ne sont pas disponibles dans votre pays.",
+    ],
+    "desktop_link": [
+        "In the ChatGPT desktop app, clicking the sandbox:/mnt/data/report.xlsx link does nothing",
+        "The download links do nothing in the Windows app, but work on chatgpt.com",
     ],
     "conversation_not_found": [
         "Conversation not found",
@@ -279,6 +320,36 @@ NO_MATCH = [
     "Please upload the file again when you are ready",
 ]
 
+#: Generic wordings: every web app says them (a bank's "session expired", Flask's "500 Internal Server Error", a
+#: support chat's "connection lost"). Alone they are only "possible, if this came from ChatGPT" (issue 18); with
+#: evidence (the session clock of --dir, or "ChatGPT", "/mnt/data", an upload in the text) they are an answer.
+#: ChatGPT's own distinctive wordings ("Code interpreter session expired", "Too many requests in 1 hour") are
+#: not in here: they are an answer as they stand.
+NEEDS_EVIDENCE = {
+    "Session expired", "The session has expired.", "Session expired. Please upload the file again.",
+    "the session has timed out", "the link has expired", "File expired", "Error: file expired (upload it again)",
+    "I couldn't find the file in my environment.", "sales.csv: file not found",
+    "429", "Error 429", "Too Many Requests", "Request failed with status code 429", "status: 429", "(429)",
+    '{"error": {"code": 429, "message": "Rate limited"}}', "Something happened: response 429 while sending the message",
+    "We're getting a rate limit warning again and again",
+    "Failed to load resource: the server responded with a status of 429 ()", "An error occurred: 429",
+    "Request failed: the server responded with status 429",
+    "500", "Internal Server Error", "Error 500", "HTTP 500", "Request failed with status code 500", "502 Bad Gateway",
+    "503 Service Unavailable", "upstream connect error or disconnect/reset before headers", "Server error.",
+    "The chat keeps answering with a server error", "We're seeing HTTP 500 errors on every request",
+    "Something went wrong", "Something went wrong.", "something went wrong!", "SOMETHING WENT WRONG",
+    "I clicked regenerate and got\n\nsomething\nwent\nwrong\n\nagain", "Some\u00adthing went wrong",
+    "Some\u200cthing went wrong", "if x < 5: Something went wrong, retries > 3",
+    "<span class=\"err\">Something went wrong</span><br/>",
+    "error 429: too many requests", "HTTP/1.1 429 Too Many Requests", "429 Too Many Requests",
+    "500 Internal Server Error", "Error code: 503 - service temporarily unavailable", "504 Gateway Time-out",
+    "<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server "
+    "Error</h1></center><hr><center>nginx</center></body></html>",
+    "Failed to load resource: the server responded with a status of 500 (Internal Server Error)",
+    "Connection lost", "Lost connection. Reconnecting…", "Connection error.",
+    "Lost connection to the chat, reconnecting",
+}
+
 KNOWLEDGE = load_knowledge()
 
 
@@ -288,8 +359,16 @@ def _cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("expected", "text"), _cases(), ids=lambda value: value[:40])
 def test_phrasing_top_match(expected: str, text: str) -> None:
-    matches = classify(text)
+    if text in NEEDS_EVIDENCE:
+        assert classify(text) == [], [(m.symptom.id, m.score, m.matched) for m in classify(text)]
+        possible = classify(text, possible=True)
+        assert possible and possible[0].symptom.id == expected and possible[0].confidence == "possible"
+        assert any("generic wording" in note for note in possible[0].notes)
+        matches = classify(text, evidence=True)
+    else:
+        matches = classify(text)
     assert matches, f"no match for {text!r}"
+    assert matches[0].confidence in ("certain", "likely")
     assert matches[0].symptom.id == expected, [(m.symptom.id, m.score, m.matched) for m in matches]
     assert 0 < matches[0].score <= 1
     # Why: the matched words are there, and each one is in the text once both are normalised.
@@ -309,10 +388,15 @@ def _disguised(text: str) -> str:
 BARE_CODES = {"429", "(429)", "500"}
 
 
-@pytest.mark.parametrize(("expected", "text"), [case for case in _cases() if case[1] not in BARE_CODES],
+#: A traceback is read line by line (its last exception line is the cause): broken over lines it is prose.
+TRACEBACKS = {text for text in PHRASINGS["analysis_error"] if "Error:" in text}
+
+
+@pytest.mark.parametrize(("expected", "text"), [case for case in _cases()
+                                                if case[1] not in BARE_CODES and case[1] not in TRACEBACKS],
                          ids=lambda value: value[:40])
 def test_phrasing_survives_disguise(expected: str, text: str) -> None:
-    matches = classify(_disguised(text))
+    matches = classify(_disguised(text), evidence=text in NEEDS_EVIDENCE)
     assert matches and matches[0].symptom.id == expected, [(m.symptom.id, m.score, m.matched) for m in matches]
 
 
@@ -324,6 +408,29 @@ def test_no_match(text: str) -> None:
 def test_every_symptom_has_phrasings_here() -> None:
     known = {symptom.id for symptom in KNOWLEDGE.symptoms if not symptom.catchall}
     assert known == set(PHRASINGS)
+    every_text = {text for texts in PHRASINGS.values() for text in texts}
+    assert not NEEDS_EVIDENCE - every_text
+
+
+@pytest.mark.parametrize("evidence", ["I pasted this from ChatGPT: ", "python says (/mnt/data/sales.csv): ",
+                                      "In the code interpreter: "])
+def test_evidence_in_the_text_makes_a_generic_wording_an_answer(evidence: str) -> None:
+    for text, expected in (("Session expired", "session_expired"), ("Error 429", "rate_limited"),
+                           ("500 Internal Server Error", "server_error"), ("File expired", "file_expired")):
+        matches = classify(evidence + text)
+        assert matches and matches[0].symptom.id == expected and not matches[0].possible, (evidence, text)
+
+
+@pytest.mark.parametrize(("text", "product"), [
+    ("ChatGPT said: Internal Server Error. The Flask app logged the traceback.", "flask"),
+    ("FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/a.csv' in my Jupyter notebook", "jupyter"),
+    ("Your online banking session has expired. Please log in again.", "online banking"),
+])
+def test_another_product_named_is_only_possible(text: str, product: str) -> None:
+    assert classify(text) == []
+    possible = classify(text, possible=True)
+    assert possible and all(m.confidence == "possible" for m in possible)
+    assert any(product in note for note in possible[0].notes)
 
 
 def test_the_issue_examples() -> None:
@@ -337,11 +444,11 @@ def test_the_issue_examples() -> None:
 
 
 def test_ranking_puts_the_more_specific_first() -> None:
-    both = classify("Error 429 Too Many Requests. Something went wrong.")
+    both = classify("Error 429 Too Many Requests. Something went wrong.", evidence=True)
     assert [m.symptom.id for m in both][:2] == ["rate_limited", "something_went_wrong"]
     assert both[0].score > both[1].score
     # A long phrase says more than a short one.
-    assert classify("code interpreter session expired")[0].score > classify("session expired")[0].score
+    assert classify("code interpreter session expired")[0].score > classify("session expired", evidence=True)[0].score
 
 
 def test_sign_in_session_is_not_the_sandbox() -> None:
@@ -351,19 +458,21 @@ def test_sign_in_session_is_not_the_sandbox() -> None:
 
 
 def test_status_codes_need_a_status_context() -> None:
-    assert classify("error 500")[0].symptom.id == "server_error"
-    assert classify("$500 error budget") == []
-    assert classify("ID 14291") == []
-    assert classify("429 rows failed validation") == []
+    assert classify("error 500", evidence=True)[0].symptom.id == "server_error"
+    for evidence in (False, True):
+        assert classify("$500 error budget", evidence=evidence) == []
+        assert classify("ID 14291", evidence=evidence) == []
+        assert classify("429 rows failed validation", evidence=evidence) == []
     for code in BARE_CODES:
-        assert classify(code), code
-        assert classify(_disguised(code)) == [], code
+        assert classify(code, evidence=True), code
+        assert classify(code, possible=True)[0].possible, code  # a bare code is what every web server says
+        assert classify(_disguised(code), evidence=True, possible=True) == [], code
 
 
 def test_matches_are_stable_and_deduplicated() -> None:
     text = "Something went wrong. Something went wrong. Something went wrong."
-    first = classify(text)
-    assert first == classify(text)
+    first = classify(text, evidence=True)
+    assert first == classify(text, evidence=True)
     assert first[0].matched == ["something went wrong"]
 
 
@@ -377,7 +486,7 @@ def test_a_long_log_loses_nothing() -> None:
     log = "\n".join(["INFO ok line"] * 20_000) + "\nERROR: Code interpreter session expired"
     assert classify(log)[0].symptom.id == "session_expired"
     start_only = "ERROR: Failed to load resource: the server responded with a status of 429 ()\n" + log[:-40]
-    assert classify(start_only)[0].symptom.id == "rate_limited"
+    assert classify(start_only, evidence=True)[0].symptom.id == "rate_limited"
 
 
 def test_a_five_megabyte_log_classifies_in_well_under_a_second() -> None:
@@ -409,7 +518,38 @@ def test_generic_words_alone_are_only_possible() -> None:
         assert possible[0].to_json()["confidence"] == "possible"
     # With a word that says it is ours, the same wording is a sure match.
     assert classify("My ChatGPT session has expired")[0].symptom.id == "session_expired"
-    assert classify("Session expired")[0].to_json()["confidence"] == "likely"
+    assert classify("Session expired") == []
+    assert classify("Session expired", possible=True)[0].to_json()["confidence"] == "possible"
+    assert classify("Session expired", evidence=True)[0].to_json()["confidence"] == "likely"
+    # Two generic wordings are no more ours than one: a Flask error page stays "possible".
+    flask_page = ("Internal Server Error: The server encountered an internal error and was unable to complete your "
+                  "request. Either the server is overloaded or there is an error in the application.")
+    assert classify(flask_page) == [] and classify(flask_page, possible=True)[0].symptom.id == "server_error"
+    # The interface's own wording needs no evidence, and a long one is "certain".
+    assert classify("Code interpreter session expired")[0].confidence == "certain"
+
+
+def test_a_traceback_shows_its_own_cause() -> None:
+    from liferaft.core.diagnose.classify import traceback_cause
+
+    pasted = ("Error analyzing\n---------------------------------------------------------------------------\n"
+              "KeyError                                  Traceback (most recent call last)\nCell In[3], line 1\n"
+              "----> 1 df['region']\nKeyError: 'region'\n")
+    assert traceback_cause(pasted) == "KeyError: 'region'"
+    first = classify(pasted)[0]
+    assert first.symptom.id == "analysis_error" and first.detail == "KeyError: 'region'"
+    assert first.to_json()["traceback_cause"] == "KeyError: 'region'"
+    assert traceback_cause("Error analyzing") is None and traceback_cause("All went well") is None
+    assert traceback_cause("x\nValueError\n") == "ValueError"
+    # A FileNotFoundError on /mnt/data: the sandbox lost its files. SESSION first, not the FILE layer.
+    lost = "FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/sales.csv'"
+    first = classify("Error analyzing\n" + lost)[0]
+    assert (first.symptom.id, first.layer, first.confidence) == ("analysis_error", "SESSION", "certain")
+    assert first.detail == lost and any("/mnt/data" in note for note in first.notes)
+    # The same error from a laptop's notebook is no ChatGPT sandbox: only possible, and not routed.
+    local = "FileNotFoundError: [Errno 2] No such file or directory: 'livedata.csv'"
+    assert classify(local) == []
+    assert classify("In my Jupyter notebook:\n" + lost) == []
 
 
 def test_advice_never_outranks_a_symptom() -> None:
@@ -425,7 +565,7 @@ def test_matched_words_are_clean() -> None:
     for text, words in (("Error (500)", "error 500"), ('{"error": {"code":429}}', "code 429"),
                         ("429 (Too Many Requests)", "429 too many requests"),
                         ("the server responded with a status of 429 ()", "responded with a status of 429")):
-        matched = [w for m in classify(text) for w in m.matched]
+        matched = [w for m in classify(text, evidence=True) for w in m.matched]
         assert words in matched, (text, matched)
         assert all(re.fullmatch(r"[a-z0-9 ]+", w) for w in matched), matched
 
@@ -484,12 +624,27 @@ def _walk(answers: list[bool]) -> str:
 
 
 def test_flow_paths() -> None:
-    assert _walk([True]) == "dead_link"
-    assert _walk([False, True]) == "session_expired"
-    assert _walk([False, False, True]) == "file_not_accessible"
-    assert _walk([False, False, False, True, False]) == "upload_failed"
-    assert _walk([False, False, False, True, True]) == "uploads_down"
-    assert _walk([False] * 20) == "not_listed"
+    no = False
+    yes = True
+    assert _walk([yes, no]) == "dead_link"
+    assert _walk([yes, yes]) == "desktop_link"  # a sandbox link that does nothing in the desktop app
+    assert _walk([no, yes, no]) == "session_expired"
+    assert _walk([no, yes, yes]) == "chat_timed_out"  # the "this chat has timed out" banner
+    assert _walk([no, no, yes]) == "analysis_error"  # "Error analyzing", a traceback: still the SESSION layer
+    assert _walk([no, no, no, yes]) == "file_not_accessible"
+    assert _walk([no, no, no, no, yes, yes]) == "file_unreadable"  # encrypted, or too much text
+    assert _walk([no, no, no, no, yes, no, no]) == "upload_failed"
+    assert _walk([no, no, no, no, yes, no, yes]) == "uploads_down"
+    assert _walk([no, no, no, no, no, yes]) == "message_too_long"
+    assert _walk([no] * 6 + [yes]) == "server_error"
+    assert _walk([no] * 7 + [yes]) == "at_capacity"
+    assert _walk([no] * 8 + [yes]) == "something_went_wrong"
+    assert _walk([no] * 9 + [yes]) == "network_error"
+    assert _walk([no] * 10 + [yes, yes]) == "country_blocked"
+    assert _walk([no] * 10 + [yes, no]) == "unusual_activity"
+    assert _walk([no] * 11 + [yes, yes]) == "usage_limit"
+    assert _walk([no] * 11 + [yes, no]) == "rate_limited"
+    assert _walk([no] * 20) == "not_listed"
     # Every symptom but the sign-in and conversation ones is reachable from the flow.
     reached: set[str] = set()
 
@@ -516,7 +671,7 @@ def _data_with(old: str, new: str) -> str:
 @pytest.mark.parametrize(("old", "new", "complaint"), [
     ('layer = "SESSION"\ncause = "The chat sat', 'layer = "BROWSER"\ncause = "The chat sat', "layer"),
     ('action = "copy_prompt"', 'action = "launch_rockets"', "unknown action"),
-    ('yes = "dead_link"', 'yes = "nowhere"', "neither a question nor a symptom"),
+    ('yes = "desktop_link"', 'yes = "nowhere"', "neither a question nor a symptom"),
     ('no = "too_many"', 'no = "old_outputs"', "loop"),
     ("'\\b(?:code interpreter|", "'(\\b(?:code interpreter|", "regular expression"),
     ('id = "dead_link"', 'id = "session_expired"', "twice"),
@@ -532,3 +687,15 @@ def test_status_url_from_config() -> None:
     assert status_url({"diagnose": {"status_url": " http://127.0.0.1:9/summary.json "}}) == \
         "http://127.0.0.1:9/summary.json"
     assert status_url({"diagnose": "nonsense"}) == KNOWLEDGE.status_url
+
+
+def test_a_huge_paste_is_cut_to_what_looks_like_an_error() -> None:
+    from liferaft.core.diagnose.classify import EXCERPT_OVER, excerpt
+
+    filler = "INFO 2026-03-02 step=transform rows=1234 ok\n" * 20_000
+    assert excerpt(filler[:EXCERPT_OVER]) == filler[:EXCERPT_OVER]  # short enough: as it is
+    middle = (filler + "ERROR: ChatGPT: Code interpreter session expired\n"
+              + "処理 コードインタープリターセッションが期限切れ\n" + filler)
+    cut = excerpt(middle)
+    assert len(cut) < 200_000 and "Code interpreter session expired" in cut and "期限切れ" in cut
+    assert classify(middle)[0].symptom.id == "session_expired"

@@ -24,6 +24,7 @@ from liferaft.core.watch import Change, WatchEvent
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.checklist_screen import ChecklistScreen
 from liferaft.tui.composer_pane import ComposerPane
+from liferaft.tui.diagnose_actions import back_to_workbench, memory_of
 from liferaft.tui.diagnose_screen import DiagnoseScreen
 from liferaft.tui.diagnosis_pane import DiagnosisPane
 from liferaft.tui.support_screen import SupportScreen
@@ -67,8 +68,6 @@ async def open_diagnosis(app: LiferaftApp, pilot, text: str = "") -> DiagnoseScr
 
 
 def memory_text(app: LiferaftApp) -> str:
-    from liferaft.tui.diagnose_actions import memory_of
-
     return memory_of(app).error_text
 
 
@@ -119,14 +118,37 @@ async def test_the_questions_lead_to_a_symptom_and_back(project: Path) -> None:
         screen.query_one(OptionList).focus()
         await pilot.press("g")
         assert load_knowledge().first_question.text in screen_text(app, "#diagnose-answer")
-        await pilot.press("n", "y")  # not only old outputs; yes, it sat quiet for hours
+        await pilot.press("n", "y", "n")  # not only old outputs; it sat quiet for hours; no "timed out" banner
         assert screen.symptom is not None and screen.symptom.id == "session_expired"
         await pilot.press("backspace")
         assert screen.symptom is None
-        await pilot.press("n", "y")  # back at "sat quiet for hours?": no; the chat cannot find a file
+        await pilot.press("backspace", "n", "n", "y")  # back at "sat quiet?": no; no traceback; can't find a file
         assert screen.symptom is not None and screen.symptom.layer == "FILE"
         assert not app.query_one("#diagnosis").has_focus  # n answered: it did not open the restart note
         assert isinstance(app.screen, DiagnoseScreen)
+
+
+#: The guided flow's answers (y/n keys) that end on each symptom added for issue 18.
+NEW_SYMPTOM_PATHS = {
+    "desktop_link": "yy", "chat_timed_out": "nyy", "analysis_error": "nny", "file_unreadable": "nnnnyy",
+    "message_too_long": "nnnnny", "at_capacity": "nnnnnnny", "country_blocked": "nnnnnnnnnnyy",
+    "unusual_activity": "nnnnnnnnnnyn",
+}
+
+
+@pytest.mark.parametrize("symptom_id", sorted(NEW_SYMPTOM_PATHS))
+async def test_the_questions_reach_each_new_symptom_with_its_steps(project: Path, symptom_id: str) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_diagnosis(app, pilot)
+        screen.query_one(OptionList).focus()
+        await pilot.press("g", *NEW_SYMPTOM_PATHS[symptom_id])
+        assert screen.symptom is not None and screen.symptom.id == symptom_id
+        answer = screen_text(app, "#diagnose-answer")
+        symptom = load_knowledge().symptom(symptom_id)
+        assert symptom.title in answer
+        for step in symptom.steps:
+            assert step.text[:40] in " ".join(answer.split()), step.text
 
 
 async def test_a_steps_key_runs_its_action(project: Path, no_native_clipboard: None) -> None:
@@ -205,6 +227,19 @@ async def test_the_checklist_ticks_persist_and_hand_off(project: Path) -> None:
         await pilot.press("up", "up", "o")  # "save your prompt" goes to the composer
         await wait_for(pilot, lambda: not isinstance(app.screen, ChecklistScreen))
         assert app.focused is app.query_one(ComposerPane) or app.query_one(ComposerPane).has_focus_within
+
+
+async def test_the_checklist_says_where_the_diagnosed_symptom_sits(project: Path) -> None:
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_diagnosis(app, pilot, "Unusual activity has been detected from your device. Try again later.")
+        assert memory_of(app).symptom_id == "unusual_activity"
+        back_to_workbench(app)
+        await settle(app, pilot)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChecklistScreen))
+        notes = rendered(app.screen.query_one("#checklist-notes", Static).content)
+        assert "Unusual activity detected" in notes and "VPN" in notes
 
 
 async def test_the_checklist_clears_for_a_new_problem(project: Path) -> None:

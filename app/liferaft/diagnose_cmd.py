@@ -2,8 +2,11 @@
 
 The text comes as arguments, or from standard input with `-` (or when input is piped). The ranked matches are
 printed with their layer, likely cause and next steps (lowest effort first); `--json` prints them as JSON.
-Exit 0 when something matched, 1 when nothing did (the general flow is printed instead), 2 for a usage error.
-`--dir DIR` adds the project's session clock (how long ago it was last active) when the session is in question.
+Exit 0 when something matched, 1 when nothing did (the general flow is printed instead), 2 for a usage error
+(empty text, or nothing piped in). A generic wording ("Session expired", "Error 500") with nothing in the text
+that says it came from ChatGPT is only "possible, if this came from ChatGPT": printed as such, exit 1.
+`--dir DIR` adds the project's session clock (how long ago it was last active) when the session is in question;
+it is also the evidence that the text comes from that project's ChatGPT chat.
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # 
         "what to do next",
         description="Paste the exact error from the browser: Liferaft ranks the failures it knows that match it, "
         "with the words that matched, the likely cause and the next steps, lowest effort first. Case, punctuation "
-        "and line breaks do not matter. Without TEXT (and with nothing piped in) it lists the failures it knows "
-        "and the questions of the guided flow, and exits 1. Exit 0 when something matched, 1 when nothing did.")
+        "and line breaks do not matter. A generic wording (\"Session expired\", \"Error 500\") with nothing "
+        "around it that says it came from ChatGPT is only \"possible\" (exit 1); --dir counts as that evidence. "
+        "Without TEXT, on a terminal, it lists the failures it knows and the questions of the guided flow, and "
+        "exits 1; an empty text or empty piped input is a usage error (exit 2). Exit 0 when something matched, "
+        "1 when nothing did.")
     cmd.add_argument("text", nargs="*", metavar="TEXT",
                      help="the error message (quotes optional); - reads it from standard input")
     cmd.add_argument("--json", action="store_true",
-                     help='print {"matches": [{"symptom", "cause", "layer", "next_steps", "score", "matched"}]}')
+                     help='print {"matches": [{"symptom", "cause", "layer", "next_steps", "score", "matched", '
+                     '"confidence", "notes"}]}, with "possible": [...] when only possible matches were found')
     cmd.add_argument("--dir", metavar="DIR", default=None,
                      help="the project folder: also show its session clock (when it was last active) for a "
                      "session problem")
@@ -83,8 +90,10 @@ def _input_text(args: argparse.Namespace) -> str | None:
             raise UsageError("nothing to diagnose on standard input: paste or pipe the error message")
         return text
     if not words and sys.stdin is not None and not sys.stdin.isatty():
-        text = _read_stdin()  # piped in without `-`; nothing there means no text, as on a terminal
-        return text if text.strip() else None
+        text = _read_stdin()  # piped in without `-`
+        if not text.strip():
+            raise UsageError("nothing to diagnose: give the error message as TEXT, or pipe it in")
+        return text
     if "-" in words:
         raise UsageError("- (read standard input) cannot be mixed with TEXT")
     if not words:
@@ -149,8 +158,12 @@ def _print_flow(knowledge: Any) -> None:
 
 def _print_match(rank: int, match: Any, knowledge: Any) -> None:
     symptom = match.symptom
-    print(f"{rank}. {symptom.title}  [{symptom.layer}]  score {match.score:.2f}")
+    print(f"{rank}. {symptom.title}  [{symptom.layer}]  {match.confidence}, score {match.score:.2f}")
     print(f"   matched: {', '.join(repr(words) for words in match.matched)}")
+    for note in match.notes:
+        print(f"   note: {note}")
+    if match.detail:
+        print(f"   the traceback says: {match.detail}")
     print(f"   cause: {symptom.cause}")
     print("   next steps:")
     for number, step in enumerate(symptom.steps, 1):
@@ -172,19 +185,38 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--json needs the error message: give TEXT, or - to read it from standard input")
         _print_reference(knowledge)
         return EXIT_NO_MATCH
-    matches = classify(text, knowledge)
     clock = None
     if args.dir is not None:
         clock, warnings = _clock(args.dir)
         _warn_all(warnings)
+    # The project's session clock says the text comes from its ChatGPT chat: generic wordings count then.
+    found = classify(text, knowledge, possible=True, evidence=args.dir is not None)
+    matches = [match for match in found if not match.possible]
+    possible = [match for match in found if match.possible] if not matches else []
     if args.json:
         import json
 
         payload: dict[str, Any] = {"matches": [match.to_json() for match in matches]}
+        if possible:
+            payload["possible"] = [match.to_json() for match in possible]
         if clock is not None:
             payload["session_clock"] = clock.to_json()
         _write_utf8(json.dumps(payload, ensure_ascii=False) + "\n")
         return EXIT_MATCH if matches else EXIT_NO_MATCH
+    if possible:
+        print("No sure match. Possible, if this came from ChatGPT:")
+        print()
+        for rank, match in enumerate(possible[:3], 1):
+            if rank > 1:
+                print()
+            _print_match(rank, match, knowledge)
+        print()
+        print("If it did, paste it with the words around it (the chat, the file, /mnt/data), or give --dir PROJECT.")
+        if clock is not None:
+            print()
+            for line in _clock_line(clock):
+                print(line)
+        return EXIT_NO_MATCH
     if not matches:
         print("No known match: Liferaft does not recognise this message, so it will not guess.")
         if clock is not None:

@@ -56,6 +56,8 @@ class ChecklistScreen(Screen[None]):
         Binding("o", "do_step", "Do it", id="checklist.do", tooltip="Do the highlighted step in Liferaft"),
         Binding("x", "clear", "Clear ticks", id="checklist.clear", tooltip="Untick every step, for a new problem"),
     ]
+    HELP_TITLE = "the quick-fix checklist"
+    HELP_KEYS = (("↑ ↓", "move between the steps"),)
 
     def __init__(self, root: Path, knowledge: Knowledge, now: Callable[[], float]) -> None:
         super().__init__()
@@ -78,9 +80,21 @@ class ChecklistScreen(Screen[None]):
             yield OptionList(*[Option(step_prompt(self._knowledge, number, step, self.state, now), id=step.id)
                                for number, step in enumerate(self.steps, 1)], id="checklist-list")
             yield Static("", id="checklist-status")
-            yield Static(Group(*[Text(f"· {note}") for note in self._knowledge.checklist_notes.values()]),
+            yield Static(Group(*self._symptom_note(),
+                               *[Text(f"· {note}") for note in self._knowledge.checklist_notes.values()]),
                          id="checklist-notes")
         yield Footer()
+
+    def _symptom_note(self) -> list[Text]:
+        """Where the symptom last diagnosed sits in the list ("Turn off the VPN before step 2"), if it says."""
+        from liferaft.tui.diagnose_actions import memory_of
+
+        symptom_id = memory_of(self.app).symptom_id
+        note = self._knowledge.checklist_for.get(symptom_id) if symptom_id else None
+        if note is None:
+            return []
+        title = self._knowledge.symptom(symptom_id).title if self._knowledge.is_symptom(symptom_id) else symptom_id
+        return [Text.assemble((f"For “{title}”: ", "bold"), note)]
 
     def on_mount(self) -> None:
         for warning in self.state.warnings:

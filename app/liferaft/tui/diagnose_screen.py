@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -46,8 +46,11 @@ def answer_view(knowledge: Knowledge, symptom: Symptom, match: Match | None) -> 
     lines: list[RenderableType] = [
         Text.assemble(layer_tag(knowledge, symptom.layer), (symptom.title, "bold")),
         Text.assemble(("Likely cause  ", "bold"), symptom.cause),
+        *([Text.assemble(("The traceback says  ", "bold"), (match.detail, "bold red"))]
+          if match is not None and match.detail else []),
         Text(""),
-        Text("Next steps, lowest effort first", style="bold"),
+        Text.assemble(("Next steps, lowest effort first", "bold"),
+                      ("  · keys 1–9 (from the paste box, tab out first)", "dim")),
     ]
     for number, step in enumerate(symptom.steps, 1):
         line = Text.assemble((f"{number}. ", "bold"), step.text)
@@ -57,8 +60,10 @@ def answer_view(knowledge: Knowledge, symptom: Symptom, match: Match | None) -> 
     lines.append(Text(""))
     if match is not None:
         words = ", ".join(f"“{word}”" for word in match.matched)
-        lines.append(Text.assemble(("Why  ", "bold"), f"your text says {words}", (f"  (score {match.score:.2f})",
-                                                                                 "dim")))
+        lines.append(Text.assemble(("Why  ", "bold"), f"your text says {words}",
+                                   (f"  ({match.confidence}, score {match.score:.2f})", "dim")))
+        for note in match.notes:
+            lines.append(Text(f"     {note}", style="dim"))
     lines.append(Text(f"{symptom.layer}: {layer.about}", style="dim italic"))
     return Group(*lines)
 
@@ -117,8 +122,14 @@ class DiagnoseScreen(Screen[None]):
         Binding("l", "app.checklist", "Checklist", id="diagnose.checklist", tooltip="The quick-fix checklist"),
         Binding("S", "app.support_report", "Support", id="diagnose.support", tooltip="Write a support report"),
         *[Binding(str(n), f"step({n})", f"Step {n}", id=f"diagnose.step{n}", show=False,
-                  tooltip=f"Do next step {n}") for n in range(1, MAX_STEPS + 1)],
+                  tooltip=f"Do the answer's step {n}") for n in range(1, MAX_STEPS + 1)],
     ]
+    HELP_TITLE = "the diagnosis"
+    HELP_KEYS = (("tab  shift+tab", "move between the paste box, the list and the answer"),
+                 ("↑ ↓", "in the list: show that symptom's answer"),
+                 ("enter", "in the list, on Guided: start the questions"),
+                 ("in the box", "a digit is text there: tab to the list first for 1…9 (after a paste Liferaft "
+                  "goes there by itself)"))
 
     def __init__(self, knowledge: Knowledge, clock: Callable[[], SessionClock], window: SessionWindow,
                  plan: Callable[[], UploadPlan | None], *, text: str = "") -> None:
@@ -134,6 +145,9 @@ class DiagnoseScreen(Screen[None]):
         self._trail: list[tuple[Question, bool]] = []
         self._classify_timer: Timer | None = None
         self._evidence_plan: UploadPlan | None = None
+        self._pasted = False
+        self.status_on_mount = False
+        """Check the status page as soon as the screen is up (the palette's "Check the status page")."""
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -143,6 +157,7 @@ class DiagnoseScreen(Screen[None]):
             with Vertical(id="diagnose-left"):
                 paste = TextArea(self._first_text, id="diagnose-paste", soft_wrap=True, show_line_numbers=False)
                 paste.border_title = "The error, as shown (ctrl+l)"
+                paste.border_subtitle = "tab, then 1–9: the steps"
                 yield paste
                 options = OptionList(id="diagnose-list")
                 options.border_title = "What you see"
@@ -163,6 +178,8 @@ class DiagnoseScreen(Screen[None]):
             self.query_one(OptionList).focus()
         else:
             self.query_one(TextArea).focus()
+        if self.status_on_mount:
+            self.call_after_refresh(self.action_status)
         self.set_interval(60, self._show_evidence)  # the clock moves
         self.set_interval(0.5, self._look_at_plan)  # the upload check may finish after the screen opens
 
@@ -185,7 +202,8 @@ class DiagnoseScreen(Screen[None]):
     def _classify(self, text: str) -> None:
         memory = memory_of(self.app)
         memory.error_text = text
-        self._matches = classify(text, self._knowledge) if text.strip() else []
+        # The workbench is the project's session clock: the text comes from its ChatGPT chat (issue 18).
+        self._matches = classify(text, self._knowledge, evidence=True) if text.strip() else []
         options: list[Option | None] = []
         matched = {match.symptom.id for match in self._matches}
         for match in self._matches:
@@ -212,6 +230,11 @@ class DiagnoseScreen(Screen[None]):
             self._show_no_match()
         else:
             self._show_flow_start()
+        if self._pasted and text.strip():
+            self._pasted = False
+            option_list.focus()
+            if self._matches:
+                self.notify("1–9 do the answer's steps; ctrl+l goes back to the paste box.", timeout=4)
 
     def _show(self, symptom: Symptom) -> None:
         self._shown = symptom
@@ -260,6 +283,12 @@ class DiagnoseScreen(Screen[None]):
         for layer in order:
             parts += [Text(""), sections[layer]] if parts else [sections[layer]]
         self.query_one("#diagnose-evidence", Static).update(Group(*parts))
+
+    def on_paste(self, event: events.Paste) -> None:
+        # Pasted into the box: once it is read, the list takes the keys, so that 1–9 do the steps (in the box a
+        # digit is text); ctrl+l goes back to the box.
+        if self.query_one(TextArea).has_focus:
+            self._pasted = True
 
     @on(TextArea.Changed, "#diagnose-paste")
     def _text_changed(self, event: TextArea.Changed) -> None:

@@ -14,6 +14,8 @@ from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
 
 from liferaft.core.diagnose.clock import (
     ActivityLog,
@@ -27,7 +29,7 @@ from liferaft.core.scan import FileRecord, Inventory, shown_name
 from liferaft.core.summary import SessionState, last_change
 from liferaft.core.units import format_age, format_count
 from liferaft.core.uploads import UploadPlan
-from liferaft.tui.text_pane import TextPane
+from liferaft.tui.text_pane import TextPane, fit_title
 
 STATE_STYLES: dict[SessionState, str] = {
     SessionState.ACTIVE: "green",
@@ -213,11 +215,30 @@ class DiagnosisPane(TextPane):
         return session_clock(log.events, now, self.window.hours,
                              (newest.mtime, newest.path) if newest is not None else None)
 
+    _titles: tuple[str, ...] = ("Diagnosis",)
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Static("", classes="pane-sliver")  # shown instead when the pane is a sliver beside the composer
+
     def render_view(self, inventory: Inventory, now: float) -> RenderableType:
         clock = self.clock(inventory, now)
-        # The state in the title too: below 120 columns the pane folds to its title.
+        # The state in the title too: below 120 columns the pane folds to its title (short forms when narrow).
         if clock.idle_hours is None:
-            self.border_title = "Diagnosis"
+            self._titles = ("Diagnosis",)
+            sliver = Text("Session\nclock: no\nsign yet", style="dim")
         else:
-            self.border_title = f"Diagnosis · {clock.state.value.upper()} {clock.idle_hours:.1f} h"
+            state, hours = clock.state.value.upper(), f"{clock.idle_hours:.1f} h"
+            self._titles = (f"Diagnosis · {state} {hours}", f"Session {state} {hours}", f"{state} {hours} idle",
+                            f"{state} {hours}", state, "Diagnosis")
+            sliver = Text.assemble((state.replace(" ", "\n"), f"bold {STATE_STYLES[clock.state]}"),
+                                   f"\n{hours} idle", ("\n3 opens", "dim"))
+        self._fit_title()
+        self.query_one(".pane-sliver", Static).update(sliver)
         return Group(clock_view(clock, self.window), Text(""), files_view(self.plan))
+
+    def _fit_title(self) -> None:
+        self.border_title = fit_title(self, self._titles)
+
+    def on_resize(self) -> None:
+        self._fit_title()

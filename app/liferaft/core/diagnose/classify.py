@@ -18,8 +18,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from liferaft.core.diagnose.knowledge import ClassifierSettings, Knowledge, Symptom, load_knowledge
@@ -68,6 +67,16 @@ class Match:
     """The words in the text that matched, as they read once normalised (e.g. "session expired", "error 429")."""
     possible: bool = False
     """Only a possible match: the evidence is a generic wording with nothing around it to say it is ours."""
+    confidence: str = ""
+    """``certain``, ``likely`` or ``possible`` (see :data:`CERTAIN`)."""
+    notes: list[str] = field(default_factory=list)
+    """Why the confidence is lower than the words alone would make it ("names another product ('flask')")."""
+    detail: str = ""
+    """For a Python exception in the sandbox: the traceback's own cause, its last exception line."""
+
+    def __post_init__(self) -> None:
+        if not self.confidence:
+            object.__setattr__(self, "confidence", "possible" if self.possible else "likely")
 
     @property
     def layer(self) -> str:
@@ -76,7 +85,8 @@ class Match:
     def to_json(self) -> dict[str, object]:
         return {"symptom": self.symptom.id, "title": self.symptom.title, "cause": self.symptom.cause,
                 "layer": self.symptom.layer, "next_steps": self.symptom.next_steps, "score": self.score,
-                "matched": list(self.matched), "confidence": "possible" if self.possible else "likely"}
+                "matched": list(self.matched), "confidence": self.confidence, "notes": list(self.notes),
+                **({"traceback_cause": self.detail} if self.detail else {})}
 
 
 def _tag(hit: re.Match[str]) -> str:
@@ -198,6 +208,8 @@ class _Text:
         return self._squashed
 
     def has(self, phrase: str) -> bool:
+        if _CJK.search(phrase):  # written without spaces: a phrase is part of a longer "word"
+            return phrase in self.words
         if self.long and not all(word in self.vocab for word in phrase.split()):
             return False  # a set look-up per word instead of a pass over megabytes
         return f" {phrase} " in self.padded
@@ -287,21 +299,34 @@ def _contains(haystack: str, phrase: str) -> bool:
     return f" {phrase} " in haystack
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
 def _weight(phrase: str) -> float:
-    """Longer phrases say more: one word 0.55, two 0.65, three 0.75 … at most 0.9."""
+    """Longer phrases say more: one word 0.55, two 0.65, three 0.75 … at most 0.9. A phrase in a script written
+    without spaces (Japanese) is one "word" however long: it counts as a whole sentence of the interface."""
+    if _CJK.search(phrase):
+        return 0.85
     return min(0.9, 0.45 + 0.1 * len(phrase.split()))
 
 
-def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings) -> Match | None:
+#: How sure an answer is: ``certain`` (the interface's own wording, with nothing against it), ``likely``, or
+#: ``possible`` (generic words with no sign they came from ChatGPT, or another product named): not an answer.
+CERTAIN, LIKELY, POSSIBLE = "certain", "likely", "possible"
+#: A match at least this strong, on a distinctive wording, is ``certain``.
+CERTAIN_FROM = 0.85
+
+
+def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings, evidence: bool,
+                   foreign: str | None) -> Match | None:
     phrases = [phrase for phrase in symptom.phrases if text.has(phrase)]
     # "session expired" inside "code interpreter session expired" is the same evidence, counted once.
     phrases = [phrase for phrase in phrases
                if not any(other != phrase and _contains(f" {other} ", phrase) for other in phrases)]
-    stands_out: Callable[[str], bool] = cache(lambda words: text.stands_out(words, settings))
     found: dict[str, float] = {}
     weak: set[str] = set()
     for phrase in phrases:
-        if phrase in symptom.generic and not stands_out(phrase):
+        if phrase in symptom.generic and not evidence:
             weak.add(phrase)
             found[phrase] = _weight(phrase) * settings.generic_factor
         else:
@@ -313,18 +338,22 @@ def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings) 
                 continue
             overlapping = [phrase for phrase in found
                            if _contains(f" {hit} ", phrase) or _contains(f" {phrase} ", hit)]
-            is_weak = generic and not stands_out(hit)
+            is_weak = generic and not evidence
             if overlapping and (is_weak or not all(phrase in weak for phrase in overlapping)):
                 continue  # the same words, already counted
             for phrase in overlapping:  # weak phrases inside a sure pattern: the pattern's word counts
                 del found[phrase]
+                weak.discard(phrase)
             found[hit] = PATTERN_WEIGHT * (settings.generic_factor if is_weak else 1.0)
             if is_weak:
                 weak.add(hit)
     for code in symptom.status_codes:
         shown = text.code(code)
-        if shown:
-            found.setdefault(shown, CODE_WEIGHT)
+        if shown and shown not in found:
+            # A bare status code is what every web server says: it counts fully only from a ChatGPT context.
+            found[shown] = CODE_WEIGHT * (1.0 if evidence else settings.generic_factor)
+            if not evidence:
+                weak.add(shown)
     if not found:
         return None
     miss = 1.0
@@ -334,29 +363,167 @@ def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings) 
         if text.has(phrase):
             miss *= 1.0 - ADVICE_WEIGHT
     score = 1.0 - miss
-    if any(text.has(phrase) for phrase in symptom.excludes):
+    excluded = next((phrase for phrase in symptom.excludes if text.has(phrase)), None)
+    if excluded:
         score *= EXCLUDED_FACTOR
     score = round(score, 3)
-    return Match(symptom=symptom, score=score, matched=list(found), possible=score < settings.possible_below)
+    why: list[str] = []
+    if weak and len(weak) == len(found):
+        why.append("generic wording, nothing says it came from ChatGPT")
+    if foreign:
+        why.append(f"names another product ({foreign!r})")
+    if excluded:
+        why.append(f"{excluded!r} points elsewhere")
+    # Generic wordings only, and nothing that says the text came from ChatGPT: however many of them there are
+    # ("500 Internal Server Error … server is overloaded" is a Flask page), it is only a possible answer.
+    possible = bool(foreign) or score < settings.possible_below or bool(weak and len(weak) == len(found))
+    if possible:
+        confidence = POSSIBLE
+    elif score >= CERTAIN_FROM and any(phrase not in weak and (len(phrase.split()) >= 3 or _CJK.search(phrase))
+                                       for phrase in found) and not excluded:
+        confidence = CERTAIN
+    else:
+        confidence = LIKELY
+    return Match(symptom=symptom, score=score, matched=list(found), possible=possible, confidence=confidence,
+                 notes=why)
 
 
-def classify(text: str, knowledge: Knowledge | None = None, *, possible: bool = False) -> list[Match]:
+#: The last line of a Python traceback: ``KeyError: 'region'``, ``FileNotFoundError: [Errno 2] …``, ``MemoryError``.
+_EXCEPTION_LINE = re.compile(
+    r"^[ \t]*((?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Timeout|Warning|NotFound))"
+    r"(?:(?:[ \t]*:[ \t]*|[ \t]{2,})(.{0,300}))?[ \t]*$", re.MULTILINE)
+#: How far from its end a long paste is searched for its last exception line.
+_TRACEBACK_TAIL = 20_000
+#: The sandbox's folder: a file missing there means the sandbox lost it (the SESSION layer), not the file itself.
+_SANDBOX_PATH = re.compile(r"/mnt/data\b|sandbox:")
+ANALYSIS_ERROR = "analysis_error"
+
+
+def traceback_cause(text: str) -> str | None:
+    """The last exception line of a pasted Python traceback ("KeyError: 'region'"), or None when there is none.
+
+    A line that names an exception class and what follows its colon; a notebook's banner ("FileNotFoundError
+    Traceback (most recent call last)") counts only when nothing better comes after it.
+    """
+    tail = text[-_TRACEBACK_TAIL:] if len(text) > _TRACEBACK_TAIL else text
+    if "Error" not in tail and "Exception" not in tail and "Exit" not in tail and "Interrupt" not in tail:
+        return None
+    best = None
+    for hit in _EXCEPTION_LINE.finditer(tail):
+        name, rest = hit.group(1), (hit.group(2) or "").strip()
+        if rest.startswith("Traceback"):
+            best = best or name
+            continue
+        best = f"{name}: {rest}" if rest else name
+    return best
+
+
+def _route_traceback(matches: list[Match], text: str, knowledge: Knowledge, evidence: bool,
+                     foreign: str | None) -> list[Match]:
+    """A Python exception in the sandbox: ``analysis_error`` carries the traceback's own cause; a FileNotFoundError
+    on /mnt/data goes first (the sandbox lost its files: the SESSION layer, not the file)."""
+    cause = traceback_cause(text)
+    if cause is None:
+        return matches
+    found = next((match for match in matches if match.symptom.id == ANALYSIS_ERROR), None)
+    lost = cause.startswith(("FileNotFoundError", "OSError: [Errno 2]")) and bool(_SANDBOX_PATH.search(cause))
+    if found is None and not lost:
+        return matches
+    try:
+        symptom = knowledge.symptom(ANALYSIS_ERROR)
+    except KeyError:
+        return matches
+    name = normalise(cause.split(":", 1)[0])
+    notes = list(found.notes) if found else []
+    if lost:
+        notes.append("FileNotFoundError on /mnt/data: the sandbox lost its files (the SESSION layer)")
+    if foreign and not any("another product" in note for note in notes):
+        notes.append(f"names another product ({foreign!r})")
+    matched = list(found.matched) if found else []
+    if name and name not in matched:
+        matched.append(name)
+    others = [match for match in matches if match is not found]
+    score = found.score if found else 0.0
+    if lost and others:
+        score = max(score, min(1.0, round(others[0].score + 0.01, 3)))
+    elif lost:
+        score = max(score, 0.85)
+    possible = bool(foreign) or (found.possible if found else not (evidence or lost))
+    confidence = POSSIBLE if possible else CERTAIN if lost else found.confidence if found else LIKELY
+    routed = Match(symptom=symptom, score=score, matched=matched, possible=possible, confidence=confidence,
+                   notes=notes, detail=cause)
+    ranked = sorted([*others, routed], key=lambda match: -match.score)
+    return ranked
+
+
+#: A paste longer than this is read as its head, its tail and the lines between that look like an error.
+EXCERPT_OVER = 256_000
+EXCERPT_END = 64_000
+#: What makes a line in the middle of a long paste worth reading (lower case; non-ASCII lines are kept too).
+_ERROR_WORDS = ("error", "fail", "expired", "exception", "traceback", "timed out", "timeout", "limit", "denied",
+                "unavailable", "wrong", "too many", "too long", "too large", "capacity", "unusual", "country",
+                "not found", "no longer", "cannot", "can't", "unable", "lost", "reset", "offline", "sandbox",
+                "mnt/data", "chatgpt", "openai", "interpreter", "analy", "upload", "429", "500", "502", "503", "413")
+_EXCERPT_LINES = 2_000
+
+
+def excerpt(text: str) -> str:
+    """A long paste cut to what the classifier needs: its first and last :data:`EXCERPT_END` characters and, from
+    the middle, up to :data:`_EXCERPT_LINES` lines that look like an error (or hold non-ASCII text: a localised
+    message). A text no longer than :data:`EXCERPT_OVER` is returned as it is."""
+    if len(text) <= EXCERPT_OVER:
+        return text
+    head, middle, tail = text[:EXCERPT_END], text[EXCERPT_END:-EXCERPT_END], text[-EXCERPT_END:]
+    lowered = middle.lower()
+    starts: set[int] = set()
+    for word in _ERROR_WORDS:
+        index = lowered.find(word)
+        while index >= 0 and len(starts) < _EXCERPT_LINES:
+            start = lowered.rfind("\n", 0, index) + 1
+            starts.add(start)
+            end = lowered.find("\n", index)
+            index = lowered.find(word, end if end >= 0 else len(lowered))
+    if not middle.isascii():
+        for hit in re.finditer(r"[^\x00-\x7f]", middle):
+            if len(starts) >= 2 * _EXCERPT_LINES:
+                break
+            starts.add(middle.rfind("\n", 0, hit.start()) + 1)
+    lines = []
+    for start in sorted(starts):
+        end = middle.find("\n", start)
+        lines.append(middle[start:end if end >= 0 else len(middle)][:2_000])
+    return "\n".join([head, *dict.fromkeys(lines), tail])
+
+
+def _first(text: _Text, phrases: tuple[str, ...]) -> str | None:
+    return next((phrase for phrase in phrases if text.has(phrase)), None)
+
+
+def classify(text: str, knowledge: Knowledge | None = None, *, possible: bool = False,
+             evidence: bool = False) -> list[Match]:
     """The symptoms ``text`` matches, best first (ties keep the data file's order); empty when none does.
 
     Matches scoring below the data's ``possible_below`` are only possible (a generic wording with nothing
-    around it that says it is an error of ours): left out unless ``possible`` is true.
+    around it that says it is an error of ours), and so is every match in a text that names another product
+    (Flask, Jupyter, a bank): left out unless ``possible`` is true. ``evidence`` says the caller knows the text
+    comes from a ChatGPT data-analysis chat (the project's session clock), as the words "ChatGPT" or "/mnt/data"
+    in it would.
     """
     knowledge = knowledge or load_knowledge()
+    text = excerpt(text)
     prepared = _Text(text)
     if not prepared.words:
         return []
     settings = knowledge.classifier
+    evidence = evidence or _first(prepared, settings.evidence_phrases) is not None
+    foreign = _first(prepared, settings.foreign_phrases)
     matches = []
     for order, symptom in enumerate(knowledge.symptoms):
         if symptom.catchall:
             continue
-        match = _match_symptom(symptom, prepared, settings)
+        match = _match_symptom(symptom, prepared, settings, evidence, foreign)
         if match is not None and (possible or not match.possible):
             matches.append((order, match))
     matches.sort(key=lambda item: (-item[1].score, item[0]))
-    return [match for _order, match in matches]
+    ranked = _route_traceback([match for _order, match in matches], text, knowledge, evidence, foreign)
+    return ranked if possible else [match for match in ranked if not match.possible]

@@ -120,6 +120,10 @@ class ClassifierSettings:
     context_window: int = 8
     context_words: frozenset[str] = frozenset()
     filler_words: frozenset[str] = frozenset()
+    evidence_phrases: tuple[str, ...] = ()
+    """Normalised phrases that say a text comes from a ChatGPT chat ("chatgpt", "mnt data", "code interpreter")."""
+    foreign_phrases: tuple[str, ...] = ()
+    """Normalised phrases naming another product ("flask", "jupyter", "online banking"): they rule a match out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,8 @@ class Knowledge:
     status: StatusSettings
     clock: ClockSettings
     checklist_notes: dict[str, str] = field(default_factory=dict)
+    checklist_for: dict[str, str] = field(default_factory=dict)
+    """Symptom id → where it sits in the checklist (shown when the checklist is opened for that symptom)."""
     support_notes: dict[str, str] = field(default_factory=dict)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     source: str = ""
@@ -271,7 +277,11 @@ def _classifier(data: Mapping[str, Any]) -> ClassifierSettings:
         raise KnowledgeError("classifier.context_window must be a whole number of words from 0 to 100")
     words = {key: frozenset(word.lower() for word in _strings(table, key, "classifier"))
              for key in ("context_words", "filler_words")}
-    return ClassifierSettings(context_window=window, **numbers, **words)
+    from liferaft.core.diagnose.classify import normalise
+
+    phrases = {key: tuple(dict.fromkeys(normalise(item) for item in _strings(table, key, "classifier")))
+               for key in ("evidence_phrases", "foreign_phrases")}
+    return ClassifierSettings(context_window=window, **numbers, **words, **phrases)
 
 
 def _check_flow(flow: list[Question], symptom_ids: set[str]) -> None:
@@ -395,9 +405,15 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
             raise KnowledgeError(f"[{key}] must map names to text")
         return dict(table)
 
+    checklist_for = notes("checklist_for")
+    strays = sorted(set(checklist_for) - {symptom.id for symptom in symptoms})
+    if strays:
+        raise KnowledgeError(f"[checklist_for]: {', '.join(strays)} is not a symptom")
+
     return Knowledge(
         symptoms=symptoms, flow=flow, checklist=checklist, support_fields=support_fields, layers=layers,
         actions=actions, status=status, clock=clock, checklist_notes=notes("checklist_notes"),
+        checklist_for=checklist_for,
         support_notes=notes("support_notes"), classifier=_classifier(data), source=str(data.get("source", "")),
         checked=str(data.get("checked", "")),
     )
