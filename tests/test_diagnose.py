@@ -329,6 +329,8 @@ NEEDS_EVIDENCE = {
     "Session expired", "The session has expired.", "Session expired. Please upload the file again.",
     "the session has timed out", "the link has expired", "File expired", "Error: file expired (upload it again)",
     "I couldn't find the file in my environment.", "sales.csv: file not found",
+    # Any file-sharing service says a file is no longer available: ours only with evidence (issue 18).
+    "It looks like the file is not available anymore, please re-upload the file.",
     "429", "Error 429", "Too Many Requests", "Request failed with status code 429", "status: 429", "(429)",
     '{"error": {"code": 429, "message": "Rate limited"}}', "Something happened: response 429 while sending the message",
     "We're getting a rate limit warning again and again",

@@ -42,11 +42,18 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*)((?:\s[^<>]{0,5
 #: What a block tag becomes: a mark the sentence splitter sees; it is not a word, so normalising drops it.
 _BREAK = " ¶ "
 _APOSTROPHES = "'’ʼ`´"
-_APOSTROPHE = re.compile(r"(?<=\w)['’ʼ`´](?=\w)")
+#: (The apostrophe comes first and the look-behind after it, so the search skips to apostrophes: ~20× faster on a log.)
+_APOSTROPHE = re.compile(r"['’ʼ`´](?<=\w['’ʼ`´])(?=\w)")
+#: A possessive after a number ("GPT-4's"): the name without it, so "gpt 4" still reads as "gpt 4".
+_NUMBER_POSSESSIVE = re.compile(r"['’ʼ](?<=\d['’ʼ])s\b")
 _NON_WORD = re.compile(r"[\W_]+")
 _SPACE = re.compile(r"\s+")
 #: ASCII bytes that are not letters or digits, to spaces; other bytes (UTF-8 of anything else) as they are.
 _ASCII_TABLE = bytes(b if chr(b).isascii() and chr(b).isalnum() else (32 if b < 128 else b) for b in range(256))
+#: Scripts written without spaces between words (Japanese, Chinese, Korean).
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK_EDGE = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])(?=[a-z0-9])"
+                       r"|(?<=[a-z0-9])(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])")
 #: Where a sentence ends, for telling a message that stands on its own from the same words inside prose.
 _SENTENCE_END = re.compile(r"[.!?;:¶](?=\s|$)|¶|\n[ \t\r]*\n")
 
@@ -117,7 +124,7 @@ def _plain(text: str) -> str:
         if any(char in text for char in _INVISIBLE):  # an entity (&shy;) may have made one
             text = _INVISIBLE_RE.sub("", text)
     if any(char in text for char in _APOSTROPHES):
-        text = _APOSTROPHE.sub("", text)
+        text = _APOSTROPHE.sub("", _NUMBER_POSSESSIVE.sub("", text))
     return text
 
 
@@ -127,6 +134,8 @@ def _words(plain: str) -> str:
     words = b" ".join(data.split()).decode("utf-8", "surrogatepass")
     if not words.isascii():
         words = _NON_WORD.sub(" ", words).strip()
+        if _CJK.search(words):  # "chatgptを利用" or "出现network error": a Latin word beside CJK is a word of its own
+            words = _CJK_EDGE.sub(" ", words)
     return words
 
 
@@ -299,7 +308,6 @@ def _contains(haystack: str, phrase: str) -> bool:
     return f" {phrase} " in haystack
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def _weight(phrase: str) -> float:

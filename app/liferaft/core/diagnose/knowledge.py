@@ -7,12 +7,12 @@ wording changes, and so do its figures. :func:`load_knowledge` reads and validat
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from liferaft.core.diagnose.clock import DATA_FILE, ClockSettings, clock_settings
@@ -420,6 +420,8 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
 
 
 def read_knowledge_text(text: str) -> Knowledge:
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -427,11 +429,76 @@ def read_knowledge_text(text: str) -> Knowledge:
     return parse_knowledge(data)
 
 
+#: Bump when what is cached changes shape in a way the source files' bytes would not show.
+_CACHE_FORMAT = b"1"
+#: Set to a non-empty value to read the data file every time (no cache read or written).
+NO_CACHE_ENV = "LIFERAFT_NO_KNOWLEDGE_CACHE"
+
+
+def _bundled_bytes() -> bytes:
+    path = Path(__file__).resolve().parent.parent / DATA_FILE
+    try:
+        return path.read_bytes()
+    except OSError:  # installed in a zip: read it through the package
+        from importlib import resources
+
+        return resources.files("liferaft.core").joinpath(DATA_FILE).read_bytes()
+
+
+def _cache_file(raw: bytes) -> Path | None:
+    """Where the checked knowledge for these exact bytes (and this exact code) is kept between runs."""
+    if os.environ.get(NO_CACHE_ENV):
+        return None
+    import hashlib
+
+    digest = hashlib.blake2b(_CACHE_FORMAT, digest_size=16)
+    digest.update(raw)
+    here = Path(__file__).resolve().parent
+    for name in ("knowledge.py", "classify.py", "clock.py"):  # the classes and the normalising it depends on
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            return None
+    try:
+        import platformdirs
+
+        folder = platformdirs.user_cache_path("liferaft", appauthor=False) / "triage"
+    except Exception:  # the cache only saves time
+        return None
+    return folder / f"knowledge-{digest.hexdigest()}.pickle"
+
+
 @cache
 def load_knowledge() -> Knowledge:
-    """The bundled triage knowledge, read and checked once per process."""
-    text = resources.files("liferaft.core").joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return read_knowledge_text(text)
+    """The bundled triage knowledge, read and checked once per process.
+
+    Parsing the TOML, normalising its phrases and compiling its patterns takes ~20 ms; the result is kept in the
+    user's cache folder, keyed by the data file's bytes and this package's code, and read back in ~5 ms.
+    """
+    import pickle
+
+    raw = _bundled_bytes()
+    cached = _cache_file(raw)
+    if cached is not None:
+        try:
+            knowledge = pickle.loads(cached.read_bytes())
+            if isinstance(knowledge, Knowledge):
+                return knowledge
+        except Exception:  # missing, stale or damaged: build it again
+            pass
+    knowledge = read_knowledge_text(raw.decode("utf-8"))
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(pickle.dumps(knowledge, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, cached)
+            for stale in cached.parent.glob("knowledge-*.pickle"):  # older data or code: never read again
+                if stale != cached:
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return knowledge
 
 
 def status_url(settings_other: Mapping[str, Any] | None = None, knowledge: Knowledge | None = None) -> str:
