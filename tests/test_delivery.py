@@ -475,3 +475,43 @@ def test_only_the_newest_twenty_prompts_stay_and_none_is_deleted(tmp_path: Path)
     assert is_saved_prompt("RESTART/prompts/old/20260301-000000-rerun-2.md", "RESTART/prompts")
     assert not is_saved_prompt("RESTART/prompts/my own notes.md", "RESTART/prompts")
     assert temp_files(root) == []
+
+
+def test_a_file_of_the_users_named_like_a_saved_prompt_is_never_moved(tmp_path: Path) -> None:
+    """Only the prompts Liferaft saved move to old/: a copy the user made and named in the same style stays."""
+    root = tmp_path / "project"
+    folder = root / "RESTART" / "prompts"
+    folder.mkdir(parents=True)
+    mine = ["20260101-000000-my-edited-copy.md", "20260101-000001-rerun.md"]  # both older than any saved one
+    for name in mine:
+        (folder / name).write_text("mine", encoding="utf-8")
+    for minute in range(25):
+        save_prompt(root, {}, f"prompt {minute}", "rerun", FROZEN_NOW - 86400 + minute * 60)
+    for name in mine:
+        assert (folder / name).read_text(encoding="utf-8") == "mine"
+        assert not (folder / "old" / name).exists()
+    assert len(list((folder / "old").iterdir())) == 5  # the five oldest of its own went
+    assert len([p for p in folder.iterdir() if p.is_file()]) == 20 + len(mine)
+
+
+def test_two_savers_at_once_never_duplicate_or_lose_a_prompt(tmp_path: Path) -> None:
+    """Two workbenches copying at once: every prompt ends up exactly once, in the folder or in old/."""
+    import threading
+
+    root = tmp_path / "project"
+    barrier = threading.Barrier(2)
+
+    def saver(offset: int) -> None:
+        barrier.wait()
+        for index in range(30):
+            save_prompt(root, {}, f"prompt {offset}-{index}", "rerun", FROZEN_NOW + index)
+
+    threads = [threading.Thread(target=saver, args=(offset,)) for offset in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    folder = root / "RESTART" / "prompts"
+    texts = sorted(p.read_text(encoding="utf-8") for p in folder.rglob("*.md"))
+    assert texts == sorted(f"prompt {offset}-{index}" for offset in (1, 2) for index in range(30))
+    assert len([p for p in folder.iterdir() if p.is_file()]) == 20

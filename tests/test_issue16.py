@@ -261,3 +261,28 @@ def test_python_environments_and_node_packages_are_skipped(tmp_path: Path) -> No
         write(tmp_path / junk, "junk\n")
     assert [record.path for record in scan(tmp_path).files] == ["SOURCE/data.csv"]
 
+
+
+@pytest.mark.parametrize("marker", [b"{not json", b"", b'{"version": 1, "files": 3}'])
+def test_demo_with_a_damaged_marker_says_so_and_touches_nothing(run_cli, tmp_path: Path, marker: bytes) -> None:
+    target = tmp_path / "demo"
+    write_demo(target, big_csv_mb=SMALL)
+    (target / ".liferaft" / "demo.json").write_bytes(marker)
+    (target / "mine.txt").write_text("mine", encoding="utf-8")
+    before = {path: path.read_bytes() for path in target.rglob("*") if path.is_file()}
+    for args in (("--no-open",), ("--reset", "--yes", "--no-open")):
+        again = run_cli("demo", str(target), *args)
+        assert again.returncode == 2 and "Traceback" not in again.stderr
+        assert "demo.json is damaged" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+        assert {path: path.read_bytes() for path in target.rglob("*") if path.is_file()} == before
+
+
+def test_demo_never_writes_into_a_folder_of_the_users(run_cli, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    (target / "SOURCE").mkdir(parents=True)
+    (target / "SOURCE" / "final2.csv").write_text("my data", encoding="utf-8")
+    for args in (("--no-open",), ("--reset", "--yes", "--no-open")):
+        again = run_cli("demo", str(target), *args)
+        assert again.returncode == 2 and "not a Liferaft demo" in again.stderr
+    assert [p.name for p in target.rglob("*")] == ["SOURCE", "final2.csv"]
+    assert (target / "SOURCE" / "final2.csv").read_text(encoding="utf-8") == "my data"

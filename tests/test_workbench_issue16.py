@@ -222,3 +222,45 @@ def test_at_risk_screen_snapshot(snap_compare, fixed_demo: Path, size: tuple[int
         await pilot.pause()
 
     assert snap_compare(make_app(fixed_demo), terminal_size=size, run_before=open_list)
+
+
+async def test_the_at_risk_list_works_with_the_mouse(demo: Path) -> None:
+    """Its key hints are links: a click on "k checkpoint" records one, a click on "esc close" closes it."""
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: app.risk is not None)
+        await pilot.click("#status")
+        await wait_for(pilot, lambda: isinstance(app.screen, RiskScreen))
+        await pilot.click("#risk-help", offset=(2, 0))  # "k checkpoint"
+        await wait_for(pilot, lambda: app.risk is not None and app.risk.checkpoints == 1)
+        assert not isinstance(app.screen, RiskScreen)
+        await pilot.click("#status")
+        await wait_for(pilot, lambda: isinstance(app.screen, RiskScreen))
+        help_text = app.screen.query_one("#risk-help", Static).content
+        assert str(help_text) == "esc close"
+        await pilot.click("#risk-help", offset=(2, 0))
+        await wait_for(pilot, lambda: not isinstance(app.screen, RiskScreen))
+
+
+def test_the_at_risk_list_shows_control_characters_not_obeys_them() -> None:
+    from liferaft.core.risk import MISSING_REASON, Risk, RiskItem
+    from liferaft.tui.risk_screen import risk_view
+
+    evil = "\x1b]0;pwned\x07\u202e"
+    risk = Risk([RiskItem(f"OUTPUT/a{evil}.csv", f"a{evil}.csv", "no checkpoint yet")],
+                [RiskItem(None, f"b{evil}.png", MISSING_REASON, (f"chat export: {evil}",))], [], 0, None)
+    text = rendered(risk_view(risk), 200)
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "chat export: \\e]0;pwned\\x07\\u202e" in text
+
+
+def test_what_a_checkpoint_bought_shows_missing_names_safely() -> None:
+    from types import SimpleNamespace
+
+    from liferaft.core.checkpoints import saved_message
+
+    checkpoint = SimpleNamespace(number=1, files={}, note=None, since_last=None)
+    message = saved_message(checkpoint, outputs=0,  # type: ignore[arg-type]
+                             missing=["chart\x1b[2J\u202e.png"])
+    assert "\x1b" not in message and "\u202e" not in message and "chart\\e[2J\\u202e.png" in message

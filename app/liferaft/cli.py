@@ -271,7 +271,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         status = demo_status(target) if target.is_dir() else None
         if status is None:
             result = write_demo(target, progress=progress)
-            print(f"Demo project written: {result.root}")
+            print(f"Demo project written: {_shown(str(result.root))}")
         elif not args.reset:
             if status.missing:
                 write_demo(target, progress=progress, missing_only=True)

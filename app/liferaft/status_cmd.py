@@ -189,12 +189,12 @@ def run_status(args: argparse.Namespace) -> int:
     if risk.missing_outputs:
         print(f"Missing from OUTPUT ({len(risk.missing_outputs)}):")
         for item in risk.missing_outputs:
-            print(f"  {_shown(item.name)}  {item.reason} (named in: {', '.join(item.sources)})")
+            print(f"  {_shown(item.name)}  {item.reason} (named in: {_shown(', '.join(item.sources))})")
     if absent_uploads:
         print(f"Uploads not in SOURCE ({len(absent_uploads)}):")
         for upload in absent_uploads:
             print(f"  {_shown(upload['name'])}  used by the chat: put it back before rerunning "
-                  f"(named in: {', '.join(upload['sources'])})")
+                  f"(named in: {_shown(', '.join(upload['sources']))})")
     if risk.downloads:
         print(f"In Downloads ({len(risk.downloads)}):")
         for item in risk.downloads:

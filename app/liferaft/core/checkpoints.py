@@ -187,6 +187,7 @@ def saved_message(checkpoint: Checkpoint, *, outputs: int, missing: Sequence[str
     computer, and any change to them from here on shows. Not yet: monthly_trend.png (only the chat has it:
     ask for it again) and whatever the chat makes next (download it into OUTPUT/, then k)."
     """
+    from liferaft.core.scan import shown_name
     from liferaft.core.units import format_count
 
     what = format_count(len(checkpoint.files), "file")
@@ -200,7 +201,7 @@ def saved_message(checkpoint: Checkpoint, *, outputs: int, missing: Sequence[str
         since = f"; {changes.count:,} changed since the one before" if changes else "; none changed since"
     first = f"Checkpoint {checkpoint.number} saved: {what}, as they are now{since}."
     safe = "Safe: they are on this computer, and any change to them from here on shows."
-    names = list(missing[:3])
+    names = [shown_name(name) for name in missing[:3]]  # from the note or a chat export: shown, never obeyed
     later = "whatever the chat makes next (download it into OUTPUT/, then k)"
     if names:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,10 @@ KEEP_PROMPTS = 20
 OLD = "old"
 #: The name :func:`save_prompt` gives a prompt: ``<YYYYmmdd>-<HHMMSS>-<template slug>[-N].md``.
 SAVED_NAME = re.compile(r"^(\d{8}-\d{6})-[a-z0-9-]+\.md$")
+#: Liferaft's record of the prompts it saved (their names, one a line), in the project's ``.liferaft/``: only
+#: these are ever moved to ``old/``. A name alone cannot tell: a user's own ``20260301-120000-my-copy.md`` is
+#: named just like one.
+SAVED_RECORD = "saved-prompts.txt"
 
 _MAX_SUFFIX = 9999
 
@@ -129,7 +133,7 @@ def save_prompt(root: Path, role_folders: Mapping[str, Role], text: str | Releas
                 handle.write(data)
         except FileExistsError:
             continue
-        retire_old_prompts(folder)
+        _record_and_retire(root, folder, path.name)
         return path
     raise FileExistsError(f"{folder / stem}: every name up to -{_MAX_SUFFIX} is taken")
 
@@ -140,10 +144,45 @@ def _saved_order(name: str) -> tuple[str, int, str]:
     return name[:15], int(number.group(1)) if number else 1, name
 
 
-def retire_old_prompts(folder: Path, keep: int = KEEP_PROMPTS) -> list[Path]:
+def _record_path(root: Path) -> Path:
+    from liferaft.core.scan import STATE_DIRNAME
+
+    return Path(root) / STATE_DIRNAME / SAVED_RECORD
+
+
+def saved_record(root: Path) -> list[str]:
+    """The names of the prompts Liferaft saved that were still in the prompts folder when it last looked."""
+    from liferaft.core import storage
+
+    try:
+        raw = storage.read_small_file(_record_path(root), limit=1024 * 1024)
+    except OSError:
+        return []
+    return [name for name in raw.decode("utf-8", "replace").splitlines() if SAVED_NAME.match(name)]
+
+
+def _record_and_retire(root: Path, folder: Path, name: str) -> None:
+    """Add ``name`` to the record of prompts Liferaft saved, move the oldest of them to ``old/``, and keep in the
+    record only those still in ``folder``. One project's workbenches and commands take turns (a lock), so two
+    never move the same prompt. Never raises for an OSError: the prompt is saved either way."""
+    from liferaft.core import storage
+
+    record = _record_path(root)
+    try:
+        with storage.locked(record):
+            names = list(dict.fromkeys([*saved_record(root), name]))
+            retire_old_prompts(folder, own=names)
+            left = [entry for entry in names if os.path.isfile(folder / entry)]
+            storage.write_text(record, "".join(f"{entry}\n" for entry in left))
+    except OSError:
+        pass
+
+
+def retire_old_prompts(folder: Path, keep: int = KEEP_PROMPTS, *, own: Collection[str]) -> list[Path]:
     """Move all but the newest ``keep`` saved prompts of ``folder`` into ``folder/old/``; return where they went.
 
-    Only files named as :func:`save_prompt` names them are counted and moved (a file of your own there stays).
+    Only the prompts named in ``own`` (those :func:`save_prompt` saved, by its record) are counted and moved: a
+    file of your own there stays, even one named like a saved prompt.
     Each move is atomic and never over a file (a hard link, then the old name removed; a taken name in ``old/``
     gets ``-2``, ``-3``…), so a prompt is never lost or overwritten; nothing is ever deleted. A move that fails
     leaves the prompt where it was. Never raises for an OSError.
@@ -153,8 +192,9 @@ def retire_old_prompts(folder: Path, keep: int = KEEP_PROMPTS) -> list[Path]:
     folder = Path(folder)
     try:
         with os.scandir(folder) as entries:
+            own = set(own)
             saved = [entry.name for entry in entries
-                     if SAVED_NAME.match(entry.name) and entry.is_file(follow_symlinks=False)]
+                     if entry.name in own and SAVED_NAME.match(entry.name) and entry.is_file(follow_symlinks=False)]
     except OSError:
         return []
     if len(saved) <= keep:

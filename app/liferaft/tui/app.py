@@ -415,13 +415,13 @@ class LiferaftApp(App[int]):
         first_look = not self._flagged and not self._offered and risk.checkpoints == 0
         self._flagged = {item.path for item in risk.unsaved_outputs if item.path}
         if new and not first_look:
-            names = ", ".join(item.name for item in new[:3]) + (" …" if len(new) > 3 else "")
+            names = ", ".join(shown_name(item.name) for item in new[:3]) + (" …" if len(new) > 3 else "")
             self.notify(f"{names}: saved in OUTPUT but not in a checkpoint yet. k records one.",
                         title="Not checkpointed", severity="warning", markup=False, timeout=6)
         offered = [item for item in risk.downloads if item.path and item.path not in self._offered]
         if offered:
             self._offered |= {item.path for item in offered if item.path}
-            names = ", ".join(item.name for item in offered[:3])
+            names = ", ".join(shown_name(item.name) for item in offered[:3])
             self.notify(f"{names} just arrived in your downloads and looks like this project's output: m moves "
                         "it into OUTPUT/.", title="Downloads", markup=False, timeout=10)
         for warning in risk.warnings:
@@ -465,9 +465,10 @@ class LiferaftApp(App[int]):
             try:
                 moved = move_into_output(project.root, project.inventory, Path(str(item.path)), name=item.matches)
             except (MoveError, OSError) as exc:
-                self.notify(f"Not moved: {exc}", severity="error", markup=False, timeout=8)
+                self.notify(f"Not moved: {shown_name(str(exc))}", severity="error", markup=False, timeout=8)
                 return
-            self.notify(f"Moved {item.name} to {moved.relative_to(project.root).as_posix()}.", markup=False,
+            self.notify(f"Moved {shown_name(item.name)} to {shown_name(moved.relative_to(project.root).as_posix())}.",
+                        markup=False,
                         timeout=5)
             self._quiet_rescan = True
             self._load_project()

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -44,7 +45,7 @@ def _detail(item: RiskItem) -> Text:
     if item.matches:
         detail = Text(f"→ OUTPUT/{shown_name(item.matches)}", style="green")
     elif item.sources:
-        detail = Text(f"named in: {', '.join(item.sources)}", style="dim")
+        detail = Text(f"named in: {shown_name(', '.join(item.sources))}", style="dim")  # a chat's title
     elif item.size is not None:
         detail = Text("looks like an output", style="dim")
     else:
@@ -96,6 +97,11 @@ def risk_footer(risk: Risk) -> Text:
 class RiskScreen(ModalScreen[str | None]):
     """Returns the action to run (``checkpoint`` or ``move_downloads``), or None."""
 
+    # The key hints are links (a click does what the key does) that look like the text they were.
+    DEFAULT_CSS = """
+    RiskScreen #risk-help { link-color: $foreground; link-background: transparent; link-style: none; }
+    """
+
     BINDINGS = [
         HELP_BINDING,
         Binding("escape,w,q", "close", "Close", id="risk.close", tooltip="Back to the workbench"),
@@ -118,9 +124,12 @@ class RiskScreen(ModalScreen[str | None]):
             with VerticalScroll(id="risk-scroll"):
                 yield Static(risk_view(risk), id="risk-list")
             yield Static(risk_footer(risk), id="risk-footer")
-            keys = ["k checkpoint"] if risk.unsaved_outputs else []
-            keys += ["m move a download"] if risk.downloads else []
-            yield Label(" · ".join([*keys, "esc close"]), id="risk-help")
+            # Each key named here is also a link: the mouse does what the key does.
+            keys = [("k checkpoint", "screen.do('checkpoint')")] if risk.unsaved_outputs else []
+            keys += [("m move a download", "screen.do('move_downloads')")] if risk.downloads else []
+            keys.append(("esc close", "screen.close"))
+            yield Label(Content(" · ").join(Content.from_markup(f"[@click={action}]{label}[/]")
+                                            for label, action in keys), id="risk-help")
 
     def on_mount(self) -> None:
         self.query_one("#risk-scroll").focus()

@@ -203,6 +203,10 @@ def _inspect(root: Path) -> bool:
         return False
     previous = _marker_files(root)
     if previous is None:
+        if (root / DEMO_MARKER).exists():  # damaged: which files are the demo's own cannot be told
+            raise DemoError(f"{root} is not a Liferaft demo it can use: its {DEMO_MARKER.as_posix()} is damaged, so "
+                            "the demo's own files cannot be told from yours and nothing is written; move the folder "
+                            "aside (your files stay) or choose another")
         raise DemoError(f"{root} is not empty and is not a Liferaft demo; choose an empty or new folder")
     # A newer demo may add files: never overwrite a user's file that happens to have such a name.
     for name in DEMO_FILES:
