@@ -701,3 +701,68 @@ def test_a_huge_paste_is_cut_to_what_looks_like_an_error() -> None:
     cut = excerpt(middle)
     assert len(cut) < 200_000 and "Code interpreter session expired" in cut and "期限切れ" in cut
     assert classify(middle)[0].symptom.id == "session_expired"
+
+
+# --- what a diagnosis costs (issue 18: the whole process on a 1 MB paste ≤ 1.3× `liferaft --version`) ----------
+
+
+def test_the_compiled_knowledge_is_the_data_file() -> None:
+    from liferaft.core.diagnose.knowledge import _bundled_bytes, from_literal, to_literal
+
+    fresh = read_knowledge_text(_bundled_bytes().decode("utf-8"))
+    assert from_literal(to_literal(fresh)) == fresh
+    assert load_knowledge() == fresh  # whichever way it was loaded (the generated module, or the data file)
+
+
+def test_pattern_prefilters_never_hide_a_match() -> None:
+    # A pattern is skipped (and not compiled) when its anchors begin no word, or a group it needs is absent:
+    # those must be necessary conditions, on the corpus and on texts made to match.
+    import json
+    from pathlib import Path
+
+    from liferaft.core.diagnose.classify import _Text
+    from liferaft.core.diagnose.knowledge import pattern_anchors, pattern_requires
+
+    corpus = Path(__file__).parent / "data" / "real" / "diagnose" / "corpus.jsonl"
+    texts = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["file uploads are failing", "uploads are down", "the chatgpt servers are at capacity now",
+              "errors uploading files", "reached the daily message limit"]
+    patterns = [p for s in KNOWLEDGE.symptoms for p in (*s.patterns, *s.generic_patterns)]
+    assert all(p.anchors is not None for p in patterns)  # every bundled pattern can be skipped
+    checked = 0
+    for text in texts:
+        prepared = _Text(text)
+        for pattern in patterns:
+            hit = re.search(pattern.pattern, prepared.words)
+            if hit:
+                checked += 1
+                assert prepared.search(pattern) is not None, (pattern.pattern, text)
+    assert checked > 50
+    assert pattern_anchors(r"\b(?:file |document )?uploads (?:x|y)") == ("file", "document", "uploads")
+    assert pattern_anchors(r"\berrors? x") == ("error",)
+    assert pattern_anchors(r"\bfoo|bar") is None and pattern_anchors(r"\b\w+ x") is None
+    assert pattern_requires(r"\b(?:a|b)? x (?:c|d){0,2} (?:e f|g) (?:\w+ ){0,3}(?:h|i)\b") == (("e f", "g"), ("h", "i"))
+
+
+def test_a_diagnosis_loads_only_what_it_needs() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from liferaft.cli import main; main(['diagnose', '-']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dataclasses', 'inspect', 'html', 'tomllib', "
+            "'pickle', 'hashlib', 'platformdirs', 'unicodedata') or m == 'liferaft.core.diagnose.clock'))")
+    paste = "INFO step=transform rows=1234 ok\n" * 40_000 + "Error analyzing\nKeyError: 'region'\n"
+    loaded = subprocess.run([sys.executable, "-c", code], input=paste, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_huge_paste_is_cut_as_bytes() -> None:
+    from liferaft.core.diagnose.classify import EXCERPT_END, EXCERPT_OVER, excerpt, excerpt_bytes
+
+    filler = b"INFO 2026-03-02 step=transform rows=1234 ok\n" * 30_000
+    assert excerpt_bytes(filler[:EXCERPT_OVER]) == filler[:EXCERPT_OVER]
+    paste = filler + "Upload failed: ファイル\n".encode() + filler + b"HTTP 502 Bad Gateway\n"
+    cut = excerpt_bytes(paste)
+    assert len(cut) < 3 * EXCERPT_END and cut.endswith(b"HTTP 502 Bad Gateway\n")
+    assert "Upload failed: ファイル".encode() in cut
+    assert excerpt(paste.decode()) == cut.decode()

@@ -60,12 +60,16 @@ def _warn_all(warnings: list[str]) -> None:
 
 
 def _read_stdin() -> str:
+    """Standard input as text; a long paste is cut (:func:`~liferaft.core.diagnose.classify.excerpt_bytes`)
+    before it is decoded, as the classifier would cut it."""
+    from liferaft.core.diagnose.classify import excerpt_bytes
+
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:
         return sys.stdin.read()[-MAX_INPUT:]
     head = buffer.read(MAX_INPUT)
     if len(head) < MAX_INPUT:
-        return head.decode("utf-8", errors="replace")
+        return excerpt_bytes(head).decode("utf-8", errors="replace")
     half = MAX_INPUT // 2
     tail = collections.deque([head[half:]])  # the rest is read through, keeping only its last `half` bytes
     kept = len(tail[0])
@@ -76,7 +80,7 @@ def _read_stdin() -> str:
             kept -= len(tail.popleft())
     end = b"".join(tail)[-half:]
     _err(f"note: the input is long; its first and last {half // 1_000_000} MB were read")
-    return (head[:half] + b"\n" + end).decode("utf-8", errors="replace")
+    return excerpt_bytes(head[:half] + b"\n" + end).decode("utf-8", errors="replace")
 
 
 def _input_text(args: argparse.Namespace) -> str | None:

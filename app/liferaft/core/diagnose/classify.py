@@ -15,20 +15,36 @@ matches nothing gets an empty list: an honest "no known match", never a guess.
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
-from dataclasses import dataclass, field
 from functools import cache
 
-from liferaft.core.diagnose.knowledge import ClassifierSettings, Knowledge, Symptom, load_knowledge
+from liferaft.core.diagnose.knowledge import ClassifierSettings, Knowledge, Pattern, Symptom, load_knowledge
+
+# `html` (its entity table), `unicodedata` and the larger expressions below are loaded when a text needs them:
+# `liferaft diagnose` is measured against `liferaft --version` (issue 18).
+
+
+class _Lazy:
+    """A regular expression compiled when first used (some take ~2 ms to compile)."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> object:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(*self._args)
+        return getattr(compiled, name)
 
 #: Above this many characters a text is read the way a log is: the same matches, found with fewer passes.
 LONG_TEXT = 20_000
 
 #: Characters that are invisible in a browser yet split a word: soft hyphen, zero-width space and joiners, BOM.
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_INVISIBLE_RE = _Lazy(f"[{_INVISIBLE}]")
 #: HTML elements that end a line of text (their tags separate sentences) and ones that run inside one.
 _BLOCK_TAGS = frozenset(re.split(
     r"\s+", "address article aside blockquote body br center dd details dialog div dl dt fieldset figcaption "
@@ -37,25 +53,25 @@ _BLOCK_TAGS = frozenset(re.split(
 _INLINE_TAGS = frozenset(re.split(
     r"\s+", "a abbr b bdi bdo cite code data del dfn em font i img input ins kbd mark meta link q s samp small span "
     "strong sub sup svg path time u var wbr script style noscript"))
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*)((?:\s[^<>]{0,500})?)\s*/?>|<!--.{0,2000}?-->"
+_TAG = _Lazy(r"<(/?)([a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*)((?:\s[^<>]{0,500})?)\s*/?>|<!--.{0,2000}?-->"
                   r"|<!doctype[^<>]{0,200}>", re.IGNORECASE | re.DOTALL)
 #: What a block tag becomes: a mark the sentence splitter sees; it is not a word, so normalising drops it.
 _BREAK = " ¶ "
 _APOSTROPHES = "'’ʼ`´"
 #: (The apostrophe comes first and the look-behind after it, so the search skips to apostrophes: ~20× faster on a log.)
-_APOSTROPHE = re.compile(r"['’ʼ`´](?<=\w['’ʼ`´])(?=\w)")
+_APOSTROPHE = _Lazy(r"['’ʼ`´](?<=\w['’ʼ`´])(?=\w)")
 #: A possessive after a number ("GPT-4's"): the name without it, so "gpt 4" still reads as "gpt 4".
-_NUMBER_POSSESSIVE = re.compile(r"['’ʼ](?<=\d['’ʼ])s\b")
+_NUMBER_POSSESSIVE = _Lazy(r"['’ʼ](?<=\d['’ʼ])s\b")
 _NON_WORD = re.compile(r"[\W_]+")
 _SPACE = re.compile(r"\s+")
 #: ASCII bytes that are not letters or digits, to spaces; other bytes (UTF-8 of anything else) as they are.
 _ASCII_TABLE = bytes(b if chr(b).isascii() and chr(b).isalnum() else (32 if b < 128 else b) for b in range(256))
 #: Scripts written without spaces between words (Japanese, Chinese, Korean).
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_CJK_EDGE = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])(?=[a-z0-9])"
+_CJK = _Lazy(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK_EDGE = _Lazy(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])(?=[a-z0-9])"
                        r"|(?<=[a-z0-9])(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])")
 #: Where a sentence ends, for telling a message that stands on its own from the same words inside prose.
-_SENTENCE_END = re.compile(r"[.!?;:¶](?=\s|$)|¶|\n[ \t\r]*\n")
+_SENTENCE_END = _Lazy(r"[.!?;:¶](?=\s|$)|¶|\n[ \t\r]*\n")
 
 #: What a pattern match counts for, a code read as a status, and advice the chat gives.
 PATTERN_WEIGHT = 0.7
@@ -65,25 +81,56 @@ ADVICE_WEIGHT = 0.05
 EXCLUDED_FACTOR = 0.4
 
 
-@dataclass(frozen=True, slots=True)
+def _has_cjk(text: str) -> bool:
+    if text.isascii():
+        return False
+    if len(text) < 200:  # a phrase: no need to compile the expression (~3 ms)
+        return any("\u3040" <= char <= "\u30ff" or "\u3400" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af"
+                   for char in text)
+    return _CJK.search(text) is not None
+
+
 class Match:
+    """One symptom a text matches: how sure, and why (``matched``: the words that matched; ``notes``)."""
+
+    __slots__ = ("confidence", "detail", "matched", "notes", "possible", "score", "symptom")
+
     symptom: Symptom
     score: float
     """0..1: how sure the match is (more and longer matching phrases score higher)."""
     matched: list[str]
     """The words in the text that matched, as they read once normalised (e.g. "session expired", "error 429")."""
-    possible: bool = False
+    possible: bool
     """Only a possible match: the evidence is a generic wording with nothing around it to say it is ours."""
-    confidence: str = ""
+    confidence: str
     """``certain``, ``likely`` or ``possible`` (see :data:`CERTAIN`)."""
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
     """Why the confidence is lower than the words alone would make it ("names another product ('flask')")."""
-    detail: str = ""
+    detail: str
     """For a Python exception in the sandbox: the traceback's own cause, its last exception line."""
 
-    def __post_init__(self) -> None:
-        if not self.confidence:
-            object.__setattr__(self, "confidence", "possible" if self.possible else "likely")
+    def __init__(self, symptom: Symptom, score: float, matched: list[str], possible: bool = False,
+                 confidence: str = "", notes: list[str] | None = None, detail: str = "") -> None:
+        self.symptom = symptom
+        self.score = score
+        self.matched = matched
+        self.possible = possible
+        self.confidence = confidence or ("possible" if possible else "likely")
+        self.notes = notes if notes is not None else []
+        self.detail = detail
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.symptom, self.score, self.matched, self.possible, self.confidence, self.notes, self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Match) and other._fields() == self._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Match(symptom={self.symptom.id!r}, score={self.score!r}, matched={self.matched!r}, "
+                f"possible={self.possible!r}, confidence={self.confidence!r}, notes={self.notes!r}, "
+                f"detail={self.detail!r})")
 
     @property
     def layer(self) -> str:
@@ -116,15 +163,55 @@ def _plain(text: str) -> str:
     if "<" in text:
         text = _TAG.sub(_tag, text)
     if "&" in text:
+        import html
+
         text = html.unescape(text)
     if text.isascii():
         text = text.lower()
     else:
+        import unicodedata
+
         text = unicodedata.normalize("NFKC", text).casefold()
         if any(char in text for char in _INVISIBLE):  # an entity (&shy;) may have made one
             text = _INVISIBLE_RE.sub("", text)
     if any(char in text for char in _APOSTROPHES):
-        text = _APOSTROPHE.sub("", _NUMBER_POSSESSIVE.sub("", text))
+        if text.isascii() and text.count("'") + text.count("`") < 1_000:
+            text = _drop_ascii_apostrophes(text)
+        else:
+            text = _APOSTROPHE.sub("", _NUMBER_POSSESSIVE.sub("", text))
+    return text
+
+
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _drop_ascii_apostrophes(text: str) -> str:
+    """What ``_APOSTROPHE.sub("", _NUMBER_POSSESSIVE.sub("", text))`` makes of an ASCII text with a few
+    apostrophes, without compiling them (~1 ms)."""
+    cuts: list[tuple[int, int]] = []  # "'s" after a number
+    index = text.find("'")
+    while index >= 0:
+        if (index > 0 and text[index - 1].isdigit() and text[index + 1:index + 2] == "s"
+                and text[index + 2:index + 3] not in _ASCII_WORD):
+            cuts.append((index, index + 2))
+            index = text.find("'", index + 2)
+        else:
+            index = text.find("'", index + 1)
+    if cuts:
+        text = "".join(text[start:end] for start, end in zip([0] + [end for _s, end in cuts],
+                                                             [start for start, _e in cuts] + [len(text)],
+                                                             strict=True))
+    drop = []
+    for mark in "'`":
+        index = text.find(mark)
+        while index >= 0:
+            if 0 < index < len(text) - 1 and text[index - 1] in _ASCII_WORD and text[index + 1] in _ASCII_WORD:
+                drop.append(index)
+            index = text.find(mark, index + 1)
+    drop.sort()
+    if drop:
+        text = "".join(text[start:end] for start, end in zip([0] + [index + 1 for index in drop],
+                                                             [*drop, len(text)], strict=True))
     return text
 
 
@@ -134,7 +221,7 @@ def _words(plain: str) -> str:
     words = b" ".join(data.split()).decode("utf-8", "surrogatepass")
     if not words.isascii():
         words = _NON_WORD.sub(" ", words).strip()
-        if _CJK.search(words):  # "chatgptを利用" or "出现network error": a Latin word beside CJK is a word of its own
+        if _has_cjk(words):  # "chatgptを利用" or "出现network error": a Latin word beside CJK is a word of its own
             words = _CJK_EDGE.sub(" ", words)
     return words
 
@@ -178,21 +265,6 @@ def _phrase_in_plain(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, phrase.split())) + r"(?![^\W_])")
 
 
-@cache
-def _anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
-    """The words a pattern's match must start with (``\\b(?:code interpreter|python|…)``), or None if unknown."""
-    source = pattern.pattern
-    group = re.match(r"\\b\(\?:([^()]*)\)", source)
-    alternatives = group.group(1).split("|") if group else [source[2:]] if source.startswith("\\b") else []
-    anchors = []
-    for alternative in alternatives:
-        literal = re.match(r"[a-z0-9]+", alternative)
-        if not literal:
-            return None
-        anchors.append(literal.group(0))
-    return tuple(dict.fromkeys(anchors)) or None
-
-
 class _Text:
     """One text to classify, with what the matchers need computed once (or when first needed)."""
 
@@ -202,6 +274,7 @@ class _Text:
         self.padded = f" {self.words} "
         self.long = len(self.words) > LONG_TEXT
         self._vocab: set[str] | None = None
+        self._vocab_text: str | None = None
         self._squashed: str | None = None
 
     @property
@@ -211,26 +284,54 @@ class _Text:
         return self._vocab
 
     @property
+    def vocab_text(self) -> str:
+        """Each distinct word once, with a space before it: where a word start is looked for in a long text."""
+        if self._vocab_text is None:
+            self._vocab_text = " " + " ".join(self.vocab)
+        return self._vocab_text
+
+    def starts_word(self, literal: str) -> bool:
+        """Whether some word of the text begins with ``literal`` (words: ``literal`` may be several)."""
+        if not self.long:
+            return f" {literal}" in self.padded
+        first, _space, rest = literal.partition(" ")
+        return f" {first}" in self.vocab_text and (not rest or f" {literal}" in self.padded)
+
+    def holds(self, literal: str) -> bool:
+        """Whether ``literal`` stands in the text, even inside a word (in a long text: its first word does)."""
+        if not self.long:
+            return literal in self.words
+        return literal.partition(" ")[0] in self.vocab_text
+
+    @property
     def squashed(self) -> str:
         if self._squashed is None:
             self._squashed = _SPACE.sub(" ", self.plain).strip()
         return self._squashed
 
     def has(self, phrase: str) -> bool:
-        if _CJK.search(phrase):  # written without spaces: a phrase is part of a longer "word"
+        if _has_cjk(phrase):  # written without spaces: a phrase is part of a longer "word"
             return phrase in self.words
         if self.long and not all(word in self.vocab for word in phrase.split()):
             return False  # a set look-up per word instead of a pass over megabytes
         return f" {phrase} " in self.padded
 
-    def search(self, pattern: re.Pattern[str]) -> str | None:
-        """The words ``pattern`` matches in the text; in a long text only where one of its first words stands."""
-        anchors = _anchors(pattern) if self.long else None
-        if anchors is None:
+    def search(self, pattern: Pattern | re.Pattern[str]) -> str | None:
+        """The words ``pattern`` matches in the text; in a long text only where one of its first words stands.
+
+        A pattern whose anchors (:attr:`Pattern.anchors`) begin no word of the text cannot match: it is skipped,
+        and not even compiled."""
+        anchors = getattr(pattern, "anchors", None)
+        if anchors is not None:
+            anchors = [anchor for anchor in anchors if self.starts_word(anchor)]
+            if not anchors:
+                return None
+        for words in getattr(pattern, "requires", ()):
+            if not any(self.holds(literal) for literal in words):
+                return None
+        if anchors is None or not self.long:
             hit = pattern.search(self.words)
             return hit.group(0).strip() if hit else None
-        if not any(word in self.vocab for anchor in anchors for word in anchor.split()[:1]):
-            return None
         starts = _spots(self.padded, [f" {anchor}" for anchor in anchors], limit=200_000)
         if starts is None:
             hit = pattern.search(self.words)
@@ -313,7 +414,7 @@ def _contains(haystack: str, phrase: str) -> bool:
 def _weight(phrase: str) -> float:
     """Longer phrases say more: one word 0.55, two 0.65, three 0.75 … at most 0.9. A phrase in a script written
     without spaces (Japanese) is one "word" however long: it counts as a whole sentence of the interface."""
-    if _CJK.search(phrase):
+    if _has_cjk(phrase):
         return 0.85
     return min(0.9, 0.45 + 0.1 * len(phrase.split()))
 
@@ -387,7 +488,7 @@ def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings, 
     possible = bool(foreign) or score < settings.possible_below or bool(weak and len(weak) == len(found))
     if possible:
         confidence = POSSIBLE
-    elif score >= CERTAIN_FROM and any(phrase not in weak and (len(phrase.split()) >= 3 or _CJK.search(phrase))
+    elif score >= CERTAIN_FROM and any(phrase not in weak and (len(phrase.split()) >= 3 or _has_cjk(phrase))
                                        for phrase in found) and not excluded:
         confidence = CERTAIN
     else:
@@ -397,13 +498,13 @@ def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings, 
 
 
 #: The last line of a Python traceback: ``KeyError: 'region'``, ``FileNotFoundError: [Errno 2] …``, ``MemoryError``.
-_EXCEPTION_LINE = re.compile(
+_EXCEPTION_LINE = _Lazy(
     r"^[ \t]*((?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Timeout|Warning|NotFound))"
     r"(?:(?:[ \t]*:[ \t]*|[ \t]{2,})(.{0,300}))?[ \t]*$", re.MULTILINE)
 #: How far from its end a long paste is searched for its last exception line.
 _TRACEBACK_TAIL = 20_000
 #: The sandbox's folder: a file missing there means the sandbox lost it (the SESSION layer), not the file itself.
-_SANDBOX_PATH = re.compile(r"/mnt/data\b|sandbox:")
+_SANDBOX_PATH = _Lazy(r"/mnt/data\b|sandbox:")
 ANALYSIS_ERROR = "analysis_error"
 
 
@@ -465,42 +566,70 @@ def _route_traceback(matches: list[Match], text: str, knowledge: Knowledge, evid
 
 
 #: A paste longer than this is read as its head, its tail and the lines between that look like an error.
-EXCERPT_OVER = 256_000
-EXCERPT_END = 64_000
-#: What makes a line in the middle of a long paste worth reading (lower case; non-ASCII lines are kept too).
-_ERROR_WORDS = ("error", "fail", "expired", "exception", "traceback", "timed out", "timeout", "limit", "denied",
-                "unavailable", "wrong", "too many", "too long", "too large", "capacity", "unusual", "country",
-                "not found", "no longer", "cannot", "can't", "unable", "lost", "reset", "offline", "sandbox",
-                "mnt/data", "chatgpt", "openai", "interpreter", "analy", "upload", "429", "500", "502", "503", "413")
+EXCERPT_OVER = 128_000
+EXCERPT_END = 16_000
+#: What makes a line in the middle of a long paste worth reading (lower case; non-ASCII lines are kept too), most
+#: telling first: each word is one search through the middle (~0.6 ms a megabyte), so a longer paste is searched
+#: for fewer of them (:data:`_MIDDLE_SEARCH`), never fewer than :data:`_MIN_WORDS`.
+_ERROR_WORDS = ("error", "fail", "expired", "limit", "wrong", "unable", "cannot", "can't", "too many", "timed out",
+                "timeout", "denied", "unavailable", "capacity", "unusual", "country", "not found", "no longer",
+                "too long", "too large", "exception", "traceback", "lost", "reset", "offline", "sandbox", "mnt/data",
+                "chatgpt", "openai", "interpreter", "analy", "upload", "429", "500", "502", "503", "413")
+_ERROR_NEEDLES = tuple(word.encode() for word in _ERROR_WORDS)
+#: Bytes searched through in the middle, all words together (the middle's length times the words looked for).
+_MIDDLE_SEARCH = 3_000_000
+_MIN_WORDS = 3
+#: At most this many lines from the middle, and this many for any one word (a word on every line of a log
+#: must not crowd out the others); a line is cut to :data:`_LINE_CHARS`.
 _EXCERPT_LINES = 2_000
+_LINES_PER_WORD = 200
+_LINE_CHARS = 2_000
+
+
+def excerpt_bytes(data: bytes) -> bytes:
+    """A long paste (UTF-8) cut to what the classifier needs, without decoding it: its first and last
+    :data:`EXCERPT_END` bytes and, from the middle, the lines that look like an error (one lower-casing of the
+    middle, then one search per word of :data:`_ERROR_WORDS`, fewer the longer the middle) or hold non-ASCII text
+    (a localised message). Data no longer than
+    :data:`EXCERPT_OVER` is returned as it is."""
+    if len(data) <= EXCERPT_OVER:
+        return data
+    head_end = data.rfind(b"\n", 0, EXCERPT_END) + 1 or EXCERPT_END  # whole lines where there are lines
+    tail_start = data.find(b"\n", len(data) - EXCERPT_END)
+    tail_start = tail_start + 1 if 0 <= tail_start < len(data) - 1 else len(data) - EXCERPT_END
+    middle = data[head_end:tail_start]
+    lowered = middle.lower()
+    starts: set[int] = set()
+    for needle in _ERROR_NEEDLES[:max(_MIN_WORDS, _MIDDLE_SEARCH // max(1, len(middle)))]:
+        index, found = lowered.find(needle), 0
+        while index >= 0 and found < _LINES_PER_WORD and len(starts) < _EXCERPT_LINES:
+            starts.add(lowered.rfind(b"\n", 0, index) + 1)
+            found += 1
+            end = lowered.find(b"\n", index)
+            if end < 0:
+                break
+            index = lowered.find(needle, end)
+    if not middle.isascii():
+        for hit in re.finditer(rb"[\x80-\xff]+", middle):
+            if len(starts) >= 2 * _EXCERPT_LINES:
+                break
+            start = middle.rfind(b"\n", 0, hit.start()) + 1
+            if start not in starts:
+                starts.add(start)
+    lines = []
+    for start in sorted(starts):
+        end = middle.find(b"\n", start)
+        lines.append(middle[start:end if end >= 0 else len(middle)][:_LINE_CHARS * 4])
+    return b"\n".join([data[:head_end].rstrip(b"\n"), *dict.fromkeys(lines), data[tail_start:]])
 
 
 def excerpt(text: str) -> str:
-    """A long paste cut to what the classifier needs: its first and last :data:`EXCERPT_END` characters and, from
-    the middle, up to :data:`_EXCERPT_LINES` lines that look like an error (or hold non-ASCII text: a localised
-    message). A text no longer than :data:`EXCERPT_OVER` is returned as it is."""
+    """A long paste cut to what the classifier needs (:func:`excerpt_bytes`); a text no longer than
+    :data:`EXCERPT_OVER` characters is returned as it is."""
     if len(text) <= EXCERPT_OVER:
         return text
-    head, middle, tail = text[:EXCERPT_END], text[EXCERPT_END:-EXCERPT_END], text[-EXCERPT_END:]
-    lowered = middle.lower()
-    starts: set[int] = set()
-    for word in _ERROR_WORDS:
-        index = lowered.find(word)
-        while index >= 0 and len(starts) < _EXCERPT_LINES:
-            start = lowered.rfind("\n", 0, index) + 1
-            starts.add(start)
-            end = lowered.find("\n", index)
-            index = lowered.find(word, end if end >= 0 else len(lowered))
-    if not middle.isascii():
-        for hit in re.finditer(r"[^\x00-\x7f]", middle):
-            if len(starts) >= 2 * _EXCERPT_LINES:
-                break
-            starts.add(middle.rfind("\n", 0, hit.start()) + 1)
-    lines = []
-    for start in sorted(starts):
-        end = middle.find("\n", start)
-        lines.append(middle[start:end if end >= 0 else len(middle)][:2_000])
-    return "\n".join([head, *dict.fromkeys(lines), tail])
+    data = text.encode("utf-8", "surrogatepass")
+    return excerpt_bytes(data).decode("utf-8", "replace")
 
 
 def _first(text: _Text, phrases: tuple[str, ...]) -> str | None:
