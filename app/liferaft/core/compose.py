@@ -283,10 +283,11 @@ def _read_shape(root: Path, path: str, kind: str) -> tuple[str, list[str]]:
         parts.append(f"{rows} {'row' if rows == '1' else 'rows'} × {width} {'column' if width == '1' else 'columns'}")
     names = [column.name for column in preview.columns if column.name]
     if names:
-        shown = ", ".join(names[:SHOWN_COLUMNS]) + (", …" if len(names) > SHOWN_COLUMNS else "")
+        # Shown on the table's one line: a line break in a column name must not start a line of the prompt.
+        shown = ", ".join(map(shown_name, names[:SHOWN_COLUMNS])) + (", …" if len(names) > SHOWN_COLUMNS else "")
         parts.append(f"columns: {shown}")
     if preview.sheet is not None and len(preview.sheets) > 1:
-        parts.append(f"sheet {preview.sheet} of {len(preview.sheets)}")
+        parts.append(f"sheet {shown_name(preview.sheet)} of {len(preview.sheets)}")
     whole = names
     if kind in ("csv", "tsv") and (any(name.endswith("…") for name in names)
                                    or (width and width.replace(",", "") != str(len(preview.columns)))):
@@ -534,7 +535,9 @@ class ContextBuilder:
         if notebook:
             code = _notebook_code(text)
             if code is None:
-                self.ctx.code_skipped.append(f"{shown} is not a notebook Liferaft can read: not included")
+                why = (f"is bigger than {format_size(MAX_NOTEBOOK_BYTES)} (its saved outputs?): clear its outputs "
+                       "and save it again" if size > len(raw) else "is not a notebook Liferaft can read")
+                self.ctx.code_skipped.append(f"{shown} {why}: not included")
                 return False
             text = code
         left_out = max(0, size - len(raw)) if not notebook else 0
@@ -564,7 +567,9 @@ def _notebook_code(text: str) -> str | None:
     for cell in cells:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            parts.append("".join(source) if isinstance(source, list) else str(source))
+            if isinstance(source, list):  # lines; anything else in the list (a damaged notebook) is skipped
+                source = "".join(line for line in source if isinstance(line, str))
+            parts.append(source if isinstance(source, str) else "")
     return "\n\n# %%\n".join(parts)
 
 
@@ -689,6 +694,9 @@ def _note_text(context: ComposeContext, *, with_brief: bool = False) -> str:
     if with_brief and context.brief:
         parts.append(f"### Project brief\n\n{context.brief}")
     parts += [f"### {heading}\n\n{text}" for _key, heading, text in context.note_sections]
+    if not parts and context.brief:  # the brief went to its own place: the note holds nothing else
+        return "(my restart note holds only the project brief: work from it and the files, and tell me what " \
+               "you assume)"
     if not parts:
         return "(no restart note yet: work from the files and tell me what you assume)"
     return "\n\n".join(parts)
@@ -770,7 +778,7 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
                             "restart note or raise the budget")
         else:
             warnings.append(f"{tokens:,} tokens: over the budget of {budget:,}")
-    if not context.note_sections and not context.next_prompt and template.name != "note":
+    if not context.note_sections and not context.next_prompt and not context.brief and template.name != "note":
         warnings.append("the restart note is empty: a new chat gets only the file list")
     if unavailable:
         warnings.append(f"the prompt names {format_count(len(unavailable), 'file')} the chat will not have "

@@ -81,15 +81,24 @@ class Writer:
 
     def describe(self) -> str:
         where = f"{self.path} cell {self.cell}" if self.cell is not None else f"{self.path} line {self.line}"
-        parts = [f"`{quote}`" for quote in self.drawn]
+        parts = [code_span(quote) for quote in self.drawn]
         if self.call in _DEVICES:
-            parts.insert(0, f"`{self.statement}`")  # an R device is opened first, then drawn on
+            parts.insert(0, code_span(self.statement))  # an R device is opened first, then drawn on
         else:
-            parts.append(f"`{self.statement}`")
+            parts.append(code_span(self.statement))
         text = f"written by {where}: " + " then ".join(parts)
         if self.written and not self.drawn and self.written not in self.statement[:len(self.written) + 1]:
             text += f" (writes {self.written})"
         return text
+
+
+def code_span(text: str) -> str:
+    """``text`` as Markdown inline code: fenced by one backtick more than its longest run of them (a statement that
+    writes ``"res`ult.csv"`` must not end the span early), padded with a space when it starts or ends with one."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,6 +475,7 @@ def details(root: object, records: Sequence[object], missing: Sequence[str], not
     from pathlib import Path
 
     from liferaft.core import verify
+    from liferaft.core.scan import shown_name
 
     base = Path(str(root))
     present = list(records)[:DESCRIBED]
@@ -488,8 +498,10 @@ def details(root: object, records: Sequence[object], missing: Sequence[str], not
                 text = targets.text()
         note = noted.get(name.casefold(), "")
         writer = writers.get(name)
-        found[name] = Detail(describe(name, note=note, writer=writer,
-                                      from_file="" if note or writer else _from_file(kind, targets)), text, pending)
+        # One line each: a column or file name with a line break in it must not break the prompt's list.
+        found[name] = Detail(shown_name(describe(name, note=note, writer=writer,
+                                                 from_file="" if note or writer else _from_file(kind, targets))),
+                             shown_name(text), pending)
     for name in absent:
-        found[name] = Detail(describe(name, note=noted.get(name.casefold(), ""), writer=writers.get(name)))
+        found[name] = Detail(shown_name(describe(name, note=noted.get(name.casefold(), ""), writer=writers.get(name))))
     return found

@@ -61,13 +61,18 @@ def _unique(found: Iterable[tuple[int, str]]) -> list[str]:
     return names
 
 
+def _name_char(char: str) -> bool:
+    """Whether a name written without backticks can hold ``char`` (a mention is read back over these)."""
+    return char.isalnum() or char in "_-.%"
+
+
 def _mentions(text: str) -> list[tuple[int, str]]:
     """(where, name) of every file name in ``text``, in order (see :func:`mentioned_names`)."""
     found: list[tuple[int, str]] = []
     quoted: list[tuple[int, int]] = []
     for match in _QUOTED_NAME.finditer(text):
         if match[2].lower() in NAME_EXTENSIONS:
-            found.append((match.start(), match[1]))
+            found.append((match.start(1), match[1]))
             quoted.append(match.span())
     end = (len(text) + 1, len(text) + 1)
     spans = iter(quoted)
@@ -79,7 +84,7 @@ def _mentions(text: str) -> list[tuple[int, str]]:
             continue  # inside a name in backticks, taken whole above
         start = dot = match.start()
         floor = max(0, dot - 255)
-        while start > floor and (text[start - 1].isalnum() or text[start - 1] in "_-.%"):
+        while start > floor and _name_char(text[start - 1]):
             start -= 1
         if text[start:dot].strip("."):
             found.append((start, text[start:match.end()]))
@@ -227,13 +232,14 @@ def names_not_available(text: str, available: Iterable[str], also: Sequence[str]
     :func:`name_key`), in order, each once, as written."""
     available = [name for name in available if name]
     have = {name_key(name) for name in available}
-    # "revenue by region.csv" written without backticks is one name, not "region.csv": (its last word, the rest).
+    # "revenue by region.csv" (or "sales`q1.csv", "📈trend.png") written without backticks is one name, not
+    # "region.csv": a name's tail from its last character a mention cannot hold, and the rest before it.
     spaced: dict[str, list[str]] = {}
     for name in available:
         shown = shown_name(name.rpartition("/")[2])
-        head, space, tail = shown.rpartition(" ")
-        if space:
-            spaced.setdefault(tail.casefold(), []).append((head + space).casefold())
+        cut = next((index for index in range(len(shown) - 1, -1, -1) if not _name_char(shown[index])), -1)
+        if 0 <= cut < len(shown) - 1:
+            spaced.setdefault(shown[cut + 1:].casefold(), []).append(shown[:cut + 1].casefold())
     found = []
     for number, body in enumerate([text, *also]):
         for start, name in (_mentions(body) if number == 0 else _remembered_mentions(body)):

@@ -21,14 +21,16 @@ import io
 import math
 import os
 import re
+import stat
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from liferaft.core.units import format_size
+from liferaft.core.units import format_count, format_size
 
 #: Bytes read per slice (each slice is parsed whole; two are in flight at a time).
 SLICE_BYTES = 4 << 20
@@ -79,7 +81,13 @@ class Targets:
     seconds: float = 0.0
 
     def text(self) -> str:
-        """The targets on one line, as the prompt gives them."""
+        """The targets on one line, as the prompt gives them (a line break or control character in a file or column
+        name shown escaped, :func:`liferaft.core.scan.shown_name`)."""
+        from liferaft.core.scan import shown_name
+
+        return shown_name(self._text())
+
+    def _text(self) -> str:
         if self.error:
             return self.error
         parts: list[str] = []
@@ -170,7 +178,11 @@ def _plan(path: Path, kind: str) -> _Plan | Targets:
         return _fail("table", f"the first row of {path.name} is longer than {format_size(SAMPLE_BYTES)}")
     if not head.complete and rows:
         rows.pop()  # the read may have stopped inside the last row
-    width = max([len(header), *(len(row) for row in rows)]) if rows else len(header)
+    # As wide as the header, or as most rows when most are wider (a delimiter at the end of every row): one row
+    # with a field too many must not leave every other row "ragged" and its numbers out of the sums.
+    lengths = Counter(len(row) for row in rows)
+    common = max(lengths, key=lambda length: (lengths[length], length)) if rows else 0
+    width = max(len(header), common)
     names = _names(header, width)
     numeric: dict[int, str] = {}
     decimals: dict[int, int] = {}
@@ -321,6 +333,9 @@ class _Totals:
         self.lock = threading.Lock()
         self.rows = 0
         self.ragged = 0
+        """Rows with more fields than the header: counted, not summed (pandas refuses such a file)."""
+        self.short = 0
+        """Rows with fewer fields than the header: summed, their missing fields empty (as pandas reads them)."""
         self.sums: dict[int, list[float | int]] = {index: [] for index in plan.numeric}
         self.types = dict(plan.numeric)
         self.dropped: dict[int, str] = {}
@@ -346,9 +361,12 @@ def _parse_slice(data: bytes, totals: _Totals) -> None:
         types = {f"c{index}": (pa.int64() if kind == "int" else pa.float64()) for index, kind in wanted.items()}
         include = list(types) or [names[0]]
         ragged = [0]
+        short: list[str] = []
 
-        def on_invalid(_row: object, ragged: list[int] = ragged) -> str:
+        def on_invalid(row: Any, ragged: list[int] = ragged, short: list[str] = short) -> str:
             ragged[0] += 1
+            if row.actual_columns < row.expected_columns:
+                short.append(row.text)  # summed below, its missing fields empty
             return "skip"
 
         try:
@@ -389,7 +407,12 @@ def _parse_slice(data: bytes, totals: _Totals) -> None:
         for index in wanted:
             total = pc.sum(table.column(f"c{index}")).as_py()
             partial[index] = total or 0
+        dropped = _sum_short_rows(short, wanted, plan, partial)
         with totals.lock:
+            for index, why in dropped.items():
+                totals.dropped.setdefault(index, why)
+            totals.short += len(short)
+            totals.ragged -= len(short)
             if lines != rows:  # a record spans lines (a line break in quotes): the rest cannot be counted by lines
                 totals.quoted_breaks = True
             totals.rows += rows
@@ -398,6 +421,32 @@ def _parse_slice(data: bytes, totals: _Totals) -> None:
                 totals.sums[index].append(value)
         return
     raise _TableError("parse: too many retries")
+
+
+def _sum_short_rows(texts: list[str], wanted: dict[int, str], plan: _Plan,
+                    partial: dict[int, float | int]) -> dict[int, str]:
+    """Add the numeric fields of rows with fewer fields than the header (the parser skips them; pandas reads their
+    missing fields as empty) to ``partial``; return the columns one of them shows not to be numeric."""
+    dropped: dict[int, str] = {}
+    if not texts or not wanted:
+        return dropped
+    for fields in csv.reader(texts, delimiter=plan.delimiter, quotechar='"', strict=False):
+        for index, kind in wanted.items():
+            if index >= len(fields) or index in dropped:
+                continue
+            value = fields[index].strip()
+            if value in NA_VALUES:
+                continue
+            number: float | int
+            if kind == "int" and _PLAIN_INT.fullmatch(value):
+                number = int(value)
+            elif _PLAIN_DECIMAL.fullmatch(value.replace(",", ".", 1) if plan.decimal_comma else value):
+                number = float(value.replace(",", ".", 1) if plan.decimal_comma else value)
+            else:
+                dropped[index] = f"{plan.names[index]}: a value {value[:40]!r} is not a number"
+                continue
+            partial[index] = partial.get(index, 0) + number
+    return dropped
 
 
 def table_targets(path: Path, kind: str = "csv", *, seconds: float = SECONDS, workers: int = 2,
@@ -438,7 +487,11 @@ def table_targets(path: Path, kind: str = "csv", *, seconds: float = SECONDS, wo
         sums.append((plan.names[index], _format_sum(values, totals.types[index], plan.decimals.get(index, 0))))
     notes = []
     if totals.ragged:
-        notes.append(f"{totals.ragged:,} rows have more or fewer fields than the header: counted, not summed")
+        notes.append(f"{format_count(totals.ragged, 'row')} {'has' if totals.ragged == 1 else 'have'} more fields "
+                     "than the header: counted, not summed")
+    if totals.short:
+        notes.append(f"{format_count(totals.short, 'row')} {'has' if totals.short == 1 else 'have'} fewer fields "
+                     "than the header: summed, the missing fields empty")
     return Targets("table", rows=totals.rows + totals.counted, columns=len(plan.names), names=tuple(plan.names),
                    sums=tuple(sums), unsummed=tuple(totals.dropped.values()), notes=tuple(notes),
                    summed_rows=totals.summed, seconds=time.perf_counter() - started)
@@ -595,9 +648,13 @@ def compute(path: Path, kind: str) -> Targets:
     if function is None:
         return Targets("other")
     try:
-        os.stat(path)
+        st = os.stat(path)
     except OSError as exc:
         return _fail(kind, f"cannot read {path.name} ({exc.strerror or exc})")
+    if not stat.S_ISREG(st.st_mode):  # a named pipe would block the read for ever, a device never end
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe" if stat.S_ISFIFO(st.st_mode) else \
+            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        return _fail(kind, f"{path.name} is {what}, not a file with data in it")
     try:
         return function(path)
     except MemoryError:
@@ -609,23 +666,31 @@ def compute(path: Path, kind: str) -> Targets:
 # --- the cache ----------------------------------------------------------------------------------------------
 
 
-_Key = tuple[str, int, int]
+_Key = tuple[str, str, int, int, str]
 _lock = threading.Lock()
 _cache: OrderedDict[_Key, Targets] = OrderedDict()
 _running: dict[_Key, threading.Event] = {}
 _listeners: list[Callable[[], None]] = []
 
 
-def _key(path: Path) -> _Key | None:
+def _key(path: Path, kind: str) -> _Key | None:
+    """The file (links resolved), its name as given and its kind: two links to one file, named differently or read
+    as different kinds, have targets of their own (a result names the file and depends on its kind)."""
     try:
         st = os.stat(path)
-    except OSError:
+        resolved = str(Path(path).resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links, on older Pythons
         return None
-    return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    return (resolved, Path(path).name, st.st_size, st.st_mtime_ns, kind)
 
 
-def cached(path: Path) -> Targets | None:
-    key = _key(path)
+def cached(path: Path, kind: str | None = None) -> Targets | None:
+    """The targets cached for ``path`` read as ``kind`` (default: the kind its name gives)."""
+    if kind is None:
+        from liferaft.core.roles import kind_from_name
+
+        kind = kind_from_name(Path(path).name) or "other"
+    key = _key(path, kind)
     if key is None:
         return None
     with _lock:
@@ -639,7 +704,7 @@ def targets_for(path: Path, kind: str, *, wait: float | None = None) -> Targets 
     """The targets for ``path``, from the cache or computed once: on a background thread, waited for up to
     ``wait`` seconds (None: until done). None when not ready in time; :func:`on_ready` callbacks run when it is."""
     path = Path(path)
-    key = _key(path)
+    key = _key(path, kind)
     if key is None:
         return compute(path, kind)  # it cannot be read: say why, nothing to cache
     with _lock:
