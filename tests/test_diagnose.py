@@ -12,7 +12,7 @@ import re
 import pytest
 
 from liferaft.core.diagnose import LAYERS, KnowledgeError, load_knowledge, normalise
-from liferaft.core.diagnose.classify import classify
+from liferaft.core.diagnose.classify import classify, traceback_cause
 from liferaft.core.diagnose.knowledge import read_knowledge_text, status_url
 
 # --- phrasings per symptom: the top match must be this symptom ---------------------------------------
@@ -766,3 +766,11 @@ def test_a_huge_paste_is_cut_as_bytes() -> None:
     assert len(cut) < 3 * EXCERPT_END and cut.endswith(b"HTTP 502 Bad Gateway\n")
     assert "Upload failed: ファイル".encode() in cut
     assert excerpt(paste.decode()) == cut.decode()
+
+
+def test_an_exception_after_a_sentence_on_the_same_line_is_the_traceback_cause() -> None:
+    # The chat's banner and the exception often arrive on one line when copied: the SESSION routing still holds.
+    text = "Error analyzing. FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/sales.csv'"
+    assert traceback_cause(text) == "FileNotFoundError: [Errno 2] No such file or directory: '/mnt/data/sales.csv'"
+    first = classify(text)[0]
+    assert first.symptom.id == "analysis_error" and first.symptom.layer == "SESSION"

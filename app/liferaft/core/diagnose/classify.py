@@ -498,8 +498,9 @@ def _match_symptom(symptom: Symptom, text: _Text, settings: ClassifierSettings, 
 
 
 #: The last line of a Python traceback: ``KeyError: 'region'``, ``FileNotFoundError: [Errno 2] …``, ``MemoryError``.
-_EXCEPTION_LINE = _Lazy(
-    r"^[ \t]*((?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Timeout|Warning|NotFound))"
+_EXCEPTION_LINE = _Lazy(  # at a line's start, or after a sentence on the same line ("Error analyzing. KeyError: …")
+    r"(?:^[ \t]*|(?<=[.!?:])[ \t]+)"
+    r"((?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Timeout|Warning|NotFound))"
     r"(?:(?:[ \t]*:[ \t]*|[ \t]{2,})(.{0,300}))?[ \t]*$", re.MULTILINE)
 #: How far from its end a long paste is searched for its last exception line.
 _TRACEBACK_TAIL = 20_000
