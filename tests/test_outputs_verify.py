@@ -239,3 +239,12 @@ def test_a_table_with_line_breaks_in_quotes_is_never_counted_by_lines(tmp_path: 
     targets = verify.table_targets(path, sum_seconds=0.0)
     assert targets.rows == 5_000 and targets.summed_rows is None
     assert dict(targets.sums)["value"] == f"{sum(range(5_000)):,}"
+
+
+def test_a_file_read_into_a_variable_is_not_taken_for_the_writer_of_an_output() -> None:
+    # A real script (tests/data/real/output_writers/apollo__graph.py): `data = pd.read_csv("…/"+name+".csv")` reads
+    # its input; the chart it saves is a .png. A CSV output of the project is written by nothing in it.
+    real = Path(__file__).parent / "data" / "real" / "output_writers" / "apollo__graph.py"
+    code = [("CODE/graph.py", real.read_text(encoding="utf-8"))]
+    assert "burn_rate.csv" not in outputs.find_writers(code, ["burn_rate.csv"])
+    assert outputs.find_writers(code, ["TSLA.png"])["TSLA.png"].call == "savefig"

@@ -48,6 +48,8 @@ _STRING = re.compile(r"""(?P<prefix>(?<![\w])[rRbBuUfF]{1,2})?(?P<quote>'''|\"\"
                      r"""(?P=quote)""", re.DOTALL)
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?:=|<-|:=)(?!=)")
 _R_ASSIGNED_RIGHT = re.compile(r"->\s*([A-Za-z_][\w.]*)\s*$")
+#: A call that reads a file (pandas, polars, R, open): a name in it is an input, not an output.
+_READ_CALL = re.compile(r"(?<![\w])(?:read_\w+|read\.\w+|fread|scan_\w+|load|loadtxt|genfromtxt|open)\s*\(")
 _TEMPLATE_HOLE = re.compile(r"\{[^{}]*\}|%[-+ #0]*\d*(?:\.\d+)?[sdifr]")
 _NOTEBOOK_CELL = "# %%"
 #: How far (in statements) a name held in a variable is followed to the writer that uses it.
@@ -360,8 +362,8 @@ def _writer_for(file: _CodeFile, index: int, statement: _Statement) -> Writer | 
     if call is not None:
         return _make(file, index, call, "")
     holder = _ASSIGNED.match(statement.text) or _R_ASSIGNED_RIGHT.search(statement.text)
-    if holder is None:
-        return None
+    if holder is None or _READ_CALL.search(statement.text):
+        return None  # `data = pd.read_csv("….csv")`: the variable holds what was read, not a name to write to
     variable = holder[1]
     uses = re.compile(r"(?<![\w.])" + re.escape(variable) + r"(?![\w])")
     for later in range(index + 1, min(len(file.statements), index + 1 + FOLLOW_STATEMENTS)):
