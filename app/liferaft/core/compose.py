@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -60,7 +59,6 @@ OUTPUT_EXTENSIONS = frozenset({
 })
 _FILE_NAME = re.compile(r"(?<![\w\-.%])[\w\-.%]+\.([A-Za-z0-9]{1,8})(?![\w\-])")
 _QUOTED_NAME = re.compile(r"`([^`\n]+\.([A-Za-z0-9]{1,8}))`")
-_DUPLICATE = re.compile(r"\s*\(\d+\)(?=\.[^.]+$)")
 
 
 class TemplateError(Exception):
@@ -328,8 +326,7 @@ def _header_names(path: Path, kind: str) -> list[str]:
 def output_key(name: str) -> str:
     """How outputs are matched by name: URL-decoded, case-insensitive, without a "(1)" download suffix, control
     characters as :func:`shown_name` shows them (the restart note names such a file in that form)."""
-    name = shown_name(urllib.parse.unquote(name).strip()).rpartition("/")[2]
-    return _DUPLICATE.sub("", name).casefold()
+    return prompt_files.name_key(name)
 
 
 def named_outputs(text: str) -> list[str]:

@@ -346,14 +346,15 @@ def find_writers(code: Iterable[tuple[str, str]], names: Iterable[str]) -> dict[
             literals = _names_in(statement)
             if not literals:
                 continue
+            writer: Writer | None = None
+            looked = False  # the statement's writer, found once for all the names it fits
             for name in wanted:
-                for literal, pattern in literals:
-                    if not _fits(name, literal, pattern):
-                        continue
-                    writer = _writer_for(file, index, statement)
-                    if writer is not None:
-                        found[name] = writer
-                    break
+                if not any(_fits(name, literal, pattern) for literal, pattern in literals):
+                    continue
+                if not looked:
+                    writer, looked = _writer_for(file, index, statement), True
+                if writer is not None:
+                    found[name] = writer
     return found
 
 
@@ -368,7 +369,8 @@ def _writer_for(file: _CodeFile, index: int, statement: _Statement) -> Writer | 
     uses = re.compile(r"(?<![\w.])" + re.escape(variable) + r"(?![\w])")
     for later in range(index + 1, min(len(file.statements), index + 1 + FOLLOW_STATEMENTS)):
         text = file.statements[later].text
-        if _ASSIGNED.match(text) and _ASSIGNED.match(text)[1] == variable:  # type: ignore[index]
+        assigned = _ASSIGNED.match(text)
+        if assigned and assigned[1] == variable:
             return None  # the variable now holds something else
         if uses.search(text):
             call = _writer_in(text)

@@ -586,13 +586,7 @@ def _bare_form(sep: str) -> str:
 
 
 def _assignment_hit(m: re.Match[str], form: str, name: str | None = None) -> _Hit | None:
-    name = name if name is not None else m.group("name")
-    value = m.group("value")
-    if not _looks_like_value(name, value, form=form):
-        return None
-    label = name.rsplit(".", 1)[-1].strip()
-    kind = "password" if _is_secret_name(name)[1] else "secret"
-    return _Hit(m.start("value"), m.end("value"), f"{kind} assigned to {label}", _RANK_ASSIGNMENT, "own:assignment")
+    return _finish_pair(m, name if name is not None else m.group("name"), len(m.group("value")), form)
 
 
 def _pair_hit(m: re.Match[str]) -> _Hit | None:
