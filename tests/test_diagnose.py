@@ -714,6 +714,15 @@ def test_the_compiled_knowledge_is_the_data_file() -> None:
     assert load_knowledge() == fresh  # whichever way it was loaded (the generated module, or the data file)
 
 
+def test_the_shipped_generated_module_is_up_to_date() -> None:
+    # It is made from the data file by `python -m liferaft.core.diagnose.knowledge`, never written at run time.
+    from liferaft.core.diagnose import _triage_compiled
+    from liferaft.core.diagnose.knowledge import _bundled_bytes, knowledge_digest
+
+    assert knowledge_digest(_bundled_bytes()) == _triage_compiled.DIGEST, \
+        "triage.toml, knowledge.py or classify.py changed: run python -m liferaft.core.diagnose.knowledge"
+
+
 def test_pattern_prefilters_never_hide_a_match() -> None:
     # A pattern is skipped (and not compiled) when its anchors begin no word, or a group it needs is absent:
     # those must be necessary conditions, on the corpus and on texts made to match.

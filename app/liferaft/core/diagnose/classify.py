@@ -70,8 +70,6 @@ _ASCII_TABLE = bytes(b if chr(b).isascii() and chr(b).isalnum() else (32 if b < 
 _CJK = _Lazy(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _CJK_EDGE = _Lazy(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])(?=[a-z0-9])"
                        r"|(?<=[a-z0-9])(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])")
-#: Where a sentence ends, for telling a message that stands on its own from the same words inside prose.
-_SENTENCE_END = _Lazy(r"[.!?;:¶](?=\s|$)|¶|\n[ \t\r]*\n")
 
 #: What a pattern match counts for, a code read as a status, and advice the chat gives.
 PATTERN_WEIGHT = 0.7
@@ -259,12 +257,6 @@ def _code_patterns(code: int) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return beside, re.compile(rf"^[\W]*{number}[\W]*$")
 
 
-@cache
-def _phrase_in_plain(phrase: str) -> re.Pattern[str]:
-    """Normalised words as they may stand in plain text: whole words, anything not a word between them."""
-    return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, phrase.split())) + r"(?![^\W_])")
-
-
 class _Text:
     """One text to classify, with what the matchers need computed once (or when first needed)."""
 
@@ -363,32 +355,6 @@ class _Text:
                 return normalise(hit.group(0)) or needle
         return None
 
-    def stands_out(self, phrase: str, settings: ClassifierSettings) -> bool:
-        """Whether a generic phrase reads as an error here: alone in its sentence (but for filler words), or
-        with a context word ("chat", "upload", "code", "request" …) within a few words of it."""
-        for count, hit in enumerate(_phrase_in_plain(phrase).finditer(self.plain)):
-            if count >= 20:
-                break
-            start, end = hit.span()
-            before_text = self.plain[max(0, start - 300):start]
-            ends = list(_SENTENCE_END.finditer(before_text))
-            before = _words(before_text[ends[-1].end():] if ends else before_text).split()
-            if not ends and start > 300:
-                before.append("…")  # more words than a short sentence holds
-            after_text = self.plain[end:end + 300]
-            stop = _SENTENCE_END.search(after_text)
-            after = _words(after_text[:stop.start()] if stop else after_text).split()
-            if not stop and end + 300 < len(self.plain):
-                after.append("…")
-            if all(word in settings.filler_words for word in before + after):
-                return True
-            window = settings.context_window
-            near = _words(self.plain[max(0, start - 200):start]).split()[-window:] if window else []
-            near += _words(self.plain[end:end + 200]).split()[:window] if window else []
-            if any(word in settings.context_words for word in near):
-                return True
-        return False
-
 
 def _spots(text: str, needles: list[str], limit: int = 5000) -> list[int] | None:
     """Where the needles stand in ``text`` (sorted, the index of each needle's first non-space character);
@@ -407,8 +373,6 @@ def _spots(text: str, needles: list[str], limit: int = 5000) -> list[int] | None
 
 def _contains(haystack: str, phrase: str) -> bool:
     return f" {phrase} " in haystack
-
-
 
 
 def _weight(phrase: str) -> float:

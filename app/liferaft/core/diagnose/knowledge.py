@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,21 @@ def pattern_requires(source: str) -> tuple[tuple[str, ...], ...]:
     if _top_level_bar(source):
         return ()
     required = []
+    for index, char, depth in _syntax(source):
+        if char == "(" and depth == 0 and source.startswith("(?:", index):
+            close = source.find(")", index)
+            inner = source[index + 3:close]
+            optional = source[close + 1:close + 2] in ("?", "*") or source.startswith("{0", close + 1)
+            alternatives = inner.split("|")
+            if (close > 0 and not optional and "(" not in inner
+                    and all(re.fullmatch(r" ?[a-z0-9]+(?: [a-z0-9]+)* ?", alt) for alt in alternatives)):
+                required.append(tuple(dict.fromkeys(alt.strip() for alt in alternatives)))
+    return tuple(required)
+
+
+def _syntax(source: str) -> Iterator[tuple[int, str, int]]:
+    """The characters of ``source`` outside escapes and character classes: index, character, and how many groups
+    hold it (a group's own brackets count as outside it)."""
     depth, index, in_class = 0, 0, False
     while index < len(source):
         char = source[index]
@@ -134,42 +149,18 @@ def pattern_requires(source: str) -> tuple[tuple[str, ...], ...]:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "(":
-            if depth == 0 and source.startswith("(?:", index):
-                close = source.find(")", index)
-                inner = source[index + 3:close]
-                optional = source[close + 1:close + 2] in ("?", "*") or source.startswith("{0", close + 1)
-                alternatives = inner.split("|")
-                if (close > 0 and not optional and "(" not in inner
-                        and all(re.fullmatch(r" ?[a-z0-9]+(?: [a-z0-9]+)* ?", alt) for alt in alternatives)):
-                    required.append(tuple(dict.fromkeys(alt.strip() for alt in alternatives)))
-            depth += 1
-        elif char == ")":
-            depth -= 1
+        else:
+            if char == ")":
+                depth -= 1
+            yield index, char, depth
+            if char == "(":
+                depth += 1
         index += 1
-    return tuple(required)
 
 
 def _top_level_bar(source: str) -> bool:
     """Whether ``source`` has an alternation outside every group (``a|b``)."""
-    depth, index, in_class = 0, 0, False
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-        index += 1
-    return False
+    return any(char == "|" and depth == 0 for _index, char, depth in _syntax(source))
 
 
 class _Record:
@@ -807,23 +798,12 @@ def _user_cache(digest: str) -> Path | None:
     return folder / f"knowledge-{digest}.marshal"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def _save_compiled(knowledge: Knowledge, digest: str) -> None:
-    """Keep the checked knowledge for the next run: as the package's module when the package can be written
-    to, else in the user's cache folder."""
-    try:
-        _write_atomically(Path(_HERE) / f"{COMPILED_MODULE}.py", compiled_source(knowledge, digest).encode("utf-8"))
-        return
-    except OSError:
-        pass
+    """Keep the checked knowledge for the next run in the user's cache folder. The package's own module is never
+    written at run time (an installed package is pip's): it is made by :func:`write_module`, and a test checks
+    that the committed one matches the data file."""
+    from liferaft.core import storage
+
     cached = _user_cache(digest)
     if cached is None:
         return
@@ -831,12 +811,26 @@ def _save_compiled(knowledge: Knowledge, digest: str) -> None:
 
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(cached, marshal.dumps(to_literal(knowledge)))
+        storage.write_bytes(cached, marshal.dumps(to_literal(knowledge)))
         for stale in cached.parent.glob("knowledge-*"):  # older data or code: never read again
             if stale != cached:
                 stale.unlink(missing_ok=True)
     except (OSError, ValueError):
         pass
+
+
+def write_module() -> Path:
+    """Write the generated module beside this one from the data file (after editing triage.toml, knowledge.py or
+    classify.py: ``python -m liferaft.core.diagnose.knowledge``)."""
+    from liferaft.core import storage
+
+    raw = _bundled_bytes()
+    digest = knowledge_digest(raw)
+    if digest is None:
+        raise RuntimeError("the knowledge's digest cannot be computed")
+    target = Path(_HERE) / f"{COMPILED_MODULE}.py"
+    storage.write_bytes(target, compiled_source(read_knowledge_text(raw.decode("utf-8")), digest).encode("utf-8"))
+    return target
 
 
 @cache
@@ -876,3 +870,7 @@ def status_url(settings_other: Mapping[str, Any] | None = None, knowledge: Knowl
         if isinstance(url, str) and url.strip():
             return url.strip()
     return knowledge.status.url
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_module()}")
