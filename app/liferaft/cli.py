@@ -268,7 +268,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr, flush=True)
 
     try:
-        status = demo_status(target) if target.is_dir() else None
+        status = demo_status(target, edits=args.reset) if target.is_dir() else None  # hashing: only for --reset
         if status is None:
             result = write_demo(target, progress=progress)
             print(f"Demo project written: {_shown(str(result.root))}")
@@ -792,10 +792,8 @@ def _note_import(root: Path, inventory: Any, note: Any, source: str) -> int:
     print(f"imported {total} {'line' if total == 1 else 'lines'}: "
           + ", ".join(f"{result.lines[key]} into {_note_heading(key)}" for key in keys if key in result.lines))
     if result.kept:
-        import datetime
-
         print(f"kept your text in {', '.join(_note_heading(key) for key in result.kept)}: the chat's was added "
-              f"below it, marked (from the chat, {datetime.date.today().isoformat()})")
+              f"below it, marked (from the chat, {today})")
     if result.left_out:
         count = len(result.left_out)
         print(f"left out {count} {'line' if count == 1 else 'lines'} of the chat talking: "

@@ -143,11 +143,14 @@ def bindings(scope: str) -> list[Binding]:
     ]
 
 
+#: Textual's names of the keys that read better as the character typed.
+KEY_NAMES = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
+
+
 def keys_shown(command: Command, keys: str | None = None) -> str:
     """The keys of ``command`` as a person types them (``keys``: as re-bound), or how to reach it."""
-    names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
     keys = command.keys if keys is None else keys
-    shown = " or ".join(names.get(key.strip(), key.strip()) for key in keys.split(",") if key.strip())
+    shown = " or ".join(KEY_NAMES.get(key.strip(), key.strip()) for key in keys.split(",") if key.strip())
     return shown or command.reach
 
 

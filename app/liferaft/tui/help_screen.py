@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from liferaft.tui.commands import COMMANDS, SCOPES
+from liferaft.tui.commands import COMMANDS, KEY_NAMES, SCOPES
 
 #: Keys that come with the widgets rather than from the command list.
 WIDGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -60,8 +60,7 @@ LEGEND = (
 
 
 def key_display(keys: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
-    return "  ".join(names.get(key.strip(), key.strip()) for key in keys.split(","))
+    return "  ".join(KEY_NAMES.get(key.strip(), key.strip()) for key in keys.split(","))
 
 
 def help_content(keymap: Mapping[str, str]) -> RenderableType:

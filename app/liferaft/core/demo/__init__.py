@@ -154,9 +154,10 @@ def _unchanged(path: Path, stamp: object) -> bool:
     return digest.hexdigest() == stamp[1]
 
 
-def demo_status(root: Path) -> DemoStatus | None:
+def demo_status(root: Path, *, edits: bool = True) -> DemoStatus | None:
     """Which of the demo's files ``root`` holds, and which of them changed since the demo wrote them; None when
-    ``root`` is not a demo."""
+    ``root`` is not a demo. ``edits=False`` skips reading every file to tell which changed (``changed`` is then
+    None): reopening the demo needs only what is missing."""
     root = Path(root)
     data = _marker(root)
     if data is None:
@@ -165,7 +166,7 @@ def demo_status(root: Path) -> DemoStatus | None:
     missing = tuple(name for name in DEMO_FILES if name not in present)
     stamps = data.get("written")
     changed: tuple[str, ...] | None = None
-    if isinstance(stamps, dict):
+    if edits and isinstance(stamps, dict):
         changed = tuple(name for name in present if not _unchanged(root / name, stamps.get(name)))
     return DemoStatus(present, missing, changed)
 
