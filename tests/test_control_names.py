@@ -206,6 +206,8 @@ async def test_the_workbench_shows_names_escaped(hostile: Path) -> None:
         assert isinstance(record, FileRecord) and record.role is Role.SOURCE
         details = details_text(app)
         assert raw_controls(details) == [] and shown_name(record.display_path) in details
+        preview = app.query_one("#preview")
+        assert raw_controls(str(preview.border_title)) == [], preview.border_title
         assert raw_controls(str(app.query_one("#status", Static).render())) == []
         await pilot.press("o")
         await pilot.pause()

@@ -206,7 +206,7 @@ class PreviewPane(Vertical):
 
     def show(self, data: NodeData | None, inventory: Inventory, root: Path, overrides: Container[str] = ()) -> None:
         if isinstance(data, FileRecord):
-            self.border_title = f"Preview · {data.name}"
+            self.border_title = f"Preview · {shown_name(data.name)}"
             if self._record is None or self._record.path != data.path or self._record.mtime != data.mtime:
                 self._preview = None
                 self._load(root / data.path, data, None)
