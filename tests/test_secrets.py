@@ -329,6 +329,25 @@ def test_gap_assignment_library_misses_it(case: str) -> None:
     assert [f.kind for f in scan_text(text)] == [kind]
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "CC_TEST_REPORTER_ID={v}\n",
+        "- CC_TEST_REPORTER_ID: {v}\n",
+        'CONFIG = {{"cc_test_reporter_id": "{v}"}}\n',
+        "%env CC_TEST_REPORTER_ID={v}\n",
+        'u = f"https://x.example.com/{{m}}?cc_test_reporter_id={v}&f=csv"\n',
+        "  ccTestReporterId: {v}\n",
+    ],
+)
+def test_gap_ci_reporter_id_library_misses_it(template: str) -> None:
+    # CodeClimate's test reporter ID: a credential (it uploads coverage as the repository) under an *_ID name, 64
+    # hex characters like a sha256; only its name tells it.
+    text = template.format(v=rand(64, "0123456789abcdef", seed=44))
+    assert library_rules(text, visible_only=False) == [], DROP + " (CI reporter IDs)"
+    assert [f.kind.split(" assigned")[0] for f in scan_text(text)] == ["secret"]
+
+
 def test_gap_service_account_without_cert_url_library_misses_it() -> None:
     text, _ = service_account(full=False)
     rules = library_rules(text)
@@ -618,6 +637,10 @@ LEAKED_FORMS: dict[str, tuple[str, str]] = {
     "password_with_brackets": ('c = "Server=db;Password={v};Encrypt=yes"\n', "A:J$NL9~6:u:L$_:VO4tf))h#v0i}O"),
     "django_key_in_bearer": ('h = {{"Authorization": "Bearer {v}"}}\n',
                              "django-insecure-_du9e^cmago!%(^+=gr@cu@v9-v7ulhbk2s3!w&39w4+n3*k*$"),
+    # The look-alikes below (a default, a name restated) have these for counterparts: still credentials.
+    "password_beside_another_user": ("DB_USER=analyst\nDB_PASSWORD={v}\n", "analyst2024"),
+    "word_and_digits_not_the_name": ("DB_PASSWORD={v}\n", "Secret123"),
+    "curl_user_and_password": ('curl --user "analyst":"{v}" https://api.example.com\n', PW),
 }
 
 
@@ -674,6 +697,14 @@ LOOK_ALIKES = [
     "#' gs4_auth_configure(api_key = \"the_key_I_got_for_a_google_API\")",
     "# Example: flower_basic_auth = user1:password1,user2:password2",
     "result_backend = db+postgresql://airflow:airflow@postgres/airflow",
+    # A default login (the password is the user name again, or the name's own word and a number), as in
+    # docker-compose files and API tutorials.
+    'curl -X POST \\\n  --user "admin":"admin" \\\n  http://localhost:8080/api/v1/connections',
+    "curl -u admin:admin http://localhost:8080/api/v1/dags",
+    "    environment:\n      - POSTGRES_USER=airflow\n      - POSTGRES_PASSWORD=airflow\n      - POSTGRES_DB=airflow",
+    '{"login": "airflow_admin",\n "password": "airflow_admin"}',
+    "    environment:\n      POSTGRES_USER: pandasai\n      POSTGRES_PASSWORD: password123",
+    "API_TOKEN=token12345",
 ]
 
 

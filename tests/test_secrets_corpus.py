@@ -81,3 +81,28 @@ def test_the_bench_plants_in_enough_placements(credentials: list[dict]) -> None:
     # Placements that land in a file the prompt includes (JSON config, in CODE/, is not, today).
     assert len({name for _, name in pairs} - {"JSON config"}) >= 15
     assert pairs == secrets_bench.plan(credentials)  # seeded: the same plan every run
+
+
+def test_a_digest_like_credential_is_not_planted_where_only_a_checksum_could_be(
+    credentials: list[dict], benign: list[dict]
+) -> None:
+    # Alone (not inside a URL) in a headerless CSV's first row, a 40-hex key or a UUID key is what the benign
+    # commit SHAs and UUIDs planted in that very cell are (they must survive): the bench plants it elsewhere, as
+    # many times.
+    sys.path.insert(0, str(BENCH))
+    try:
+        import secrets_bench
+    finally:
+        sys.path.remove(str(BENCH))
+    pairs = secrets_bench.plan(credentials)
+    digest_like = [
+        item for item in credentials if not item.get("wrap") and secrets_bench.DIGEST_LIKE.fullmatch(item["value"])
+    ]
+    assert len(digest_like) >= 10
+    assert any(secrets_bench.DIGEST_LIKE.fullmatch(item["value"]) for item in benign)
+    assert secrets_bench.CSV_HEADERLESS in secrets_bench.BENIGN_PLACEMENTS
+    for item in digest_like:
+        names = [name for planted, name in pairs if planted is item]
+        assert secrets_bench.CSV_HEADERLESS not in names, item["id"]
+        assert len(names) == len(set(names)) == secrets_bench.PER_CREDENTIAL[item["category"]], item["id"]
+    assert any(name == secrets_bench.CSV_HEADERLESS for _, name in pairs)  # the other credentials still are

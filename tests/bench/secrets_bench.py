@@ -367,6 +367,16 @@ BY_CATEGORY = {
 }
 #: Where benign look-alikes go: in code, in the note, in a CSV's first row.
 BENIGN_PLACEMENTS = ["py dict literal", "note bullet", "CSV first row (no header)"]
+#: A value with nothing of its own to tell it from a checksum, a commit or an id: hex of a digest's length (md5,
+#: sha1, sha256...) or a UUID. Alone in a headerless CSV's first row, with no name beside it, it is what the benign
+#: look-alikes planted in that very cell are (the md5s, commit SHAs and UUIDs that must survive), so, as for a
+#: password, no rule can tell it from data there: such a credential is planted in its other placements only.
+CSV_HEADERLESS = "CSV first row (no header)"
+DIGEST_LIKE = re.compile(
+    r"(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128}"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+    re.IGNORECASE,
+)
 
 
 def plan(credentials: list[dict]) -> list[tuple[dict, str]]:
@@ -380,9 +390,14 @@ def plan(credentials: list[dict]) -> list[tuple[dict, str]]:
         choices = list(BY_CATEGORY[category])
         rng.shuffle(choices)
         choices.sort(key=lambda name: used[name])
-        for name in choices[: PER_CREDENTIAL.get(category, len(choices))]:
+        count = PER_CREDENTIAL.get(category, len(choices))
+        for name in choices[:count]:
             used[name] += 1
-            pairs.append((credential, name))
+        if category != "wrapped" and DIGEST_LIKE.fullmatch(credential["value"]) and CSV_HEADERLESS in choices:
+            # The next placement instead (see DIGEST_LIKE); the counts stay as they were, so that no other
+            # credential's placements change.
+            choices.remove(CSV_HEADERLESS)
+        pairs += [(credential, name) for name in choices[:count]]
     return pairs
 
 

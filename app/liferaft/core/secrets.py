@@ -27,6 +27,11 @@ fails once the library covers it (then drop our part):
   ``settings.X``), placeholders (``YOUR_API_KEY``, ``<token>``, ``xxxx``, ``sk-...``, ``${VAR}``), numbers,
   file paths and the common non-secret ``*_key`` names of analysis code (``sort_key``, ``join_key``...).
   The same placeholder check drops the library's URL passwords that are placeholders (``user:password@``).
+  A default login is no finding either: a password that is the user name given beside it (``POSTGRES_USER=airflow``
+  then ``POSTGRES_PASSWORD=airflow``, as ``airflow:airflow@`` in a URL, or curl's ``--user admin:admin``), or its
+  name's own word and a number (``POSTGRES_PASSWORD: password123``).
+- *CI credentials under an ``*_ID`` name*: CodeClimate's test reporter ID (``CC_TEST_REPORTER_ID``, 64 hex
+  characters like a sha256) has no rule; its name is one of the assignment rule's credential names.
 - *Google service-account JSON*: its rule needs ``auth_provider_x509_cert_url`` too, and spans the whole
   object; we take the PEM private key (which Kingfisher finds) and name it a service-account key when
   ``client_email`` is beside it.
@@ -222,6 +227,8 @@ def _library_hits(text: str) -> list[_Hit]:
                 continue  # postgres://user:password@localhost/db as in every tutorial, airflow:airflow@ (a default)
             if "EXAMPLE" in text[start:end]:
                 continue  # the documented example keys (AWS's AKIAIOSFODNN7EXAMPLE and its secret)
+            if rule == "curl-auth-user" and _default_login(text[start:end]):
+                continue  # curl --user "admin":"admin", -u user:password, -u $USER:$PASS
             key = (start, end, rule)
             if key in seen:
                 continue
@@ -236,6 +243,14 @@ def _user_is_password(text: str, start: int, end: int) -> bool:
         if m.start("value") <= start < m.end("value") or start <= m.start("value") < end:
             return m.group("value") == m.group("user")
     return False
+
+
+def _default_login(login: str) -> bool:
+    """Whether ``user:password`` (as curl's ``--user`` takes it, each part maybe quoted) is a default or a
+    placeholder: the password is the user name again (``admin:admin``), a placeholder or a variable."""
+    user, _, password = login.partition(":")
+    user, password = user.strip("\"'"), password.strip("\"'")
+    return password == user or _is_placeholder(password) or _VARIABLE.fullmatch(password) is not None
 
 
 def _library_kind(rule: str, finding: Any) -> str:
@@ -334,6 +349,7 @@ _SECRET_NAME = re.compile(
     r"(?:^|[_.\- ])(?:token|secret|password|passwd|pwd|pat|pass(?:phrase|wort|word)?|mot[_ ]de[_ ]passe|contrase[nñ]a)$"
     r"|[_.\- ]key$|(?:api|secret|access|private|account|sharedaccess|subscription|master|signing)key$"
     r"|(?:^|[_.\- ])auth$|(?:^|[_.\- ])webhook(?:[_.\- ]?url)?$"
+    r"|test[_.\- ]?reporter[_.\- ]?id$"
     r"|^(?:pwd|sig|key|apikey|secret|token|password|passwd|pass|sharedaccesssignature|x-api-key)$",
     re.IGNORECASE,
 )
@@ -499,7 +515,7 @@ def _looks_like_value(name: str, value: str, *, form: str) -> bool:
     """Whether ``value``, given to ``name`` in ``form`` ("quoted", "env" for NAME=value alone on a line, "spaced"
     for name = value, "colon" for name: value, "pair" for name=value inside a line, "flag"), is a credential."""
     is_secret, is_password = _is_secret_name(name)
-    if not is_secret or _is_placeholder(value) or value.lower() == name.lower():
+    if not is_secret or _is_placeholder(value) or value.lower() == name.lower() or _restates_name(name, value):
         return False
     if _VARIABLE.fullmatch(value) or _is_reference(value):
         return False
@@ -542,7 +558,7 @@ def _looks_like_value(name: str, value: str, *, form: str) -> bool:
 
 _HINT_WORDS = (
     "token", "secret", "pass", "pwd", "key", "auth", "bearer", "identified", "sig=", "mot de", "contrase", "_pat",
-    " pat",
+    " pat", "reporter",
 )  # fmt: skip
 
 
@@ -625,9 +641,44 @@ def _finish_pair(m: re.Match[str], name: str, end: int, form: str) -> _Hit | Non
     if not _looks_like_value(name, value, form=form):
         return None
     label = name.rsplit(".", 1)[-1].strip()
-    kind = "password" if _is_secret_name(name)[1] else "secret"
+    is_password = _is_secret_name(name)[1]
     start = m.start("value")
+    if is_password and _user_beside(m.string, start, value):
+        return None  # POSTGRES_USER=airflow beside POSTGRES_PASSWORD=airflow: a default, as airflow:airflow@
+    kind = "password" if is_password else "secret"
     return _Hit(start, start + end, f"{kind} assigned to {label}", _RANK_ASSIGNMENT, "own:assignment")
+
+
+# The last word of a credential's name (``POSTGRES_PASSWORD`` -> password, ``apiToken`` -> token).
+_NAME_WORD = re.compile(r"(?:^|[_.\- ]|(?<=[a-z0-9])(?=[A-Z]))([A-Za-z][a-z]*|[A-Z]+)$")
+
+
+def _restates_name(name: str, value: str) -> bool:
+    """Whether ``value`` is its name's own word with a number or a mark after it (``password123`` given to
+    ``POSTGRES_PASSWORD``, ``token1`` to ``API_TOKEN``): the demo value of a tutorial or a compose file."""
+    word = _NAME_WORD.search(name.rsplit(".", 1)[-1].strip())
+    stem = value.lower().rstrip("0123456789!@#$%*._-")
+    return word is not None and len(stem) >= 3 and stem == word.group(1).lower() and stem != value.lower()
+
+
+# A user name given beside a password: POSTGRES_USER=airflow, user: admin, "login": "admin", User ID=sa.
+_USER_NAME = r"""(?i:[A-Za-z0-9]+[_.-])*(?i:user(?:[_ ]?name|[_ ]?id)?|login|uid)"""
+
+
+def _user_beside(text: str, start: int, value: str) -> bool:
+    """Whether a user name given within three lines of a password (before or after it) is the password itself:
+    ``POSTGRES_USER=airflow`` beside ``POSTGRES_PASSWORD=airflow``, as ``airflow:airflow@`` in a URL."""
+    low = start
+    for _ in range(4):
+        low = text.rfind("\n", 0, max(0, low - 1)) + 1 if low else 0
+    high = start
+    for _ in range(4):
+        found = text.find("\n", high + 1)
+        high = len(text) if found < 0 else found
+    pattern = re.compile(
+        rf"""(?<![A-Za-z0-9_]){_USER_NAME}["'`]?[ \t]*(?:=|:|=>)[ \t]*["'`]?{re.escape(value)}(?![\w.-])"""
+    )
+    return pattern.search(text, low, high) is not None
 
 
 def _url_hits(text: str) -> list[_Hit]:
