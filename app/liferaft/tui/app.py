@@ -643,7 +643,8 @@ class LiferaftApp(App[int]):
     def _release_if_quiet(self) -> None:
         self._release_timer = None
         busy = ("scan", "uploads", "compose", "risk")
-        if self._rescan_pending or any(worker.group in busy and worker.is_running for worker in self.workers):
+        if self._rescan_pending or self._rescan_timer is not None or \
+                any(worker.group in busy and worker.is_running for worker in self.workers):
             self._release_soon()
             return
         self._churn = 0
@@ -659,14 +660,40 @@ class LiferaftApp(App[int]):
     #: Scans read again in a row because files went away while they read (see _project_loaded).
     UNSETTLED_RESCANS = 3
     _unsettled_rescans = 0
+    #: A scan for the watcher starts no sooner than this many times the last one's duration after it ended
+    #: (capped by RESCAN_GAP_MAX_S): a scan of a few files follows at once, while during a burst into a folder
+    #: of 50,000 files the interpreter is free at least two thirds of the time, and the burst is read a few
+    #: times instead of dozens (each read makes 50,000 records, and the memory churn with them).
+    RESCAN_GAP_FACTOR = 2.0
+    RESCAN_GAP_MAX_S = 3.0
+    _scan_started: float | None = None
+    _scan_ended = 0.0
+    _scan_took = 0.0
+    _rescan_timer: Timer | None = None
 
     def _rescan_soon(self) -> None:
         """Read the folder again for the watcher: one scan at a time (a burst of events while one runs makes
-        one more scan after it, not a crowd of scans fighting over the interpreter)."""
+        one more scan after it, not a crowd of scans fighting over the interpreter), spaced by the time the
+        last one took."""
+        if any(worker.group == "scan" and worker.is_running for worker in self.workers):
+            self._rescan_pending = True
+            return
+        if self._rescan_timer is not None:  # one is already on its way
+            return
+        gap = min(self.RESCAN_GAP_MAX_S, self.RESCAN_GAP_FACTOR * self._scan_took)
+        wait = self._scan_ended + gap - time.monotonic()
+        if wait > 0.01:
+            self._rescan_timer = self.set_timer(wait, self._rescan_now)
+            return
+        self._rescan_now()
+
+    def _rescan_now(self) -> None:
+        self._rescan_timer = None
         if any(worker.group == "scan" and worker.is_running for worker in self.workers):
             self._rescan_pending = True
             return
         self._quiet_rescan = True
+        self._scan_started = time.monotonic()
         self._load_project()
 
     def on_unmount(self) -> None:
@@ -732,6 +759,10 @@ class LiferaftApp(App[int]):
             self._project_failed(event.worker.error)
 
     def _project_loaded(self, project: Project) -> None:
+        if self._scan_started is not None:
+            self._scan_ended = time.monotonic()
+            self._scan_took = self._scan_ended - self._scan_started
+            self._scan_started = None
         pane = self.query_one(ProjectPane)
         first = self.project is None
         self.project = project
@@ -770,6 +801,7 @@ class LiferaftApp(App[int]):
                 self.call_after_refresh(self._start_watching)
 
     def _project_failed(self, error: BaseException | None) -> None:
+        self._scan_started = None
         self.query_one(ProjectPane).loading = False
         message = str(error) if isinstance(error, ProjectError | OSError) else f"{type(error).__name__}: {error}"
         if self._root_missing:  # the scan failed because the folder is gone: the status line already says so
