@@ -781,6 +781,7 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "benign-code": lambda work, repeat: __import__("benign_code_bench").bench_benign_code(work, repeat),
     "diagnose": lambda work, repeat: __import__("diagnose_bench").bench_diagnose(work, repeat),
     "verify": lambda work, repeat: __import__("verify_bench").bench_verify(work, repeat),
+    "keys": lambda work, repeat: __import__("keys_bench").bench_keys(work, repeat),
 }
 
 

@@ -1,0 +1,207 @@
+"""Key response of the real workbench in a terminal: how soon a key shows its screen while Liferaft is busy.
+
+Each figure starts ``liferaft`` in a pseudo-terminal, waits for its first frame (or for the busy moment the
+figure is about), presses a key the way a terminal sends it, and times until the key's screen is drawn (its text
+reaches the terminal). The floor is the same measure on a minimal Textual app: ctrl+p 0.1 s after its first
+frame, until its command palette is drawn. Figures are the 95th percentile of the runs (with few runs, the
+slowest), against the floor's median.
+
+Run with ``python tests/bench/run.py keys``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from run import ENV, HERE, Figure, big_csv, liferaft_command
+
+CTRL_P = b"\x10"
+CTRL_Q = b"\x11"
+F1 = b"\x1bOP"
+PALETTE = b"Search for commands"
+HELP = b"esc to close"
+
+
+class Terminal:
+    """A process in a pseudo-terminal whose output is read (and kept) as it comes."""
+
+    def __init__(self, command: list[str], columns: int = 120, rows: int = 40) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        env = {**ENV, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+        env.pop("TEXTUAL", None)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                        start_new_session=True)
+        os.close(slave)
+        self.output = bytearray()
+
+    def read(self, seconds: float) -> None:
+        deadline = time.perf_counter() + seconds
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0 or not select.select([self.master], [], [], remaining)[0]:
+                return
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output += chunk
+
+    def wait_for(self, marker: bytes, timeout: float = 60.0, since: int = 0) -> float:
+        """Read until ``marker`` appears in the output after offset ``since``; the time it did."""
+        deadline = time.perf_counter() + timeout
+        while marker not in self.output[max(0, since - len(marker)):]:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{marker!r} did not appear within {timeout:g} s")
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the program exited with {self.process.returncode} before {marker!r}")
+            self.read(0.005)
+        return time.perf_counter()
+
+    def press(self, key: bytes, marker: bytes, timeout: float = 60.0) -> float:
+        """Seconds from ``key`` sent to ``marker`` drawn."""
+        since = len(self.output)
+        sent = time.perf_counter()
+        os.write(self.master, key)
+        return self.wait_for(marker, timeout, since) - sent
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            with_group = getattr(os, "killpg", None)
+            try:
+                if with_group is not None:
+                    with_group(self.process.pid, signal.SIGKILL)
+                else:
+                    self.process.kill()
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+        os.close(self.master)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def minimal_palette(repeat: int) -> float:
+    """The floor: ctrl+p 0.1 s after a minimal Textual app's first frame, until its palette is drawn."""
+    times = []
+    for _ in range(repeat):
+        terminal = Terminal([sys.executable, str(HERE / "minimal_app.py"), "--stay"])
+        try:
+            terminal.wait_for(b"hello")
+            terminal.read(0.1)
+            times.append(terminal.press(CTRL_P, PALETTE))
+        finally:
+            terminal.close()
+    return statistics.median(times)
+
+
+def key_after_start(root: Path, key: bytes, marker: bytes, repeat: int, delay: float = 0.1,
+                    before: Callable[[Terminal], None] | None = None) -> list[float]:
+    """``key`` pressed ``delay`` s after the workbench's first frame on ``root``, until ``marker`` is drawn."""
+    times = []
+    for _ in range(repeat):
+        terminal = Terminal([*liferaft_command(), str(root)])
+        try:
+            terminal.wait_for(b"Project")
+            terminal.read(delay)
+            if before is not None:
+                before(terminal)
+            times.append(terminal.press(key, marker))
+        finally:
+            terminal.close()
+    return times
+
+
+def many_files(work: Path, count: int = 200_000) -> Path:
+    """A project of ``count`` small files (made once per run, shared)."""
+    root = work.parent / "shared" / f"files-{count}"
+    done = root / ".made"
+    if done.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    per_folder = 1000
+    for n in range(count):
+        if n % per_folder == 0:
+            role = ("SOURCE", "OUTPUT", "CODE")[(n // per_folder) % 3]
+            folder = root / role / f"batch_{n // per_folder:04d}"
+            folder.mkdir(parents=True, exist_ok=True)
+        suffix = (".csv", ".png", ".py")[n % 3]
+        (folder / f"file_{n:06d}{suffix}").write_bytes(b"id,value\n1,2\n")
+    done.write_text("")
+    return root
+
+
+def bench_keys(work: Path, repeat: int) -> list[Figure]:
+    floor = minimal_palette(repeat)
+    figures: list[Figure] = []
+    name = "palette of a minimal Textual app"
+
+    demo = work / "demo"
+    subprocess.run([*liferaft_command(), "demo", str(demo), "--no-open"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    figures.append(Figure("ctrl+p 0.1 s after the first frame (demo), p95",
+                          p95(key_after_start(demo, CTRL_P, PALETTE, repeat)), floor, 1.5, floor_name=name))
+    figures.append(Figure("F1 0.1 s after the first frame (demo), p95",
+                          p95(key_after_start(demo, F1, HELP, repeat)), floor, 1.5, floor_name=name))
+
+    big = work / "big-project"
+    (big / "SOURCE").mkdir(parents=True)
+    os.link(big_csv(work), big / "SOURCE" / "orders.csv")
+    figures.append(Figure("ctrl+p during a 1 GB check, p95",
+                          p95(key_after_start(big, CTRL_P, PALETTE, repeat, delay=0.5)), floor, 1.5,
+                          floor_name=name))
+
+    burst = work / "burst-project"
+    (burst / "SOURCE").mkdir(parents=True)
+    (burst / "OUTPUT").mkdir()
+    (burst / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    writer = ("import sys, pathlib\nfolder, tag = pathlib.Path(sys.argv[1]), sys.argv[2]\n"
+              "for n in range(10_000): (folder / f'chart_{tag}_{n:05d}.png').write_bytes(b'x')\n")
+    runs = [0]
+
+    def start_burst(terminal: Terminal) -> None:
+        runs[0] += 1
+        subprocess.Popen([sys.executable, "-c", writer, str(burst / "OUTPUT"), str(runs[0])])
+        terminal.read(0.3)
+
+    times = key_after_start(burst, CTRL_P, PALETTE, repeat, delay=1.5, before=start_burst)
+    figures.append(Figure("ctrl+p during a 10,000-file burst, p95", p95(times), floor, 1.5, floor_name=name))
+
+    many = many_files(work)
+    figures.append(Figure("ctrl+p 0.1 s after the first frame (200,000 files), p95",
+                          p95(key_after_start(many, CTRL_P, PALETTE, repeat)), floor, 1.5, floor_name=name))
+    exits = []
+    for _ in range(repeat):
+        terminal = Terminal([*liferaft_command(), str(many)])
+        try:
+            terminal.wait_for(b"Project")
+            terminal.read(2.5)
+            sent = time.perf_counter()
+            os.write(terminal.master, CTRL_Q)
+            while terminal.process.poll() is None and time.perf_counter() - sent < 60:
+                terminal.read(0.01)
+            exits.append(time.perf_counter() - sent)
+        finally:
+            terminal.close()
+    figures.append(Figure("ctrl+q 2.5 s after start (200,000 files), p95", p95(exits), floor, 1.5,
+                          floor_name=name))
+    return figures
