@@ -21,7 +21,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
 from liferaft.core import storage
 from liferaft.core.scan import FLAG_OUTSIDE, FLAG_UNREADABLE, STATE_DIRNAME, Inventory
@@ -81,7 +81,7 @@ class FileEntry(NamedTuple):
         return cls(path, size, float(mtime), mtime_ns, digest, status if isinstance(status, str) else OK)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
@@ -159,7 +159,7 @@ class Changes(NamedTuple):
         return bool(self.added or self.removed or self.changed)
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # the number of changes, not tuple.count(value)
         return len(self.added) + len(self.removed) + len(self.changed)
 
 

@@ -15,7 +15,7 @@ import os
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from liferaft.core.roles import (
     FOLDER_ROLES,
@@ -279,7 +279,7 @@ class _IgnoreMatcher:
 
         self._spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
         sources = [
-            pattern.regex.pattern.replace("(?P<ps_d>", "(?:")
+            cast(Any, pattern).regex.pattern.replace("(?P<ps_d>", "(?:")
             for pattern in self._spec.patterns
             if getattr(pattern, "include", None) is not None and getattr(pattern, "regex", None) is not None
         ]

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def override_limits(limits: UploadLimits, table: object, where: str = "config") 
     if not isinstance(table, Mapping):
         return limits, [f"{where}: [limits] must be a table; using the vendor figures"]
     warnings: list[str] = []
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}  # a number per field name, checked above
     for name, value in table.items():
         if name not in LIMIT_NAMES:
             known = ", ".join(LIMIT_NAMES)

@@ -27,6 +27,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -504,7 +505,7 @@ class Watcher:
         finally:
             batches.close()  # stops the native watcher's thread
 
-    def _batch(self, raw: set[tuple[object, str]]) -> None:
+    def _batch(self, raw: AbstractSet[tuple[object, str]]) -> None:
         """Check one batch of native events against the snapshot and send what really changed."""
         if len(raw) > BURST_RECONCILE:
             if not self._reconcile():

@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from liferaft.core.demo.chart import bar_chart
 from liferaft.core.demo.reference import generate_customers
@@ -151,7 +151,7 @@ def _unchanged(path: Path, stamp: object) -> bool:
                 digest.update(chunk)
     except OSError:
         return False
-    return digest.hexdigest() == stamp[1]
+    return bool(digest.hexdigest() == stamp[1])
 
 
 def demo_status(root: Path, *, edits: bool = True) -> DemoStatus | None:
@@ -268,7 +268,8 @@ def write_demo(root: Path, *, progress: Progress | None = None, big_csv_mb: floa
     root_created = not root.exists()
     written: list[str] = []
     old = _marker(root) if refreshed else None
-    stamps: dict[str, object] = dict(old["written"]) if old and isinstance(old.get("written"), dict) else {}
+    written_before: Any = old.get("written") if isinstance(old, dict) else None
+    stamps: dict[str, object] = dict(written_before) if isinstance(written_before, dict) else {}
     marker = json.dumps({"version": MARKER_VERSION, "files": list(DEMO_FILES)}, indent=2) + "\n"
 
     def skip(name: str) -> bool:

@@ -319,7 +319,7 @@ def session_clock(events: Iterable[Activity], now: float, window_hours: float,
         default_active, default_warn = clock_rules()
         active_hours = default_active if active_hours is None else active_hours
         warn_hours_left = default_warn if warn_hours_left is None else warn_hours_left
-    rules = {"active_hours": active_hours, "warn_hours_left": warn_hours_left}
+    rules: dict[str, Any] = {"active_hours": active_hours, "warn_hours_left": warn_hours_left}
     candidates: list[tuple[float, str, str]] = [
         (event.time, event.kind, event.detail) for event in events if event.time <= now + FUTURE_SLACK]
     if newest_file is not None:

@@ -280,7 +280,7 @@ def _declared_dimension(open_source: Any) -> tuple[int, int, int, int] | None:
                 tag = element.tag.rpartition("}")[2]
                 if tag == "dimension":
                     bounds = range_boundaries(element.get("ref", ""))
-                    return bounds if all(b is not None for b in bounds) else None  # type: ignore[return-value]
+                    return bounds if all(b is not None for b in bounds) else None
                 if tag == "sheetData":
                     return None
     except Exception:  # a damaged sheet is reported when (and only if) it is the one shown

@@ -58,7 +58,9 @@ def load_imports(root: Path, *, keep_aside: bool = True) -> tuple[list[dict[str,
 
 
 def _entry_key(entry: dict[str, Any]) -> tuple[str, str]:
-    conversation = entry.get("conversation") if isinstance(entry.get("conversation"), dict) else {}
+    conversation = entry.get("conversation")
+    if not isinstance(conversation, dict):
+        conversation = {}
     return str(conversation.get("id") or ""), str(conversation.get("title") or "")
 
 
