@@ -204,24 +204,48 @@ def test_rework_follows_the_seed_model() -> None:
     assert round(cp.rework_percent(3)) == 33
 
 
+#: Forks one writer per line it reads (a delay in seconds), each starting with Liferaft imported and the project
+#: scanned (a new interpreter per kill spent most of the test starting up). A writer loops writing the checkpoint
+#: file; once it has written one checkpoint, it is killed (SIGKILL) after the delay, and this process answers
+#: with the writer's exit code. It kills the writer itself, before reaping it: the pid cannot have been reused.
 WRITER = textwrap.dedent("""
-    import sys, time
+    import os, signal, sys, time
     from pathlib import Path
     from liferaft.core import checkpoints as cp
     from liferaft.core.scan import scan
 
     root = Path(sys.argv[1])
     inventory = scan(root)
-    n = 0
-    while True:
-        n += 1
-        if n % 4 == 1:
-            cp.record_checkpoint(root, inventory, f"loop {n}", now=time.time())
-            loaded, _ = cp.load_checkpoints(root)
-            if len(loaded) > 8:
-                loaded = loaded[-3:]
-            print(n, flush=True)
-        cp._save(root, loaded, {})  # most of the loop is writing the file: the kills land in writes
+    while line := sys.stdin.readline():
+        delay = float(line)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(read_end)
+                n = 0
+                while True:
+                    n += 1
+                    if n % 4 == 1:
+                        # Trimmed before a checkpoint is added, never after: a kill during the trimming write
+                        # then leaves at most 8, and the file never holds more than 9.
+                        loaded, _ = cp.load_checkpoints(root)
+                        if len(loaded) > 7:
+                            cp._save(root, loaded[-3:], {})
+                        cp.record_checkpoint(root, inventory, f"loop {n}", now=time.time())
+                        loaded, _ = cp.load_checkpoints(root)
+                        os.write(write_end, b"%d\\n" % n)
+                    cp._save(root, loaded, {})  # most of the loop is writing the file: the kills land in writes
+            finally:
+                os._exit(70)
+        os.close(write_end)
+        first = os.read(read_end, 64)  # at least one checkpoint written in this run (empty: the writer failed)
+        if first:
+            time.sleep(delay)
+        os.kill(pid, signal.SIGKILL)
+        os.close(read_end)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status) if first else "no checkpoint written", flush=True)
 """)
 
 
@@ -234,29 +258,33 @@ def test_sigkill_during_writes_never_breaks_the_file(tmp_path: Path) -> None:
     rng = random.Random(6)
     kills = 0
     mid_write = 0  # kills that left a half-written temporary file: the case this test is about
-    while kills < 25 or (mid_write == 0 and kills < 100):
-        proc = subprocess.Popen([sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env)
-        assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], HANG)
-        if not ready:
-            proc.kill()
-            pytest.fail(f"the writer wrote no checkpoint within {HANG:g} s")
-        proc.stdout.readline()  # at least one checkpoint written in this run
-        time.sleep(rng.uniform(0.0, 0.25))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=HANG)
-        assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
-        kills += 1
-        folder = cp.checkpoints_path(root).parent
-        stray = [p for p in folder.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
-        mid_write += bool(stray)
-        for path in stray:  # as if the next start came a while later: the sweep leaves young files alone
-            os.utime(path, (time.time() - 3600, time.time() - 3600))
-        loaded, warnings = cp.load_checkpoints(root)
-        assert warnings == [], warnings
-        assert 1 <= len(loaded) <= 9
-        assert all(len(c.files) == 1000 for c in loaded)
-        assert not [p for p in folder.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
-        assert not [p for p in folder.iterdir() if ".corrupt-" in p.name]
+    writers = subprocess.Popen([sys.executable, str(script), str(root)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    assert writers.stdin is not None and writers.stdout is not None
+    try:
+        while kills < 25 or (mid_write == 0 and kills < 100):
+            writers.stdin.write(f"{rng.uniform(0.0, 0.25)}\n")
+            writers.stdin.flush()
+            ready, _, _ = select.select([writers.stdout], [], [], HANG)
+            answer = writers.stdout.readline().strip() if ready else "no answer"
+            assert answer == str(-signal.SIGKILL), f"{answer}: the writer wrote no checkpoint within {HANG:g} s"
+            kills += 1
+            folder = cp.checkpoints_path(root).parent
+            stray = [p for p in folder.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+            mid_write += bool(stray)
+            for path in stray:  # as if the next start came a while later: the sweep leaves young files alone
+                os.utime(path, (time.time() - 3600, time.time() - 3600))
+            loaded, warnings = cp.load_checkpoints(root)
+            assert warnings == [], warnings
+            assert 1 <= len(loaded) <= 9
+            assert all(len(c.files) == 1000 for c in loaded)
+            assert not [p for p in folder.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+            assert not [p for p in folder.iterdir() if ".corrupt-" in p.name]
+    finally:
+        writers.stdin.close()
+        try:
+            writers.wait(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            writers.kill()
+            writers.wait()
     assert mid_write >= 1

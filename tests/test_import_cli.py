@@ -38,15 +38,24 @@ def test_list_newest_first_text_and_json(tmp_path: Path, run_cli) -> None:
     assert data["problems"] == []
 
 
-def test_classic_and_sharded_zip_give_the_same_import(tmp_path: Path, run_cli) -> None:
+def test_classic_and_sharded_zip_give_the_same_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the import makes of each layout, compared: the command runs in this process (a dozen imports; the
+    other tests here run it as a user does)."""
+    from liferaft.cli import main
+
+    def import_json(export: Path, project: Path, *extra: str) -> dict:
+        capsys.readouterr()
+        assert main(["import", str(export), "--into", str(project), "--json", *extra]) == 0, capsys.readouterr().err
+        return json.loads(capsys.readouterr().out)
+
     convs = fx.all_variants()
     classic = fx.write_classic_zip(tmp_path / "classic.zip", convs, fx.classic_assets())
     sharded = fx.write_sharded_zip(tmp_path / "sharded.zip", convs, fx.sharded_assets())
     results = []
     for name, export in (("a", classic), ("b", sharded)):
         project = tmp_path / name
-        assert run_cli("init", str(project)).returncode == 0
-        results.append([_import_json(run_cli, export, project, "--conversation", conv["id"]) for conv in convs])
+        assert main(["init", str(project)]) == 0
+        results.append([import_json(export, project, "--conversation", conv["id"]) for conv in convs])
         assert (project / "OUTPUT" / "recovered" / "sales-by-region-cell03-1.png").read_bytes() == fx.PNG_1X1
     assert results[0] == results[1]
     sales = results[0][-1]

@@ -22,11 +22,10 @@ NOW = time.time()
 
 
 @pytest.fixture
-def demo(tmp_path: Path, run_cli) -> Path:
-    root = tmp_path / "demo"
-    result = run_cli("demo", "--no-open", str(root))
-    assert result.returncode == 0, result.stderr
-    return root
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    """The demo project (what `liferaft demo` writes: tests/test_cli.py runs that command), copied from one written
+    once per session; with a 1 MB transactions file, as nothing here depends on its size."""
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
 def _risk(root: Path, downloads: Path | None = None, since: float | None = None, **kw):

@@ -1,23 +1,33 @@
 """Fault injection: each command that writes is killed (SIGKILL) at seeded random moments of its run.
 
+Each run is a child forked from one Python process that has Liferaft imported and its secret scanner loaded
+(what every `python -m liferaft` spends its first half second on, before it touches a file), so the kills
+land in the command's own work, not in the interpreter starting; tests/test_faults_cleanup.py and the
+stopped-split test below stop real `python -m liferaft` processes.
+
 After every kill: the user's files are byte-identical, nothing half-made is visible (every file the command
 made is exactly what an uninterrupted run makes, and a split is all its parts or none), Liferaft's own files
 load without a warning, and the next command leaves no temporary file behind. The moments are drawn between
-the start and the length of an uninterrupted run measured first, so the kills cover the whole run on a fast
-machine or a slow one; nothing here asserts how long anything takes.
+the start and the length of an uninterrupted run (the median of the whole runs so far: three first, then any
+that finished before its moment), so the kills cover the whole run on a fast machine or a slow one; a run
+that finishes first is checked too, but only killed runs count towards the KILLS each command gets. Nothing
+here asserts how long anything takes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -97,22 +107,103 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
 }
 
 
-def run_whole(command: list[str]) -> float:
-    started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=HANG,
-                          stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    return time.monotonic() - started
+#: A process that runs `liferaft ARGS` in a child forked from it, for each line of JSON it reads:
+#: {"argv": [...], "kill_after": seconds or null}. The child starts with Liferaft imported and the secret scanner
+#: loaded; this process kills it (SIGKILL) if it runs longer than kill_after, and answers with one line:
+#: {"code": its exit code (-9 when killed), "seconds": how long it ran}. Killing the child here, before it is
+#: reaped, means a signal can never reach another process that was given a finished child's pid.
+FORKER = textwrap.dedent("""
+    import importlib, json, os, pkgutil, select, signal, sys, time
+    import liferaft.cli
+    import liferaft.core
+    from liferaft.core import secrets
+
+    for module in pkgutil.walk_packages(liferaft.core.__path__, "liferaft.core."):
+        importlib.import_module(module.name)
+    secrets.warm_up()
+
+    def threads():
+        try:
+            return len(os.listdir("/proc/self/task"))
+        except OSError:
+            return 1
+
+    while line := sys.stdin.readline():
+        order = json.loads(line)
+        if threads() != 1:  # a fork copies only the calling thread: a child could hang on a lock
+            sys.exit(f"the forker has {threads()} threads: it cannot fork safely")
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                code = liferaft.cli.main(order["argv"])
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+        if order["kill_after"] is not None:
+            waiter = os.pidfd_open(pid)
+            if not select.select([waiter], [], [], order["kill_after"])[0]:  # still running
+                os.kill(pid, signal.SIGKILL)
+            os.close(waiter)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"code": os.waitstatus_to_exitcode(status), "seconds": time.monotonic() - started}),
+              flush=True)
+""")
 
 
-def kill_at(command: list[str], delay: float) -> None:
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(),
-                            stdin=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=delay)  # it may finish first: that run is then simply whole
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=HANG)
+class Forker:
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        with open(log, "wb") as errors:
+            self.proc = subprocess.Popen([sys.executable, "-c", FORKER], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=errors, env=env())
+
+    def run(self, command: list[str], kill_after: float | None = None) -> dict[str, float]:
+        """Run ``command`` (``liferaft(...)``) in a forked child; kill it after ``kill_after`` seconds."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert command[:3] == liferaft()
+        self.proc.stdin.write((json.dumps({"argv": command[3:], "kill_after": kill_after}) + "\n").encode())
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], HANG + (kill_after or 0))
+        answer = self.proc.stdout.readline() if ready else b""
+        if not answer:
+            self.close()
+            pytest.fail(f"the forker did not answer: {self.log.read_text(errors='replace')}")
+        return json.loads(answer)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def forker(tmp_path: Path) -> Iterator[Forker]:
+    started = Forker(tmp_path / "forker.log")
+    yield started
+    started.close()
+
+
+def run_whole(forker: Forker, command: list[str]) -> float:
+    done = forker.run(command)
+    assert done["code"] == 0, forker.log.read_text(errors="replace")
+    return done["seconds"]
+
+
+def kill_at(forker: Forker, command: list[str], delay: float) -> float | None:
+    """None if the command was killed; if it finished first (that run is then simply whole), how long it ran."""
+    done = forker.run(command, kill_after=delay)
+    assert done["code"] in (0, -signal.SIGKILL), done
+    return None if done["code"] == -signal.SIGKILL else done["seconds"]
 
 
 def check_own_files_load(root: Path) -> None:
@@ -125,22 +216,32 @@ def check_own_files_load(root: Path) -> None:
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_a_killed_command_leaves_nothing_half_made(tmp_path: Path, name: str) -> None:
+def test_a_killed_command_leaves_nothing_half_made(tmp_path: Path, name: str, forker: Forker) -> None:
     template = make_project(tmp_path / "template", **PROJECTS.get(name, {}))
     export = fx.write_classic_zip(tmp_path / "export.zip", [fx.sales_conversation()], fx.classic_assets())
     before = files(template)
 
-    reference = tmp_path / "reference" / "project"  # the same folder name each time: prompts show it
-    shutil.copytree(template, reference)
-    length = run_whole(COMMANDS[name](reference, export))
+    lengths = []  # how long whole runs take: the moments are drawn up to their median (a busy machine varies)
+    for run in range(3):
+        reference = tmp_path / f"reference{run}" / "project"  # the same folder name each time: prompts show it
+        shutil.copytree(template, reference)
+        lengths.append(run_whole(forker, COMMANDS[name](reference, export)))
+    reference = tmp_path / "reference0" / "project"
     made = {rel: digest for rel, digest in visible(files(reference)).items() if before.get(rel) != digest}
     assert made or name == "checkpoint", "the uninterrupted run made nothing to compare with"
 
     rng = random.Random(f"{name}-kills")
-    for attempt in range(KILLS):
+    kills = 0
+    for attempt in range(4 * KILLS):  # until KILLS runs were killed: a run may finish before its moment
+        if kills == KILLS:
+            break
         root = tmp_path / f"run{attempt:02d}" / "project"
         shutil.copytree(template, root)
-        kill_at(COMMANDS[name](root, export), rng.uniform(0.0, length))
+        finished = kill_at(forker, COMMANDS[name](root, export), rng.uniform(0.0, sorted(lengths)[len(lengths) // 2]))
+        if finished is None:
+            kills += 1
+        else:  # a whole run too: its length counts
+            lengths.append(finished)
         after = files(root)
         allowed = MAY_CHANGE.get(name, set())
         for rel, digest in before.items():  # the user's files: byte-identical, and still there
@@ -161,6 +262,7 @@ def test_a_killed_command_leaves_nothing_half_made(tmp_path: Path, name: str) ->
         sweep_leftovers(root, also=[root / "SOURCE" / "prepared"])
         assert temp_files(root) == [], f"temp files left after the next command (kill {attempt})"
         shutil.rmtree(root)
+    assert kills == KILLS, f"only {kills} of {attempt + 1} runs were killed before they finished"
 
 
 INTERRUPTS = 5
@@ -190,7 +292,9 @@ def test_a_stopped_split_takes_back_all_it_made_and_exits(tmp_path: Path, signum
     whole = visible(files(reference))
     rng = random.Random(f"split-{int(signum)}")
     stopped = 0
-    for attempt in range(INTERRUPTS):
+    for attempt in range(4 * INTERRUPTS):  # past INTERRUPTS only while no run was stopped (a busy machine)
+        if attempt >= INTERRUPTS and stopped:
+            break
         root = tmp_path / f"run{attempt:02d}"
         shutil.copytree(template, root)
         proc = subprocess.Popen(small_split(root), stdout=subprocess.DEVNULL,
