@@ -12,19 +12,19 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAILED = 1
+from liferaft.cli.commands import DIR_HELP
+from liferaft.cli.io import EXIT_FAILED, EXIT_OK, UsageError, err, printable, write_utf8
 
 
 class PromptUsage(Exception):
     """A bad template name, budget or output file: one line, exit 2."""
 
 
-def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
-    cmd = commands.add_parser(
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cmd = subparsers.add_parser(
         "prompt", help="print the prompt for a new chat: the rerun instructions, the files to upload with their "
         "shapes, the restart note, the outputs to regenerate (secrets redacted)")
-    cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=dir_help)
+    cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=DIR_HELP)
     cmd.add_argument("--template", metavar="NAME", default=None,
                      help="rerun (default), regenerate, brief, note, or a template of yours; --list shows them")
     cmd.add_argument("--list", action="store_true", help="list the templates and exit")
@@ -41,11 +41,6 @@ def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # 
     cmd.add_argument("--allow-secrets", action="store_true",
                      help="keep credentials found in the prompt as they are (they are redacted otherwise)")
 
-
-def _err(message: str) -> None:
-    from liferaft.cli import _err as err
-
-    err(message)
 
 
 def compose_for(root: Path, *, template_name: str | None, include_code: bool, budget: int | None,
@@ -79,14 +74,13 @@ def compose_for(root: Path, *, template_name: str | None, include_code: bool, bu
 
 
 def run(args: argparse.Namespace) -> int:
-    from liferaft.cli import UsageError, _shown
     from liferaft.core import compose
     from liferaft.core.project import check_folder
 
     if args.list:
         templates, warnings = compose.load_templates()
         for warning in warnings:
-            _err(warning)
+            err(warning)
         for template in templates.values():
             where = "" if template.source == "bundled" else f"  ({template.source})"
             print(f"{template.name:<12} {template.title}: {template.about}{where}")
@@ -110,24 +104,24 @@ def run(args: argparse.Namespace) -> int:
     try:  # the one gate for stdout, --out and --copy alike: each writes cleared.text and nothing else
         cleared = compose.release(prompt.text, context, keep_secrets=args.allow_secrets)
     except SecretScannerUnavailable as exc:
-        _err(f"not printed: the secret scanner could not run ({exc}); reinstall Liferaft")
+        err(f"not printed: the secret scanner could not run ({exc}); reinstall Liferaft")
         return EXIT_FAILED
     if cleared.findings:
         if cleared.kept:
-            _err(f"kept {len(cleared.findings)} credential(s) in the prompt (--allow-secrets):")
+            err(f"kept {len(cleared.findings)} credential(s) in the prompt (--allow-secrets):")
         else:
-            _err(f"redacted {len(cleared.findings)} credential(s) (--allow-secrets keeps them):")
+            err(f"redacted {len(cleared.findings)} credential(s) (--allow-secrets keeps them):")
         for line in cleared.lines():
-            print(f"  {_shown(line)}", file=sys.stderr)
+            print(f"  {printable(line)}", file=sys.stderr)
     text = cleared.text
     import contextlib
 
     with contextlib.suppress(SecretScannerUnavailable):  # the code to upload leaves as it is: say what it holds
         warnings += compose.uploaded_code_secrets(prompt, context)
     for warning in [*warnings, *prompt.warnings]:
-        _err(warning)
+        err(warning)
     how = "exact" if prompt.tokens_exact else "estimated"
-    _err(f"{prompt.template.title}: {len(text):,} characters, {prompt.tokens:,} tokens ({how}), "
+    err(f"{prompt.template.title}: {len(text):,} characters, {prompt.tokens:,} tokens ({how}), "
          f"{len(prompt.upload_paths)} file(s) to upload")
     if out is not None:
         from liferaft.core.storage import write_text
@@ -137,14 +131,12 @@ def run(args: argparse.Namespace) -> int:
         except FileExistsError:
             raise UsageError(f"{args.out} exists already: give a new file name") from None
         except OSError as exc:
-            _err(f"cannot write {args.out}: {exc.strerror or exc}")
+            err(f"cannot write {args.out}: {exc.strerror or exc}")
             return EXIT_FAILED
-        _err(f"wrote {args.out}")
+        err(f"wrote {args.out}")
     else:
-        from liferaft.cli import _write_utf8
-
         # UTF-8 whatever the terminal's locale (the prompt is full of × and —), ending its last line.
-        _write_utf8(text if text.endswith("\n") else text + "\n")
+        write_utf8(text if text.endswith("\n") else text + "\n")
     if args.copy:
         from liferaft.core.delivery import deliver, osc52_to_tty
         from liferaft.core.project import open_project
@@ -153,9 +145,9 @@ def run(args: argparse.Namespace) -> int:
         done = deliver(cleared, what=prompt.template.title.lower(), root=project.root,
                        role_folders=project.inventory.role_folders, template=prompt.template.name, now=now,
                        terminal=osc52_to_tty)
-        _err(done.message)
+        err(done.message)
         if done.how == "failed":  # neither on the clipboard nor saved: the message says why, in one line
             return EXIT_FAILED
         if done.warning:
-            _err(done.warning)
+            err(done.warning)
     return EXIT_OK

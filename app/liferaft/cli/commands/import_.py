@@ -13,17 +13,18 @@ import argparse
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from liferaft.cli.io import EXIT_FAILED, EXIT_OK, StderrProgress, UsageError, err, printable, write_utf8
 from liferaft.core.units import format_count
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+# Typing-only imports; `typing` itself costs ~2 ms at start-up, which `liferaft scan` is measured on.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
-def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # type: ignore[type-arg]
-    cmd = commands.add_parser(
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cmd = subparsers.add_parser(
         "import", help="recover a session from a ChatGPT data export: the code as a script, the note, the outputs")
     cmd.add_argument("export", metavar="EXPORT",
                      help="the export: its .zip, the extracted folder, conversations.json, one conversation's JSON, "
@@ -38,11 +39,6 @@ def add_parser(commands: argparse._SubParsersAction, dir_help: str) -> None:  # 
     cmd.add_argument("--notebook", action="store_true", help="also write the cells as a Jupyter notebook")
     cmd.add_argument("--json", action="store_true", help="print JSON instead of a report")
 
-
-def _err(message: str) -> None:
-    from liferaft.cli import _err as err
-
-    err(message)
 
 
 
@@ -72,8 +68,6 @@ def _newest_first(summaries: list[Any]) -> list[Any]:
 
 
 def _list(export: Any, as_json: bool) -> int:
-    from liferaft.cli import StderrProgress, _shown, _write_utf8
-
     progress = StderrProgress("reading the export", piped_every=None)
     try:
         summaries = _newest_first(list(export.conversations(progress=progress)))
@@ -83,15 +77,15 @@ def _list(export: Any, as_json: bool) -> int:
     if as_json:
         import json
 
-        _write_utf8(json.dumps({"conversations": [_summary_json(s) for s in summaries], "problems": problems},
+        write_utf8(json.dumps({"conversations": [_summary_json(s) for s in summaries], "problems": problems},
                                ensure_ascii=False) + "\n")
     else:
         for problem in problems:
-            _err(f"warning: {problem}")
+            err(f"warning: {problem}")
         if not summaries:
             print("The export holds no conversations.")
         for summary in summaries:
-            title = _shown(str(getattr(summary, "title", None) or "Untitled conversation"))
+            title = printable(str(getattr(summary, "title", None) or "Untitled conversation"))
             print(f"{_date(getattr(summary, 'update_time', None) or getattr(summary, 'create_time', None))}  "
                   f"{getattr(summary, 'model', None) or '—'!s:<22} "
                   f"{_count(getattr(summary, 'code_cells', 0), 'cell')} "
@@ -125,7 +119,6 @@ def _count(number: object, word: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from liferaft.cli import UsageError
     from liferaft.core.recover import sources
 
     path = Path(args.export)
@@ -134,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         export = sources.open_export(path)
     except sources.ExportError as exc:
-        _err(f"cannot read the export: {exc}")
+        err(f"cannot read the export: {exc}")
         return EXIT_FAILED
     with export:
         try:
@@ -150,12 +143,11 @@ def _export_problems(export: Any) -> None:
     for problem in getattr(export, "problems", []) or []:
         if str(problem) not in shown:
             shown.add(str(problem))
-            _err(f"warning: {problem}")
+            err(f"warning: {problem}")
     export._liferaft_shown = shown
 
 
 def _run(args: argparse.Namespace, export: Any) -> int:
-    from liferaft.cli import UsageError, _shown, _write_utf8
     from liferaft.core.project import check_folder, open_project
     from liferaft.core.recover import sources
     from liferaft.core.recover.write import RecoverWriteError, import_conversation
@@ -164,24 +156,22 @@ def _run(args: argparse.Namespace, export: Any) -> int:
         try:
             return _list(export, args.json)
         except sources.ExportError as exc:
-            _err(f"cannot list {args.export}: {exc}")
+            err(f"cannot list {args.export}: {exc}")
             return EXIT_FAILED
     root = check_folder(Path(args.into))
     wanted = args.conversation
     if wanted is None:
-        from liferaft.cli import StderrProgress
-
         progress = StderrProgress("reading the export", piped_every=None)
         try:
             summaries = list(export.conversations(progress=progress))
         except sources.ExportError as exc:
-            _err(f"cannot read {args.export}: {exc}")
+            err(f"cannot read {args.export}: {exc}")
             return EXIT_FAILED
         finally:
             progress.finish()
         if not summaries:
             _export_problems(export)
-            _err(f"{args.export} holds no conversation that can be read")
+            err(f"{args.export} holds no conversation that can be read")
             return EXIT_FAILED
         if len(summaries) > 1:
             raise UsageError(f"the export holds {len(summaries):,} conversations: choose one with --conversation "
@@ -189,48 +179,48 @@ def _run(args: argparse.Namespace, export: Any) -> int:
         wanted = getattr(summaries[0], "id", None) or getattr(summaries[0], "title", None) or ""
     project = open_project(root)
     for warning in project.warnings:
-        _err(f"warning: {warning}")
+        err(f"warning: {warning}")
     try:
         result = import_conversation(project.root, export, wanted, all_branches=args.all_branches,
                                      notebook=args.notebook, inventory=project.inventory)
     except sources.ExportError as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_FAILED
     except RecoverWriteError as exc:
-        _err(str(exc))  # it says what was written or taken back
+        err(str(exc))  # it says what was written or taken back
         return EXIT_FAILED
     problems = result.conversation.problems + result.problems
     for problem in problems:
-        _err(f"warning: {result.conversation.title}: {problem}" if problem in result.conversation.problems
+        err(f"warning: {result.conversation.title}: {problem}" if problem in result.conversation.problems
              else f"warning: {problem}")
     if args.json:
         import json
 
-        _write_utf8(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        write_utf8(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
     conv = result.conversation
     for rel in result.written:
-        print(f"wrote      {_shown(rel)}")
+        print(f"wrote      {printable(rel)}")
     for rel in result.unchanged:
-        print(f"unchanged  {_shown(rel)}")
+        print(f"unchanged  {printable(rel)}")
     failed = f" ({len(conv.failed_cells):,} failed)" if conv.failed_cells else ""
     resets = f", {format_count(len(conv.resets), 'sandbox reset')}" if conv.resets else ""
-    print(f"{_shown(conv.title)}: {format_count(len(conv.cells), 'code cell')}{failed}{resets}.")
+    print(f"{printable(conv.title)}: {format_count(len(conv.cells), 'code cell')}{failed}{resets}.")
     absent = [name for name, where in result.uploads_in_source.items() if where is None]
     if conv.uploads:
         line = f"{format_count(len(conv.uploads), 'upload')}"
-        line += f"; not in SOURCE yet: {_some(_shown(n) for n in absent)}" if absent else ", all in SOURCE"
+        line += f"; not in SOURCE yet: {_some(printable(n) for n in absent)}" if absent else ", all in SOURCE"
         print(line + ".")
     missing = [made for made in conv.generated if not result.outputs_present.get(made.path, False)]
     if conv.generated:
         if missing:
-            names = _some(_shown(made.name) for made in missing)
+            names = _some(printable(made.name) for made in missing)
             print(f"{format_count(len(conv.generated), 'generated file')}, {len(missing):,} not in OUTPUT: {names}. "
                   "`liferaft prompt` asks a new chat for them again; `liferaft status` lists them.")
         else:
             print(f"{format_count(len(conv.generated), 'generated file')}, all in OUTPUT.")
     if result.script:
-        print(f"Run `python {_shown(result.script)}` once the uploads are back in SOURCE.")
+        print(f"Run `python {printable(result.script)}` once the uploads are back in SOURCE.")
     elif not conv.cells:
         print("It ran no code: no script written.")
     return EXIT_OK
