@@ -29,7 +29,7 @@ from liferaft.core.scan import FileRecord, Inventory, shown_name
 from liferaft.core.summary import SessionState, last_change
 from liferaft.core.units import format_age, format_count
 from liferaft.core.uploads import UploadPlan
-from liferaft.tui.text_pane import TextPane, fit_title
+from liferaft.tui.widgets.text_pane import TextPane, fit_title
 
 STATE_STYLES: dict[SessionState, str] = {
     SessionState.ACTIVE: "green",

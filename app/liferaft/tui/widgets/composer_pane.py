@@ -88,7 +88,7 @@ class ComposerPane(Vertical):
     _titles: tuple[str, ...] = ("Composer",)
 
     def _set_titles(self, *titles: str) -> None:
-        from liferaft.tui.text_pane import fit_title
+        from liferaft.tui.widgets.text_pane import fit_title
 
         self._titles = titles
         self.border_title = fit_title(self, titles)

@@ -24,7 +24,7 @@ from liferaft.core.names import cut_middle
 from liferaft.core.risk import Risk, RiskItem
 from liferaft.core.scan import shown_name
 from liferaft.core.units import format_count, format_size
-from liferaft.tui.screen_help import HELP_BINDING
+from liferaft.tui.screens.screen_help import HELP_BINDING
 
 #: Items listed at most per kind (the CLI's `liferaft status` lists them all).
 SHOWN = 50

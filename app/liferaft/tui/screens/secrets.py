@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from liferaft.tui.screen_help import HELP_BINDING
+from liferaft.tui.screens.screen_help import HELP_BINDING
 
 REDACT = "redact"
 CANCEL = "cancel"

@@ -138,7 +138,7 @@ def run_step_action(app: App[object], action: str | None, node: DOMNode | None =
         app.notify("The composer holds the prompt for a new chat: ctrl+y copies it and saves a copy in "
                    "RESTART/prompts/.", timeout=6)
     elif action == "check_files":
-        from liferaft.tui.diagnosis_pane import files_summary
+        from liferaft.tui.widgets.diagnosis_pane import files_summary
 
         back_to_workbench(app)
         _do(app, "focus_pane", "project")

@@ -12,8 +12,8 @@ from textual.widgets.option_list import Option
 
 from liferaft.core.roles import FOLDER_ROLES, Role
 from liferaft.core.scan import FileRecord, shown_name
-from liferaft.tui.project_pane import ROLE_HINTS
-from liferaft.tui.screen_help import HELP_BINDING
+from liferaft.tui.screens.screen_help import HELP_BINDING
+from liferaft.tui.widgets.project_pane import ROLE_HINTS
 
 #: The option that removes an override: the role comes from the folder (or a guess) again.
 AUTOMATIC = "automatic"

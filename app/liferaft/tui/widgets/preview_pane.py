@@ -26,8 +26,12 @@ from liferaft.core.scan import FileRecord, Inventory, ScanNote, shown_name
 from liferaft.core.units import format_age, format_count, format_size
 from liferaft.core.uploads import UploadPlan
 from liferaft.tui.commands import bindings
-from liferaft.tui.project_pane import ROLE_HINTS, Downloading, NodeData
-from liferaft.tui.upload_check import check_view
+from liferaft.tui.widgets.project_pane import ROLE_HINTS, Downloading, NodeData, SavedPrompts
+from liferaft.tui.widgets.upload_check import check_view
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.risk import Risk
 
 #: Show the loading indicator only for loads slower than this (seconds).
 LOADING_DELAY = 0.15
@@ -345,3 +349,37 @@ class PreviewPane(Vertical):
         self.border_subtitle = ""
         self.query_one("#preview-message", Static).update(message)
         self.query_one(ContentSwitcher).current = "preview-message"
+
+
+def missing_view(risk: Risk) -> Text | None:
+    """For the OUTPUT group's preview: the outputs only the chat has, by name."""
+    if not risk.missing_outputs:
+        return None
+    text = Text(f"Missing ({len(risk.missing_outputs)}): named in the restart note or the chat, not in OUTPUT\n",
+                style="bold red")
+    for item in risk.missing_outputs[:20]:
+        text.append(f"  ⚑ {shown_name(item.name)}", style="bold")
+        text.append(f"  named in: {', '.join(item.sources)}\n", style="dim")
+    if len(risk.missing_outputs) > 20:
+        text.append(f"  … and {len(risk.missing_outputs) - 20} more\n", style="dim")
+    text.append("Ask the chat for them again and save them in OUTPUT/; w lists what is at risk.", style="italic")
+    return text
+
+
+def saved_prompts_view(fold: SavedPrompts, now: float) -> Text:
+    """For the folded row of saved prompts: how many, where, and the newest ones."""
+    from liferaft.core.delivery import KEEP_PROMPTS, OLD
+
+    records, folder, kept = fold.records, fold.folder, fold.kept
+    text = Text("Saved prompts\n", style="bold")
+    text.append(f"{format_count(kept, 'prompt')} in {shown_name(folder)}/ (the newest {KEEP_PROMPTS} stay there; "
+                f"older ones move to {OLD}/, never deleted)", style="dim")
+    if len(records) > kept:
+        text.append(f", {len(records) - kept:,} in {OLD}/", style="dim")
+    text.append(". ctrl+y saves one each time it copies; e opens the folder.\n\n", style="dim")
+    for record in records[:12]:
+        text.append(f"  {shown_name(record.name)}", style="bold" if record is records[0] else "")
+        text.append(f"  {format_age(record.mtime, now)}\n", style="dim")
+    if len(records) > 12:
+        text.append(f"  … and {len(records) - 12:,} more\n", style="dim")
+    return text

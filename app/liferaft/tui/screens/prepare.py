@@ -31,8 +31,8 @@ from liferaft.core.restart_note import note_mentions
 from liferaft.core.scan import FileRecord, Inventory, shown_name
 from liferaft.core.units import format_size
 from liferaft.core.vendor import UploadLimits
-from liferaft.tui.screen_help import HELP_BINDING
-from liferaft.tui.upload_check import check_view
+from liferaft.tui.screens.screen_help import HELP_BINDING
+from liferaft.tui.widgets.upload_check import check_view
 
 #: Progress is drawn at most this often (seconds): a fixer reports every few MB.
 PROGRESS_EVERY = 0.1

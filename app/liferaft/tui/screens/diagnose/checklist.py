@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from liferaft.core.diagnose.checklist import ChecklistState, clear_ticks, load_checklist, set_tick
 from liferaft.core.diagnose.knowledge import ChecklistStep, Knowledge
-from liferaft.tui.diagnose_actions import run_step_action
+from liferaft.tui.screens.diagnose.actions import run_step_action
 
 
 def step_prompt(knowledge: Knowledge, number: int, step: ChecklistStep, state: ChecklistState,
@@ -87,7 +87,7 @@ class ChecklistScreen(Screen[None]):
 
     def _symptom_note(self) -> list[Text]:
         """Where the symptom last diagnosed sits in the list ("Turn off the VPN before step 2"), if it says."""
-        from liferaft.tui.diagnose_actions import memory_of
+        from liferaft.tui.screens.diagnose.actions import memory_of
 
         symptom_id = memory_of(self.app).symptom_id
         note = self._knowledge.checklist_for.get(symptom_id) if symptom_id else None

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from liferaft.core.scan import shown_name
 from liferaft.core.units import format_size
-from liferaft.tui.screen_help import HELP_BINDING
+from liferaft.tui.screens.screen_help import HELP_BINDING
 
 
 class DownloadsScreen(ModalScreen[int | None]):

@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from liferaft.tui.help_screen import key_display
+from liferaft.tui.screens.help import key_display
 
 _NUMBER = re.compile(r"\d+")
 

@@ -26,8 +26,14 @@ from liferaft.core.diagnose.clock import SessionClock, SessionWindow
 from liferaft.core.diagnose.knowledge import Knowledge, Question, Symptom
 from liferaft.core.diagnose.status_page import StatusReport
 from liferaft.core.uploads import UploadPlan
-from liferaft.tui.diagnose_actions import LAYER_STYLES, memory_of, run_step_action, start_status_check, status_view
-from liferaft.tui.diagnosis_pane import clock_view, files_view
+from liferaft.tui.screens.diagnose.actions import (
+    LAYER_STYLES,
+    memory_of,
+    run_step_action,
+    start_status_check,
+    status_view,
+)
+from liferaft.tui.widgets.diagnosis_pane import clock_view, files_view
 
 #: The option that starts the yes/no questions.
 FLOW = "-flow-"

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from liferaft.tui.screen_help import HELP_BINDING
+from liferaft.tui.screens.screen_help import HELP_BINDING
 
 #: Fewer tokens than this cannot hold a useful prompt.
 MIN_BUDGET = 500
