@@ -126,8 +126,10 @@ def _sweep_leftovers(args: argparse.Namespace) -> None:
             raise
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `liferaft` console script; returns the exit code."""
+def main(argv: Sequence[str] | None = None, *, open_workbench: Callable[..., int] | None = None) -> int:
+    """The command line; returns the exit code. ``open_workbench`` runs the workbench for `liferaft DIR` and
+    `liferaft demo` (the CLI never imports the TUI itself: the `liferaft` command, :mod:`liferaft._launch`,
+    hands it in); without it those two say the workbench cannot open from here."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     previous = handle_stop_signals()
     try:
@@ -137,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("open", "demo"):
             restore_signals(previous)  # the workbench has its own way out, and restores the terminal
         _sweep_leftovers(args)
+        args.open_workbench = open_workbench
         return HANDLERS[args.command](args)
     except UsageError as exc:
         err(str(exc))

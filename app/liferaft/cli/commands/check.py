@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
             paths.append((path, display_name(shown)))
         report = preflight.check_paths(paths, limits=limits)
     else:
-        report = preflight.check_project(root, limits=limits)
+        from liferaft.core.uploads import check_project
+
+        report = check_project(root, limits=limits)
     report = preflight.with_folder(report, os.path.abspath(root))  # its fixes work from any folder
     if args.json:
         import json

@@ -65,9 +65,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.no_open:
         return EXIT_OK
-    from liferaft.tui.app import run_app
-
-    return run_app(target, watch=True)
+    if args.open_workbench is None:
+        print(f"Open it with: liferaft {shown}")
+        return EXIT_OK
+    return int(args.open_workbench(target, watch=True))
 
 
 def _default_demo_dir() -> Path:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from liferaft.cli.commands import DIR_HELP
+from liferaft.cli.io import UsageError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
     from liferaft.core.project import ProjectLoader, check_folder
 
     root = check_folder(Path(args.dir))
+    opener = args.open_workbench
+    if opener is None:
+        raise UsageError("the workbench opens from the `liferaft` command; this entry point runs sub-commands only")
     loader = ProjectLoader(root)  # scans while Textual is imported (~0.15 s)
-    from liferaft.tui.app import run_app
-
-    return run_app(root, first_frame_exit=args.first_frame_exit, headless=args.headless, loader=loader,
-                   watch=not args.first_frame_exit, poll=args.poll)
+    return int(opener(root, first_frame_exit=args.first_frame_exit, headless=args.headless, loader=loader,
+                      watch=not args.first_frame_exit, poll=args.poll))
