@@ -14,7 +14,7 @@ from liferaft.core.roles import Role
 from liferaft.core.scan import VANISHED, FileRecord, Inventory, ScanNote, scan
 from liferaft.core.watch import Watcher, WatchEvent
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.project_pane import MAX_ROWS, MORE, ProjectPane
+from liferaft.tui.widgets.project_pane import MAX_ROWS, MORE, ProjectPane
 from tests.conftest import FROZEN_NOW, eventually, write
 from tests.test_prepare_tui import wait_for
 
@@ -55,9 +55,10 @@ async def test_notes_on_files_gone_during_a_scan_do_not_stay(tmp_path: Path, mon
     async with app.run_test(size=(120, 40)) as pilot:
         # Watching, caught up (the baseline, then the re-walk once the native watcher is live), and read.
         await wait_for(pilot, lambda: app.watcher is not None and app.watcher.events >= 2)
-        await wait_for(pilot, lambda: app.project is not None and not app._rescan_pending and not scanning(app))
+        await wait_for(pilot, lambda: app.project is not None and not app.workbench._rescan_pending
+                       and not scanning(app))
         racing["on"] = True
-        app._rescan_soon()  # as the watcher asks: the last scan it asks for, and it races with the removal
+        app.workbench._rescan_soon()  # as the watcher asks: the last scan it asks for, and it races with the removal
         await wait_for(pilot, lambda: not racing["on"])  # the racing scan ran
         await wait_for(pilot, lambda: app.project is not None and not app.project.inventory.notes)
         pane = app.query_one(ProjectPane)
@@ -102,8 +103,8 @@ async def test_the_memory_of_a_large_burst_is_given_back_once_it_settles(tmp_pat
     released: list[bool] = []
     monkeypatch.setattr(memory, "release_memory", lambda: released.append(True) or True)
     app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
-    app.RELEASE_AFTER_CHANGES = 40  # type: ignore[misc]  # a burst of 50,000 in the real thing
-    app.RELEASE_QUIET_S = 0.05  # type: ignore[misc]
+    app.workbench.RELEASE_AFTER_CHANGES = 40  # type: ignore[misc]  # a burst of 50,000 in the real thing
+    app.workbench.RELEASE_QUIET_S = 0.05  # type: ignore[misc]
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
         for n in range(50):

@@ -11,9 +11,9 @@ from textual.widgets import Input, OptionList, Static
 from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.budget_screen import BudgetScreen
-from liferaft.tui.composer_pane import ComposerPane
-from liferaft.tui.secrets_screen import SecretsScreen
+from liferaft.tui.screens.budget import BudgetScreen
+from liferaft.tui.screens.secrets import SecretsScreen
+from liferaft.tui.widgets.composer_pane import ComposerPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import composer_text, wait_for
 

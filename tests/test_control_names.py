@@ -19,7 +19,7 @@ from liferaft.core.roles import Role
 from liferaft.core.scan import CONTROL_NOTE, FileRecord, shown_lines, shown_name
 from liferaft.core.uploads import plan_uploads
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.widgets.project_pane import ProjectPane
 from tests.conftest import FROZEN_NOW, cli_env, write
 from tests.test_tui import details_text, settle
 
@@ -223,7 +223,7 @@ async def test_the_workbench_shows_names_escaped(hostile: Path) -> None:
 def test_an_exports_upload_names_show_escaped_in_the_import_details() -> None:
     """Titles in an export are cleaned when read; the names of its uploads and sandbox files are shown here."""
     from liferaft.core.recover.listing import ConversationSummary
-    from liferaft.tui.import_screen import details_view
+    from liferaft.tui.screens.recover_import import details_view
 
     summary = ConversationSummary("c1", "Sales", None, None, None, 1, 2, uploads=("b\x1b[2J.csv",),
                                   generated=("/mnt/data/c\x1b]52;c;ZXZpbA==\x07.png",))

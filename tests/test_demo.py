@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from liferaft.core import demo
-from liferaft.core.demo import DEMO_MARKER, DemoError, DemoResult, is_demo, write_demo
+from liferaft.core.demo import DEMO_MARKER, DemoError, DemoResult, demo_status, write_demo
 
 SMALL = 0.5  # megabytes: keeps the transactions file small and the tests fast
 
@@ -40,6 +40,11 @@ BAR_COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (14
 def small_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     """One small demo shared by the read-only tests."""
     return write_demo(tmp_path_factory.mktemp("demo") / "project", big_csv_mb=SMALL)
+
+
+def is_demo(root: Path) -> bool:
+    """Whether ``root`` holds a readable demo marker."""
+    return demo_status(root, edits=False) is not None
 
 
 def tree(root: Path) -> dict[str, bytes]:

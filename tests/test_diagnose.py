@@ -720,7 +720,7 @@ def test_the_shipped_generated_module_is_up_to_date() -> None:
     from liferaft.core.diagnose.knowledge import _bundled_bytes, knowledge_digest
 
     assert knowledge_digest(_bundled_bytes()) == _triage_compiled.DIGEST, \
-        "triage.toml, knowledge.py or classify.py changed: run python -m liferaft.core.diagnose.knowledge"
+        "triage.toml or the knowledge code changed: run python -m liferaft.core.diagnose.knowledge"
 
 
 def test_pattern_prefilters_never_hide_a_match() -> None:

@@ -22,12 +22,12 @@ from liferaft.core.diagnose.clock import activity_path, load_activity
 from liferaft.core.diagnose.knowledge import load_knowledge
 from liferaft.core.watch import Change, WatchEvent
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.checklist_screen import ChecklistScreen
-from liferaft.tui.composer_pane import ComposerPane
-from liferaft.tui.diagnose_actions import back_to_workbench, memory_of
-from liferaft.tui.diagnose_screen import DiagnoseScreen
-from liferaft.tui.diagnosis_pane import DiagnosisPane
-from liferaft.tui.support_screen import SupportScreen
+from liferaft.tui.screens.diagnose.actions import back_to_workbench, memory_of
+from liferaft.tui.screens.diagnose.checklist import ChecklistScreen
+from liferaft.tui.screens.diagnose.screen import DiagnoseScreen
+from liferaft.tui.screens.diagnose.support import SupportScreen
+from liferaft.tui.widgets.composer_pane import ComposerPane
+from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import rendered, wait_for
 from tests.test_tui import settle
@@ -203,13 +203,14 @@ async def test_folder_changes_are_recorded_at_most_once_a_minute(project: Path) 
         await settle(app, pilot)
         app.watcher = object()  # type: ignore[assignment]  # as if watching: _on_watch only acts while it is
         for name in ("OUTPUT/a.png", "OUTPUT/b.png", "OUTPUT/c.png"):
-            app._on_watch(WatchEvent((Change("added", name),), reconciled=False))
+            app.workbench._on_watch(WatchEvent((Change("added", name),), reconciled=False))
         await wait_for(pilot, lambda: bool(load_activity(project).events))
         await app.workers.wait_for_complete()
         await pilot.pause()
         events = load_activity(project).events
         assert [(e.kind, e.detail) for e in events] == [("folder", "OUTPUT/a.png")]
-        assert app._activity_pending == ("OUTPUT/c.png", FROZEN_NOW + 5 * HOUR)  # written when the minute is up
+        # written when the minute is up
+        assert app.workbench._activity_pending == ("OUTPUT/c.png", FROZEN_NOW + 5 * HOUR)
         app.watcher = None
 
 

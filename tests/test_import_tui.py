@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.import_screen import RecoverImportScreen
+from liferaft.tui.screens.recover_import import RecoverImportScreen
 from tests import recover_fixtures as fx
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import wait_for

@@ -21,11 +21,11 @@ import liferaft.tui
 from liferaft.core.demo import DEMO_MARKER, demo_status, write_demo
 from liferaft.core.scan import scan
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.diagnose_screen import DiagnoseScreen
-from liferaft.tui.help_screen import LEGEND, HelpScreen
-from liferaft.tui.project_pane import BADGES, KIND_ICONS, UPLOAD_BADGES
-from liferaft.tui.role_picker import RolePicker
-from liferaft.tui.screen_help import ScreenHelpScreen, screen_keys
+from liferaft.tui.screens.diagnose.screen import DiagnoseScreen
+from liferaft.tui.screens.help import LEGEND, HelpScreen
+from liferaft.tui.screens.role_picker import RolePicker
+from liferaft.tui.screens.screen_help import ScreenHelpScreen, screen_keys
+from liferaft.tui.widgets.project_pane import BADGES, KIND_ICONS, UPLOAD_BADGES
 from tests.conftest import FROZEN_NOW, cli_env, write
 from tests.test_diagnose_tui import make_app, no_native_clipboard  # noqa: F401  (a fixture)
 from tests.test_prepare_tui import wait_for
@@ -140,7 +140,7 @@ def test_the_legend_explains_every_badge_and_icon() -> None:
 
 
 async def test_brackets_switch_sheets_every_time(previews: Path) -> None:
-    from liferaft.tui.preview_pane import PreviewPane
+    from liferaft.tui.widgets.preview_pane import PreviewPane
 
     app = LiferaftApp(previews, now=lambda: FROZEN_NOW, theme="textual-dark")
     async with app.run_test(size=(120, 36)) as pilot:

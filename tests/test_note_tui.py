@@ -9,7 +9,8 @@ import pytest
 from textual.widgets import TextArea
 
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.note_screen import ImportScreen, NoteConflictScreen, NoteScreen
+from liferaft.tui.screens.note import NoteConflictScreen, NoteScreen
+from liferaft.tui.screens.note_import import ImportScreen
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import wait_for
 from tests.test_tui import settle

@@ -280,7 +280,7 @@ async def test_the_workbench_copy_of_the_brief_redacts_a_key_cut_in_a_column_nam
     tmp_path: Path, copy_demo, no_native_clipboard: None
 ) -> None:  # type: ignore[no-untyped-def]
     from liferaft.tui.app import LiferaftApp
-    from liferaft.tui.secrets_screen import SecretsScreen
+    from liferaft.tui.screens.secrets import SecretsScreen
     from tests.test_composer_tui import ready
     from tests.test_prepare_tui import wait_for
 
@@ -303,7 +303,7 @@ async def test_the_workbench_copy_of_the_brief_redacts_a_key_cut_in_a_column_nam
 
 async def test_the_support_report_copy_holds_no_part_of_a_token(tmp_path: Path, no_native_clipboard: None) -> None:
     from liferaft.tui.app import LiferaftApp
-    from liferaft.tui.support_screen import SupportScreen
+    from liferaft.tui.screens.diagnose.support import SupportScreen
     from tests.test_prepare_tui import wait_for
     from tests.test_tui import settle
 

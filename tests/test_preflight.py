@@ -15,6 +15,7 @@ import pytest
 
 from liferaft.core import preflight
 from liferaft.core.config import configured_limits, load_settings, save_settings
+from liferaft.core.uploads import check_project
 from liferaft.core.vendor import upload_limits
 from tests.conftest import cli_env, write
 from tests.inspect_helpers import compound_file
@@ -48,7 +49,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, copy_demo) -> Path:  # type: 
 
 @pytest.fixture(scope="session")
 def report(demo: Path) -> preflight.CheckReport:
-    return preflight.check_project(demo, limits=SMALL)
+    return check_project(demo, limits=SMALL)
 
 
 def by_path(report: preflight.CheckReport) -> dict[str, preflight.FileCheck]:
@@ -146,7 +147,7 @@ def test_bad_input_becomes_problems_and_originals_stay(tmp_path: Path) -> None:
     os.mkfifo(root / "SOURCE/pipe.csv")
     os.symlink("missing.csv", root / "SOURCE/dangling.csv")
     before = digests(root)
-    report = preflight.check_project(root)
+    report = check_project(root)
     after = digests(root)
     assert before == after
     checks = by_path(report)
@@ -277,7 +278,7 @@ def test_saving_the_settings_keeps_the_limits(isolated_config: Path) -> None:
 
 def test_config_limits_are_used_by_check(isolated_config: Path, demo: Path) -> None:
     write(isolated_config / "config.toml", "[limits]\nspreadsheet_mb = 0.5\n")
-    checks = by_path(preflight.check_project(demo))
+    checks = by_path(check_project(demo))
     big = checks["SOURCE/transactions_2025.csv"]
     assert "too_big" in codes(big) and "the 0.5 MB limit" in big.problems[0].message
 

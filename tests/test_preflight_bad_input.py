@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from liferaft.core import preflight
+from liferaft.core.uploads import check_project
 from tests.conftest import cli_env, write
 
 #: Raw file names (bytes): a line break, and bytes that are not UTF-8.
@@ -119,7 +120,7 @@ EXPECTED = {
 
 def test_each_bad_file_is_a_problem_and_nothing_changes(bad_project: Path) -> None:
     before = fingerprint(bad_project)
-    report = preflight.check_project(bad_project)  # how fast: tests/bench/bounded_bench.py
+    report = check_project(bad_project)  # how fast: tests/bench/bounded_bench.py
     assert fingerprint(bad_project) == before
     checks = {check.path: check for check in report.files}
     assert len(checks) == len(EXPECTED) + 2

@@ -22,7 +22,7 @@ import pytest
 from liferaft.cli import main
 from liferaft.core import preflight, prepare, storage
 from liferaft.core.project import open_project
-from liferaft.core.uploads import plan_uploads
+from liferaft.core.uploads import check_project, plan_uploads
 from tests.conftest import HANG
 
 
@@ -303,7 +303,7 @@ def test_a_split_killed_on_the_way_is_never_taken_for_the_table(tmp_path: Path, 
         process.wait(timeout=HANG)
     assert _hash(root / "SOURCE" / "big.csv") == before
     _temps, parts, listed = _state_of(folder)
-    report = preflight.check_project(root)
+    report = check_project(root)
     checks = {check.path: check for check in report.files}
     project = open_project(root)
     plan = plan_uploads(project.inventory, project.state.prepared, check=False)

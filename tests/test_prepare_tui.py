@@ -18,10 +18,10 @@ from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.composer_pane import ComposerPane
-from liferaft.tui.diagnosis_pane import DiagnosisPane
-from liferaft.tui.prepare_screen import PrepareScreen
-from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.screens.prepare import PrepareScreen
+from liferaft.tui.widgets.composer_pane import ComposerPane
+from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
+from liferaft.tui.widgets.project_pane import ProjectPane
 from tests.conftest import FROZEN_NOW, HANG
 from tests.test_tui import _select, details_text, make_app
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.downloads_screen import DownloadsScreen
+from liferaft.tui.screens.downloads import DownloadsScreen
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import rendered, row_text, wait_for
 
@@ -59,7 +59,7 @@ async def test_outputs_at_risk_are_flagged_cleared_and_moved_in(demo: Path, tmp_
 async def test_the_checkpoint_list_shows_what_changed(demo: Path) -> None:
     from textual.widgets import OptionList, Static
 
-    from liferaft.tui.checkpoints_screen import CheckpointsScreen
+    from liferaft.tui.screens.checkpoints import CheckpointsScreen
 
     app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
     async with app.run_test(size=(120, 36)) as pilot:

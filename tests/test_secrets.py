@@ -290,7 +290,7 @@ def test_windows_line_endings() -> None:
 
 # --- the gaps in the library that our own code covers -----------------------------------------------------------
 
-DROP = "Kingfisher now covers this itself: drop our own code for it in liferaft/core/secrets.py"
+DROP = "Kingfisher now covers this itself: drop our own code for it in liferaft/core/secret_patterns.py"
 
 
 def library_rules(text: str, *, visible_only: bool = True) -> list[str]:

@@ -12,10 +12,8 @@ import pytest
 
 from liferaft.core import clipboard
 from liferaft.core.config import Settings, config_path, load_settings, save_settings
-from liferaft.core.scan import scan
-from liferaft.core.summary import SessionState, estimate_session, project_brief, upload_list
 from liferaft.core.vendor import session_facts
-from tests.conftest import FROZEN_NOW, write
+from tests.conftest import write
 
 
 def test_settings_round_trip_and_keep_unknown_keys(isolated_config: Path) -> None:
@@ -87,25 +85,6 @@ def test_copy_native_never_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_vendor_window_is_data() -> None:
     facts = session_facts()
     assert facts.inactivity_hours == 13 and facts.source and facts.checked
-
-
-def test_session_estimate_from_folder_activity(project: Path) -> None:
-    inventory = scan(project)
-    # The newest file in the fixture is 5 minutes old.
-    assert estimate_session(inventory, FROZEN_NOW, 13).state is SessionState.ACTIVE
-    assert estimate_session(inventory, FROZEN_NOW + 5 * 3600, 13).state is SessionState.IDLE
-    late = estimate_session(inventory, FROZEN_NOW + 20 * 3600, 13)
-    assert late.state is SessionState.LIKELY_EXPIRED and late.used_fraction == 1.0
-
-
-def test_upload_list_and_brief(project: Path) -> None:
-    inventory = scan(project)
-    assert [record.name for record in upload_list(inventory)] == ["orders_2025.csv", "customers.xlsx"]
-    brief = project_brief("sales-review", inventory, FROZEN_NOW)
-    assert brief.startswith("Project: sales-review\n")
-    assert "- orders_2025.csv (47 B, csv)" in brief
-    assert "- revenue_by_region.png (saved 20 min ago)" in brief
-    assert "Restart note: RESTART/restart-note.md" in brief
 
 
 def test_saving_keeps_what_was_edited_in_the_file_since_it_was_loaded(isolated_config: Path) -> None:

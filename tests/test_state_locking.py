@@ -21,7 +21,7 @@ from liferaft.core.diagnose.clock import load_activity
 from liferaft.core.project import open_project
 from liferaft.core.roles import Role
 from liferaft.core.state import ProjectState, load_state, peek_state, state_path, update_state
-from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.widgets.project_pane import ProjectPane
 from tests.conftest import HANG, cli_env, write
 from tests.test_tui import make_app, settle
 

@@ -263,7 +263,7 @@ def test_cli_checkpoint_refused_when_the_file_cannot_be_saved(tmp_path: Path, ru
 
 
 def test_progress_goes_to_stderr_for_long_hashing() -> None:
-    code = ("import sys, time; from liferaft.cli import StderrProgress; "
+    code = ("import sys, time; from liferaft.cli.io import StderrProgress; "
             "p = StderrProgress('hashing', piped_every=5.0); p.start -= 5; "
             "p(1, 2, 'a'); p.finish()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)

@@ -14,7 +14,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.project_pane import ProjectPane
+from liferaft.tui.widgets.project_pane import ProjectPane
 from tests.conftest import FROZEN_NOW, write
 
 
@@ -153,7 +153,7 @@ async def test_an_empty_project_explains_each_role(tmp_path: Path) -> None:
 
 def test_the_preview_lists_a_files_problems(tmp_path: Path) -> None:
     from liferaft.core.scan import scan
-    from liferaft.tui.preview_pane import file_summary
+    from liferaft.tui.widgets.preview_pane import file_summary
 
     write(tmp_path / "line\nbreak.csv", "a\n")
     inventory = scan(tmp_path)
@@ -267,7 +267,7 @@ def test_help_screen_snapshot(snap_compare, fixed_project: Path) -> None:
 
 
 async def test_a_workbooks_sheets_switch_with_brackets(previews: Path) -> None:
-    from liferaft.tui.preview_pane import PreviewPane
+    from liferaft.tui.widgets.preview_pane import PreviewPane
 
     app = make_app(previews)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -298,20 +298,17 @@ async def test_deleting_the_selected_file_keeps_the_cursor_nearby(project: Path)
 async def test_a_scan_finishing_while_the_app_closes_is_dropped(project: Path) -> None:
     """Quitting while a scan runs: Textual stops the app, then takes the screens down widget by widget; a scan
     result handled in between found the project pane but not the status line, and crashed the exit."""
-    import types
-
-    from textual.worker import Worker, WorkerState
-
     from liferaft.core.project import open_project
+    from liferaft.tui.messages import ProjectLoaded
 
     app = make_app(project)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        late = types.SimpleNamespace(group="scan", state=WorkerState.SUCCESS, result=open_project(project))
+        late = ProjectLoaded(open_project(project))
         await app.query_one("#status").remove()
         app._running = False  # as Textual's shutdown does first
         try:
-            app._on_worker_state(Worker.StateChanged(late, WorkerState.SUCCESS))  # type: ignore[arg-type]
+            app.workbench._on_project_loaded(late)
         finally:
             app._running = True
 
@@ -326,6 +323,6 @@ async def test_closing_before_the_first_scan_is_in_is_quiet(project: Path) -> No
         await app.query_one(ProjectPane).remove()
         app._running = False  # as Textual's shutdown does first
         try:
-            app._scan_is_slow()
+            app.workbench._scan_is_slow()
         finally:
             app._running = True

@@ -10,7 +10,7 @@ from rich.style import Style
 
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.project_pane import Downloading, ProjectPane
+from liferaft.tui.widgets.project_pane import Downloading, ProjectPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import rendered, wait_for
 
@@ -84,7 +84,7 @@ async def test_a_partial_download_is_a_downloading_row_until_it_completes(tmp_pa
 async def test_the_note_saved_in_the_editor_is_not_reported_as_a_change(tmp_path: Path) -> None:
     from textual.widgets import TextArea
 
-    from liferaft.tui.note_screen import NoteScreen
+    from liferaft.tui.screens.note import NoteScreen
 
     root = tmp_path / "p"
     write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
@@ -93,13 +93,13 @@ async def test_the_note_saved_in_the_editor_is_not_reported_as_a_change(tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
         seen: list[str] = []
-        on_watch = app._on_watch
+        on_watch = app.workbench._on_watch
 
         def recording(event) -> None:  # type: ignore[no-untyped-def]
             seen.extend(change.path for change in event.changes)
             on_watch(event)
 
-        app._on_watch = recording  # type: ignore[method-assign]
+        app.workbench._on_watch = recording  # type: ignore[method-assign]
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, NoteScreen))
         app.screen.query_one(TextArea).load_text("# Restart note\n\n## Notes\n\n- mine\n")
@@ -124,13 +124,13 @@ async def test_the_folder_gone_line_is_not_drawn_over(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.project is not None)
         app.watcher = object()  # type: ignore[assignment]  # as if watching: _on_watch only acts while it is
-        app._on_watch(WatchEvent((), reconciled=False, root_missing=True))
+        app.workbench._on_watch(WatchEvent((), reconciled=False, root_missing=True))
         assert "folder is gone" in rendered(app.query_one("#status").content, 200)
-        app._tick()
-        app._show_inventory(app.project.inventory, check=False)  # type: ignore[union-attr]
+        app.workbench._tick()
+        app.workbench._show_inventory(app.project.inventory, check=False)  # type: ignore[union-attr]
         await pilot.pause()
         assert "folder is gone" in rendered(app.query_one("#status").content, 200)
-        app._on_watch(WatchEvent((), reconciled=True))  # back
-        app._update_status()
+        app.workbench._on_watch(WatchEvent((), reconciled=True))  # back
+        app.workbench._update_status()
         assert "folder is gone" not in rendered(app.query_one("#status").content, 200)
         app.watcher = None

@@ -15,8 +15,8 @@ from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
-from liferaft.tui.project_pane import ProjectPane, SavedPrompts
-from liferaft.tui.risk_screen import RiskScreen
+from liferaft.tui.screens.risk import RiskScreen
+from liferaft.tui.widgets.project_pane import ProjectPane, SavedPrompts
 from tests.conftest import FROZEN_NOW, _fixed_folder, write
 from tests.test_prepare_tui import rendered, wait_for
 from tests.test_tui import settle
@@ -142,7 +142,7 @@ async def test_the_output_group_names_its_missing_outputs(demo: Path) -> None:
 
 def test_the_at_risk_key_is_in_the_palette_help_and_readme() -> None:
     from liferaft.tui.commands import BY_ID
-    from liferaft.tui.help_screen import help_content
+    from liferaft.tui.screens.help import help_content
 
     assert BY_ID["app.show_risk"].keys == "w" and BY_ID["app.show_risk"].palette
     assert "app.show_risk" in rendered(help_content({}), 140)
@@ -245,7 +245,7 @@ async def test_the_at_risk_list_works_with_the_mouse(demo: Path) -> None:
 
 def test_the_at_risk_list_shows_control_characters_not_obeys_them() -> None:
     from liferaft.core.risk import MISSING_REASON, Risk, RiskItem
-    from liferaft.tui.risk_screen import risk_view
+    from liferaft.tui.screens.risk import risk_view
 
     evil = "\x1b]0;pwned\x07\u202e"
     risk = Risk([RiskItem(f"OUTPUT/a{evil}.csv", f"a{evil}.csv", "no checkpoint yet")],

@@ -13,9 +13,9 @@ from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.commands import COMMANDS
-from liferaft.tui.help_screen import HelpScreen
-from liferaft.tui.project_pane import ProjectPane
-from liferaft.tui.role_picker import RolePicker
+from liferaft.tui.screens.help import HelpScreen
+from liferaft.tui.screens.role_picker import RolePicker
+from liferaft.tui.widgets.project_pane import ProjectPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import wait_for
 from tests.test_tui import _select as select_file
@@ -51,7 +51,7 @@ def test_the_help_lists_every_command() -> None:
 
     from rich.console import Console
 
-    from liferaft.tui.help_screen import help_content
+    from liferaft.tui.screens.help import help_content
 
     console = Console(width=140, record=True, file=StringIO())
     console.print(help_content({"project.set_role": "ctrl+o"}))

@@ -1,7 +1,7 @@
-"""Allow `python -m liferaft`."""
+"""Allow `python -m liferaft` (the same as the `liferaft` command)."""
 
 import sys
 
-from liferaft.cli import main
+from liferaft._launch import main
 
 sys.exit(main())

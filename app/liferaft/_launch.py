@@ -65,4 +65,11 @@ def main() -> int:
             pass  # cannot start it again: run here, on Python's allocator
     from liferaft.cli import main as cli_main
 
-    return cli_main()
+    return cli_main(open_workbench=open_workbench)
+
+
+def open_workbench(root: object, **options: object) -> int:
+    """Run the workbench (the CLI's `liferaft DIR` and `liferaft demo` call this: the CLI never imports the TUI)."""
+    from liferaft.tui.app import run_app
+
+    return run_app(root, **options)  # type: ignore[arg-type]

@@ -448,7 +448,7 @@ def bench_burst(work: Path, repeat: int) -> list[Figure]:
     from textual import events
 
     from liferaft.tui.app import LiferaftApp
-    from liferaft.tui.project_pane import ProjectPane
+    from liferaft.tui.widgets.project_pane import ProjectPane
 
     root = work / "burst"
     (root / "SOURCE").mkdir(parents=True)
@@ -710,7 +710,7 @@ def bench_flag(work: Path, repeat: int) -> list[Figure]:
     from liferaft.core.checkpoints import record_checkpoint
     from liferaft.core.project import open_project
     from liferaft.tui.app import LiferaftApp
-    from liferaft.tui.project_pane import ProjectPane
+    from liferaft.tui.widgets.project_pane import ProjectPane
 
     root = work / "flagged"
     (root / "SOURCE").mkdir(parents=True)

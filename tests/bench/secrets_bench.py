@@ -406,8 +406,8 @@ def plan(credentials: list[dict]) -> list[tuple[dict, str]]:
 
 def prompt_texts(root: Path, include_code: bool) -> tuple[str, str]:
     """(the prompt before the gate, the prompt as `liferaft prompt` prints it) for the project at ``root``."""
+    from liferaft.cli.commands.prompt import compose_for
     from liferaft.core import compose
-    from liferaft.prompt_cmd import compose_for
 
     prompt, context, _ = compose_for(
         root, template_name=None, include_code=include_code, budget=None, output=None, now=time.time()

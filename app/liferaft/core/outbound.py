@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from liferaft.core.compose import ComposeContext
+    from liferaft.core.compose_context import ComposeContext
 
 __all__ = ["PIECE", "Gated", "Release", "Source", "gate", "release", "released", "sources"]
 

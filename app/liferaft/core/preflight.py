@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from liferaft.core import tokens as token_count
+from liferaft.core.preflight_names import confusing_name, suggest_name
 from liferaft.core.units import format_count, format_size
 from liferaft.core.vendor import UploadLimits, upload_limits
 
@@ -85,13 +86,6 @@ _XLSX_NOTES: tuple[tuple[str, str, str, str], ...] = (
      "some formulas have no saved result: the chat will see empty cells",
      "open the workbook in Excel and save it, so the results are stored"),
 )
-
-# Names that tell a new chat nothing, or mislead it. Matched per word of the name, case-insensitively.
-_CONFUSING_WORDS = re.compile(r"(final|untitled|new|test|copy|temp|tmp)\d*")
-_BARE_NAMES = re.compile(r"(data|file|export|download|sheet|book|table|df)\d*")
-_DOWNLOAD_DUPLICATE = re.compile(r"\(\d+\)|\bcopy of\b|-\s*copy\b")
-_DATE_PREFIX = re.compile(r"(\d{4})(?:[-/.](\d{1,2}))?")
-_ID_NAME = re.compile(r"(?:^|_)(id|key|uuid|index)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,70 +372,6 @@ def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[li
     return problems, preview
 
 
-def _words(stem: str) -> list[str]:
-    return [word for word in re.split(r"[^a-z0-9]+", stem.lower()) if word]
-
-
-def confusing_name(name: str) -> str | None:
-    """Why ``name`` would confuse a new chat, or None when it is fine."""
-    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
-    lowered = stem.lower()
-    if _DOWNLOAD_DUPLICATE.search(lowered):
-        return "looks like a download duplicate or a copy"
-    words = _words(stem)
-    if not words:
-        return "says nothing about what the file holds"
-    vague = [word for word in words if _CONFUSING_WORDS.fullmatch(word)]
-    if vague:
-        return f"{vague[0]!r} says nothing about what the file holds"
-    if len(words) == 1 and _BARE_NAMES.fullmatch(words[0]):
-        return f"{stem!r} says nothing about what the file holds"
-    return None
-
-
-def _slug(value: str) -> str:
-    return "_".join(_words(value))[:30].strip("_")
-
-
-def suggest_name(preview: Any, extension: str) -> str | None:
-    """A clearer name from a table's columns (two informative ones) and the date range of its first rows."""
-    if preview is None or not preview.columns:
-        return None
-    date_index: int | None = None
-    informative: list[str] = []
-    for index, column in enumerate(preview.columns):
-        name = column.name
-        slug = _slug(name)
-        if not slug or name.startswith("Unnamed: "):
-            continue
-        values = [row[index] for row in preview.rows if index < len(row) and row[index].strip()]
-        looks_dated = column.type in ("date", "datetime") or (
-            values and all(_DATE_PREFIX.match(value.strip()) for value in values[:20])
-            and re.search(r"date|month|time|day|year|period", slug))
-        if looks_dated and date_index is None:
-            date_index = index
-            continue
-        if _ID_NAME.search(slug) or slug in informative:
-            continue
-        informative.append(slug)
-    parts = informative[:2]
-    if date_index is not None:
-        found = []
-        for row in preview.rows:
-            if date_index < len(row) and (match := _DATE_PREFIX.match(row[date_index].strip())):
-                found.append(match[1] + (f"-{int(match[2]):02d}" if match[2] else ""))
-        if found:
-            low, high = min(found), max(found)
-            if low[:4] == high[:4] and low != high and len(low) > 4 and low.endswith("-01") and \
-                    high.endswith("-12"):
-                parts.append(low[:4])
-            else:
-                parts.append(low if low == high else f"{low}_to_{high}")
-    if not parts:
-        return None
-    return "_".join(parts) + extension
-
-
 def _name_problem(name: str, suggested: str | None) -> Problem | None:
     reason = confusing_name(name)
     if reason is None:
@@ -592,50 +522,6 @@ def check_paths(paths: Iterable[tuple[Path, str]], *, limits: UploadLimits | Non
     budget = token_count.Budget()
     files = tuple(check_file(path, shown, limits=limits, budget=budget) for path, shown in paths)
     return CheckReport(files, set_problems(files, limits), limits)
-
-
-def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckReport:
-    """Check every file whose role is SOURCE, and every odd SOURCE entry the scan could not list."""
-    from liferaft.core.project import open_project
-    from liferaft.core.roles import Role
-
-    limits = limits or default_limits()
-    budget = token_count.Budget()
-    project = open_project(root)
-    inventory = project.inventory
-    checks: list[FileCheck] = []
-    listed = set()
-    for record in inventory.files:
-        listed.add(record.path)
-        if record.role is not Role.SOURCE:
-            continue
-        checks.append(check_file(project.root / record.path, record.display_path, record.kind, limits=limits,
-                                 flags=record.flags, budget=budget))
-    for note in inventory.notes:
-        folder, slash, _ = note.path.partition("/")
-        if not slash or inventory.role_folders.get(folder) is not Role.SOURCE or note.path in listed:
-            continue
-        shown = note.to_json()["path"]
-        checks.append(FileCheck(shown, "other", 0, None, False, (Problem(
-            "unreadable", f"cannot read: {note.message}", "put a regular file in its place, or remove the entry",
-            BLOCK),)))
-    checks.sort(key=lambda check: check.path)
-    files = tuple(checks)
-    from liferaft.core.uploads import plan_uploads  # deferred: uploads builds on this module
-
-    shown = {record.path: record.display_path for record in inventory.files}
-    plan = plan_uploads(inventory, project.state.prepared, limits=limits, check=False)
-    if plan.incomplete:  # a part whose own check passed, in a set another part of which does not match
-        by_shown = {shown[path]: path for path in plan.incomplete}
-        files = tuple(check if check.path not in by_shown or "incomplete_split" in {p.code for p in check.problems}
-                      else dataclasses.replace(check, problems=(*check.problems, incomplete_split(
-                          project.root / by_shown[check.path], check.path, plan.incomplete[by_shown[check.path]])))
-                      for check in files)
-    replaced = {shown[original]: tuple(shown[path] for path in made) for original, made in plan.replaced.items()}
-    left_out = {shown[path]: why for path, why in plan.left_out.items()}
-    stale = {shown[path]: why for path, why in plan.stale.items()}
-    report = CheckReport(files, (), limits, replaced, left_out, stale)
-    return dataclasses.replace(report, problems=set_problems(report.uploaded, limits))
 
 
 def summary_line(report: CheckReport) -> str:

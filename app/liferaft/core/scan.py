@@ -233,10 +233,6 @@ def shown_lines(text: str) -> str:
     return "\n".join("\t".join(map(shown_name, line.split("\t"))) for line in text.split("\n"))
 
 
-def has_control_characters(text: str) -> bool:
-    """True when :func:`shown_name` would show ``text`` with escapes."""
-    return shown_name(text) != text
-
 
 #: What the prompt and the restart note say after a name :func:`shown_name` had to escape.
 CONTROL_NOTE = "(the name holds control characters, shown escaped)"

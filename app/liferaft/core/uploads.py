@@ -4,38 +4,33 @@ The plan starts from the SOURCE files. An original that a fixer prepared (split,
 exported, renamed...) is replaced by the files made from it, as the project state remembers them
 (:class:`liferaft.core.state.PreparedFrom`), unless those files are gone or the original changed since.
 Prepared files are followed in turn (a re-encoded copy that was then split uploads as its parts). Every
-file in the plan carries its pre-flight verdict (:mod:`liferaft.core.preflight`).
+file in the plan carries its pre-flight verdict (:mod:`liferaft.core.preflight`); :func:`check_project`
+checks a whole project as it will be uploaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from liferaft.core import tokens as token_count
 from liferaft.core.preflight import (
     BLOCK,
     OK,
     WARN,
+    CheckReport,
     FileCheck,
     Problem,
     check_file,
     default_limits,
+    incomplete_split,
     set_problems,
 )
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord, Inventory
 from liferaft.core.state import PreparedFrom
 from liferaft.core.vendor import UploadLimits
-
-#: How a fixer's action is told to the user.
-ACTIONS: dict[str, str] = {
-    "split": "split into parts",
-    "utf8": "re-encoded to UTF-8",
-    "comma": "made comma-separated UTF-8",
-    "sheet": "one sheet exported to CSV",
-    "drop_columns": "columns dropped",
-    "name": "copied under a clearer name",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +117,6 @@ def _find_incomplete(plan: UploadPlan, inventory: Inventory, sources: list[FileR
         for record in members if reasons else ():
             plan.incomplete.setdefault(record.path, reasons[0])
     if plan.checks and plan.incomplete:
-        from liferaft.core.preflight import incomplete_split
-
         for path, why in plan.incomplete.items():
             check = plan.checks.get(path)
             if check is not None and "incomplete_split" not in {problem.code for problem in check.problems}:
@@ -216,3 +209,44 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
     if check:
         plan.problems = set_problems([item.check for item in plan.items if item.check is not None], limits)
     return plan
+
+
+def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckReport:
+    """Check every file whose role is SOURCE, and every odd SOURCE entry the scan could not list."""
+    from liferaft.core.project import open_project
+
+    limits = limits or default_limits()
+    budget = token_count.Budget()
+    project = open_project(root)
+    inventory = project.inventory
+    checks: list[FileCheck] = []
+    listed = set()
+    for record in inventory.files:
+        listed.add(record.path)
+        if record.role is not Role.SOURCE:
+            continue
+        checks.append(check_file(project.root / record.path, record.display_path, record.kind, limits=limits,
+                                 flags=record.flags, budget=budget))
+    for note in inventory.notes:
+        folder, slash, _ = note.path.partition("/")
+        if not slash or inventory.role_folders.get(folder) is not Role.SOURCE or note.path in listed:
+            continue
+        shown = note.to_json()["path"]
+        checks.append(FileCheck(shown, "other", 0, None, False, (Problem(
+            "unreadable", f"cannot read: {note.message}", "put a regular file in its place, or remove the entry",
+            BLOCK),)))
+    checks.sort(key=lambda check: check.path)
+    files = tuple(checks)
+    shown = {record.path: record.display_path for record in inventory.files}
+    plan = plan_uploads(inventory, project.state.prepared, limits=limits, check=False)
+    if plan.incomplete:  # a part whose own check passed, in a set another part of which does not match
+        by_shown = {shown[path]: path for path in plan.incomplete}
+        files = tuple(check if check.path not in by_shown or "incomplete_split" in {p.code for p in check.problems}
+                      else replace(check, problems=(*check.problems, incomplete_split(
+                          project.root / by_shown[check.path], check.path, plan.incomplete[by_shown[check.path]])))
+                      for check in files)
+    replaced = {shown[original]: tuple(shown[path] for path in made) for original, made in plan.replaced.items()}
+    left_out = {shown[path]: why for path, why in plan.left_out.items()}
+    stale = {shown[path]: why for path, why in plan.stale.items()}
+    report = CheckReport(files, (), limits, replaced, left_out, stale)
+    return replace(report, problems=set_problems(report.uploaded, limits))

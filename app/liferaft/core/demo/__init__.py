@@ -171,11 +171,6 @@ def demo_status(root: Path, *, edits: bool = True) -> DemoStatus | None:
     return DemoStatus(present, missing, changed)
 
 
-def is_demo(root: Path) -> bool:
-    """Whether ``root`` holds a Liferaft demo, i.e. a readable demo marker."""
-    return _marker_files(Path(root)) is not None
-
-
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 

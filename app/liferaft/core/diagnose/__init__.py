@@ -13,7 +13,7 @@ from typing import Any
 #: classifier (its regular expressions cost ~10 ms to import). The classifier function itself is imported from
 #: ``liferaft.core.diagnose.classify``: a lazy name cannot be the same as a submodule's.
 _HOMES = {
-    "Match": "classify", "normalise": "classify",
+    "Match": "classify", "normalise": "normalising",
     "LAYERS": "knowledge", "ChecklistStep": "knowledge", "Knowledge": "knowledge", "KnowledgeError": "knowledge",
     "Question": "knowledge", "Step": "knowledge", "SupportField": "knowledge", "Symptom": "knowledge",
     "load_knowledge": "knowledge",

@@ -14,10 +14,26 @@ could not be read is said in :attr:`Conversation.problems`, one line each.
 from __future__ import annotations
 
 import re
-import urllib.parse
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
+
+from liferaft.core.recover.conversation import (
+    STATUS_CANCELLED,
+    STATUS_FAILED,
+    STATUS_NO_RESULT,
+    STATUS_SUCCESS,
+    STATUS_TOOL_ERROR,
+    STATUS_UNKNOWN,
+    CodeCell,
+    Conversation,
+    Figure,
+    GeneratedFile,
+    Prompt,
+    Reset,
+    Upload,
+)
+from liferaft.core.recover.links import SANDBOX_LINK as SANDBOX_LINK
+from liferaft.core.recover.links import _decode_path, sandbox_links, written_paths
 
 #: Start of the tool reply that means the sandbox had been wiped (short 2023-24 form and long 2025 form).
 RESET_TEXT = "Code execution state reset."
@@ -28,143 +44,7 @@ PROMPT_LIMIT = 20_000
 #: The largest code cell kept; beyond it the cell is cut and a problem says so.
 CODE_LIMIT = 2_000_000
 
-#: A bare link runs to white space or a character that cannot be in one; its trailing punctuation is trimmed after.
-SANDBOX_LINK = re.compile(r"sandbox:(/mnt/data/[^\s>`\"'<]+)")
-#: Where a Markdown link's target starts (``[text](`` or ``![alt](``, optionally ``<`` for one with spaces).
-_MD_TARGET = re.compile(r"\]\(\s*(<?)sandbox:/mnt/data/")
-#: A code span on one line (backticks paired left to right): a link in one runs to the closing backtick.
-_CODE_SPAN = re.compile(r"`([^`\n]*)`")
-#: What ends a bare link (GitHub's rules for autolinks): these at its end are punctuation, not the name.
-_TRAILING = ".,;:!?*_~'\""
-_MNT_PATH = re.compile(r"(?<![\w/])/mnt/data/[^\s\"'`)\]>,;{}*?<|]+")
-_MNT_LITERAL = re.compile(r"""(?<![\w])[rRuU]?(["'])(/mnt/data/[^"'\n{}*?]+)\1""")
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_READS = re.compile(r"(?:read_\w+|load\w*|open_workbook|ZipFile|Image\.open|imread|listdir|glob|exists|isfile|"
-                    r"isdir|walk|scandir|stat|getsize)\s*\(\s*[rRuU]?$")
-_WRITES = re.compile(r"(?:to_\w+|save\w*|savefig|output|write\w*|dump|export|copy\w*|move|rename|makedirs|mkdir)"
-                     r"\s*\(")
-
-STATUS_SUCCESS = "success"
-STATUS_FAILED = "failed"
-STATUS_CANCELLED = "cancelled"
-STATUS_TOOL_ERROR = "tool_error"
-STATUS_UNKNOWN = "unknown"
-STATUS_NO_RESULT = "no_result"
-
-
-@dataclass
-class Prompt:
-    """A message the user typed (hidden system and context messages are left out)."""
-
-    node_id: str
-    text: str
-    time: float | None
-    abandoned: bool = False
-
-
-@dataclass
-class Upload:
-    """A file the user attached; in the sandbox it was ``/mnt/data/<name>``."""
-
-    name: str
-    size: int | None = None
-    mime_type: str | None = None
-    file_id: str | None = None
-    time: float | None = None
-    project_file: bool = False  # on a hidden system message: a Project's or GPT's knowledge file
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, "mime_type": self.mime_type, "file_id": self.file_id}
-
-
-@dataclass
-class Figure:
-    """An image a cell displayed (``file-service://`` or ``sediment://`` pointer), maybe present in the zip."""
-
-    file_id: str
-    cell: int
-    width: int | None = None
-    height: int | None = None
-
-
-@dataclass
-class CodeCell:
-    """One run of Python in the sandbox. ``status`` is one of success, failed, cancelled, tool_error (the tool
-    itself failed), unknown (a reply without a recorded status), no_result (no reply in the export)."""
-
-    index: int
-    node_id: str
-    code: str
-    time: float | None
-    prompt: str | None
-    status: str = STATUS_NO_RESULT
-    error: str | None = None
-    output: str = ""
-    epoch: int = 0
-    abandoned: bool = False
-    reset: bool = False  # the reply was "Code execution state reset.": the cell did not run
-    figures: list[Figure] = field(default_factory=list)
-
-    @property
-    def ran(self) -> bool:
-        return self.status in (STATUS_SUCCESS, STATUS_UNKNOWN, STATUS_NO_RESULT)
-
-
-@dataclass
-class Reset:
-    """The sandbox was wiped before ``cell`` ran: epoch ``epoch`` starts here."""
-
-    node_id: str
-    time: float | None
-    epoch: int
-    cell: int | None
-
-
-@dataclass
-class GeneratedFile:
-    """A file the chat made. ``path`` is relative to ``/mnt/data`` (URL-decoded, sub-folders kept); ``kind`` one of
-    link, code, visualization, figure; ``epoch`` the sandbox epoch it was made in; ``lost`` True when a reset
-    came after it (it was gone even before the sandbox expired)."""
-
-    path: str
-    kind: str
-    epoch: int = 0
-    cell: int | None = None
-    file_id: str | None = None
-    lost: bool = False
-    abandoned: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition("/")[2]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "kind": self.kind, "epoch": self.epoch, "cell": self.cell,
-                "lost_in_reset": self.lost}
-
-
-@dataclass
-class Conversation:
-    id: str | None
-    title: str
-    create_time: float | None = None
-    update_time: float | None = None
-    model: str | None = None
-    prompts: list[Prompt] = field(default_factory=list)
-    cells: list[CodeCell] = field(default_factory=list)
-    resets: list[Reset] = field(default_factory=list)
-    uploads: list[Upload] = field(default_factory=list)
-    generated: list[GeneratedFile] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def failed_cells(self) -> list[CodeCell]:
-        return [cell for cell in self.cells if cell.status in (STATUS_FAILED, STATUS_TOOL_ERROR)]
-
-    @property
-    def upload_names(self) -> set[str]:
-        return {upload.name for upload in self.uploads}
 
 
 # --- small readers: every key optional ----------------------------------------------------------------------
@@ -221,127 +101,6 @@ def text_of(content: dict[str, Any]) -> str:
 def pointer_id(url: str) -> str:
     """``file-service://file-AbC`` → ``file-AbC`` (also ``sediment://``)."""
     return url.split("://", 1)[1] if "://" in url else url
-
-
-def _decode_path(raw: str) -> str | None:
-    """``/mnt/data/a%20b/c.png.`` → ``a b/c.png``: relative to /mnt/data, URL-decoded, trailing punctuation off."""
-    raw = raw.rstrip(".,;:!?")
-    path = urllib.parse.unquote(raw).removeprefix("/mnt/data").strip("/")
-    parts = [part for part in path.split("/") if part not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return "/".join(parts)
-
-
-def _markdown_target(text: str, start: int, angled: bool) -> int | None:
-    """The end of a Markdown link's target that starts at ``start``: the ``>`` of an angled one, else the ``)``
-    that balances the link's ``(`` (so ``chart_(v2).png`` stays whole), a title (`` "..."``) cut off. None when
-    the link is not closed on its line."""
-    if angled:
-        end = text.find(">", start)
-        return end if end != -1 and "\n" not in text[start:end] else None
-    depth = 0
-    for index in range(start, len(text)):
-        char = text[index]
-        if char == "\n":
-            return None
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            if depth == 0:
-                return index
-            depth -= 1
-        elif char.isspace() and text[index + 1:index + 2] in ('"', "'", "("):
-            return index  # [text](sandbox:/mnt/data/a.csv "title")
-    return None
-
-
-def _trim_bare(link: str) -> str:
-    """A bare link without its trailing punctuation: ``.,;:!?*_~`` and quotes, and a ``)`` or ``]`` that closes
-    nothing in it (``(see sandbox:/mnt/data/a.csv)``)."""
-    while link:
-        last = link[-1]
-        unbalanced = (last == ")" and link.count(")") > link.count("(")) or \
-            (last == "]" and link.count("]") > link.count("["))
-        if last not in _TRAILING and not unbalanced:
-            break
-        link = link[:-1]
-    return link
-
-
-def sandbox_links(text: str) -> list[str]:
-    """The ``sandbox:/mnt/data/...`` links in assistant text, decoded, in order: Markdown links (parentheses in
-    the name balanced, ``<...>`` targets with spaces), links in backticks (everything up to the closing backtick,
-    spaces included), and bare ones (up to white space, trailing punctuation left out)."""
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(start: int) -> bool:
-        return not any(low <= start < high for low, high in taken)
-
-    for match in _MD_TARGET.finditer(text):
-        start = match.end() - len("/mnt/data/")
-        end = _markdown_target(text, start, bool(match[1]))
-        if end is None:
-            continue
-        found.append((start, text[start:end].strip()))
-        taken.append((match.start(), end + 1))
-    for match in _CODE_SPAN.finditer(text):
-        if "sandbox:/mnt/data/" not in match[1] or not free(match.start(1)):
-            continue
-        body, offset = match[1], match.start(1)
-        pieces = body.split("sandbox:")  # `sandbox:/mnt/data/a b.csv` (and more than one in a span)
-        at = len(pieces[0])
-        for piece in pieces[1:]:
-            at += len("sandbox:")
-            if piece.startswith("/mnt/data/"):
-                found.append((offset + at, piece.strip()))
-            at += len(piece)
-        taken.append((match.start(), match.end()))
-    for match in SANDBOX_LINK.finditer(text):
-        if free(match.start()):
-            found.append((match.start(1), _trim_bare(match[1])))
-    paths: list[str] = []
-    for _start, raw in sorted(found):
-        path = _decode_path(raw)
-        if path and path not in paths:
-            paths.append(path)
-    return paths
-
-
-def _has_extension(path: str) -> bool:
-    name = path.rpartition("/")[2]
-    stem, dot, ext = name.rpartition(".")
-    return bool(dot and stem and ext and len(ext) <= 8 and ext.isalnum())
-
-
-def written_paths(code: str, uploads: Iterable[str] = ()) -> list[str]:
-    """``/mnt/data/...`` files a cell's code probably wrote: path literals that are not uploads and not only read
-    (``read_csv(...)``, ``open(...)`` without a write mode), with an extension (folders are not outputs)."""
-    upload_keys = {name.casefold() for name in uploads}
-    found: list[str] = []
-    matches = [(match.start(), match.end(), match[2]) for match in _MNT_LITERAL.finditer(code)]
-    covered = [(start, end) for start, end, _text in matches]
-    matches += [(match.start(), match.end(), match[0]) for match in _MNT_PATH.finditer(code)
-                if not any(start <= match.start() < end for start, end in covered)]
-    matches.sort()
-    for start, end, text in matches:
-        path = _decode_path(text.rstrip("\\"))
-        if not path or not _has_extension(path) or path.casefold() in upload_keys:
-            continue
-        before = code[max(0, start - 60):start].rstrip("\"'")
-        line = code[code.rfind("\n", 0, start) + 1:start]
-        if _READS.search(before) and not _WRITES.search(before[-30:]):
-            continue
-        if re.search(r"\bopen\s*\(\s*[rRuU]?$", before):
-            after = code[end:end + 40]
-            if not re.match(r"""\s*["']?\s*,\s*(?:mode\s*=\s*)?["'][^"']*[wax]""", after):
-                continue
-        if "#" in line and line.lstrip().startswith("#"):
-            continue
-        if path not in found:
-            found.append(path)
-    return found
 
 
 # --- the tree -----------------------------------------------------------------------------------------------
@@ -535,12 +294,31 @@ def extract(conversation: Any, *, all_branches: bool = False) -> Conversation:
 
 
 def _walk(result: Conversation, mapping: dict[str, Any], order: list[str], on_branch: set[str]) -> None:
-    problems = result.problems
-    cells_by_node: dict[str, CodeCell] = {}
-    pending: list[CodeCell] = []  # calls still waiting for their reply, newest last
-    prompts: dict[str, str] = {}  # per node: the text of the prompt it answers (its nearest user ancestor)
+    walk = _Walk(result, mapping)
+    for key in order:
+        walk.visit(key, abandoned=key not in on_branch)
+    if walk.unknown:
+        result.problems.append("messages of a kind Liferaft does not know were skipped: "
+                               + ", ".join(sorted(walk.unknown)))
 
-    def prompt_of(key: str) -> str:
+
+class _Walk:
+    """One pass over a conversation's messages in order, filling a :class:`Conversation`: each message is a prompt,
+    a code call, the tool's reply to one, or the assistant's text (its sandbox links)."""
+
+    def __init__(self, result: Conversation, mapping: dict[str, Any]) -> None:
+        self.result = result
+        self.mapping = mapping
+        self.cells_by_node: dict[str, CodeCell] = {}
+        self.pending: list[CodeCell] = []  # calls still waiting for their reply, newest last
+        self.prompts: dict[str, str] = {}  # per node: the text of the prompt it answers (its nearest user ancestor)
+        self.epoch = 0
+        self.unknown: set[str] = set()
+        self.upload_keys: set[str] = set()
+        self.link_keys: set[str] = set()
+
+    def prompt_of(self, key: str) -> str:
+        mapping, prompts = self.mapping, self.prompts
         chain: list[str] = []
         seen: set[str] = set()
         node_id: Any = key
@@ -562,17 +340,12 @@ def _walk(result: Conversation, mapping: dict[str, Any], order: list[str], on_br
             prompts[node_id] = found
         return found
 
-    epoch = 0
-    unknown: set[str] = set()
-    upload_keys: set[str] = set()
-    link_keys: set[str] = set()
-    for key in order:
-        node = _dict(mapping.get(key))
+    def visit(self, key: str, *, abandoned: bool) -> None:
+        node = _dict(self.mapping.get(key))
         message = _message(node)
         parent = _str(node.get("parent"))
-        abandoned = key not in on_branch
         if not message:
-            continue
+            return
         author = _dict(message.get("author"))
         role = _str(author.get("role"))
         content = _dict(message.get("content"))
@@ -580,114 +353,130 @@ def _walk(result: Conversation, mapping: dict[str, Any], order: list[str], on_br
         created = _num(message.get("create_time"))
         if role in ("user", "system"):
             for upload in _uploads_of(message, role == "system"):
-                if upload.name.casefold() not in upload_keys:
-                    upload_keys.add(upload.name.casefold())
-                    result.uploads.append(upload)
+                if upload.name.casefold() not in self.upload_keys:
+                    self.upload_keys.add(upload.name.casefold())
+                    self.result.uploads.append(upload)
         if role == "user":
-            if _is_hidden(message):
-                continue
-            text = clean_text(text_of(content)).strip()
-            if content_type not in ("text", "multimodal_text", "") and not text:
-                continue
-            if text or _list(_dict(message.get("metadata")).get("attachments")):
-                result.prompts.append(Prompt(key, text[:PROMPT_LIMIT], created, abandoned))
-            continue
-        if role == "assistant" and _str(message.get("recipient")) == "python":
-            code = clean_text(text_of(content))
-            if len(code) > CODE_LIMIT:
-                problems.append(f"a code cell of {len(code):,} characters was cut to {CODE_LIMIT:,}")
-                code = code[:CODE_LIMIT]
-            cell = CodeCell(len(result.cells) + 1, key, code, created, prompt_of(key) or None, epoch=epoch,
-                            abandoned=abandoned)
+            self._prompt(key, message, content, content_type, created, abandoned)
+        elif role == "assistant" and _str(message.get("recipient")) == "python":
+            self._call(key, content, created, abandoned)
+        elif role == "tool" and _is_python_reply(author, content_type, parent, self.cells_by_node):
+            self._reply(key, parent, message, content, content_type, created, abandoned)
+        else:
+            if role == "assistant":
+                self._links(content, abandoned)
+            if content_type and content_type not in _KNOWN_TYPES:
+                self.unknown.add(content_type)
+
+    def _prompt(self, key: str, message: dict[str, Any], content: dict[str, Any], content_type: str,
+                created: float | None, abandoned: bool) -> None:
+        if _is_hidden(message):
+            return
+        text = clean_text(text_of(content)).strip()
+        if content_type not in ("text", "multimodal_text", "") and not text:
+            return
+        if text or _list(_dict(message.get("metadata")).get("attachments")):
+            self.result.prompts.append(Prompt(key, text[:PROMPT_LIMIT], created, abandoned))
+
+    def _call(self, key: str, content: dict[str, Any], created: float | None, abandoned: bool) -> None:
+        result = self.result
+        code = clean_text(text_of(content))
+        if len(code) > CODE_LIMIT:
+            result.problems.append(f"a code cell of {len(code):,} characters was cut to {CODE_LIMIT:,}")
+            code = code[:CODE_LIMIT]
+        cell = CodeCell(len(result.cells) + 1, key, code, created, self.prompt_of(key) or None, epoch=self.epoch,
+                        abandoned=abandoned)
+        result.cells.append(cell)
+        self.cells_by_node[key] = cell
+        self.pending.append(cell)
+
+    def _reply(self, key: str, parent: str | None, message: dict[str, Any], content: dict[str, Any],
+               content_type: str, created: float | None, abandoned: bool) -> None:
+        result = self.result
+        metadata = _dict(message.get("metadata"))
+        cell = self.cells_by_node.get(parent or "") or self.cells_by_node.get(_str(metadata.get("parent_id")) or "")
+        if cell is None:
+            cell = self.pending[-1] if self.pending else None
+        aggregate = _dict(metadata.get("aggregate_result"))
+        text = _output_text(aggregate, content)
+        if cell is None:
+            ran = _str(aggregate.get("code"))
+            if not ran and not text.startswith(RESET_TEXT):
+                return
+            cell = CodeCell(len(result.cells) + 1, key, clean_text(ran or ""), created, self.prompt_of(key) or None,
+                            epoch=self.epoch, abandoned=abandoned)
             result.cells.append(cell)
-            cells_by_node[key] = cell
-            pending.append(cell)
-            continue
-        if role == "tool" and _is_python_reply(author, content_type, parent, cells_by_node):
-            metadata = _dict(message.get("metadata"))
-            cell = cells_by_node.get(parent or "") or cells_by_node.get(_str(metadata.get("parent_id")) or "")
-            if cell is None:
-                cell = pending[-1] if pending else None
-            aggregate = _dict(metadata.get("aggregate_result"))
-            text = _output_text(aggregate, content)
-            if cell is None:
-                ran = _str(aggregate.get("code"))
-                if not ran and not text.startswith(RESET_TEXT):
+        elif cell.status != STATUS_NO_RESULT:
+            # A continued output (one tool reply chained to another): add its text.
+            cell.output = (cell.output + clean_text(text))[:OUTPUT_LIMIT]
+            self.cells_by_node[key] = cell
+            return
+        self.cells_by_node[key] = cell
+        if cell in self.pending:
+            self.pending.remove(cell)
+        if not cell.code.strip() and _str(aggregate.get("code")):
+            cell.code = clean_text(aggregate["code"])
+        cell.output = clean_text(text)[:OUTPUT_LIMIT]
+        self._status(key, cell, aggregate, content, content_type, text, created)
+        self._made(cell, aggregate, metadata, abandoned)
+
+    def _status(self, key: str, cell: CodeCell, aggregate: dict[str, Any], content: dict[str, Any],
+                content_type: str, text: str, created: float | None) -> None:
+        """The cell's status from its reply; a sandbox reset starts a new epoch (what was made before is lost)."""
+        status = _str(aggregate.get("status"))
+        if text.lstrip().startswith(RESET_TEXT):
+            self.epoch += 1
+            cell.status, cell.reset, cell.epoch = STATUS_CANCELLED, True, self.epoch
+            self.result.resets.append(Reset(key, created, self.epoch, cell.index))
+            for made in self.result.generated:
+                if made.epoch < self.epoch:
+                    made.lost = True
+        elif content_type == "system_error":
+            name = _str(content.get("name")) or "tool error"
+            detail = clean_text(text).strip().splitlines()
+            cell.status = STATUS_TOOL_ERROR
+            cell.error = f"{name}: {detail[0][:300]}" if detail else name
+        elif status == "success":
+            cell.status = STATUS_SUCCESS
+        elif status == "cancelled":
+            cell.status = STATUS_CANCELLED
+            cell.error = "cancelled before it finished"
+        elif status and status.startswith("failed"):
+            cell.status = STATUS_FAILED
+            cell.error = _error_of(aggregate, text)
+        else:
+            cell.status = STATUS_UNKNOWN
+
+    def _made(self, cell: CodeCell, aggregate: dict[str, Any], metadata: dict[str, Any], abandoned: bool) -> None:
+        """What the cell made: its figures, its interactive tables, the paths its code wrote."""
+        result = self.result
+        for figure in _figures_of(aggregate, cell.index):
+            if all(other.file_id != figure.file_id for other in cell.figures):
+                cell.figures.append(figure)
+                result.figures.append(figure)
+                result.generated.append(GeneratedFile(figure.file_id, "figure", cell.epoch, cell.index,
+                                                      figure.file_id, abandoned=abandoned))
+        for item in _list(metadata.get("ada_visualizations")):
+            item = _dict(item)
+            title = _str(item.get("title"))
+            name = visualization_name(title or _str(item.get("file_id")) or "table")
+            if name.casefold() not in self.link_keys:
+                self.link_keys.add(name.casefold())
+                result.generated.append(GeneratedFile(name, "visualization", cell.epoch, cell.index,
+                                                      _str(item.get("file_id")), abandoned=abandoned))
+        if cell.status in (STATUS_SUCCESS, STATUS_UNKNOWN):
+            names = result.upload_names
+            for path in written_paths(cell.code, names) + written_paths(
+                    _str(aggregate.get("final_expression_output")) or "", names):
+                _add_generated(result, self.link_keys, path, "code", cell.epoch, cell.index, abandoned)
+
+    def _links(self, content: dict[str, Any], abandoned: bool) -> None:
+        text = text_of(content)
+        if text and "sandbox:" in text:
+            for path in sandbox_links(text):
+                if path.casefold() in self.upload_keys:
                     continue
-                cell = CodeCell(len(result.cells) + 1, key, clean_text(ran or ""), created, prompt_of(key) or None,
-                                epoch=epoch, abandoned=abandoned)
-                result.cells.append(cell)
-            elif cell.status != STATUS_NO_RESULT:
-                # A continued output (one tool reply chained to another): add its text.
-                cell.output = (cell.output + clean_text(text))[:OUTPUT_LIMIT]
-                cells_by_node[key] = cell
-                continue
-            cells_by_node[key] = cell
-            if cell in pending:
-                pending.remove(cell)
-            if not cell.code.strip() and _str(aggregate.get("code")):
-                cell.code = clean_text(aggregate["code"])
-            cell.output = clean_text(text)[:OUTPUT_LIMIT]
-            status = _str(aggregate.get("status"))
-            if text.lstrip().startswith(RESET_TEXT):
-                epoch += 1
-                cell.status, cell.reset, cell.epoch = STATUS_CANCELLED, True, epoch
-                result.resets.append(Reset(key, created, epoch, cell.index))
-                for made in result.generated:
-                    if made.epoch < epoch:
-                        made.lost = True
-            elif content_type == "system_error":
-                name = _str(content.get("name")) or "tool error"
-                detail = clean_text(text).strip().splitlines()
-                cell.status = STATUS_TOOL_ERROR
-                cell.error = f"{name}: {detail[0][:300]}" if detail else name
-            elif status == "success":
-                cell.status = STATUS_SUCCESS
-            elif status == "cancelled":
-                cell.status = STATUS_CANCELLED
-                cell.error = "cancelled before it finished"
-            elif status and status.startswith("failed"):
-                cell.status = STATUS_FAILED
-                cell.error = _error_of(aggregate, text)
-            elif status is None and not aggregate:
-                cell.status = STATUS_UNKNOWN
-            else:
-                cell.status = STATUS_UNKNOWN
-            figures = _figures_of(aggregate, cell.index)
-            for figure in figures:
-                if all(other.file_id != figure.file_id for other in cell.figures):
-                    cell.figures.append(figure)
-                    result.figures.append(figure)
-                    result.generated.append(GeneratedFile(figure.file_id, "figure", cell.epoch, cell.index,
-                                                          figure.file_id, abandoned=abandoned))
-            for item in _list(metadata.get("ada_visualizations")):
-                item = _dict(item)
-                title = _str(item.get("title"))
-                name = visualization_name(title or _str(item.get("file_id")) or "table")
-                if name.casefold() not in link_keys:
-                    link_keys.add(name.casefold())
-                    result.generated.append(GeneratedFile(name, "visualization", cell.epoch, cell.index,
-                                                          _str(item.get("file_id")), abandoned=abandoned))
-            if cell.status in (STATUS_SUCCESS, STATUS_UNKNOWN):
-                names = result.upload_names
-                for path in written_paths(cell.code, names) + written_paths(
-                        _str(aggregate.get("final_expression_output")) or "", names):
-                    _add_generated(result, link_keys, path, "code", cell.epoch, cell.index, abandoned)
-            continue
-        if role == "assistant":
-            text = text_of(content)
-            if text and "sandbox:" in text:
-                for path in sandbox_links(text):
-                    if path.casefold() in upload_keys:
-                        continue
-                    _add_generated(result, link_keys, path, "link", epoch, None, abandoned)
-            if content_type and content_type not in _KNOWN_TYPES and content_type not in unknown:
-                unknown.add(content_type)
-            continue
-        if content_type and content_type not in _KNOWN_TYPES and content_type not in unknown:
-            unknown.add(content_type)
-    if unknown:
-        problems.append("messages of a kind Liferaft does not know were skipped: " + ", ".join(sorted(unknown)))
+                _add_generated(self.result, self.link_keys, path, "link", self.epoch, None, abandoned)
 
 
 def _is_python_reply(author: dict[str, Any], content_type: str, parent: str | None,

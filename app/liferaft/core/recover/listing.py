@@ -18,7 +18,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import unquote
 
@@ -117,12 +117,6 @@ class _Region:
     error_at_end: bool = False  # the error is where the data stops: cut short (or a nested anchor)
     closed: bool = False  # the array's "]" was reached
 
-
-@dataclass
-class ScanResult:
-    """Filled while the scan runs: document-level problems."""
-
-    problems: list[str] = field(default_factory=list)
 
 
 def _loads(data: bytes) -> Any:

@@ -1,0 +1,90 @@
+"""What the workbench's workers hand back: typed messages, posted from the worker's thread and handled on the UI
+thread (with ``@on``). A worker never touches what is on show; each result names the inventory it was made for,
+so that one arriving after a rescan replaced it is dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.compose import ComposeContext
+    from liferaft.core.diagnose.clock import ActivityLog
+    from liferaft.core.project import Project
+    from liferaft.core.risk import Risk
+    from liferaft.core.scan import Inventory
+    from liferaft.core.uploads import UploadPlan
+
+
+@dataclass
+class ProjectLoaded(Message):
+    """A scan (the first one, or a rescan) finished."""
+
+    project: Project
+
+
+@dataclass
+class ProjectFailed(Message):
+    """A scan stopped on an error."""
+
+    error: BaseException
+
+
+@dataclass
+class PlanChecked(Message):
+    """The upload plan with its checks, for ``inventory``."""
+
+    inventory: Inventory
+    plan: UploadPlan
+
+
+@dataclass
+class PlanCheckFailed(Message):
+    """The upload check stopped on an error."""
+
+    error: BaseException
+
+
+@dataclass
+class ContextGathered(Message):
+    """What a prompt is made of, gathered from ``inventory``."""
+
+    inventory: Inventory
+    context: ComposeContext
+
+
+@dataclass
+class ContextFailed(Message):
+    """Gathering what the prompt is made of stopped on an error."""
+
+    error: BaseException
+
+
+@dataclass
+class RiskAssessed(Message):
+    """What is at risk, assessed on ``inventory``."""
+
+    inventory: Inventory
+    risk: Risk
+
+
+@dataclass
+class ActivityRecorded(Message):
+    """The session clock's activity log, as just written (``kind``: "chat" or "folder")."""
+
+    log: ActivityLog
+    kind: str
+
+
+@dataclass
+class DownloadsListed(Message):
+    """The downloads folder's top level: names and modification times."""
+
+    seen: frozenset[tuple[str, int]]
+
+
+@dataclass
+class SecretsReady(Message):
+    """The secret scanner's rules are loaded."""

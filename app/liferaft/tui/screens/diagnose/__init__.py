@@ -1,0 +1,1 @@
+"""The diagnosis screens: diagnose a problem, the quick-fix checklist, the support report."""

@@ -1,0 +1,565 @@
+"""The workbench: the main screen. Four panes over one project folder, and the flow that keeps them current:
+scan the project, check the upload plan, gather what the prompt is made of, assess what is at risk. Workers post
+their results as messages (``liferaft.tui.messages``); the handlers here put them on show, on the UI thread."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.worker import get_current_worker
+
+from liferaft.core.config import Settings
+from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
+from liferaft.core.roles import Role
+from liferaft.core.scan import Inventory, display_name, shown_name
+from liferaft.core.state import PreparedFrom
+from liferaft.core.units import format_count
+from liferaft.core.uploads import UploadPlan, plan_uploads
+from liferaft.core.vendor import UploadLimits
+from liferaft.tui.messages import (
+    ContextFailed,
+    ContextGathered,
+    PlanChecked,
+    PlanCheckFailed,
+    ProjectFailed,
+    ProjectLoaded,
+    RiskAssessed,
+    SecretsReady,
+)
+from liferaft.tui.screens.workbench_actions import WorkbenchActions
+from liferaft.tui.screens.workbench_watch import WatchFlow
+from liferaft.tui.widgets.composer_pane import ComposerPane
+from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
+from liferaft.tui.widgets.preview_pane import PreviewPane, missing_view, saved_prompts_view
+from liferaft.tui.widgets.project_pane import ProjectPane, SavedPrompts
+from liferaft.tui.widgets.status_line import StatusLine, status_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.risk import Risk
+    from liferaft.core.watch import Watcher
+
+PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosis": "#diagnosis",
+                         "composer": "#composer"}
+
+
+class Workbench(WatchFlow, WorkbenchActions):
+    """The main screen: the project pane (with its filter), the preview, the diagnosis, the composer, the status
+    line. It owns the project on show and everything worked out from it."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        settings: Settings,
+        limits: UploadLimits,
+        now: Callable[[], float] = time.time,
+        first_frame_exit: bool = False,
+        loader: ProjectLoader | None = None,
+        watch: bool = False,
+        poll: bool = False,
+        warnings: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        """The user's settings (shared with the app, which saves them)."""
+        self.limits = limits
+        """The upload limits: the vendor's, with the config file's [limits] applied."""
+        self._settings_warnings = warnings or []
+        self._watch = watch
+        self._poll = poll
+        self.watcher: Watcher | None = None
+        """The folder watcher (live updates); None when watching is off (tests, --first-frame-exit)."""
+        self._root_missing = False
+        self.risk: Risk | None = None
+        """What is at risk (outputs not checkpointed or missing, matching downloads); None until computed."""
+        self._flagged: set[str] = set()
+        self._offered: set[str] = set()
+        self._started = time.time()
+        self._rescan_pending = False
+        self._downloading: dict[str, int] = {}
+        """Partial downloads in the project the watcher saw (path → size so far)."""
+        self._risk_warnings_shown: set[str] = set()
+        self._downloads_dir: Path | None = None
+        self._downloads_seen: frozenset[tuple[str, int]] | None = None
+        self.root_path = Path(root)
+        """The project folder."""
+        self.project: Project | None = None
+        """The opened project; None until the first scan finishes."""
+        self.plan: UploadPlan | None = None
+        """The upload plan of the project on show; its checks arrive from a worker after each scan."""
+        self._quiet_rescan = False
+        self._now = now
+        self._loader = loader
+        self._filter_timer: Timer | None = None
+        self._first_frame_exit = first_frame_exit
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="≋")
+        with Horizontal(id="workspace"):
+            with Vertical(id="left"):
+                yield Input(placeholder="filter: type part of a path · esc clears", id="filter")
+                yield ProjectPane(self._now, id="project")
+            with Vertical(id="right"):
+                yield PreviewPane(self._now, id="preview")
+                with Horizontal(id="lower"):
+                    yield DiagnosisPane(self._now, id="diagnosis")
+                    yield ComposerPane(self._now, id="composer")
+        yield StatusLine("Scanning…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        shown = shown_name(display_name(str(self.root_path)))
+        self.app.title = f"Liferaft · {shown.rstrip('/').rpartition('/')[2] or shown}"
+        self.app.sub_title = shown
+        composer = self.query_one(ComposerPane)
+        from liferaft.core.restart_note import request_prompt
+
+        composer.note_request = request_prompt
+        for warning in [*self._settings_warnings, *composer.template_warnings]:
+            self.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
+        # Ages and the session clock move with time, not only with the folder.
+        self.set_interval(60, self._tick)
+        self._sweep_leftovers()
+        loader = self._loader
+        if loader is not None and loader.done:
+            # Scanned while Textual was starting: show it in the very first frame.
+            self._loader = None
+            try:
+                project = loader.result()
+            except Exception as exc:
+                self._project_failed(exc)
+            else:
+                self._project_loaded(project)
+            return
+        # A spinner only if the scan is slow: a flash of one on every start looks like a glitch.
+        self.set_timer(0.15, self._scan_is_slow)
+        self._load_project()
+
+    def _tick(self) -> None:
+        if self.project is not None:
+            self.query_one(DiagnosisPane).show(self.project.inventory)
+            self._update_status()
+            self.query_one(ProjectPane).refresh_ages()
+            self.query_one(PreviewPane).refresh_ages()
+
+    def _update_status(self, inventory: Inventory | None = None) -> None:
+        """Draw the status line for ``inventory`` (default: the project's) with the risk and clock on show; while
+        the project folder is gone, say that instead (a late scan or the minute tick must not hide it)."""
+        if self._root_missing:
+            self.query_one("#status", Static).update(
+                Text("The project folder is gone (deleted, renamed or unmounted): Liferaft picks it up again when "
+                     "it is back.", style="bold red"))
+            return
+        if inventory is None:
+            if self.project is None:
+                return
+            inventory = self.project.inventory
+        clock = self.query_one(DiagnosisPane).clock(inventory)
+        status = self.query_one("#status", Static)
+        width = (status.content_region.width or self.size.width - 2) if status.is_mounted else self.size.width - 2
+        status.update(status_text(inventory, self._now(), self.risk, clock, width))
+
+    def _scan_is_slow(self) -> None:
+        if self.project is None and self.app.is_running:  # not when the app closes before its first scan is in
+            self.query_one(ProjectPane).loading = True
+
+    @on(StatusLine.Resized)
+    def _on_status_resized(self) -> None:
+        self._update_status()  # shorter words when it is narrower
+
+    # --- loading --------------------------------------------------------------------------------------
+
+    def _load_project(self) -> None:
+        """Scan the project (the first time, open it) in a worker; its result arrives as ProjectLoaded."""
+        self.workers.cancel_group(self, "uploads")  # its inventory is about to go
+        loader = None
+        if self.project is None:
+            loader, self._loader = self._loader, None
+        self._scan(self.project, loader)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan the project")
+    def _scan(self, project: Project | None, loader: ProjectLoader | None) -> None:
+        worker = get_current_worker()
+        try:
+            if project is None:
+                project = loader.result() if loader is not None else open_project(self.root_path)
+            else:
+                project.rescan()
+        except Exception as exc:
+            if not worker.is_cancelled:
+                self.post_message(ProjectFailed(exc))
+            return
+        if not worker.is_cancelled:  # a newer scan replaced this one: its result is stale
+            self.post_message(ProjectLoaded(project))
+
+    @work(thread=True, exit_on_error=False, group="sweep", description="remove stale temporary files")
+    def _sweep_leftovers(self) -> None:
+        """Remove the temporary files a killed Liferaft left in the project (it walks the tree: off the UI thread)."""
+        from liferaft.core.leftovers import sweep_leftovers
+
+        sweep_leftovers(self.root_path)
+
+    def _check_uploads(self, project: Project) -> None:
+        if project is self.project:
+            self._run_upload_check(project.inventory, dict(project.state.prepared))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="uploads",
+          description="check the files a new chat needs")
+    def _run_upload_check(self, inventory: Inventory, prepared: dict[str, PreparedFrom]) -> None:
+        worker = get_current_worker()
+        try:
+            plan = plan_uploads(inventory, prepared, limits=self.limits, cancelled=lambda: worker.is_cancelled)
+        except Exception as exc:
+            if not worker.is_cancelled:
+                self.post_message(PlanCheckFailed(exc))
+            return
+        if not worker.is_cancelled:
+            self.post_message(PlanChecked(inventory, plan))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compose",
+          description="gather what the prompt is made of")
+    def _gather(self, project: Project, inventory: Inventory, plan: UploadPlan) -> None:
+        from liferaft.core.compose import gather
+
+        worker = get_current_worker()
+        try:
+            context = gather(project.root, inventory, plan, name=project.name, cancelled=lambda: worker.is_cancelled)
+        except Exception as exc:
+            if not worker.is_cancelled:
+                self.post_message(ContextFailed(exc))
+            return
+        if not worker.is_cancelled:
+            self.post_message(ContextGathered(inventory, context))
+
+    # --- what is at risk ------------------------------------------------------------------------------
+
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="risk", description="look for outputs at risk")
+    def _assess_risk(self, project: Project, inventory: Inventory) -> None:
+        from liferaft.core.checkpoints import load_checkpoints
+        from liferaft.core.restart_note import load_note
+        from liferaft.core.risk import at_risk, downloads_folder
+
+        worker = get_current_worker()
+        checkpoints, warnings = load_checkpoints(project.root)
+        try:
+            note, _record = load_note(project.root, inventory)
+        except OSError:
+            note = None
+        # The downloads folder only while watching (never in tests): files that appear there from now on.
+        folder, configured = downloads_folder(self.settings.other) if self._watch else (None, False)
+        if folder is not None and not configured and not folder.is_dir():
+            folder = None  # no downloads folder on this machine, and none asked for: nothing to say
+        from liferaft.core.recover.record import linked_outputs  # files a chat export says were generated
+
+        risk = at_risk(project.root, inventory, checkpoints, note, downloads_dir=folder, since=self._started,
+                       linked_outputs=linked_outputs(project.root))
+        risk.warnings[:0] = warnings
+        if not worker.is_cancelled:
+            self.post_message(RiskAssessed(inventory, risk))
+
+    def _show_risk(self, risk: Risk) -> None:
+        self.risk = risk
+        if self.project is not None:
+            self._update_status()
+        self.query_one(ProjectPane).set_risk(risk)
+        new = [item for item in risk.unsaved_outputs if item.path and item.path not in self._flagged]
+        first_look = not self._flagged and not self._offered and risk.checkpoints == 0
+        self._flagged = {item.path for item in risk.unsaved_outputs if item.path}
+        if new and not first_look:
+            names = ", ".join(shown_name(item.name) for item in new[:3]) + (" …" if len(new) > 3 else "")
+            self.notify(f"{names}: saved in OUTPUT but not in a checkpoint yet. k records one.",
+                        title="Not checkpointed", severity="warning", markup=False, timeout=6)
+        offered = [item for item in risk.downloads if item.path and item.path not in self._offered]
+        if offered:
+            self._offered |= {item.path for item in offered if item.path}
+            names = ", ".join(shown_name(item.name) for item in offered[:3])
+            self.notify(f"{names} just arrived in your downloads and looks like this project's output: m moves "
+                        "it into OUTPUT/.", title="Downloads", markup=False, timeout=10)
+        for warning in risk.warnings:
+            if warning not in self._risk_warnings_shown:  # once a session: risk is assessed after every change
+                self._risk_warnings_shown.add(warning)
+                self.notify(warning, severity="warning", markup=False, timeout=8)
+        risk.warnings.clear()
+
+    # --- the workers' results, on the UI thread -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _showing(self) -> Iterator[None]:
+        """Around putting a result on show: one arriving while the app closes (the screens are being taken
+        down) has nothing left to show it on, and is dropped."""
+        try:
+            yield
+        except NoMatches:
+            if self.query(ProjectPane):
+                raise  # the panes are there: a real mistake, not a late result
+
+    def _is_current(self, inventory: Inventory) -> bool:
+        """A result for the inventory on show (not one a rescan has replaced since)."""
+        return self.app.is_running and self.project is not None and inventory is self.project.inventory
+
+    @on(ProjectLoaded)
+    def _on_project_loaded(self, message: ProjectLoaded) -> None:
+        if self.app.is_running:  # closing: a late result has no place
+            with self._showing():
+                self._project_loaded(message.project)
+
+    @on(ProjectFailed)
+    def _on_project_failed(self, message: ProjectFailed) -> None:
+        if self.app.is_running:
+            with self._showing():
+                self._project_failed(message.error)
+
+    @on(PlanChecked)
+    def _on_plan_checked(self, message: PlanChecked) -> None:
+        if self._is_current(message.inventory):  # a plan for an inventory no longer on show is dropped
+            assert self.project is not None
+            with self._showing():
+                self._show_plan(message.plan)
+                self._gather(self.project, message.inventory, message.plan)
+
+    @on(PlanCheckFailed)
+    def _on_plan_check_failed(self, message: PlanCheckFailed) -> None:
+        if self.app.is_running:
+            error = message.error
+            self.notify(f"The upload check stopped: {type(error).__name__}: {error}", severity="warning",
+                        markup=False, timeout=8)
+
+    @on(ContextGathered)
+    def _on_context_gathered(self, message: ContextGathered) -> None:
+        if self._is_current(message.inventory):
+            with self._showing():
+                self.query_one(ComposerPane).set_context(message.context)
+
+    @on(ContextFailed)
+    def _on_context_failed(self, message: ContextFailed) -> None:
+        if self.app.is_running:
+            error = message.error
+            self.notify(f"The prompt could not be put together: {type(error).__name__}: {error}",
+                        severity="warning", markup=False, timeout=8)
+
+    @on(RiskAssessed)
+    def _on_risk_assessed(self, message: RiskAssessed) -> None:
+        if self._is_current(message.inventory):
+            with self._showing():
+                self._show_risk(message.risk)
+
+    @on(SecretsReady)
+    def _on_secrets_ready(self) -> None:
+        if self.app.is_running:
+            with self._showing():
+                self.query_one(ComposerPane).refresh_prompt()
+
+    def _project_loaded(self, project: Project) -> None:
+        if self._scan_started is not None:
+            self._scan_ended = time.monotonic()
+            self._scan_took = self._scan_ended - self._scan_started
+            self._scan_started = None
+        pane = self.query_one(ProjectPane)
+        first = self.project is None
+        self.project = project
+        pane.loading = False
+        # The watcher saw more while this scan ran: show this one, and leave the checks to the next scan.
+        more = self._rescan_pending and not first
+        # Files went away while this scan read them (a burst being removed): the watcher may have nothing left
+        # to say (it saw them go before this scan did), and its notes on files long gone would stay on show, and
+        # in memory, until the next change. Read it again, a few times at most until the watcher speaks again.
+        if not first and not more and self.watcher is not None and project.inventory.read_while_changing \
+                and self._unsettled_rescans < self.UNSETTLED_RESCANS:
+            self._unsettled_rescans += 1
+            more = True
+        self._show_inventory(project.inventory, check=not more)
+        if first:
+            pane.focus()
+            for warning in project.warnings:
+                self.notify(warning, title="Project state", severity="warning", markup=False, timeout=10)
+        elif not self._quiet_rescan:
+            files = format_count(len(project.inventory.files), "file")
+            self.notify(f"Project folder read again: {files}.", timeout=3)
+        self._quiet_rescan = False
+        if more:
+            self._rescan_pending = False
+            self.set_timer(0.05, self._rescan_soon)
+            return
+        if not self._first_frame_exit:
+            self._assess_risk(project, project.inventory)
+        if self._churn >= self.RELEASE_AFTER_CHANGES:
+            self._release_soon()
+        if self._first_frame_exit:
+            self.call_after_refresh(self.app.exit, 0)
+        elif first:
+            self.call_after_refresh(self._warm_up_secrets)
+            if self._watch:
+                self.call_after_refresh(self._start_watching)
+
+    def _project_failed(self, error: BaseException | None) -> None:
+        self._scan_started = None
+        self.query_one(ProjectPane).loading = False
+        message = str(error) if isinstance(error, ProjectError | OSError) else f"{type(error).__name__}: {error}"
+        if self._root_missing:  # the scan failed because the folder is gone: the status line already says so
+            return
+        self.query_one("#status", Static).update(f"Cannot read the project: {message}")
+        self.notify(f"Cannot read the project: {message}", severity="error", markup=False, timeout=15)
+        if self._first_frame_exit:
+            self.call_after_refresh(self.app.exit, 1)
+
+    def _show_inventory(self, inventory: Inventory, *, check: bool = True) -> None:
+        pane = self.query_one(ProjectPane)
+        # At once, what needs no reading (prepared copies in place of their originals); the checks follow.
+        prepared = self.project.state.prepared if self.project is not None else {}
+        self._show_plan(plan_uploads(inventory, prepared, check=False), inventory)
+        if self.project is not None and check:
+            # After this frame is drawn: the checks read files, and the screen matters first.
+            self.call_after_refresh(self._check_uploads, self.project)
+        pane.show_inventory(inventory)
+        self._update_status(inventory)
+        self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
+        self.query_one(DiagnosisPane).show(inventory)
+        self.query_one(ComposerPane).show(inventory)
+
+    def _show_plan(self, plan: UploadPlan, inventory: Inventory | None = None) -> None:
+        if inventory is None and self.project is not None:
+            inventory = self.project.inventory
+        self.plan = plan
+        self.query_one(ProjectPane).set_plan(plan)
+        self.query_one(PreviewPane).set_plan(plan)
+        self.query_one(DiagnosisPane).set_plan(plan)
+        self.query_one(ComposerPane).set_plan(plan)
+
+    def _show_node(self, data: object) -> None:
+        if self.project is None:
+            return
+        preview = self.query_one(PreviewPane)
+        if isinstance(data, SavedPrompts):  # the folded row: what it holds, newest first
+            preview.show(None, self.project.inventory, self.project.root)
+            preview.query_one("#preview-summary", Static).update(saved_prompts_view(data, self._now()))
+            return
+        if data is Role.OUTPUT and self.risk is not None:
+            preview.show(data, self.project.inventory, self.project.root, self.project.state.overrides)  # type: ignore[arg-type]
+            missing = missing_view(self.risk)
+            if missing is not None:  # the OUTPUT group's facts, then the outputs only the chat has
+                from rich.console import Group
+
+                from liferaft.tui.widgets.preview_pane import group_summary
+
+                preview.query_one("#preview-summary", Static).update(
+                    Group(group_summary(Role.OUTPUT, self.project.inventory), Text(""), missing))
+            return
+        preview.show(
+            data, self.project.inventory, self.project.root, self.project.state.overrides  # type: ignore[arg-type]
+        )
+
+    # --- events ---------------------------------------------------------------------------------------
+
+    @on(Tree.NodeHighlighted, "#project")
+    def _on_highlight(self, event: Tree.NodeHighlighted) -> None:
+        self._show_node(event.node.data)
+
+    @on(Tree.NodeSelected, "#project")
+    def _on_select(self, event: Tree.NodeSelected) -> None:
+        if not isinstance(event.node.data, Role):
+            self.query_one(PreviewPane).focus_body()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter(self, event: Input.Changed) -> None:
+        # Filter once typing pauses: on a big project every rebuild of the list costs a moment.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value
+        self._filter_timer = self.set_timer(0.15, lambda: self.query_one(ProjectPane).set_filter(value))
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self._clear_filter()
+            return
+        self.query_one(ProjectPane).set_filter(event.value)
+        self.query_one(ProjectPane).focus()
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        # esc clears the filter, from the filter box or from the file list.
+        if event.key != "escape":
+            return
+        box = self.query_one("#filter", Input)
+        if self.app.focused is box or (self.app.focused is self.query_one(ProjectPane) and box.value):
+            self._clear_filter()
+            event.stop()
+
+    def _clear_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        box = self.query_one("#filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.remove_class("-shown")
+        pane = self.query_one(ProjectPane)
+        pane.set_filter("")
+        pane.focus()
+
+    def action_rescan(self) -> None:
+        self.query_one(ProjectPane).loading = self.project is None
+        self._load_project()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # The diagnosis or composer focused: the right column widens on narrow screens (see the stylesheet).
+        with contextlib.suppress(NoMatches):
+            lower = self.query_one("#lower")
+            inside = event.widget in lower.walk_children()
+            self.query_one("#right").set_class(inside, "-lower-focused")
+            for pane in lower.children:  # the unfocused one is a sliver: a few words instead of wrapped text
+                pane.set_class(inside and event.widget is not pane and event.widget not in pane.walk_children(),
+                               "-sliver")
+
+    def action_focus_pane(self, name: str) -> None:
+        if self.app.screen.maximized is not None:
+            self.app.screen.minimize()
+        if name == "preview":
+            self.query_one(PreviewPane).focus_body()
+        else:
+            self.query_one(PANES[name]).focus()
+
+    def action_zoom(self) -> None:
+        screen = self.app.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = self.app.focused
+        pane = next((node for node in (focused, *(focused.ancestors if focused else ()))
+                     if getattr(node, "id", None) in {p.lstrip("#") for p in PANES.values()}), None)
+        if pane is None:
+            self.notify("Go to a pane first (1–4), then zoom it.", timeout=3)
+            return
+        screen.maximize(pane, container=False)  # type: ignore[arg-type]
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_cycle_sort(self) -> None:
+        order = self.query_one(ProjectPane).cycle_sort()
+        self.notify(f"Sorted by {order}.", timeout=2)
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="secrets",
+          description="load the secret scanner's rules")
+    def _warm_up_secrets(self) -> None:
+        from liferaft.core import secrets
+
+        secrets.warm_up()
+        self.post_message(SecretsReady())

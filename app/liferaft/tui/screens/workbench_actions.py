@@ -1,0 +1,496 @@
+"""The workbench's commands on the project: roles, preparing a file, the prompt, the restart note, checkpoints,
+what is at risk, the diagnosis screens, the clipboard and the file manager. Each opens its screen, or runs its
+worker, and hands what it changed back to the workbench (a quiet rescan)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import work
+from textual.screen import Screen
+
+from liferaft.core.compose import ComposeContext, ComposedPrompt
+from liferaft.core.config import Settings
+from liferaft.core.project import Project
+from liferaft.core.roles import Role
+from liferaft.core.scan import shown_name
+from liferaft.core.units import format_size
+from liferaft.core.uploads import UploadPlan
+from liferaft.core.vendor import UploadLimits
+from liferaft.tui.screens.role_picker import AUTOMATIC, RolePicker
+from liferaft.tui.widgets.composer_pane import ComposerPane
+from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
+from liferaft.tui.widgets.preview_pane import PreviewPane
+from liferaft.tui.widgets.project_pane import ProjectPane
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.outbound import Release
+    from liferaft.core.risk import Risk
+    from liferaft.core.watch import Watcher
+    from liferaft.tui.screens.prepare import PrepareOutcome
+
+
+class WorkbenchActions(Screen[None]):
+    """The workbench's commands, as a part of it (see ``Workbench``): what they need of the rest is declared here."""
+
+    project: Project | None
+    plan: UploadPlan | None
+    risk: Risk | None
+    watcher: Watcher | None
+    settings: Settings
+    limits: UploadLimits
+    _quiet_rescan: bool
+    _now: Callable[[], float]
+    _load_project: Callable[[], None]
+    _show_inventory: Callable[..., None]
+    _assess_risk: Callable[[Project, object], object]
+    _record_activity: Callable[[Path, str, float, str], object]
+    ignore_own_write: Callable[[Path], None]
+
+    def action_show_risk(self) -> None:
+        if self.project is None or self.risk is None:
+            self.notify("Still looking at what is at risk: try again in a moment.", timeout=3)
+            return
+        from liferaft.tui.screens.risk import RiskScreen
+
+        if isinstance(self.app.screen, RiskScreen):
+            return
+
+        def chosen(action: str | None) -> None:
+            if action:
+                self.call_later(self.app.run_action, action)
+
+        self.app.push_screen(RiskScreen(self.risk, self._now()), chosen)
+
+    def action_move_downloads(self) -> None:
+        risk = self.risk
+        if self.project is None or risk is None or not risk.downloads:
+            self.notify("Nothing in your downloads looks like this project's output (Liferaft looks while it is "
+                        "open).", timeout=4)
+            return
+        from liferaft.tui.screens.downloads import DownloadsScreen
+
+        downloads = list(risk.downloads)
+        project = self.project
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            from liferaft.core.risk import MoveError, move_into_output
+
+            item = downloads[index]
+            try:
+                moved = move_into_output(project.root, project.inventory, Path(str(item.path)), name=item.matches)
+            except (MoveError, OSError) as exc:
+                self.notify(f"Not moved: {shown_name(str(exc))}", severity="error", markup=False, timeout=8)
+                return
+            self.notify(f"Moved {shown_name(item.name)} to {shown_name(moved.relative_to(project.root).as_posix())}.",
+                        markup=False,
+                        timeout=5)
+            self._quiet_rescan = True
+            self._load_project()
+
+        self.app.push_screen(DownloadsScreen(downloads), chosen)
+
+    def action_import_export(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.risk import downloads_folder
+        from liferaft.tui.screens.recover_import import RecoverImportScreen
+
+        def imported(result: object) -> None:
+            if result is not None:  # the screen has said what was written
+                self._quiet_rescan = True
+                self._load_project()
+
+        folder, _ = downloads_folder(self.settings.other)
+        self.app.push_screen(RecoverImportScreen(self.project.root, look_in=folder), imported)
+
+    def action_show_checkpoints(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.checkpoints import load_checkpoints
+        from liferaft.tui.screens.checkpoints import CheckpointsScreen
+
+        checkpoints, warnings = load_checkpoints(self.project.root)
+        for warning in warnings:
+            self.notify(warning, severity="warning", markup=False, timeout=8)
+        self.app.push_screen(CheckpointsScreen(checkpoints, self.project.inventory))
+
+    def action_checkpoint(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        missing = [item.name for item in self.risk.missing_outputs] if self.risk is not None else []
+        self._record_checkpoint(self.project, missing)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checkpoint", description="record a checkpoint")
+    def _record_checkpoint(self, project: Project, missing: list[str]) -> None:
+        from liferaft.core.checkpoints import CheckpointError, record_checkpoint, saved_message
+
+        try:
+            checkpoint = record_checkpoint(project.root, project.inventory, "", now=time.time())
+        except CheckpointError as exc:
+            self.app.call_from_thread(self.notify, f"No checkpoint: {exc}", severity="error", markup=False, timeout=8)
+            return
+        outputs = sum(1 for record in project.inventory.files
+                      if record.role is Role.OUTPUT and record.path in checkpoint.files)
+        message = saved_message(checkpoint, outputs=outputs, missing=missing)
+        self.app.call_from_thread(self.notify, message, title="Checkpoint", markup=False, timeout=10)
+        self.app.call_from_thread(self._assess_risk, project, project.inventory)
+
+    def action_set_role(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None or record is None:
+            self.notify("Select a file first: roles are set one file at a time.", timeout=3)
+            return
+        overridden = record.path in self.project.state.overrides
+        self.app.push_screen(RolePicker(record, overridden), lambda choice: self._apply_role(record.path, choice))
+
+    def _apply_role(self, path: str, choice: Role | str | None) -> None:
+        if choice is None or self.project is None:
+            return
+        role = None if choice == AUTOMATIC else Role(choice)
+        try:
+            self.project.set_role(path, role)
+        except Exception as exc:  # OSError, or anything else: the app must stay up and say so
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notify(f"The role was not changed: {reason}", severity="error", markup=False)
+            return
+        self._show_inventory(self.project.inventory)
+        record = next((r for r in self.project.inventory.files if r.path == path), None)
+        if record is not None:
+            how = "from its folder or a guess" if role is None else "remembered for next time"
+            self.notify(f"{record.display_path} is now {record.role.label} ({how}).", markup=False, timeout=4)
+
+    def action_prepare(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None or record is None:
+            self.notify("Select a file first: p prepares the selected file for upload.", timeout=3)
+            return
+        preview_pane = self.query_one(PreviewPane)
+        preview = preview_pane.preview if preview_pane.record is not None and \
+            preview_pane.record.path == record.path else None
+        sheets = tuple(preview.sheets) if preview is not None else ()
+        columns = tuple(column.name for column in preview.columns) if preview is not None and \
+            preview.sheet is None else ()
+        from liferaft.tui.screens.prepare import PrepareScreen  # deferred: its widgets cost start-up time
+
+        check = self.plan.check_of(record.path) if self.plan is not None else None
+        screen = PrepareScreen(self.project.root, record, self.project.inventory, check, sheets, columns,
+                               self.limits)
+        self.app.push_screen(screen, self._prepared)
+
+    def _prepared(self, outcome: PrepareOutcome | None) -> None:
+        if outcome is None or self.project is None:
+            return
+        project = self.project
+        original = outcome.original.rpartition("/")[2]
+        warnings: list[str] = []
+        try:
+            project.record_prepared(outcome.original, outcome.action, outcome.written, outcome.source)
+        except OSError as exc:
+            warnings.append(f"could not remember them in .liferaft/ ({exc.strerror or exc}): the composer lists "
+                            "them beside the original")
+        if outcome.new_name:
+            from liferaft.core.restart_note import rename_in_note
+
+            try:
+                mentions = rename_in_note(project.root, project.inventory, outcome.original, outcome.written[0])
+            except (OSError, UnicodeDecodeError) as exc:
+                warnings.append(f"the restart note still says {original}: {getattr(exc, 'strerror', None) or exc}")
+            else:
+                if mentions:
+                    times = "once" if mentions == 1 else f"{mentions} times"
+                    warnings.append(f"the restart note now says {outcome.new_name} ({times})")
+        first = outcome.written[0]
+        folder = first.rpartition("/")[0]
+        names = ", ".join(path.rpartition("/")[2] for path in outcome.written[:3])
+        if len(outcome.written) > 3:
+            names += f" and {len(outcome.written) - 3} more"
+        size = format_size(sum(outcome.sizes))
+        message = (f"Wrote {names} ({size}) in {folder}/. A new chat gets "
+                   f"{'it' if len(outcome.written) == 1 else 'them'} instead of {original}, which is unchanged.")
+        for detail in [*outcome.notes, *warnings]:
+            message += f" {detail[:1].upper()}{detail[1:]}."
+        self.notify(message, title="Prepared", markup=False, timeout=10)
+        self._quiet_rescan = True
+        self._load_project()
+
+    def action_copy_path(self) -> None:
+        record = self.query_one(ProjectPane).selected_record
+        if self.project is None or record is None:
+            self.notify("Select a file first.", timeout=3)
+            return
+        self._copy(str(self.project.root / record.path), "the file's path")
+
+    def action_copy_prompt(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        composer = self.query_one(ComposerPane)
+        prompt, context = composer.prompt, composer.context
+        if prompt is None or context is None:
+            self.notify("The prompt is still being put together: try again in a moment.", timeout=3)
+            return
+        self._gate_and_copy(prompt, context)
+
+    @work(thread=True, exclusive=True, group="gate", exit_on_error=False, description="check the prompt for secrets")
+    def _gate_and_copy(self, prompt: ComposedPrompt, context: ComposeContext) -> None:
+        from liferaft.core.compose import gate
+
+        try:
+            gated = gate(prompt.text, context)
+        except Exception as exc:  # the scanner missing or broken: fail closed, and say so
+            self.app.call_from_thread(self.notify, f"Nothing was copied: the secret check could not run ({exc}).",
+                                  severity="error", markup=False, timeout=10)
+            return
+        what = prompt.template.title.lower()
+        if not gated.findings:
+            self.app.call_from_thread(self._deliver, gated.release(), what, prompt.template.name)
+            return
+        from liferaft.tui.screens.secrets import REDACT, SecretsScreen
+
+        def chosen(choice: str | None) -> None:
+            if choice == REDACT:
+                cleared = gated.release()
+                count = cleared.redacted
+                self._deliver(cleared, what, prompt.template.name,
+                              f" ({count} secret{'s' if count != 1 else ''} redacted)")
+            else:
+                self.notify("Nothing was copied.", timeout=3)
+
+        self.app.call_from_thread(self.app.push_screen, SecretsScreen(gated.findings, f"the {what} prompt"), chosen)
+
+    @work(thread=True, group="clipboard", exit_on_error=False, description="copy the prompt")
+    def _deliver(self, cleared: Release, what: str, template: str, note: str = "") -> None:
+        """Copy and save what the secret gate released (a Release, never the prompt's own text)."""
+        from liferaft.core.delivery import deliver
+
+        project = self.project
+        if project is None:
+            return
+
+        def terminal(payload: str) -> None:
+            self.app.call_from_thread(self.app.copy_to_clipboard, payload)
+
+        done = deliver(cleared, what=f"the {what} prompt{note}", root=project.root,
+                       role_folders=project.inventory.role_folders, template=template, now=self._now(),
+                       terminal=terminal)
+        # One line that says where the prompt went; the folder, not the file's long name (the project pane
+        # folds the saved prompts into one row).
+        message = done.notice or done.message
+        redacted = note.strip(" ()")
+        if redacted:
+            message = f"{redacted[:1].upper()}{redacted[1:]}. {message}"
+        title = f"{what[:1].upper()}{what[1:]} prompt"
+        self.app.call_from_thread(self.notify, message, title=title, severity=done.severity, markup=False, timeout=10)
+        if done.saved is not None:
+            self.app.call_from_thread(self._written_by_us, done.saved)
+
+    def _written_by_us(self, path: Path) -> None:
+        """A file Liferaft wrote in the project: the watcher is not to report it; the workbench reads it quietly."""
+        self.ignore_own_write(path)
+        self._quiet_rescan = True
+        self._load_project()
+
+    def action_edit_note(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.restart_note import NoteError, load_note
+        from liferaft.tui.screens.note import NoteScreen  # deferred: the editor's widgets cost start-up time
+
+        project = self.project
+        try:
+            note, record = load_note(project.root, project.inventory)
+        except NoteError as exc:
+            self.notify(f"Cannot open the restart note: {exc}", severity="error", markup=False, timeout=8)
+            return
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                self._quiet_rescan = True
+                self._load_project()
+
+        self.app.push_screen(NoteScreen(project.root, project.inventory, note, record is not None, project.name),
+                             closed)
+
+    def action_diagnose(self) -> None:
+        from liferaft.core.diagnose.knowledge import load_knowledge
+        from liferaft.tui.screens.diagnose.actions import memory_of
+        from liferaft.tui.screens.diagnose.screen import DiagnoseScreen  # deferred: its widgets cost start-up time
+
+        if isinstance(self.app.screen, DiagnoseScreen):
+            self.app.screen.action_focus_paste()
+            return
+        pane = self.query_one(DiagnosisPane)
+        self.app.push_screen(DiagnoseScreen(load_knowledge(), pane.clock, pane.window, lambda: self.plan,
+                                        text=memory_of(self.app).error_text))
+
+    def action_status_page(self) -> None:
+        """Check the vendor's status page, on the diagnosis screen (where its answer shows)."""
+        from liferaft.tui.screens.diagnose.screen import DiagnoseScreen
+
+        if isinstance(self.app.screen, DiagnoseScreen):
+            self.app.screen.action_status()
+            return
+        self.action_diagnose()
+        if isinstance(self.app.screen, DiagnoseScreen):
+            self.app.screen.status_on_mount = True
+
+    def action_chat_used(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        self._record_activity(self.project.root, "chat", self._now(), "")
+
+    def action_checklist(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.diagnose.knowledge import load_knowledge
+        from liferaft.tui.screens.diagnose.checklist import ChecklistScreen
+
+        if isinstance(self.app.screen, ChecklistScreen):
+            return
+        self.app.push_screen(ChecklistScreen(self.project.root, load_knowledge(), self._now))
+
+    def action_support_report(self) -> None:
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.core.config import config_path
+        from liferaft.core.diagnose.checklist import load_checklist
+        from liferaft.core.diagnose.knowledge import load_knowledge
+        from liferaft.core.diagnose.support import SupportDetails, account_email, environment, tried_steps
+        from liferaft.tui.screens.diagnose.actions import memory_of
+        from liferaft.tui.screens.diagnose.support import SupportScreen
+
+        if isinstance(self.app.screen, SupportScreen):
+            return
+        project, knowledge, memory = self.project, load_knowledge(), memory_of(self.app)
+        email, warnings = account_email(self.settings.other, str(config_path()))
+        for warning in warnings:
+            self.notify(warning, title="Settings", severity="warning", markup=False, timeout=8)
+        ticks = load_checklist(project.root)
+        tried = tried_steps([(step.id, step.text) for step in knowledge.checklist],
+                            {step.id for step in knowledge.checklist if ticks.is_ticked(step.id)})
+        symptom = next((s.title for s in knowledge.symptoms if s.id == memory.symptom_id), "")
+        status = memory.status.summary(knowledge.status.page) if memory.status is not None else ""
+        details = SupportDetails(error_text=memory.error_text, email=email, symptom=symptom, tried=tried,
+                                 status=status)
+
+        self.app.push_screen(SupportScreen(details, lambda: environment(self._now()), project.root,
+                                       dict(project.inventory.role_folders), saved=self._written_by_us,
+                                       email_help="" if email else "[diagnose] account_email in config.toml"))
+
+    def action_cycle_template(self) -> None:
+        title = self.query_one(ComposerPane).cycle_template()
+        self.notify(f"Template: {title}.", timeout=2)
+
+    def action_toggle_code(self) -> None:
+        on = self.query_one(ComposerPane).toggle_code()
+        self.notify("The saved code goes in the prompt." if on else "The code stays out of the prompt.", timeout=2)
+
+    def action_edit_budget(self) -> None:
+        from liferaft.tui.screens.budget import BudgetScreen
+
+        composer = self.query_one(ComposerPane)
+
+        def chosen(budget: int | None) -> None:
+            if budget is not None:
+                composer.set_budget(budget)
+                self.notify(f"The prompt may now take {budget:,} tokens.", timeout=2)
+
+        self.app.push_screen(BudgetScreen(composer.budget), chosen)
+
+    def _upload_paths(self) -> list[Path]:
+        composer = self.query_one(ComposerPane)
+        if composer.context is not None:
+            return composer.upload_paths()
+        if self.project is None or self.plan is None:
+            return []
+        return [self.project.root / item.record.path for item in self.plan.items]
+
+    def action_copy_uploads(self) -> None:
+        paths = self._upload_paths()
+        if not paths:
+            self.notify("There is nothing to upload yet: put the original data in SOURCE/.", timeout=3)
+            return
+        self._copy("".join(f"{path}\n" for path in paths), f"the upload list ({len(paths)} files)")
+
+    def action_open_uploads(self) -> None:
+        import os
+
+        paths = self._upload_paths()
+        if not paths:
+            self.notify("There is nothing to upload yet: put the original data in SOURCE/.", timeout=3)
+            return
+        folders = {path.parent for path in paths}
+        folder = folders.pop() if len(folders) == 1 else Path(os.path.commonpath([str(p) for p in paths]))
+        self._reveal(folder)
+
+    def action_reveal(self) -> None:
+        pane = self.query_one(ProjectPane)
+        record = pane.selected_record
+        if self.project is None:
+            return
+        target = self.project.root / record.path if record is not None else self.project.root
+        if pane.selected_prompts is not None:
+            target = self.project.root / pane.selected_prompts.folder
+        self._reveal(target)
+
+    def action_sheet(self, step: int) -> None:
+        if not self.query_one(PreviewPane).change_sheet(step):
+            self.notify("This file has no other sheet.", timeout=2)
+
+    # --- clipboard and the file manager ---------------------------------------------------------------
+
+    @work(thread=True, group="clipboard", exit_on_error=False, description="copy to the clipboard")
+    def _copy(self, text: str, what: str) -> None:
+        from liferaft.core.clipboard import copy_native
+
+        result = copy_native(text)
+        if result.copied:
+            self.app.call_from_thread(self.notify, f"Copied {what} to the clipboard.", timeout=3)
+            return
+        # No native clipboard (SSH, no display): ask the terminal (OSC 52); it cannot confirm.
+        self.app.call_from_thread(self.app.copy_to_clipboard, text)
+        self.app.call_from_thread(
+            self.notify,
+            f"Sent {what} to the terminal's clipboard (cannot be confirmed: {result.detail}).",
+            severity="warning", timeout=6, markup=False,
+        )
+
+    @work(thread=True, group="reveal", exit_on_error=False, description="open the file manager")
+    def _reveal(self, target: Path) -> None:
+        import subprocess  # deferred: ~8 ms at start-up for a key pressed now and then
+
+        folder = target if target.is_dir() else target.parent
+        if sys.platform == "darwin":
+            command = ["open", "-R", str(target)]
+        elif sys.platform == "win32":
+            command = ["explorer", f"/select,{target}"]
+        else:
+            command = ["xdg-open", str(folder)]
+        try:
+            # The openers hand over to the file manager and return at once; their exit code says if it worked.
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
+            problem = f"{command[0]} exited with status {done.returncode}" if done.returncode else ""
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if problem:
+            self.app.call_from_thread(
+                self.notify, f"Cannot open a file manager here ({problem}). The folder is {folder}",
+                severity="warning", markup=False, timeout=8,
+            )
+            return
+        self.app.call_from_thread(self.notify, f"Opened {folder} in the file manager.", markup=False, timeout=3)
