@@ -31,7 +31,7 @@ from run import ENV, HERE, Figure, big_csv, liferaft_command
 CTRL_P = b"\x10"
 CTRL_Q = b"\x11"
 F1 = b"\x1bOP"
-PALETTE = b"Search for commands"
+PALETTE = b"earch for commands"  # the first letter is drawn under the cursor, in another style
 HELP = b"esc to close"
 
 
