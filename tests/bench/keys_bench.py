@@ -150,9 +150,34 @@ def many_files(work: Path, count: int = 200_000) -> Path:
     return root
 
 
+def watch_latency(work: Path, count: int = 15) -> list[float]:
+    """Seconds from a file written into a watched OUTPUT folder to its name drawn, in a real terminal."""
+    root = work / "watched"
+    (root / "SOURCE").mkdir(parents=True)
+    (root / "OUTPUT").mkdir()
+    (root / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    terminal = Terminal([*liferaft_command(), str(root)], columns=160, rows=48)
+    times = []
+    try:
+        terminal.wait_for(b"Project")
+        terminal.read(3.0)  # the watcher is up, the first checks are done
+        for n in range(count):
+            name = f"fig_{n:02d}_watch.png"
+            since = len(terminal.output)
+            written = time.perf_counter()
+            (root / "OUTPUT" / name).write_bytes(b"x")
+            times.append(terminal.wait_for(name.encode(), 30, since) - written)
+            terminal.read(0.5)
+    finally:
+        terminal.close()
+    return times
+
+
 def bench_keys(work: Path, repeat: int) -> list[Figure]:
     floor = minimal_palette(repeat)
-    figures: list[Figure] = []
+    latencies = watch_latency(work)
+    figures: list[Figure] = [Figure("watch: file written → its row drawn, median", statistics.median(latencies), 0.1,
+                                    1.0, floor_name="the 100 ms target", limit=0.1)]
     name = "palette of a minimal Textual app"
 
     demo = work / "demo"

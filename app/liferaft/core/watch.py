@@ -248,7 +248,7 @@ class Watcher:
         self._on_event = on_event
         self._force_poll = poll
         self._debounce_ms = max(1, int(debounce_ms))
-        self._step_ms = max(1, min(30, self._debounce_ms))
+        self._step_ms = max(1, min(10, self._debounce_ms))
         self._heartbeat_s = heartbeat_s
         self._ignore = ignore
         self._stop = threading.Event()
