@@ -192,12 +192,12 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
     groups = inventory.by_role()
     context.ctx.outputs = [record.name for record in sorted(groups[Role.OUTPUT], key=lambda r: r.path)]
     try:
-        note, record = load_note(root, inventory)
+        note, note_record = load_note(root, inventory)
     except OSError as exc:  # NoteError: say so, rather than pass it off as an empty note
-        note, record = None, None
+        note, note_record = None, None
         context.ctx.problems.append(f"the restart note cannot be used: {exc}")
-    if note is not None and record is not None:
-        context.ctx.note_path = record.display_path
+    if note is not None and note_record is not None:
+        context.ctx.note_path = note_record.display_path
         from liferaft.core.restart_note import write_note
 
         context.ctx.note_text = write_note(note)
@@ -208,7 +208,7 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
             text = section.text
             if not text or section.key in ("brief", "next_prompt"):
                 continue
-            context.ctx.note_sections.append((section.key or "", section.heading or headings.get(section.key, ""),
+            context.ctx.note_sections.append((section.key or "", section.heading or headings.get(section.key or "", ""),
                                               text))
         context.ctx.brief = note.get("brief")
         context.ctx.next_prompt = note.get("next_prompt")

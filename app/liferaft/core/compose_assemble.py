@@ -212,7 +212,8 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
     if left_out:
         base = base.rstrip("\n") + "\n\n" + left_out + "\n"
     base_tokens, _ = count_tokens(base)
-    text, cut = base, []
+    text = base
+    cut: list[str] = []
     if code:
         # Fit by measuring, not guessing: the room shrinks by what the last try overshot.
         room = budget - base_tokens

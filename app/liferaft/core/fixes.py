@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liferaft.core.preflight import NEAR, UNREADABLE_CODES, FileCheck, default_limits
-from liferaft.core.prepare import Prepared, PrepareUsage, Progress
+from liferaft.core.prepare_common import Prepared, PrepareUsage, Progress
 from liferaft.core.vendor import UploadLimits
 
 #: Problem codes each action addresses.

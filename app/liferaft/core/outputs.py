@@ -17,6 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from liferaft.core.scan import FileRecord
+    from liferaft.core.verify_targets import Targets
 
 #: Calls that write a file, by name (Python and R).
 _WRITERS = (
@@ -454,10 +460,8 @@ class Detail:
     """The targets are still being computed (off the caller's thread)."""
 
 
-def _from_file(kind: str, targets: object) -> str:
-    from liferaft.core.verify import Targets
-
-    if isinstance(targets, Targets) and not targets.error:
+def _from_file(kind: str, targets: Targets | None) -> str:
+    if targets is not None and not targets.error:
         if targets.names:
             shown = ", ".join(targets.names[:8]) + (", …" if len(targets.names) > 8 else "")
             return f"a table with the columns {shown}"
@@ -468,7 +472,7 @@ def _from_file(kind: str, targets: object) -> str:
             "text": "a text file"}.get(kind, "")
 
 
-def details(root: object, records: Sequence[object], missing: Sequence[str], note_outputs: str,
+def details(root: Path, records: Sequence[FileRecord], missing: Sequence[str], note_outputs: str,
             code: Sequence[tuple[str, str]], *, wait: float | None = None) -> dict[str, Detail]:
     """Per output name: its description (the note, else the code that writes it, else the file) and, for the files
     in OUTPUT, its verification targets (:mod:`liferaft.core.verify`), waited for up to ``wait`` seconds each
@@ -476,26 +480,24 @@ def details(root: object, records: Sequence[object], missing: Sequence[str], not
 
     ``records`` are the OUTPUT files' scan records (``name``, ``path``, ``kind``); ``missing`` the names the note
     gives that OUTPUT lacks."""
-    from pathlib import Path
-
     from liferaft.core import verify
     from liferaft.core.scan import shown_name
 
-    base = Path(str(root))
+    base = Path(root)
     present = list(records)[:DESCRIBED]
     absent = list(missing)[:DESCRIBED]
-    names = [str(getattr(record, "name", "")) for record in present] + absent
+    names = [record.name for record in present] + absent
     writers = find_writers(code, names)
     noted = note_descriptions(note_outputs)
     found: dict[str, Detail] = {}
     for record in present:
-        name = str(getattr(record, "name", ""))
-        kind = str(getattr(record, "kind", "other"))
+        name = record.name
+        kind = record.kind
         targets = None
         text = ""
         pending = False
         if verify.supported(kind):
-            targets = verify.targets_for(base / str(getattr(record, "path", name)), kind, wait=wait)
+            targets = verify.targets_for(base / record.path, kind, wait=wait)
             if targets is None:
                 pending, text = True, "still being computed"
             else:

@@ -21,12 +21,15 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liferaft.core import tokens as token_count
 from liferaft.core.preflight_names import confusing_name, suggest_name
 from liferaft.core.units import format_count, format_size
 from liferaft.core.vendor import UploadLimits, upload_limits
+
+if TYPE_CHECKING:
+    from liferaft.core.inspect import Preview
 
 OK = "ok"
 WARN = "warn"
@@ -253,7 +256,7 @@ def _token_problems(tokens: int, limits: UploadLimits, how: str = token_count.ES
     return []
 
 
-def _fact(preview: Any, label: str) -> str | None:
+def _fact(preview: Preview, label: str) -> str | None:
     return next((value for name, value in preview.facts if name == label), None)
 
 
@@ -299,7 +302,7 @@ def _read_problem(error: str) -> Problem:
 _HEADER_ROW = re.compile(r"the column names are from row (\d+)")
 
 
-def _second_table_row(preview: Any) -> int | None:
+def _second_table_row(preview: Preview) -> int | None:
     """The sheet row where data starts again after blank rows, in the rows read (several tables in one sheet)."""
     header = next((int(match[1]) for note in preview.notes if (match := _HEADER_ROW.search(note))), 1)
     seen_blank = False
@@ -311,7 +314,7 @@ def _second_table_row(preview: Any) -> int | None:
     return None
 
 
-def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[list[Problem], Any]:
+def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[list[Problem], Preview | None]:
     """Problems a look inside a CSV, TSV or XLSX finds, and the preview (None when it could not be read)."""
     from liferaft.core.inspect import inspect_file
 

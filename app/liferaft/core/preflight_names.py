@@ -5,7 +5,10 @@ the clearer name a table's own columns and dates suggest.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from liferaft.core.inspect import Preview
 
 # Names that tell a new chat nothing, or mislead it. Matched per word of the name, case-insensitively.
 _CONFUSING_WORDS = re.compile(r"(final|untitled|new|test|copy|temp|tmp)\d*")
@@ -40,7 +43,7 @@ def _slug(value: str) -> str:
     return "_".join(_words(value))[:30].strip("_")
 
 
-def suggest_name(preview: Any, extension: str) -> str | None:
+def suggest_name(preview: Preview | None, extension: str) -> str | None:
     """A clearer name from a table's columns (two informative ones) and the date range of its first rows."""
     if preview is None or not preview.columns:
         return None

@@ -11,9 +11,12 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from liferaft.core.storage import atomic_writer
+
+if TYPE_CHECKING:
+    from liferaft.core.inspect.text import Decoded
 
 #: Decimal megabytes, as the upload limits are given.
 MB = 1000 * 1000
@@ -141,7 +144,7 @@ def _new_file(path: Path) -> Iterator[BinaryIO]:
             from None
 
 
-def _head(path: Path) -> Any:
+def _head(path: Path) -> Decoded:
     """The start of ``path``, decoded as the preview decodes it."""
     from liferaft.core.inspect import text as textio
 

@@ -129,7 +129,7 @@ def export_sheet(path: Path, sheet: str, *, progress: Progress | None = None) ->
                 progress(2 * counted, 2 * counted)
             text_out.flush()
             text_out.detach()
-    notes = ()
+    notes: tuple[str, ...] = ()
     if dropped:
         from openpyxl.utils import get_column_letter
 

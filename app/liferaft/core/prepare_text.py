@@ -10,9 +10,9 @@ import csv
 import io
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from liferaft.core.prepare_common import (
     CHUNK,
@@ -34,8 +34,11 @@ from liferaft.core.prepare_common import (
     prepared_folder,
 )
 
+if TYPE_CHECKING:
+    from liferaft.core.inspect.text import Decoded
 
-def _delimiter(path: Path, decoded: Any) -> tuple[str, bool]:
+
+def _delimiter(path: Path, decoded: Decoded) -> tuple[str, bool]:
     """The delimiter a table's columns are separated by, as the preview tells it, and whether one was found."""
     from liferaft.core.inspect.delimited import sniff_delimiter
     from liferaft.core.roles import kind_from_name
@@ -66,7 +69,7 @@ def _shape(chunks: Iterator[bytes], keep: bytes) -> Iterator[bytes]:
         yield chunk.translate(None, drop)
 
 
-def _original_bytes(source: BinaryIO, decoded: Any) -> Iterator[bytes]:
+def _original_bytes(source: BinaryIO, decoded: Decoded) -> Iterator[bytes]:
     """The original read again from its bytes, as they are when its encoding writes ASCII as ASCII (the shape of
     the table is then in the bytes, whatever the guess), else decoded afresh and encoded as UTF-8."""
     source.seek(decoded.bom)
@@ -116,7 +119,7 @@ def _shape_mismatch(original: Iterator[bytes], copy: Iterator[bytes]) -> int | N
             return line
 
 
-def _fields_mismatch(path: Path, decoded: Any, source: BinaryIO, delimiter: str, skipped: int,
+def _fields_mismatch(path: Path, decoded: Decoded, source: BinaryIO, delimiter: str, skipped: int,
                      fd: int) -> int | None:
     """The record (from 1, in the copy) where the comma-separated copy being written (descriptor ``fd``) has
     another number of cells than the original has, or None. The original is parsed again from its bytes when its
@@ -137,7 +140,7 @@ def _fields_mismatch(path: Path, decoded: Any, source: BinaryIO, delimiter: str,
     return None
 
 
-def _wrong_reading(name: str, decoded: Any, line: int, what: str) -> PrepareError:
+def _wrong_reading(name: str, decoded: Decoded, line: int, what: str) -> PrepareError:
     return PrepareError(f"{name} read as {decoded.label} would change on line {line:,} ({what} differ from the "
                         "original's): the encoding does not fit it, so no copy was written")
 
@@ -237,7 +240,7 @@ def _lines(stream: io.TextIOWrapper, name: str) -> Iterator[str]:
     yield _END
 
 
-def _records(path: Path, decoded: Any, source: BinaryIO, delimiter: str) -> Iterator[list[str]]:
+def _records(path: Path, decoded: Decoded, source: BinaryIO, delimiter: str) -> Generator[list[str], None, None]:
     """The records of the table ``source`` (opened from ``path``), decoded; raises :class:`PrepareError` for a
     quote never closed, a cell over :data:`MAX_CELL` characters or a line over :data:`MAX_LINE`."""
     source.seek(decoded.bom)

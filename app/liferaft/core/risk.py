@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from liferaft.core.checkpoints import Checkpoint, diff
-from liferaft.core.compose import named_outputs, output_key
+from liferaft.core.compose import named_outputs
+from liferaft.core.compose_context import output_key
 from liferaft.core.roles import Role
 from liferaft.core.scan import PARTIAL_SUFFIXES, Inventory
 

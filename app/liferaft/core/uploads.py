@@ -105,11 +105,11 @@ def _find_incomplete(plan: UploadPlan, inventory: Inventory, sources: list[FileR
             continue  # the common case, without importing the fixers
         from liferaft.core.prepare import looks_like_part, manifest_path, split_part_problem
 
-        path = inventory.root / record.path
-        if not looks_like_part(path):
+        part = inventory.root / record.path
+        if not looks_like_part(part):
             continue
-        sets.setdefault(manifest_path(path), []).append(record)
-        why = split_part_problem(path, record.size)
+        sets.setdefault(manifest_path(part), []).append(record)
+        why = split_part_problem(part, record.size)
         if why is not None:
             plan.incomplete[record.path] = why
     for members in sets.values():
@@ -130,73 +130,110 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
     """The upload plan for ``inventory``. With ``check`` every SOURCE file is pre-flight checked (this reads
     inside tables: run it off the UI thread); ``cancelled`` is asked between files and stops the work early."""
     limits = limits or default_limits()
-    prepared = prepared or {}
     sources = inventory.by_role()[Role.SOURCE]
-    by_path = {record.path: record for record in inventory.files}
     plan = UploadPlan()
-    if check:
-        from liferaft.core.tokens import Budget
-
-        budget = Budget()  # exact token counts share one time budget, as in `liferaft check`
-        for record in sources:
-            if cancelled is not None and cancelled():
-                return plan
-            plan.checks[record.path] = check_file(inventory.root / record.path, record.display_path, record.kind,
-                                                  limits=limits, flags=record.flags, budget=budget)
+    if check and not _check_sources(plan, inventory, sources, limits, cancelled):
+        return plan
     _find_incomplete(plan, inventory, sources)
-    # Which original each prepared file was made from (a hand-edited state may hold loops: never follow one).
-    made_from: dict[str, str] = {}
-    older: dict[str, str] = {}
-    for original, entry in prepared.items():
-        if original not in by_path:
-            continue
-        for path in entry.files:
-            if path != original:
-                made_from.setdefault(path, original)
-        for path in entry.superseded:
-            if path != original:
-                older.setdefault(path, original)
-    reached: set[str] = set()
+    walk = _Walk(plan, prepared or {}, {record.path: record for record in inventory.files})
+    tops = _top_level(walk, sources)
+    _add_items(plan, tops, walk.by_path)
+    if check:
+        plan.problems = set_problems([item.check for item in plan.items if item.check is not None], limits)
+    return plan
 
-    def name_of(path: str) -> str:
-        return by_path[path].name if path in by_path else path.rpartition("/")[2]
 
-    def expand(path: str, seen: frozenset[str]) -> list[str]:
-        reached.add(path)
-        entry = prepared.get(path)
+def _check_sources(plan: UploadPlan, inventory: Inventory, sources: list[FileRecord], limits: UploadLimits,
+                   cancelled: Callable[[], bool] | None) -> bool:
+    """Pre-flight check every SOURCE file into ``plan.checks``; False when ``cancelled`` stopped it early."""
+    budget = token_count.Budget()  # exact token counts share one time budget, as in `liferaft check`
+    for record in sources:
+        if cancelled is not None and cancelled():
+            return False
+        plan.checks[record.path] = check_file(inventory.root / record.path, record.display_path, record.kind,
+                                              limits=limits, flags=record.flags, budget=budget)
+    return True
+
+
+@dataclass(slots=True)
+class _Walk:
+    """Following prepared files from their originals: what each original uploads as."""
+
+    plan: UploadPlan
+    prepared: Mapping[str, PreparedFrom]
+    by_path: dict[str, FileRecord]
+    made_from: dict[str, str] = field(default_factory=dict)
+    """Which original each prepared file was made from."""
+    older: dict[str, str] = field(default_factory=dict)
+    """Superseded prepared copies → their original."""
+    reached: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # (A hand-edited state may hold loops: never follow one.)
+        for original, entry in self.prepared.items():
+            if original not in self.by_path:
+                continue
+            for path in entry.files:
+                if path != original:
+                    self.made_from.setdefault(path, original)
+            for path in entry.superseded:
+                if path != original:
+                    self.older.setdefault(path, original)
+
+    def name_of(self, path: str) -> str:
+        return self.by_path[path].name if path in self.by_path else path.rpartition("/")[2]
+
+    def expand(self, path: str, seen: frozenset[str]) -> list[str]:
+        """The files ``path`` uploads as: itself, or (recursively) the usable files prepared from it."""
+        self.reached.add(path)
+        entry = self.prepared.get(path)
         if entry is None or path in seen:
             return [path]
         children = [child for child in entry.files if child != path]
-        why = _usable(entry, by_path[path], by_path, plan.incomplete)
+        why = _usable(entry, self.by_path[path], self.by_path, self.plan.incomplete)
         if why is not None:
-            plan.stale[path] = why
-            for child in children:
-                if child in by_path:
-                    reached.add(child)
-                    plan.left_out.setdefault(child, f"made from {name_of(path)}, uploaded as it is instead: {why}")
+            self._stale(path, children, why)
             return [path]
         files: list[str] = []
         for child in children:
             if child in seen:
                 continue
-            files += expand(child, seen | {path})
+            files += self.expand(child, seen | {path})
         for child in children:
-            if child not in files and child in by_path:
-                plan.left_out.setdefault(child, f"a step on the way from {name_of(path)}: the copies made from "
-                                         "it are uploaded instead")
+            if child not in files and child in self.by_path:
+                self.plan.left_out.setdefault(child, f"a step on the way from {self.name_of(path)}: the copies "
+                                              "made from it are uploaded instead")
         return files
 
+    def _stale(self, path: str, children: list[str], why: str) -> None:
+        """``path`` uploads as it is: its prepared files are left out."""
+        self.plan.stale[path] = why
+        for child in children:
+            if child in self.by_path:
+                self.reached.add(child)
+                self.plan.left_out.setdefault(child, f"made from {self.name_of(path)}, uploaded as it is instead: "
+                                              f"{why}")
+
+
+def _top_level(walk: _Walk, sources: list[FileRecord]) -> list[tuple[FileRecord, list[str]]]:
+    """Each SOURCE file that is not itself a prepared copy, with the files it uploads as; smallest first."""
     tops: list[tuple[FileRecord, list[str]]] = []
     for record in sorted(sources, key=lambda record: (record.size, record.path)):
-        if record.path not in made_from and record.path not in older:
-            tops.append((record, expand(record.path, frozenset())))
+        if record.path not in walk.made_from and record.path not in walk.older:
+            tops.append((record, walk.expand(record.path, frozenset())))
     for record in sources:  # in a loop or made from a file that is not uploaded: listed as it is
-        if record.path not in reached and record.path not in older:
+        if record.path not in walk.reached and record.path not in walk.older:
             tops.append((record, [record.path]))
-    for path, original in older.items():
-        if path in by_path and path not in reached:
-            plan.left_out.setdefault(path, f"an older prepared copy of {name_of(original)}: a newer one is used")
+    for path, original in walk.older.items():
+        if path in walk.by_path and path not in walk.reached:
+            walk.plan.left_out.setdefault(path, f"an older prepared copy of {walk.name_of(original)}: a newer one "
+                                          "is used")
     tops.sort(key=lambda top: (top[0].size, top[0].path))
+    return tops
+
+
+def _add_items(plan: UploadPlan, tops: list[tuple[FileRecord, list[str]]], by_path: Mapping[str, FileRecord]) -> None:
+    """The plan's items, in order, leaving out parts of an incomplete split."""
     for record, files in tops:
         files = [path for path in files if path not in plan.incomplete]
         if not files:
@@ -206,9 +243,6 @@ def plan_uploads(inventory: Inventory, prepared: Mapping[str, PreparedFrom] | No
         for path in files:
             original = record.path if path != record.path else None
             plan.items.append(UploadItem(by_path[path], plan.checks.get(path), original))
-    if check:
-        plan.problems = set_problems([item.check for item in plan.items if item.check is not None], limits)
-    return plan
 
 
 def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckReport:
@@ -231,8 +265,7 @@ def check_project(root: Path, *, limits: UploadLimits | None = None) -> CheckRep
         folder, slash, _ = note.path.partition("/")
         if not slash or inventory.role_folders.get(folder) is not Role.SOURCE or note.path in listed:
             continue
-        shown = note.to_json()["path"]
-        checks.append(FileCheck(shown, "other", 0, None, False, (Problem(
+        checks.append(FileCheck(note.to_json()["path"], "other", 0, None, False, (Problem(
             "unreadable", f"cannot read: {note.message}", "put a regular file in its place, or remove the entry",
             BLOCK),)))
     checks.sort(key=lambda check: check.path)

@@ -24,7 +24,7 @@ import stat
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 from liferaft.core.units import format_count, format_size
@@ -59,7 +59,8 @@ CACHE_ENTRIES = 256
 # --- tables ------------------------------------------------------------------------------------------------
 
 
-def _stream(path: Path, plan: _Plan, deadline: float, position_out: _Position | None = None) -> Iterator[bytes]:
+def _stream(path: Path, plan: _Plan, deadline: float,
+            position_out: _Position | None = None) -> Generator[bytes, None, None]:
     """The file's data rows as ASCII-compatible bytes, in slices that each end at a record boundary."""
     separator = plan.separator
     with open(path, "rb", buffering=0) as handle:

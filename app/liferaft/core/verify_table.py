@@ -248,12 +248,12 @@ def _parse_slice(data: bytes, totals: _Totals) -> None:
             column = _COLUMN_ERROR.search(message)
             if column is not None:
                 index = int(column[1])
-                value = re.search(r"invalid value '([^']{0,40})", message)
+                bad = re.search(r"invalid value '([^']{0,40})", message)
                 with totals.lock:
-                    if totals.types.get(index) == "int" and value and _PLAIN_DECIMAL.fullmatch(value[1].strip()):
+                    if totals.types.get(index) == "int" and bad and _PLAIN_DECIMAL.fullmatch(bad[1].strip()):
                         totals.types[index] = "float"
                     else:
-                        shown = f"a value {value[1]!r} is not a number" if value else "not every value is a number"
+                        shown = f"a value {bad[1]!r} is not a number" if bad else "not every value is a number"
                         totals.dropped.setdefault(index, f"{plan.names[index]}: {shown}")
                 continue
             if not newlines:

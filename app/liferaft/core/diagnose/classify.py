@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from liferaft.core.diagnose.knowledge import ClassifierSettings, Knowledge, Pattern, Symptom, load_knowledge
+from liferaft.core.diagnose.knowledge import load_knowledge
+from liferaft.core.diagnose.knowledge_model import ClassifierSettings, Knowledge, Pattern, Symptom
 from liferaft.core.diagnose.normalising import _has_cjk, _Lazy, _plain, _words, normalise
 
 # `html` (its entity table), `unicodedata` and the larger expressions below are loaded when a text needs them:

@@ -131,7 +131,7 @@ def compiled_source(knowledge: Knowledge, digest: str) -> str:
 
 def _from_module(digest: str) -> Knowledge | None:
     try:
-        from liferaft.core.diagnose import _triage_compiled as module  # type: ignore[attr-defined]
+        from liferaft.core.diagnose import _triage_compiled as module
     except Exception:  # not generated yet, or damaged
         return None
     if getattr(module, "DIGEST", None) != digest:

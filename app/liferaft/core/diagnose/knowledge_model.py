@@ -192,7 +192,7 @@ class _Record:
         return iter([getattr(self, name) for name in self._fields])
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and tuple(self) == tuple(other)  # type: ignore[arg-type]
+        return type(other) is type(self) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
         return hash(tuple(self))

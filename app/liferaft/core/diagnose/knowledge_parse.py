@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liferaft.core.diagnose.knowledge_model import (
     LAYERS,
@@ -23,6 +23,9 @@ from liferaft.core.diagnose.knowledge_model import (
     Symptom,
 )
 from liferaft.core.diagnose.normalising import normalise
+
+if TYPE_CHECKING:
+    from liferaft.core.diagnose.clock import ClockSettings
 
 
 def _text(table: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> str:
@@ -170,11 +173,36 @@ def _check_flow(flow: list[Question], symptom_ids: set[str]) -> None:
 
 def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
     """Build and validate :class:`Knowledge` from the parsed TOML; :class:`KnowledgeError` says what is wrong."""
+    actions = _actions(data)
+    layers = _layers(data)
+    symptoms = _symptoms(data, actions)
+    flow = _flow(data, symptoms)
+    checklist = _checklist(data, actions)
+    support_fields = _support_fields(data)
+    status = _status(data)
+    clock = _clock(data)
+    checklist_for = _notes(data, "checklist_for")
+    strays = sorted(set(checklist_for) - {symptom.id for symptom in symptoms})
+    if strays:
+        raise KnowledgeError(f"[checklist_for]: {', '.join(strays)} is not a symptom")
+
+    return Knowledge(
+        symptoms=symptoms, flow=flow, checklist=checklist, support_fields=support_fields, layers=layers,
+        actions=actions, status=status, clock=clock, checklist_notes=_notes(data, "checklist_notes"),
+        checklist_for=checklist_for,
+        support_notes=_notes(data, "support_notes"), classifier=_classifier(data), source=str(data.get("source", "")),
+        checked=str(data.get("checked", "")),
+    )
+
+
+def _actions(data: Mapping[str, Any]) -> dict[str, str]:
     actions_table = data.get("actions", {})
     if not isinstance(actions_table, Mapping) or not all(isinstance(v, str) for v in actions_table.values()):
         raise KnowledgeError("[actions] must map action ids to labels")
-    actions = dict(actions_table)
+    return dict(actions_table)
 
+
+def _layers(data: Mapping[str, Any]) -> dict[str, Layer]:
     layers_table = data.get("layers", {})
     if not isinstance(layers_table, Mapping):
         raise KnowledgeError("[layers] must be a table")
@@ -186,14 +214,20 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
         where = f"layers.{layer_id}"
         layers[layer_id] = Layer(layer_id, _text(table, "title", where), _text(table, "question", where),
                                  _text(table, "about", where))
+    return layers
 
+
+def _symptoms(data: Mapping[str, Any], actions: Mapping[str, str]) -> list[Symptom]:
     symptoms = [_symptom(table, index, actions) for index, table in enumerate(_table_list(data, "symptoms"))]
     if not symptoms:
         raise KnowledgeError("no [[symptoms]]")
     _unique([symptom.id for symptom in symptoms], "symptom")
     if sum(symptom.catchall for symptom in symptoms) > 1:
         raise KnowledgeError("more than one symptom is marked catchall")
+    return symptoms
 
+
+def _flow(data: Mapping[str, Any], symptoms: list[Symptom]) -> list[Question]:
     flow = []
     for index, table in enumerate(_table_list(data, "flow")):
         where = f"flow[{index}]"
@@ -206,7 +240,10 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
         raise KnowledgeError("no [[flow]] questions")
     _unique([question.id for question in flow], "flow question")
     _check_flow(flow, {symptom.id for symptom in symptoms})
+    return flow
 
+
+def _checklist(data: Mapping[str, Any], actions: Mapping[str, str]) -> list[ChecklistStep]:
     checklist = []
     for index, table in enumerate(_table_list(data, "checklist")):
         where = f"checklist[{index}]"
@@ -215,7 +252,10 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
     if not checklist:
         raise KnowledgeError("no [[checklist]] steps")
     _unique([step.id for step in checklist], "checklist step")
+    return checklist
 
+
+def _support_fields(data: Mapping[str, Any]) -> list[SupportField]:
     support_fields = []
     for index, table in enumerate(_table_list(data, "support_fields")):
         where = f"support_fields[{index}]"
@@ -231,44 +271,37 @@ def parse_knowledge(data: Mapping[str, Any]) -> Knowledge:
             choices=_strings(table, "choices", where), config_key=config_key if isinstance(config_key, str) else None,
         ))
     _unique([item.id for item in support_fields], "support field")
+    return support_fields
 
+
+def _status(data: Mapping[str, Any]) -> StatusSettings:
     status_table = data.get("status", {})
     if not isinstance(status_table, Mapping):
         raise KnowledgeError("[status] must be a table")
     timeout = status_table.get("timeout_seconds", 3)
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0 < timeout <= 60:
         raise KnowledgeError("status.timeout_seconds must be a number of seconds between 0 and 60")
-    status = StatusSettings(
+    return StatusSettings(
         url=_text(status_table, "url", "status"), page=_text(status_table, "page", "status", required=False),
         timeout=float(timeout),
         components=tuple(word.lower() for word in _strings(status_table, "components", "status")),
     )
 
+
+def _clock(data: Mapping[str, Any]) -> ClockSettings:
     from liferaft.core.diagnose.clock import clock_settings
 
     try:
-        clock = clock_settings(data)
+        return clock_settings(data)
     except ValueError as exc:
         raise KnowledgeError(str(exc)) from None
 
-    def notes(key: str) -> dict[str, str]:
-        table = data.get(key, {})
-        if not isinstance(table, Mapping) or not all(isinstance(value, str) for value in table.values()):
-            raise KnowledgeError(f"[{key}] must map names to text")
-        return dict(table)
 
-    checklist_for = notes("checklist_for")
-    strays = sorted(set(checklist_for) - {symptom.id for symptom in symptoms})
-    if strays:
-        raise KnowledgeError(f"[checklist_for]: {', '.join(strays)} is not a symptom")
-
-    return Knowledge(
-        symptoms=symptoms, flow=flow, checklist=checklist, support_fields=support_fields, layers=layers,
-        actions=actions, status=status, clock=clock, checklist_notes=notes("checklist_notes"),
-        checklist_for=checklist_for,
-        support_notes=notes("support_notes"), classifier=_classifier(data), source=str(data.get("source", "")),
-        checked=str(data.get("checked", "")),
-    )
+def _notes(data: Mapping[str, Any], key: str) -> dict[str, str]:
+    table = data.get(key, {})
+    if not isinstance(table, Mapping) or not all(isinstance(value, str) for value in table.values()):
+        raise KnowledgeError(f"[{key}] must map names to text")
+    return dict(table)
 
 
 def read_knowledge_text(text: str) -> Knowledge:

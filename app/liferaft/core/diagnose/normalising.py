@@ -6,6 +6,7 @@ same :func:`normalise`, so a phrase matches however the text was pasted.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 # `html` (its entity table) and `unicodedata` are loaded when a text needs them: `liferaft diagnose` is measured
 # against `liferaft --version` (issue 18).
@@ -20,11 +21,21 @@ class _Lazy:
         self._args = (pattern, flags)
         self._compiled: re.Pattern[str] | None = None
 
-    def __getattr__(self, name: str) -> object:
+    def _pattern(self) -> re.Pattern[str]:
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(*self._args)
-        return getattr(compiled, name)
+        return compiled
+
+    # The methods of re.Pattern that the classifier uses, spelled out so they keep their types.
+    def search(self, string: str) -> re.Match[str] | None:
+        return self._pattern().search(string)
+
+    def finditer(self, string: str) -> Iterator[re.Match[str]]:
+        return self._pattern().finditer(string)
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str) -> str:
+        return self._pattern().sub(repl, string)
 
 
 #: Characters that are invisible in a browser yet split a word: soft hyphen, zero-width space and joiners, BOM.

@@ -276,17 +276,11 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     del sheet
     path = Path(path)
     kind = "tsv" if kind_from_name(path.name) == "tsv" else "csv"
-    try:
-        head = textio.read_head(path, SAMPLE_BYTES)
-    except OSError as exc:
-        return Preview(kind, error=f"cannot read {path.name}: {exc.strerror or exc}")
+    opened = _read_sample(path, kind)
+    if isinstance(opened, Preview):
+        return opened
+    head, decoded = opened
     facts: list[tuple[str, str]] = [("size", format_size(head.size))]
-    if head.size == 0:
-        return Preview(kind, facts=(*facts, ("rows", "0"), ("columns", "0")), notes=("the file is empty",))
-    try:
-        decoded = textio.decode_head(head.data, head.complete)
-    except textio.NotText as exc:
-        return Preview(kind, facts=tuple(facts), error=f"this does not look like text: {exc}")
     text = decoded.text
     notes: list[str] = []
     endings = textio.line_endings(text)
@@ -299,12 +293,56 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete)
     if parse.error:
         notes.append(parse.error)
-    if parse.header is None:
+    header = parse.header
+    if header is None:
         facts += [("rows", "0"), ("columns", "0"), ("encoding", decoded.label), ("line endings", endings)]
         return Preview(kind, facts=tuple(facts),
                        notes=("no header and no rows: the file holds only blank lines or delimiters",
                               *textio.encoding_notes(decoded)))
 
+    records = _trim_cut_record(parse, head, text, delimiter, notes)
+    _note_layout(parse, header, text, delimiter, notes)
+    rows = parse.rows
+    width, names = _shape(header, rows, notes)
+    shown_width = min(width, MAX_COLUMNS)
+    if width > MAX_COLUMNS:
+        notes.append(f"showing the first {MAX_COLUMNS:,} of {width:,} columns")
+    # Types from a sample of the rows, smaller when there are very many columns.
+    type_rows = rows[: max(50, min(TYPE_ROWS, 200_000 // max(shown_width, 1)))]
+    columns = _columns(type_rows, names, shown_width, notes)
+    shown_rows = _shown_rows(rows[:max_rows], names, shown_width, notes)
+    row_fact = _row_fact(path, head, decoded, parse, records, endings, len(type_rows), notes)
+
+    facts += [
+        ("rows", row_fact),
+        ("columns", f"{width:,}"),
+        ("encoding", decoded.label),
+        ("delimiter", DELIMITER_NAMES[delimiter]),
+        ("line endings", endings),
+    ]
+    notes += textio.encoding_notes(decoded)
+    return Preview(kind, facts=tuple(facts), columns=tuple(columns), rows=tuple(shown_rows), notes=tuple(notes))
+
+
+def _read_sample(path: Path, kind: str) -> tuple[textio.Head, textio.Decoded] | Preview:
+    """The start of the file and its decoded text, or the preview that says why there is none."""
+    try:
+        head = textio.read_head(path, SAMPLE_BYTES)
+    except OSError as exc:
+        return Preview(kind, error=f"cannot read {path.name}: {exc.strerror or exc}")
+    facts = (("size", format_size(head.size)),)
+    if head.size == 0:
+        return Preview(kind, facts=(*facts, ("rows", "0"), ("columns", "0")), notes=("the file is empty",))
+    try:
+        decoded = textio.decode_head(head.data, head.complete)
+    except textio.NotText as exc:
+        return Preview(kind, facts=facts, error=f"this does not look like text: {exc}")
+    return head, decoded
+
+
+def _trim_cut_record(parse: _Parse, head: textio.Head, text: str, delimiter: str, notes: list[str]) -> int:
+    """The number of data records, less the last one when the read stopped inside it (it is left out of
+    ``parse``, unless it is all there is to show); notes about a cut record or a quote never closed."""
     rows = parse.rows
     records = parse.records
     if not head.complete and parse.reached_end:
@@ -321,16 +359,22 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     elif head.complete and parse.reached_end and _quote_left_open(text, parse.last_start, delimiter):
         notes.append(f"a quote opened on line {parse.last_start:,} is never closed: everything after it is read as "
                      "one cell")
+    return records
 
-    if delimiter not in text[:65536] and len(parse.header) == 1:
+
+def _note_layout(parse: _Parse, header: list[str], text: str, delimiter: str, notes: list[str]) -> None:
+    """Notes about a file read as one column, and about blank lines skipped before the header."""
+    if delimiter not in text[:65536] and len(header) == 1:
         notes.append("no delimiter found (comma, semicolon, tab or pipe): the file is read as one column")
-
     if parse.leading:
         what = "line" if len(parse.leading) == 1 else f"{len(parse.leading)} lines"
         notes.append(f"skipped the first {what} (blank, or only delimiters: an empty header row); "
                      f"line {parse.leading[-1] + 1:,} is the header")
 
-    header = parse.header
+
+def _shape(header: list[str], rows: list[list[str]], notes: list[str]) -> tuple[int, list[str]]:
+    """The number of columns (the header's, or a longer row's) and their names; notes about odd names and
+    ragged rows."""
     widths = Counter(len(row) for row in rows)
     width = max([len(header), *widths])
     names, name_notes = _column_names(header, width)
@@ -342,13 +386,11 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
                      f"{len(header):,} fields (they have {lengths[0]:,} to {lengths[-1]:,})")
         if width > len(header):
             notes.append("rows with more fields than the header get extra Unnamed columns")
+    return width, names
 
-    shown_width = min(width, MAX_COLUMNS)
-    if width > MAX_COLUMNS:
-        notes.append(f"showing the first {MAX_COLUMNS:,} of {width:,} columns")
 
-    # Types from a sample of the rows, smaller when there are very many columns.
-    type_rows = rows[: max(50, min(TYPE_ROWS, 200_000 // max(shown_width, 1)))]
+def _columns(type_rows: list[list[str]], names: list[str], shown_width: int, notes: list[str]) -> list[Column]:
+    """The first ``shown_width`` columns with the type inferred from ``type_rows`` and their empty cells."""
     columns: list[Column] = []
     for index in range(shown_width):
         values = [row[index] if index < len(row) else "" for row in type_rows]
@@ -357,10 +399,14 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
         columns.append(Column(_cut(names[index], 200), inferred.type, nulls))
         if inferred.reason:
             notes.append(f"column {_cut(names[index], 40)!r} {inferred.reason}")
+    return columns
 
+
+def _shown_rows(rows: list[list[str]], names: list[str], shown_width: int, notes: list[str]) -> list[tuple[str, ...]]:
+    """The preview's rows, padded to ``shown_width`` cells, long cells cut."""
     cut_cells = False
     shown_rows: list[tuple[str, ...]] = []
-    for row in rows[:max_rows]:
+    for row in rows:
         cells = [row[index] if index < len(row) else "" for index in range(shown_width)]
         if any(len(cell) > MAX_CELL for cell in cells):
             cut_cells = True
@@ -368,28 +414,22 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
         shown_rows.append(tuple(cells))
     if cut_cells or any(len(name) > 200 for name in names[:shown_width]):
         notes.append(f"cells longer than {MAX_CELL:,} characters are cut in the preview")
+    return shown_rows
 
+
+def _row_fact(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int, endings: str,
+              typed: int, notes: list[str]) -> str:
+    """The "rows" fact: exact, approximate or "?"; notes on how it was found and on the ``typed`` rows."""
     total, estimated, count_notes = _row_count(path, head, decoded, parse, records, endings)
     notes += count_notes
     if total is None:
-        row_fact = "?"
-    else:
-        row_fact = textio.approx(total) if estimated else f"{total:,}"
-        if len(type_rows) < total:
-            plural = "s" if len(type_rows) != 1 else ""
-            notes.append(f"types and empty cells are from the first {len(type_rows):,} row{plural}")
-        if total == 0:
-            notes.append("only a header: the file has no data rows")
-
-    facts += [
-        ("rows", row_fact),
-        ("columns", f"{width:,}"),
-        ("encoding", decoded.label),
-        ("delimiter", DELIMITER_NAMES[delimiter]),
-        ("line endings", endings),
-    ]
-    notes += textio.encoding_notes(decoded)
-    return Preview(kind, facts=tuple(facts), columns=tuple(columns), rows=tuple(shown_rows), notes=tuple(notes))
+        return "?"
+    if typed < total:
+        plural = "s" if typed != 1 else ""
+        notes.append(f"types and empty cells are from the first {typed:,} row{plural}")
+    if total == 0:
+        notes.append("only a header: the file has no data rows")
+    return textio.approx(total) if estimated else f"{total:,}"
 
 
 def _row_count(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int,

@@ -238,26 +238,31 @@ def _open_read_only(fh: IO[bytes]) -> Any:
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+    # openpyxl's private members used below (`_get_source`, `Workbook._sheets`) are missing from its stubs.
+    class Sheet(ReadOnlyWorksheet):
         def _get_size(self) -> None:
-            self.declared = _declared_dimension(self._get_source)
+            self.declared = _declared_dimension(self._get_source)  # type: ignore[attr-defined]  # see above
             if self.declared is not None:
                 self._min_column, self._min_row, self._max_column, self._max_row = self.declared
 
         def open_source(self) -> IO[bytes]:
-            return self._get_source()  # type: ignore[no-any-return]
+            source: IO[bytes] = self._get_source()  # type: ignore[attr-defined]  # see above
+            return source
 
-    class Reader(ExcelReader):  # type: ignore[misc]
+    class Reader(ExcelReader):
+        # As ExcelReader.read_worksheets, with Sheet for ReadOnlyWorksheet.
         def read_worksheets(self) -> None:
             for sheet, rel in self.parser.find_sheets():
                 if rel.target not in self.valid_files:
                     continue
                 if "chartsheet" in rel.Type:
-                    self.read_chartsheet(sheet, rel)
+                    # The stubs want a Chartsheet; openpyxl's own reader passes this ChildSheet too.
+                    self.read_chartsheet(sheet, rel)  # type: ignore[arg-type]
                     continue
                 ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-                ws.sheet_state = sheet.state
-                self.wb._sheets.append(ws)
+                # The stubs allow None; the parsed state is never None (it defaults to "visible").
+                ws.sheet_state = sheet.state  # type: ignore[assignment]
+                self.wb._sheets.append(ws)  # type: ignore[attr-defined]  # see above
 
     reader = Reader(fh, read_only=True, data_only=True, keep_links=False)
     try:
@@ -279,8 +284,10 @@ def _declared_dimension(open_source: Any) -> tuple[int, int, int, int] | None:
             for _event, element in iterparse(source, events=("start",)):
                 tag = element.tag.rpartition("}")[2]
                 if tag == "dimension":
-                    bounds = range_boundaries(element.get("ref", ""))
-                    return bounds if all(b is not None for b in bounds) else None
+                    min_col, min_row, max_col, max_row = range_boundaries(element.get("ref", ""))
+                    if min_col is None or min_row is None or max_col is None or max_row is None:
+                        return None
+                    return min_col, min_row, max_col, max_row
                 if tag == "sheetData":
                     return None
     except Exception:  # a damaged sheet is reported when (and only if) it is the one shown

@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from liferaft.core.recover.listing import (
     ArrayScanner,
+    ByteStream,
     ConversationSummary,
     Span,
     looks_like_conversation,
@@ -50,7 +51,7 @@ class Document:
     name: str
     kind: str  # "array" (conversations.json, a shard, chat.html's data), "object" (one conversation), "markdown"
     size: int
-    opener: Callable[[], IO[bytes]]
+    opener: Callable[[], ByteStream]
     html: bool = False
     offset: int | None = 0  # where the JSON array starts; None until found (chat.html)
     wrapped: bool = False  # the array is the value of {"conversations": ...}
@@ -142,7 +143,7 @@ class Export:
         for ordinal, conv in enumerate(self._objects(number, doc), 1):
             yield summarize_conversation(conv, ordinal, doc.name), None
 
-    def _open_array(self, doc: Document) -> IO[bytes]:
+    def _open_array(self, doc: Document) -> ByteStream:
         if doc.offset is None:
             doc.offset = _find_html_data(doc)
         stream = doc.opener()

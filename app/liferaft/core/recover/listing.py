@@ -19,7 +19,8 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from types import TracebackType
+from typing import Any, Protocol, Self
 from urllib.parse import unquote
 
 #: Block size of each read; a conversation larger than this just makes the buffer grow.
@@ -34,6 +35,22 @@ SANDBOX_LINK = re.compile(rb'sandbox:/mnt/data/((?:[^\s)\]>`"\'\\<]|\\u[0-9a-fA-
 _WS = b" \t\r\n"
 
 Progress = Callable[[int, int], None]
+
+
+class ByteStream(Protocol):
+    """What the export reader needs of an opened document: a binary file (``IO[bytes]``) or a member of a
+    salvaged zip (:class:`~liferaft.core.recover.salvage.MemberStream`)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None, /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -229,7 +246,7 @@ def _cut_short(exc: ValueError, text: str, stripped: int) -> bool:
 class ArrayScanner:
     """Scan one JSON array of conversations from a binary stream (see the module docstring)."""
 
-    def __init__(self, stream: IO[bytes], document: str, *, start: int = 0, total: int = 0, done_before: int = 0,
+    def __init__(self, stream: ByteStream, document: str, *, start: int = 0, total: int = 0, done_before: int = 0,
                  grand_total: int = 0, progress: Progress | None = None, html: bool = False,
                  wrapped: bool = False) -> None:
         self.stream = stream
@@ -302,16 +319,17 @@ class ArrayScanner:
                 self.base += keep
                 search -= keep
         if current is not None:
-            end = self._array_end(buf, current)
+            array_end = self._array_end(buf, current)
             s = current.start - self.base
-            if end is None:  # not the expected ending: read the rest item by item to say what it is
+            if array_end is None:  # not the expected ending: read the rest item by item to say what it is
                 yield from self._commit(self._parse(bytes(buf[s:])), current.start, final=True,
                                         title=_text(current.head.get("title"), 80))
             else:
-                closed = self._close(buf, current, end)
-                if closed is None:
-                    closed = self._commit(self._parse(bytes(buf[s:])), current.start, final=True)
-                yield from closed
+                last = self._close(buf, current, array_end)
+                if last is None:
+                    yield from self._commit(self._parse(bytes(buf[s:])), current.start, final=True)
+                else:
+                    yield from last
         elif self.count == 0 and not self.problems and bytes(buf).strip(b"[] \t\r\n;"):
             yield from self._commit(self._parse(bytes(buf), opening=True), self.base, final=True)
 

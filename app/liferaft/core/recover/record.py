@@ -111,7 +111,7 @@ def missing_uploads(root: Path, inventory: Inventory,
                     imports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The uploads of imported conversations that SOURCE lacks (matched by name, case-insensitively, ignoring a
     ``(1)`` suffix): ``{"name", "size", "sources"}`` each, in import order. ``imports``: the record as read."""
-    from liferaft.core.compose import output_key
+    from liferaft.core.compose_context import output_key
     from liferaft.core.roles import Role
 
     present = {output_key(record.name) for record in inventory.files if record.role is Role.SOURCE}

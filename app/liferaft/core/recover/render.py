@@ -14,7 +14,7 @@ import time
 import tokenize
 from typing import Any
 
-from liferaft.core.recover.extract import (
+from liferaft.core.recover.conversation import (
     STATUS_CANCELLED,
     STATUS_FAILED,
     STATUS_NO_RESULT,
@@ -23,8 +23,8 @@ from liferaft.core.recover.extract import (
     STATUS_UNKNOWN,
     CodeCell,
     Conversation,
-    clean_text,
 )
+from liferaft.core.recover.extract import clean_text
 
 _MAGIC = re.compile(r"^(\s*)([!%].*)$", re.MULTILINE)
 _QUOTED_MNT = re.compile(r"""(?<![\w])(["'])(/mnt/data(?:/[^"'\n]*)?)\1""")

@@ -16,13 +16,13 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from liferaft.core.recover.export import _READ_ERRORS, _WRAPPER, Document, Export, ExportError, _reason, _sniff_json
 from liferaft.core.recover.export import Progress as Progress
 from liferaft.core.recover.export import match_conversation as match_conversation
 from liferaft.core.recover.export import normalize as normalize
-from liferaft.core.recover.listing import ConversationSummary
+from liferaft.core.recover.listing import ByteStream, ConversationSummary
 from liferaft.core.recover.salvage import MemberStream, salvage_members
 
 __all__ = ["ConversationSummary", "Export", "ExportError", "open_export"]
@@ -76,7 +76,7 @@ def open_export(path: Path) -> Export:
     return Export(path, label, [doc], **_folder_assets(path.parent, limit_to_export=True))
 
 
-def _documents(names: list[str], size_of: Callable[[str], int], opener: Callable[[str], Callable[[], IO[bytes]]],
+def _documents(names: list[str], size_of: Callable[[str], int], opener: Callable[[str], Callable[[], ByteStream]],
                manifest: Any, problems: list[str]) -> tuple[list[Document], str]:
     shards = sorted((n for n in names if _SHARD.search(n) and not _is_junk(n)),
                     key=lambda n: (n.count("/"), n))
@@ -145,7 +145,7 @@ def _open_zip(path: Path) -> Export:
     by_name = {i.filename: i for i in infos}
     problems: list[str] = []
 
-    def opener(name: str) -> Callable[[], IO[bytes]]:
+    def opener(name: str) -> Callable[[], ByteStream]:
         return lambda: archive.open(by_name[name])
 
     manifest = None
@@ -275,7 +275,7 @@ def _open_salvaged_zip(path: Path) -> Export:
                 f"{len(members)} file(s) hold" + (f", {cut[0]} only in part" if cut else "")
                 + "; download the export again to get everything"]
 
-    def opener(name: str) -> Callable[[], IO[bytes]]:
+    def opener(name: str) -> Callable[[], ByteStream]:
         return lambda: MemberStream(path, by_name[name])
 
     def size_of(name: str) -> int:

@@ -25,12 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from liferaft.core import storage
 from liferaft.core.compose_context import output_key
-from liferaft.core.recover.extract import (
-    STATUS_SUCCESS,
-    CodeCell,
-    Conversation,
-    extract,
-)
+from liferaft.core.recover.conversation import STATUS_SUCCESS, CodeCell, Conversation
+from liferaft.core.recover.extract import extract
 from liferaft.core.recover.render import PathMap, _one_line, render_notebook, render_script
 from liferaft.core.recover.render import cell_source as cell_source
 from liferaft.core.recover.render import map_paths as map_paths
@@ -49,6 +45,8 @@ from liferaft.core.recover.targets import (
 from liferaft.core.roles import Role
 
 if TYPE_CHECKING:
+    from liferaft.core.recover.export import Export
+    from liferaft.core.restart_note import RestartNote
     from liferaft.core.scan import Inventory
 
 #: Sub-folder of CODE and of OUTPUT that imports write into.
@@ -132,7 +130,7 @@ def sniff_extension(data: bytes) -> str | None:
 DECISIONS_LIMIT = 40
 
 
-def _append_items(note: Any, key: str, items: list[tuple[str, str]]) -> None:
+def _append_items(note: RestartNote, key: str, items: list[tuple[str, str]]) -> None:
     """Fill section ``key`` with ``items`` (match text, line) when it is empty; otherwise append the lines whose
     match text it does not mention yet, after what the user wrote (which stays byte for byte)."""
     if not items:
@@ -173,7 +171,8 @@ def _decision(cell: CodeCell) -> str | None:
     return _one_line(statement, 100) if statement else None
 
 
-def prefill_from(note: Any, conv: Conversation, result: ImportResult, figure_names: dict[str, str]) -> Any:
+def prefill_from(note: RestartNote, conv: Conversation, result: ImportResult,
+                 figure_names: dict[str, str]) -> RestartNote:
     """``note`` with what the conversation says: files used, generated outputs, code decisions, next prompt."""
     from liferaft.core.units import format_size
 
@@ -232,7 +231,7 @@ def _within(folder: str, path: str) -> str:
     return path[len(folder) + 1:] if path.startswith(folder + "/") else path
 
 
-def import_conversation(root: Path, export: Any, conv_id: str, *, all_branches: bool = False,
+def import_conversation(root: Path, export: Export | str | Path, conv_id: str, *, all_branches: bool = False,
                         notebook: bool = False, inventory: Inventory | None = None) -> ImportResult:
     """Import conversation ``conv_id`` (an id or a title) of ``export`` (an opened export, or a path to one) into
     the project at ``root``. Raises the export's ``ExportError`` when it cannot be read or the conversation is not

@@ -237,9 +237,9 @@ def split_reply(reply: str) -> ReplyParts:
             if fence is not None and len(wrapper) == 1 and _closes(line, fence):
                 wrapper.append(index)
                 continue
-            heading = _heading_of(line)
-            if heading is not None:
-                found.append((index, heading[0], reply_section_key(heading[1]), heading[1]))
+            marked = _heading_of(line)
+            if marked is not None:
+                found.append((index, marked[0], reply_section_key(marked[1]), marked[1]))
                 continue
         was = blocks.in_block
         blocks.feed(line)
@@ -263,9 +263,9 @@ def split_reply(reply: str) -> ReplyParts:
         if index in wrapper:
             continue
         if not code[index]:
-            heading = _heading_of(line)
-            if heading is not None and (heading[0] == level or heading[0] < min(level, 7)):
-                pieces.append((reply_section_key(heading[1]), heading[1], []))
+            marked = _heading_of(line)
+            if marked is not None and (marked[0] == level or marked[0] < min(level, 7)):
+                pieces.append((reply_section_key(marked[1]), marked[1], []))
                 continue
         (pieces[-1][2] if pieces else lead_lines).append(line)
     after = lines[end + 1 :]
@@ -287,9 +287,9 @@ def split_reply(reply: str) -> ReplyParts:
         if not kept and (_is_lead_in(stripped) or _is_chatter(stripped)):
             parts.left_out.append(stripped)
             continue
-        heading = _rx(_ANY_HEADING).fullmatch(stripped)
-        if heading is not None:
-            text = (heading[2] or "").strip()
+        title_line = _rx(_ANY_HEADING).fullmatch(stripped)
+        if title_line is not None:
+            text = (title_line[2] or "").strip()
             if re.match(r"(?i)restart note\b", text):  # the title of the note Liferaft asked for: layout
                 continue
             line = f"**{text}**" if text else stripped
@@ -346,10 +346,11 @@ def _move_prompt(text: str) -> tuple[str, str]:
         end = start
         fence = _rx(_FENCE).fullmatch(lines[start])
         if fence:
-            end = next((after for after in range(start + 1, len(lines)) if _closes(lines[after], fence[1])), None)
-            if end is None:
+            closing = next((after for after in range(start + 1, len(lines)) if _closes(lines[after], fence[1])),
+                           None)
+            if closing is None:
                 return text, ""
-            end += 1
+            end = closing + 1
         elif lines[start].lstrip().startswith(">"):
             while end < len(lines) and lines[end].lstrip().startswith(">"):
                 end += 1
