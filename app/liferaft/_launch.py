@@ -25,7 +25,7 @@ _MARK = "LIFERAFT_PYTHONMALLOC"
 
 
 def _opens_the_workbench(argv: list[str]) -> bool:
-    if any(arg in ("-h", "--help", "--version") for arg in argv):
+    if any(arg in ("-h", "--help", "--version", "--reveal") for arg in argv):
         return False
     first = next((arg for arg in argv if not arg.startswith("-")), None)
     return first not in _OTHER_COMMANDS

@@ -132,7 +132,8 @@ def at_risk(root: Path, inventory: Inventory, checkpoints: list[Checkpoint], not
     missing = [RiskItem(None, shown, MISSING_REASON, tuple(sources)) for shown, sources in named.values()]
     downloads: list[RiskItem] = []
     if downloads_dir is not None:
-        downloads, problem = _downloads(Path(downloads_dir), {key: shown for key, (shown, _s) in named.items()}, since)
+        downloads, problem = list_downloads(Path(downloads_dir), {key: shown for key, (shown, _s) in named.items()},
+                                            since)
         if problem:
             warnings.append(problem)
     return Risk(unsaved, missing, downloads, len(checkpoints), last.iso_time if last is not None else None, warnings)
@@ -144,7 +145,10 @@ def _decoded(name: str) -> str:
     return urllib.parse.unquote(name).strip().rpartition("/")[2]
 
 
-def _downloads(folder: Path, missing: dict[str, str], since: float | None) -> tuple[list[RiskItem], str | None]:
+def list_downloads(folder: Path, missing: dict[str, str], since: float | None) -> tuple[list[RiskItem], str | None]:
+    """The files at the top of the downloads ``folder`` that look like this project's outputs (see
+    :func:`at_risk`; ``missing`` maps the missing outputs' keys to their names), matches first, newest first;
+    and a warning when the folder cannot be read."""
     try:
         with os.scandir(folder) as it:
             entries = list(it)
@@ -191,6 +195,32 @@ def downloads_folder(other_settings: dict[str, Any] | None = None) -> tuple[Path
     import platformdirs
 
     return platformdirs.user_downloads_path(), False
+
+
+def downloads_to_watch(other_settings: dict[str, Any] | None = None) -> Path | None:
+    """The downloads folder to look in (see :func:`downloads_folder`), or None: none is configured and this
+    machine has none (nothing to say then), or ``[watch] downloads = false``. A configured folder is returned
+    even when it is missing, so that :func:`list_downloads` says so."""
+    folder, configured = downloads_folder(other_settings)
+    if folder is not None and not configured and not folder.is_dir():
+        return None
+    return folder
+
+
+def downloads_seen(folder: Path) -> frozenset[tuple[str, int]]:
+    """The names and modification times (ns) at the top of the downloads ``folder``, hidden files left out;
+    nothing is opened. Compared between two looks, it says whether anything arrived or changed there."""
+    seen: set[tuple[str, int]] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                with contextlib.suppress(OSError):  # gone while listed: it is simply not there
+                    seen.add((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns))
+    except OSError:
+        pass
+    return frozenset(seen)
 
 
 # --- moving a download in -------------------------------------------------------------------------------

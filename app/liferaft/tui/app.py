@@ -25,6 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher
+    from liferaft.tui.screens.diagnose.actions import DiagnoseMemory
     from liferaft.tui.screens.note import NoteScreen
 
 #: Below this width the diagnosis and composer panes fold to their titles until focused.
@@ -40,6 +41,7 @@ class LiferaftApp(App[int]):
     BINDINGS = bindings("app")
     # Below 120 columns the diagnosis and composer panes fold to their titles until focused.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
+    _diagnose_memory: DiagnoseMemory | None = None
 
     def __init__(
         self,
@@ -96,6 +98,15 @@ class LiferaftApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     # --- the workbench's state, read (and set, by tests) through the app -----------------------------------
+
+    @property
+    def diagnose_memory(self) -> DiagnoseMemory:
+        """The problem being diagnosed, remembered while the app runs (the diagnosis screens come and go)."""
+        if self._diagnose_memory is None:
+            from liferaft.tui.screens.diagnose.actions import DiagnoseMemory
+
+            self._diagnose_memory = DiagnoseMemory()
+        return self._diagnose_memory
 
     @property
     def workbench(self) -> Workbench:

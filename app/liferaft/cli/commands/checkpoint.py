@@ -25,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run(args: argparse.Namespace) -> int:
     from liferaft.core import checkpoints as cp
+    from liferaft.core.operations import checkpoint_project
     from liferaft.core.project import check_folder, open_project
 
     root = check_folder(Path(args.dir))
@@ -62,13 +63,14 @@ def run(args: argparse.Namespace) -> int:
         err(f"warning: {warning}")
     progress = StderrProgress("hashing", piped_every=5.0)
     try:
-        checkpoint = cp.record_checkpoint(project.root, project.inventory, args.message, now=time.time(),
-                                          progress=progress)
+        outcome = checkpoint_project(project.root, project.inventory, args.message, now=time.time(),
+                                     progress=progress)
     except cp.CheckpointError as exc:
         progress.finish()
         err(f"no checkpoint saved: {exc}")
         return EXIT_FAILED
     progress.finish()
+    checkpoint = outcome.checkpoint
     for warning in checkpoint.warnings:
         err(f"warning: {warning}")
     for path, why in checkpoint.skipped.items():
@@ -76,31 +78,5 @@ def run(args: argparse.Namespace) -> int:
     for path in checkpoint.changing:
         err(f"{printable(path)} was changing while it was read: recorded without a hash (checkpoint again when it "
              "is done)")
-    print(cp.saved_message(checkpoint, outputs=_outputs_in(project.inventory, checkpoint),
-                           missing=_missing_outputs(project)))
+    print(outcome.message)
     return EXIT_OK
-
-
-def _outputs_in(inventory: object, checkpoint: object) -> int:
-    from liferaft.core.roles import Role
-
-    files = getattr(checkpoint, "files", {})
-    return sum(1 for record in getattr(inventory, "files", ()) if record.role is Role.OUTPUT and record.path in files)
-
-
-def _missing_outputs(project: object) -> list[str]:
-    """The outputs only the chat has (named in the restart note or a chat export, not in OUTPUT)."""
-    from liferaft.core.recover.record import linked_outputs
-    from liferaft.core.restart_note import NoteError, load_note
-    from liferaft.core.risk import at_risk
-
-    root, inventory = project.root, project.inventory  # type: ignore[attr-defined]
-    try:
-        note, _record = load_note(root, inventory)
-    except (NoteError, OSError):
-        note = None
-    try:
-        risk = at_risk(root, inventory, [], note, linked_outputs=linked_outputs(root))
-    except OSError:
-        return []
-    return [item.name for item in risk.missing_outputs]

@@ -48,6 +48,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     cmd.add_argument("--dir", metavar="DIR", default=None,
                      help="the project folder: also show its session clock (when it was last active) for a "
                      "session problem")
+    cmd.add_argument("--support", action="store_true",
+                     help="print the message for the vendor's support instead (the workbench's S): the error, what "
+                     "it was diagnosed as, the time, your system, the account email from the config and, with "
+                     "--dir, the checklist steps ticked in that project")
 
 
 
@@ -166,17 +170,39 @@ def _print_match(rank: int, match: Any, knowledge: Any) -> None:
         print(f"     {number}. {step.text}{action}")
 
 
+def _support(text: str | None, root_arg: str | None) -> int:
+    """Print the support report (:func:`liferaft.core.operations.support_report`); exit 0."""
+    from liferaft.core.config import config_path, load_settings
+    from liferaft.core.operations import support_report
+
+    root = None
+    if root_arg is not None:
+        from liferaft.core.project import check_folder
+
+        root = check_folder(Path(root_arg))
+    settings = load_settings()
+    report = support_report(root, settings.settings.other, now=time.time(), error_text=text or "",
+                            where=str(config_path()))
+    warn_all([*settings.warnings, *report.warnings])
+    write_utf8(report.text)
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     from liferaft.core.diagnose.classify import classify
     from liferaft.core.diagnose.knowledge import load_knowledge
 
     knowledge = load_knowledge()
     text = _input_text(args)
-    if text is None:
+    if text is None and not args.support:
         if args.json:
             raise UsageError("--json needs the error message: give TEXT, or - to read it from standard input")
         _print_reference(knowledge)
         return EXIT_NO_MATCH
+    if args.support:
+        if args.json:
+            raise UsageError("--support prints the report as text: drop --json")
+        return _support(text, args.dir)
     clock = None
     if args.dir is not None:
         clock, warnings = _clock(args.dir)

@@ -1,4 +1,5 @@
-"""`liferaft [open] [DIR]`: the workbench on DIR (the default command)."""
+"""`liferaft [open] [DIR]`: the workbench on DIR (the default command); `--reveal` shows DIR (or a file) in the
+file manager instead, as the workbench's `e` does."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from liferaft.cli.commands import DIR_HELP
-from liferaft.cli.io import UsageError
+from liferaft.cli.io import EXIT_FAILED, EXIT_OK, UsageError, err, printable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,11 +18,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     cmd.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
     cmd.add_argument("--poll", action="store_true",
                      help="watch the folder by polling (for network drives, WSL's /mnt/c, Docker mounts)")
+    cmd.add_argument("--reveal", action="store_true",
+                     help="show DIR (or a file, given as DIR) in the file manager instead of opening the workbench")
 
 
 def run(args: argparse.Namespace) -> int:
     from liferaft.core.project import ProjectLoader, check_folder
 
+    if getattr(args, "reveal", False):
+        return _reveal(Path(args.dir))
     root = check_folder(Path(args.dir))
     opener = args.open_workbench
     if opener is None:
@@ -29,3 +34,16 @@ def run(args: argparse.Namespace) -> int:
     loader = ProjectLoader(root)  # scans while Textual is imported (~0.15 s)
     return int(opener(root, first_frame_exit=args.first_frame_exit, headless=args.headless, loader=loader,
                       watch=not args.first_frame_exit, poll=args.poll))
+
+
+def _reveal(target: Path) -> int:
+    from liferaft.core.operations import reveal
+
+    if not target.exists():
+        raise UsageError(f"{target} does not exist")
+    done = reveal(target.absolute())
+    if not done.opened:
+        err(f"cannot open a file manager here ({done.problem}); the folder is {printable(str(done.folder))}")
+        return EXIT_FAILED
+    print(f"Opened {printable(str(done.folder))} in the file manager.")
+    return EXIT_OK

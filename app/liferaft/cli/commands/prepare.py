@@ -48,7 +48,7 @@ def fix_for(args: argparse.Namespace) -> tuple[str, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     from liferaft.core import prepare
-    from liferaft.core.fixes import run_fix
+    from liferaft.core.operations import prepare_fix, remember_fix
     from liferaft.core.project import check_folder
 
     root = check_folder(Path(args.dir))
@@ -60,11 +60,10 @@ def run(args: argparse.Namespace) -> int:
     if os.path.islink(path) and not os.path.exists(path):
         raise UsageError(f"{args.file} is a link whose target does not exist")
     require_regular_file(path, args.file)
-    before = os.stat(path)
-    source = (before.st_size, before.st_mtime)  # as it was read: a change during the fix shows as stale
     action, argument = fix_for(args)
     try:
-        result = run_fix(path, action, argument, progress=progress_printer("rows" if action == "sheet" else "bytes"))
+        outcome = prepare_fix(path, action, argument,
+                              progress=progress_printer("rows" if action == "sheet" else "bytes"))
     except prepare.PrepareUsage as exc:
         raise UsageError(str(exc)) from None
     except prepare.PrepareError as exc:
@@ -72,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     from liferaft.core.units import format_size
 
+    result = outcome.prepared
     for note in result.notes:
         print(printable(note))
     for item in result.written:
@@ -84,29 +84,11 @@ def run(args: argparse.Namespace) -> int:
     if not result.written:
         print("Nothing written.")
         return EXIT_OK
-    _remember_prepared(root, path, action, [item.path for item in result.written], source)
-    return EXIT_OK
-
-
-def _remember_prepared(root: Path, original: Path, action: str, written: list[Path],
-                       source: tuple[int, float]) -> None:
-    """Tell the project which files stand in for ``original`` (the composer lists them instead of it)."""
-    from liferaft.core.project import record_prepared
-
-    try:
-        Path(os.path.abspath(original)).relative_to(Path(os.path.abspath(root)))
-    except ValueError:
-        return  # a file outside the project: nothing to remember it by
-    warning = record_prepared(root, original, action, written, source)
-    if warning:
+    # The workbench's p changes the restart note for a new name; the command line only says where it is named.
+    remembered = remember_fix(root, outcome)
+    for warning in remembered.warnings:
         err(warning)
-    if action == "name":
-        from liferaft.core.fixes import relative
-        from liferaft.core.project import open_project
-        from liferaft.core.restart_note import note_mentions
-
-        old_path = relative(root, original)
-        mentions = note_mentions(root, open_project(root).inventory, old_path)
-        if mentions:
-            print(printable(f"The restart note names {original.name} {mentions} time(s): change it to "
-                            f"{written[0].name} there (in the workbench, p does it for you)."))
+    if remembered.note_mentions:
+        print(printable(f"The restart note names {path.name} {remembered.note_mentions} time(s): change it to "
+                        f"{outcome.written[0].name} there (in the workbench, p does it for you)."))
+    return EXIT_OK

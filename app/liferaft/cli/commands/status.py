@@ -25,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def run(args: argparse.Namespace) -> int:
     from liferaft.core import checkpoints as cp
     from liferaft.core.config import load_settings
+    from liferaft.core.operations import assess_risk
     from liferaft.core.project import check_folder, open_project
-    from liferaft.core.restart_note import NoteError, load_note
-    from liferaft.core.risk import at_risk, downloads_folder
+    from liferaft.core.risk import downloads_to_watch
 
     root = check_folder(Path(args.dir))
     leftovers = getattr(args, "leftovers", None)
@@ -37,34 +37,18 @@ def run(args: argparse.Namespace) -> int:
         leftovers = sweep_leftovers(root)
     project = open_project(root)
     warnings = list(project.warnings)
-    checkpoints, more = cp.load_checkpoints(project.root)
-    warnings += more
-    try:
-        note, _record = load_note(project.root, project.inventory)
-    except NoteError as exc:
-        note = None
-        warnings.append(f"the restart note cannot be used: {exc}")
     settings = load_settings()
     warnings += settings.warnings
-    downloads, configured = downloads_folder(settings.settings.other)
-    if downloads is not None and not configured and not downloads.is_dir():
-        downloads = None  # no downloads folder on this machine, and none asked for: nothing to say
-    from liferaft.core.recover.record import linked_outputs, load_imports, missing_uploads, recovered_path
-
-    imported = recovered_path(project.root).exists()  # what chat exports generated and used (`liferaft import`)
-    imports = load_imports(project.root, keep_aside=False)[0] if imported else []
-    risk = at_risk(project.root, project.inventory, checkpoints, note, downloads_dir=downloads,
-                   since=time.time() - DOWNLOADS_WINDOW, linked_outputs=linked_outputs(project.root, imports))
-    absent_uploads = missing_uploads(project.root, project.inventory, imports)
+    report = assess_risk(project.root, project.inventory, downloads_dir=downloads_to_watch(settings.settings.other),
+                         since=time.time() - DOWNLOADS_WINDOW)
+    risk, absent_uploads = report.risk, report.missing_uploads
     warnings += risk.warnings
     for warning in warnings:
         err(f"warning: {warning}")
     if args.json:
         import json
 
-        data = risk.to_json()
-        if imported:
-            data["missing_uploads"] = absent_uploads
+        data = report.to_json()
         if leftovers.remaining:
             data["temp_files"] = {"count": leftovers.remaining, "bytes": leftovers.held}
         write_utf8(json.dumps(data, ensure_ascii=False) + "\n")
@@ -86,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"In Downloads ({len(risk.downloads)}):")
         for item in risk.downloads:
             print(f"  {printable(item.path or item.name)}  {item.reason}")
-    if checkpoints:
-        print(f"{format_count(len(checkpoints), 'checkpoint')}, the last at {risk.last_checkpoint}; a lost session now "
-              f"costs about {percent(cp.rework_percent(len(checkpoints)))} of the work.")
+    if risk.checkpoints:
+        print(f"{format_count(risk.checkpoints, 'checkpoint')}, the last at {risk.last_checkpoint}; a lost session "
+              f"now costs about {percent(cp.rework_percent(risk.checkpoints))} of the work.")
     else:
         print("No checkpoint yet: `liferaft checkpoint -m MESSAGE` records one.")
     if not risk.at_risk:

@@ -7,8 +7,6 @@ the project remembers which files stand in for the original, so the composer lis
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,7 +22,8 @@ from textual.widgets import Input, Label, OptionList, ProgressBar, SelectionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from liferaft.core.fixes import Fix, available_fixes, relative, run_fix
+from liferaft.core.fixes import Fix, available_fixes, relative
+from liferaft.core.operations import FixCancelled, FixOutcome, prepare_fix
 from liferaft.core.preflight import FileCheck, check_file
 from liferaft.core.prepare import PrepareError
 from liferaft.core.restart_note import note_mentions
@@ -54,6 +53,8 @@ class PrepareOutcome:
     """For a copy under a new name: the name (the restart note's mentions are updated by the app)."""
     source: tuple[int, float] | None = None
     """The original's size and modification time when the fix started."""
+    fix: FixOutcome | None = None
+    """What core's :func:`~liferaft.core.operations.prepare_fix` returned (the workbench remembers it)."""
 
 
 class ColumnPicker(SelectionList[str]):
@@ -280,14 +281,9 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
 
         path = self._root / self._record.path
         try:
-            before = os.stat(path)
-            prepared = run_fix(path, fix.action, argument, progress=progress)
-            if self._cancel.is_set():  # esc after the last progress report: keep the promise, nothing kept
-                for item in prepared.written:
-                    with contextlib.suppress(OSError):
-                        os.unlink(item.path)
-                raise Cancelled
-        except Cancelled:
+            # esc after the last progress report too: core takes back what the fix wrote, nothing is kept.
+            done = prepare_fix(path, fix.action, argument, progress=progress, cancelled=self._cancel.is_set)
+        except (Cancelled, FixCancelled):
             self.app.call_from_thread(self._failed, "Cancelled: nothing was written.")
             return
         except PrepareError as exc:
@@ -299,11 +295,11 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
         except Exception as exc:  # a bug, not bad input: say it, and keep the app (and the dialog) usable
             self.app.call_from_thread(self._failed, f"The fix stopped on an error: {type(exc).__name__}: {exc}")
             return
+        prepared = done.prepared
         outcome = PrepareOutcome(fix.action, self._record.path,
                                  [relative(self._root, item.path) for item in prepared.written],
                                  [item.size for item in prepared.written], list(prepared.notes),
-                                 new_name=prepared.written[0].path.name if fix.action == "name" and prepared.written
-                                 else None, source=(before.st_size, before.st_mtime))
+                                 new_name=done.new_name, source=done.source, fix=done)
         self.app.call_from_thread(self._done, outcome)
 
     def _progress(self, done: int, total: int) -> None:

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from textual.worker import get_current_worker
 
 from liferaft.core.config import Settings
+from liferaft.core.diagnose.session import SessionTracker
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name, shown_name
@@ -103,6 +104,9 @@ class Workbench(WatchFlow, WorkbenchActions):
         self._loader = loader
         self._filter_timer: Timer | None = None
         self._first_frame_exit = first_frame_exit
+        self.session = SessionTracker(settings.other, warn=lambda title, warning: self.notify(
+            warning, title=title, severity="warning", markup=False, timeout=10))
+        """The session clock's state (window, activity log): the diagnosis pane and screens show its clock."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≋")
@@ -113,7 +117,7 @@ class Workbench(WatchFlow, WorkbenchActions):
             with Vertical(id="right"):
                 yield PreviewPane(self._now, id="preview")
                 with Horizontal(id="lower"):
-                    yield DiagnosisPane(self._now, id="diagnosis")
+                    yield DiagnosisPane(self._now, self.session, id="diagnosis")
                     yield ComposerPane(self._now, id="composer")
         yield StatusLine("Scanning…", id="status")
         yield Footer()
@@ -247,27 +251,15 @@ class Workbench(WatchFlow, WorkbenchActions):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="risk", description="look for outputs at risk")
     def _assess_risk(self, project: Project, inventory: Inventory) -> None:
-        from liferaft.core.checkpoints import load_checkpoints
-        from liferaft.core.restart_note import load_note
-        from liferaft.core.risk import at_risk, downloads_folder
+        from liferaft.core.operations import assess_risk
+        from liferaft.core.risk import downloads_to_watch
 
         worker = get_current_worker()
-        checkpoints, warnings = load_checkpoints(project.root)
-        try:
-            note, _record = load_note(project.root, inventory)
-        except OSError:
-            note = None
         # The downloads folder only while watching (never in tests): files that appear there from now on.
-        folder, configured = downloads_folder(self.settings.other) if self._watch else (None, False)
-        if folder is not None and not configured and not folder.is_dir():
-            folder = None  # no downloads folder on this machine, and none asked for: nothing to say
-        from liferaft.core.recover.record import linked_outputs  # files a chat export says were generated
-
-        risk = at_risk(project.root, inventory, checkpoints, note, downloads_dir=folder, since=self._started,
-                       linked_outputs=linked_outputs(project.root))
-        risk.warnings[:0] = warnings
+        folder = downloads_to_watch(self.settings.other) if self._watch else None
+        report = assess_risk(project.root, inventory, downloads_dir=folder, since=self._started)
         if not worker.is_cancelled:
-            self.post_message(RiskAssessed(inventory, risk))
+            self.post_message(RiskAssessed(inventory, report.risk))
 
     def _show_risk(self, risk: Risk) -> None:
         self.risk = risk

@@ -4,7 +4,6 @@ worker, and hands what it changed back to the workbench (a quiet rescan)."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -127,22 +126,19 @@ class WorkbenchActions(Screen[None]):
         if self.project is None:
             self.notify("The project is still being read.", timeout=3)
             return
-        missing = [item.name for item in self.risk.missing_outputs] if self.risk is not None else []
-        self._record_checkpoint(self.project, missing)
+        self._record_checkpoint(self.project)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checkpoint", description="record a checkpoint")
-    def _record_checkpoint(self, project: Project, missing: list[str]) -> None:
-        from liferaft.core.checkpoints import CheckpointError, record_checkpoint, saved_message
+    def _record_checkpoint(self, project: Project) -> None:
+        from liferaft.core.checkpoints import CheckpointError
+        from liferaft.core.operations import checkpoint_project
 
         try:
-            checkpoint = record_checkpoint(project.root, project.inventory, "", now=time.time())
+            outcome = checkpoint_project(project.root, project.inventory, "", now=time.time())
         except CheckpointError as exc:
             self.app.call_from_thread(self.notify, f"No checkpoint: {exc}", severity="error", markup=False, timeout=8)
             return
-        outputs = sum(1 for record in project.inventory.files
-                      if record.role is Role.OUTPUT and record.path in checkpoint.files)
-        message = saved_message(checkpoint, outputs=outputs, missing=missing)
-        self.app.call_from_thread(self.notify, message, title="Checkpoint", markup=False, timeout=10)
+        self.app.call_from_thread(self.notify, outcome.message, title="Checkpoint", markup=False, timeout=10)
         self.app.call_from_thread(self._assess_risk, project, project.inventory)
 
     def action_set_role(self) -> None:
@@ -193,22 +189,15 @@ class WorkbenchActions(Screen[None]):
         project = self.project
         original = outcome.original.rpartition("/")[2]
         warnings: list[str] = []
-        try:
-            project.record_prepared(outcome.original, outcome.action, outcome.written, outcome.source)
-        except OSError as exc:
-            warnings.append(f"could not remember them in .liferaft/ ({exc.strerror or exc}): the composer lists "
-                            "them beside the original")
-        if outcome.new_name:
-            from liferaft.core.restart_note import rename_in_note
+        if outcome.fix is not None:
+            from liferaft.core.operations import remember_fix
 
-            try:
-                mentions = rename_in_note(project.root, project.inventory, outcome.original, outcome.written[0])
-            except (OSError, UnicodeDecodeError) as exc:
-                warnings.append(f"the restart note still says {original}: {getattr(exc, 'strerror', None) or exc}")
-            else:
-                if mentions:
-                    times = "once" if mentions == 1 else f"{mentions} times"
-                    warnings.append(f"the restart note now says {outcome.new_name} ({times})")
+            remembered = remember_fix(project.root, outcome.fix, project=project, rename_in_note=True)
+            warnings += remembered.warnings
+            if remembered.renamed_in_note:
+                mentions = remembered.note_mentions
+                times = "once" if mentions == 1 else f"{mentions} times"
+                warnings.append(f"the restart note now says {outcome.new_name} ({times})")
         first = outcome.written[0]
         folder = first.rpartition("/")[0]
         names = ", ".join(path.rpartition("/")[2] for path in outcome.written[:3])
@@ -367,29 +356,25 @@ class WorkbenchActions(Screen[None]):
             self.notify("The project is still being read.", timeout=3)
             return
         from liferaft.core.config import config_path
-        from liferaft.core.diagnose.checklist import load_checklist
         from liferaft.core.diagnose.knowledge import load_knowledge
-        from liferaft.core.diagnose.support import SupportDetails, account_email, environment, tried_steps
+        from liferaft.core.diagnose.support import environment
+        from liferaft.core.operations import support_report
         from liferaft.tui.screens.diagnose.actions import memory_of
         from liferaft.tui.screens.diagnose.support import SupportScreen
 
         if isinstance(self.app.screen, SupportScreen):
             return
-        project, knowledge, memory = self.project, load_knowledge(), memory_of(self.app)
-        email, warnings = account_email(self.settings.other, str(config_path()))
-        for warning in warnings:
+        project, memory = self.project, memory_of(self.app)
+        status = memory.status.summary(load_knowledge().status.page) if memory.status is not None else ""
+        # The symptom last shown, if any: "" (not None) keeps the report from guessing one the user did not see.
+        report = support_report(project.root, self.settings.other, now=self._now(), error_text=memory.error_text,
+                                symptom_id=memory.symptom_id or "", status=status, where=str(config_path()))
+        for warning in report.warnings:
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=8)
-        ticks = load_checklist(project.root)
-        tried = tried_steps([(step.id, step.text) for step in knowledge.checklist],
-                            {step.id for step in knowledge.checklist if ticks.is_ticked(step.id)})
-        symptom = next((s.title for s in knowledge.symptoms if s.id == memory.symptom_id), "")
-        status = memory.status.summary(knowledge.status.page) if memory.status is not None else ""
-        details = SupportDetails(error_text=memory.error_text, email=email, symptom=symptom, tried=tried,
-                                 status=status)
-
+        details = report.details
         self.app.push_screen(SupportScreen(details, lambda: environment(self._now()), project.root,
                                        dict(project.inventory.role_folders), saved=self._written_by_us,
-                                       email_help="" if email else "[diagnose] account_email in config.toml"))
+                                       email_help="" if details.email else "[diagnose] account_email in config.toml"))
 
     def action_cycle_template(self) -> None:
         title = self.query_one(ComposerPane).cycle_template()
@@ -471,26 +456,13 @@ class WorkbenchActions(Screen[None]):
 
     @work(thread=True, group="reveal", exit_on_error=False, description="open the file manager")
     def _reveal(self, target: Path) -> None:
-        import subprocess  # deferred: ~8 ms at start-up for a key pressed now and then
+        from liferaft.core.operations import reveal
 
-        folder = target if target.is_dir() else target.parent
-        if sys.platform == "darwin":
-            command = ["open", "-R", str(target)]
-        elif sys.platform == "win32":
-            command = ["explorer", f"/select,{target}"]
-        else:
-            command = ["xdg-open", str(folder)]
-        try:
-            # The openers hand over to the file manager and return at once; their exit code says if it worked.
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
-            problem = f"{command[0]} exited with status {done.returncode}" if done.returncode else ""
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        if problem:
+        done = reveal(target)
+        if not done.opened:
             self.app.call_from_thread(
-                self.notify, f"Cannot open a file manager here ({problem}). The folder is {folder}",
+                self.notify, f"Cannot open a file manager here ({done.problem}). The folder is {done.folder}",
                 severity="warning", markup=False, timeout=8,
             )
             return
-        self.app.call_from_thread(self.notify, f"Opened {folder} in the file manager.", markup=False, timeout=3)
+        self.app.call_from_thread(self.notify, f"Opened {done.folder} in the file manager.", markup=False, timeout=3)

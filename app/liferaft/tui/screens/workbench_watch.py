@@ -21,6 +21,7 @@ from liferaft.tui.widgets.project_pane import ProjectPane
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from liferaft.core.diagnose.session import SessionTracker
     from liferaft.core.watch import Watcher, WatchEvent
 
 
@@ -30,6 +31,7 @@ class WatchFlow(Screen[None]):
     project: Project | None
     watcher: Watcher | None
     settings: Settings
+    session: SessionTracker
     _poll: bool
     _root_missing: bool
     _rescan_pending: bool
@@ -58,11 +60,9 @@ class WatchFlow(Screen[None]):
             with contextlib.suppress(Exception):  # the app is closing: nothing to show it on
                 self.app.call_from_thread(self._on_watch, event)
 
-        from liferaft.core.risk import downloads_folder
+        from liferaft.core.risk import downloads_to_watch
 
-        self._downloads_dir, configured = downloads_folder(self.settings.other)
-        if self._downloads_dir is not None and not configured and not self._downloads_dir.is_dir():
-            self._downloads_dir = None
+        self._downloads_dir = downloads_to_watch(self.settings.other)
         if self._downloads_dir is not None:
             # The downloads folder is only listed (its top level, every 2 s), never watched deeply or read.
             self._look_at_downloads()  # what is there now: only what arrives later is news
@@ -83,19 +83,9 @@ class WatchFlow(Screen[None]):
     def _list_downloads(self, folder: Path) -> None:
         """The downloads folder's names and times (its top level only; nothing is opened), off the UI thread:
         it may be slow, or on a network drive."""
-        import os
+        from liferaft.core.risk import downloads_seen
 
-        seen: set[tuple[str, int]] = set()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    with contextlib.suppress(OSError):  # gone while listed: it is simply not there
-                        seen.add((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns))
-        except OSError:
-            pass
-        self.post_message(DownloadsListed(frozenset(seen)))
+        self.post_message(DownloadsListed(downloads_seen(folder)))
 
     @on(DownloadsListed)
     def _downloads_listed(self, message: DownloadsListed) -> None:
@@ -281,8 +271,9 @@ class WatchFlow(Screen[None]):
     @on(ActivityRecorded)
     def _activity_recorded(self, message: ActivityRecorded) -> None:
         log, kind = message.log, message.kind
+        self.session.set_activity(log)
         pane = self.query_one(DiagnosisPane)
-        pane.set_activity(log)
+        pane.refresh_clock()
         refresh = getattr(self.app.screen, "refresh_evidence", None)
         if callable(refresh):  # the diagnosis screen shows the clock too
             refresh()

@@ -1,14 +1,15 @@
 """The diagnosis pane: the session clock (how long since the project was last active, against the sandbox's
 inactivity window) and the FILE step (whether the files a new chat needs will upload).
 
-The clock reads the project's activity log (``.liferaft/activity.json``: the folder changing while watched, and
-``a`` for "I just used the chat") and the files' modification times; ``d`` opens the full diagnosis.
+The clock is the workbench's (:class:`~liferaft.core.diagnose.session.SessionTracker`: the project's activity log,
+``.liferaft/activity.json``, with the folder changing while watched and ``a`` for "I just used the chat", and the
+files' modification times); the pane only shows it. ``d`` opens the full diagnosis.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
@@ -17,16 +18,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from liferaft.core.diagnose.clock import (
-    ActivityLog,
-    SessionClock,
-    SessionWindow,
-    load_activity,
-    session_clock,
-    session_window,
-)
-from liferaft.core.scan import FileRecord, Inventory, shown_name
-from liferaft.core.summary import SessionState, last_change
+from liferaft.core.diagnose.clock import SessionClock, SessionWindow
+from liferaft.core.diagnose.session import SessionTracker
+from liferaft.core.scan import Inventory, shown_name
+from liferaft.core.summary import SessionState
 from liferaft.core.units import format_age, format_count
 from liferaft.core.uploads import UploadPlan
 from liferaft.tui.widgets.text_pane import TextPane, fit_title
@@ -168,52 +163,28 @@ def files_summary(plan: UploadPlan | None) -> str:
 
 
 class DiagnosisPane(TextPane):
+    """Shows the session clock the workbench keeps (its :class:`SessionTracker`) and the FILE step."""
+
     BORDER_TITLE = "Diagnosis"
 
-    activity: ActivityLog | None = None
-    """The project's activity log as last read or written; None until the first show."""
-    _diagnosis_root: Path | None = None
-    _diagnosis_window: SessionWindow | None = None
-    _newest_for: Inventory | None = None
-    _newest: FileRecord | None = None
+    def __init__(self, now: Callable[[], float], session: SessionTracker, *, id: str | None = None) -> None:
+        super().__init__(now, id=id)
+        self._session = session
 
     @property
     def window(self) -> SessionWindow:
-        """The inactivity window: the vendor's, or ``[session] inactivity_hours`` from the config."""
-        if self._diagnosis_window is None:
-            settings = getattr(self.app, "settings", None)
-            window, warnings = session_window(getattr(settings, "other", None))
-            self._diagnosis_window = window
-            for warning in warnings:
-                self.app.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
-        return self._diagnosis_window
+        """The inactivity window on show."""
+        return self._session.window
 
-    def set_activity(self, log: ActivityLog) -> None:
-        """The log as just written (by ``a``, or the watcher): show the clock it gives."""
-        self.activity = log
+    def refresh_clock(self) -> None:
+        """Draw the clock again (its activity log just changed)."""
         if self._inventory is not None:
             self.show(self._inventory)
-
-    def _load_activity(self, root: Path) -> ActivityLog:
-        if self.activity is None or self._diagnosis_root != root:
-            self._diagnosis_root = root
-            self.activity = load_activity(root)
-            for warning in self.activity.warnings:
-                self.app.notify(warning, title="Session clock", severity="warning", markup=False, timeout=10)
-        return self.activity
 
     def clock(self, inventory: Inventory | None = None, now: float | None = None) -> SessionClock:
         """The session clock for ``inventory`` (default: the one on show) at ``now`` (default: the app's now)."""
         inventory = inventory if inventory is not None else self._inventory
-        now = self._now() if now is None else now
-        if inventory is None:
-            return session_clock((), now, self.window.hours)
-        if self._newest_for is not inventory:  # once per scan, not per redraw: it looks at every file
-            self._newest_for, self._newest = inventory, last_change(inventory)
-        newest = self._newest
-        log = self._load_activity(inventory.root)
-        return session_clock(log.events, now, self.window.hours,
-                             (newest.mtime, newest.path) if newest is not None else None)
+        return self._session.clock(inventory, self._now() if now is None else now)
 
     _titles: tuple[str, ...] = ("Diagnosis",)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Container
 from pathlib import Path
+from typing import cast
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -32,6 +33,7 @@ from liferaft.tui.widgets.upload_check import check_view
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.risk import Risk
+    from liferaft.tui.app import LiferaftApp
 
 #: Show the loading indicator only for loads slower than this (seconds).
 LOADING_DELAY = 0.15
@@ -272,7 +274,7 @@ class PreviewPane(Vertical):
             return False
         index = preview.sheets.index(preview.sheet) if preview.sheet in preview.sheets else 0
         sheet = preview.sheets[(index + step) % len(preview.sheets)]
-        project = getattr(self.app, "project", None)
+        project = cast("LiferaftApp", self.app).project
         if project is None:
             return False
         # The table stays on show (and keeps the focus, so that the next [ or ] reaches this pane) until the

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -15,6 +16,10 @@ from textual.dom import DOMNode
 
 from liferaft.core.diagnose.knowledge import Knowledge, load_knowledge, status_url
 from liferaft.core.diagnose.status_page import StatusReport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.tui.app import LiferaftApp
 
 LAYER_STYLES: dict[str, str] = {"SESSION": "magenta", "FILE": "dark_orange", "OUTAGE": "red", "FIX": "cyan"}
 STATUS_STYLES: dict[str, str] = {"up": "green", "degraded": "dark_orange", "down": "bold red", "unknown": "dim"}
@@ -35,21 +40,13 @@ class DiagnoseMemory:
     listeners: list[Callable[[StatusReport], None]] = field(default_factory=list)
 
 
-_MEMORY_ATTRIBUTE = "_liferaft_diagnose_memory"
-
-
 def memory_of(app: App[object]) -> DiagnoseMemory:
-    memory = getattr(app, _MEMORY_ATTRIBUTE, None)
-    if not isinstance(memory, DiagnoseMemory):
-        memory = DiagnoseMemory()
-        setattr(app, _MEMORY_ATTRIBUTE, memory)
-    return memory
+    """The app's memory of the problem being diagnosed."""
+    return cast("LiferaftApp", app).diagnose_memory
 
 
 def settings_other(app: App[object]) -> dict[str, object]:
-    settings = getattr(app, "settings", None)
-    other = getattr(settings, "other", None)
-    return other if isinstance(other, dict) else {}
+    return cast("LiferaftApp", app).settings.other
 
 
 def status_view(report: StatusReport | None, knowledge: Knowledge, *, checking: bool = False) -> RenderableType:
@@ -120,31 +117,32 @@ def back_to_workbench(app: App[object]) -> None:
         app.pop_screen()
 
 
-def _do(app: App[object], name: str, *args: object) -> None:
-    """Run the app's ``action_NAME`` now (the same code as its key and its palette entry)."""
-    getattr(app, f"action_{name}")(*args)
-
-
 def run_step_action(app: App[object], action: str | None, node: DOMNode | None = None) -> bool:
     """Do what a step's ``action`` names. False for a step with nothing to run (the notification says so)."""
     if action is None:
         app.notify("This one is up to you: Liferaft has nothing to run for it.", timeout=3)
         return False
+    # The app's actions: the same code as their keys and their palette entries.
+    liferaft = cast("LiferaftApp", app)
     if action == "copy_prompt":
-        _do(app, "copy_prompt")
+        liferaft.action_copy_prompt()
     elif action == "composer":
         back_to_workbench(app)
-        _do(app, "focus_pane", "composer")
+        liferaft.action_focus_pane("composer")
         app.notify("The composer holds the prompt for a new chat: ctrl+y copies it and saves a copy in "
                    "RESTART/prompts/.", timeout=6)
     elif action == "check_files":
         from liferaft.tui.widgets.diagnosis_pane import files_summary
 
         back_to_workbench(app)
-        _do(app, "focus_pane", "project")
-        app.notify(files_summary(getattr(app, "plan", None)), title="Files", markup=False, timeout=8)
-    elif action in ("edit_note", "checklist", "support_report"):
-        _do(app, action)
+        liferaft.action_focus_pane("project")
+        app.notify(files_summary(liferaft.plan), title="Files", markup=False, timeout=8)
+    elif action == "edit_note":
+        liferaft.action_edit_note()
+    elif action == "checklist":
+        liferaft.action_checklist()
+    elif action == "support_report":
+        liferaft.action_support_report()
     elif action == "status_check":
         if not start_status_check(node or app.screen):
             app.notify("The status page is being checked already.", timeout=3)
