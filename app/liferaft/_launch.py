@@ -72,4 +72,13 @@ def open_workbench(root: object, **options: object) -> int:
     """Run the workbench (the CLI's `liferaft DIR` and `liferaft demo` call this: the CLI never imports the TUI)."""
     from liferaft.tui.app import run_app
 
-    return run_app(root, **options)  # type: ignore[arg-type]
+    code = run_app(root, **options)  # type: ignore[arg-type]
+    # The terminal is restored and every file Liferaft writes is written when it is written: leave now. A worker
+    # still busy (an upload check of a large project, a scan) has nothing left to report, and tearing down the
+    # objects of a 200,000-file project takes longer than the user should wait after ctrl+q.
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)

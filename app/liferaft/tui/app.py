@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -54,8 +55,13 @@ class LiferaftApp(App[int]):
         loader: ProjectLoader | None = None,
         watch: bool = False,
         poll: bool = False,
+        daemon_workers: bool = False,
+        offload: bool = False,
     ) -> None:
         super().__init__()
+        self._daemon_workers = daemon_workers
+        self.last_input = time.monotonic()
+        """When the user last pressed a key or clicked (``time.monotonic``): work nobody sees waits for a pause."""
         self._settings_warnings: list[str] = []
         self._settings_writable = True
         if settings is None:
@@ -83,7 +89,8 @@ class LiferaftApp(App[int]):
             self.set_keymap(keymap)
         self._workbench = Workbench(root, settings=settings, limits=self.limits, now=now,
                                     first_frame_exit=first_frame_exit, loader=loader, watch=watch, poll=poll,
-                                    warnings=self._settings_warnings)
+                                    warnings=self._settings_warnings, offload=offload,
+                                    leave_promptly=daemon_workers)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -93,6 +100,19 @@ class LiferaftApp(App[int]):
 
     def get_default_screen(self) -> Workbench:
         return self._workbench
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def on_load(self) -> None:
+        if self._daemon_workers:  # closing waits for no worker (see liferaft.tui.threads)
+            import asyncio
+
+            from liferaft.tui.threads import DaemonThreads
+
+            asyncio.get_running_loop().set_default_executor(DaemonThreads())
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -281,7 +301,8 @@ class LiferaftApp(App[int]):
 def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = False,
             loader: ProjectLoader | None = None, watch: bool = False, poll: bool = False) -> int:
     """Run the workbench on ``root`` until the user quits; returns the exit code."""
-    app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader, watch=watch, poll=poll)
+    app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader, watch=watch, poll=poll,
+                      daemon_workers=True, offload=not first_frame_exit)
     result = app.run(headless=headless)
     if app.return_code:  # the app stopped on an error (Textual has printed it)
         return app.return_code

@@ -5,9 +5,11 @@ their results as messages (``liferaft.tui.messages``); the handlers here put the
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -39,6 +41,7 @@ from liferaft.tui.messages import (
 )
 from liferaft.tui.screens.workbench_actions import WorkbenchActions
 from liferaft.tui.screens.workbench_watch import WatchFlow
+from liferaft.tui.threads import pacing
 from liferaft.tui.widgets.composer_pane import ComposerPane
 from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
 from liferaft.tui.widgets.preview_pane import PreviewPane, missing_view, saved_prompts_view
@@ -49,6 +52,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher
+    from liferaft.tui.app import LiferaftApp
+    from liferaft.tui.offload import Offload
+
+#: How long the user is to have pressed no key before work nothing on screen waits for starts (seconds).
+QUIET_SECONDS = 1.0
+
+_NOT_OFFLOADED = object()
 
 PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosis": "#diagnosis",
                          "composer": "#composer"}
@@ -70,8 +80,16 @@ class Workbench(WatchFlow, WorkbenchActions):
         watch: bool = False,
         poll: bool = False,
         warnings: list[str] | None = None,
+        offload: bool = False,
+        leave_promptly: bool = False,
     ) -> None:
         super().__init__()
+        self._leave_promptly = leave_promptly
+        """Closing waits for no thread (the watcher's is a daemon; the app's workers are, see ``tui.threads``)."""
+        self._offload_wanted = offload
+        """Run the upload check and the gathering in a worker process (``liferaft.tui.offload``), not a thread."""
+        self._offload: Offload | None = None
+        self._offload_lock = threading.Lock()
         self.settings = settings
         """The user's settings (shared with the app, which saves them)."""
         self.limits = limits
@@ -134,7 +152,7 @@ class Workbench(WatchFlow, WorkbenchActions):
             self.notify(warning, title="Settings", severity="warning", markup=False, timeout=10)
         # Ages and the session clock move with time, not only with the folder.
         self.set_interval(60, self._tick)
-        self._sweep_leftovers()
+        self._when_quiet(self._sweep_leftovers)  # it walks the whole tree: not while the user waits for a key
         loader = self._loader
         if loader is not None and loader.done:
             # Scanned while Textual was starting: show it in the very first frame.
@@ -149,6 +167,20 @@ class Workbench(WatchFlow, WorkbenchActions):
         # A spinner only if the scan is slow: a flash of one on every start looks like a glitch.
         self.set_timer(0.15, self._scan_is_slow)
         self._load_project()
+
+    def _when_quiet(self, callback: Callable[[], object], quiet: float = QUIET_SECONDS) -> None:
+        """Call ``callback`` once the user has pressed no key (nor clicked) for ``quiet`` seconds: startup work
+        nothing on screen waits for (the secret scanner's rules, the sweep of leftovers) takes no core away from
+        the first keys."""
+        app = cast("LiferaftApp", self.app)
+
+        def check() -> None:
+            if time.monotonic() - app.last_input >= quiet:
+                timer.stop()
+                if self.app.is_running:
+                    callback()
+
+        timer = self.set_interval(quiet / 4, check)
 
     def _tick(self) -> None:
         if self.project is not None:
@@ -223,28 +255,58 @@ class Workbench(WatchFlow, WorkbenchActions):
     def _run_upload_check(self, inventory: Inventory, prepared: dict[str, PreparedFrom]) -> None:
         worker = get_current_worker()
         try:
-            plan = plan_uploads(inventory, prepared, limits=self.limits, cancelled=lambda: worker.is_cancelled)
+            plan = self._offloaded(inventory, "uploads", "check_uploads", inventory, prepared, self.limits)
+            if plan is _NOT_OFFLOADED:
+                plan = plan_uploads(inventory, prepared, limits=self.limits,
+                                    cancelled=pacing(lambda: worker.is_cancelled))
         except Exception as exc:
             if not worker.is_cancelled:
                 self.post_message(PlanCheckFailed(exc))
             return
-        if not worker.is_cancelled:
+        if plan is not None and not worker.is_cancelled:
             self.post_message(PlanChecked(inventory, plan))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="compose",
           description="gather what the prompt is made of")
     def _gather(self, project: Project, inventory: Inventory, plan: UploadPlan) -> None:
-        from liferaft.core.compose import gather
-
         worker = get_current_worker()
         try:
-            context = gather(project.root, inventory, plan, name=project.name, cancelled=lambda: worker.is_cancelled)
+            context = self._offloaded(inventory, "compose", "gather_context", project.root, inventory, plan,
+                                      project.name)
+            if context is _NOT_OFFLOADED:
+                from liferaft.core.compose import gather
+
+                context = gather(project.root, inventory, plan, name=project.name,
+                                 cancelled=pacing(lambda: worker.is_cancelled))
         except Exception as exc:
             if not worker.is_cancelled:
                 self.post_message(ContextFailed(exc))
             return
-        if not worker.is_cancelled:
+        if context is not None and not worker.is_cancelled:
             self.post_message(ContextGathered(inventory, context))
+
+    def _offloaded(self, inventory: Inventory, kind: str, job: str, *args: object) -> object:
+        """In a worker thread: run ``liferaft.tui.offload.<job>(*args)`` in the worker process and return its
+        result (None when cancelled meanwhile), or ``_NOT_OFFLOADED`` when this work stays in the thread (worker
+        processes off, a project too large to send, or no worker process to be had)."""
+        if not self._offload_wanted:
+            return _NOT_OFFLOADED
+        from liferaft.tui import offload
+
+        if len(inventory.files) > offload.MAX_FILES:
+            return _NOT_OFFLOADED
+        with self._offload_lock:
+            if self._offload is None:
+                self._offload = offload.Offload()
+            pool = self._offload
+        worker = get_current_worker()
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return pool.run(kind, getattr(offload, job), *args, cancelled=lambda: worker.is_cancelled)
+        except (offload.Unavailable, BrokenProcessPool):  # no worker process (or it died): the thread does it
+            self._offload_wanted = False
+            return _NOT_OFFLOADED
 
     # --- what is at risk ------------------------------------------------------------------------------
 
@@ -391,7 +453,7 @@ class Workbench(WatchFlow, WorkbenchActions):
         if self._first_frame_exit:
             self.call_after_refresh(self.app.exit, 0)
         elif first:
-            self.call_after_refresh(self._warm_up_secrets)
+            self._when_quiet(self._warm_up_secrets)  # a second of compiling on a core: not while keys are answered
             if self._watch:
                 self.call_after_refresh(self._start_watching)
 
@@ -544,8 +606,11 @@ class Workbench(WatchFlow, WorkbenchActions):
         self.notify(f"Sorted by {order}.", timeout=2)
 
     def on_unmount(self) -> None:
+        if self._offload is not None:
+            self._offload.close()
         if self.watcher is not None:
-            self.watcher.stop()
+            # It stops at its next look at the stop flag; midway through a large folder that may be seconds away.
+            self.watcher.stop(timeout=0.0 if self._leave_promptly else 2.0)
             self.watcher = None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="secrets",

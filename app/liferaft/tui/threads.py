@@ -1,0 +1,70 @@
+"""Where the workbench's thread workers run: daemon threads that nothing waits for when the app closes.
+
+Textual runs a thread worker in the event loop's default executor, a ``ThreadPoolExecutor`` that asyncio shuts
+down with ``wait=True`` when the app's loop ends and whose threads Python joins again before it exits: ctrl+q
+then waited for a scan or an upload check of a large project to finish (seconds, up to tens of seconds). Work
+cancelled by closing has nothing to report, so here each worker gets a daemon thread of its own, and closing
+waits for none of them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+
+class DaemonThreads(ThreadPoolExecutor):
+    """An executor that runs each call in a new daemon thread; ``shutdown`` never waits. (A ``ThreadPoolExecutor``
+    only because asyncio takes no other kind as a loop's default; none of its pool threads is ever started.)"""
+
+    def __init__(self, name: str = "liferaft-worker") -> None:
+        super().__init__(max_workers=1, thread_name_prefix=name)
+        self._name = name
+        self._count = 0
+        self._closed = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
+        if self._closed:
+            raise RuntimeError("cannot schedule new work after shutdown")
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to whoever awaits the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        self._count += 1
+        threading.Thread(target=run, name=f"{self._name}-{self._count}", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._closed = True  # running calls go on (cancelled workers stop at their next check); none is awaited
+
+
+#: A worker's turn between two pauses (seconds), and its pause: how long the UI thread waits at most for the
+#: interpreter while a long check runs (a pure-Python loop only gives it up every 5 ms when asked, and the UI
+#: thread asks again after each of its many short waits: for a key, that added up to a second).
+SLICE_SECONDS = 0.01
+PAUSE_SECONDS = 0.001
+
+
+def pacing(is_cancelled: Callable[[], bool]) -> Callable[[], bool]:
+    """A cancellation check for a long loop in a worker thread that also lets the UI thread in: after each slice
+    of work it sleeps a moment (the interpreter is free meanwhile), then says whether the work is cancelled."""
+    clock = time.perf_counter
+    turn = [clock() + SLICE_SECONDS]
+
+    def cancelled() -> bool:
+        if clock() >= turn[0]:
+            time.sleep(PAUSE_SECONDS)
+            turn[0] = clock() + SLICE_SECONDS
+        return is_cancelled()
+
+    return cancelled

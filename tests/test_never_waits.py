@@ -1,0 +1,106 @@
+"""Where the workbench's work runs (issue 17, "a UI that never waits"): the upload check and the gathering in a
+worker process, results arriving as from a thread; thread workers nothing waits for at closing; long loops that
+let the UI thread in; startup work nobody sees held back while keys come."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from liferaft.core.compose import gather
+from liferaft.core.project import open_project
+from liferaft.core.uploads import plan_uploads
+from liferaft.tui import offload
+from liferaft.tui.app import LiferaftApp
+from liferaft.tui.threads import DaemonThreads, pacing
+from liferaft.tui.widgets.composer_pane import ComposerPane
+from tests.conftest import FROZEN_NOW
+from tests.test_prepare_tui import wait_for
+
+
+@pytest.fixture
+def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
+    return copy_demo(tmp_path / "demo", big_csv_mb=1)
+
+
+async def test_checks_in_a_worker_process_arrive_as_from_a_thread(demo: Path) -> None:
+    project = open_project(demo)
+    expected_plan = plan_uploads(project.inventory, dict(project.state.prepared))
+    expected_context = gather(project.root, project.inventory, expected_plan, name=project.name)
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW, offload=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = app.query_one(ComposerPane)
+        await wait_for(pilot, lambda: composer.context is not None and composer.prompt is not None)
+        assert app.workbench._offload is not None  # it did run in the worker process
+        assert app.plan == expected_plan
+        assert composer.context == expected_context
+    assert app.workbench._offload._closed
+
+
+def test_a_superseded_job_is_told_to_stop_and_its_result_dropped(demo: Path) -> None:
+    project = open_project(demo)
+    pool = offload.Offload()
+    try:
+        plan = pool.run("uploads", offload.check_uploads, project.inventory, dict(project.state.prepared), None,
+                        cancelled=lambda: False)
+        assert plan == plan_uploads(project.inventory, dict(project.state.prepared))
+        assert pool.run("uploads", offload.check_uploads, project.inventory, {}, None, cancelled=lambda: True) is None
+    finally:
+        pool.close()
+    assert pool.run("uploads", offload.check_uploads, project.inventory, {}, None, cancelled=lambda: False) is None
+
+
+def test_daemon_threads_run_work_and_never_wait_at_shutdown() -> None:
+    executor = DaemonThreads()
+    release = threading.Event()
+    started = time.monotonic()
+    blocked = executor.submit(release.wait, 30)
+    assert executor.submit(lambda x: x * 2, 21).result(timeout=5) == 42
+    failing = executor.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=5)
+
+    async def close_a_loop() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(executor)
+        await loop.run_in_executor(None, lambda: None)
+
+    asyncio.run(close_a_loop())  # asyncio.run waits for its default executor: here, not for the blocked call
+    assert time.monotonic() - started < 10
+    assert not blocked.done()
+    release.set()
+    assert blocked.result(timeout=5)
+
+
+def test_pacing_pauses_a_long_loop_and_passes_cancellation_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr("liferaft.tui.threads.time.sleep", pauses.append)
+    state = {"cancelled": False}
+    check = pacing(lambda: state["cancelled"])
+    deadline = time.perf_counter() + 0.1
+    while time.perf_counter() < deadline:
+        assert check() is False
+    assert len(pauses) >= 3  # one pause every slice of work
+    state["cancelled"] = True
+    assert check() is True
+
+
+async def test_startup_work_nobody_sees_waits_for_a_pause_in_the_keys(demo: Path) -> None:
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        before = app.last_input
+        await pilot.press("down")
+        assert app.last_input > before  # a key counts as input
+        called: list[float] = []
+        app.workbench._when_quiet(lambda: called.append(time.monotonic()), quiet=3.0)
+        typing_until = time.monotonic() + 1.5
+        while time.monotonic() < typing_until:  # input every 0.1 s (set here: pilot keys are slow on a busy host)
+            app.last_input = time.monotonic()
+            await pilot.pause(0.1)
+        assert called == []
+        await wait_for(pilot, lambda: called)
+        assert called[0] - app.last_input >= 3.0
