@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import cast
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -40,6 +40,7 @@ from liferaft.tui.messages import (
     SecretsReady,
 )
 from liferaft.tui.screens.workbench_actions import WorkbenchActions
+from liferaft.tui.screens.workbench_layout import WorkbenchLayout
 from liferaft.tui.screens.workbench_watch import WatchFlow
 from liferaft.tui.threads import pacing
 from liferaft.tui.widgets.composer_pane import ComposerPane
@@ -55,16 +56,13 @@ if TYPE_CHECKING:
     from liferaft.tui.app import LiferaftApp
     from liferaft.tui.offload import Offload
 
-#: How long the user is to have pressed no key before work nothing on screen waits for starts (seconds).
+#: Seconds without a key before work that nothing on screen waits for (the secret rules, the sweep) starts.
 QUIET_SECONDS = 1.0
 
 _NOT_OFFLOADED = object()
 
-PANES: dict[str, str] = {"project": "#project", "preview": "#preview", "diagnosis": "#diagnosis",
-                         "composer": "#composer"}
 
-
-class Workbench(WatchFlow, WorkbenchActions):
+class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
     """The main screen: the project pane (with its filter), the preview, the diagnosis, the composer, the status
     line. It owns the project on show and everything worked out from it."""
 
@@ -540,70 +538,6 @@ class Workbench(WatchFlow, WorkbenchActions):
             return
         self.query_one(ProjectPane).set_filter(event.value)
         self.query_one(ProjectPane).focus()
-
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        # esc clears the filter, from the filter box or from the file list.
-        if event.key != "escape":
-            return
-        box = self.query_one("#filter", Input)
-        if self.app.focused is box or (self.app.focused is self.query_one(ProjectPane) and box.value):
-            self._clear_filter()
-            event.stop()
-
-    def _clear_filter(self) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        box = self.query_one("#filter", Input)
-        with box.prevent(Input.Changed):
-            box.value = ""
-        box.remove_class("-shown")
-        pane = self.query_one(ProjectPane)
-        pane.set_filter("")
-        pane.focus()
-
-    def action_rescan(self) -> None:
-        self.query_one(ProjectPane).loading = self.project is None
-        self._load_project()
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        # The diagnosis or composer focused: the right column widens on narrow screens (see the stylesheet).
-        with contextlib.suppress(NoMatches):
-            lower = self.query_one("#lower")
-            inside = event.widget in lower.walk_children()
-            self.query_one("#right").set_class(inside, "-lower-focused")
-            for pane in lower.children:  # the unfocused one is a sliver: a few words instead of wrapped text
-                pane.set_class(inside and event.widget is not pane and event.widget not in pane.walk_children(),
-                               "-sliver")
-
-    def action_focus_pane(self, name: str) -> None:
-        if self.app.screen.maximized is not None:
-            self.app.screen.minimize()
-        if name == "preview":
-            self.query_one(PreviewPane).focus_body()
-        else:
-            self.query_one(PANES[name]).focus()
-
-    def action_zoom(self) -> None:
-        screen = self.app.screen
-        if screen.maximized is not None:
-            screen.minimize()
-            return
-        focused = self.app.focused
-        pane = next((node for node in (focused, *(focused.ancestors if focused else ()))
-                     if getattr(node, "id", None) in {p.lstrip("#") for p in PANES.values()}), None)
-        if pane is None:
-            self.notify("Go to a pane first (1–4), then zoom it.", timeout=3)
-            return
-        screen.maximize(pane, container=False)  # type: ignore[arg-type]
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("-shown")
-        box.focus()
-
-    def action_cycle_sort(self) -> None:
-        order = self.query_one(ProjectPane).cycle_sort()
-        self.notify(f"Sorted by {order}.", timeout=2)
 
     def on_unmount(self) -> None:
         if self._offload is not None:
