@@ -5,6 +5,9 @@ let the UI thread in; startup work nobody sees held back while keys come."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -104,3 +107,22 @@ async def test_startup_work_nobody_sees_waits_for_a_pause_in_the_keys(demo: Path
         assert called == []
         await wait_for(pilot, lambda: called)
         assert called[0] - app.last_input >= 3.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+def test_the_resource_tracker_never_writes_to_the_terminal() -> None:
+    """The tracker inherits descriptor 2, not sys.stderr: started while the terminal is descriptor 2, it printed
+    "leaked semaphore objects" into the user's shell after ctrl+q."""
+    code = (
+        "import os\n"
+        "from multiprocessing import resource_tracker\n"
+        "from liferaft.tui.offload import start_resource_tracker_quietly\n"
+        "start_resource_tracker_quietly()\n"
+        "pid = resource_tracker._resource_tracker._pid\n"
+        "print(os.readlink(f'/proc/{pid}/fd/2'))\n"
+        "print(os.readlink('/proc/self/fd/2') != '/dev/null')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    tracker_err, own_restored = result.stdout.split()
+    assert tracker_err == os.devnull
+    assert own_restored == "True"

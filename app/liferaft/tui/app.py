@@ -301,6 +301,10 @@ class LiferaftApp(App[int]):
 def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = False,
             loader: ProjectLoader | None = None, watch: bool = False, poll: bool = False) -> int:
     """Run the workbench on ``root`` until the user quits; returns the exit code."""
+    if not first_frame_exit:
+        from liferaft.tui.offload import start_resource_tracker_quietly
+
+        start_resource_tracker_quietly()
     app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader, watch=watch, poll=poll,
                       daemon_workers=True, offload=not first_frame_exit)
     result = app.run(headless=headless)

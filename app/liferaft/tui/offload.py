@@ -93,6 +93,30 @@ def _start_resource_tracker() -> None:
             sys.stderr = shown
 
 
+def start_resource_tracker_quietly() -> None:
+    """Start the resource tracker before the workbench draws (call it before the app runs). The tracker is a
+    process of its own that inherits this process's file descriptor 2, whatever ``sys.stderr`` is: started
+    while the terminal is descriptor 2, its notes when the workbench leaves (semaphores of worker processes
+    that were never waited for) would print in the user's shell. So descriptor 2 is the null device while it
+    starts; nothing is drawn yet, so nothing is lost."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        return
+    try:
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(quiet, 2)
+            _start_resource_tracker()
+        finally:
+            os.close(quiet)
+            os.dup2(saved, 2)
+    except Exception:  # no tracker now: the first worker process starts one, as multiprocessing always does
+        pass
+    finally:
+        os.close(saved)
+
+
 class Offload:
     """The worker processes of one workbench (started on first use, at most one per kind of job)."""
 
