@@ -126,3 +126,21 @@ def test_the_resource_tracker_never_writes_to_the_terminal() -> None:
     tracker_err, own_restored = result.stdout.split()
     assert tracker_err == os.devnull
     assert own_restored == "True"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own niceness on Linux")
+def test_work_nothing_waits_for_runs_below_the_ui() -> None:
+    from liferaft.tui.threads import lower_this_thread
+
+    seen: list[int] = []
+
+    def work() -> None:
+        lower_this_thread(5)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen == [min(19, before + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched

@@ -40,6 +40,10 @@ _generations: Any = None  # in a worker process: the shared generation numbers, 
 # --- in the worker process ------------------------------------------------------------------------------------
 
 
+#: How much lower the worker processes run than the workbench (added to their niceness).
+WORKER_NICENESS = 10
+
+
 def _start_worker(generations: Any) -> None:
     global _generations
     _generations = generations
@@ -52,6 +56,10 @@ def _start_worker(generations: Any) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
+    # Below the UI in the scheduler's eyes: on a machine with few cores, a check importing pandas and reading
+    # tables must not take the core the workbench needs to answer a key.
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
+        os.nice(WORKER_NICENESS)
 
 
 def _superseded(kind: int, generation: int) -> Callable[[], bool]:

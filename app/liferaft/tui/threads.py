@@ -8,6 +8,7 @@ waits for none of them."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -68,3 +69,17 @@ def pacing(is_cancelled: Callable[[], bool]) -> Callable[[], bool]:
         return is_cancelled()
 
     return cancelled
+
+
+def lower_this_thread(niceness: int = 10) -> None:
+    """Let the scheduler put the calling thread ``niceness`` steps below the UI's (Linux gives each thread its
+    own niceness): for work nothing on screen waits for, so that on a machine with few cores it never takes the
+    core a key needs. Does nothing where threads share one priority or it is not allowed."""
+    import contextlib
+    import os
+
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(AttributeError, OSError):
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))

@@ -42,7 +42,7 @@ from liferaft.tui.messages import (
 from liferaft.tui.screens.workbench_actions import WorkbenchActions
 from liferaft.tui.screens.workbench_layout import WorkbenchLayout
 from liferaft.tui.screens.workbench_watch import WatchFlow
-from liferaft.tui.threads import pacing
+from liferaft.tui.threads import lower_this_thread, pacing
 from liferaft.tui.widgets.composer_pane import ComposerPane
 from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
 from liferaft.tui.widgets.preview_pane import PreviewPane, missing_view, saved_prompts_view
@@ -552,5 +552,6 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
     def _warm_up_secrets(self) -> None:
         from liferaft.core import secrets
 
+        lower_this_thread()  # no screen waits for it; the thread ends with it
         secrets.warm_up()
         self.post_message(SecretsReady())
