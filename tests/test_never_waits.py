@@ -144,3 +144,20 @@ def test_work_nothing_waits_for_runs_below_the_ui() -> None:
     before = os.getpriority(os.PRIO_PROCESS, 0)
     assert seen == [min(19, before + 5)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched
+
+
+def test_daemon_threads_are_reused_and_never_queue_behind_a_busy_one() -> None:
+    pool = DaemonThreads("t")
+    release = threading.Event()
+    busy = pool.submit(lambda: (release.wait(30), threading.current_thread().name)[1])
+    beside = pool.submit(lambda: threading.current_thread().name)  # runs although the first one is busy
+    second = beside.result(timeout=30)
+    deadline = time.monotonic() + 30
+    while pool._idle != 1 and time.monotonic() < deadline:  # the second thread goes back to waiting for work
+        time.sleep(0.001)
+    later = pool.submit(lambda: threading.current_thread().name).result(timeout=30)
+    release.set()
+    first = busy.result(timeout=30)
+    assert first != second
+    assert later == second  # the idle thread took it: no new thread per call
+    pool.shutdown()

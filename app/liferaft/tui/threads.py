@@ -8,6 +8,7 @@ waits for none of them."""
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -17,14 +18,20 @@ from typing import Any
 
 
 class DaemonThreads(ThreadPoolExecutor):
-    """An executor that runs each call in a new daemon thread; ``shutdown`` never waits. (A ``ThreadPoolExecutor``
-    only because asyncio takes no other kind as a loop's default; none of its pool threads is ever started.)"""
+    """An executor that runs each call in a daemon thread: an idle one if there is one, else a new one (never a
+    queue behind a busy one); ``shutdown`` never waits. Threads are kept for the next call: a new thread per call
+    left the C library a cached stack for each (tens of MB resident after a burst of rescans). (A
+    ``ThreadPoolExecutor`` only because asyncio takes no other kind as a loop's default; none of its pool threads
+    is ever started.)"""
 
     def __init__(self, name: str = "liferaft-worker") -> None:
         super().__init__(max_workers=1, thread_name_prefix=name)
         self._name = name
         self._count = 0
         self._closed = False
+        self._idle = 0
+        self._guard = threading.Lock()
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
         if self._closed:
@@ -41,12 +48,32 @@ class DaemonThreads(ThreadPoolExecutor):
             else:
                 future.set_result(result)
 
-        self._count += 1
-        threading.Thread(target=run, name=f"{self._name}-{self._count}", daemon=True).start()
+        with self._guard:
+            if self._idle:
+                self._idle -= 1
+                self._jobs.put(run)
+                return future
+            self._count += 1
+            number = self._count
+        threading.Thread(target=self._serve, args=(run,), name=f"{self._name}-{number}", daemon=True).start()
         return future
 
+    def _serve(self, job: Callable[[], None] | None) -> None:
+        while job is not None:
+            job()
+            job = None  # its frames and result are not kept while the thread waits
+            with self._guard:
+                if self._closed:
+                    return
+                self._idle += 1
+            job = self._jobs.get()
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._closed = True  # running calls go on (cancelled workers stop at their next check); none is awaited
+        with self._guard:
+            self._closed = True  # running calls go on (cancelled workers stop at their next check); none is awaited
+            idle, self._idle = self._idle, 0
+        for _ in range(idle):
+            self._jobs.put(None)
 
 
 #: A worker's turn between two pauses (seconds), and its pause: how long the UI thread waits at most for the
