@@ -17,6 +17,12 @@ from __future__ import annotations
 import os
 import sys
 
+# Typing-only imports: this module runs before anything else, and `typing` costs start-up time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
 #: Commands that are not the workbench (the first word that is not an option); anything else opens it.
 _OTHER_COMMANDS = frozenset(
     {"init", "scan", "check", "prepare", "note", "prompt", "checkpoint", "status", "diagnose", "import"}
@@ -68,11 +74,11 @@ def main() -> int:
     return cli_main(open_workbench=open_workbench)
 
 
-def open_workbench(root: object, **options: object) -> int:
+def open_workbench(root: Path, **options: Any) -> int:
     """Run the workbench (the CLI's `liferaft DIR` and `liferaft demo` call this: the CLI never imports the TUI)."""
     from liferaft.tui.app import run_app
 
-    code = run_app(root, **options)  # type: ignore[arg-type]
+    code = run_app(root, **options)
     # The terminal is restored and every file Liferaft writes is written when it is written: leave now. A worker
     # still busy (an upload check of a large project, a scan) has nothing left to report, and tearing down the
     # objects of a 200,000-file project takes longer than the user should wait after ctrl+q.
