@@ -139,6 +139,19 @@ def test_a_failed_save_changes_nothing(project: Path, monkeypatch) -> None:  # t
     assert record.role is Role.OUTPUT and record.role_guessed
 
 
+def test_the_groups_by_role_follow_a_role_change(project: Path) -> None:
+    opened = open_project(project)
+    before = opened.inventory.grouped()  # made once, then reused: a role change must make it again
+    assert "stray_summary.csv" not in {r.path for r in before[Role.SOURCE]}
+    sizes = opened.inventory.total_size
+    opened.set_role("stray_summary.csv", Role.SOURCE)
+    groups = opened.inventory.by_role()
+    assert "stray_summary.csv" in {r.path for r in groups[Role.SOURCE]}
+    assert "stray_summary.csv" not in {r.path for records in groups.values() if records is not groups[Role.SOURCE]
+                                       for r in records}
+    assert opened.inventory.total_size == sizes
+
+
 def test_removing_an_override_restores_the_folder_role(project: Path) -> None:
     opened = open_project(project)
     opened.set_role("SOURCE/orders_2025.csv", Role.OUTPUT)

@@ -97,6 +97,7 @@ class Project:
                 role = new.get(record.path)
                 new_role, guessed = (role, False) if role is not None else self.inventory.automatic_role(record)
                 files[index] = record._replace(role=new_role, role_guessed=guessed)
+        self.inventory.records_changed()
 
     def set_role(self, rel_path: str, role: Role | None) -> None:
         """Override a file's role (None goes back to its folder's role or a guess), save it, and update the
@@ -169,6 +170,7 @@ class ProjectLoader:
     def _run(self) -> None:
         try:
             self._result = open_project(self.path)
+            self._result.inventory.grouped()  # made here, not on the UI thread that shows it
         except BaseException as exc:  # handed to the caller of result()
             self._error = exc
 

@@ -121,7 +121,7 @@ class Inventory:
     """The result of a scan. ``role_folders`` maps the top-level folders recognised as role folders, by
     their name as found on disk, to their role."""
 
-    __slots__ = ("files", "notes", "role_folders", "root")
+    __slots__ = ("_summary", "files", "notes", "role_folders", "root")
 
     def __init__(self, root: Path, files: list[FileRecord] | None = None, notes: list[ScanNote] | None = None,
                  role_folders: dict[str, Role] | None = None) -> None:
@@ -129,12 +129,47 @@ class Inventory:
         self.files: list[FileRecord] = files if files is not None else []
         self.notes: list[ScanNote] = notes if notes is not None else []
         self.role_folders: dict[str, Role] = role_folders if role_folders is not None else {}
+        self._summary: tuple[tuple[int, int], dict[Role, tuple[FileRecord, ...]], int] | None = None
+
+    def __getstate__(self) -> tuple[Path, list[FileRecord], list[ScanNote], dict[str, Role]]:
+        # Sent to a worker process without the summary: it is made again there if needed.
+        return self.root, self.files, self.notes, self.role_folders
+
+    def __setstate__(self, state: tuple[Path, list[FileRecord], list[ScanNote], dict[str, Role]]) -> None:
+        self.root, self.files, self.notes, self.role_folders = state
+        self._summary = None
+
+    def _summarised(self) -> tuple[tuple[int, int], dict[Role, tuple[FileRecord, ...]], int]:
+        # Made once per inventory (a scan's thread makes it, so the UI thread finds it made), again only if the
+        # list of files was replaced or grew since.
+        key = (id(self.files), len(self.files))
+        summary = self._summary
+        if summary is None or summary[0] != key:
+            groups: dict[Role, list[FileRecord]] = {role: [] for role in (*FOLDER_ROLES, Role.UNSORTED)}
+            for record in self.files:
+                groups[record.role].append(record)
+            summary = (key, {role: tuple(records) for role, records in groups.items()},
+                       sum(record.size for record in self.files))
+            self._summary = summary
+        return summary
+
+    def records_changed(self) -> None:
+        """Say that records in :attr:`files` were replaced in place (a role changed): what is made of them once
+        per inventory is made again."""
+        self._summary = None
+
+    def grouped(self) -> dict[Role, tuple[FileRecord, ...]]:
+        """The files by role, every role present (in the roles' order); the same mapping on every call: not to
+        be changed (:meth:`by_role` gives lists of one's own)."""
+        return self._summarised()[1]
 
     def by_role(self) -> dict[Role, list[FileRecord]]:
-        groups: dict[Role, list[FileRecord]] = {role: [] for role in (*FOLDER_ROLES, Role.UNSORTED)}
-        for record in self.files:
-            groups[record.role].append(record)
-        return groups
+        return {role: list(records) for role, records in self.grouped().items()}
+
+    @property
+    def total_size(self) -> int:
+        """The bytes of every file listed."""
+        return self._summarised()[2]
 
     @property
     def read_while_changing(self) -> bool:

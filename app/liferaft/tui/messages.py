@@ -16,13 +16,17 @@ if TYPE_CHECKING:
     from liferaft.core.risk import Risk
     from liferaft.core.scan import Inventory
     from liferaft.core.uploads import UploadPlan
+    from liferaft.tui.widgets.project_pane import Arrangement
 
 
 @dataclass
 class ProjectLoaded(Message):
-    """A scan (the first one, or a rescan) finished."""
+    """A scan (the first one, or a rescan) finished, with what the screen shows of it made in the scan's
+    thread: the upload plan before its checks, and the files as the project pane arranges them."""
 
     project: Project
+    plan: UploadPlan | None = None
+    arrangement: Arrangement | None = None
 
 
 @dataclass

@@ -46,7 +46,7 @@ from liferaft.tui.threads import lower_this_thread, pacing
 from liferaft.tui.widgets.composer_pane import ComposerPane
 from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
 from liferaft.tui.widgets.preview_pane import PreviewPane, missing_view, saved_prompts_view
-from liferaft.tui.widgets.project_pane import ProjectPane, SavedPrompts
+from liferaft.tui.widgets.project_pane import Arrangement, ProjectPane, SavedPrompts, arrange
 from liferaft.tui.widgets.status_line import StatusLine, status_text
 
 TYPE_CHECKING = False
@@ -220,22 +220,29 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         loader = None
         if self.project is None:
             loader, self._loader = self._loader, None
-        self._scan(self.project, loader)
+        pane = self.query_one(ProjectPane)
+        self._scan(self.project, loader, pane.filter_text, pane.sort_order)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan the project")
-    def _scan(self, project: Project | None, loader: ProjectLoader | None) -> None:
+    def _scan(self, project: Project | None, loader: ProjectLoader | None, filter_text: str, sort_order: str
+              ) -> None:
         worker = get_current_worker()
         try:
             if project is None:
                 project = loader.result() if loader is not None else open_project(self.root_path)
             else:
                 project.rescan()
+            # What the screen shows of it, made here: on a large project, grouping, sorting and planning every
+            # file is work (and memory churn) the UI thread is spared.
+            inventory = project.inventory
+            plan = plan_uploads(inventory, dict(project.state.prepared), check=False)
+            arrangement = arrange(inventory, filter_text, sort_order)
         except Exception as exc:
             if not worker.is_cancelled:
                 self.post_message(ProjectFailed(exc))
             return
         if not worker.is_cancelled:  # a newer scan replaced this one: its result is stale
-            self.post_message(ProjectLoaded(project))
+            self.post_message(ProjectLoaded(project, plan, arrangement))
 
     @work(thread=True, exit_on_error=False, group="sweep", description="remove stale temporary files")
     def _sweep_leftovers(self) -> None:
@@ -365,7 +372,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
     def _on_project_loaded(self, message: ProjectLoaded) -> None:
         if self.app.is_running:  # closing: a late result has no place
             with self._showing():
-                self._project_loaded(message.project)
+                self._project_loaded(message.project, message.plan, message.arrangement)
 
     @on(ProjectFailed)
     def _on_project_failed(self, message: ProjectFailed) -> None:
@@ -413,7 +420,8 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
             with self._showing():
                 self.query_one(ComposerPane).refresh_prompt()
 
-    def _project_loaded(self, project: Project) -> None:
+    def _project_loaded(self, project: Project, plan: UploadPlan | None = None,
+                        arrangement: Arrangement | None = None) -> None:
         if self._scan_started is not None:
             self._scan_ended = time.monotonic()
             self._scan_took = self._scan_ended - self._scan_started
@@ -431,7 +439,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
                 and self._unsettled_rescans < self.UNSETTLED_RESCANS:
             self._unsettled_rescans += 1
             more = True
-        self._show_inventory(project.inventory, check=not more)
+        self._show_inventory(project.inventory, check=not more, plan=plan, arrangement=arrangement)
         if first:
             pane.focus()
             for warning in project.warnings:
@@ -466,15 +474,20 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         if self._first_frame_exit:
             self.call_after_refresh(self.app.exit, 1)
 
-    def _show_inventory(self, inventory: Inventory, *, check: bool = True) -> None:
+    def _show_inventory(self, inventory: Inventory, *, check: bool = True, plan: UploadPlan | None = None,
+                        arrangement: Arrangement | None = None) -> None:
+        """Show ``inventory`` in every pane; ``plan`` (unchecked) and ``arrangement`` are what a scan's thread
+        made of it already (made here when not given)."""
         pane = self.query_one(ProjectPane)
         # At once, what needs no reading (prepared copies in place of their originals); the checks follow.
-        prepared = self.project.state.prepared if self.project is not None else {}
-        self._show_plan(plan_uploads(inventory, prepared, check=False), inventory)
+        if plan is None:
+            prepared = self.project.state.prepared if self.project is not None else {}
+            plan = plan_uploads(inventory, prepared, check=False)
+        self._show_plan(plan, inventory)
         if self.project is not None and check:
             # After this frame is drawn: the checks read files, and the screen matters first.
             self.call_after_refresh(self._check_uploads, self.project)
-        pane.show_inventory(inventory)
+        pane.show_inventory(inventory, arrangement)
         self._update_status(inventory)
         self._show_node(pane.cursor_node.data if pane.cursor_node is not None else None)
         self.query_one(DiagnosisPane).show(inventory)

@@ -190,11 +190,11 @@ def _group_label(role: Role, records: list[FileRecord], short: bool = False) -> 
     return label
 
 
-def _group_meta(records: list[FileRecord], columns: tuple[int, int] = (8, 7)) -> Text:
+def _group_meta(records: list[FileRecord], columns: tuple[int, int] = (8, 7), total: int | None = None) -> Text:
     if not records:  # no size to show: the label (and what the role holds) takes the room
         return Text("")
     size_width, age_width = columns
-    size = format_size(sum(record.size for record in records))
+    size = format_size(sum(record.size for record in records) if total is None else total)
     return Text(f"{size:>{size_width}}" + (" " * (age_width + 1) if age_width else ""), style="dim")
 
 
@@ -205,6 +205,33 @@ def saved_prompts_label(fold: SavedPrompts, now: float) -> str:
     text = f"prompts: {fold.kept:,} saved, newest {format_age(fold.newest.mtime, now)}"
     older = len(fold.records) - fold.kept
     return text + (f", {older:,} older" if older else "")
+
+class Arrangement(NamedTuple):
+    """The files of an inventory as the pane shows them: filtered, sorted, grouped by role. Made by
+    :func:`arrange`, which a scan's worker thread calls, so a large project's sorting is not done on the UI
+    thread."""
+
+    needle: str
+    """The filter it was made with (case-folded)."""
+    sort_order: str
+    groups: dict[Role, list[FileRecord]]
+    sizes: dict[Role, int]
+    """Bytes per group."""
+
+
+def arrange(inventory: Inventory, filter_text: str = "", sort_order: str = SORT_ORDERS[0]) -> Arrangement:
+    """``inventory``'s files filtered by ``filter_text`` (case-insensitive, in the path), sorted by
+    ``sort_order`` (one of :data:`SORT_ORDERS`), by role. Pure: safe in any thread."""
+    needle = filter_text.casefold()
+    sort_key, newest_first = _SORT_KEYS[sort_order]
+    groups: dict[Role, list[FileRecord]] = {}
+    for role, grouped in inventory.grouped().items():
+        records = [record for record in grouped if needle in record.display_path.casefold()] if needle \
+            else list(grouped)
+        records.sort(key=sort_key, reverse=newest_first)
+        groups[role] = records
+    return Arrangement(needle, sort_order, groups, {role: sum(r.size for r in records)
+                                                     for role, records in groups.items()})
 
 
 class ProjectPane(Tree[NodeData]):
@@ -223,6 +250,7 @@ class ProjectPane(Tree[NodeData]):
         self._now = now
         self._inventory: Inventory | None = None
         self._groups: dict[Role, list[FileRecord]] = {}
+        self._group_sizes: dict[Role, int] = {}
         self.filter_text = ""
         """Only files whose path contains this (case-insensitive) are shown."""
         self.sort_order = SORT_ORDERS[0]
@@ -289,18 +317,9 @@ class ProjectPane(Tree[NodeData]):
             self.show_inventory(self._inventory)
         return self.sort_order
 
-    def _arranged(self, inventory: Inventory) -> dict[Role, list[FileRecord]]:
-        groups = inventory.by_role()
-        needle = self.filter_text.casefold()
-        sort_key, newest_first = _SORT_KEYS[self.sort_order]
-        for role, records in groups.items():
-            if needle:
-                records = [record for record in records if needle in record.display_path.casefold()]
-            records.sort(key=sort_key, reverse=newest_first)
-            groups[role] = records
-        return groups
-
-    def show_inventory(self, inventory: Inventory) -> None:
+    def show_inventory(self, inventory: Inventory, arrangement: Arrangement | None = None) -> None:
+        """Show ``inventory``'s files; ``arrangement``, when given, is that inventory already arranged (used if it
+        was made with the filter and order now on)."""
         selected = self.cursor_node.data if self.cursor_node is not None else None
         selected_key: object = selected.path if isinstance(selected, FileRecord | Downloading) else selected
         if isinstance(selected, SavedPrompts):
@@ -310,7 +329,10 @@ class ProjectPane(Tree[NodeData]):
         previous_line = self.cursor_line
         self.clear()
         self._inventory = inventory
-        self._groups = self._arranged(inventory)
+        if arrangement is None or arrangement.needle != self.filter_text.casefold() or \
+                arrangement.sort_order != self.sort_order:
+            arrangement = arrange(inventory, self.filter_text, self.sort_order)
+        self._groups, self._group_sizes = arrangement.groups, arrangement.sizes
         restore: TreeNode[NodeData] | None = None
         downloading = self._downloading_in(inventory)
         self._partial_leaves = {}
@@ -432,7 +454,7 @@ class ProjectPane(Tree[NodeData]):
             meta = Text(_size_age(sum(r.size for r in data.records), data.newest.mtime, self._now(), columns),
                         style="dim")
         elif isinstance(data, Role):
-            meta = _group_meta(self._groups.get(data, []), columns)
+            meta = _group_meta(self._groups.get(data, []), columns, self._group_sizes.get(data))
         else:
             return super().render_label(node, base_style, style)
         # Group rows carry their expand icon inside the label; file rows have a guide outside it.

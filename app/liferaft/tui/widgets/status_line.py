@@ -75,9 +75,9 @@ def status_text(inventory: Inventory, now: float, risk: Risk | None, clock: Sess
         parts.append(risk_text(risk, now, width))
     if clock.idle_hours is not None:
         parts.append(Text(f"session {clock.state.value} ({clock.idle_hours:.1f} h idle)"))
-    counts = [f"{role.label} {len(records):,}" for role, records in inventory.by_role().items()
+    counts = [f"{role.label} {len(records):,}" for role, records in inventory.grouped().items()
               if records or role is not Role.UNSORTED]
-    line = " · ".join(counts) + f" ({format_size(sum(record.size for record in inventory.files))})"
+    line = " · ".join(counts) + f" ({format_size(inventory.total_size)})"
     if inventory.notes:
         line += f"   {format_count(len(inventory.notes), 'note')}"
     parts.append(Text(line, style="dim"))
