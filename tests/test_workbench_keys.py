@@ -46,6 +46,29 @@ async def test_help_opens_and_closes_from_both_keys(project: Path) -> None:
             assert not isinstance(app.screen, HelpScreen), key
 
 
+async def test_the_footer_shows_the_focused_panes_keys_after_a_dialog_closes(project: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
+    def footer_keys() -> set[str]:
+        return {key.description for key in app.screen.query(FooterKey)}
+
+    app = make_app(project)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
+        on_project = footer_keys()
+        await pilot.press("4")  # the composer
+        await pilot.pause()
+        on_composer = footer_keys()
+        assert on_composer and on_composer != on_project
+        await pilot.press("f1")
+        await pilot.pause()
+        workbench = app.screen_stack[0]
+        workbench.set_focus(workbench.query_one(ProjectPane))  # its keys change while the help covers them
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: {key.description for key in workbench.query(FooterKey)} == on_project)
+
+
 def test_the_help_lists_every_command() -> None:
     from io import StringIO
 
@@ -244,6 +267,12 @@ async def test_narrow_terminals_fold_the_lower_panes(project: Path) -> None:
         await pilot.press("3")
         await pilot.pause()
         assert lower.size.height > 3
+        # The other lower pane is a sliver beside the focused one; focus elsewhere folds both again.
+        diagnosis, composer = app.query_one("#diagnosis"), app.query_one("#composer")
+        assert composer.size.width <= 14 < diagnosis.size.width
+        await pilot.press("1")
+        await pilot.pause()
+        assert lower.size.height == 3
     wide = make_app(project)
     async with wide.run_test(size=(160, 48)) as pilot:
         await settle(wide, pilot)

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets import Header, Input, Static, Tree
 from textual.worker import get_current_worker
 
 from liferaft.core.config import Settings
@@ -45,6 +45,7 @@ from liferaft.tui.screens.workbench_watch import WatchFlow
 from liferaft.tui.threads import lower_this_thread, pacing
 from liferaft.tui.widgets.composer_pane import ComposerPane
 from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
+from liferaft.tui.widgets.key_footer import KeyFooter
 from liferaft.tui.widgets.preview_pane import PreviewPane, missing_view, saved_prompts_view
 from liferaft.tui.widgets.project_pane import Arrangement, ProjectPane, SavedPrompts, arrange
 from liferaft.tui.widgets.status_line import StatusLine, status_text
@@ -136,7 +137,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
                     yield DiagnosisPane(self._now, self.session, id="diagnosis")
                     yield ComposerPane(self._now, id="composer")
         yield StatusLine("Scanning…", id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         shown = shown_name(display_name(str(self.root_path)))
