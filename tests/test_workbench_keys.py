@@ -69,6 +69,23 @@ async def test_the_footer_shows_the_focused_panes_keys_after_a_dialog_closes(pro
         await wait_for(pilot, lambda: {key.description for key in workbench.query(FooterKey)} == on_project)
 
 
+async def test_the_footer_holds_whole_keys_only_and_follows_the_width(project: Path) -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for width in (80, 160, 100):
+            await pilot.resize_terminal(width, 30)
+            await wait_for(pilot, lambda w=width: any(key.region.width for key in app.screen.query(FooterKey))
+                           and max(key.region.right for key in app.screen.query(FooterKey)) > w - 20)
+            keys = [key for key in app.screen.query(FooterKey) if not key.has_class("-command-palette")]
+            palette = app.screen.query_one("FooterKey.-command-palette")
+            assert all(key.region.right <= palette.region.x for key in keys), width  # none cut by the edge
+            assert "^y" in {key.key_display for key in keys}, width  # the copy key stays, shortened if need be
+            assert len(keys) >= {80: 7, 100: 8, 160: 12}[width], width
+
+
 def test_the_help_lists_every_command() -> None:
     from io import StringIO
 

@@ -1,18 +1,50 @@
-"""The workbench's footer: Textual's, but it does not rebuild its keys while a dialog or the palette covers it."""
+"""The workbench's footer: Textual's, holding only the keys that fit, and not rebuilt while it is covered."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+#: Cells a key takes besides its key and description: a space between them, a cell of padding each side.
+KEY_EXTRA = 3
 
 
 class KeyFooter(Footer):
-    """Textual's footer rebuilds its row of keys (a widget per key, a few dozen on the workbench) whenever its
-    screen's keys change, which happens as the palette or a dialog opens over it: tens of milliseconds spent on
-    a row nobody sees, while the palette waits to be drawn. Here the rebuild is skipped while the screen is
-    covered; when it is on top again Textual refreshes its keys (a resumed screen always does), and the footer
-    is rebuilt then."""
+    """Textual's footer makes a widget per key the screen shows (a few dozen on the workbench), most of them past
+    the right edge; making them costs tens of milliseconds before the first frame and again each time the keys
+    change (a pane focused, the palette opened). This one makes only the keys that fit (all of them are in the
+    help, F1, and the palette), makes them again when the width changes, and skips rebuilding while another
+    screen covers it (when its screen is on top again Textual refreshes its keys, and it is rebuilt then)."""
+
+    _made_for_width = -1
+
+    def compose(self) -> ComposeResult:
+        width = self.size.width or self.app.size.width
+        self._made_for_width = width
+        made = list(super().compose())
+        palette = [w for w in made if isinstance(w, FooterKey) and w.has_class("-command-palette")]
+        room = width - sum(_width(w) for w in palette)
+        for widget in made:
+            if isinstance(widget, FooterKey) and widget not in palette:
+                if _width(widget) > room and " " in widget.description:  # "Copy prompt": "Copy" may fit
+                    widget.description = widget.description.split(" ", 1)[0]
+                if _width(widget) > room:
+                    continue  # past the edge: not made (a shorter one further on may fit)
+                room -= _width(widget)
+            yield widget
 
     async def recompose(self) -> None:
         if self.is_attached and self.screen is not self.app.screen:
             return
         await super().recompose()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._made_for_width and self._bindings_ready:
+            self.call_later(self.recompose)
+
+
+def _width(key: FooterKey) -> int:
+    return cell_len(key.key_display) + cell_len(key.description) + KEY_EXTRA
