@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from liferaft.cli import main
-from liferaft.core import preflight, prepare, storage
+from liferaft.core import preflight, prepare, prepare_sets, storage
 from liferaft.core.project import open_project
 from liferaft.core.uploads import check_project, plan_uploads
 from tests.conftest import HANG
@@ -186,8 +186,11 @@ def _forget(root: Path) -> None:
 
 def _damage(case: str, root: Path, parts: list[Path]) -> None:
     manifest = root / "SOURCE" / "prepared" / prepare.MANIFEST_DIR / "big.csv.parts.json"
-    if case == "no list":  # killed while the parts were put in place, before the list was written
-        manifest.unlink()
+    if case == "no list":  # killed while the parts were put in place, before the list was written: the mark
+        manifest.unlink()  # of the split under way is still there
+        pending = prepare_sets.pending_path(parts[0])
+        assert pending is not None
+        pending.write_text('{"parts": []}')
     elif case == "part missing":
         parts[1].unlink()
     elif case == "last part missing":
@@ -246,6 +249,20 @@ def test_a_remembered_split_that_no_longer_matches_is_not_used(
     assert not any("part" in item.record.path for item in plan.items)
     out, _err = _prompt(root, capsys)
     assert "big.part" not in out
+
+
+def test_the_users_own_part_named_files_in_prepared_are_not_a_split(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "SOURCE" / "prepared"
+    folder.mkdir(parents=True)
+    for number in (1, 2):  # no list of parts, no split under way: files the user put there, not Liferaft's
+        (folder / f"survey.part{number}.csv").write_text("q,a\n1,yes\n")
+    assert prepare.split_part_problem(folder / "survey.part2.csv") is None
+    code, report = _check(tmp_path, capsys)
+    assert code == 0 and report["summary"]["block"] == 0
+    # A split of Liferaft's interrupted while it put its parts in place leaves its mark: then they are refused.
+    (folder / prepare.MANIFEST_DIR).mkdir()
+    (folder / prepare.MANIFEST_DIR / f"survey.csv{prepare_sets.PENDING_SUFFIX}").write_text("{}")
+    assert "did not finish" in (prepare.split_part_problem(folder / "survey.part2.csv") or "")
 
 
 def test_a_part_named_file_elsewhere_is_not_a_split(tmp_path: Path) -> None:

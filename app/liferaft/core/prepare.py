@@ -55,7 +55,7 @@ from liferaft.core.prepare_common import (
 from liferaft.core.prepare_common import HEAD_BYTES as HEAD_BYTES
 from liferaft.core.prepare_common import MAX_CELL as MAX_CELL
 from liferaft.core.prepare_common import MAX_LINE as MAX_LINE
-from liferaft.core.prepare_sets import MANIFEST_DIR, MANIFEST_SUFFIX, MANIFEST_VERSION
+from liferaft.core.prepare_sets import MANIFEST_DIR, MANIFEST_SUFFIX, MANIFEST_VERSION, PENDING_SUFFIX
 from liferaft.core.prepare_sets import SplitSet as SplitSet
 from liferaft.core.prepare_sets import looks_like_part as looks_like_part
 from liferaft.core.prepare_sets import manifest_path as manifest_path
@@ -305,9 +305,12 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
         import glob
 
         tag = 1  # a new set of parts never mixes with an earlier one: -2, -3… on the stem
-        while any(folder.glob(f"{glob.escape(stem if tag == 1 else f'{stem}-{tag}')}.part[0-9]*{suffix}")) or \
-                os.path.lexists(folder / MANIFEST_DIR / f"{stem if tag == 1 else f'{stem}-{tag}'}{suffix}"
-                                f"{MANIFEST_SUFFIX}"):
+        def taken(base: str) -> bool:  # parts, a list or the mark of an unfinished split under that name
+            return any(folder.glob(f"{glob.escape(base)}.part[0-9]*{suffix}")) or any(
+                os.path.lexists(folder / MANIFEST_DIR / f"{base}{suffix}{end}") for end in (MANIFEST_SUFFIX,
+                                                                                            PENDING_SUFFIX))
+
+        while taken(stem if tag == 1 else f"{stem}-{tag}"):
             tag += 1
         base = stem if tag == 1 else f"{stem}-{tag}"
         with _tidy(folder):
@@ -350,6 +353,12 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         # part01…part12 when there are ten or more: they sort in order everywhere (file pickers included).
         width = len(str(len(temps)))
         targets = [folder / f"{base}.part{number:0{width}d}{suffix}" for number in range(1, len(temps) + 1)]
+        # First, durably: the mark of a split under way. Parts beside it without the list are a split that did
+        # not finish (killed here), never a set; parts with neither are files of the user's own.
+        pending = manifests / f"{base}{suffix}{PENDING_SUFFIX}"
+        _write_manifest(pending, {"version": MANIFEST_VERSION, "made_by": "liferaft prepare --split-mb",
+                                  "source": name, "pid": os.getpid(), "parts": [t.name for t in targets]},
+                        made, placed)
         for target, (tmp, ident) in zip(targets, temps, strict=True):
             placed.append((target, ident))  # first: interrupted inside publish, the name may be ours already
             try:
@@ -369,6 +378,9 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         if total_rows is not None:
             manifest["rows"] = total_rows  # the data rows of the whole table: what the parts add up to
         _write_manifest(manifests / f"{base}{suffix}{MANIFEST_SUFFIX}", manifest, made, placed)
+        with contextlib.suppress(OSError):  # the list is there: the mark no longer says anything
+            os.unlink(pending)
+            storage.fsync_dir(manifests)
     except BaseException:
         _shielded(lambda: _undo_split(pool, made, placed, None if manifests_existed else manifests))
         raise

@@ -18,8 +18,11 @@ MANIFEST_DIR = ".liferaft"
 #: ``<base><suffix>.parts.json``: the list of the parts ``<base>.partN<suffix>`` of one split.
 MANIFEST_SUFFIX = ".parts.json"
 MANIFEST_VERSION = 1
+#: ``<base><suffix>.parts.pending``: written (durably) before a split puts its first part in place, removed once
+#: the list is written. Parts with neither beside them are the user's own files named like parts, not a split.
+PENDING_SUFFIX = ".parts.pending"
 _PART_NAME = re.compile(r"(?s)(?P<base>.+)\.part(?P<number>[0-9]+)(?P<suffix>\.(?i:csv|tsv|txt))\Z")
-_set_cache: dict[tuple[str, str, str], tuple[Any, Any, dict[str, int] | str]] = {}
+_set_cache: dict[tuple[str, str, str], tuple[Any, Any, Any, dict[str, int] | str | None]] = {}
 
 
 def looks_like_part(path: Path) -> bool:
@@ -35,6 +38,12 @@ def manifest_path(path: Path) -> Path | None:
     if match is None:
         return None
     return path.parent / MANIFEST_DIR / f"{match['base']}{match['suffix']}{MANIFEST_SUFFIX}"
+
+
+def pending_path(path: Path) -> Path | None:
+    """Where the mark of a split still putting the parts of ``path``'s set in place is (None: not a part name)."""
+    manifest = manifest_path(path)
+    return None if manifest is None else manifest.with_name(manifest.name[:-len(MANIFEST_SUFFIX)] + PENDING_SUFFIX)
 
 
 def split_original(path: Path) -> Path | None:
@@ -59,15 +68,17 @@ def _signature(path: Path) -> Any:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _read_set(folder: Path, base: str, suffix: str, manifest: Path) -> dict[str, int] | str:
+def _read_set(folder: Path, base: str, suffix: str, manifest: Path, pending: Path) -> dict[str, int] | str | None:
     """The parts the split's list names, with their sizes, when the folder holds exactly those at those sizes;
-    else why not (one line)."""
+    else why not (one line); None when no split of Liferaft's made these names (no list, no split under way)."""
     import json
 
     shown = f"{PREPARED}/{MANIFEST_DIR}/{manifest.name}"
     try:
         raw = storage.read_small_file(manifest)
     except FileNotFoundError:
+        if not os.path.lexists(pending):  # files of the user's own, named like parts
+            return None
         return "the split that made it did not finish (there is no list of its parts)"
     except OSError as exc:
         return f"its list of parts ({shown}) cannot be read: {exc.strerror or exc}"
@@ -113,16 +124,18 @@ def split_part_problem(path: Path, size: int | None = None) -> str | None:
     assert match is not None
     folder = path.parent
     key = (os.fspath(folder), match["base"], match["suffix"])
-    signature = (_signature(folder), _signature(manifest))
+    pending = pending_path(path)
+    assert pending is not None
+    signature = (_signature(folder), _signature(manifest), _signature(pending))
     cached = _set_cache.get(key)
-    if cached is not None and cached[:2] == signature:
-        result = cached[2]
+    if cached is not None and cached[:3] == signature:
+        result = cached[3]
     else:
-        result = _read_set(folder, match["base"], match["suffix"], manifest)
+        result = _read_set(folder, match["base"], match["suffix"], manifest, pending)
         if len(_set_cache) > 256:
             _set_cache.clear()
         _set_cache[key] = (*signature, result)
-    if isinstance(result, str):
+    if result is None or isinstance(result, str):
         return result
     if size is None:
         try:

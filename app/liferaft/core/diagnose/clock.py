@@ -13,6 +13,7 @@ file is kept aside under a backup name and reported, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import tomllib
@@ -291,7 +292,17 @@ def clock_settings(data: Mapping[str, Any]) -> ClockSettings:
 def load_clock_settings() -> ClockSettings:
     """Only the session clock's rules: the workbench draws the clock in its first frame, and the rest of the
     knowledge (symptoms, patterns) is not needed until a diagnosis (~30 ms to read and check)."""
+    import re
+
     text = resources.files("liferaft.core").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    # The [clock] table alone is read (the file is ~1,300 lines; the first frame waits for this); the whole
+    # file when the table cannot be cut out cleanly.
+    head = re.search(r"(?m)^\[clock\][ \t]*$", text)
+    if head is not None:
+        tail = re.search(r"(?m)^\[", text[head.end():])
+        section = text[head.start():head.end() + (tail.start() if tail else len(text))]
+        with contextlib.suppress(tomllib.TOMLDecodeError, ValueError):
+            return clock_settings(tomllib.loads(section))
     try:
         return clock_settings(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:

@@ -11,7 +11,6 @@ from pathlib import Path
 from textual import work
 from textual.screen import Screen
 
-from liferaft.core.compose import ComposeContext, ComposedPrompt
 from liferaft.core.config import Settings
 from liferaft.core.project import Project
 from liferaft.core.roles import Role
@@ -24,6 +23,10 @@ from liferaft.tui.widgets.composer_pane import ComposerPane
 from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
 from liferaft.tui.widgets.preview_pane import PreviewPane
 from liferaft.tui.widgets.project_pane import ProjectPane
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from liferaft.core.compose import ComposeContext, ComposedPrompt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
