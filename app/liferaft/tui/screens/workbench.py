@@ -167,14 +167,18 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         self.set_timer(0.15, self._scan_is_slow)
         self._load_project()
 
+    #: What the status line shows, when it is the files' line (None: something else, or nothing yet).
+    _status_shown: Text | None = None
+
     def _when_quiet(self, callback: Callable[[], object], quiet: float = QUIET_SECONDS) -> None:
-        """Call ``callback`` once the user has pressed no key (nor clicked) for ``quiet`` seconds: startup work
-        nothing on screen waits for (the secret scanner's rules, the sweep of leftovers) takes no core away from
-        the first keys."""
+        """Call ``callback`` once the user has pressed no key (nor clicked) and the folder has not changed for
+        ``quiet`` seconds: startup work nothing on screen waits for (the secret scanner's rules, the sweep of
+        leftovers) takes no core away from the first keys, nor from a burst of files being shown."""
         app = cast("LiferaftApp", self.app)
 
         def check() -> None:
-            if time.monotonic() - app.last_input >= quiet:
+            now = time.monotonic()
+            if now - app.last_input >= quiet and now - self._folder_changed_at >= quiet:
                 timer.stop()
                 if self.app.is_running:
                     callback()
@@ -192,6 +196,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         """Draw the status line for ``inventory`` (default: the project's) with the risk and clock on show; while
         the project folder is gone, say that instead (a late scan or the minute tick must not hide it)."""
         if self._root_missing:
+            self._status_shown = None
             self.query_one("#status", Static).update(
                 Text("The project folder is gone (deleted, renamed or unmounted): Liferaft picks it up again when "
                      "it is back.", style="bold red"))
@@ -203,7 +208,10 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         clock = self.query_one(DiagnosisPane).clock(inventory)
         status = self.query_one("#status", Static)
         width = (status.content_region.width or self.size.width - 2) if status.is_mounted else self.size.width - 2
-        status.update(status_text(inventory, self._now(), self.risk, clock, width))
+        text = status_text(inventory, self._now(), self.risk, clock, width)
+        if text != self._status_shown:  # one row, always: no layout of the screen for it
+            self._status_shown = text
+            status.update(text, layout=False)
 
     def _scan_is_slow(self) -> None:
         if self.project is None and self.app.is_running:  # not when the app closes before its first scan is in
@@ -470,6 +478,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         message = str(error) if isinstance(error, ProjectError | OSError) else f"{type(error).__name__}: {error}"
         if self._root_missing:  # the scan failed because the folder is gone: the status line already says so
             return
+        self._status_shown = None
         self.query_one("#status", Static).update(f"Cannot read the project: {message}")
         self.notify(f"Cannot read the project: {message}", severity="error", markup=False, timeout=15)
         if self._first_frame_exit:

@@ -39,6 +39,8 @@ class WatchFlow(Screen[None]):
     _downloading: dict[str, int]
     _downloads_dir: Path | None
     _downloads_seen: frozenset[tuple[str, int]] | None
+    #: When the watcher last reported a change (monotonic seconds): work that can wait waits for the folder too.
+    _folder_changed_at = 0.0
 
     _now: Callable[[], float]
     _update_status: Callable[..., None]
@@ -107,6 +109,7 @@ class WatchFlow(Screen[None]):
             self._update_status()
             return
         self._root_missing = False
+        self._folder_changed_at = time.monotonic()
         self._unsettled_rescans = 0
         self._churn += len(event.changes)
         self._note_folder_activity(event)
