@@ -155,3 +155,39 @@ def _batches_held() -> list[set]:
         and isinstance(next(iter(obj)), tuple)
         and isinstance(next(iter(obj))[0], watchfiles.Change)
     ]
+
+
+async def test_a_burst_past_the_shown_rows_updates_them_in_place(tmp_path: Path) -> None:
+    """Files arriving past the rows a group shows change only its count and its "more" row: the rows stay the
+    same objects (no tree made again, no layout of the screen), the selection stays, and the counts are right."""
+    from tests.test_tui import settle
+
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    for n in range(MAX_ROWS + 20):
+        write(root / f"OUTPUT/chart_{n:05d}.png", b"x")
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(ProjectPane)
+        output = next(group for group in pane.root.children if group.data is Role.OUTPUT)
+        rows = list(output.children)
+        assert rows[-1].data == MORE and "20 more" in str(rows[-1].label)
+        pane.cursor_line = pane._line_of(rows[3])
+        selected = pane.cursor_node.data if pane.cursor_node else None
+        for n in range(MAX_ROWS + 20, MAX_ROWS + 120):  # sorted after every row shown
+            write(root / f"OUTPUT/chart_{n:05d}.png", b"x")
+        write(root / "OUTPUT/chart_00002.png", b"bigger")  # one shown file changed: its row is updated too
+        await pilot.press("r")
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: "120 more" in str(output.children[-1].label))
+        assert list(output.children) == rows and all(a is b for a, b in zip(output.children, rows, strict=True))
+        assert f"{MAX_ROWS + 120:,} files" in str(output.label)
+        assert rows[2].data.size == len(b"bigger")
+        assert pane.cursor_node is rows[3] and pane.cursor_node.data == selected
+        write(root / "OUTPUT/chart_00000a.png", b"x")  # a new row among those shown: the tree is made again
+        await pilot.press("r")
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: any(getattr(node.data, "name", "") == "chart_00000a.png"
+                                          for group in pane.root.children for node in group.children))
+        assert pane.cursor_node is not None and pane.cursor_node.data.path == selected.path  # type: ignore[union-attr]

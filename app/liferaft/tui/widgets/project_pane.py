@@ -177,6 +177,16 @@ def _size_age(size: int, mtime: float | None, now: float, columns: tuple[int, in
     return text
 
 
+def _row_key(data: object) -> object:
+    """What names a row across rescans: a file's (or a partial download's) path, a saved prompts row's folder, a
+    group's role, a note itself."""
+    if isinstance(data, FileRecord | Downloading):
+        return data.path
+    if isinstance(data, SavedPrompts):
+        return (PROMPTS_ROW, data.folder)
+    return data
+
+
 def _group_label(role: Role, records: list[FileRecord], short: bool = False) -> Text:
     """``SOURCE  5 files`` (with what the role holds when empty); ``short``: ``SOURCE 5``, for a narrow pane."""
     label = Text(no_wrap=True, overflow="ellipsis")
@@ -319,71 +329,105 @@ class ProjectPane(Tree[NodeData]):
 
     def show_inventory(self, inventory: Inventory, arrangement: Arrangement | None = None) -> None:
         """Show ``inventory``'s files; ``arrangement``, when given, is that inventory already arranged (used if it
-        was made with the filter and order now on)."""
+        was made with the filter and order now on). When the rows are the same ones as shown (a burst of files
+        past the rows a group shows, a file's size changed), the rows are updated in place instead of the tree
+        being made again: no layout of the screen, and the selection and scroll stay as they are."""
         selected = self.cursor_node.data if self.cursor_node is not None else None
-        selected_key: object = selected.path if isinstance(selected, FileRecord | Downloading) else selected
-        if isinstance(selected, SavedPrompts):
-            selected_key = (PROMPTS_ROW, selected.folder)
+        selected_key: object = _row_key(selected)
         collapsed = {node.data for node in self.root.children if not node.is_expanded}
-        scroll_y = self.scroll_y
-        previous_line = self.cursor_line
-        self.clear()
         self._inventory = inventory
         if arrangement is None or arrangement.needle != self.filter_text.casefold() or \
                 arrangement.sort_order != self.sort_order:
             arrangement = arrange(inventory, self.filter_text, self.sort_order)
         self._groups, self._group_sizes = arrangement.groups, arrangement.sizes
+        rows = self._rows(inventory)
+        if self._same_shape(rows):
+            self._update_rows(rows)
+            return
+        scroll_y = self.scroll_y
+        previous_line = self.cursor_line
+        self.clear()
         restore: TreeNode[NodeData] | None = None
-        downloading = self._downloading_in(inventory)
         self._partial_leaves = {}
-        for role, records in self._groups.items():
-            if role is Role.UNSORTED and not records and role not in downloading:
-                continue
-            group = self.root.add(_group_label(role, records), data=role, expand=role not in collapsed)
-            if selected_key == role:
+        for label, data, children in rows:
+            group = self.root.add(label, data=data, expand=data not in collapsed)
+            if selected_key == _row_key(data):
                 restore = group
-            fold = self._fold_prompts(inventory, records) if role is Role.RESTART else None
-            if fold is not None:
-                folded = {record.path for record in fold.records}
-                records = [record for record in records if record.path not in folded]
-            for record in records[:MAX_ROWS]:
-                leaf = group.add_leaf(_file_label(record, _shown_path(record, inventory)), data=record)
-                if selected_key == record.path:
+            for child_label, child in children:
+                leaf = group.add_leaf(child_label, data=child)
+                if isinstance(child, Downloading):
+                    self._partial_leaves[child.path] = leaf
+                if child is not MORE and selected_key == _row_key(child):
                     restore = leaf
-            if fold is not None:
-                leaf = group.add_leaf(Text(saved_prompts_label(fold, self._now()), style="italic"), data=fold)
-                if selected_key == (PROMPTS_ROW, fold.folder):
-                    restore = leaf
-            if len(records) > MAX_ROWS:
-                hidden = len(records) - MAX_ROWS
-                group.add_leaf(Text(f"… {hidden:,} more: press / to filter", style="italic dim"), data=MORE)
-            for partial in downloading.get(role, ()):
-                shown = partial.path.partition("/")[2] or partial.path
-                # The name it will have: "report.pdf", not "report.pdf.crdownload" (the badge says the rest).
-                shown = next((shown.removesuffix(end) for end in PARTIAL_SUFFIXES if shown.endswith(end)), shown)
-                leaf = group.add_leaf(Text(shown, style="italic"), data=partial)
-                self._partial_leaves[partial.path] = leaf
-                if selected_key == partial.path:
-                    restore = leaf
-        if inventory.notes:
-            label = Text.assemble(("Notes", "bold"), (f"  {format_count(len(inventory.notes), 'note')}", "dim"))
-            group = self.root.add(label, data=NOTES, expand=NOTES not in collapsed)
-            if selected_key == NOTES:
-                restore = group
-            for note in inventory.notes[:MAX_ROWS]:
-                shown = shown_name(note.to_json()["path"])
-                leaf = group.add_leaf(Text.assemble(("! ", "dark_orange"), shown, (f"  {note.message}", "dim")),
-                                      data=note)
-                if selected_key == note:
-                    restore = leaf
-            if len(inventory.notes) > MAX_ROWS:  # a burst removed while scanned: one note per file gone
-                hidden = len(inventory.notes) - MAX_ROWS
-                group.add_leaf(Text(f"… {hidden:,} more: `liferaft scan` lists them all", style="italic dim"),
-                               data=MORE)
         # Lines are numbered lazily after a rebuild, so work out the restored row's line here.
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
         # The selected file gone (deleted, filtered out): stay on the same row rather than jump to the top.
         self.cursor_line = self._line_of(restore) if restore is not None else max(0, previous_line)
+
+    def _rows(self, inventory: Inventory) -> list[tuple[Text, NodeData, list[tuple[Text, NodeData]]]]:
+        """The rows to show: each group's label and data, with its rows (label, data)."""
+        rows: list[tuple[Text, NodeData, list[tuple[Text, NodeData]]]] = []
+        downloading = self._downloading_in(inventory)
+        for role, records in self._groups.items():
+            if role is Role.UNSORTED and not records and role not in downloading:
+                continue
+            children: list[tuple[Text, NodeData]] = []
+            rows.append((_group_label(role, records), role, children))
+            fold = self._fold_prompts(inventory, records) if role is Role.RESTART else None
+            if fold is not None:
+                folded = {record.path for record in fold.records}
+                records = [record for record in records if record.path not in folded]
+            children.extend((_file_label(record, _shown_path(record, inventory)), record)
+                            for record in records[:MAX_ROWS])
+            if fold is not None:
+                children.append((Text(saved_prompts_label(fold, self._now()), style="italic"), fold))
+            if len(records) > MAX_ROWS:
+                hidden = len(records) - MAX_ROWS
+                children.append((Text(f"… {hidden:,} more: press / to filter", style="italic dim"), MORE))
+            for partial in downloading.get(role, ()):
+                shown = partial.path.partition("/")[2] or partial.path
+                # The name it will have: "report.pdf", not "report.pdf.crdownload" (the badge says the rest).
+                shown = next((shown.removesuffix(end) for end in PARTIAL_SUFFIXES if shown.endswith(end)), shown)
+                children.append((Text(shown, style="italic"), partial))
+        if inventory.notes:
+            label = Text.assemble(("Notes", "bold"), (f"  {format_count(len(inventory.notes), 'note')}", "dim"))
+            notes: list[tuple[Text, NodeData]] = []
+            rows.append((label, NOTES, notes))
+            for note in inventory.notes[:MAX_ROWS]:
+                shown = shown_name(note.to_json()["path"])
+                notes.append((Text.assemble(("! ", "dark_orange"), shown, (f"  {note.message}", "dim")), note))
+            if len(inventory.notes) > MAX_ROWS:  # a burst removed while scanned: one note per file gone
+                hidden = len(inventory.notes) - MAX_ROWS
+                notes.append((Text(f"… {hidden:,} more: `liferaft scan` lists them all", style="italic dim"),
+                              MORE))
+        return rows
+
+    def _same_shape(self, rows: list[tuple[Text, NodeData, list[tuple[Text, NodeData]]]]) -> bool:
+        """Whether the tree shows the same rows in the same places (same groups, same files, folded the same):
+        then updating their labels is enough."""
+        groups = self.root.children
+        if len(groups) != len(rows):
+            return False
+        for group, (_label, data, children) in zip(groups, rows, strict=True):
+            if group.data != data or len(group.children) != len(children):
+                return False
+            for node, (_child_label, child) in zip(group.children, children, strict=True):
+                if _row_key(node.data) != _row_key(child):
+                    return False
+        return True
+
+    def _update_rows(self, rows: list[tuple[Text, NodeData, list[tuple[Text, NodeData]]]]) -> None:
+        changed = False
+        for group, (label, data, children) in zip(self.root.children, rows, strict=True):
+            for node, (new_label, new_data) in [(group, (label, data)), *zip(group.children, children, strict=True)]:
+                if node.data != new_data or node.label != new_label:
+                    node.data = new_data
+                    node.set_label(new_label)
+                    changed = True
+        self._partial_leaves = {node.data.path: node for group in self.root.children for node in group.children
+                                if isinstance(node.data, Downloading)}
+        if changed:
+            self._invalidate()
 
     def _fold_prompts(self, inventory: Inventory, records: list[FileRecord]) -> SavedPrompts | None:
         """The saved prompts among the RESTART files, as one row; None when there are none, or while the filter
