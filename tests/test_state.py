@@ -181,3 +181,17 @@ def test_any_failed_save_rolls_back(project: Path, monkeypatch) -> None:  # type
     with contextlib.suppress(ValueError):
         opened.set_role("stray_summary.csv", Role.SOURCE)
     assert opened.state.overrides == {}
+
+
+def test_a_rescan_that_finds_nothing_new_keeps_the_inventory(project: Path) -> None:
+    opened = open_project(project)
+    inventory = opened.inventory
+    assert opened.rescan() is inventory  # the same files, notes and state: the same object
+    (project / "OUTPUT" / "new_chart.png").write_bytes(b"x")
+    changed = opened.rescan()
+    assert changed is not inventory and "OUTPUT/new_chart.png" in {r.path for r in changed.files}
+    other = open_project(project)  # another process sets a role: the state changed, so the inventory is new
+    other.set_role("OUTPUT/new_chart.png", Role.RESTART)
+    again = opened.rescan()
+    assert again is not changed
+    assert next(r for r in again.files if r.path == "OUTPUT/new_chart.png").role is Role.RESTART

@@ -326,3 +326,34 @@ async def test_closing_before_the_first_scan_is_in_is_quiet(project: Path) -> No
             app.workbench._scan_is_slow()
         finally:
             app._running = True
+
+
+async def test_reading_an_unchanged_folder_again_keeps_what_is_on_show(project: Path) -> None:
+    """A rescan that finds nothing new (the watcher's start-up walks, a heartbeat, r) keeps the inventory, the
+    checked plan and the prompt as they are, instead of showing them unchecked and checking them again."""
+    from tests.test_prepare_tui import wait_for
+
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.project is not None)
+        for _ in range(3):  # read again while the first check may still run: it is stopped, and made again
+            await pilot.press("r")
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: app.plan is not None and bool(app.plan.checks))
+        inventory, plan = app.project.inventory, app.plan  # type: ignore[union-attr]
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.project is not None and app.project.inventory is inventory
+        assert app.plan is plan
+        bench = app.workbench
+        bench._checked_inventory = None  # as when its check was stopped by the rescan: this one checks it again
+        await pilot.press("r")
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: app.plan is not plan and app.plan is not None and bool(app.plan.checks))
+        assert app.project.inventory is inventory
+        plan = app.plan
+        write(project / "OUTPUT" / "fresh.csv", "a,b\n1,2\n")
+        await pilot.press("r")
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: app.plan is not None and bool(app.plan.checks) and app.plan is not plan)
+        assert app.project.inventory is not inventory

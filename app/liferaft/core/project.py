@@ -65,11 +65,19 @@ class Project:
         return self.root.name or str(self.root)
 
     def rescan(self) -> Inventory:
-        """Read the folder again; raises :class:`ProjectError` if the folder itself is gone or unreadable."""
+        """Read the folder again; raises :class:`ProjectError` if the folder itself is gone or unreadable. When
+        nothing changed (the same files, notes and state), the inventory on hand is kept, the same object: what
+        was made of it (its checks, its prompt) still holds."""
         check_folder(self.root)
+        state_before = self.state.to_json()
         self.refresh_state()
-        self.inventory = scan(self.root, self.state.overrides)
-        return self.inventory
+        fresh = scan(self.root, self.state.overrides)
+        old = self.inventory
+        if fresh.files == old.files and fresh.notes == old.notes and fresh.role_folders == old.role_folders \
+                and self.state.to_json() == state_before:
+            return old
+        self.inventory = fresh
+        return fresh
 
     def refresh_state(self) -> None:
         """Pick up the state as another process may have saved it (a `liferaft prepare` while the workbench

@@ -27,6 +27,8 @@ class ProjectLoaded(Message):
     project: Project
     plan: UploadPlan | None = None
     arrangement: Arrangement | None = None
+    unchanged: bool = False
+    """The folder read again held what it held before: the project kept its inventory (the same object)."""
 
 
 @dataclass

@@ -167,6 +167,9 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         self.set_timer(0.15, self._scan_is_slow)
         self._load_project()
 
+    #: The inventory whose upload check came back (and was shown).
+    _checked_inventory: Inventory | None = None
+
     #: What the status line shows, when it is the files' line (None: something else, or nothing yet).
     _status_shown: Text | None = None
 
@@ -237,10 +240,15 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
               ) -> None:
         worker = get_current_worker()
         try:
+            before = project.inventory if project is not None else None
             if project is None:
                 project = loader.result() if loader is not None else open_project(self.root_path)
             else:
                 project.rescan()
+            if project.inventory is before:  # nothing changed: what is on show (and its checks) still holds
+                if not worker.is_cancelled:
+                    self.post_message(ProjectLoaded(project, unchanged=True))
+                return
             # What the screen shows of it, made here: on a large project, grouping, sorting and planning every
             # file is work (and memory churn) the UI thread is spared.
             inventory = project.inventory
@@ -381,7 +389,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
     def _on_project_loaded(self, message: ProjectLoaded) -> None:
         if self.app.is_running:  # closing: a late result has no place
             with self._showing():
-                self._project_loaded(message.project, message.plan, message.arrangement)
+                self._project_loaded(message.project, message.plan, message.arrangement, unchanged=message.unchanged)
 
     @on(ProjectFailed)
     def _on_project_failed(self, message: ProjectFailed) -> None:
@@ -393,6 +401,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
     def _on_plan_checked(self, message: PlanChecked) -> None:
         if self._is_current(message.inventory):  # a plan for an inventory no longer on show is dropped
             assert self.project is not None
+            self._checked_inventory = message.inventory
             with self._showing():
                 self._show_plan(message.plan)
                 self._gather(self.project, message.inventory, message.plan)
@@ -430,7 +439,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
                 self.query_one(ComposerPane).refresh_prompt()
 
     def _project_loaded(self, project: Project, plan: UploadPlan | None = None,
-                        arrangement: Arrangement | None = None) -> None:
+                        arrangement: Arrangement | None = None, *, unchanged: bool = False) -> None:
         if self._scan_started is not None:
             self._scan_ended = time.monotonic()
             self._scan_took = self._scan_ended - self._scan_started
@@ -448,7 +457,12 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
                 and self._unsettled_rescans < self.UNSETTLED_RESCANS:
             self._unsettled_rescans += 1
             more = True
-        self._show_inventory(project.inventory, check=not more, plan=plan, arrangement=arrangement)
+        if not unchanged or first:
+            self._show_inventory(project.inventory, check=not more, plan=plan, arrangement=arrangement)
+        elif not more and self._checked_inventory is not project.inventory:
+            # Unchanged: the rows and the prompt on show are still right, but its check was left to this scan
+            # (or stopped when it began): run it.
+            self.call_after_refresh(self._check_uploads, project)
         if first:
             pane.focus()
             for warning in project.warnings:
