@@ -22,6 +22,7 @@ from tests import recover_fixtures as fx
 from tests.conftest import FROZEN_NOW, write
 from tests.test_diagnose_tui import open_diagnosis
 from tests.test_prepare_tui import open_prepare, wait_for
+from tests.test_risk_tui import watching_with_downloads
 from tests.test_tui import _select
 
 ERROR = "Code interpreter session expired. Please upload the files again."
@@ -85,10 +86,7 @@ async def test_status_and_the_workbench_see_the_same_risk(demo: Path, isolated_c
 
 async def test_status_and_the_move_dialog_list_the_same_downloads(demo: Path, tmp_path: Path, isolated_config: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    downloads = tmp_path / "Downloads"
-    downloads.mkdir()
-    write(isolated_config / "config.toml", f'[watch]\ndownloads = "{downloads}"\n')
-    app = LiferaftApp(demo, now=lambda: FROZEN_NOW, watch=True)
+    app, downloads = watching_with_downloads(demo, tmp_path, isolated_config)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.risk is not None)
         write(downloads / "monthly_trend (1).png", b"\x89PNG\r\n\x1a\n" + b"\1" * 64)  # the note's missing output

@@ -19,16 +19,21 @@ def demo(tmp_path: Path, copy_demo) -> Path:  # type: ignore[no-untyped-def]
     return copy_demo(tmp_path / "demo", big_csv_mb=1)
 
 
+def watching_with_downloads(demo: Path, tmp_path: Path, isolated_config: Path) -> tuple[LiferaftApp, Path]:
+    """A watching workbench on ``demo`` whose config names a fresh downloads folder (returned with it)."""
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    write(isolated_config / "config.toml", f'[watch]\ndownloads = "{downloads}"\n')
+    return LiferaftApp(demo, now=lambda: FROZEN_NOW, watch=True), downloads
+
+
 def status(app: LiferaftApp) -> str:
     return rendered(app.query_one("#status").content, 300)  # type: ignore[attr-defined]
 
 
 async def test_outputs_at_risk_are_flagged_cleared_and_moved_in(demo: Path, tmp_path: Path,
                                                                 isolated_config: Path) -> None:
-    downloads = tmp_path / "Downloads"
-    downloads.mkdir()
-    write(isolated_config / "config.toml", f'[watch]\ndownloads = "{downloads}"\n')
-    app = LiferaftApp(demo, now=lambda: FROZEN_NOW, watch=True)
+    app, downloads = watching_with_downloads(demo, tmp_path, isolated_config)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.risk is not None)
         assert "1 missing" in status(app)  # the note names monthly_trend.png; OUTPUT has no such file

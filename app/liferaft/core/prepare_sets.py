@@ -43,7 +43,11 @@ def manifest_path(path: Path) -> Path | None:
 def pending_path(path: Path) -> Path | None:
     """Where the mark of a split still putting the parts of ``path``'s set in place is (None: not a part name)."""
     manifest = manifest_path(path)
-    return None if manifest is None else manifest.with_name(manifest.name[:-len(MANIFEST_SUFFIX)] + PENDING_SUFFIX)
+    return None if manifest is None else _pending_beside(manifest)
+
+
+def _pending_beside(manifest: Path) -> Path:
+    return manifest.with_name(manifest.name[:-len(MANIFEST_SUFFIX)] + PENDING_SUFFIX)
 
 
 def split_original(path: Path) -> Path | None:
@@ -124,8 +128,7 @@ def split_part_problem(path: Path, size: int | None = None) -> str | None:
     assert match is not None
     folder = path.parent
     key = (os.fspath(folder), match["base"], match["suffix"])
-    pending = pending_path(path)
-    assert pending is not None
+    pending = _pending_beside(manifest)
     signature = (_signature(folder), _signature(manifest), _signature(pending))
     cached = _set_cache.get(key)
     if cached is not None and cached[:3] == signature:
