@@ -57,6 +57,32 @@ def test_a_superseded_job_is_told_to_stop_and_its_result_dropped(demo: Path) -> 
     assert pool.run("uploads", offload.check_uploads, project.inventory, {}, None, cancelled=lambda: False) is None
 
 
+def test_an_inventory_sent_to_a_worker_arrives_whole(tmp_path: Path) -> None:
+    """What the worker process receives (an inventory, pickled by column): every record, note and role folder,
+    an undecodable name and an empty project included, with its groups made again on arrival."""
+    import pickle
+
+    root = tmp_path / "p"
+    (root / "SOURCE").mkdir(parents=True)
+    (root / "OUTPUT").mkdir()
+    (root / "SOURCE" / "sales.csv").write_text("a,b\n1,2\n")
+    (root / "OUTPUT" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (root / "notes.md").write_text("x")
+    odd = os.fsencode(root / "OUTPUT") + b"/caf\xe9.csv"
+    with open(odd, "wb") as handle:
+        handle.write(b"x\n")
+    inventory = open_project(root).inventory
+    inventory.grouped()  # a summary made on this side is not sent, and not wrong on the other
+    arrived = pickle.loads(pickle.dumps(inventory))
+    assert arrived.files == inventory.files and len(arrived.files) == 4
+    assert all(type(record) is type(inventory.files[0]) for record in arrived.files)
+    assert (arrived.root, arrived.notes, arrived.role_folders) == (inventory.root, inventory.notes,
+                                                                   inventory.role_folders)
+    assert arrived.grouped() == inventory.grouped()
+    (tmp_path / "empty").mkdir()
+    assert pickle.loads(pickle.dumps(open_project(tmp_path / "empty").inventory)).files == []
+
+
 def test_daemon_threads_run_work_and_never_wait_at_shutdown() -> None:
     executor = DaemonThreads()
     release = threading.Event()

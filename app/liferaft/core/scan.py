@@ -131,12 +131,15 @@ class Inventory:
         self.role_folders: dict[str, Role] = role_folders if role_folders is not None else {}
         self._summary: tuple[tuple[int, int], dict[Role, tuple[FileRecord, ...]], int] | None = None
 
-    def __getstate__(self) -> tuple[Path, list[FileRecord], list[ScanNote], dict[str, Role]]:
-        # Sent to a worker process without the summary: it is made again there if needed.
-        return self.root, self.files, self.notes, self.role_folders
+    def __getstate__(self) -> tuple[Path, tuple[tuple[Any, ...], ...], list[ScanNote], dict[str, Role]]:
+        # Sent to a worker process without the summary (it is made again there if needed), and by column: a
+        # column of 50,000 names or sizes pickles in a fraction of the time 50,000 records take one by one,
+        # and the pickling holds the sender's interpreter (the workbench's) while it runs.
+        return self.root, tuple(zip(*self.files, strict=True)), self.notes, self.role_folders
 
-    def __setstate__(self, state: tuple[Path, list[FileRecord], list[ScanNote], dict[str, Role]]) -> None:
-        self.root, self.files, self.notes, self.role_folders = state
+    def __setstate__(self, state: tuple[Path, tuple[tuple[Any, ...], ...], list[ScanNote], dict[str, Role]]) -> None:
+        self.root, columns, self.notes, self.role_folders = state
+        self.files = [_new_record(FileRecord, row) for row in zip(*columns, strict=True)]
         self._summary = None
 
     def _summarised(self) -> tuple[tuple[int, int], dict[Role, tuple[FileRecord, ...]], int]:

@@ -4,8 +4,8 @@ The upload check and the gathering of the prompt's parts read and parse files in
 readers of every format on their first run): in a thread of the UI's process they take the interpreter from the
 UI thread for most of a second on a small project, and a key pressed meanwhile waits. Here they run in a worker
 process (started on first use with ``spawn``: no copy of the UI's threads or terminal); the inputs and results
-travel pickled, which is cheap for a project of a few thousand files (a larger one stays in a thread, paced:
-pickling it would hold the interpreter as long as the work itself).
+travel pickled (an inventory by column, ~0.6 µs a file), which is cheap up to some tens of thousands of files (a
+larger project stays in a thread, paced: pickling it would hold the UI's interpreter longer than a key may wait).
 
 A job superseded by a newer one of its kind stops at its next cancellation check (a shared generation number
 per kind); its result, if any, is dropped by the caller.
@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from liferaft.core.uploads import UploadPlan
     from liferaft.core.vendor import UploadLimits
 
-#: Projects up to this many files are checked in the worker process (larger ones in a paced thread).
-MAX_FILES = 5000
+#: Projects up to this many files are checked in the worker process (larger ones in a paced thread): sending
+#: this many takes the UI's interpreter for ~40 ms. Checking in the workbench's own process also imports the
+#: readers of every format there and leaves their caches scattered through the memory a burst of files freed.
+MAX_FILES = 60_000
 #: The kinds of job, each with its own generation number (a newer job of a kind cancels the older).
 KINDS = {"uploads": 0, "compose": 1}
 
