@@ -83,6 +83,48 @@ def test_an_inventory_sent_to_a_worker_arrives_whole(tmp_path: Path) -> None:
     assert pickle.loads(pickle.dumps(open_project(tmp_path / "empty").inventory)).files == []
 
 
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie nobody reaped has ended too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_worker_processes_end_when_the_workbench_is_killed(demo: Path) -> None:
+    """Killed outright (SIGKILL, the out-of-memory killer), the workbench cannot stop its worker processes: they
+    must see it gone and end, not wait for a next job for ever (each holds tens of MB)."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from liferaft.core.project import open_project\n"
+        "from liferaft.tui import offload\n"
+        "project = open_project(Path(sys.argv[1]))\n"
+        "pool = offload.Offload()\n"
+        "pool.run('uploads', offload.check_uploads, project.inventory, {}, None, cancelled=lambda: False)\n"
+        "print(' '.join(str(pid) for pid in pool._pool._processes), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(demo)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        workers = [int(pid) for pid in process.stdout.readline().split()]
+        assert workers and not any(_gone(pid) for pid in workers)
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if not _gone(pid)]
+    for pid in left:
+        os.kill(pid, 9)
+    assert left == []
+
+
 def test_daemon_threads_run_work_and_never_wait_at_shutdown() -> None:
     executor = DaemonThreads()
     release = threading.Event()

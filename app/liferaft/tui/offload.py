@@ -49,6 +49,7 @@ WORKER_NICENESS = 10
 def _start_worker(generations: Any) -> None:
     global _generations
     _generations = generations
+    _leave_with_the_workbench()
     # The terminal belongs to the UI: a warning a file reader prints must not land on the screen.
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -62,6 +63,29 @@ def _start_worker(generations: Any) -> None:
     # tables must not take the core the workbench needs to answer a key.
     with contextlib.suppress(AttributeError, OSError):  # no os.nice on Windows
         os.nice(WORKER_NICENESS)
+
+
+def _leave_with_the_workbench() -> None:
+    """End this worker process when the workbench's ends, however it ends. Closed normally, the workbench stops
+    its workers; killed (SIGKILL, the out-of-memory killer, a crash), it cannot, and a worker waiting for its
+    next job would wait for ever, holding its memory. A thread waits on the parent's sentinel (a pipe on POSIX, a
+    process handle on Windows), which the system marks ready when the parent is gone."""
+    import multiprocessing
+    from multiprocessing.connection import wait as wait_for
+
+    parent = multiprocessing.parent_process()
+    sentinel = parent.sentinel if parent is not None else None
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        try:
+            wait_for([sentinel])
+        except Exception:  # cannot watch: the workbench's close still stops this process
+            return
+        os._exit(0)
+
+    threading.Thread(target=watch, name="liferaft-leave-with-workbench", daemon=True).start()
 
 
 def _superseded(kind: int, generation: int) -> Callable[[], bool]:
