@@ -304,6 +304,20 @@ def test_file_names_the_chat_will_not_have() -> None:
         "old_export.xlsx"]
 
 
+def test_the_names_checked_against_follow_the_context(demo: Path) -> None:
+    """The names the chat will have are made once per context (the composer assembles on every keystroke), and
+    made again when the context is another one or has changed since."""
+    context = _gather(demo, "demo")
+    mention = "Then open old_export.xlsx."
+    assert compose.available_names(context) is compose.available_names(context)
+    index = compose.available_names(context)
+    assert prompt_files.names_not_available(mention, index) == ["old_export.xlsx"]
+    context.outputs.append("old_export.xlsx")  # the same context, one output more
+    assert prompt_files.names_not_available(mention, compose.available_names(context)) == []
+    other = dataclasses.replace(context, outputs=[])
+    assert prompt_files.names_not_available(mention, compose.available_names(other)) == ["old_export.xlsx"]
+
+
 # --- split parts -------------------------------------------------------------------------------------------
 
 

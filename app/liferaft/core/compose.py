@@ -28,6 +28,7 @@ from liferaft.core.compose_assemble import OUTPUTS_LISTED as OUTPUTS_LISTED
 from liferaft.core.compose_assemble import OWN_WORDS as OWN_WORDS
 from liferaft.core.compose_assemble import ComposedPrompt as ComposedPrompt
 from liferaft.core.compose_assemble import assemble as assemble
+from liferaft.core.compose_assemble import available_names as available_names
 from liferaft.core.compose_assemble import count_tokens as count_tokens
 from liferaft.core.compose_assemble import uploaded_code_secrets as uploaded_code_secrets
 from liferaft.core.compose_context import ComposeContext, SplitTable, UploadLine, _rows_of, output_key

@@ -226,10 +226,7 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
             if tokens <= budget or room <= 0:
                 break
             room -= tokens - budget + 20
-    available = [*(line.name for line in context.uploads), *(line.original for line in context.uploads
-                                                               if line.original),
-                 *(line.name for line in context.code_files), *context.outputs, *context.missing,
-                 *([output] if output else [])]
+    available = available_names(context, output)
     if template.name == "note":
         unavailable = []
     elif code and not cut:  # the code whole: its names are scanned once, not on every keystroke
@@ -267,6 +264,26 @@ def assemble(template: Template, context: ComposeContext, *, include_code: bool 
     warnings = [shown_name(warning) for warning in warnings]
     return ComposedPrompt(text, template, tokens, exact, budget, warnings, [shown_name(part) for part in cut],
                           uploads, unavailable)
+
+
+_last_index: tuple[ComposeContext, tuple[int, ...], str | None, prompt_files.NameIndex] | None = None
+
+
+def available_names(context: ComposeContext, output: str | None = None) -> prompt_files.NameIndex:
+    """The names the chat will have with this prompt (the uploads, the code, the outputs, and ``output``), ready
+    for matching: made once per context, not on every keystroke (the last one made is kept). Calling it where the
+    context is gathered makes it there, off the thread that shows the prompt."""
+    global _last_index
+    shape = (len(context.uploads), len(context.code_files), len(context.outputs), len(context.missing))
+    last = _last_index
+    if last is not None and last[0] is context and last[1] == shape and last[2] == output:
+        return last[3]
+    index = prompt_files.NameIndex([
+        *(line.name for line in context.uploads), *(line.original for line in context.uploads if line.original),
+        *(line.name for line in context.code_files), *context.outputs, *context.missing,
+        *([output] if output else [])])
+    _last_index = (context, shape, output, index)
+    return index
 
 
 def _code_hint(context: ComposeContext, inline: bool) -> str:

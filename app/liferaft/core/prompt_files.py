@@ -226,20 +226,32 @@ def upload_order(groups: Sequence[Sequence[str]], note_files: str,
 # --- the check ----------------------------------------------------------------------------------------------
 
 
-def names_not_available(text: str, available: Iterable[str], also: Sequence[str] = ()) -> list[str]:
+class NameIndex:
+    """The names the chat will have, made ready for matching mentions against (see :func:`names_not_available`):
+    made once per set of names, since the composer checks every keystroke's prompt against the same ones, and a
+    project's outputs may be tens of thousands."""
+
+    __slots__ = ("have", "spaced")
+
+    def __init__(self, available: Iterable[str]) -> None:
+        names = [name for name in available if name]
+        self.have = frozenset(name_key(name) for name in names)
+        # "revenue by region.csv" (or "sales`q1.csv", "📈trend.png") written without backticks is one name, not
+        # "region.csv": a name's tail from its last character a mention cannot hold, and the rest before it.
+        self.spaced: dict[str, list[str]] = {}
+        for name in names:
+            shown = shown_name(name.rpartition("/")[2])
+            cut = next((index for index in range(len(shown) - 1, -1, -1) if not _name_char(shown[index])), -1)
+            if 0 <= cut < len(shown) - 1:
+                self.spaced.setdefault(shown[cut + 1:].casefold(), []).append(shown[:cut + 1].casefold())
+
+
+def names_not_available(text: str, available: Iterable[str] | NameIndex, also: Sequence[str] = ()) -> list[str]:
     """The file names ``text`` (and then the texts ``also``: code, scanned once and remembered, since the composer
-    assembles the same code on every keystroke) mentions that are not among ``available`` (matched by
-    :func:`name_key`), in order, each once, as written."""
-    available = [name for name in available if name]
-    have = {name_key(name) for name in available}
-    # "revenue by region.csv" (or "sales`q1.csv", "📈trend.png") written without backticks is one name, not
-    # "region.csv": a name's tail from its last character a mention cannot hold, and the rest before it.
-    spaced: dict[str, list[str]] = {}
-    for name in available:
-        shown = shown_name(name.rpartition("/")[2])
-        cut = next((index for index in range(len(shown) - 1, -1, -1) if not _name_char(shown[index])), -1)
-        if 0 <= cut < len(shown) - 1:
-            spaced.setdefault(shown[cut + 1:].casefold(), []).append(shown[:cut + 1].casefold())
+    assembles the same code on every keystroke) mentions that are not among ``available`` (names, or a
+    :class:`NameIndex` of them; matched by :func:`name_key`), in order, each once, as written."""
+    index = available if isinstance(available, NameIndex) else NameIndex(available)
+    have, spaced = index.have, index.spaced
     found = []
     for number, body in enumerate([text, *also]):
         for start, name in (_mentions(body) if number == 0 else _remembered_mentions(body)):

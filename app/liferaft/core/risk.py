@@ -62,7 +62,8 @@ class RiskItem(NamedTuple):
 class Risk:
     """The at-risk state of a project (see :func:`at_risk`)."""
 
-    __slots__ = ("checkpoints", "downloads", "last_checkpoint", "missing_outputs", "unsaved_outputs", "warnings")
+    __slots__ = ("_unsaved_paths", "checkpoints", "downloads", "last_checkpoint", "missing_outputs",
+                 "unsaved_outputs", "warnings")
 
     def __init__(self, unsaved_outputs: list[RiskItem], missing_outputs: list[RiskItem], downloads: list[RiskItem],
                  checkpoints: int, last_checkpoint: str | None, warnings: list[str] | None = None) -> None:
@@ -72,6 +73,15 @@ class Risk:
         self.checkpoints = checkpoints
         self.last_checkpoint = last_checkpoint
         self.warnings: list[str] = warnings if warnings is not None else []
+        self._unsaved_paths: frozenset[str] | None = None
+
+    @property
+    def unsaved_paths(self) -> frozenset[str]:
+        """The paths of :attr:`unsaved_outputs`, made once (a burst can leave tens of thousands: the thread that
+        assessed the risk makes them, so the screen showing it only looks them up)."""
+        if self._unsaved_paths is None:
+            self._unsaved_paths = frozenset(item.path for item in self.unsaved_outputs if item.path)
+        return self._unsaved_paths
 
     @property
     def at_risk(self) -> bool:

@@ -39,8 +39,7 @@ class SessionTracker:
         self._root: Path | None = None
         self.activity: ActivityLog | None = None
         """The project's activity log as last read or written; None until the first clock."""
-        self._newest_for: Inventory | None = None
-        self._newest: FileRecord | None = None
+        self._newest: tuple[Inventory, FileRecord | None] | None = None  # (of which inventory, its newest file)
 
     def _say(self, title: str, warnings: list[str]) -> None:
         if self._warn is not None:
@@ -66,15 +65,24 @@ class SessionTracker:
             self._say("Session clock", list(self.activity.warnings))
         return self.activity
 
-    def clock(self, inventory: Inventory | None, now: float) -> SessionClock:
-        """The session clock for the project ``inventory`` lists (None: nothing known yet) at ``now``."""
+    def newest_change(self, inventory: Inventory) -> FileRecord | None:
+        """The file of ``inventory`` changed last (see :func:`liferaft.core.summary.last_change`), found once per
+        scan, not per redraw: it looks at every file. Safe to call first from the thread that scanned, so the
+        thread showing the clock finds it made."""
         from liferaft.core.summary import last_change
 
+        known = self._newest
+        if known is not None and known[0] is inventory:
+            return known[1]
+        newest = last_change(inventory)
+        self._newest = (inventory, newest)
+        return newest
+
+    def clock(self, inventory: Inventory | None, now: float) -> SessionClock:
+        """The session clock for the project ``inventory`` lists (None: nothing known yet) at ``now``."""
         if inventory is None:
             return session_clock((), now, self.window.hours)
-        if self._newest_for is not inventory:  # once per scan, not per redraw: it looks at every file
-            self._newest_for, self._newest = inventory, last_change(inventory)
-        newest = self._newest
+        newest = self.newest_change(inventory)
         log = self._load_activity(inventory.root)
         return session_clock(log.events, now, self.window.hours,
                              (newest.mtime, newest.path) if newest is not None else None)

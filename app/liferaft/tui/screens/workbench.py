@@ -8,6 +8,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import cast
 
@@ -101,7 +102,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         self._root_missing = False
         self.risk: Risk | None = None
         """What is at risk (outputs not checkpointed or missing, matching downloads); None until computed."""
-        self._flagged: set[str] = set()
+        self._flagged: frozenset[str] = frozenset()
         self._offered: set[str] = set()
         self._started = time.time()
         self._rescan_pending = False
@@ -254,6 +255,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
             inventory = project.inventory
             plan = plan_uploads(inventory, dict(project.state.prepared), check=False)
             arrangement = arrange(inventory, filter_text, sort_order)
+            self.session.newest_change(inventory)  # for the session clock the status line shows
         except Exception as exc:
             if not worker.is_cancelled:
                 self.post_message(ProjectFailed(exc))
@@ -305,6 +307,9 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
                 self.post_message(ContextFailed(exc))
             return
         if context is not None and not worker.is_cancelled:
+            from liferaft.core.compose import available_names
+
+            available_names(context)  # what the prompt is checked against, made here: not on the UI thread
             self.post_message(ContextGathered(inventory, context))
 
     def _offloaded(self, inventory: Inventory, kind: str, job: str, *args: object) -> object:
@@ -342,6 +347,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         # The downloads folder only while watching (never in tests): files that appear there from now on.
         folder = downloads_to_watch(self.settings.other) if self._watch else None
         report = assess_risk(project.root, inventory, downloads_dir=folder, since=self._started)
+        _ = report.risk.unsaved_paths  # made here, off the UI thread
         if not worker.is_cancelled:
             self.post_message(RiskAssessed(inventory, report.risk))
 
@@ -350,9 +356,10 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         if self.project is not None:
             self._update_status()
         self.query_one(ProjectPane).set_risk(risk)
-        new = [item for item in risk.unsaved_outputs if item.path and item.path not in self._flagged]
+        # The first few new ones are all a notice names: after a burst of 50,000 outputs, no list of them all.
+        new = list(islice((item for item in risk.unsaved_outputs if item.path and item.path not in self._flagged), 4))
         first_look = not self._flagged and not self._offered and risk.checkpoints == 0
-        self._flagged = {item.path for item in risk.unsaved_outputs if item.path}
+        self._flagged = risk.unsaved_paths
         if new and not first_look:
             names = ", ".join(shown_name(item.name) for item in new[:3]) + (" …" if len(new) > 3 else "")
             self.notify(f"{names}: saved in OUTPUT but not in a checkpoint yet. k records one.",

@@ -267,7 +267,7 @@ class ProjectPane(Tree[NodeData]):
         """One of :data:`SORT_ORDERS`."""
         self.plan: UploadPlan | None = None
         """The upload plan, for the SOURCE files' verdict badges; None until the files are checked."""
-        self.unsaved: set[str] = set()
+        self.unsaved: frozenset[str] = frozenset()
         """OUTPUT files new or changed since the last checkpoint (badge "unsaved")."""
         self.downloading: dict[str, int] = {}
         """Partial downloads in the project (path → size so far), shown as "downloading" rows."""
@@ -279,7 +279,7 @@ class ProjectPane(Tree[NodeData]):
 
     def set_risk(self, risk: object) -> None:
         """Flag the OUTPUT files that are not in a checkpoint (``risk`` is a :class:`liferaft.core.risk.Risk`)."""
-        self.unsaved = {item.path for item in getattr(risk, "unsaved_outputs", ()) if item.path}
+        self.unsaved = getattr(risk, "unsaved_paths", frozenset())
         self._invalidate()
 
     def set_downloading(self, downloading: dict[str, int]) -> None:
