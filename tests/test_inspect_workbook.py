@@ -127,7 +127,8 @@ def test_max_rows_bounds_the_rows_read(tmp_path: Path) -> None:
     path = _save(book, tmp_path / "big.xlsx")
     preview = look(inspect_workbook, path, max_rows=5)  # how fast: tests/bench/bounded_bench.py
     assert preview.rows == (("0", "0"), ("1", "1"), ("2", "4"), ("3", "9"), ("4", "16"))
-    assert "dimensions" not in facts(preview)
+    # No size saved: the cells holding values are counted (at the regular-expression engine's speed).
+    assert facts(preview)["dimensions"] == "A1:B30001 (30,001 rows × 2 columns)"
 
 
 def test_only_the_first_rows_are_ever_parsed(tmp_path: Path) -> None:
@@ -155,7 +156,7 @@ def test_a_wrong_saved_dimension_does_not_hide_rows(tmp_path: Path, two_sheets: 
     path = _rewrite(two_sheets, tmp_path / "a1.xlsx", "xl/worksheets/sheet1.xml",
                     lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', xml))
     preview = look(inspect_workbook, path)
-    assert facts(preview)["dimensions"] == "A1:A1 (1 row × 1 column)"  # shown as saved, not trusted
+    assert facts(preview)["dimensions"] == "A2:I5 (4 rows × 9 columns)"  # counted, not as saved
     assert len(preview.rows) == 3
     assert len(preview.columns) == 9
 
@@ -334,3 +335,76 @@ def _rewrite(source: Path, target: Path, member: str, change) -> Path:
             data = old.read(info.filename)
             new.writestr(info.filename, change(data) if info.filename == member else data)
     return target
+
+
+# --- the size is that of the cells holding values (issue 19, item 6) ------------------------------------------
+
+
+def _rewrite_parts(path: Path, target: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    """A copy of the workbook ``path`` with ``change(name, data)`` applied to each part."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for item in source.infolist():
+            copy.writestr(item, change(item.filename, source.read(item.filename)))
+    return target
+
+
+def _small(tmp_path: Path) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Data"
+    sheet.append(["name", "value"])
+    sheet.append(["a", 1])
+    sheet.append(["b", 2])
+    return _save(book, tmp_path / "small.xlsx")
+
+
+def test_formatted_but_empty_rows_are_not_data(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["name", "value"])
+    sheet.append(["a", 1])
+    sheet.append(["b", 2])
+    for row in range(4, 54):  # 50 rows formatted, nothing in them
+        for column in (1, 2):
+            sheet.cell(row, column).font = Font(bold=True)
+    preview = look(inspect_workbook, _save(book, tmp_path / "formatted.xlsx"))
+    assert preview.rows == (("a", "1"), ("b", "2"))
+    assert facts(preview)["dimensions"] == "A1:B3 (3 rows × 2 columns)"
+    assert facts(preview)["rows shown"] == "2"
+    assert [column.sample_nulls for column in preview.columns] == [0, 0]
+    assert any("A1:B53" in note and "only A1:B3" in note for note in preview.notes)
+
+
+def test_a_saved_range_of_the_whole_grid_is_not_the_size(tmp_path: Path) -> None:
+    """Some programs save the used range as the whole grid, A1:XFD1048576, for two rows of data."""
+    whole = _rewrite_parts(_small(tmp_path), tmp_path / "whole.xlsx", lambda name, data: re.sub(
+        rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', data)
+        if name.startswith("xl/worksheets/") else data)
+    preview = look(inspect_workbook, whole)
+    assert facts(preview)["dimensions"] == "A1:B3 (3 rows × 2 columns)"
+    assert not any("16,384 columns" in note and note.startswith("showing") for note in preview.notes)
+    assert any("1,048,576 rows × 16,384 columns" in note for note in preview.notes)
+    # What checks a saved output against its recorded shape reads the same size.
+    from liferaft.core.verify_targets import workbook_targets
+
+    assert workbook_targets(whole).sheets == (("Data", 3, 2),)
+
+
+def test_a_sheet_too_large_to_count_keeps_its_saved_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook_module, "USED_RANGE_MAX_BYTES", 100)
+    preview = look(inspect_workbook, _small(tmp_path))
+    assert facts(preview)["dimensions"] == "A1:B3 (3 rows × 2 columns)"  # from its <dimension>, not counted
+
+
+def test_a_strict_open_xml_workbook_says_what_it_is(tmp_path: Path) -> None:
+    strict = _rewrite_parts(_small(tmp_path), tmp_path / "strict.xlsx", lambda _name, data: data.replace(
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+    ).replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+              b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+    error = look(inspect_workbook, strict).error
+    assert error is not None and "Strict Open XML" in error and "has no sheets" not in error

@@ -93,6 +93,9 @@ def check_archive(archive: zipfile.ZipFile, name: str) -> str | None:
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         return _not_a_workbook_zip(archive, names, name)
+    if _strict(archive, names):
+        return (f"{name} is saved as Strict Open XML, which Liferaft cannot read (nor can many other programs); "
+                "open it in Excel and save it as \"Excel Workbook (.xlsx)\", or export the sheet as CSV")
     if "xl/workbook.bin" in names:
         return (f"{name} is a binary workbook (.xlsb), which Liferaft cannot read; "
                 "open it in Excel and save it as .xlsx, or export the sheet as CSV")
@@ -112,6 +115,22 @@ def check_archive(archive: zipfile.ZipFile, name: str) -> str | None:
         return (f"{name} is too large to preview: its shared strings and styles expand to {format_size(whole)} "
                 f"(the limit is {format_size(MAX_UNCOMPRESSED)}); export the sheet you need as CSV")
     return None
+
+
+#: The namespaces of Strict Open XML (ISO/IEC 29500 Strict), where a transitional workbook has
+#: schemas.openxmlformats.org: openpyxl finds no sheets in such a file.
+_STRICT_NAMESPACE = b"purl.oclc.org/ooxml/"
+
+
+def _strict(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    """Whether the package is Strict Open XML (its relationships, the first part a reader opens, say so)."""
+    if "_rels/.rels" not in names:
+        return False
+    try:
+        with archive.open("_rels/.rels") as member:
+            return _STRICT_NAMESPACE in member.read(64 * 1024)
+    except Exception:  # unreadable: the main read says what is wrong
+        return False
 
 
 def _not_a_workbook_zip(archive: zipfile.ZipFile, names: set[str], name: str) -> str:
@@ -295,6 +314,73 @@ def _declared_dimension(open_source: Any) -> tuple[int, int, int, int] | None:
     return None
 
 
+#: A sheet's cells are counted (to find the rows and columns that hold values) when its XML is at most this big;
+#: a larger sheet's size is the one its file declares (a sheet that large is rarely mostly empty).
+USED_RANGE_MAX_BYTES = 8 * 1000 * 1000
+
+
+#: A cell holding something (a value, a formula, an inline string), with its reference: a formatted but empty
+#: cell is saved self-closing (``<c r="A3" s="1"/>``) or with nothing inside (``<c r="A3" s="1"></c>``).
+_FILLED_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Za-z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>(?!</)')
+
+
+def _used_range(open_source: Any, max_bytes: int = USED_RANGE_MAX_BYTES) -> tuple[int, int, int, int] | None:
+    """(min_col, min_row, max_col, max_row) of the cells that hold something (a formatted, empty cell holds
+    nothing), found in the sheet's XML at the regular-expression engine's speed; None when there are none, the
+    sheet is larger than ``max_bytes`` or it cannot be read (the declared size is used then)."""
+    from operator import itemgetter
+
+    letters: set[bytes] = set()
+    min_row, max_row = 1 << 30, 0
+    read = 0
+    tail = b""
+    try:
+        with open_source() as source:
+            while True:
+                chunk = source.read(1 << 22)
+                read += len(chunk)
+                if read > max_bytes:
+                    return None
+                data = tail + chunk
+                cut = data.rfind(b">") + 1 if chunk else len(data)  # a tag cut by the chunk waits for the next
+                found = _FILLED_CELL.findall(data, 0, cut)
+                if found:
+                    letters.update(map(itemgetter(0), found))
+                    rows = list(map(int, map(itemgetter(1), found)))
+                    min_row, max_row = min(min_row, min(rows)), max(max_row, max(rows))
+                tail = data[cut:]
+                if not chunk:
+                    break
+    except Exception:  # a damaged sheet is reported by the main read
+        return None
+    if not letters:
+        return None
+    columns = [_column_number(letter.decode("ascii")) for letter in letters]
+    return min(columns), min_row, max(columns), max_row
+
+
+def _column_number(ref: str) -> int:
+    """The column (from 1) of a cell reference such as "AB12"; 0 when it names none."""
+    number = 0
+    for char in ref:
+        if "A" <= char <= "Z":
+            number = number * 26 + ord(char) - 64
+        elif "a" <= char <= "z":
+            number = number * 26 + ord(char) - 96
+        else:
+            break
+    return number
+
+
+def _range_text(bounds: tuple[int, int, int, int]) -> str:
+    """"A1:B3 (3 rows × 2 columns)" for (min_col, min_row, max_col, max_row)."""
+    from openpyxl.utils import get_column_letter
+
+    min_col, min_row, max_col, max_row = bounds
+    ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+    return f"{ref} ({format_count(max_row - min_row + 1, 'row')} × {format_count(max_col - min_col + 1, 'column')})"
+
+
 def _read_sheet(workbook: Any, path: Path, max_rows: int, wanted: str | None) -> Preview:
     names = tuple(str(name) for name in workbook.sheetnames)
     worksheets = list(workbook.worksheets)
@@ -318,13 +404,16 @@ def _read_sheet(workbook: Any, path: Path, max_rows: int, wanted: str | None) ->
     title = str(ws.title)
     facts.append(("sheet", title))
     declared = getattr(ws, "declared", None)
-    if declared is not None:
-        min_col, min_row, max_col, max_row = declared
-        from openpyxl.utils import get_column_letter
-
-        ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
-        size = f"{format_count(max_row - min_row + 1, 'row')} × {format_count(max_col - min_col + 1, 'column')}"
-        facts.append(("dimensions", f"{ref} ({size})"))
+    # The size is that of the cells holding values: a saved used range may reach far past them (formatting
+    # applied to whole columns, a cell once used and cleared: "A1:XFD1048576" for two rows of data).
+    used = _used_range(ws.open_source) if hasattr(ws, "open_source") else None
+    if used is not None:
+        facts.append(("dimensions", _range_text(used)))
+        if declared is not None and (declared[2] > used[2] or declared[3] > used[3]):
+            notes.append(f"the file says the sheet spans {_range_text(declared)}; only {_range_text(used)} "
+                         "hold values")
+    elif declared is not None:
+        facts.append(("dimensions", _range_text(declared)))
     if getattr(ws, "sheet_state", "visible") != "visible":
         notes.append(f"{title} is a hidden sheet")
     # The saved dimension may be wrong (some programs always write A1): read rows as they come, bounded here.
@@ -344,6 +433,11 @@ def _read_sheet(workbook: Any, path: Path, max_rows: int, wanted: str | None) ->
     if header_index > 1:
         noun = "row 1 is" if header_index == 2 else f"rows 1–{header_index - 1} are"
         notes.append(f"{noun} blank; the column names are from row {header_index}")
+    # Formatted but empty rows after the last value are not data (blank rows between values are kept).
+    last_with_values = used[3] if used is not None else None
+    while body and all(kind is None for _, kind in body[-1]) and \
+            (last_with_values is None or header_index + len(body) > last_with_values):
+        body.pop()
     first, last = _used_span([header, *body])
     from openpyxl.utils import get_column_letter
 
@@ -357,8 +451,9 @@ def _read_sheet(workbook: Any, path: Path, max_rows: int, wanted: str | None) ->
     rows = tuple(
         tuple(row[offset][0] if offset < len(row) else "" for offset in range(first, last + 1)) for row in body
     )
-    if declared is not None and declared[2] > MAX_COLUMNS:
-        notes.append(f"showing the first {MAX_COLUMNS} of {declared[2]:,} columns")
+    widest = used or declared
+    if widest is not None and widest[2] > MAX_COLUMNS:
+        notes.append(f"showing the first {MAX_COLUMNS} of {widest[2]:,} columns")
     if first > 0:
         notes.append(f"the table starts in column {get_column_letter(first + 1)}")
     facts += [("rows shown", f"{len(rows):,}"), ("columns shown", f"{len(columns):,}")]
