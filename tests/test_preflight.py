@@ -94,6 +94,22 @@ def test_demo_verdicts(report: preflight.CheckReport) -> None:
     assert not report.clean
 
 
+def test_check_covers_the_files_the_prompt_would_have_uploaded(tmp_path: Path) -> None:
+    """`check DIR` checks what the prompt lists to upload: SOURCE/, and a data file left in the project root (as
+    the README says); not the outputs, the code or the restart folder."""
+    from liferaft.core.project import open_project
+    from liferaft.core.uploads import plan_uploads
+
+    write(tmp_path / "SOURCE" / "sales.csv", "a,b\n1,2\n")
+    write(tmp_path / "extra.csv", "a,b\n3,4\n")
+    write(tmp_path / "OUTPUT" / "summary.csv", "a\n1\n")
+    write(tmp_path / "CODE" / "clean.py", "print(1)\n")
+    checked = {check.path for check in check_project(tmp_path).files}
+    project = open_project(tmp_path)
+    uploaded = {item.record.display_path for item in plan_uploads(project.inventory, project.state.prepared).items}
+    assert checked == uploaded == {"SOURCE/sales.csv", "extra.csv"}
+
+
 def test_real_limits_do_not_block_a_small_csv(demo: Path) -> None:
     check = preflight.check_file(demo / "SOURCE/transactions_2025.csv", "t.csv", "csv")
     assert check.verdict == "ok", check.problems
