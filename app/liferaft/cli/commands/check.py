@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cmd = subparsers.add_parser(
-        "check", help="check the files a new chat needs (default: every source file: SOURCE/, and data files outside the role folders) against upload limits"
+        "check", help="check the files a new chat needs (default: every source file: SOURCE/, and data files outside "
+             "the role folders) against upload limits"
     )
     cmd.add_argument("dir", nargs="?", default=".", metavar="DIR", help=DIR_HELP)
     cmd.add_argument("files", nargs="*", metavar="FILES", help="check only these files (relative to DIR)")
