@@ -127,3 +127,32 @@ def test_a_data_folder_variable_reaches_the_uploads_in_source(tmp_path: Path, ru
     output = project / "OUTPUT"
     assert (output / "x.csv").read_text(encoding="utf-8") == "region,revenue\nNorth,10\nSouth,7\n"
     assert (output / "sub" / "y.csv").is_file()
+
+
+def test_computed_names_patterns_and_listings_reach_the_uploads_in_source(tmp_path: Path, run_cli) -> None:
+    """Issue 19 (exports, item 2): f"/mnt/data/{name}", glob.glob("/mnt/data/*.md") and os.listdir("/mnt/data")
+    in the chat's code see the uploads (in SOURCE) as well as the outputs (in OUTPUT) when the script reruns."""
+    c = fx.Conversation("conv-computed", "Computed paths", model="gpt-4o")
+    c.user("Here", attachments=[fx.attachment("sales.csv", 40), fx.attachment("notes.md", 10)])
+    c.code("import glob, os\nimport pandas as pd\nname = 'sales.csv'\ndf = pd.read_csv(f'/mnt/data/{name}')\n"
+           "print('rows', len(df))\nfor i in range(2):\n    df.to_csv(f'/mnt/data/part_{i}.csv', index=False)")
+    c.output("rows 2")
+    c.code("print('notes', [os.path.basename(p) for p in glob.glob('/mnt/data/*.md')])\n"
+           "print('listed', sorted(os.listdir('/mnt/data')))\n"
+           "print('parts', sorted(os.path.basename(p) for p in glob.iglob('/mnt/data/part_*.csv')))")
+    c.output("")
+    export = fx.write_classic_zip(tmp_path / "export.zip", [c.build()])
+    project = tmp_path / "proj"
+    assert run_cli("init", str(project)).returncode == 0
+    (project / "SOURCE" / "sales.csv").write_text("region,revenue\nNorth,10\nSouth,7\n", encoding="utf-8")
+    (project / "SOURCE" / "notes.md").write_text("# notes\n", encoding="utf-8")
+    result = run_cli("import", str(export), "--into", str(project), "--json")
+    assert result.returncode == 0, result.stderr
+    script = project / "CODE" / "recovered" / "computed-paths.py"
+    run = subprocess.run([str(PYTHON), str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "rows 2" in run.stdout
+    assert "notes ['notes.md']" in run.stdout
+    assert "listed ['notes.md', 'part_0.csv', 'part_1.csv', 'sales.csv']" in run.stdout
+    assert "parts ['part_0.csv', 'part_1.csv']" in run.stdout
+    assert (project / "OUTPUT" / "part_1.csv").is_file() and not (project / "SOURCE" / "part_1.csv").exists()

@@ -184,7 +184,7 @@ def test_map_paths_variants() -> None:
     mapped = map_paths(code, paths)
     assert "a = str(SOURCE / \"sales.csv\")" in mapped
     assert "b = str(OUTPUT / \"out.png\")" in mapped
-    assert "c = f'{OUTPUT}/{n}.csv'" in mapped
+    assert "c = mnt_data_path(f'{n}.csv')" in mapped
     assert "d = mnt_data_path('x')" in mapped
     assert "e = MNT_DATA + n" in mapped
     assert "f = b'/mnt/data/raw'" in mapped and "# '/mnt/data/c.csv'" in mapped

@@ -85,8 +85,11 @@ def _rewrite_token(token: str, paths: PathMap) -> str | None:
             return None
         literal = rest.lstrip("/").split("{", 1)[0]
         first = literal.split("/", 1)[0] if "/" in literal else ""
-        base = "SOURCE" if first and first.casefold() in paths.uploads else "OUTPUT"
-        return f"{match[1]}{quote}{{{base}}}{rest}{quote}"
+        if first and first.casefold() in paths.uploads:
+            return f"{match[1]}{quote}{{SOURCE}}{rest}{quote}"
+        if "{" in rest:  # a name computed when it runs: an upload's is found in SOURCE then, any other in OUTPUT
+            return f"mnt_data_path({match[1]}{quote}{rest.lstrip('/')}{quote})"
+        return f"{match[1]}{quote}{{OUTPUT}}{rest}{quote}"
     import ast
 
     try:
@@ -123,7 +126,32 @@ def _folder_call(sig: list[tokenize.TokenInfo], at: int) -> tuple[int, int, str]
         return first, at + 1, "MNT_DATA" if following == ")" else "MNT_DATA.joinpath("
     if names[-1] == "join" and (len(names) == 1 or names[-2] in _JOIN_MODULES):
         return first, at + 1, "mnt_data_path()" if following == ")" else "mnt_data_path("
+    if names[-1] == "listdir" and following == ")" and (len(names) == 1 or names[-2] == "os"):
+        return first, at + 1, "mnt_data_listdir()"
     return None
+
+
+#: Pattern calls whose first argument may be a ``/mnt/data/*.csv`` pattern: become ``mnt_data_glob(...)``, which
+#: finds the uploads in SOURCE as well as the outputs in OUTPUT.
+_GLOB_CALLS = frozenset({"glob", "iglob"})
+
+
+def _glob_call(sig: list[tokenize.TokenInfo], at: int, value: str) -> tuple[int, int, str] | None:
+    """When the string token ``sig[at]`` (``value``, a ``/mnt/data/`` pattern) is the first argument of
+    ``glob.glob(...)`` or ``glob.iglob(...)``: the tokens to replace (the call's name through the string) and the
+    replacement, the pattern now relative to the sandbox folder."""
+    rest = value.removeprefix("/mnt/data/")
+    if rest == value or not any(char in rest for char in "*?[") or at < 2 or sig[at - 1].string != "(":
+        return None
+    name = sig[at - 2]
+    if name.type != tokenize.NAME or name.string not in _GLOB_CALLS:
+        return None
+    first = at - 2
+    if first >= 2 and sig[first - 1].string == ".":
+        if sig[first - 2].string != "glob" or (first >= 3 and sig[first - 3].string == "."):
+            return None  # Path(...).glob(...) and other objects' glob: not the module's
+        first -= 2
+    return first, at, f"mnt_data_{name.string}({json.dumps(rest, ensure_ascii=False)}"
 
 
 def map_paths(code: str, paths: PathMap) -> str:
@@ -153,6 +181,14 @@ def map_paths(code: str, paths: PathMap) -> str:
         new = _rewrite_token(token.string, paths)
         if new is None:
             continue
+        if new.startswith("str(OUTPUT / "):  # a pattern given to glob: the uploads match too
+            import ast
+
+            pattern = _glob_call(sig, at, ast.literal_eval(token.string))
+            if pattern is not None:
+                first, last, new = pattern
+                edits.append((offset(sig[first].start), offset(sig[last].end), new))
+                continue
         call = _folder_call(sig, at) if new == "MNT_DATA" else None
         if call is not None:
             first, last, new = call
