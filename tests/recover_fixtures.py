@@ -3,7 +3,8 @@
 `Conversation` grows a conversation tree node by node (each method returns the new node's id and moves the
 cursor there, so calls read in chat order); `branch_from(node_id)` starts an edit branch. The ready-made
 conversations cover every era's variants; the writers save a list of conversations as each kind of export:
-classic zip, sharded 2026 zip, extracted folder, conversations.json, single conversation JSON, chat.html.
+classic zip, sharded 2026 zip, extracted folder, conversations.json, single conversation JSON, chat.html, and
+one conversation's JSON wrapped in a Markdown file.
 """
 
 from __future__ import annotations
@@ -169,6 +170,51 @@ class Conversation:
         return self.add({"author": {"role": "tool", "name": "web.run"},
                          "content": {"content_type": content_type, "weird": [1, {"x": None}]}})
 
+    def canvas_create(self, name: str, doc_type: str, content: str, textdoc_id: str, *,
+                      title: str | None = None, style: str = "code", create_source: str = "model") -> str:
+        """A `canmore.create_textdoc` call and the tool's reply naming the canvas in `metadata.canvas`; returns the
+        reply's node id. Style "code": the payload in content.text, channel commentary (late 2025); "text": in
+        parts, no channel (mid 2025)."""
+        payload = json.dumps({"name": name, "type": doc_type, "content": content},
+                             separators=(",", ":") if style == "code" else None)
+        if style == "code":
+            call: dict[str, Any] = {"channel": "commentary", "content": {
+                "content_type": "code", "language": "json", "response_format_name": None, "text": payload}}
+        else:
+            call = {"content": {"content_type": "text", "parts": [payload]}}
+        self.add({"author": {"role": "assistant"}, "recipient": "canmore.create_textdoc", **call,
+                  "metadata": {"model_slug": self.model}})
+        shown = title or name
+        return self.add({"author": {"role": "tool", "name": "canmore.create_textdoc", "metadata": {}},
+                         "content": {"content_type": "text", "parts": [
+                             f"Successfully created text document '{shown}' which will be referenced in all future "
+                             f"messages with the unique identifier textdoc_id: '{textdoc_id}'"]},
+                         "metadata": {"canvas": {"textdoc_id": textdoc_id, "textdoc_type": doc_type,
+                                                 "title": shown, "version": 1, "create_source": create_source}}})
+
+    def canvas_update(self, updates: list[dict[str, Any]] | str, textdoc_id: str | None, *,
+                      failure: str | None = None, compact: bool = False,
+                      versions: tuple[int, int] | None = None) -> str:
+        """A `canmore.update_textdoc` call (payload in parts, as 2024-2025 exports hold it, indented or `compact`:
+        raw text when `updates` is a string) and, with `textdoc_id`, the tool's reply (`failure`: its error_type,
+        as ChatGPT refused it; `versions`: its from_version and version)."""
+        payload = updates if isinstance(updates, str) else json.dumps(
+            {"updates": updates}, **({"separators": (",", ":")} if compact else {"indent": 2}))
+        node = self.add({"author": {"role": "assistant"}, "recipient": "canmore.update_textdoc",
+                         "content": {"content_type": "text", "parts": [payload]},
+                         "metadata": {"model_slug": self.model}})
+        if textdoc_id is None:
+            return node
+        canvas: dict[str, Any] = {"textdoc_id": textdoc_id, "textdoc_type": "document", "version": 2}
+        if versions:
+            canvas.update(from_version=versions[0], version=versions[1])
+        text = f"Successfully updated text document with textdoc_id '{textdoc_id}'"
+        if failure:
+            canvas = {"textdoc_id": textdoc_id, "is_failure": True, "error_type": failure}
+            text = "Failed with error. Fix the error and try again before replying to the user."
+        return self.add({"author": {"role": "tool", "name": "canmore.update_textdoc", "metadata": {}},
+                         "content": {"content_type": "text", "parts": [text]}, "metadata": {"canvas": canvas}})
+
     # -- result ----------------------------------------------------------------------------------------
     def build(self, *, current_node: str | None = None) -> dict[str, Any]:
         return {
@@ -288,6 +334,158 @@ def dangling_conversation(conv_id: str = "conv-dangling", title: str = "Dangling
     c.output("x    6")
     c.unknown()
     return c.build(current_node="does-not-exist")
+
+
+def canvas_conversation(conv_id: str = "conv-canvas", title: str = "Canvas work") -> dict[str, Any]:
+    """Two canvases worked on in turns: a Python one (rewritten whole, then one line changed with a group
+    reference, then an update whose pattern is not there) and a prose one (an update ChatGPT refused, then one
+    whose JSON is cut off); the update without a reply goes to the canvas changed last."""
+    c = Conversation(conv_id, title, model="gpt-4o", start=T0 + 30 * 86400)
+    c.user("Write a cleaning script in a canvas")
+    c.canvas_create("clean_sales.py", "code/python", "import pandas as pd\n", "tdoc-code", title="Clean Sales")
+    c.canvas_update([{"pattern": ".*", "multiple": True,
+                      "replacement": "import pandas as pd\n\ndf = pd.read_csv('sales.csv')\nprint(df.head())\n"}],
+                    "tdoc-code")
+    c.user("And a short write-up, as a document")
+    c.canvas_create("findings", "document", "# Findings\n\nDraft.\n", "tdoc-doc", title="Findings: Q3 / West")
+    c.canvas_update([{"pattern": "(print)\\(df\\.head\\(\\)\\)", "multiple": False,
+                      "replacement": "\\1(df.describe())"}], "tdoc-code")
+    c.canvas_update([{"pattern": "Nowhere", "multiple": False, "replacement": "x"}], "tdoc-doc",
+                    failure="no_matches")
+    c.canvas_update([{"pattern": "Draft\\.", "multiple": False, "replacement": "Revenue rose 4%."}], "tdoc-doc")
+    c.canvas_update('{"updates": [{"pattern": ".*", "multiple": true, "replacement": "# Gone', None)
+    c.canvas_update([{"pattern": "no such line", "multiple": True, "replacement": "x"},
+                     {"pattern": "Revenue", "multiple": True, "replacement": "Sales"}], "tdoc-doc")
+    c.say("Both canvases are ready.")
+    return c.build()
+
+
+# -- canvases as a 2025 web export holds them, wrapped in Markdown ------------------------------------------
+def _web_2025(conv: dict[str, Any], *, request: str, user: dict[str, Any], reply: dict[str, Any] | None = None,
+              gizmo: str | None = None) -> dict[str, Any]:
+    """Give a built conversation the fields a 2025 web export writes: each message's author name and metadata,
+    channel, end_turn, update_time and weight; the metadata of a user turn (`user`: its era's extra keys), of the
+    assistant's turns and of the tools' replies (`reply`: extra keys of both, e.g. GPT-5's thinking_effort;
+    `gizmo`: the custom GPT's id on the assistant's turns; `command` on a canvas reply); the conversation's newer
+    top-level keys."""
+    for node in conv["mapping"].values():
+        msg = node["message"]
+        if msg is None:
+            continue
+        msg["author"] = {"metadata": {}, "name": None, **msg["author"]}
+        role, name = msg["author"]["role"], msg["author"]["name"]
+        msg.setdefault("channel", None)
+        msg.setdefault("end_turn", (msg["recipient"] == "all") if role == "assistant" else None)
+        msg.setdefault("update_time", None)
+        msg.setdefault("weight", 1)
+        meta: dict[str, Any] = {"can_save": False, "request_id": request, "timestamp_": "absolute"}
+        if role == "user":
+            meta.update(user)
+        else:
+            model = msg["metadata"].get("model_slug", conv["default_model_slug"])
+            meta.update(default_model_slug=conv["default_model_slug"], message_type="next", model_slug=model,
+                        parent_id=node["parent"], **(reply or {}))
+        if role == "assistant":
+            meta.update(citations=[], content_references=[], is_complete=True,
+                        finish_details={"stop_tokens": [200002], "type": "stop"})
+            if gizmo:
+                meta["gizmo_id"] = gizmo
+        if role == "tool" and name in ("canmore.create_textdoc", "canmore.update_textdoc"):
+            meta["command"] = name.removeprefix("canmore.")
+        msg["metadata"] = {**meta, **msg["metadata"]}
+    for key in ("plugin_ids", "safe_urls", "gizmo_id"):
+        conv.pop(key, None)
+    conv.update(async_status=None, atlas_mode_enabled=None, context_scopes=None, conversation_origin=None,
+                disabled_tool_ids=[], gizmo_type="gpt" if gizmo else None, is_do_not_remember=False,
+                is_starred=None, memory_scope="global_enabled", voice=None)
+    return conv
+
+
+def canvas_prose_conversation(conv_id: str = "68a1c0de-5e1f-8000-9a2b-0c0ffee00004",
+                              title: str = "Rewriting the survey write-up") -> dict[str, Any]:
+    """Two prose canvases, as a mid-2025 gpt-4o export holds them (payloads in parts, no channel): "Survey
+    Findings Rewrite" created, then rewritten whole twice (".*", compact JSON; the replies carry from_version
+    and version); "Survey Report Outline" created after it; then an update the export holds cut off (the call was
+    stopped: no reply, so it goes to the outline) and a `canmore.get_textdoc_content` call answered by a
+    system_error. The call's "name" is not the title the UI showed (the reply's)."""
+    c = Conversation(conv_id, title, model="gpt-4o", root="4e1d7a52-0b3c-4f6e-9d28-7c5a0e3f0004", system_node=False,
+                     start=T0 + 600)
+    c.user("Rewrite this in a plainer voice. Don't change a single finding, just how it reads:\n\n"
+           "Respondents overwhelmingly signalled a preference for hybrid arrangements...")
+    c.canvas_create("survey_findings_rewrite", "document",
+                    "Most people who answered want to work from home some days and at the office on others. "
+                    "Only one in ten wants to be at the office every day.", "68a1c0f2b7d48191a0c4e6f1d2b3a405",
+                    title="Survey Findings Rewrite", style="text")
+    c.canvas_update([{"pattern": ".*", "multiple": True, "replacement":
+                      "**SECTION 1: WHAT PEOPLE SAID**\n\nMost people who answered (612 of 840) want to split "
+                      "their week between home and the office. Only one in ten wants the office every day."}],
+                    "68a1c0f2b7d48191a0c4e6f1d2b3a405", compact=True, versions=(1, 7))
+    c.canvas_update([{"pattern": ".*", "multiple": True, "replacement":
+                      "**SECTION 2: WHERE THE NUMBERS DISAGREE**\n\nThe free-text answers are gloomier than the "
+                      "ratings: a third mention the commute, though the average rating for it is 3.9 of 5."}],
+                    "68a1c0f2b7d48191a0c4e6f1d2b3a405", compact=True, versions=(7, 39))
+    c.canvas_create("survey_report_outline", "document",
+                    "TITLE: Hybrid Work Survey 2025 — Report Outline\n\n1. Who answered\n2. What they want\n"
+                    "3. Where the numbers disagree", "68a1c3a95e2c8191b7f0a1e2c3d4e506",
+                    title="Survey Report Outline", style="text")
+    c.user("No, put the full outline in the canvas")
+    cut = c.canvas_update('{\n  "updates": [\n    {\n      "pattern": ".*",\n      "multiple": true,\n'
+                          '      "replacement": "TITLE: Hybrid Work Survey 2025 — Full Outline\\n\\nPART I: WHO '
+                          'ANSWERED\\n\\n1. Response rate by site', None)
+    c.mapping[cut]["message"]["metadata"]["finish_details"] = {"reason": "client_stopped", "type": "interrupted"}
+    c.add({"author": {"role": "assistant"}, "recipient": "canmore.get_textdoc_content",
+           "content": {"content_type": "text", "parts": ['{"name": "survey_report_outline"}']},
+           "metadata": {"model_slug": c.model}})
+    c.add({"author": {"role": "tool", "name": "canmore.get_textdoc_content", "metadata": {}},
+           "content": {"content_type": "system_error", "name": "tool_error",
+                       "text": "Encountered exception: <class 'ValueError'>."}})
+    user = {"content_references": [], "dictation": False, "gizmo_id": "g-SurveyWriter01", "image_gen_async": False,
+            "image_results": [], "message_source": None, "real_time_audio_has_video": False, "search_queries": [],
+            "search_result_groups": [], "trigger_async_ux": False}
+    return _web_2025(c.build(), request="96a1c0de5e1f0004-LHR", user=user, gizmo="g-SurveyWriter01")
+
+
+def canvas_code_conversation(conv_id: str = "6905a1b2-c3d4-8000-9e8f-0c0ffee00070",
+                             title: str = "Export survey tables script") -> dict[str, Any]:
+    """One code canvas, as a late-2025 GPT-5 export holds it: the prompt asks for a canvas (system_hints), the
+    `canmore.create_textdoc` call has its payload in content.text (content_type code, language json, channel
+    commentary), the reply names it "Export-survey Tables" (not the call's "Export-SurveyTables.ps1"), then the
+    answer (channel final). Nothing to replay: no update, no warning."""
+    c = Conversation(conv_id, title, model="gpt-5-thinking", system_node=False, start=T0 + 92 * 86400)
+    prompt = c.user("write a powershell script that exports every table in survey.xlsx to its own csv in OUTPUT")
+    c.mapping[prompt]["message"]["metadata"]["system_hints"] = ["canvas"]
+    c.canvas_create("Export-SurveyTables.ps1", "code/powershell",
+                    "<#\nExport every worksheet of survey.xlsx to OUTPUT\\<sheet>.csv.\nNeeds the ImportExcel "
+                    "module (Install-Module ImportExcel -Scope CurrentUser).\n#>\n\nparam(\n    [string]$Workbook "
+                    "= \"survey.xlsx\",\n    [string]$OutDir = \"OUTPUT\"\n)\n\nNew-Item -ItemType Directory "
+                    "-Force -Path $OutDir | Out-Null\nforeach ($sheet in Get-ExcelSheetInfo -Path $Workbook) {\n"
+                    "    $target = Join-Path $OutDir ($sheet.Name + \".csv\")\n    Import-Excel -Path $Workbook "
+                    "-WorksheetName $sheet.Name | Export-Csv -Path $target -NoTypeInformation -Encoding UTF8\n"
+                    "    Write-Host \"Wrote $target\" -ForegroundColor Green\n}\n", "6905a1e7c2b08191a3d5f7e9b1c2d370",
+                    title="Export-survey Tables", create_source="system_hint_canvas")
+    c.say("Script's on the canvas. Run it from the project folder; it needs the ImportExcel module once.\n\n"
+          "- One CSV per worksheet, named after the sheet.\n- OUTPUT is created if it is missing.")
+    turn = "e4f5a6b7-0070-4000-8000-000000000070"
+    user = {"developer_mode_connector_ids": [], "message_source": None, "selected_github_repos": [],
+            "serialization_metadata": {"custom_symbol_offsets": []}, "turn_exchange_id": turn}
+    return _web_2025(c.build(), request="b1c2d3e4-0070-4000-8000-0c0ffee00070", user=user,
+                     reply={"thinking_effort": "extended", "turn_exchange_id": turn})
+
+
+def markdown_wrapper(conversation: dict[str, Any], number: int) -> str:
+    """A Markdown file that only wraps one conversation, as some archiving scripts write them: a heading, a few
+    `- key: value` lines, then the raw JSON (keys sorted, indent 2) in a ```json fence (which opens on line 8)."""
+    head = [f"# Conversation {number}", "", f"- conversation_id: {conversation['conversation_id']}",
+            f"- create_time: {conversation['create_time']}", f"- update_time: {conversation['update_time']}",
+            f"- title_source: {conversation['title']}", "", "```json"]
+    body = json.dumps(conversation, indent=2, sort_keys=True, ensure_ascii=False)
+    return "\n".join(head) + "\n" + body + "\n```\n"
+
+
+def write_markdown_wrapper(path: Path, conversation: dict[str, Any], number: int = 1) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown_wrapper(conversation, number), encoding="utf-8")
+    return path
 
 
 def all_variants() -> list[dict[str, Any]]:

@@ -314,3 +314,35 @@ def test_json_that_is_not_a_conversation_is_rejected(tmp_path: Path, text: str) 
     export = open_export(path)
     assert list(export.conversations()) == []
     assert len(export.problems) == 1 and "not a ChatGPT conversation" in export.problems[0]
+
+
+def test_markdown_that_wraps_the_raw_json_reads_the_json(tmp_path: Path) -> None:
+    # A wrapper: a heading, a few `- key: value` lines, then the conversation's JSON (keys sorted, indent 2) in a
+    # ```json fence; the conversation is one of a 2025 web export's, with every field it writes.
+    wrapped = fx.canvas_prose_conversation()
+    export = open_export(fx.write_markdown_wrapper(tmp_path / "0004-survey.md", wrapped, 4))
+    [summary] = list(export.conversations())
+    assert (summary.id, summary.title) == ("68a1c0de-5e1f-8000-9a2b-0c0ffee00004", "Rewriting the survey write-up")
+    conv = export.load(summary.id)
+    assert conv == wrapped and conv["current_node"] == "68a1c0de-5e1f-8000-9a2b-0c0ffee00004-n013"
+    assert len(conv["mapping"]) == 14
+    assert export.problems == []
+    # The fixture conversation wrapped the same way keeps its cells (pretty-printed, after other fences).
+    conv = fx.sales_conversation()
+    path = tmp_path / "wrapped.md"
+    path.write_text("# Sales by region\n\n```bash\nls\n```\n\n```json\n" + json.dumps(conv, indent=2)
+                    + "\n```\n", encoding="utf-8")
+    export = open_export(path)
+    [summary] = list(export.conversations())
+    assert summary.code_cells == 5 and export.load("conv-sales") == conv
+
+
+def test_markdown_whose_json_block_is_damaged_says_so_in_one_line(tmp_path: Path) -> None:
+    text = fx.markdown_wrapper(fx.canvas_prose_conversation(), 4)
+    path = tmp_path / "cut.md"
+    path.write_text(text[:3000], encoding="utf-8")
+    export = open_export(path)
+    assert list(export.conversations()) == []
+    assert any("cut.md: the conversation's JSON in the fenced block at line 8 is damaged" in p
+               for p in export.problems)
+    assert all("\n" not in p for p in export.problems)

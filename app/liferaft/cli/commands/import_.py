@@ -219,6 +219,12 @@ def _run(args: argparse.Namespace, export: Any) -> int:
                   "`liferaft prompt` asks a new chat for them again; `liferaft status` lists them.")
         else:
             print(f"{format_count(len(conv.generated), 'generated file')}, all in OUTPUT.")
+    for canvas, path in zip(conv.canvases, result.canvases, strict=False):
+        kind = "code canvas" if canvas.is_code else "canvas"
+        changes = f", {format_count(canvas.applied, 'update')} applied" if canvas.applied else ""
+        kept = (f"; {format_count(len(canvas.skipped), 'update')} could not be applied, so it is the last state "
+                "that could be rebuilt") if canvas.skipped else ""
+        print(f"{kind.capitalize()} \"{printable(canvas.title)}\" → {printable(path)}{changes}{kept}.")
     if result.script:
         print(f"Run `python {printable(result.script)}` once the uploads are back in SOURCE.")
     elif not conv.cells:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from liferaft.core.recover.canvas import Canvas
+
 STATUS_SUCCESS = "success"
 STATUS_FAILED = "failed"
 STATUS_CANCELLED = "cancelled"
@@ -119,6 +121,8 @@ class Conversation:
     uploads: list[Upload] = field(default_factory=list)
     generated: list[GeneratedFile] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    canvases: list[Canvas] = field(default_factory=list)
+    """Canvas documents at their last state (on the branch shown last)."""
     problems: list[str] = field(default_factory=list)
 
     @property

@@ -158,13 +158,18 @@ class Export:
         found: list[dict[str, Any]] = []
         try:
             if doc.kind == "markdown":
-                from liferaft.core.recover.markdown import parse_markdown
+                from liferaft.core.recover.markdown import embedded_conversations, parse_markdown
 
                 with doc.opener() as stream:
-                    conv, problems = parse_markdown(stream.read(_OBJECT_LIMIT).decode("utf-8", "replace"),
-                                                    doc.name)
+                    text = stream.read(_OBJECT_LIMIT).decode("utf-8", "replace")
+                embedded, problems = embedded_conversations(text, doc.name)
                 self.problems.extend(problems)
-                found = [conv] if conv else []
+                if embedded is not None:  # a wrapper: the raw JSON in a fenced block is the real source
+                    found = embedded
+                else:
+                    conv, problems = parse_markdown(text, doc.name)
+                    self.problems.extend(problems)
+                    found = [conv] if conv else []
             else:
                 if doc.size > _OBJECT_LIMIT:
                     raise ExportError(f"{doc.name} is too big to read as one conversation")

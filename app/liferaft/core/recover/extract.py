@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from liferaft.core.recover.canvas import replay
 from liferaft.core.recover.conversation import (
     STATUS_CANCELLED,
     STATUS_FAILED,
@@ -290,6 +291,8 @@ def extract(conversation: Any, *, all_branches: bool = False) -> Conversation:
     on_branch = set(active)
     order = all_nodes(mapping, active) if all_branches else active
     _walk(result, mapping, order, on_branch)
+    result.canvases, canvas_problems = replay(mapping, active)  # the canvases as the chat showed them last
+    problems.extend(canvas_problems)
     return result
 
 

@@ -6,10 +6,15 @@ Markdown exporters differ, and several drop the executed code. Recognised: convo
 `You said:` / `ChatGPT said:` copies. Python code is taken from ```` ```python ```` fences (or bare code under a
 code-interpreter heading) in the assistant's turns. The result is a conversation dict shaped like the export's,
 so the same extraction reads it. When no code is found, a problem says so plainly.
+
+Some Markdown files are only a wrapper: a heading or a few lines, then the conversation's raw JSON in a
+```` ```json ```` fence (one conversation, or an array of them). `embedded_conversations` reads that JSON, which
+holds everything the export does; the heuristics above are for Markdown that has no such block.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -20,6 +25,39 @@ _ROLE = re.compile(
 _FENCE = re.compile(r"^```(?P<lang>[\w+-]*)[^\n]*\n(?P<body>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 _TITLE = re.compile(r"^#\s+(?!User\b|Me\b|ChatGPT\b|Assistant\b|Tool\b)(.+)$", re.MULTILINE)
 _CODE_LANGS = {"python", "py", "python3", ""}
+#: The opening line of a fence that may hold JSON: ```json, ```JSON, ```jsonc or a bare ```.
+_JSON_FENCE = re.compile(r"^(?:```|~~~)[ \t]*(?:json\w*)?[ \t]*\n", re.IGNORECASE | re.MULTILINE)
+
+
+def embedded_conversations(text: str, name: str) -> tuple[list[dict[str, Any]] | None, list[str]]:
+    """(conversations, problems). The conversations are those held as raw JSON in the first fenced block that
+    has any, or None when no fenced block holds one. A block holds one when its JSON is a conversation (an
+    object with a `mapping` or a `linear_conversation`), an array of them, or `{"conversations": [...]}`.
+    A block that starts like one but is not valid JSON is named in a problem."""
+    decoder = json.JSONDecoder()
+    damaged: list[str] = []
+    for fence in _JSON_FENCE.finditer(text):
+        start = fence.end()
+        while start < len(text) and text[start] in " \t\r\n":
+            start += 1
+        if start >= len(text) or text[start] not in "[{":
+            continue
+        try:
+            data, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError as exc:
+            if '"mapping"' in text[start:start + (1 << 20)]:
+                line = text.count("\n", 0, fence.start()) + 1
+                damaged.append(f"{name}: the conversation's JSON in the fenced block at line {line} is damaged "
+                               f"({exc.msg}, line {exc.lineno} of the file); it is read as Markdown instead")
+            continue
+        if isinstance(data, dict) and isinstance(data.get("conversations"), list):
+            data = data["conversations"]
+        items = data if isinstance(data, list) else [data]
+        found = [item for item in items if isinstance(item, dict)
+                 and isinstance(item.get("mapping") or item.get("linear_conversation"), dict | list)]
+        if found:
+            return found, []
+    return None, damaged[:1]
 
 
 def parse_markdown(text: str, name: str) -> tuple[dict[str, Any] | None, list[str]]:

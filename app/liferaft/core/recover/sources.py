@@ -3,7 +3,8 @@
 `open_export(path)` accepts the export's `.zip` (the classic single `conversations.json`, or the 2026 layout
 with `export_manifest.json` and `conversations-NNN.json` shards), the folder it was extracted to, a
 `conversations.json`, one conversation's JSON (the backend API's object, or an exporter's array of one),
-`chat.html` (its `jsonData` array), or a Markdown export (read heuristically; see `markdown.py`).
+`chat.html` (its `jsonData` array), or a Markdown export (the raw JSON it wraps in a fenced block, else read
+heuristically; see `markdown.py`).
 It raises `ExportError` with one line that says what is wrong; problems with single items (a truncated
 shard, a conversation that is not valid JSON) are collected in `Export.problems` and the rest still reads.
 """

@@ -3,7 +3,8 @@
 :func:`import_conversation` is the whole import: ``CODE/recovered/<slug>.py`` (every cell in order with the prompt
 it answered and its result; failed and cancelled cells kept as comments; a banner at each sandbox reset;
 ``/mnt/data`` paths mapped to SOURCE for uploads and OUTPUT for the rest; the sandbox-only helpers stubbed), an
-optional ``.ipynb`` with the same cells, the restart note's empty sections filled (and items it lacks appended),
+optional ``.ipynb`` with the same cells, each canvas at its last state (code in ``CODE/recovered/``, prose in
+RESTART as Markdown, named after its title), the restart note's empty sections filled (and items it lacks appended),
 the figures the export holds copied into ``OUTPUT/recovered/``, and the record in ``.liferaft/recovered.json``.
 
 Everything is built in memory and every target checked first (its folder can be made, its name is free or holds
@@ -62,6 +63,7 @@ class ImportResult:
     notebook: str | None = None
     note: str | None = None
     figures: list[str] = field(default_factory=list)
+    canvases: list[str] = field(default_factory=list)  # where each of conversation.canvases went, in order
     missing_figures: list[str] = field(default_factory=list)
     uploads_in_source: dict[str, str | None] = field(default_factory=dict)  # upload name → SOURCE path or None
     outputs_present: dict[str, bool] = field(default_factory=dict)  # generated path → in OUTPUT
@@ -78,6 +80,8 @@ class ImportResult:
                         for upload in conv.uploads],
             "generated_files": [{**made.to_json(), "in_output": self.outputs_present.get(made.path, False)}
                                 for made in conv.generated],
+            "canvases": [{**canvas.to_json(), "path": path}
+                         for canvas, path in zip(conv.canvases, self.canvases, strict=False)],
             "written": self.written,
             "unchanged": self.unchanged,
             "problems": conv.problems + self.problems,
@@ -266,6 +270,8 @@ class _ImportPlan:
     """Figure file id → its path in OUTPUT (as planned, then as checked)."""
     figure_data: list[tuple[str, str, bytes]]
     """(file id, file stem, bytes) of each figure the export holds."""
+    canvas_files: list[tuple[Path, str, str, bytes]] = field(default_factory=list)
+    """(folder, file stem, extension, bytes) of each canvas: code in CODE/recovered, prose in RESTART."""
     targets: list[_Target] = field(default_factory=list)
     record_path: Path | None = None
     note_text: str | None = None
@@ -346,8 +352,31 @@ def _plan_import(root: Path, raw: Any, inventory: Inventory, *, asset: Any, expo
                            export_name=export_name, figures=by_cell)
     notebook_text = render_notebook(conv, paths, source_rel=source_rel, output_rel=output_rel, depth=depth) \
         if notebook else None
-    return _ImportPlan(root, inventory, conv, result, output_dir, output_rel, root / code_rel / RECOVERED_DIR, slug,
+    plan = _ImportPlan(root, inventory, conv, result, output_dir, output_rel, root / code_rel / RECOVERED_DIR, slug,
                        script, notebook_text, figure_names, figure_data)
+    plan.canvas_files = _canvas_files(root, inventory, conv, plan.code_dir)
+    return plan
+
+
+def _canvas_files(root: Path, inventory: Inventory, conv: Conversation, code_dir: Path
+                  ) -> list[tuple[Path, str, str, bytes]]:
+    """Each canvas as a file named after its title: code in ``CODE/recovered/`` (extension from its language),
+    prose in RESTART as Markdown (never under the restart note's name)."""
+    from liferaft.core.restart_note import note_path
+
+    restart_dir = root / role_folder(root, inventory, Role.RESTART)
+    note_stem = note_path(root, inventory).stem.casefold()
+    files: list[tuple[Path, str, str, bytes]] = []
+    for canvas in conv.canvases:
+        stem = slugify(canvas.stem, "canvas")
+        text = canvas.content if canvas.content.endswith("\n") or not canvas.content else canvas.content + "\n"
+        if canvas.is_code:
+            files.append((code_dir, stem, canvas.extension, text.encode("utf-8")))
+        else:
+            if stem.casefold() == note_stem:
+                stem += "-canvas"
+            files.append((restart_dir, stem, "md", text.encode("utf-8")))
+    return files
 
 
 def _check_import(plan: _ImportPlan) -> None:
@@ -368,6 +397,10 @@ def _check_import(plan: _ImportPlan) -> None:
                                 plan.notebook_text.encode("utf-8"), taken)
             targets.append(target)
             result.notebook = _rel(root, target.path)
+    for folder, stem, ext, data in plan.canvas_files:
+        target = _plan_file(root, folder, stem, ext, data, taken)
+        targets.append(target)
+        result.canvases.append(_rel(root, target.path))
     for file_id, stem, data in plan.figure_data:
         ext = figure_names[file_id].rpartition(".")[2]
         target = _plan_file(root, output_dir / RECOVERED_DIR, stem, ext, data, taken)
