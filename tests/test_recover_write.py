@@ -47,6 +47,30 @@ def test_script_maps_paths_stubs_helpers_and_comments_out_failures(proj: Path) -
     assert "\r" not in text
 
 
+def test_what_each_cell_printed_in_the_chat_is_kept_beside_it(proj: Path) -> None:
+    """Issue 19 (exports, item 6): a cell's output as the chat recorded it follows the cell, as a short comment in
+    the script and as the cell's output in the notebook, so a rerun can be compared with what the chat saw."""
+    c = fx.Conversation("conv-out", "Printed things", model="gpt-4o")
+    c.user("Go")
+    c.code("print('rows', 3)")
+    c.output("rows 3")
+    c.code("for i in range(12):\n    print('line', i)")
+    c.output("\n".join(f"line {i}" for i in range(12)) + "\n\x1b[31mred\x1b[0m")
+    c.code("x = 1")
+    c.output("")
+    result = import_raw(proj, c.build(), notebook=True)
+    text = (proj / result.script).read_text(encoding="utf-8")
+    compile(text, result.script, "exec")
+    assert "print('rows', 3)\n# In the chat it printed:\n#   rows 3\n" in text
+    assert "#   line 7\n#   … (5 more lines)\n" in text and "#   line 8" not in text
+    assert "\x1b" not in text
+    assert text.count("# In the chat it printed:") == 2  # not after a cell that printed nothing
+    notebook = json.loads((proj / result.notebook).read_text(encoding="utf-8"))
+    outputs = [cell["outputs"] for cell in notebook["cells"] if cell["cell_type"] == "code"][1:]
+    assert outputs[0] == [{"output_type": "stream", "name": "stdout", "text": ["rows 3"]}]
+    assert "".join(outputs[1][0]["text"]).startswith("line 0\nline 1\n") and outputs[2] == []
+
+
 def test_the_figure_is_copied_with_its_real_type_and_recorded(proj: Path) -> None:
     result = import_raw(proj, fx.sales_conversation(), asset=_assets)
     assert result.figures == ["OUTPUT/recovered/sales-by-region-cell03-1.jpg"]

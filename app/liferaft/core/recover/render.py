@@ -316,8 +316,31 @@ def render_script(conv: Conversation, paths: PathMap, *, source_rel: str, output
         out.append(source if source.strip() else "pass  # the cell was empty")
         if live and figures and figures.get(cell.index):
             out.append(f"_save_figures({json.dumps(figures[cell.index], ensure_ascii=False)})  # its charts")
+        out += _seen_in_the_chat(cell)
     out.append("")
     return "\n".join(out)
+
+
+#: What a cell printed or returned in the chat is kept after it in the script, up to this many lines.
+OUTPUT_LINES_SHOWN = 8
+
+
+def _output_lines(cell: CodeCell) -> list[str]:
+    """The cell's output as the chat recorded it, line by line, each line cleaned (no control characters)."""
+    return [" ".join(clean_text(line).split()) for line in cell.output.strip("\n").split("\n")] \
+        if cell.output.strip() else []
+
+
+def _seen_in_the_chat(cell: CodeCell) -> list[str]:
+    """Comment lines after a cell: what it printed or returned in the chat, to compare a rerun with."""
+    lines = _output_lines(cell)
+    if not lines:
+        return []
+    shown = [f"#   {line[:117] + '…' if len(line) > 118 else line}".rstrip() for line in lines[:OUTPUT_LINES_SHOWN]]
+    more = len(lines) - OUTPUT_LINES_SHOWN
+    if more > 0:
+        shown.append(f"#   … ({more:,} more line{'s' if more != 1 else ''})")
+    return ["# In the chat it printed:", *shown]
 
 
 def _docstring_safe(text: str) -> str:
@@ -354,8 +377,11 @@ def render_notebook(conv: Conversation, paths: PathMap, *, source_rel: str, outp
             note.append("*(abandoned branch)*")
         cells.append({"cell_type": "markdown", "id": f"cell-{cell.index}-note", "metadata": {},
                       "source": lines("\n\n".join(note))})
+        outputs: list[dict[str, Any]] = []
+        if cell.output.strip():  # what the chat saw, kept as the cell's output to compare a rerun with
+            outputs.append({"output_type": "stream", "name": "stdout", "text": lines(clean_text(cell.output))})
         cells.append({"cell_type": "code", "id": f"cell-{cell.index}", "metadata": {}, "execution_count": None,
-                      "outputs": [], "source": lines(source)})
+                      "outputs": outputs, "source": lines(source)})
     notebook = {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                             "name": "python3"},
                                              "language_info": {"name": "python"}},
