@@ -10,6 +10,7 @@ one conversation's JSON wrapped in a Markdown file.
 from __future__ import annotations
 
 import json
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,9 @@ class Conversation:
     """A conversation under construction. `build()` returns the export's dict."""
 
     def __init__(self, conv_id: str, title: str | None, *, model: str = "gpt-4o", root: str = "client-created-root",
-                 start: float = T0, system_node: bool = True) -> None:
+                 start: float = T0, system_node: bool = True, uuid_ids: bool = False) -> None:
         self.id = conv_id
+        self.uuid_ids = uuid_ids
         self.title = title
         self.model = model
         self.clock = start
@@ -53,6 +55,8 @@ class Conversation:
     # -- tree ------------------------------------------------------------------------------------------
     def _next_id(self) -> str:
         self._n += 1
+        if self.uuid_ids:  # as the export names its nodes (fixed, so that a test can name one)
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.id}/{self._n}"))
         return f"{self.id}-n{self._n:03d}"
 
     def add(self, message: dict[str, Any], *, timed: bool = True, node_id: str | None = None) -> str:
@@ -486,6 +490,174 @@ def write_markdown_wrapper(path: Path, conversation: dict[str, Any], number: int
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown_wrapper(conversation, number), encoding="utf-8")
     return path
+
+
+# -- shapes seen in 2025-2026 exports (issue 19): every key a message has there ---------------------------------
+def _as_exported(c: Conversation) -> Conversation:
+    """Give every message the keys an export's message has (channel, end_turn, update_time, weight, the author's
+    name and metadata) and the metadata the assistant's and the tool's messages carry: default_model_slug, and
+    on a finished assistant message finish_details and is_complete; on a thinking model's, reasoning_status. A
+    call left "in_progress" has neither finish_details nor is_complete, as exported."""
+    thinking = "thinking" in c.model
+    for node in c.mapping.values():
+        message = node["message"]
+        if not message:
+            continue
+        role = message["author"]["role"]
+        message["author"].setdefault("name", None)
+        message["author"].setdefault("metadata", {})
+        for key, value in (("channel", None), ("end_turn", None), ("update_time", None), ("weight", 1.0)):
+            message.setdefault(key, value)
+        metadata = message["metadata"]
+        if role == "assistant":
+            metadata.setdefault("default_model_slug", c.model)
+            metadata.setdefault("parent_id", node["parent"])
+            if message["status"] == "finished_successfully":
+                call = message["recipient"] == "python"
+                message["end_turn"] = not call
+                metadata.setdefault("finish_details", {"stop_tokens": [200007 if call else 200002], "type": "stop"})
+                metadata.setdefault("is_complete", True)
+        elif role == "tool":
+            metadata.setdefault("default_model_slug", c.model)
+            agg = metadata.get("aggregate_result")
+            if agg:
+                message["update_time"] = agg.get("end_time")
+                agg.setdefault("update_time", agg.get("end_time"))
+        if thinking and role in ("assistant", "tool"):
+            metadata.setdefault("reasoning_status", "is_reasoning")
+    return c
+
+
+def _kernel_messages(c: Conversation, output_id: str, result: str | None) -> None:
+    """The jupyter_messages of a run as exports hold them: busy, execute_input, execute_result, idle."""
+    agg = c.mapping[output_id]["message"]["metadata"]["aggregate_result"]
+    header = {"msg_id": f"{agg['run_id']}_3_1", "version": "5.3"}
+    messages: list[dict[str, Any]] = [{"content": {"execution_state": "busy"}, "msg_type": "status",
+                                       "parent_header": header},
+                                      {"msg_type": "execute_input", "parent_header": header}]
+    if result is not None:
+        messages.append({"content": {"data": {"text/plain": result}}, "msg_type": "execute_result",
+                         "parent_header": header})
+    messages.append({"content": {"execution_state": "idle"}, "msg_type": "status", "parent_header": header})
+    agg["jupyter_messages"] = messages + agg["jupyter_messages"]
+
+
+#: The two uploads of `numbered_uploads_conversation`: names that differ only by "(n)", sizes that differ.
+NUMBERED_UPLOADS = (("D02_ THE LONG THAW (1).md", 41203), ("D02_ THE LONG THAW (2).md", 56114))
+
+
+def numbered_uploads_conversation(conv_id: str = "6a71c2d0-1f3e-8b2a-9c41-3d5e7f901b22",
+                                  title: str = "Draft consistency review") -> dict[str, Any]:
+    """A GPT-5 thinking chat (2026, `code` style): the user uploads `D02_ THE LONG THAW (1).md`, the call opens
+    it, and the user's next message (the chat's last) uploads `D02_ THE LONG THAW (2).md`, a later and larger
+    draft: two uploads whose names differ only by "(n)", of different sizes (as every such pair in a real export
+    of 224 conversations was). No system message: the root's first child is the user's."""
+    (first, first_size), (second, second_size) = NUMBERED_UPLOADS
+    c = Conversation(conv_id, title, model="gpt-5-2-thinking", start=T0 + 160 * 86400, system_node=False,
+                     uuid_ids=True)
+    c.user("it's only about 6500 words", attachments=[attachment(
+        first, first_size, "text/markdown", file_id="file_00000000a1b2c3d4e5f60718293a4b5c")])
+    c.code(f"from pathlib import Path\npath = Path('/mnt/data/{first}')\n"
+           "text = path.read_text(encoding='utf-8', errors='ignore')\nlen(text), text[:200]\n")
+    result = "(41050,\n '# **D02: THE LONG THAW**\\n\\n---\\n\\n# **CHAPTER 1: THE FIRST CRACK**\\n')"
+    out = c.output(result, final=result)
+    _kernel_messages(c, out, result)
+    c.user("now go through this one and tighten the prose, same rules as before", attachments=[attachment(
+        second, second_size, "text/markdown", file_id="file_00000000f0e1d2c3b4a5968778695a4b")])
+    return _as_exported(c).build()
+
+
+#: The code the cut-off call of `cut_off_call_conversation` ran, whole; the call's text stops mid-list, inside
+#: the last `append([...])`, leaving `CUT_OFF_CALL_TEXT`.
+CUT_OFF_CALL_CODE = (
+    "def get_field(chunk, field):\n"
+    "    m=re.search(rf\"- \\*\\*{re.escape(field)}:\\*\\* (.+)\", chunk)\n"
+    "    return m.group(1).strip() if m else \"\"\n"
+    "summary_table=[]\n"
+    "for n in range(1,9):\n"
+    "    title, chunk = get_section_chunk(n)\n"
+    "    owner=get_field(chunk,\"Owner\")\n"
+    "    due=get_field(chunk,\"Due\")\n"
+    "    state=get_field(chunk,\"State\")\n"
+    "    risk=get_field(chunk,\"Risk\")\n"
+    "    notes=extract_notes(chunk)\n"
+    "    summary_table.append([n,title,owner,due,state,risk,notes])\n"
+    "summary_table[0]\n"
+)
+CUT_OFF_CALL_TEXT = CUT_OFF_CALL_CODE[:CUT_OFF_CALL_CODE.index("state,risk,notes])")]
+
+
+def cut_off_call_conversation(conv_id: str = "6a4fd0e2-c6c4-832c-8382-1c2d3e4f5a6b",
+                              title: str = "Project plan summary") -> dict[str, Any]:
+    """A custom GPT's chat (GPT-5 thinking, `code` style) whose call was cut off mid-stream: the call's message
+    stayed "in_progress" (no finish_details, no is_complete) and its text stops mid-list; the tool's reply ran
+    the whole code (aggregate_result.code, status "success") and is the chat's last message. The cells before it
+    (which define get_section_chunk and extract_notes) are not in it."""
+    c = Conversation(conv_id, title, model="gpt-5-2-thinking", start=T0 + 135 * 86400, system_node=False,
+                     uuid_ids=True)
+    c.extra.update({"conversation_template_id": "g-6a4fcde83e708191b7b0d84f00000000", "gizmo_type": "gpt"})
+    c.user("Generate a complete summary table for the plan")
+    call = c.code(CUT_OFF_CALL_TEXT)
+    c.mapping[call]["message"]["status"] = "in_progress"
+    result = "[1,\n 'Kick-off',\n 'Dana (lead)',\n 'Week 1',\n 'Done',\n 'Low',\n '- Scope agreed']"
+    out = c.output(result, code=CUT_OFF_CALL_CODE, final=result)
+    _kernel_messages(c, out, result)
+    return _as_exported(c).build()
+
+
+def abandoned_branch_conversation(conv_id: str = "6a8d4a45-96d4-8330-8467-0a1b2c3d4e5f",
+                                  title: str = "Noir style rewrite") -> dict[str, Any]:
+    """A chat (gpt-4o, 2025, UUID root) whose code ran only on a branch the user then left by editing a prompt:
+    after the first answer, one branch asks for a .docx, whose call writes it, then "try again" and a second
+    call writes another; the other branch (an edit of that prompt, the branch the chat shows) has no code."""
+    c = Conversation(conv_id, title, model="gpt-4o", root="2457a3a1-aaf4-4b0c-bb83-5f1e2d3c4b5a",
+                     start=T0 + 86400 / 2, system_node=False, uuid_ids=True)
+    c.user("Rewrite this in a hard-boiled noir voice. Don't change the story.", attachments=[{
+        "id": "file-Hq7sLr2Wm9Pd4Xc6Vb1NzT", "mime_type":
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "name": "draft.docx",
+        "size": 184032}])
+    fork = c.say("Here's the prologue, rewritten, in a working document. Chapters 1 to 10 next.")
+    c.user("Write the prologue through chapter 10 in full and give it to me as a downloadable docx")
+    for name, prompt in (("noir_rewrite_prologue_to_ch10.docx", "Try again, that was placeholder text"),
+                         ("noir_rewrite_full_ch1-10.docx", None)):
+        c.code("from docx import Document\n\ndoc = Document()\ndoc.add_heading(\"Noir Rewrite\", 0)\n"
+               "for chapter in ['Prologue'] + [f'Chapter {i}' for i in range(1, 11)]:\n"
+               "    doc.add_heading(chapter, level=1)\n"
+               f"path = '/mnt/data/{name}'\ndoc.save(path)\n'{name}'")
+        out = c.output(f"'{name}'", final=f"'{name}'")
+        _kernel_messages(c, out, f"'{name}'")
+        c.say(f"Your document is ready:\n\n[{name}](sandbox:/mnt/data/{name})")
+        if prompt:
+            c.user(prompt)
+    c.branch_from(fork)
+    edit = c.user("It only has the prologue, not chapters 1-10")
+    c.mapping[edit]["message"]["metadata"]["is_visually_hidden_from_conversation"] = False
+    c.say("The document now says chapters 1 to 10 follow; I'm starting on chapter 1 now.")
+    return _as_exported(c).build()
+
+
+def many_branches_conversation(conv_id: str = "6a9b0c1d-2e3f-8a4b-9c5d-6e7f8091a2b3",
+                               title: str = "Trim silence from a recording") -> dict[str, Any]:
+    """41 code cells across the branches of a chat (gpt-4o), 10 of them on the branch it shows: 4 before the
+    user edited their second prompt twice, 20 and 11 on the two branches left, 6 on the one shown (the last)."""
+    c = Conversation(conv_id, title, model="gpt-4o", start=T0 + 200 * 86400, system_node=False, uuid_ids=True)
+    c.user("Remove the silences from this recording", attachments=[attachment("interview.m4a", 8_412_330,
+                                                                              "audio/mp4")])
+    for i in range(4):
+        c.code(f"from pydub import AudioSegment\nstep = {i}\n"
+               "audio = AudioSegment.from_file('/mnt/data/interview.m4a')\nlen(audio)")
+        c.output("1834000")
+    fork = c.say("The recording is 30 minutes long; the silences are below -40 dBFS.")
+    for prompt, cells in (("Cut every silence longer than a second", 20), ("Cut silences over 2 s, keep 0.3 s", 11),
+                          ("Cut silences over 2 s and export an mp3", 6)):
+        c.branch_from(fork)
+        c.user(prompt)
+        for i in range(cells):
+            c.code(f"from pydub.silence import split_on_silence\nchunks = split_on_silence(audio, {500 + i * 100}, -40)"
+                   f"\nlen(chunks)")
+            c.output(str(40 + i))
+        c.say("Done.")
+    return _as_exported(c).build()
 
 
 def all_variants() -> list[dict[str, Any]]:

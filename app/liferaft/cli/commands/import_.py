@@ -3,8 +3,9 @@
 `liferaft import EXPORT --list` lists the export's conversations (newest first, with their code cells and files);
 `liferaft import EXPORT --conversation ID|TITLE [--into DIR]` writes that conversation's cells as a script in
 CODE/recovered/, fills the restart note, copies the figures the export holds into OUTPUT/recovered/ and records
-what the chat generated, so that `liferaft status` lists what OUTPUT still lacks. Exit 0 done, 1 the export or
-the conversation cannot be used, 2 a usage error.
+what the chat generated, so that `liferaft status` lists what OUTPUT still lacks. Exit 0 done (a damaged item of
+the export is a warning), 1 the export or the conversation cannot be used, 2 a usage error (also several
+conversations and none chosen).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def _summary_json(summary: Any) -> dict[str, Any]:
     if callable(to_json):
         return to_json()
     return {key: getattr(summary, key, None) for key in ("id", "title", "create_time", "update_time", "model",
-                                                         "code_cells", "files", "problems", "position")}
+                                                         "code_cells", "branch_cells", "files", "problems",
+                                                         "position")}
 
 
 def _newest_first(summaries: list[Any]) -> list[Any]:
@@ -84,17 +86,51 @@ def _list(export: Any, as_json: bool) -> int:
             err(f"warning: {problem}")
         if not summaries:
             print("The export holds no conversations.")
+        width = max((len(_cells(summary)) for summary in summaries), default=0)
         for summary in summaries:
             title = printable(str(getattr(summary, "title", None) or "Untitled conversation"))
             print(f"{_date(getattr(summary, 'update_time', None) or getattr(summary, 'create_time', None))}  "
                   f"{getattr(summary, 'model', None) or '—'!s:<22} "
-                  f"{_count(getattr(summary, 'code_cells', 0), 'cell')} "
+                  f"{_cells(summary):<{width}} "
                   f"{_count(getattr(summary, 'files', 0), 'file')}  "
                   f"{title}  [{_key(export, summary)}]")
+        _branch_notes(summaries)
         if summaries:
             print(f"{format_count(len(summaries), 'conversation')}; import one with "
                   "`liferaft import EXPORT --conversation ID|TITLE --into DIR`.")
-    return EXIT_FAILED if problems else EXIT_OK  # what was read is listed; exit 1 says part of it could not be
+    # A damaged item is a warning, as when importing: exit 1 only when nothing could be listed because of one.
+    return EXIT_FAILED if problems and not summaries else EXIT_OK
+
+
+def _branch_counts(summary: Any) -> tuple[int, int]:
+    """(cells on the branch the chat showed last, cells on every branch)."""
+    total = getattr(summary, "code_cells", 0)
+    total = total if isinstance(total, int) else 0
+    shown = getattr(summary, "branch_cells", None)
+    return (shown if isinstance(shown, int) else total), total
+
+
+def _cells(summary: Any) -> str:
+    """``"   12 cells"``, or ``"   10 of 41 cells"`` when some ran on branches the import leaves out."""
+    shown, total = _branch_counts(summary)
+    if shown == total:
+        return _count(total, "cell")
+    return f"{shown:>5,} of {total:,} cells"
+
+
+def _branch_notes(summaries: list[Any]) -> None:
+    """What `N of M cells` means, and the conversations whose code ran only on abandoned branches."""
+    split = [s for s in summaries if _branch_counts(s)[0] != _branch_counts(s)[1]]
+    if not split:
+        return
+    print("`N of M cells`: N ran on the branch the chat showed last (the import takes those), M on every branch "
+          "(edits leave the others behind; `--all-branches` takes them too).")
+    for summary in split:
+        shown, total = _branch_counts(summary)
+        if shown == 0:
+            title = printable(str(getattr(summary, "title", None) or "Untitled conversation"))
+            print(f"\"{title}\" ran its {format_count(total, 'code cell')} only on branches abandoned by an edit: "
+                  "import it with --all-branches.")
 
 
 def _key(export: Any, summary: Any) -> str:
@@ -183,6 +219,8 @@ def _run(args: argparse.Namespace, export: Any) -> int:
     try:
         result = import_conversation(project.root, export, wanted, all_branches=args.all_branches,
                                      notebook=args.notebook, inventory=project.inventory)
+    except sources.AmbiguousConversation as exc:  # as with no --conversation: several, and none chosen
+        raise UsageError(str(exc)) from None
     except sources.ExportError as exc:
         err(str(exc))
         return EXIT_FAILED
@@ -227,6 +265,12 @@ def _run(args: argparse.Namespace, export: Any) -> int:
         print(f"{kind.capitalize()} \"{printable(canvas.title)}\" → {printable(path)}{changes}{kept}.")
     if result.script:
         print(f"Run `python {printable(result.script)}` once the uploads are back in SOURCE.")
+    elif not conv.cells and conv.abandoned_calls:
+        print(f"It ran no code on the branch the chat showed last, but {format_count(conv.abandoned_calls, 'cell')} "
+              "ran on branches abandoned by an edit: import again with --all-branches to take them.")
     elif not conv.cells:
         print("It ran no code: no script written.")
+    if conv.cells and conv.abandoned_calls:
+        print(f"{format_count(conv.abandoned_calls, 'more cell')} ran on branches abandoned by an edit; "
+              "--all-branches takes them too.")
     return EXIT_OK

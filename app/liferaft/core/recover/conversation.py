@@ -124,6 +124,8 @@ class Conversation:
     canvases: list[Canvas] = field(default_factory=list)
     """Canvas documents at their last state (on the branch shown last)."""
     problems: list[str] = field(default_factory=list)
+    abandoned_calls: int = 0
+    """Python calls on branches abandoned by an edit that were not taken (without ``all_branches``)."""
 
     @property
     def failed_cells(self) -> list[CodeCell]:

@@ -44,6 +44,10 @@ class ExportError(Exception):
     """The export cannot be read, or a conversation cannot be found; the message is one line."""
 
 
+class AmbiguousConversation(ExportError):
+    """Several conversations match what was asked for (a usage error: the message lists them)."""
+
+
 @dataclass
 class Document:
     """One file inside the export that holds conversations."""
@@ -342,7 +346,7 @@ def match_conversation(key: str, summaries: list[ConversationSummary]) -> Conver
                               for s in found[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
             hint = "give its id, or its @number where ids repeat" if repeated else "give its id"
-            raise ExportError(f"{len(found)} conversations match \"{key}\": {shown}{more}; {hint}")
+            raise AmbiguousConversation(f"{len(found)} conversations match \"{key}\": {shown}{more}; {hint}")
     raise ExportError(f"no conversation matches \"{key}\" among {len(summaries)}; "
                       f"use --list to see their ids and titles")
 

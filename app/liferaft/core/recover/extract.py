@@ -1,11 +1,12 @@
 """One conversation of a ChatGPT export, as what ran and what it made.
 
 :func:`extract` takes the raw conversation dict (one element of ``conversations.json``) and returns a
-:class:`Conversation`: the user's prompts with their times, every code cell the assistant sent to ``python`` with
-its result (read from the tool reply's ``metadata.aggregate_result``: the message status says "finished" even for
-a failed run), the sandbox resets (each one starts a new epoch: files made before it were lost), the uploads, and
-the files the chat generated (``sandbox:/mnt/data/...`` links, paths written by code, interactive tables,
-figures).
+:class:`Conversation`: the user's prompts with their times, every code cell the assistant sent to ``python`` (as
+it ran: the reply's ``aggregate_result.code`` when it holds it, since a call cut off mid-stream keeps only the
+start of its text) with its result (read from the reply's ``metadata.aggregate_result``: the message status says
+"finished" even for a failed run), the sandbox resets (each one starts a new epoch: files made before it were
+lost), the uploads, and the files the chat generated (``sandbox:/mnt/data/...`` links, paths written by code,
+interactive tables, figures).
 
 No vendor schema exists, so every key is optional: a missing or odd-typed field is skipped, never a crash. What
 could not be read is said in :attr:`Conversation.problems`, one line each.
@@ -293,6 +294,10 @@ def extract(conversation: Any, *, all_branches: bool = False) -> Conversation:
     _walk(result, mapping, order, on_branch)
     result.canvases, canvas_problems = replay(mapping, active)  # the canvases as the chat showed them last
     problems.extend(canvas_problems)
+    if not all_branches:
+        result.abandoned_calls = sum(1 for key, node in mapping.items() if key not in on_branch
+                                     and _str(_message(node).get("recipient")) == "python"
+                                     and _str(_dict(_message(node).get("author")).get("role")) == "assistant")
     return result
 
 
@@ -417,8 +422,15 @@ class _Walk:
         self.cells_by_node[key] = cell
         if cell in self.pending:
             self.pending.remove(cell)
-        if not cell.code.strip() and _str(aggregate.get("code")):
-            cell.code = clean_text(aggregate["code"])
+        ran = _str(aggregate.get("code"))
+        if ran and ran.strip():
+            # The code that ran: a call cut off mid-stream (its message "in_progress") holds only the start of it.
+            ran = clean_text(ran)
+            if len(ran) > CODE_LIMIT:
+                if len(cell.code) < CODE_LIMIT:  # not said already for the call
+                    result.problems.append(f"a code cell of {len(ran):,} characters was cut to {CODE_LIMIT:,}")
+                ran = ran[:CODE_LIMIT]
+            cell.code = ran
         cell.output = clean_text(text)[:OUTPUT_LIMIT]
         self._status(key, cell, aggregate, content, content_type, text, created)
         self._made(cell, aggregate, metadata, abandoned)

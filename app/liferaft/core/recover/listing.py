@@ -30,6 +30,8 @@ _ANCHOR = re.compile(rb'"mapping":\s*\{')
 _PYTHON_CALL = re.compile(rb'"recipient":\s*"python"')
 _ATTACHMENTS = re.compile(rb'"attachments":\s*\[')
 _MODEL = re.compile(rb'"model_slug":\s*"([^"\\]{1,80})"')
+#: A message with two children or more: an edit or a regeneration forked the conversation there.
+_FORK = re.compile(rb'"children":\s*\[\s*"[^"]*"\s*,')
 #: sandbox:/mnt/data/... links, in any text (Markdown links, bare, in backticks); stops at a quote or an escape.
 SANDBOX_LINK = re.compile(rb'sandbox:/mnt/data/((?:[^\s)\]>`"\'\\<]|\\u[0-9a-fA-F]{4}(?<!u0022))+)')
 _WS = b" \t\r\n"
@@ -74,6 +76,14 @@ class ConversationSummary:
     """The file inside the export that holds it (e.g. `conversations-002.json`)."""
     position: int = 0
     """Its place in the export, from 1, across all its files (set by the export; 0 when unknown)."""
+    branch_cells: int | None = None
+    """Python calls on the branch the chat showed last: the cells the import takes without ``--all-branches``
+    (the others ran on branches abandoned by an edit); None when they could not be told apart."""
+
+    @property
+    def shown_cells(self) -> int:
+        """:attr:`branch_cells`, or :attr:`code_cells` when unknown."""
+        return self.code_cells if self.branch_cells is None else self.branch_cells
 
     @property
     def sort_time(self) -> float:
@@ -180,12 +190,42 @@ def summary_from_fields(fields: dict[str, Any], mapping_region: bytes, ordinal: 
     generated = _links(mapping_region)
     upload_set = set(uploads)
     files = len(upload_set) + sum(1 for g in generated if g not in upload_set)
+    calls = len(_PYTHON_CALL.findall(mapping_region))
     return ConversationSummary(
         id=cid, title=_text(fields.get("title")) or "(untitled)", create_time=_number(fields.get("create_time")),
         update_time=_number(fields.get("update_time")), model=model,
-        code_cells=len(_PYTHON_CALL.findall(mapping_region)), files=files, problems=problems,
+        code_cells=calls, files=files, problems=problems,
         uploads=tuple(uploads), generated=tuple(generated), document=document,
+        branch_cells=_branch_calls(fields.get("current_node"), mapping_region, calls),
     )
+
+
+def _branch_calls(current: Any, region: bytes, calls: int) -> int | None:
+    """The python calls on the branch the chat showed last (from ``current`` up its parents), of the ``calls``
+    in the mapping's bytes. Without a fork (a message with two children) and with ``current`` a leaf, that is
+    all of them, read from the bytes; otherwise the mapping is parsed (rare: only chats edited or regenerated).
+    None when it cannot be parsed."""
+    if not calls:
+        return 0
+    if isinstance(current, str) and not _FORK.search(region):
+        quoted = json.dumps(current).encode("utf-8")
+        if quoted in region and b'"parent": ' + quoted not in region and b'"parent":' + quoted not in region:
+            return calls  # a chain, and its current message is its last (no message names it as its parent)
+    start = region.find(b"{")
+    try:
+        mapping = _loads(region[start:]) if start >= 0 else None
+    except ValueError:
+        return None
+    if not isinstance(mapping, dict):
+        return None
+    from liferaft.core.recover.extract import active_path
+
+    count = 0
+    for key in active_path(mapping, current, []):
+        message = mapping[key].get("message") if isinstance(mapping[key], dict) else None
+        if isinstance(message, dict) and message.get("recipient") == "python":
+            count += 1
+    return count
 
 
 def _upload_names(region: bytes) -> list[str]:

@@ -109,24 +109,40 @@ def linked_outputs(root: Path, imports: list[dict[str, Any]] | None = None) -> l
 
 def missing_uploads(root: Path, inventory: Inventory,
                     imports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """The uploads of imported conversations that SOURCE lacks (matched by name, case-insensitively, ignoring a
-    ``(1)`` suffix): ``{"name", "size", "sources"}`` each, in import order. ``imports``: the record as read."""
-    from liferaft.core.compose_context import output_key
+    """The uploads of imported conversations that SOURCE lacks: ``{"name", "size", "sources"}`` each, in import
+    order. An upload is in SOURCE under its own name (URL-decoded, any case), or under a name that differs only
+    by a ``(n)`` copy suffix when the size is the same (see :mod:`liferaft.core.recover.uploads`):
+    ``Untitled document(2).pdf`` is another file than ``Untitled document.pdf``. Two uploads are one entry when
+    they are the same file. ``imports``: the record as read."""
+    from liferaft.core.recover.uploads import ambiguous_names, copy_key, exact_key, find_upload, same_file
     from liferaft.core.roles import Role
 
-    present = {output_key(record.name) for record in inventory.files if record.role is Role.SOURCE}
+    present = [(record.name, record.size, True) for record in inventory.files if record.role is Role.SOURCE]
     if imports is None:
         imports, _warnings = load_imports(root, keep_aside=False)
-    missing: dict[str, dict[str, Any]] = {}
+    items: list[tuple[dict[str, Any], str]] = []
     for entry in imports:
         source = _source_of(entry)
         for item in entry.get("uploads") or []:
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or item.get("project_file"):
-                continue
-            key = output_key(item["name"])
-            if not key or key in present:
-                continue
-            found = missing.setdefault(key, {"name": item["name"], "size": item.get("size"), "sources": []})
-            if source not in found["sources"]:
-                found["sources"].append(source)
-    return list(missing.values())
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and exact_key(item["name"]) \
+                    and not item.get("project_file"):
+                items.append((item, source))
+    ambiguous = ambiguous_names(item["name"] for item, _source in items)
+    missing: list[dict[str, Any]] = []
+    for item, source in items:
+        name, size = item["name"], _size(item.get("size"))
+        unsure = copy_key(name) in ambiguous
+        if find_upload(name, size, present, ambiguous=unsure):
+            continue
+        found = next((known for known in missing
+                      if same_file(name, size, known["name"], known["size"], ambiguous=unsure)), None)
+        if found is None:
+            found = {"name": name, "size": size, "sources": []}
+            missing.append(found)
+        if source not in found["sources"]:
+            found["sources"].append(source)
+    return missing
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from liferaft.core.recover.export import _READ_ERRORS, _WRAPPER, Document, Export, ExportError, _reason, _sniff_json
+from liferaft.core.recover.export import AmbiguousConversation as AmbiguousConversation
 from liferaft.core.recover.export import Progress as Progress
 from liferaft.core.recover.export import match_conversation as match_conversation
 from liferaft.core.recover.export import normalize as normalize
 from liferaft.core.recover.listing import ByteStream, ConversationSummary
 from liferaft.core.recover.salvage import MemberStream, salvage_members
 
-__all__ = ["ConversationSummary", "Export", "ExportError", "open_export"]
+__all__ = ["AmbiguousConversation", "ConversationSummary", "Export", "ExportError", "open_export"]
 
 _SHARD = re.compile(r"(?:^|/)conversations(?:-\d+)?\.json$", re.IGNORECASE)
 #: Largest asset read into memory.

@@ -43,6 +43,7 @@ from liferaft.core.recover.targets import (
     _Target,
     _undo,
 )
+from liferaft.core.recover.uploads import ambiguous_names, copy_key, find_upload
 from liferaft.core.roles import Role
 
 if TYPE_CHECKING:
@@ -310,10 +311,13 @@ def _plan_import(root: Path, raw: Any, inventory: Inventory, *, asset: Any, expo
     output_rel = _rel(root, output_dir)
     slug = slugify(conv.title, conv.id or "conversation")
 
-    # Uploads: where SOURCE has them.
-    in_source = _names_in(inventory, Role.SOURCE)
+    # Uploads: where SOURCE has them (by name and size: `data(2).csv` is not `data.csv`).
+    in_source = [(record.name, record.size, record.path)
+                 for record in sorted((r for r in inventory.files if r.role is Role.SOURCE), key=lambda r: r.path)]
+    ambiguous = ambiguous_names(upload.name for upload in conv.uploads)
     for upload in conv.uploads:
-        result.uploads_in_source[upload.name] = in_source.get(output_key(upload.name))
+        result.uploads_in_source[upload.name] = find_upload(upload.name, upload.size, in_source,
+                                                            ambiguous=copy_key(upload.name) in ambiguous)
     known: dict[str, str | None] = {name: (_within(source_rel, where) if where else None)
                                     for name, where in result.uploads_in_source.items()}
     if not conv.uploads:  # an export that does not name the uploads (Markdown): SOURCE's files stand for them

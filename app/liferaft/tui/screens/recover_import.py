@@ -331,6 +331,10 @@ def details_view(summary: ConversationSummary) -> Text:
     text.append(f"{_date(summary.create_time)} → {_date(summary.update_time)} · {summary.model or 'model unknown'}\n",
                 style="dim")
     text.append(f"{summary.code_cells} code cell{'' if summary.code_cells == 1 else 's'} ran\n")
+    if summary.shown_cells != summary.code_cells:
+        text.append(f"{summary.shown_cells} of them on the branch the chat showed last, which is what is imported; "
+                    "the others ran on branches abandoned by an edit (`liferaft import --all-branches` takes "
+                    "them too)\n", style="dark_orange" if summary.shown_cells == 0 else "")
     if summary.uploads:
         text.append("\nUploaded\n", style="bold")
         for name in summary.uploads[:30]:
