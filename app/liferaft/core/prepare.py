@@ -484,8 +484,13 @@ def new_name_for(path: Path, new_name: str) -> str:
     blanks taken off, and the original's extension added when ``new_name`` has none it knows.
 
     Raises :class:`PrepareUsage` for a name that cannot be one: empty, ``.`` or ``..``, a path (with ``/`` or
-    ``\\``), a hidden name, control characters or line breaks, bytes that are not text, over 255 bytes.
+    ``\\``), a hidden name, control characters or line breaks, bytes that are not text, or one that does not work
+    on every system (:func:`liferaft.core.names.name_problem`: ``<>:"|?*``, a Windows device name such as
+    ``CON``, over 255 bytes).
     """
+    import unicodedata
+
+    from liferaft.core.names import name_problem
     from liferaft.core.roles import kind_from_name
 
     name = new_name.strip()
@@ -503,13 +508,16 @@ def new_name_for(path: Path, new_name: str) -> str:
         raise PrepareUsage(f"the new name {name!r} has bytes that are not valid text: use letters, digits, - and _")
     if name.startswith("."):
         raise PrepareUsage(f"the new name {name!r} starts with a dot, which makes a hidden file")
-    name = name.rstrip(". ")
+    name = unicodedata.normalize("NFC", name.rstrip(". "))
     original = Path(path).name
     extension = original[original.rfind("."):] if original.rfind(".") > 0 else ""
     if extension and kind_from_name(name) is None and not name.lower().endswith(extension.lower()):
         name += extension
     if len(os.fsencode(name)) > 255:
         raise PrepareUsage(f"the new name is {len(os.fsencode(name))} bytes long: at most 255 fit in a file name")
+    problem = name_problem(name)  # a name that macOS or Windows could not take: the copy must work everywhere
+    if problem:
+        raise PrepareUsage(f"the new name {name!r} cannot be used: {problem}")
     return name
 
 
@@ -519,6 +527,8 @@ def copy_as(path: Path, new_name: str, *, progress: Progress | None = None) -> P
     The name is checked by :func:`new_name_for` first (:class:`PrepareUsage` when it cannot be used). A name
     already taken gets a numeric suffix, as every prepared file does, and a note says so.
     """
+    import unicodedata
+
     path = Path(path)
     name = new_name_for(path, new_name)
     size = _check_source(path)
@@ -536,7 +546,7 @@ def copy_as(path: Path, new_name: str, *, progress: Progress | None = None) -> P
             if progress is not None:
                 progress(done, size)
     notes = []
-    if name != new_name.strip().rstrip(". "):
+    if name != unicodedata.normalize("NFC", new_name.strip().rstrip(". ")):
         notes.append(f"named {name} (the extension of {path.name} kept)")
     if target.name != name:
         notes.append(f"{name} is already taken in {PREPARED}/: the copy is {target.name}")
