@@ -396,3 +396,23 @@ def test_a_stop_signal_without_sighup_or_timers_stops_at_once(monkeypatch: pytes
     with pytest.raises(cli_signals.Interrupted):
         cli_signals._on_signal(signal.SIGTERM, None)
     assert set_to == [signal.SIGTERM]  # a second one is ignored; SIGHUP, missing, is skipped
+
+
+# --- no chmod by descriptor (Windows before Python 3.13) -------------------------------------------------------
+
+
+def test_atomic_writes_without_chmod_by_descriptor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_chmod = os.chmod
+
+    def chmod(path: Any, mode: int, **kwargs: Any) -> None:
+        if isinstance(path, int):
+            raise TypeError("chmod: path should be string, bytes or os.PathLike, not int")
+        real_chmod(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", chmod)
+    monkeypatch.setattr(os, "supports_fd", {call for call in os.supports_fd if call is not real_chmod})
+    storage.write_text(tmp_path / "a.txt", "x")
+    storage.write_text(tmp_path / "a.txt", "y")
+    fd, tmp = storage.new_temp_file(tmp_path)
+    os.close(fd)
+    assert (tmp_path / "a.txt").read_text() == "y" and tmp.is_file()

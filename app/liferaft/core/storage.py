@@ -43,6 +43,13 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def _chmod_fd(fd: int, mode: int) -> None:
+    """Give the open file ``fd`` the mode ``mode``, where modes can be set by descriptor (POSIX; not Windows
+    before Python 3.13, where a mode only says read-only or not and the new file is writable already)."""
+    if os.chmod in os.supports_fd:
+        os.chmod(fd, mode)
+
+
 def _fsync_dir(folder: Path) -> None:
     import sys
 
@@ -80,7 +87,7 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
             mode = os.stat(path).st_mode & 0o7777
         except OSError:
             mode = _new_file_mode()
-        os.chmod(fd, mode)
+        _chmod_fd(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -110,7 +117,7 @@ def new_temp_file(folder: Path, made: list[tuple[Path, tuple[int, int]]] | None 
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
-        os.chmod(fd, _new_file_mode())
+        _chmod_fd(fd, _new_file_mode())
         if made is not None:
             st = os.fstat(fd)
             made.append((Path(name), (st.st_dev, st.st_ino)))
