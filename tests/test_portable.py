@@ -416,3 +416,25 @@ def test_atomic_writes_without_chmod_by_descriptor(tmp_path: Path, monkeypatch: 
     fd, tmp = storage.new_temp_file(tmp_path)
     os.close(fd)
     assert (tmp_path / "a.txt").read_text() == "y" and tmp.is_file()
+
+
+# --- reveal in the file manager (Windows) ------------------------------------------------------------------------
+
+
+def test_on_windows_explorer_exit_code_is_not_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations
+
+    ran: list[list[str]] = []
+
+    def run(command: list[str], **_kw: object) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 1 if command[0] == "explorer" else 2)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    target = tmp_path / "a.csv"
+    target.write_text("a\n")
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("win32",))
+    assert operations.reveal(target).opened and ran[-1] == ["explorer", f"/select,{target}"]
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("linux",))
+    assert operations.reveal(target).problem == "xdg-open exited with status 2"
