@@ -25,7 +25,7 @@ from liferaft.tui.widgets.project_pane import ProjectPane
 from tests.conftest import HANG, cli_env, write
 from tests.test_tui import make_app, settle
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no advisory lock on Windows")
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the tests look at the lock with fcntl")
 
 
 def _state_json(root: Path) -> dict:  # type: ignore[type-arg]

@@ -1,5 +1,9 @@
 """Stop signals on the command line: SIGTERM and SIGHUP stop a command the way Ctrl-C does, so every clean-up
-runs; a signal that arrives while the main thread holds a lock is handled a moment later, once it is out."""
+runs; a signal that arrives while the main thread holds a lock is handled a moment later, once it is out.
+
+The set adapts to the system: SIGHUP (and SIGALRM, used to handle a signal a moment later) exist only on POSIX;
+Windows has SIGBREAK (Ctrl-Break) instead, which stops a command the same way. A signal the system lacks is
+skipped, and one that arrives inside lock code without SIGALRM is handled at once."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ if TYPE_CHECKING:
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGHUP (a `kill`, a closed terminal): handled as Ctrl-C is, so every clean-up runs."""
+    """SIGTERM, SIGHUP or SIGBREAK (a `kill`, a closed terminal, Ctrl-Break on Windows): handled as Ctrl-C is,
+    so every clean-up runs."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -52,7 +57,10 @@ def _on_signal(signum: int, frame: Any) -> None:
     if signum == signal.SIGINT:  # Ctrl-C: pressed again, it runs the clean-up once more (see prepare._shielded)
         raise KeyboardInterrupt
     for name in _STOP_SIGNALS:  # a second one must not cut the clean-up short
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+        number = getattr(signal, name, None)
+        if number is not None:  # SIGHUP is not on Windows, SIGBREAK only there
+            with _suppress_signal_errors():
+                signal.signal(number, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
@@ -61,23 +69,36 @@ def _on_retry(_signum: int, frame: Any) -> None:
         _on_signal(_deferred["signum"], frame)
 
 
-#: The signals that stop a command the way Ctrl-C does (SIGHUP: the terminal was closed). Not on Windows.
-_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+#: The signals that stop a command the way Ctrl-C does (SIGHUP: the terminal was closed; POSIX only. SIGBREAK:
+#: Ctrl-Break; Windows only). Those the system does not have are skipped.
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
+
+
+def _suppress_signal_errors() -> Any:
+    import contextlib
+
+    return contextlib.suppress(OSError, ValueError)
+
+
+def stop_signal_names() -> tuple[str, ...]:
+    """The stop signals this system has (Ctrl-C's SIGINT first)."""
+    import signal
+
+    return tuple(name for name in ("SIGINT", *_STOP_SIGNALS) if getattr(signal, name, None) is not None)
 
 
 def handle_stop_signals() -> dict[int, Any]:
-    """Make SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread, and Ctrl-C its KeyboardInterrupt,
-    each only once the main thread is out of code that holds a lock; returns the handlers replaced."""
+    """Make SIGTERM and SIGHUP (SIGBREAK on Windows) raise :class:`Interrupted` in the main thread, and Ctrl-C its
+    KeyboardInterrupt, each only once the main thread is out of code that holds a lock;
+    returns the handlers replaced."""
     import signal
     import threading
 
     previous: dict[int, Any] = {}
     if threading.current_thread() is not threading.main_thread():
         return previous
-    for name in ("SIGINT", *_STOP_SIGNALS):
-        number = getattr(signal, name, None)
-        if number is None:
-            continue
+    for name in stop_signal_names():
+        number = getattr(signal, name)
         if name == "SIGINT" and signal.getsignal(number) is not signal.default_int_handler:
             continue  # Ctrl-C ignored (a background job) or handled by whoever runs us: left as it is
         try:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from liferaft.core import clipboard
 from liferaft.core.clipboard import CopyResult
+from liferaft.core.names import portable_name
 from liferaft.core.outbound import Release, released
 from liferaft.core.roles import Role, role_for_folder
 from liferaft.core.storage import atomic_writer, sweep_temp_files
@@ -110,7 +111,7 @@ def _slug(template: str) -> str:
 
     ascii_name = unicodedata.normalize("NFKD", template).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-")
-    return slug or "prompt"
+    return portable_name(slug or "prompt", "prompt")  # after a time stamp already, but one rule for every name
 
 
 def save_prompt(root: Path, role_folders: Mapping[str, Role], text: str | Release, template: str,

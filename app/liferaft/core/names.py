@@ -5,6 +5,13 @@
 trailing part number or other short suffix that distinguishes siblings (``.part03``, ``-2``, `` (1)``,
 ``_v3``, ``_2025``, ``.utf8``, ``.comma``). Widths are terminal cells: East Asian wide characters take two,
 combining marks none. Pure text: no Rich or Textual here (the TUI and the CLI both use it).
+
+Names valid everywhere: every name Liferaft suggests or writes goes through :func:`portable_name` (or, for a
+name the user typed, is checked by :func:`name_problem`): no name Windows reserves (``CON``, ``PRN``, ``AUX``,
+``NUL``, ``COM1``-``COM9``, ``LPT1``-``LPT9``, with or without an extension), no trailing dot or space, none of
+``<>:"|?*\\/`` nor a control character, at most 255 bytes (Linux, macOS) and 255 UTF-16 units (Windows).
+Names are compared with :func:`same_name_key`: NFC, so that a name typed on macOS (NFD) and the same name
+typed on Linux (NFC) are one name.
 """
 
 from __future__ import annotations
@@ -130,4 +137,94 @@ def cut_middle(name: str, width: int) -> str:
     back = (width - 1) // 3 if width >= 10 else 0
     return _head(name, width - 1 - back) + ELLIPSIS + (_tail(name, back) if back else "")
 
-__all__ = ["ELLIPSIS", "cell_width", "char_width", "cut_middle", "split_name"]
+# --- names valid everywhere ---------------------------------------------------------------------------------
+
+#: The names Windows keeps for devices, whatever the case and with any extension (``con.txt`` too);
+#: the superscript digits count as digits there.
+WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{device}{digit}" for device in ("COM", "LPT") for digit in "123456789\u00b9\u00b2\u00b3"})
+#: Characters a file name cannot hold on Windows (and ``/`` nowhere); control characters neither.
+_FORBIDDEN = re.compile(r'[<>:"|?*/\\\x00-\x1f\x7f]')
+#: The longest file name: 255 bytes on Linux and macOS, 255 UTF-16 code units on Windows.
+MAX_NAME = 255
+
+
+def _reserved(name: str) -> bool:
+    """Whether Windows takes ``name`` for a device: its part before the first dot, blanks after it ignored."""
+    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_RESERVED
+
+
+def _name_length(name: str) -> int:
+    """How long ``name`` is where it counts most: the larger of its UTF-8 bytes and its UTF-16 units."""
+    return max(len(name.encode("utf-8", "surrogateescape")), len(name.encode("utf-16-le", "surrogatepass")) // 2)
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (one file name, not a path) would not work on Linux, macOS and Windows alike, in a few words;
+    None when it is fine everywhere."""
+    if not name or name in (".", ".."):
+        return "it is not a file name"
+    bad = _FORBIDDEN.search(name)
+    if bad:
+        char = bad.group()
+        shown = repr(char) if char.isprintable() else "a control character or line break"
+        return f"it has {shown}, which Windows does not allow in a file name"
+    if name != name.rstrip(". "):
+        return "it ends with a dot or a space, which Windows drops"
+    if _reserved(name):
+        return f"{name.split('.', 1)[0].rstrip(' ')!r} is a device name on Windows"
+    if _name_length(name) > MAX_NAME:
+        return f"it is {_name_length(name)} bytes long: at most {MAX_NAME} fit in a file name"
+    return None
+
+
+def _cut_to(text: str, limit: int) -> str:
+    while text and _name_length(text) > limit:
+        text = text[:-1]
+    return text
+
+
+def portable_name(name: str, fallback: str = "file", *, keep: int = 0, limit: int = MAX_NAME) -> str:
+    """``name`` made a file name that works on Linux, macOS and Windows alike (see :func:`name_problem`).
+
+    A character Windows does not allow (or a control character) becomes ``_``; trailing dots and spaces go; a
+    device name gets ``_`` after its first part (``con.csv`` -> ``con_.csv``); a name too long is cut before
+    its extension to ``limit`` (the last ``keep`` characters are never cut: pass the length of a suffix); an
+    empty result is ``fallback``. NFC, so that the same name never comes out in two forms."""
+    name = unicodedata.normalize("NFC", name)
+    name = _FORBIDDEN.sub("_", name).rstrip(". ")
+    if not name.strip(" ."):
+        name = fallback
+    if _reserved(name):
+        first, dot, rest = name.partition(".")
+        name = f"{first.rstrip(' ')}_{dot}{rest}"
+    if _name_length(name) > limit:
+        end = name[len(name) - keep:] if 0 < keep < len(name) else ""
+        if not end:
+            extension = _EXTENSION.search(name)
+            end = extension.group() if extension and extension.start() > 0 else ""
+        head = _cut_to(name[: len(name) - len(end)], limit - _name_length(end)).rstrip(". ")
+        name = (head or fallback) + end
+    return name
+
+
+def same_name_key(name: str) -> str:
+    """The form in which two names are compared: NFC (macOS writes names decomposed, NFD; Linux and Windows
+    keep them as typed), so ``café`` typed either way is one name."""
+    return unicodedata.normalize("NFC", name)
+
+
+def case_clashes(paths: list[str]) -> list[list[str]]:
+    """The groups of ``paths`` (``/``-separated) that differ only by case or by Unicode form: on macOS and
+    Windows, whose folders usually ignore case, only one of each group could exist. Each group sorted, the
+    groups in order of their first path."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        key = path.lower() if path.isascii() else unicodedata.normalize("NFC", path).casefold()
+        groups.setdefault(key, []).append(path)
+    return [sorted(group) for group in groups.values() if len(group) > 1]
+
+
+__all__ = ["ELLIPSIS", "MAX_NAME", "WINDOWS_RESERVED", "case_clashes", "cell_width", "char_width", "cut_middle",
+           "name_problem", "portable_name", "same_name_key", "split_name"]

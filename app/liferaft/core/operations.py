@@ -306,7 +306,7 @@ def reveal_command(target: Path, platform: str = sys.platform) -> tuple[str, ...
 
 def reveal(target: Path) -> Revealed:
     """Show ``target`` in the file manager. The openers hand over to it and return at once; their exit code
-    says if it worked. Never raises: a failure is in ``problem``."""
+    says if it worked (not Windows' explorer, which answers 1 either way). Never raises: a failure is in ``problem``."""
     import subprocess  # deferred: ~8 ms at start-up for a key pressed now and then
 
     target = Path(target)
@@ -315,7 +315,9 @@ def reveal(target: Path) -> Revealed:
     try:
         done = subprocess.run(list(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
-        problem = f"{command[0]} exited with status {done.returncode}" if done.returncode else ""
+        # explorer answers 1 even when it showed the file: its exit code says nothing.
+        failed = done.returncode and command[0] != "explorer"
+        problem = f"{command[0]} exited with status {done.returncode}" if failed else ""
     except (OSError, subprocess.TimeoutExpired) as exc:
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return Revealed(target, folder, command, problem)

@@ -88,7 +88,9 @@ _NO_KERNEL_COPY = frozenset(
 def _copy_range(src: int, dst: int, offset: int, count: int, name: str) -> None:
     """Append ``count`` bytes of ``src`` from ``offset`` to ``dst``, inside the kernel where it can.
 
-    ``src`` is read at explicit offsets (its position is not moved), so other threads may use it meanwhile.
+    ``src`` is read at explicit offsets (its position is not moved), so other threads may use it meanwhile;
+    without ``os.pread`` (Windows) see :func:`storage.read_at` (the split then gives its workers a descriptor
+    of their own).
     """
     end = offset + count
     for way in ("copy_file_range", "sendfile"):
@@ -106,7 +108,7 @@ def _copy_range(src: int, dst: int, offset: int, count: int, name: str) -> None:
             if exc.errno not in _NO_KERNEL_COPY:
                 raise
     while offset < end:
-        data = os.pread(src, min(end - offset, CHUNK), offset)
+        data = storage.read_at(src, min(end - offset, CHUNK), offset)
         if not data:
             raise PrepareError(f"{name} got shorter while it was being copied: run it again once it is finished")
         _write_all(dst, data)
@@ -318,6 +320,19 @@ def split_csv(path: Path, limit_mb: float, *, progress: Progress | None = None) 
                                 name=path.name, limit_mb=limit_mb, progress=progress)
 
 
+def _own_handle(source: Any, name: str) -> int:
+    """A new descriptor on the file ``source`` has open (by its name), checked to be that very file."""
+    try:
+        fd = os.open(source.name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise PrepareError(f"cannot open {name} again to copy it ({exc.strerror or exc})") from None
+    before, now = os.fstat(source.fileno()), os.fstat(fd)
+    if (before.st_dev, before.st_ino) != (now.st_dev, now.st_ino):
+        os.close(fd)
+        raise PrepareError(f"{name} was replaced while it was being split: run it again")
+    return fd
+
+
 def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path, base: str, suffix: str, *,
                  name: str, limit_mb: float, progress: Progress | None) -> Prepared:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -333,6 +348,10 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
     if (manifests_existed and not os.path.isdir(manifests)) or os.path.islink(manifests):
         raise PrepareError(f"{manifests} is not a folder: move it away and run it again (the list of the parts "
                            "goes there)")
+    if not hasattr(os, "pread"):
+        # Windows: the workers read by seeking (storage.read_at), which would move the position this thread
+        # reads the file at; they get a handle of their own on the same file.
+        src = _own_handle(source, name)
     pool = ThreadPoolExecutor(max_workers=SPLIT_WRITERS, thread_name_prefix="liferaft-split")
 
     checked = 0  # the parts before this one are written and were fine: not looked at again
@@ -386,6 +405,8 @@ def _split_parts(source: Any, header: bytes, size: int, room: int, folder: Path,
         raise
     finally:
         pool.shutdown(wait=True)
+        if src != source.fileno():
+            os.close(src)
     written = tuple(Written(target, len(header) + end - begin)
                     for target, (begin, end) in zip(targets, spans, strict=True))
     notes = () if balanced else (
@@ -463,8 +484,13 @@ def new_name_for(path: Path, new_name: str) -> str:
     blanks taken off, and the original's extension added when ``new_name`` has none it knows.
 
     Raises :class:`PrepareUsage` for a name that cannot be one: empty, ``.`` or ``..``, a path (with ``/`` or
-    ``\\``), a hidden name, control characters or line breaks, bytes that are not text, over 255 bytes.
+    ``\\``), a hidden name, control characters or line breaks, bytes that are not text, or one that does not work
+    on every system (:func:`liferaft.core.names.name_problem`: ``<>:"|?*``, a Windows device name such as
+    ``CON``, over 255 bytes).
     """
+    import unicodedata
+
+    from liferaft.core.names import name_problem
     from liferaft.core.roles import kind_from_name
 
     name = new_name.strip()
@@ -482,13 +508,16 @@ def new_name_for(path: Path, new_name: str) -> str:
         raise PrepareUsage(f"the new name {name!r} has bytes that are not valid text: use letters, digits, - and _")
     if name.startswith("."):
         raise PrepareUsage(f"the new name {name!r} starts with a dot, which makes a hidden file")
-    name = name.rstrip(". ")
+    name = unicodedata.normalize("NFC", name.rstrip(". "))
     original = Path(path).name
     extension = original[original.rfind("."):] if original.rfind(".") > 0 else ""
     if extension and kind_from_name(name) is None and not name.lower().endswith(extension.lower()):
         name += extension
     if len(os.fsencode(name)) > 255:
         raise PrepareUsage(f"the new name is {len(os.fsencode(name))} bytes long: at most 255 fit in a file name")
+    problem = name_problem(name)  # a name that macOS or Windows could not take: the copy must work everywhere
+    if problem:
+        raise PrepareUsage(f"the new name {name!r} cannot be used: {problem}")
     return name
 
 
@@ -498,6 +527,8 @@ def copy_as(path: Path, new_name: str, *, progress: Progress | None = None) -> P
     The name is checked by :func:`new_name_for` first (:class:`PrepareUsage` when it cannot be used). A name
     already taken gets a numeric suffix, as every prepared file does, and a note says so.
     """
+    import unicodedata
+
     path = Path(path)
     name = new_name_for(path, new_name)
     size = _check_source(path)
@@ -515,7 +546,7 @@ def copy_as(path: Path, new_name: str, *, progress: Progress | None = None) -> P
             if progress is not None:
                 progress(done, size)
     notes = []
-    if name != new_name.strip().rstrip(". "):
+    if name != unicodedata.normalize("NFC", new_name.strip().rstrip(". ")):
         notes.append(f"named {name} (the extension of {path.name} kept)")
     if target.name != name:
         notes.append(f"{name} is already taken in {PREPARED}/: the copy is {target.name}")

@@ -113,10 +113,14 @@ def _check_destination(path: Path) -> None:
 
 
 def free_name(folder: Path, stem: str, tail: str) -> Path:
-    """``folder/stem+tail``, or ``stem-2+tail``, ``stem-3+tail``… the first that does not exist."""
+    """``folder/stem+tail``, or ``stem-2+tail``, ``stem-3+tail``… the first that does not exist, each made a name
+    valid everywhere (:func:`liferaft.core.names.portable_name`, the stem cut when it is too long)."""
+    from liferaft.core.names import portable_name
+
     number = 1
     while True:
-        candidate = folder / (f"{stem}{tail}" if number == 1 else f"{stem}-{number}{tail}")
+        end = tail if number == 1 else f"-{number}{tail}"
+        candidate = folder / portable_name(f"{stem}{end}", keep=len(end))
         if not os.path.lexists(candidate):
             return candidate
         number += 1
@@ -128,10 +132,18 @@ def _split_name(path: Path) -> tuple[str, str]:
     return _clean_stem(stem), suffix
 
 
+#: The longest stem of a prepared file's name: room is left for what is added after it (``-2.part0001.utf8.csv``).
+STEM_LIMIT = 200
+
+
 def _clean_stem(stem: str) -> str:
     """``stem`` for a prepared file's name: a line break, a control character or a byte that is not UTF-8 (in
-    the original's name) becomes ``_``, so that the copy has a name a chat, and a shell, can take."""
-    return _NOT_TEXT.sub("_", _CONTROL.sub("_", stem)) or "file"
+    the original's name) becomes ``_``, so that the copy has a name a chat, and a shell, can take; and it is made
+    valid everywhere (:func:`liferaft.core.names.portable_name`: ``CON`` -> ``CON_``, ``a:b`` -> ``a_b``), at
+    most :data:`STEM_LIMIT` bytes."""
+    from liferaft.core.names import portable_name
+
+    return portable_name(_NOT_TEXT.sub("_", _CONTROL.sub("_", stem)), "file", limit=STEM_LIMIT)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from liferaft.core import storage
 from liferaft.core.prepare_common import (
     CHUNK,
     MAX_CELL,
@@ -86,7 +87,7 @@ def _written_bytes(fd: int) -> Iterator[bytes]:
     """The copy being written (its temporary file, by its descriptor), read back from the start."""
     offset = 0
     while True:
-        chunk = os.pread(fd, CHUNK, offset)
+        chunk = storage.read_at(fd, CHUNK, offset)
         if not chunk:
             return
         offset += len(chunk)

@@ -39,8 +39,13 @@ _DUPLICATE = re.compile(r"\s*\(\d+\)(?=\.[^.]+$)")
 
 
 def name_key(name: str) -> str:
-    """How names are matched: the last part of a path, URL-decoded, case-insensitive, without a "(1)" suffix."""
+    """How names are matched: the last part of a path, URL-decoded, case-insensitive, without a "(1)" suffix, in
+    one Unicode form (NFC: a name macOS wrote decomposed matches the same name typed elsewhere)."""
     name = shown_name(urllib.parse.unquote(name).strip()).rpartition("/")[2]
+    if not name.isascii():
+        import unicodedata
+
+        name = unicodedata.normalize("NFC", name)
     return _DUPLICATE.sub("", name).casefold()
 
 

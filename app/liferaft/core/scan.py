@@ -412,10 +412,27 @@ def scan(root: Path, overrides: Mapping[str, Role] | None = None) -> Inventory:
     finally:
         if gc_was_on:
             gc.enable()
+    _note_name_clashes(inventory)
     by_path = operator.attrgetter("path")
     inventory.files.sort(key=by_path)
     inventory.notes.sort(key=by_path)
     return inventory
+
+
+def _note_name_clashes(inventory: Inventory) -> None:
+    """A note on each file whose path differs from another's only by case or by Unicode form (NFC/NFD): macOS
+    and Windows folders usually ignore case (and macOS the form), so only one of them could be there."""
+    from liferaft.core.names import case_clashes, same_name_key
+
+    for first, *others in case_clashes([record.path for record in inventory.files]):
+        for other in others:
+            if same_name_key(other) == same_name_key(first):
+                message = (f"the same name as {display_name(first)} written another way (Unicode NFC/NFD): macOS "
+                           "takes them for one file")
+            else:
+                message = (f"differs from {display_name(first)} only by case: macOS and Windows folders usually "
+                           "ignore case, so only one of the two can be there")
+            inventory.notes.append(ScanNote(other, message))
 
 
 class _Scanner:

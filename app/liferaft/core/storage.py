@@ -4,11 +4,18 @@ A plain ``open(path, "w")`` killed half-way leaves a truncated file. Here the by
 file in the same folder, are flushed and fsynced, and only then replace the target with ``os.replace``
 (atomic on POSIX and Windows); the folder is fsynced so the rename itself survives a crash. A crash
 leaves at most a stray temporary file, which :func:`sweep_temp_files` removes on the next start.
+
+Portability (see docs/platforms.md): where folders cannot be opened (Windows) they are not fsynced; a replace
+that Windows refuses because another program holds the file open is tried again a few times
+(:func:`replace_file`); the locks are ``flock``, else ``msvcrt.locking``, else a lock file (:func:`locked`);
+:func:`read_at` reads at an offset without ``os.pread``.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import errno
 import json
 import os
 import time
@@ -36,10 +43,21 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def _chmod_fd(fd: int, mode: int) -> None:
+    """Give the open file ``fd`` the mode ``mode``, where modes can be set by descriptor (POSIX; not Windows
+    before Python 3.13, where a mode only says read-only or not and the new file is writable already)."""
+    if os.chmod in os.supports_fd:
+        os.chmod(fd, mode)
+
+
 def _fsync_dir(folder: Path) -> None:
+    import sys
+
+    if sys.platform == "win32":  # folders cannot be opened there; the rename is still atomic
+        return
     try:
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; the rename is still atomic there.
+    except OSError:  # a folder that cannot be opened (a network share, say): nothing to fsync
         return
     try:
         os.fsync(fd)
@@ -69,13 +87,13 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
             mode = os.stat(path).st_mode & 0o7777
         except OSError:
             mode = _new_file_mode()
-        os.chmod(fd, mode)
+        _chmod_fd(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         if overwrite:
-            os.replace(tmp, path)
+            replace_file(tmp, path)
         else:
             publish(tmp, path)  # never over a file that appeared meanwhile
         _fsync_dir(path.parent)
@@ -99,7 +117,7 @@ def new_temp_file(folder: Path, made: list[tuple[Path, tuple[int, int]]] | None 
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
-        os.chmod(fd, _new_file_mode())
+        _chmod_fd(fd, _new_file_mode())
         if made is not None:
             st = os.fstat(fd)
             made.append((Path(name), (st.st_dev, st.st_ino)))
@@ -124,9 +142,49 @@ def publish(tmp: Path, path: Path) -> None:
     except OSError:  # filesystems without hard links
         if os.path.lexists(path):
             raise FileExistsError(path) from None
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     else:
         os.unlink(tmp)
+
+
+#: How often a replace that Windows refuses (the file is held open by another program: an editor, a viewer, an
+#: antivirus scanner, a sync client) is tried, and the pause before the first retry (doubled each time).
+REPLACE_TRIES = 6
+REPLACE_FIRST_PAUSE = 0.05
+
+
+def _pause(seconds: float) -> None:  # one place to wait, so the tests can make it instant
+    time.sleep(seconds)
+
+
+class FileHeld(PermissionError):
+    """Windows refused to replace a file because another program holds it open; the message names it."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+def replace_file(src: Path | str, dst: Path | str) -> None:
+    """``os.replace(src, dst)``, tried again a few times with a short back-off when Windows refuses it because
+    another program holds one of the files open (a PermissionError there); after the last try,
+    :class:`FileHeld` says in one line which file is held. Elsewhere a PermissionError is raised at once
+    (there it means what it says)."""
+    import sys
+
+    pause = REPLACE_FIRST_PAUSE
+    for attempt in range(1, REPLACE_TRIES + 1):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError as exc:
+            if sys.platform != "win32":
+                raise
+            if attempt == REPLACE_TRIES:
+                held = Path(dst) if os.path.lexists(dst) else Path(src)
+                raise FileHeld(exc.errno, f"{held} is held open by another program (an editor, a viewer, an "
+                               "antivirus or sync tool?): close it and try again") from None
+        _pause(pause)
+        pause *= 2
 
 
 def fsync_dir(folder: Path) -> None:
@@ -134,30 +192,222 @@ def fsync_dir(folder: Path) -> None:
     _fsync_dir(Path(folder))
 
 
+#: A lock file (the protocol used where neither flock nor msvcrt.locking works) older than this is taken to
+#: be left by a holder that is gone even when its process cannot be checked: every hold is a short
+#: read-modify-write of a small file.
+STALE_LOCK_SECONDS = 120.0
+#: The longest pause between two tries to take a lock that is held.
+LOCK_PAUSE_MAX = 0.05
+#: Errors of flock that mean "no locks on this filesystem" (some network shares): the lock file is used.
+_NO_FLOCK = frozenset(getattr(errno, name) for name in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "EINVAL", "ENOSYS")
+                      if hasattr(errno, name))
+
+
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold the exclusive advisory lock for one of Liferaft's own files while the block runs.
+    """Hold the exclusive lock for one of Liferaft's own files while the block runs.
 
     Every read-modify-write of such a file (state, checkpoints, checklist...) reads it again inside this block,
-    so two processes, or two threads, never lose each other's change. The lock is ``flock`` on a file beside
-    ``path`` (``state.json`` -> ``state.lock``); it is held by the open file, so two threads of one process
-    exclude each other too, and it goes with the process if that dies. Not re-entrant: never nest it for the
-    same file. On Windows there is no lock (the writes are still atomic). Raises OSError when the folder or
-    the lock file cannot be created.
+    so two processes, or two threads, never lose each other's change. Not re-entrant: never nest it for the
+    same file. Raises OSError when the folder or the lock file cannot be created. The lock is, in this order:
+
+    * ``flock`` on a file beside ``path`` (``state.json`` -> ``state.lock``), where there is fcntl (Linux, macOS):
+      held by the open file, so two threads of one process exclude each other too, and it goes with the
+      process if that dies;
+    * ``msvcrt.locking`` on the first byte of that file on Windows: held by the open handle, released by
+      Windows when the process dies;
+    * else (no fcntl, or a filesystem where flock fails), a lock file ``state.lock.held`` created with
+      O_CREAT|O_EXCL and holding the holder's pid and host: see :func:`_lock_file`.
     """
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    lock_path = path.with_suffix(".lock")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        import fcntl
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is not None:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                if exc.errno not in _NO_FLOCK:
+                    raise
+            else:
+                yield
+                return
+        finally:
+            os.close(fd)  # closing the last descriptor releases the lock
+    else:
+        import sys
+
+        if sys.platform == "win32":
+            try:
+                import msvcrt
+            except ImportError:
+                pass
+            else:
+                with _msvcrt_lock(msvcrt, lock_path):
+                    yield
+                return
+    with _lock_file(lock_path.with_name(lock_path.name + ".held")):
+        yield
+
+
+@contextlib.contextmanager
+def _msvcrt_lock(msvcrt: Any, lock_path: Path) -> Iterator[None]:
+    """Windows: lock the first byte of ``lock_path`` (non-blocking tries with a short back-off: the blocking
+    mode gives up after ten seconds)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        pause = 0.001
+        while True:
+            os.lseek(fd, 0, os.SEEK_SET)
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                break
+            except OSError:  # held by another handle
+                _pause(pause)
+                pause = min(pause * 2, LOCK_PAUSE_MAX)
+        try:
+            yield
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+            with contextlib.suppress(OSError):
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    finally:
+        os.close(fd)
+
+
+def _host() -> str:
+    import socket
+
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this machine (False when that cannot be told: on Windows
+    ``os.kill(pid, 0)`` would end the process, so it is never called there)."""
+    import sys
+
+    if sys.platform == "win32" or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive but not ours (EPERM), or cannot tell
+        return False
+    return False
+
+
+def _stale(held: Path, content: bytes, now: float) -> bool:
+    """Whether the lock file ``held`` (which read ``content``) was left by a holder that is gone: its process
+    (on this host) no longer runs, or the file is older than :data:`STALE_LOCK_SECONDS`."""
+    try:
+        age = now - os.stat(held).st_mtime
+    except OSError:
+        return False
+    if age > STALE_LOCK_SECONDS:
+        return True
+    fields = content.decode("utf-8", "replace").split("\n")
+    if len(fields) >= 2 and fields[1] == _host():
+        try:
+            return _process_gone(int(fields[0]))
+        except ValueError:
+            return False
+    # Being written (empty for a moment) or another host's: only its age tells.
+    return False
+
+
+@contextlib.contextmanager
+def _lock_file(held: Path) -> Iterator[None]:
+    """The lock-file protocol: ``held`` exists while the lock is held; it is created with O_CREAT|O_EXCL (which
+    only one process or thread wins) and holds ``pid\nhost\ntoken``. A waiter that finds it left by a holder
+    that is gone (:func:`_stale`) removes it, under a second, short-lived lock file (``….break``) so that two
+    waiters never both remove it, and only if it still holds what was found stale. On release the file is
+    removed only if it is still this holder's own."""
+    import uuid
+
+    token = uuid.uuid4().hex
+    mine = f"{os.getpid()}\n{_host()}\n{token}\n".encode()
+    pause = 0.001
+    while True:
+        try:
+            fd = os.open(held, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        except FileExistsError:
+            _break_if_stale(held)
+            _pause(pause)
+            pause = min(pause * 2, LOCK_PAUSE_MAX)
+            continue
+        try:
+            os.write(fd, mine)
+        finally:
+            os.close(fd)
+        break
+    try:
         yield
     finally:
-        os.close(fd)  # closing the last descriptor releases the lock
+        try:
+            still_mine = read_small_file(held, 4096) == mine
+        except OSError:
+            still_mine = False
+        if still_mine:
+            with contextlib.suppress(OSError):
+                os.unlink(held)
+
+
+def _break_if_stale(held: Path) -> None:
+    try:
+        content = read_small_file(held, 4096)
+    except OSError:
+        return  # released meanwhile, or unreadable: try again
+    if not _stale(held, content, time.time()):
+        return
+    breaker = held.with_name(held.name + ".break")
+    try:
+        fd = os.open(breaker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        with contextlib.suppress(OSError):  # a breaker that died half-way: its file goes after a while
+            if time.time() - os.stat(breaker).st_mtime > STALE_LOCK_SECONDS:
+                os.unlink(breaker)
+        return
+    except OSError:
+        return
+    os.close(fd)
+    try:
+        with contextlib.suppress(OSError):
+            if read_small_file(held, 4096) == content:  # still the one found stale, not a new holder's
+                os.unlink(held)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(breaker)
+
+
+_seek_lock = _thread.allocate_lock()  # _thread is built in: nothing to load at start-up
+
+
+def read_at(fd: int, size: int, offset: int) -> bytes:
+    """Up to ``size`` bytes of the open file ``fd`` from ``offset``, its position left where it was.
+
+    ``os.pread`` where there is one; else (Windows) a seek and a read under one lock, the position put back
+    after: safe between threads that all read ``fd`` this way, but a caller that also reads ``fd`` by its
+    position meanwhile (a file object) must give this function a descriptor of its own."""
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        data: bytes = pread(fd, size, offset)
+        return data
+    with _seek_lock:
+        here = os.lseek(fd, 0, os.SEEK_CUR)
+        try:
+            os.lseek(fd, offset, os.SEEK_SET)
+            return os.read(fd, size)
+        finally:
+            os.lseek(fd, here, os.SEEK_SET)
 
 
 class NotARegularFile(OSError):
@@ -261,7 +511,7 @@ def move_aside(path: Path, problem: Exception) -> Path:
     """Keep an unusable file of Liferaft's aside under :func:`backup_name` ("newer" when ``problem`` says the
     file is from a newer version, else "corrupt"); returns where it went. Raises OSError when it cannot."""
     backup = backup_name(path, "newer" if "newer" in str(problem) else "corrupt")
-    os.replace(path, backup)
+    replace_file(path, backup)
     return backup
 
 

@@ -519,8 +519,10 @@ def _add_generated(result: Conversation, keys: set[str], path: str, kind: str, e
 
 def visualization_name(title: str) -> str:
     """The CSV an interactive table (``display_dataframe_to_user``) becomes: its title, made a file name."""
-    safe = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", "-", clean_text(title)).strip(" .-") or "table"
-    return safe[:120] + ".csv" if not safe.lower().endswith(".csv") else safe[:124]
+    from liferaft.core.names import portable_name
+
+    safe = re.sub(r"[\\/:*?\"<>|\x00-\x1f\x7f]+", "-", clean_text(title)).strip(" .-") or "table"
+    return portable_name(safe[:120] + ".csv" if not safe.lower().endswith(".csv") else safe[:124], "table.csv")
 
 
 _KNOWN_TYPES = frozenset({

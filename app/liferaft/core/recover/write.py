@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from liferaft.core import storage
 from liferaft.core.compose_context import output_key
+from liferaft.core.names import portable_name
 from liferaft.core.recover.conversation import STATUS_SUCCESS, CodeCell, Conversation
 from liferaft.core.recover.extract import extract
 from liferaft.core.recover.render import PathMap, _one_line, render_notebook, render_script
@@ -102,12 +103,14 @@ def role_folder(root: Path, inventory: Inventory, role: Role) -> str:
 
 
 def slugify(title: str, fallback: str = "conversation") -> str:
-    """``"Sales by région!"`` → ``"sales-by-region"``: a file name from a title (ASCII, at most 60 characters)."""
+    """``"Sales by région!"`` → ``"sales-by-region"``: a file name from a title (ASCII, at most 61 characters),
+    valid everywhere (:func:`liferaft.core.names.portable_name`)."""
     import unicodedata
 
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
-    return slug or re.sub(r"[^a-z0-9]+", "-", fallback.lower()).strip("-")[:60] or "conversation"
+    slug = slug or re.sub(r"[^a-z0-9]+", "-", fallback.lower()).strip("-")[:60] or "conversation"
+    return portable_name(slug)  # "con" (a title "Con") is a device name on Windows: "con_"
 
 
 def sniff_extension(data: bytes) -> str | None:

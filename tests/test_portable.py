@@ -1,0 +1,440 @@
+"""Issue #20: macOS and Windows get the same Liferaft. Each fallback for a call that only Linux (or only POSIX) has
+is tried here on Linux by simulation: the call is taken away, or the platform is faked (see docs/platforms.md)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from liferaft.cli import main
+from liferaft.cli import signals as cli_signals
+from liferaft.core import prepare, storage
+from liferaft.core.roles import Role
+from liferaft.core.state import load_state, update_state
+from tests.conftest import HANG, cli_env
+
+# --- without os.pread (Windows) ------------------------------------------------------------------------------
+
+
+def _table(path: Path, rows: int = 3000) -> bytes:
+    rng = random.Random(20)
+    lines = [b"id,name,comment\n"]
+    for i in range(rows):
+        comment = '"two\nlines, ""q"""' if rng.random() < 0.2 else str(rng.random())
+        lines.append(f"{i},name{i},{comment}\n".encode())
+    data = b"".join(lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
+def _no_positional_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows: no os.pread, no kernel copies."""
+    for name in ("pread", "copy_file_range", "sendfile"):
+        monkeypatch.delattr(os, name, raising=False)
+
+
+def _parts(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("big.part*.csv"))}
+
+
+def test_split_without_pread_gives_the_same_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _table(tmp_path / "linux" / "big.csv")
+    prepare.split_csv(tmp_path / "linux" / "big.csv", 0.02)
+    expected = _parts(tmp_path / "linux" / "prepared")
+    assert len(expected) >= 4
+
+    (tmp_path / "windows").mkdir()
+    (tmp_path / "windows" / "big.csv").write_bytes(data)
+    _no_positional_io(monkeypatch)
+    handles: list[int] = []
+    own_handle = prepare._own_handle
+    monkeypatch.setattr(prepare, "_own_handle", lambda source, name: handles.append(1) or own_handle(source, name))
+    prepare.split_csv(tmp_path / "windows" / "big.csv", 0.02)
+    assert _parts(tmp_path / "windows" / "prepared") == expected
+    assert handles == [1]  # the workers seek on a handle of their own, never on the one being read
+
+
+def test_utf8_without_pread_gives_the_same_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "name,city\n" + "".join(f"Zoë {i},Málaga\n" for i in range(3000))
+    for side in ("linux", "windows"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "eu.csv").write_bytes(text.encode("latin-1"))
+    prepare.to_utf8(tmp_path / "linux" / "eu.csv")
+    _no_positional_io(monkeypatch)
+    prepare.to_utf8(tmp_path / "windows" / "eu.csv")
+    copy = (tmp_path / "windows" / "prepared" / "eu.utf8.csv").read_bytes()
+    assert copy == (tmp_path / "linux" / "prepared" / "eu.utf8.csv").read_bytes() == text.encode("utf-8")
+
+
+def test_read_at_without_pread_leaves_the_position(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "f").write_bytes(b"0123456789")
+    monkeypatch.delattr(os, "pread")
+    fd = os.open(tmp_path / "f", os.O_RDONLY)
+    try:
+        os.lseek(fd, 3, os.SEEK_SET)
+        assert storage.read_at(fd, 4, 5) == b"5678"
+        assert storage.read_at(fd, 100, 8) == b"89"
+        assert os.read(fd, 2) == b"34"
+    finally:
+        os.close(fd)
+
+
+# --- locks without fcntl -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_fcntl(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # `import fcntl` now fails, as on Windows
+
+
+def _held(target: Path) -> Path:
+    return target.with_name(target.stem + ".lock.held")
+
+
+def test_without_fcntl_a_lock_file_is_held_for_the_block(tmp_path: Path, no_fcntl: None) -> None:
+    target = tmp_path / ".liferaft" / "state.json"
+    with storage.locked(target):
+        content = _held(target).read_text().split("\n")
+        assert content[0] == str(os.getpid()) and content[1] == storage._host()
+    assert not _held(target).exists()
+
+
+def test_without_fcntl_a_second_holder_waits(tmp_path: Path, no_fcntl: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "thing.json"
+    waiting = threading.Event()
+    entered = threading.Event()
+    monkeypatch.setattr(storage, "_pause", lambda _seconds: waiting.set())
+
+    def second() -> None:
+        with storage.locked(target):
+            entered.set()
+
+    with storage.locked(target):
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert waiting.wait(HANG)  # it found the lock held and waits
+        assert not entered.is_set()
+    worker.join(HANG)
+    assert entered.is_set()
+
+
+def test_without_fcntl_threads_lose_no_record(tmp_path: Path, no_fcntl: None) -> None:
+    rounds, threads = 20, 4
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            start.wait(timeout=HANG)
+            for i in range(rounds):
+                update_state(tmp_path, lambda state, key=f"t{n}-{i}.csv": state.overrides.__setitem__(key, Role.SOURCE))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(HANG)
+    assert not errors
+    assert len(load_state(tmp_path).state.overrides) == rounds * threads
+
+
+def test_without_fcntl_two_processes_lose_no_record(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['fcntl'] = None\n"
+        "from liferaft.core.roles import Role\n"
+        "from liferaft.core.state import update_state\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "for i in range(30):\n"
+        "    update_state(sys.argv[1], lambda s, k=f'{NAME}-{i}.csv': s.overrides.__setitem__(k, Role.OUTPUT))\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script.replace("{NAME}", name), str(tmp_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=cli_env()) for name in "ab"]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            _out, err = proc.communicate(timeout=HANG)
+            assert proc.returncode == 0, err
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert len(load_state(tmp_path).state.overrides) == 60
+    assert not list(tmp_path.glob(".liferaft/*.held*"))
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_lock_file_left_by_a_dead_process_is_broken(tmp_path: Path, no_fcntl: None) -> None:
+    target = tmp_path / "state.json"
+    _held(target).write_text(f"{_dead_pid()}\n{storage._host()}\nold\n")
+    with storage.locked(target):
+        assert _held(target).read_text().startswith(f"{os.getpid()}\n")
+    assert not _held(target).exists()
+
+
+def test_an_old_lock_file_of_another_host_is_broken(tmp_path: Path, no_fcntl: None) -> None:
+    target = tmp_path / "state.json"
+    _held(target).write_text(f"{os.getpid()}\nsome-other-host\nold\n")
+    old = _held(target).stat().st_mtime - storage.STALE_LOCK_SECONDS - 10
+    os.utime(_held(target), (old, old))
+    with storage.locked(target):
+        assert _held(target).read_text().startswith(f"{os.getpid()}\n{storage._host()}\n")
+
+
+class _GaveUp(Exception):
+    pass
+
+
+def test_a_live_lock_file_is_never_broken(tmp_path: Path, no_fcntl: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "state.json"
+    live = f"{os.getppid()}\n{storage._host()}\nlive\n"  # a process that runs (ours' parent)
+    _held(target).write_text(live)
+    other = tmp_path / "other.json"
+    _held(other).write_text(f"{_dead_pid()}\nsome-other-host\nfresh\n")  # another host's pid says nothing
+
+    def give_up(_seconds: float) -> None:
+        raise _GaveUp
+
+    monkeypatch.setattr(storage, "_pause", give_up)
+    for path in (target, other):
+        with pytest.raises(_GaveUp), storage.locked(path):
+            pass
+    assert _held(target).read_text() == live and _held(other).exists()
+
+
+def test_a_lock_released_by_another_holder_is_left_alone(tmp_path: Path, no_fcntl: None) -> None:
+    target = tmp_path / "state.json"
+    with storage.locked(target):
+        _held(target).write_text("1\nelsewhere\nnot-mine\n")  # broken as stale and taken by another meanwhile
+    assert _held(target).read_text() == "1\nelsewhere\nnot-mine\n"
+
+
+def test_where_flock_fails_the_lock_file_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    def no_locks(_fd: int, _op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # some network shares
+    target = tmp_path / "state.json"
+    with storage.locked(target):
+        assert _held(target).is_file()
+    assert not _held(target).exists()
+
+
+def test_on_windows_the_lock_is_msvcrt_locking(tmp_path: Path, no_fcntl: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int, int]] = []
+    refusals = [OSError(errno.EACCES, "held")]  # held by another process once, then free
+
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        calls.append(("lock" if mode == fake.LK_NBLCK else "unlock", os.lseek(fd, 0, os.SEEK_CUR), nbytes))
+        if mode == fake.LK_NBLCK and refusals:
+            raise refusals.pop()
+
+    fake = types.SimpleNamespace(LK_UNLCK=0, LK_NBLCK=2, locking=locking)
+    pauses: list[float] = []
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(storage, "_pause", pauses.append)
+    target = tmp_path / "state.json"
+    with storage.locked(target):
+        assert calls == [("lock", 0, 1), ("lock", 0, 1)]
+        assert not _held(target).exists()
+    assert calls[-1] == ("unlock", 0, 1) and len(pauses) == 1
+    assert (tmp_path / "state.lock").is_file()
+
+
+# --- folders that cannot be opened (Windows) -----------------------------------------------------------------
+
+
+def test_on_windows_folders_are_not_opened_to_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    real_open = os.open
+
+    def recording_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(os, "open", recording_open)
+    storage.fsync_dir(tmp_path)
+    storage.write_text(tmp_path / "a.txt", "x")
+    assert str(tmp_path) not in opened
+    assert (tmp_path / "a.txt").read_text() == "x"
+
+
+def test_a_folder_that_cannot_be_opened_is_not_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_open = os.open
+
+    def refuse_folders(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.path.isdir(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_folders)
+    storage.write_text(tmp_path / "a.txt", "x")
+    assert (tmp_path / "a.txt").read_text() == "x"
+
+
+# --- a replace refused because another program holds the file (Windows) -------------------------------------
+
+
+def _refusing_replace(monkeypatch: pytest.MonkeyPatch, refusals: int) -> list[float]:
+    real_replace = os.replace
+    left = [refusals]
+
+    def replace(src: Any, dst: Any) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            raise PermissionError(errno.EACCES, "Access is denied", str(dst))
+        real_replace(src, dst)
+
+    pauses: list[float] = []
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(storage, "_pause", pauses.append)
+    monkeypatch.setattr(sys, "platform", "win32")
+    return pauses
+
+
+def test_a_held_file_is_replaced_once_it_is_let_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    pauses = _refusing_replace(monkeypatch, 2)
+    storage.write_text(target, "new")
+    assert target.read_text() == "new"
+    assert len(pauses) == 2 and pauses[1] > pauses[0]  # a short back-off
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+
+
+def test_a_file_held_for_good_is_named_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    pauses = _refusing_replace(monkeypatch, 1000)
+    with pytest.raises(storage.FileHeld) as caught:
+        storage.write_text(target, "new")
+    assert str(caught.value) == (f"{target} is held open by another program (an editor, a viewer, an antivirus or "
+                                 "sync tool?): close it and try again")
+    assert len(pauses) == storage.REPLACE_TRIES - 1
+    assert target.read_text() == "old"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+
+
+def test_on_linux_a_refused_replace_is_not_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses = _refusing_replace(monkeypatch, 1)
+    monkeypatch.setattr(sys, "platform", "linux")
+    with pytest.raises(PermissionError) as caught:
+        storage.write_text(tmp_path / "x", "new")
+    assert not isinstance(caught.value, storage.FileHeld) and pauses == []
+
+
+def test_the_command_line_says_which_file_is_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    _refusing_replace(monkeypatch, 1000)
+    code = main(["checkpoint", str(tmp_path), "-m", "cleaning"])
+    _out, err = capsys.readouterr()
+    assert code != 0
+    assert err.strip().count("\n") == 0 and "held open by another program" in err and "Traceback" not in err
+
+
+# --- signals ---------------------------------------------------------------------------------------------------
+
+
+def test_without_sighup_the_stop_signals_adapt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(signal, "SIGHUP")
+    monkeypatch.delattr(signal, "SIGBREAK", raising=False)
+    assert cli_signals.stop_signal_names() == ("SIGINT", "SIGTERM")
+    previous = cli_signals.handle_stop_signals()
+    try:
+        assert set(previous) == {signal.SIGINT, signal.SIGTERM}
+    finally:
+        cli_signals.restore_signals(previous)
+
+
+def test_sigbreak_stops_a_command_where_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signal, "SIGBREAK", signal.SIGUSR1, raising=False)  # Windows' Ctrl-Break
+    previous = cli_signals.handle_stop_signals()
+    try:
+        assert signal.getsignal(signal.SIGUSR1) is cli_signals._on_signal
+    finally:
+        cli_signals.restore_signals(previous)
+    assert signal.getsignal(signal.SIGUSR1) is not cli_signals._on_signal
+
+
+def test_a_stop_signal_without_sighup_or_timers_stops_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_to: list[int] = []
+    monkeypatch.delattr(signal, "SIGHUP")
+    monkeypatch.delattr(signal, "setitimer")  # Windows: no SIGALRM either
+    monkeypatch.setattr(signal, "signal", lambda number, _handler: set_to.append(number))
+    monkeypatch.setattr(cli_signals, "_in_lock_code", lambda _frame: True)
+    with pytest.raises(cli_signals.Interrupted):
+        cli_signals._on_signal(signal.SIGTERM, None)
+    assert set_to == [signal.SIGTERM]  # a second one is ignored; SIGHUP, missing, is skipped
+
+
+# --- no chmod by descriptor (Windows before Python 3.13) -------------------------------------------------------
+
+
+def test_atomic_writes_without_chmod_by_descriptor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_chmod = os.chmod
+
+    def chmod(path: Any, mode: int, **kwargs: Any) -> None:
+        if isinstance(path, int):
+            raise TypeError("chmod: path should be string, bytes or os.PathLike, not int")
+        real_chmod(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", chmod)
+    monkeypatch.setattr(os, "supports_fd", {call for call in os.supports_fd if call is not real_chmod})
+    storage.write_text(tmp_path / "a.txt", "x")
+    storage.write_text(tmp_path / "a.txt", "y")
+    fd, tmp = storage.new_temp_file(tmp_path)
+    os.close(fd)
+    assert (tmp_path / "a.txt").read_text() == "y" and tmp.is_file()
+
+
+# --- reveal in the file manager (Windows) ------------------------------------------------------------------------
+
+
+def test_on_windows_explorer_exit_code_is_not_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations
+
+    ran: list[list[str]] = []
+
+    def run(command: list[str], **_kw: object) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 1 if command[0] == "explorer" else 2)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    target = tmp_path / "a.csv"
+    target.write_text("a\n")
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("win32",))
+    assert operations.reveal(target).opened and ran[-1] == ["explorer", f"/select,{target}"]
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("linux",))
+    assert operations.reveal(target).problem == "xdg-open exited with status 2"
