@@ -134,3 +134,109 @@ def test_dropping_columns_refuses_to_lose_cells_past_the_header(tmp_path: Path) 
     with pytest.raises(PrepareError, match="past the header"):
         prepare.drop_columns(path, ["b"])
     assert not (tmp_path / "prepared").exists() or not os.listdir(tmp_path / "prepared")
+
+
+# --- 2. stray NUL bytes are a warning with a fix, not a block --------------------------------------------------
+
+
+def _with_nuls(tmp_path: Path, name: str = "orders.csv") -> Path:
+    rows = ["id,customer,amount"] + [f"{n},customer {n},{n * 3}.50" for n in range(1, 300)]
+    data = ("\n".join(rows) + "\n").encode("utf-8")
+    # Three NULs where a crashed writer left them: inside a cell, at a line's end, and two in a row.
+    data = data.replace(b"customer 17,", b"custo\x00mer 17,").replace(b"120.50\n", b"120.50\x00\n")
+    data = data.replace(b"customer 250", b"customer \x00\x00250")
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_few_nul_bytes_are_a_warning_with_their_count(tmp_path: Path) -> None:
+    path = _with_nuls(tmp_path)
+    preview = inspect_delimited(path)
+    assert preview.error is None
+    assert dict(preview.facts)["rows"] == "299"
+    assert any("4 stray NUL bytes" in note for note in preview.notes)
+    check = preflight.check_file(path, "orders.csv")
+    assert check.verdict == preflight.WARN
+    (problem,) = [problem for problem in check.problems if problem.code == "nul_bytes"]
+    assert problem.message.startswith("4 stray NUL bytes") and "--strip-nul" in problem.fix
+    from liferaft.core.fixes import available_fixes
+
+    assert available_fixes(check)[0].action == "strip_nul"
+
+
+def test_prepare_strip_nul_removes_them_and_nothing_else(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = _with_nuls(tmp_path)
+    before = path.read_bytes()
+    code = main(["prepare", "orders.csv", str(tmp_path), "--strip-nul"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "removed 4 NUL bytes" in out
+    copy = tmp_path / "prepared" / "orders.no-nul.csv"
+    assert copy.read_bytes() == before.replace(b"\x00", b"")
+    assert path.read_bytes() == before
+    assert "nul_bytes" not in _codes(copy)
+    # Nothing to remove: one line, exit 1, nothing written.
+    code = main(["prepare", "prepared/orders.no-nul.csv", str(tmp_path), "--strip-nul"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "no NUL bytes" in err and err.count("\n") == 1
+    assert sorted(os.listdir(tmp_path / "prepared")) == ["orders.no-nul.csv"]
+
+
+def test_a_text_file_with_a_stray_nul_is_previewed(tmp_path: Path) -> None:
+    from liferaft.core.inspect import text as textio
+    from liferaft.core.roles import sniff_kind
+
+    data = b"Meeting notes\n" + b"We agreed on the plan for the next quarter.\n" * 40 + b"end\x00\n"
+    path = tmp_path / "notes.txt"
+    path.write_bytes(data)
+    preview = textio.inspect_text(path)
+    assert preview.error is None and any("1 stray NUL byte " in note for note in preview.notes)
+    assert sniff_kind(data[:512]) == "text"
+
+
+@pytest.mark.parametrize("data", [
+    b"SQLite format 3\x00" + b"\x00\x10\x00\x01\x01" * 200,
+    bytes(range(256)) * 8,
+    b"a,b\n" + b"1,2\x00\x00\x00\x00\n" * 50,  # NULs in every line: not strays
+])
+def test_binary_data_with_nuls_is_still_not_text(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(data)
+    preview = inspect_delimited(path)
+    assert preview.error is not None and preview.error.startswith("this does not look like text")
+    assert preflight.check_file(path).verdict == preflight.BLOCK
+
+
+# --- 3. Latin-1 / cp1252 bytes 0x80-0x9F are text -------------------------------------------------------------
+
+# An export from an old till: bullets, dashes and bytes cp1252 leaves undefined (0x81, 0x8F, 0x9D).
+TILL = (b"id,name,note\n0,x,\x81\n1,x,\x8f \x8f \x8f\n2,x,\x95 x\x9dy caf\xe9\n3,x,caf\xe9 \x95 x\x9dy x\x9dy \x8f\n"
+        b"4,x,\x81 x\x9dy caf\xe9\n5,x,x\x9dy caf\xe9 \x96 discount\n6,x,\x95 \x81 \x8f x\x9dy x\x9dy\n"
+        b"7,x,\x81 x\x9dy \x8f\n8,x,x\x9dy x\x9dy caf\xe9\n9,x,caf\xe9 \x81 x\x9dy\n")
+
+
+def test_a_latin1_table_with_c1_bytes_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "till.csv"
+    path.write_bytes(TILL)
+    preview = inspect_delimited(path)
+    assert preview.error is None
+    facts = dict(preview.facts)
+    assert facts["encoding"] == "latin-1 (guessed)" and facts["rows"] == "10" and facts["columns"] == "3"
+    assert preview.rows[2] == ("2", "x", "\x95 x\x9dy café")
+    assert preflight.check_file(path).verdict != preflight.BLOCK
+    result = prepare.to_utf8(path)
+    assert result.written[0].path.read_bytes() == TILL.decode("latin-1").encode("utf-8")
+
+
+def test_a_western_file_without_a_known_extension_is_text(tmp_path: Path) -> None:
+    from liferaft.core.roles import sniff_kind
+
+    data = b"name;city;note\nAnn;K\xf6ln;\x93fine\x94 \x96 paid \x80 12\nBob;Z\xfcrich;\x85\n"
+    assert sniff_kind(data) == "text"
+    path = tmp_path / "export.dat"
+    path.write_bytes(data)
+    assert preflight.check_file(path).kind == "text"
+    # Random bytes read as Western are full of control characters: still binary.
+    assert sniff_kind(bytes(range(1, 256)) * 2) == "other"

@@ -1,5 +1,6 @@
 """The table and text fixers that rewrite records: :func:`to_utf8` (re-encode), :func:`to_comma` (UTF-8 with
-commas, re-encoded and re-delimited in one pass) and :func:`drop_columns`, each streaming in bounded memory.
+commas, re-encoded and re-delimited in one pass), :func:`drop_columns` and :func:`strip_nul`, each streaming in
+bounded memory and each reading its copy back against the original before publishing it.
 """
 
 from __future__ import annotations
@@ -423,3 +424,49 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")
     return Prepared((Written(target, os.path.getsize(target), rows),), tuple(notes))
+
+
+def _without_nuls(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.replace(b"\x00", b"")
+
+
+def strip_nul(path: Path, *, progress: Progress | None = None) -> Prepared:
+    """Write ``path`` without its stray NUL bytes, every other byte as it is (encoding, delimiter, line breaks)."""
+    path = Path(path)
+    size = _check_source(path)
+    _check_destination(path)
+    decoded = _head(path)
+    if not _ascii_compatible(decoded.codec):
+        raise PrepareError(f"{path.name} is {decoded.label}, whose characters hold zero bytes: write a UTF-8 copy "
+                           "(--utf8) instead")
+    stem, suffix = _split_name(path)
+    folder = prepared_folder(path)
+    target = free_name(folder, stem, f".no-nul{suffix}")
+    removed = 0
+    total = 0
+    with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
+        done = 0
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                break
+            data = chunk.replace(b"\x00", b"")
+            removed += len(chunk) - len(data)
+            out.write(data)
+            total += len(data)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, size)
+        out.flush()
+        if not removed:
+            raise PrepareError(f"{path.name} holds no NUL bytes: there is nothing to remove")
+        # The copy must be the original, byte for byte, less its NUL bytes.
+        source.seek(0)
+        line = _shape_mismatch(_without_nuls(iter(lambda: source.read(CHUNK), b"")), _written_bytes(out.fileno()))
+        if line is not None:
+            raise PrepareError(f"the copy of {path.name} did not read back as the original less its NUL bytes: it "
+                               f"differs on line {line:,}, so no copy was written")
+    plural = "s" if removed != 1 else ""
+    return Prepared((Written(target, total),), (f"removed {removed:,} NUL byte{plural}; every other byte is as it "
+                                                "was", ))
