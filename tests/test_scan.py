@@ -117,7 +117,7 @@ def test_kinds_come_from_the_extension_then_the_content(tmp_path: Path) -> None:
         "no_extension_json": (b'  {"key": [1, 2]}', "json"),
         "settings.toml": (b"[tool.x]\nname = 1\n", "text"),
         "blob.dat": (b"\x00\xff\x00\xfe", "other"),
-        "latin1.unknown": ("caf\xe9 cr\xe8me".encode("latin-1"), "other"),
+        "latin1.unknown": ("caf\xe9 cr\xe8me".encode("latin-1"), "text"),  # Western text, not UTF-8 (issue 19)
     }
     for name, (content, _) in cases.items():
         write(tmp_path / name, content)

@@ -21,6 +21,7 @@ from liferaft.core.vendor import UploadLimits
 ADDRESSES: dict[str, frozenset[str]] = {
     "split": frozenset({"too_big", "near_size_limit"}),
     "utf8": frozenset({"encoding", "bad_bytes"}),
+    "strip_nul": frozenset({"nul_bytes"}),
     "comma": frozenset({"encoding", "delimiter", "bad_bytes", "blank_header"}),
     "sheet": frozenset({"several_sheets", "too_big", "near_size_limit", "blank_header"}),
     "drop_columns": frozenset({"too_big", "near_size_limit", "wide", "unnamed_columns"}),
@@ -31,6 +32,7 @@ ADDRESSES: dict[str, frozenset[str]] = {
 ASKS: dict[str, str | None] = {
     "split": "Largest part, in MB",
     "utf8": None,
+    "strip_nul": None,
     "comma": None,
     "sheet": None,
     "drop_columns": "Columns to drop",
@@ -76,6 +78,7 @@ def available_fixes(check: FileCheck, *, sheets: Sequence[str] = (),
             ("split", f"Split into parts of at most {mb} MB, the header row in each", str(mb)),
             ("comma", "Write a clean copy: UTF-8, commas, no blank lines above the header", None),
             ("utf8", "Write a UTF-8 copy (delimiter kept)", None),
+            ("strip_nul", "Write a copy without the stray NUL bytes", None),
             ("drop_columns", "Write a copy without some columns", None),
         ]
     elif check.kind == "xlsx":
@@ -89,7 +92,7 @@ def available_fixes(check: FileCheck, *, sheets: Sequence[str] = (),
     for action, title, argument in candidates:
         addressed = tuple(sorted(ADDRESSES[action] & codes))
         # Converting an already-UTF-8 comma file would change nothing: offer it only when it helps.
-        if action in ("utf8", "comma") and not addressed:
+        if action in ("utf8", "comma", "strip_nul") and not addressed:
             continue
         fixes.append(Fix(action, title, argument, bool(addressed), addressed))
     fixes.sort(key=lambda fix: not fix.recommended)  # stable: the order above within each group
@@ -114,6 +117,8 @@ def run_fix(path: Path, action: str, argument: str | None = None, *,
         return prepare.to_utf8(path, progress=progress)
     if action == "comma":
         return prepare.to_comma(path, progress=progress)
+    if action == "strip_nul":
+        return prepare.strip_nul(path, progress=progress)
     if action == "sheet":
         return prepare.export_sheet(path, argument or "", progress=progress)
     if action == "drop_columns":

@@ -77,6 +77,9 @@ _CSV_NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("no header and no rows", "no_rows",
      "no header and no rows: the file holds only blank lines or delimiters",
      "export the data again, or leave this file out"),
+    ("stray NUL byte", "nul_bytes",
+     "stray NUL bytes (\\x00) in the text: a chat's reader may stop at them or keep them in a cell",
+     "write a copy without them"),
     ("are not valid", "bad_bytes",
      "some bytes do not fit the file's encoding: they will come out as �",
      "re-encode it to UTF-8 from the program that made it"),
@@ -348,6 +351,10 @@ def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[li
                 # The comma-separated copy leaves the blank lines above the header out.
                 problem = Problem(problem.code, problem.message, "write a copy without them: "
                                   f"{prepare_command(shown, '--comma')}, or delete them in the original program")
+            elif problem.code == "nul_bytes":
+                count = next((note.split(" stray", 1)[0] for note in preview.notes if "stray NUL byte" in note), "")
+                problem = Problem(problem.code, f"{count} {problem.message}".strip(),
+                                  f"{problem.fix}: {prepare_command(shown, '--strip-nul')}")
             problems.append(problem)
         width = _fact(preview, "columns")
         if width and width.replace(",", "").isdigit() and int(width.replace(",", "")) > WIDE_COLUMNS:

@@ -1,5 +1,6 @@
 """The table and text fixers that rewrite records: :func:`to_utf8` (re-encode), :func:`to_comma` (UTF-8 with
-commas, re-encoded and re-delimited in one pass) and :func:`drop_columns`, each streaming in bounded memory.
+commas, re-encoded and re-delimited in one pass), :func:`drop_columns` and :func:`strip_nul`, each streaming in
+bounded memory and each reading its copy back against the original before publishing it.
 """
 
 from __future__ import annotations
@@ -120,30 +121,65 @@ def _shape_mismatch(original: Iterator[bytes], copy: Iterator[bytes]) -> int | N
             return line
 
 
-def _fields_mismatch(path: Path, decoded: Decoded, source: BinaryIO, delimiter: str, skipped: int,
-                     fd: int) -> int | None:
-    """The record (from 1, in the copy) where the comma-separated copy being written (descriptor ``fd``) has
-    another number of cells than the original has, or None. The original is parsed again from its bytes when its
-    encoding writes ASCII as ASCII (so its rows and cells do not depend on the guess), the copy is read back."""
+def _decoded_bytes(source: BinaryIO, decoded: Decoded) -> Iterator[bytes]:
+    """The original decoded afresh as ``decoded`` tells (bytes that do not fit become "�") and encoded as UTF-8:
+    what a re-encoded copy must hold, byte for byte."""
+    source.seek(decoded.bom)
+    decoder = codecs.getincrementaldecoder(decoded.codec)(errors="replace")
+    while True:
+        chunk = source.read(CHUNK)
+        yield decoder.decode(chunk, final=not chunk).encode("utf-8")
+        if not chunk:
+            return
+
+
+def _records_mismatch(path: Path, decoded: Decoded, source: BinaryIO, delimiter: str, skipped: int, fd: int, *,
+                      columns: Sequence[int] | None = None, width: int = 0,
+                      blank_rows: bool = True) -> tuple[int, str] | None:
+    """The record (from 1, in the copy) where the comma-separated UTF-8 copy being written (descriptor ``fd``)
+    differs from the original, and what differs (the rows, the cells in a row, a cell's value), or None.
+
+    Both are parsed again, streaming: the original from its bytes when its encoding writes ASCII as ASCII (so its
+    rows and cells do not depend on the guess; each cell is then decoded on its own), the copy read back.
+    ``columns`` (the original's columns the copy keeps, in order, of the header's ``width``) and ``blank_rows``
+    (False: the copy leaves blank lines out) describe what the copy is meant to hold."""
     from dataclasses import replace
 
-    view = replace(decoded, codec="latin-1") if _ascii_compatible(decoded.codec) else decoded
+    by_bytes = _ascii_compatible(decoded.codec)
+    view = replace(decoded, codec="latin-1") if by_bytes else decoded
+    codec = decoded.codec
     with os.fdopen(os.dup(fd), "rb") as copy, \
             contextlib.closing(_records(path, view, source, delimiter)) as original, \
             contextlib.closing(_records(path, replace(decoded, codec="utf-8", bom=0), copy, ",")) as written:
         copy.seek(0)
         for _ in range(skipped):
             next(original, None)
+        before_rows: Iterator[list[str]] = original if blank_rows else (row for row in original if row)
         number = 0
-        for number, (before, after) in enumerate(itertools.zip_longest(original, written), start=1):
-            if before is None or after is None or len(before) != len(after):
-                return number
+        for number, (before, after) in enumerate(itertools.zip_longest(before_rows, written), start=1):
+            if before is None or after is None:
+                return number, "the number of rows"
+            if by_bytes:
+                before = [cell.encode("latin-1").decode(codec, "replace") for cell in before]
+            if columns is not None:
+                if any(cell.strip() for cell in before[width:]):
+                    return number, "cells past the header's columns (the copy would lose them)"
+                before = [before[index] if index < len(before) else "" for index in columns] if before else []
+            if len(before) != len(after):
+                return number, "the number of cells"
+            if before != after:
+                return number, "a cell's value"
     return None
 
 
 def _wrong_reading(name: str, decoded: Decoded, line: int, what: str) -> PrepareError:
     return PrepareError(f"{name} read as {decoded.label} would change on line {line:,} ({what} differ from the "
                         "original's): the encoding does not fit it, so no copy was written")
+
+
+def _not_verified(name: str, record: int, what: str) -> PrepareError:
+    return PrepareError(f"the copy of {name} did not read back as the original: {what} differ at record "
+                        f"{record:,}, so no copy was written")
 
 
 def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
@@ -193,6 +229,11 @@ def to_utf8(path: Path, *, progress: Progress | None = None) -> Prepared:
         if line is not None:
             what = "line breaks" + (f" or {_delimiter_name(table_delimiter)}s" if table_delimiter else "")
             raise _wrong_reading(path.name, decoded, line, what)
+        # Then every character: the copy must be the original's text, as read, and nothing else.
+        line = _shape_mismatch(_decoded_bytes(source, decoded), _written_bytes(out.fileno()))
+        if line is not None:
+            raise PrepareError(f"the copy of {path.name} did not read back as the original: the text differs on "
+                               f"line {line:,}, so no copy was written")
     notes.insert(0, f"read as {decoded.label}")
     if replaced:
         notes.insert(1, f"{replaced:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
@@ -311,16 +352,20 @@ def to_comma(path: Path, *, progress: Progress | None = None) -> Prepared:
                     progress(source.tell(), size)
         text_out.flush()
         text_out.detach()
-        line = _fields_mismatch(path, decoded, source, delimiter, skipped, out.fileno())
-        if line is not None:
-            raise _wrong_reading(path.name, decoded, line, "the rows or the cells in a row")
+        replaced_bytes = replaced.value  # the check below reads the original again
+        mismatch = _records_mismatch(path, decoded, source, delimiter, skipped, out.fileno())
+        if mismatch is not None:
+            record, what = mismatch
+            if what == "a cell's value":
+                raise _not_verified(path.name, record, what)
+            raise _wrong_reading(path.name, decoded, record, what)
         if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
             progress(size, size)
     notes = [f"read as {decoded.label}, columns separated by a {_delimiter_name(delimiter)}"]
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")
-    if replaced.value:
-        notes.append(f"{replaced.value:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
+    if replaced_bytes:
+        notes.append(f"{replaced_bytes:,} byte(s) did not fit {decoded.label.split(' (')[0]}: written as �")
     return Prepared((Written(target, os.path.getsize(target), max(records - 1, 0)),), tuple(notes))
 
 
@@ -367,11 +412,62 @@ def drop_columns(path: Path, names: Sequence[str], *, progress: Progress | None 
                 rows += 1
                 if progress is not None and rows % 20000 == 0:
                     progress(source.tell(), size)
-            if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
-                progress(size, size)
             text_out.flush()
             text_out.detach()
+            mismatch = _records_mismatch(path, decoded, source, delimiter, skipped, out.fileno(), columns=keep,
+                                         width=len(header), blank_rows=False)
+            if mismatch is not None:
+                record, what = mismatch
+                raise _not_verified(path.name, record, what)
+            if progress is not None:  # before the copy is put in place: a cancel here still leaves nothing
+                progress(size, size)
     notes = [f"dropped {len(header) - len(keep)} column(s); read as {decoded.label}"]
     if skipped:
         notes.append(f"left out {skipped} blank line(s) above the header")
     return Prepared((Written(target, os.path.getsize(target), rows),), tuple(notes))
+
+
+def _without_nuls(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.replace(b"\x00", b"")
+
+
+def strip_nul(path: Path, *, progress: Progress | None = None) -> Prepared:
+    """Write ``path`` without its stray NUL bytes, every other byte as it is (encoding, delimiter, line breaks)."""
+    path = Path(path)
+    size = _check_source(path)
+    _check_destination(path)
+    decoded = _head(path)
+    if not _ascii_compatible(decoded.codec):
+        raise PrepareError(f"{path.name} is {decoded.label}, whose characters hold zero bytes: write a UTF-8 copy "
+                           "(--utf8) instead")
+    stem, suffix = _split_name(path)
+    folder = prepared_folder(path)
+    target = free_name(folder, stem, f".no-nul{suffix}")
+    removed = 0
+    total = 0
+    with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
+        done = 0
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                break
+            data = chunk.replace(b"\x00", b"")
+            removed += len(chunk) - len(data)
+            out.write(data)
+            total += len(data)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, size)
+        out.flush()
+        if not removed:
+            raise PrepareError(f"{path.name} holds no NUL bytes: there is nothing to remove")
+        # The copy must be the original, byte for byte, less its NUL bytes.
+        source.seek(0)
+        line = _shape_mismatch(_without_nuls(iter(lambda: source.read(CHUNK), b"")), _written_bytes(out.fileno()))
+        if line is not None:
+            raise PrepareError(f"the copy of {path.name} did not read back as the original less its NUL bytes: it "
+                               f"differs on line {line:,}, so no copy was written")
+    plural = "s" if removed != 1 else ""
+    return Prepared((Written(target, total),), (f"removed {removed:,} NUL byte{plural}; every other byte is as it "
+                                                "was", ))

@@ -121,6 +121,50 @@ def kind_from_name(name: str) -> str | None:
 SNIFF_SAMPLE = 512
 
 
+#: Up to this share of a sample's bytes (or one NUL in at least :data:`ONE_NUL_IN` bytes), NUL bytes are strays in
+#: a text file, as a crashed writer or a copy over a bad connection leaves them; more, and the file is binary.
+NUL_SHARE = 0.01
+ONE_NUL_IN = 64
+#: Read as Western, text has at most this share of C0 control characters (tab, line breaks, form feed and escape
+#: aside)...
+TEXT_C0 = 1 / 200
+#: ...at least this share of printable characters (the bytes cp1252 leaves undefined count against it)...
+TEXT_PRINTABLE = 0.9
+#: ...and lines of at most this many characters, in the median.
+TEXT_LINE = 10_000
+
+# C0 control characters that text does not contain (tab, line breaks, form feed and escape are allowed).
+_C0_TABLE = dict.fromkeys(set(range(32)) - set(map(ord, "\t\n\r\f\v\x1b")))
+
+
+def few_nuls(data: bytes) -> bool:
+    """Whether the NUL bytes in ``data`` (if any) are few enough to be strays in a text file."""
+    nuls = data.count(0)
+    return nuls <= len(data) * NUL_SHARE or (nuls == 1 and len(data) >= ONE_NUL_IN)
+
+
+def western_text(data: bytes, final: bool = True) -> str | None:
+    """"cp1252" (or "latin-1", when a byte cp1252 leaves undefined is there) when ``data`` read so has the shape of
+    text: hardly any C0 control characters, mostly printable characters, lines of a text's length; else None.
+
+    Bytes 0x80-0x9F are where cp1252 has its quotes, dashes and euro sign: they do not make a file binary; binary
+    data read as Western comes out full of control characters. Stray NUL bytes are not counted (see
+    :func:`few_nuls`). ``final``: ``data`` is the whole file (else a character cut at its end is left out)."""
+    import codecs
+
+    text = codecs.getincrementaldecoder("cp1252")(errors="replace").decode(data.replace(b"\x00", b""), final=final)
+    if not text:
+        return None
+    holes = text.count("\ufffd")
+    c0 = len(text) - len(text.translate(_C0_TABLE))
+    if c0 > max(2, len(text) * TEXT_C0) or c0 + holes > (1 - TEXT_PRINTABLE) * len(text):
+        return None
+    lengths = sorted(len(line) for line in text.splitlines()) or [0]
+    if lengths[len(lengths) // 2] > TEXT_LINE:
+        return None
+    return "latin-1" if holes else "cp1252"
+
+
 def sniff_kind(head: bytes) -> str:
     """The kind implied by a file's first bytes (used when the extension is unknown)."""
     if head.startswith(b"%PDF"):
@@ -133,16 +177,19 @@ def sniff_kind(head: bytes) -> str:
         return "parquet"
     if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"BZh", b"\xfd7zXZ")):
         return "archive"
-    if b"\x00" in head:
+    if not few_nuls(head):
         return "other"
-    head = head.removeprefix(b"\xef\xbb\xbf")
+    head = head.removeprefix(b"\xef\xbb\xbf").replace(b"\x00", b"")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the end of a full sample is still text; anywhere else it is not.
+        # A multi-byte character cut by the end of a full sample is still text; anywhere else it is not UTF-8,
+        # and text or binary is told from the shape of the bytes read as a Western code page.
         if len(head) < SNIFF_SAMPLE - 3 or exc.start < len(head) - 3:
-            return "other"
+            return "text" if western_text(head, final=len(head) < SNIFF_SAMPLE) else "other"
         text = head[: exc.start].decode("utf-8")
+    if len(text) - len(text.translate(_C0_TABLE)) > max(2, len(text) * TEXT_C0):
+        return "other"  # valid UTF-8, but full of control characters
     # '[section]' is INI or TOML: JSON follows a bracket with a value or a quoted key.
     if _JSON_START.match(text):
         return "json"

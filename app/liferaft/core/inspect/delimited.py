@@ -131,9 +131,11 @@ _QUOTED = re.compile(r'"[^"]*"')
 
 
 def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
-    """The candidate that splits the sample's lines most consistently, or None when none splits any.
+    """The candidate that splits the sample's lines most consistently, or None when none splits them.
 
-    Quoted cells are set aside first, so a delimiter or line break inside quotes does not count.
+    Quoted cells are set aside first, so a delimiter or line break inside quotes does not count. A candidate is
+    weighed over every line, the lines without it included: when more lines lack it than have its most common
+    count, it is punctuation in the text (a stray ";" in free text), not what separates the columns.
     """
     window = text[:65536]
     lines = [line for line in _QUOTED.sub('""', window).splitlines() if line.strip()]
@@ -151,6 +153,8 @@ def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
         if not nonzero:
             continue
         mode, frequency = Counter(nonzero).most_common(1)[0]
+        if len(lines) - len(nonzero) > frequency:
+            continue  # most lines do not have it: it does not separate columns
         # Consistency over every line (a line without it counts against it), then more columns, then order.
         score = (round(frequency / len(lines), 2), mode, -order)
         if best is None or score > best:

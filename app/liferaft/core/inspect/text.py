@@ -11,12 +11,12 @@ import codecs
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from liferaft.core.inspect import DEFAULT_TEXT_BYTES, Preview
-from liferaft.core.roles import kind_from_name, sniff_kind
+from liferaft.core.roles import few_nuls, kind_from_name, sniff_kind, western_text
 from liferaft.core.units import format_size
 
 #: How long a line count may take before it stops and extrapolates from the bytes it has read.
@@ -71,6 +71,8 @@ class Decoded:
     guessed: bool = False
     replaced: bool = False
     """Some bytes did not fit the guessed encoding and were replaced by "�"."""
+    nul_bytes: int = 0
+    """Stray NUL bytes in the bytes decoded: left out of :attr:`text` (a text file does not hold them)."""
 
     @property
     def newline(self) -> bytes:
@@ -137,7 +139,26 @@ def _decode(data: bytes, codec: str, complete: bool, errors: str = "strict") -> 
 
 
 def decode_head(data: bytes, complete: bool) -> Decoded:
-    """Decode the start of a file (``complete`` when ``data`` is the whole file). Raises :class:`NotText`."""
+    """Decode the start of a file (``complete`` when ``data`` is the whole file). Raises :class:`NotText`.
+
+    A few stray NUL bytes in text (see :func:`~liferaft.core.roles.few_nuls`) do not make it binary: they are
+    left out of the text and counted in :attr:`Decoded.nul_bytes`."""
+    for bom, _codec in _BOMS:
+        if data.startswith(bom) and bom not in (codecs.BOM_UTF8,):
+            return _decode_head(data, complete)  # UTF-16/32: their zero bytes are part of the characters
+    if _utf16_without_bom(data):
+        return _decode_head(data, complete)
+    nuls = data.count(0)
+    if not nuls:
+        return _decode_head(data, complete)
+    if not few_nuls(data) or sniff_kind(data[:512]) in _LOOKS_LIKE:
+        raise NotText(f"it contains NUL bytes, as binary files do ({nuls:,} of the first {len(data):,} bytes, the "
+                      f"first at byte {data.index(0):,})")
+    decoded = _decode_head(data.replace(b"\x00", b""), complete)
+    return replace(decoded, nul_bytes=nuls)
+
+
+def _decode_head(data: bytes, complete: bool) -> Decoded:
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
@@ -189,7 +210,14 @@ def _guess(data: bytes, complete: bool) -> Decoded:
         results = from_bytes(sample)
         best = results.best()
         if best is None:
-            raise NotText("it is not UTF-8 and no other text encoding fits it")
+            # No code page fits it statistically (Western text with bytes 0x80-0x9F, say): whether it is text is
+            # told from the shape of the whole sample read as Western, not from which bytes it holds.
+            codec = western_text(data[:GUESS_BYTES], complete and len(data) <= GUESS_BYTES)
+            if codec is None:
+                raise NotText("it is not UTF-8 and no other text encoding fits it")
+            text = _decode(data, codec, complete, errors="replace")
+            _check_controls(text)
+            return Decoded(text, codec, f"{_codec_label(codec)} (guessed)", guessed=True)
         codec = best.encoding
         # On a short sample several code pages tie (cp1250 and cp1252 for French, say): prefer the Western one.
         tied = {match.encoding for match in results
@@ -232,15 +260,20 @@ def _keeps_structure(data: bytes, codec: str) -> bool:
 
 
 def _western(data: bytes, complete: bool) -> str | None:
-    """"cp1252" when ``data`` reads as Western text in it: every byte defined, and the letters beyond ASCII
-    mostly alone between ASCII ones (ä, é, ß in words), not in long runs, as Cyrillic or Greek would come out."""
+    """"cp1252" (or "latin-1", when a byte cp1252 leaves undefined is there) when ``data`` reads as Western
+    text in it: the letters beyond ASCII mostly alone between ASCII ones (ä, é, ß in words), not in long runs,
+    as Cyrillic or Greek would come out."""
+    whole = complete and len(data) <= GUESS_BYTES
+    codec = "cp1252"
     try:
-        text = _decode(data[:GUESS_BYTES], "cp1252", complete and len(data) <= GUESS_BYTES)
+        text = _decode(data[:GUESS_BYTES], codec, whole)
     except UnicodeDecodeError:
-        return None
+        # A byte cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D): latin-1 reads every byte.
+        codec = "latin-1"
+        text = _decode(data[:GUESS_BYTES], codec, whole)
     in_runs = sum(len(run) for run in _LONG_RUN.findall(text))
     beyond = len(text) - len(text.encode("ascii", "ignore"))
-    return "cp1252" if beyond and in_runs * 2 < beyond else None
+    return codec if beyond and in_runs * 2 < beyond else None
 
 
 def _check_controls(text: str) -> None:
@@ -262,6 +295,10 @@ def encoding_notes(decoded: Decoded) -> list[str]:
         notes.append(f"not UTF-8{how}: read it with encoding={codec!r}")
     if decoded.replaced:
         notes.append(f"some bytes are not valid {decoded.label.split(' (')[0]}: they are shown as �")
+    if decoded.nul_bytes:
+        plural = "s" if decoded.nul_bytes != 1 else ""
+        notes.append(f"{decoded.nul_bytes:,} stray NUL byte{plural} (\\x00) in the bytes read: left out here; a copy "
+                     "without them is one fix away")
     return notes
 
 
