@@ -262,6 +262,19 @@ def test_json_is_utf8_whatever_the_locale(run_cli, project: Path) -> None:
     assert "SOURCE/données été 🙂.csv" in paths
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252", "cp437"])
+def test_a_console_that_lacks_characters_shows_a_stand_in(project: Path, encoding: str) -> None:
+    """A Windows console (cp1252, cp437) or a legacy locale cannot show "·", "→" or "é": they are shown as "?"
+    instead of ending the command with an encoding error (issue 20)."""
+    write(project / "SOURCE" / "données été.csv", "a,b\n1,2\n")
+    for command in ("scan", "check"):
+        result = subprocess.run([sys.executable, "-m", "liferaft", command, str(project)], capture_output=True,
+                                env=cli_env(PYTHONIOENCODING=encoding))
+        assert b"unexpected error" not in result.stderr and b"Traceback" not in result.stderr, result.stderr
+        assert result.returncode in (0, 1), result.stderr
+        assert b"donn" in result.stdout
+
+
 def test_the_table_prints_odd_roots_safely(run_cli, tmp_path: Path) -> None:
     root = tmp_path / "emoji:thumbs_up:dir"
     write(root / "a.csv", "x")
