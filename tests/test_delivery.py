@@ -111,6 +111,18 @@ def test_no_clipboard_tool_with_a_terminal_sends_it_there(tmp_path: Path, no_cli
     assert done.saved is not None and done.saved.read_text(encoding="utf-8") == TEXT
 
 
+def test_macos_terminal_is_said_to_ignore_the_terminal_route(tmp_path: Path) -> None:
+    """Terminal.app takes no OSC 52: when that is the only route, the user is told the text is not on the
+    clipboard and where the saved copy is, instead of an "unconfirmed" that reads like success (issue 20)."""
+    done = deliver(TEXT, what="the rerun prompt", root=tmp_path, role_folders={}, template="rerun", now=FROZEN_NOW,
+                   terminal=lambda text: None, native=no_native, environ={"TERM_PROGRAM": "Apple_Terminal"})
+    assert done.how == "terminal" and done.saved is not None
+    assert done.warning.startswith("macOS Terminal ignores a program's clipboard requests (OSC 52)")
+    other = deliver(TEXT, what="the rerun prompt", root=tmp_path, role_folders={}, template="rerun", now=FROZEN_NOW,
+                    terminal=lambda text: None, native=no_native, environ={"TERM_PROGRAM": "iTerm.app"})
+    assert "macOS Terminal" not in other.warning
+
+
 def test_a_terminal_that_is_not_there_falls_back_to_the_file(tmp_path: Path) -> None:
     done = deliver(TEXT, what="the rerun prompt", root=tmp_path, role_folders={}, template="rerun", now=FROZEN_NOW,
                    terminal=lambda text: False, native=no_native)

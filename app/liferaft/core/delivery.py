@@ -295,9 +295,23 @@ def _characters(text: str) -> str:
     return f"{count:,} character" + ("" if count == 1 else "s")
 
 
+def terminal_clipboard_caveat(environ: Mapping[str, str] | None = None) -> str:
+    """Why a copy sent to this terminal by OSC 52 will not reach the clipboard, when the terminal is known to
+    ignore it ("" otherwise): Apple's Terminal.app takes no clipboard requests from programs."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if environ.get("TERM_PROGRAM") == "Apple_Terminal" and not environ.get("TMUX"):
+        return ("macOS Terminal ignores a program's clipboard requests (OSC 52), so it is not on your clipboard: "
+                "paste from the saved copy, or use a terminal that accepts them (iTerm2, with "
+                "'Applications in terminal may access clipboard' on)")
+    return ""
+
+
 def deliver(text: str | Release, *, what: str, root: Path, role_folders: Mapping[str, Role], template: str,
             now: float, terminal: Callable[[str], object] | None,
-            native: Callable[[str], CopyResult] | None = None) -> Delivery:
+            native: Callable[[str], CopyResult] | None = None,
+            environ: Mapping[str, str] | None = None) -> Delivery:
     """Copy ``text`` (described as ``what``, e.g. "the rerun prompt") by the best route and save a copy.
 
     ``text`` is what :func:`liferaft.core.outbound.release` let out; a plain string is gated here first, and
@@ -355,8 +369,11 @@ def deliver(text: str | Release, *, what: str, root: Path, role_folders: Mapping
             else:
                 if not sent:
                     warnings.insert(1, "no terminal to send it to")
-    warning = "; ".join(warnings)
 
+    caveat = terminal_clipboard_caveat(environ) if sent else ""
+    if caveat:
+        warnings.insert(0, caveat)
+    warning = "; ".join(warnings)
     if sent:
         tail = f"saved as {shown}." if saved is not None else f"not saved: {save_error}."
         return Delivery("terminal", saved, f"Sent {what} ({size}) to the terminal (cannot be confirmed); {tail}",

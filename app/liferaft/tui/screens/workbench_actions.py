@@ -450,11 +450,15 @@ class WorkbenchActions(Screen[None]):
             self.app.call_from_thread(self.notify, f"Copied {what} to the clipboard.", timeout=3)
             return
         # No native clipboard (SSH, no display): ask the terminal (OSC 52); it cannot confirm.
+        from liferaft.core.delivery import terminal_clipboard_caveat
+
         self.app.call_from_thread(self.app.copy_to_clipboard, text)
+        caveat = terminal_clipboard_caveat()
         self.app.call_from_thread(
             self.notify,
-            f"Sent {what} to the terminal's clipboard (cannot be confirmed: {result.detail}).",
-            severity="warning", timeout=6, markup=False,
+            f"Sent {what} to the terminal's clipboard (cannot be confirmed: {result.detail})."
+            + (f" {caveat[:1].upper()}{caveat[1:]}." if caveat else ""),
+            severity="warning", timeout=10 if caveat else 6, markup=False,
         )
 
     @work(thread=True, group="reveal", exit_on_error=False, description="open the file manager")
