@@ -7,6 +7,7 @@ nothing heavy: `liferaft scan --json` loads this module, and is measured on its 
 
 from __future__ import annotations
 
+import contextlib
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -47,6 +48,19 @@ def printable(text: str) -> str:
     from liferaft.core.scan import shown_name
 
     return shown_name(text)
+
+
+def tolerate_narrow_encodings() -> None:
+    """On a terminal or a file whose encoding cannot show every character (a Windows console in cp1252 or cp437,
+    a legacy locale, PYTHONIOENCODING=ascii), a character it lacks is shown as "?" instead of ending the command
+    with an encoding error. UTF-8, UTF-16 and UTF-32 streams are left as they are."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None or encoding.startswith(("utf8", "utf16", "utf32")):
+            continue
+        with contextlib.suppress(ValueError, OSError):  # a stream that cannot change now: it stays as it is
+            reconfigure(errors="replace")
 
 
 def err(message: str) -> None:

@@ -28,7 +28,16 @@ from liferaft.cli.commands import (
     scan,
     status,
 )
-from liferaft.cli.io import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGNAL_BASE, EXIT_USAGE, UsageError, err
+from liferaft.cli.io import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SIGNAL_BASE,
+    EXIT_USAGE,
+    UsageError,
+    err,
+    tolerate_narrow_encodings,
+)
 from liferaft.cli.signals import Interrupted, handle_stop_signals, restore_signals
 from liferaft.core.project import ProjectError
 
@@ -131,6 +140,7 @@ def main(argv: Sequence[str] | None = None, *, open_workbench: Callable[..., int
     `liferaft demo` (the CLI never imports the TUI itself: the `liferaft` command, :mod:`liferaft._launch`,
     hands it in); without it those two say the workbench cannot open from here."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    tolerate_narrow_encodings()
     previous = handle_stop_signals()
     try:
         args = _build_parser().parse_args(_normalise_argv(args_list))
