@@ -46,6 +46,22 @@ async def test_help_opens_and_closes_from_both_keys(project: Path) -> None:
             assert not isinstance(app.screen, HelpScreen), key
 
 
+async def test_the_palette_opens_from_both_keys(project: Path) -> None:
+    """ctrl+p, and f2 where a terminal keeps ctrl+p for itself (VS Code's integrated terminal) (issue 20)."""
+    from textual.command import CommandPalette
+
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        for key in ("ctrl+p", "f2"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, CommandPalette), key
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, CommandPalette), key
+
+
 async def test_the_footer_shows_the_focused_panes_keys_after_a_dialog_closes(project: Path) -> None:
     from textual.widgets._footer import FooterKey
 

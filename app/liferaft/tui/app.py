@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -39,7 +40,10 @@ class LiferaftApp(App[int]):
     CSS_PATH = str(stylesheet_path())
     TITLE = "Liferaft"
     AUTO_FOCUS = "#project"
-    BINDINGS = bindings("app")
+    # ctrl+p opens the palette, and f2 too: some terminals keep ctrl+p for themselves (VS Code's opens its own
+    # file picker). Declared here, Textual adds no palette key of its own.
+    BINDINGS = [*bindings("app"), Binding("ctrl+p,f2", "command_palette", "palette", show=False, priority=True,
+                                          id="app.palette", tooltip="Open the command palette")]
     # Below 120 columns the diagnosis and composer panes fold to their titles until focused.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
     _diagnose_memory: DiagnoseMemory | None = None

@@ -25,7 +25,7 @@ WIDGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "preview": (("↑ ↓ ← →", "move around the table or text"),),
     "app": (
         ("tab  shift+tab", "go to the next or previous pane"),
-        ("ctrl+p", "the command palette: every command by name"),
+        ("ctrl+p  f2", "the command palette: every command by name (f2 where the terminal keeps ctrl+p)"),
     ),
 }
 
