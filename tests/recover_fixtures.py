@@ -160,7 +160,9 @@ class Conversation:
         """A shell step in the sandbox (recipient ``container.exec``), shaped as 2025 exports hold it: style
         "json" is content.text ``{"cmd":["bash","-lc","<command>"]}`` (a list ``command`` is the cmd itself),
         with ``, "timeout": N`` after it when given, on the commentary channel (agent mode, GPT-5); "bare" is the
-        text ``bash -lc <command>`` unquoted, no channel (GPT-5.x thinking, late 2025)."""
+        text ``bash -lc <command>`` unquoted, no channel (GPT-5.x thinking, late 2025). Shapes counted on the
+        public exports of ElinVoss/craig-CODA (784 calls in 12 readable conversations; the repository has no
+        licence, so nothing of it is copied here): 663 JSON, all ``bash -lc``, 345 with a timeout; 118 bare."""
         if style == "bare":
             text, channel = f"bash -lc {command}", None
         else:
