@@ -156,6 +156,43 @@ class Conversation:
         return self.add({"author": {"role": "tool", "name": "python", "metadata": {}},
                          "content": {"content_type": "execution_output", "text": text}, "metadata": metadata})
 
+    def shell(self, command: str | list[str], *, style: str = "json", timeout: int | None = None) -> str:
+        """A shell step in the sandbox (recipient ``container.exec``), shaped as 2025 exports hold it: style
+        "json" is content.text ``{"cmd":["bash","-lc","<command>"]}`` (a list ``command`` is the cmd itself),
+        with ``, "timeout": N`` after it when given, on the commentary channel (agent mode, GPT-5); "bare" is the
+        text ``bash -lc <command>`` unquoted, no channel (GPT-5.x thinking, late 2025). Shapes counted on the
+        public exports of ElinVoss/craig-CODA (784 calls in 12 readable conversations; the repository has no
+        licence, so nothing of it is copied here): 663 JSON, all ``bash -lc``, 345 with a timeout; 118 bare."""
+        if style == "bare":
+            text, channel = f"bash -lc {command}", None
+        else:
+            cmd = command if isinstance(command, list) else ["bash", "-lc", command]
+            text = '{"cmd":' + json.dumps(cmd, separators=(",", ":"), ensure_ascii=False)
+            text += (f', "timeout": {timeout}' if timeout is not None else "") + "}"
+            channel = "commentary"
+        return self.add({"author": {"role": "assistant"}, "recipient": "container.exec", "channel": channel,
+                         "content": {"content_type": "code", "language": "unknown", "response_format_name": None,
+                                     "text": text},
+                         "metadata": {"model_slug": self.model, "reasoning_status": "is_reasoning"}})
+
+    def shell_output(self, text: str = "", *, style: str = "text") -> str:
+        """The shell tool's reply (author name ``container.exec``): style "text" (agent mode: text parts on the
+        commentary channel, no status), "execution_output" (thinking models: aggregate_result with status,
+        final_expression_output and messages only), "error" (the command failed: a system_error named
+        ChatGPTAgentToolException holding what it printed)."""
+        author = {"role": "tool", "name": "container.exec", "metadata": {}}
+        metadata: dict[str, Any] = {"parent_id": self.cursor, "reasoning_status": "is_reasoning"}
+        if style == "execution_output":
+            metadata["aggregate_result"] = {"status": "success", "final_expression_output": text, "messages": []}
+            return self.add({"author": author, "channel": None, "metadata": metadata,
+                             "content": {"content_type": "execution_output", "text": text}})
+        if style == "error":
+            return self.add({"author": author, "channel": None, "metadata": metadata,
+                             "content": {"content_type": "system_error", "name": "ChatGPTAgentToolException",
+                                         "text": text}})
+        return self.add({"author": author, "channel": "commentary", "metadata": metadata,
+                         "content": {"content_type": "text", "parts": [text]}})
+
     def reset(self, *, long: bool = False) -> str:
         """A sandbox reset: the call's output says the state was reset; status cancelled, empty code and run id."""
         agg = {"status": "cancelled", "run_id": "", "code": "", "end_time": None, "messages": [],
@@ -513,7 +550,7 @@ def _as_exported(c: Conversation) -> Conversation:
             metadata.setdefault("default_model_slug", c.model)
             metadata.setdefault("parent_id", node["parent"])
             if message["status"] == "finished_successfully":
-                call = message["recipient"] == "python"
+                call = message["recipient"] in ("python", "container.exec")
                 message["end_turn"] = not call
                 metadata.setdefault("finish_details", {"stop_tokens": [200007 if call else 200002], "type": "stop"})
                 metadata.setdefault("is_complete", True)
@@ -657,6 +694,46 @@ def many_branches_conversation(conv_id: str = "6a9b0c1d-2e3f-8a4b-9c5d-6e7f8091a
                    f"\nlen(chunks)")
             c.output(str(40 + i))
         c.say("Done.")
+    return _as_exported(c).build()
+
+
+def shell_conversation(conv_id: str = "6a3b9e10-7c21-8332-a4f0-5d6e7f8091c2",
+                       title: str = "Convert the report and chart sales") -> dict[str, Any]:
+    """2025 GPT-5 thinking: shell steps in the sandbox (``container.exec``) between Python cells, in each shape
+    the exports hold: the JSON call with a timeout and a text reply, a pip install that failed (system_error), a
+    bare ``bash -lc`` call running Python from the shell with an execution_output reply, and a plain argument
+    list."""
+    c = Conversation(conv_id, title, model="gpt-5-thinking", start=T0 + 40 * 86400)
+    c.user("Turn report.docx into a PDF, then chart sales.csv",
+           attachments=[attachment("report.docx", 20480, "application/vnd.openxmlformats-officedocument"),
+                        attachment("sales.csv", 1234)])
+    c.shell("cd /mnt/data && soffice --headless --convert-to pdf report.docx --outdir /mnt/data/pdf",
+            timeout=100000)
+    c.shell_output("convert /mnt/data/report.docx -> /mnt/data/pdf/report.pdf using filter : writer_pdf_Export\n")
+    c.code("import pandas as pd\ndf = pd.read_csv('/mnt/data/sales.csv')\ndf.describe()", style="text")
+    c.output("", final="count 4")
+    c.shell("pip install fpdf2")
+    c.shell_output("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None))\n"
+                   "ERROR: Could not find a version that satisfies the requirement fpdf2\n"
+                   "Unknown error: exit code: 1", style="error")
+    c.shell("python - <<'PY'\nimport zipfile\nz = zipfile.ZipFile('/mnt/data/charts.zip', 'w')\n"
+            "z.write('/mnt/data/pdf/report.pdf')\nprint(z.namelist())\nPY", style="bare")
+    c.shell_output("['mnt/data/pdf/report.pdf']\n", style="execution_output")
+    c.shell(["ls", "-l", "/mnt/data/my folder"])
+    c.shell_output("total 0\n")
+    c.say("Here it is: [report.pdf](sandbox:/mnt/data/pdf/report.pdf)")
+    return _as_exported(c).build()
+
+
+def shell_only_conversation(conv_id: str = "690cd704-aaaa-832d-99c2-000000000065",
+                            title: str = "Agent shell work", steps: int = 65) -> dict[str, Any]:
+    """Agent mode (GPT-5): ``steps`` shell steps and no Python cell, each answered with text parts."""
+    c = Conversation(conv_id, title, model="gpt-5")
+    c.user("Merge the chapters into one file")
+    for number in range(1, steps + 1):
+        c.shell(f"ls -l /home/oai/share | head -n {number}", timeout=10000 if number % 2 else None)
+        c.shell_output(f"step {number}\n")
+    c.say("Done.")
     return _as_exported(c).build()
 
 

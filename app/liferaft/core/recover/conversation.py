@@ -54,8 +54,10 @@ class Figure:
 
 @dataclass
 class CodeCell:
-    """One run of Python in the sandbox. ``status`` is one of success, failed, cancelled, tool_error (the tool
-    itself failed), unknown (a reply without a recorded status), no_result (no reply in the export)."""
+    """One run of Python in the sandbox, or a shell step (``shell``: a ``container.exec`` call, whose ``code`` is
+    the shell script and ``argv`` the command as the chat gave it, None when it could not be read). ``status`` is
+    one of success, failed, cancelled, tool_error (the tool itself failed), unknown (a reply without a recorded
+    status), no_result (no reply in the export)."""
 
     index: int
     node_id: str
@@ -69,6 +71,8 @@ class CodeCell:
     abandoned: bool = False
     reset: bool = False  # the reply was "Code execution state reset.": the cell did not run
     figures: list[Figure] = field(default_factory=list)
+    shell: bool = False
+    argv: list[str] | None = None
 
     @property
     def ran(self) -> bool:

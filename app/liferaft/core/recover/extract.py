@@ -5,8 +5,9 @@
 it ran: the reply's ``aggregate_result.code`` when it holds it, since a call cut off mid-stream keeps only the
 start of its text) with its result (read from the reply's ``metadata.aggregate_result``: the message status says
 "finished" even for a failed run), the sandbox resets (each one starts a new epoch: files made before it were
-lost), the uploads, and the files the chat generated (``sandbox:/mnt/data/...`` links, paths written by code,
-interactive tables, figures).
+lost), the shell steps it ran in the same sandbox (``container.exec`` calls, as cells marked ``shell``, in the
+order they ran among the Python cells), the uploads, and the files the chat generated (``sandbox:/mnt/data/...``
+links, paths written by code, interactive tables, figures).
 
 No vendor schema exists, so every key is optional: a missing or odd-typed field is skipped, never a crash. What
 could not be read is said in :attr:`Conversation.problems`, one line each.
@@ -39,6 +40,15 @@ from liferaft.core.recover.links import _decode_path, sandbox_links, written_pat
 
 #: Start of the tool reply that means the sandbox had been wiped (short 2023-24 form and long 2025 form).
 RESET_TEXT = "Code execution state reset."
+#: The tools that ran a shell command in the chat's sandbox: the assistant's message has this recipient and its
+#: content is JSON, ``{"cmd": ["bash", "-lc", "..."], "timeout": ...}`` (2025 agent and thinking models), or the
+#: bare text ``bash -lc <script>``; the tool's reply is authored by the same name (``text`` parts, an
+#: ``execution_output`` with ``aggregate_result.status``, or a ``system_error`` when the command failed).
+SHELL_RECIPIENTS = frozenset({"container.exec"})
+#: Shells whose ``-c``/``-lc`` argument is the script.
+_SHELLS = frozenset({"bash", "sh", "zsh", "/bin/bash", "/bin/sh", "/usr/bin/bash", "/usr/bin/env bash"})
+_SHELL_FLAGS = frozenset({"-c", "-lc", "-cl", "-l -c", "-ec", "-xc", "-euo pipefail -c"})
+
 #: The longest output text kept per cell (outputs can be megabytes of printed data frames).
 OUTPUT_LIMIT = 4_000
 #: The longest prompt text kept.
@@ -98,6 +108,53 @@ def text_of(content: dict[str, Any]) -> str:
         if isinstance(value, str):
             return value
     return ""
+
+
+def shell_command(text: str) -> tuple[str, list[str] | None]:
+    """A shell call's content text as (the script to show, the command as an argument list). The JSON form
+    ``{"cmd": [...]}`` (or ``"cmd": "..."``, or ``"command"``) and the bare ``bash -lc <script>`` are read; a
+    ``bash -lc`` command shows its script. ``None`` for the list when the text cannot be read as a command
+    (JSON cut off mid-stream): the text itself is then shown."""
+    import json
+    import shlex
+
+    stripped = text.strip()
+    argv: list[str] | None = None
+    if stripped.startswith("{"):
+        try:
+            payload = _dict(json.loads(stripped))
+        except (ValueError, RecursionError):
+            return stripped, None
+        cmd = payload.get("cmd", payload.get("command"))
+        if isinstance(cmd, str) and cmd.strip():
+            argv = ["bash", "-lc", cmd]
+        elif isinstance(cmd, list) and cmd and all(isinstance(item, str) for item in cmd):
+            argv = list(cmd)
+        else:
+            return stripped, None
+    else:
+        for shell in ("bash", "sh"):
+            for flag in ("-lc", "-c"):
+                prefix = f"{shell} {flag}"
+                if stripped.startswith(prefix) and stripped[len(prefix):len(prefix) + 1] in (" ", "\n"):
+                    script = stripped[len(prefix):].strip()
+                    try:  # bash -lc 'one quoted argument'
+                        words = shlex.split(script)
+                    except ValueError:
+                        words = []
+                    if len(words) == 1 and script[:1] in ("'", '"'):
+                        script = words[0]
+                    argv = [shell, flag, script]
+                    break
+            if argv is not None:
+                break
+        if argv is None:
+            argv = ["bash", "-lc", stripped] if stripped else None
+    if argv is None:
+        return stripped, None
+    if len(argv) == 3 and argv[0] in _SHELLS and argv[1] in _SHELL_FLAGS:
+        return argv[2], argv
+    return shlex.join(argv), argv
 
 
 def pointer_id(url: str) -> str:
@@ -296,7 +353,7 @@ def extract(conversation: Any, *, all_branches: bool = False) -> Conversation:
     problems.extend(canvas_problems)
     if not all_branches:
         result.abandoned_calls = sum(1 for key, node in mapping.items() if key not in on_branch
-                                     and _str(_message(node).get("recipient")) == "python"
+                                     and _str(_message(node).get("recipient")) in _CALL_RECIPIENTS
                                      and _str(_dict(_message(node).get("author")).get("role")) == "assistant")
     return result
 
@@ -368,6 +425,10 @@ class _Walk:
             self._prompt(key, message, content, content_type, created, abandoned)
         elif role == "assistant" and _str(message.get("recipient")) == "python":
             self._call(key, content, created, abandoned)
+        elif role == "assistant" and _str(message.get("recipient")) in SHELL_RECIPIENTS:
+            self._call(key, content, created, abandoned, shell=True)
+        elif role == "tool" and _str(author.get("name")) in SHELL_RECIPIENTS:
+            self._reply(key, parent, message, content, content_type, created, abandoned, shell=True)
         elif role == "tool" and _is_python_reply(author, content_type, parent, self.cells_by_node):
             self._reply(key, parent, message, content, content_type, created, abandoned)
         else:
@@ -386,27 +447,37 @@ class _Walk:
         if text or _list(_dict(message.get("metadata")).get("attachments")):
             self.result.prompts.append(Prompt(key, text[:PROMPT_LIMIT], created, abandoned))
 
-    def _call(self, key: str, content: dict[str, Any], created: float | None, abandoned: bool) -> None:
+    def _call(self, key: str, content: dict[str, Any], created: float | None, abandoned: bool, *,
+              shell: bool = False) -> None:
         result = self.result
         code = clean_text(text_of(content))
+        argv: list[str] | None = None
+        if shell:
+            code, argv = shell_command(code)
+            if argv is None and code:
+                result.problems.append("a shell step's command could not be read (cut off?): it is kept as text")
         if len(code) > CODE_LIMIT:
             result.problems.append(f"a code cell of {len(code):,} characters was cut to {CODE_LIMIT:,}")
             code = code[:CODE_LIMIT]
         cell = CodeCell(len(result.cells) + 1, key, code, created, self.prompt_of(key) or None, epoch=self.epoch,
-                        abandoned=abandoned)
+                        abandoned=abandoned, shell=shell, argv=argv)
         result.cells.append(cell)
         self.cells_by_node[key] = cell
         self.pending.append(cell)
 
     def _reply(self, key: str, parent: str | None, message: dict[str, Any], content: dict[str, Any],
-               content_type: str, created: float | None, abandoned: bool) -> None:
+               content_type: str, created: float | None, abandoned: bool, *, shell: bool = False) -> None:
         result = self.result
         metadata = _dict(message.get("metadata"))
         cell = self.cells_by_node.get(parent or "") or self.cells_by_node.get(_str(metadata.get("parent_id")) or "")
+        if cell is not None and cell.shell != shell:
+            cell = None  # a shell reply never answers a Python call, nor the other way round
         if cell is None:
-            cell = self.pending[-1] if self.pending else None
+            cell = next((waiting for waiting in reversed(self.pending) if waiting.shell == shell), None)
         aggregate = _dict(metadata.get("aggregate_result"))
         text = _output_text(aggregate, content)
+        if cell is None and shell:
+            return  # a shell reply without its call: nothing to show what ran
         if cell is None:
             ran = _str(aggregate.get("code"))
             if not ran and not text.startswith(RESET_TEXT):
@@ -422,7 +493,7 @@ class _Walk:
         self.cells_by_node[key] = cell
         if cell in self.pending:
             self.pending.remove(cell)
-        ran = _str(aggregate.get("code"))
+        ran = None if shell else _str(aggregate.get("code"))
         if ran and ran.strip():
             # The code that ran: a call cut off mid-stream (its message "in_progress") holds only the start of it.
             ran = clean_text(ran)
@@ -432,7 +503,10 @@ class _Walk:
                 ran = ran[:CODE_LIMIT]
             cell.code = ran
         cell.output = clean_text(text)[:OUTPUT_LIMIT]
-        self._status(key, cell, aggregate, content, content_type, text, created)
+        if shell:
+            _shell_status(cell, aggregate, content, content_type, text)
+        else:
+            self._status(key, cell, aggregate, content, content_type, text, created)
         self._made(cell, aggregate, metadata, abandoned)
 
     def _status(self, key: str, cell: CodeCell, aggregate: dict[str, Any], content: dict[str, Any],
@@ -479,7 +553,7 @@ class _Walk:
                 self.link_keys.add(name.casefold())
                 result.generated.append(GeneratedFile(name, "visualization", cell.epoch, cell.index,
                                                       _str(item.get("file_id")), abandoned=abandoned))
-        if cell.status in (STATUS_SUCCESS, STATUS_UNKNOWN):
+        if cell.status in (STATUS_SUCCESS, STATUS_UNKNOWN) and not cell.shell:
             names = result.upload_names
             for path in written_paths(cell.code, names) + written_paths(
                     _str(aggregate.get("final_expression_output")) or "", names):
@@ -492,6 +566,30 @@ class _Walk:
                 if path.casefold() in self.upload_keys:
                     continue
                 _add_generated(self.result, self.link_keys, path, "link", self.epoch, None, abandoned)
+
+
+def _shell_status(cell: CodeCell, aggregate: dict[str, Any], content: dict[str, Any], content_type: str,
+                  text: str) -> None:
+    """A shell step's status from its reply: a failed command comes back as a ``system_error`` holding what it
+    printed (its last line says why: ``Unknown error: exit code: 1``, a traceback's last line); a container
+    that failed to run it says ``Command failed due to container ...``; an ``execution_output`` carries
+    ``aggregate_result.status``; a plain ``text`` reply is the command's output after it finished."""
+    status = _str(aggregate.get("status"))
+    lines = [line.strip() for line in clean_text(text).splitlines() if line.strip()]
+    if content_type == "system_error":
+        if lines and lines[0].startswith("Command failed due to container"):
+            cell.status, cell.error = STATUS_TOOL_ERROR, lines[0][:300]
+        else:
+            cell.status = STATUS_FAILED
+            cell.error = lines[-1][:500] if lines else (_str(content.get("name")) or "the command failed")
+    elif status == "success" or (status is None and content_type in ("text", "execution_output", "")):
+        cell.status = STATUS_SUCCESS
+    elif status == "cancelled":
+        cell.status, cell.error = STATUS_CANCELLED, "cancelled before it finished"
+    elif status and status.startswith("failed"):
+        cell.status, cell.error = STATUS_FAILED, _error_of(aggregate, text)
+    else:
+        cell.status = STATUS_UNKNOWN
 
 
 def _is_python_reply(author: dict[str, Any], content_type: str, parent: str | None,
@@ -524,6 +622,9 @@ def visualization_name(title: str) -> str:
     safe = re.sub(r"[\\/:*?\"<>|\x00-\x1f\x7f]+", "-", clean_text(title)).strip(" .-") or "table"
     return portable_name(safe[:120] + ".csv" if not safe.lower().endswith(".csv") else safe[:124], "table.csv")
 
+
+#: The recipients of the assistant's messages that ran code in the sandbox.
+_CALL_RECIPIENTS = frozenset({"python"}) | SHELL_RECIPIENTS
 
 _KNOWN_TYPES = frozenset({
     "text", "multimodal_text", "code", "execution_output", "system_error", "tether_browsing_display",

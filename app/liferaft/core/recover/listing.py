@@ -27,7 +27,8 @@ from urllib.parse import unquote
 BLOCK = 8 << 20
 
 _ANCHOR = re.compile(rb'"mapping":\s*\{')
-_PYTHON_CALL = re.compile(rb'"recipient":\s*"python"')
+#: A call that ran code in the sandbox: Python, or a shell step (``container.exec``).
+_PYTHON_CALL = re.compile(rb'"recipient":\s*"(?:python|container\.exec)"')
 _ATTACHMENTS = re.compile(rb'"attachments":\s*\[')
 _MODEL = re.compile(rb'"model_slug":\s*"([^"\\]{1,80})"')
 #: A message with two children or more: an edit or a regeneration forked the conversation there.
@@ -223,7 +224,7 @@ def _branch_calls(current: Any, region: bytes, calls: int) -> int | None:
     count = 0
     for key in active_path(mapping, current, []):
         message = mapping[key].get("message") if isinstance(mapping[key], dict) else None
-        if isinstance(message, dict) and message.get("recipient") == "python":
+        if isinstance(message, dict) and message.get("recipient") in ("python", "container.exec"):
             count += 1
     return count
 

@@ -1,7 +1,10 @@
 """A conversation's code cells as a script or a notebook that runs on this machine: every cell in order with the
 prompt it answered and its result, failed and cancelled cells kept as comments, a banner at each sandbox reset,
 ``/mnt/data`` paths mapped to SOURCE for uploads and OUTPUT for the rest, the sandbox-only helpers stubbed
-(the preamble is ``core/data/recovered_preamble.py.tmpl``).
+(the preamble is ``core/data/recovered_preamble.py.tmpl``). Shell steps (the chat's ``container.exec`` calls) keep
+their place among the cells but never run by themselves: in the script each is a commented ``subprocess.run``
+(run from the project folder), in the notebook a ``%%bash`` cell that exits before its first command; their
+``/mnt/data`` paths point into the project as the Python cells' do.
 """
 
 from __future__ import annotations
@@ -204,6 +207,79 @@ def map_paths(code: str, paths: PathMap) -> str:
     return code
 
 
+#: A ``/mnt/data`` path in a shell command: quoted (to its closing quote: it may hold spaces) or bare (to the next
+#: space or shell operator).
+_SHELL_MNT = re.compile(r"""(?P<q>['"])(?P<quoted>/mnt/data(?:/[^'"\n]*)?)(?P=q)"""
+                        r"""|(?<![\w./-])(?P<bare>/mnt/data(?:/[^\s'"`;|&<>()]*)?)""")
+
+
+def map_shell_paths(text: str, paths: PathMap, *, source: str, output: str, escape_braces: bool = False) -> str:
+    """``text`` (a shell command) with its ``/mnt/data`` paths under ``source`` for an upload (where SOURCE has
+    it) and ``output`` for anything else (the bare folder too), as the Python cells map them. With
+    ``escape_braces`` the rest of the text has its braces doubled, for an f-string whose ``source`` and
+    ``output`` are ``{SOURCE}`` and ``{OUTPUT}``."""
+    def project_path(value: str) -> str:
+        rest = value.removeprefix("/mnt/data").strip("/")
+        if not rest:
+            return output
+        first, _, tail = rest.partition("/")
+        found = paths.uploads.get(rest.casefold())
+        if found is not None:
+            return f"{source}/{found[1] or found[0]}"
+        found = paths.uploads.get(first.casefold()) if tail else None
+        if found is not None:  # inside an uploaded folder's name: rare, kept with it
+            return f"{source}/{found[1] or found[0]}/{tail}"
+        return f"{output}/{rest}" + ("/" if value.endswith("/") else "")
+
+    def gap(piece: str) -> str:
+        return piece.replace("{", "{{").replace("}", "}}") if escape_braces else piece
+
+    pieces: list[str] = []
+    done = 0
+    for match in _SHELL_MNT.finditer(text):
+        pieces.append(gap(text[done:match.start()]))
+        if match["quoted"] is not None:
+            quote = gap(match["q"])
+            pieces.append(f"{quote}{project_path(match['quoted'])}{quote}")
+        else:
+            pieces.append(project_path(match["bare"]))
+        done = match.end()
+    pieces.append(gap(text[done:]))
+    return "".join(pieces)
+
+
+def _shell_body(argv: list[str]) -> str:
+    """The script a ``bash -lc SCRIPT`` runs, else the command as one shell line."""
+    import shlex
+
+    if len(argv) == 3 and argv[0].rpartition("/")[2] in ("bash", "sh", "zsh") and argv[1].startswith("-") and \
+            argv[1].endswith("c"):
+        return argv[2]
+    return shlex.join(argv)
+
+
+def shell_step_lines(cell: CodeCell, paths: PathMap) -> list[str]:
+    """A shell step as the script keeps it: its command to read, then the ``subprocess.run`` that would run it
+    (its ``/mnt/data`` paths now absolute paths in SOURCE or OUTPUT, an f-string), both commented: it never runs
+    by itself."""
+    if cell.argv is None:
+        return ["# Shell step (ran in the chat's sandbox; its command could not be read, kept as the export has it):",
+                _commented(cell.code.strip("\n") or "(empty)")]
+    argv = [clean_text(arg) for arg in cell.argv]
+    shown = [map_shell_paths(arg, paths, source="{SOURCE}", output="{OUTPUT}") for arg in argv]
+    lines = ["# Shell step (ran in the chat's sandbox; not run here: read it, then uncomment the call to run it):"]
+    lines += [f"#     {line}".rstrip() for line in _shell_body(shown).strip("\n").split("\n")]
+    literals = []
+    for arg, mapped in zip(argv, shown, strict=True):
+        if mapped == arg:
+            literals.append(json.dumps(arg, ensure_ascii=False))
+        else:
+            escaped = map_shell_paths(arg, paths, source="{SOURCE}", output="{OUTPUT}", escape_braces=True)
+            literals.append("f" + json.dumps(escaped, ensure_ascii=False))
+    lines.append(f"# subprocess.run([{', '.join(literals)}], cwd=PROJECT, check=True)")
+    return lines
+
+
 def _commented(code: str) -> str:
     return "\n".join(f"# {line}" if line.strip() else "#" for line in code.rstrip("\n").split("\n"))
 
@@ -292,6 +368,8 @@ def render_script(conv: Conversation, paths: PathMap, *, source_rel: str, output
         out += ["# The sub-folders of /mnt/data the chat wrote into.",
                 f"for _folder in {json.dumps(folders, ensure_ascii=False)}:",
                 "    (OUTPUT / _folder).mkdir(parents=True, exist_ok=True)"]
+    if any(cell.shell for cell in conv.cells):
+        out += ["import subprocess  # for the chat's shell steps below: each stays a comment until you uncomment it"]
     shown_epoch = 0
     for cell in conv.cells:
         if cell.epoch > shown_epoch:
@@ -301,16 +379,22 @@ def render_script(conv: Conversation, paths: PathMap, *, source_rel: str, output
             out += ["", _BANNER,
                     f"# SANDBOX RESET{when}: the chat's sandbox was wiped here. Variables and every file made above",
                     "# were lost; the cells below started again from nothing.", _BANNER]
-        source, live = cell_source(cell, paths)
         header = f"# %% Cell {cell.index}"
         if cell.time:
             header += f" · {_when(cell.time)}"
+        if cell.shell:
+            header += " · shell step"
         if cell.abandoned:
             header += " · abandoned branch (the prompt was edited afterwards; it ran, and may have written files)"
         out += ["", "", header]
         if cell.prompt:
             out.append(f"# Prompt: {_one_line(cell.prompt, 110)}")
         out.append(f"# Result: {_status_line(cell)}")
+        if cell.shell:
+            out += shell_step_lines(cell, paths)
+            out += _seen_in_the_chat(cell)
+            continue
+        source, live = cell_source(cell, paths)
         if not live and cell.ran:
             out.append("# (not run by this script)")
         out.append(source if source.strip() else "pass  # the cell was empty")
@@ -343,6 +427,23 @@ def _seen_in_the_chat(cell: CodeCell) -> list[str]:
     return ["# In the chat it printed:", *shown]
 
 
+def _shell_cell_source(cell: CodeCell, paths: PathMap, *, source_rel: str, output_rel: str, depth: int) -> str:
+    """A shell step as a notebook cell: ``%%bash``, a guard that exits before the first command (it never runs
+    by itself), then the command run from the project folder (the notebook runs in its own)."""
+
+    head = ["%%bash",
+            "# A shell step the chat ran in its sandbox, run from the project folder, its /mnt/data paths now",
+            "# SOURCE/... (uploads) and OUTPUT/... there. It does not run by itself: read it, then delete the",
+            "# 'exit 0' line to run it.",
+            "exit 0"]
+    if cell.argv is None:
+        return "\n".join([*head, "# Its command could not be read; as the export has it:",
+                          _commented(cell.code.strip("\n") or "(empty)")])
+    argv = [map_shell_paths(clean_text(arg), paths, source=source_rel, output=output_rel) for arg in cell.argv]
+    return "\n".join([*head, "cd " + "/".join([".."] * depth) + "  # the project folder",
+                      _shell_body(argv).strip("\n")])
+
+
 def _docstring_safe(text: str) -> str:
     """``text`` on one line, fit for the script's docstring: no control characters, quotes or backslashes."""
     return _one_line(text, 200).replace('"', "'").replace("\\", "/")
@@ -367,8 +468,12 @@ def render_notebook(conv: Conversation, paths: PathMap, *, source_rel: str, outp
          "source": lines(preamble.rstrip("\n"))},
     ]
     for cell in conv.cells:
-        source, _live = cell_source(cell, paths)
-        note = [f"**Cell {cell.index}**: {_status_line(cell)}"]
+        if cell.shell:
+            source = _shell_cell_source(cell, paths, source_rel=source_rel, output_rel=output_rel, depth=depth)
+        else:
+            source, _live = cell_source(cell, paths)
+        kind = " (shell step)" if cell.shell else ""
+        note = [f"**Cell {cell.index}**{kind}: {_status_line(cell)}"]
         if cell.prompt:
             note.append(f"> {_one_line(cell.prompt, 300)}")
         if cell.reset:
