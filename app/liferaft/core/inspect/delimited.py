@@ -162,6 +162,71 @@ def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
     return chosen
 
 
+# --- title lines above the header --------------------------------------------------------------------
+
+#: At most this many title lines are looked for above a header.
+MAX_TITLE_LINES = 10
+#: The rows after a header that tell it (all as wide as it, :data:`TITLE_EVIDENCE` of them with two cells filled).
+TITLE_ROWS = 5
+TITLE_EVIDENCE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TitleLines:
+    """Lines above a table's real header: a title, a unit line, a source line, and blank lines among them."""
+
+    lines: int
+    """Physical lines above the header (what ``prepare --skip-rows`` takes)."""
+    titles: int
+    """Of them, those that hold text (the rest are blank)."""
+    first: str
+    """The first title's text, for the note."""
+
+
+def _filled(fields: list[str]) -> int:
+    return sum(1 for cell in fields if cell.strip())
+
+
+def title_lines(text: str, delimiter: str) -> TitleLines | None:
+    """The lines above the real header when ``text`` starts with a short line (one filled cell: a title), maybe
+    a few more (one cell each, or narrow ``key;value`` lines such as a region or a unit), then a consistent
+    table: a header of at least two names and rows as wide as it, most of them with two cells or more filled.
+    None when the first line that holds text is the header, or no table follows."""
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+    reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    records: list[tuple[list[str], int, int]] = []  # the non-blank records, the lines each starts and ends on
+    previous = 0
+    try:
+        for fields in reader:
+            if _filled(fields):
+                records.append((fields, previous + 1, reader.line_num))
+            previous = reader.line_num
+            if len(records) > MAX_TITLE_LINES + TITLE_ROWS:
+                break
+    except csv.Error:
+        return None
+    if not records or _filled(records[0][0]) > 1:
+        return None  # the first line holds two names or more: it is the header
+    for start in range(1, min(MAX_TITLE_LINES, len(records)) + 1):
+        header = records[start][0] if start < len(records) else []
+        rows = [fields for fields, _, _ in records[start + 1 : start + 1 + TITLE_ROWS]]
+        if _filled(header) < 2 or len(rows) < TITLE_ROWS:
+            continue
+        # A table follows: its rows as wide as the header, most with two cells or more filled.
+        if any(len(row) != len(header) for row in rows) or sum(_filled(row) >= 2 for row in rows) < TITLE_EVIDENCE:
+            continue
+        # Each line above it is a title (one filled cell) or a narrow note (at most half the table's width).
+        if all(_filled(fields) <= 1 or 2 * len(fields) <= len(header) for fields, _, _ in records[:start]):
+            return TitleLines(records[start][1] - 1, start, _first_filled(records[0][0]))
+        return None
+    return None
+
+
+def _first_filled(fields: list[str]) -> str:
+    return next((cell.strip() for cell in fields if cell.strip()), "")
+
+
 # --- the parse ---------------------------------------------------------------------------------------
 
 
@@ -171,6 +236,8 @@ class _Parse:
 
     leading: list[int] = field(default_factory=list)
     """Line numbers of blank or delimiter-only lines skipped before the header."""
+    titles: TitleLines | None = None
+    """Title lines above the header, skipped."""
     header: list[str] | None = None
     header_end: int = 0
     """The line the header ends on."""
@@ -191,7 +258,8 @@ class _Parse:
 
 
 def _parse(text: str, delimiter: str, keep: int, count_all: bool) -> _Parse:
-    result = _Parse()
+    result = _Parse(titles=title_lines(text, delimiter))
+    skip = result.titles.lines if result.titles else 0
     # The whole sample may be one cell: let the csv module hold it.
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
@@ -201,6 +269,8 @@ def _parse(text: str, delimiter: str, keep: int, count_all: bool) -> _Parse:
         for fields in reader:
             start, end = previous_line + 1, reader.line_num
             previous_line = end
+            if end <= skip:
+                continue
             if result.header is None:
                 if not fields or not any(cell.strip() for cell in fields):
                     result.leading.append(start)
@@ -374,6 +444,12 @@ def _note_layout(parse: _Parse, header: list[str], text: str, delimiter: str, no
         what = "line" if len(parse.leading) == 1 else f"{len(parse.leading)} lines"
         notes.append(f"skipped the first {what} (blank, or only delimiters: an empty header row); "
                      f"line {parse.leading[-1] + 1:,} is the header")
+    if parse.titles is not None:
+        titles = parse.titles
+        what = "1 title line" if titles.lines == 1 else f"{titles.lines} title lines"
+        notes.append(f"{what} above the header (the first: {_cut(titles.first, 60)!r}): line {titles.lines + 1:,} "
+                     "is the header, and the preview starts there; a chat would take the first line for the column "
+                     "names")
 
 
 def _shape(header: list[str], rows: list[list[str]], notes: list[str]) -> tuple[int, list[str]]:

@@ -1,0 +1,93 @@
+"""Issue 19, tables items 4, 5 and 7: title lines above the header (told, and left out by
+``prepare --skip-rows``), space-separated and ``'``-quoted files, and row estimates with quoted line breaks."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+import pytest
+
+from liferaft.cli import main
+from liferaft.core import preflight
+from liferaft.core.fixes import available_fixes
+from liferaft.core.inspect.delimited import inspect_delimited, title_lines
+
+TITLED = (
+    "\"Quarterly sales by region, 2023 to 2024\",,,\r\n"
+    "Source: Office for Regional Statistics,,,\r\n"
+    ",,,\r\n"
+    "region,quarter,units,revenue\r\n"
+    + "".join(f"R{n % 7},Q{n % 4 + 1},{n * 3},{n * 11}.50\r\n" for n in range(1, 41))
+)
+
+
+def _codes(path: Path) -> set[str]:
+    return {problem.code for problem in preflight.check_file(path).problems}
+
+
+# --- item 4: title lines above the header ---------------------------------------------------------------
+
+
+def test_title_lines_are_told_and_the_preview_starts_at_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_bytes(TITLED.encode())
+    preview = inspect_delimited(path)
+    facts = dict(preview.facts)
+    assert facts["rows"] == "40" and facts["columns"] == "4"
+    assert [column.name for column in preview.columns] == ["region", "quarter", "units", "revenue"]
+    assert any(note.startswith("3 title lines above the header") for note in preview.notes)
+    check = preflight.check_file(path, "sales.csv")
+    (problem,) = [problem for problem in check.problems if problem.code == "title_lines"]
+    assert problem.message.startswith("3 title lines above the header")
+    assert "liferaft prepare sales.csv --skip-rows 3" in problem.fix
+    fix = available_fixes(check)[0]
+    assert (fix.action, fix.argument, fix.recommended) == ("skip_rows", "3", True)
+
+
+@pytest.mark.parametrize("text", [
+    "region,quarter,units\n" + "".join(f"R{n},Q1,{n}\n" for n in range(20)),  # an ordinary table
+    "comment\n" + "".join(f"review {n} was fine\n" for n in range(20)),  # one column
+    "a,b\n" + "".join(f"{n},{n},\n" for n in range(20)),  # rows one field wider than the header
+    "Title only\nand a line\nof prose\nwith no table\nbelow it\nat all\n",
+])
+def test_no_title_lines_where_the_first_line_is_the_header(tmp_path: Path, text: str) -> None:
+    assert title_lines(text, ",") is None
+    path = tmp_path / "plain.csv"
+    path.write_text(text, encoding="utf-8")
+    assert "title_lines" not in _codes(path)
+
+
+def test_prepare_skip_rows_writes_the_rest_byte_for_byte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "sales.csv"
+    data = codecs.BOM_UTF8 + TITLED.encode()
+    path.write_bytes(data)
+    code = main(["prepare", "sales.csv", str(tmp_path), "--skip-rows", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "the first line is now: region,quarter,units,revenue" in out and "40 rows" in out
+    copy = tmp_path / "prepared" / "sales.skip3.csv"
+    rest = TITLED.encode().split(b"\r\n", 3)[3]
+    assert copy.read_bytes() == codecs.BOM_UTF8 + rest  # the byte-order mark kept, the rest as it was
+    assert path.read_bytes() == data
+    assert "title_lines" not in _codes(copy)
+    # Never over an existing file: a second run takes the next free name.
+    assert main(["prepare", "sales.csv", str(tmp_path), "--skip-rows", "3"]) == 0
+    assert sorted(os.listdir(tmp_path / "prepared")) == ["sales-2.skip3.csv", "sales.skip3.csv"]
+
+
+def test_prepare_skip_rows_refuses_to_cut_a_record_or_leave_nothing(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text('id,note\n1,"two\nlines"\n2,plain\n', encoding="utf-8")
+    code = main(["prepare", "notes.csv", str(tmp_path), "--skip-rows", "2"])
+    _out, err = capsys.readouterr()
+    assert code == 1 and "inside a quoted cell" in err and err.count("\n") == 1
+    code = main(["prepare", "notes.csv", str(tmp_path), "--skip-rows", "9"])
+    _out, err = capsys.readouterr()
+    assert code == 2 and "would leave no table" in err and err.count("\n") == 1
+    code = main(["prepare", "notes.csv", str(tmp_path), "--skip-rows", "0"])
+    _out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert not (tmp_path / "prepared").exists()
