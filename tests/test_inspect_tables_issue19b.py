@@ -91,3 +91,36 @@ def test_prepare_skip_rows_refuses_to_cut_a_record_or_leave_nothing(tmp_path: Pa
     _out, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1
     assert not (tmp_path / "prepared").exists()
+
+
+# --- item 7: row counts past the first megabyte, with line breaks inside quoted cells ----------------------
+
+
+def _multiline(path: Path, rows: int, dense: int, newline: str = "\n") -> None:
+    """``rows`` records; the first ``dense`` each with a three-line quoted cell, every 10th after that only."""
+    lines = ["id,comment,amount"]
+    for n in range(rows):
+        cell = '"line one\nline two\nline three"' if n < dense or n % 10 == 0 else "one line of text"
+        lines.append(f"{n},{cell},{n * 1.5}")
+    path.write_bytes((newline.join(lines) + newline).encode())
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_rows_past_the_sample_are_counted_as_records_not_lines(tmp_path: Path, newline: str) -> None:
+    path = tmp_path / "comments.csv"
+    _multiline(path, 60_000, dense=2_000, newline=newline)
+    assert path.stat().st_size > 1 << 20
+    preview = inspect_delimited(path)
+    # The first rows hold far more line breaks than the rest: scaling the lines by them ran well under.
+    assert dict(preview.facts)["rows"] == "60,000"
+    assert any("counted as records, not lines" in note for note in preview.notes)
+
+
+def test_a_stray_quote_falls_back_to_scaling_the_lines(tmp_path: Path) -> None:
+    path = tmp_path / "screens.csv"
+    lines = ["id,item,note"] + [f'{n},5" screen,"a\nb"' if n % 2 else f"{n},plain,text" for n in range(60_000)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 1 << 20
+    preview = inspect_delimited(path)
+    rows = dict(preview.facts)["rows"]
+    assert rows.startswith("≈") and not any("counted as records" in note for note in preview.notes)

@@ -512,6 +512,45 @@ def _row_fact(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Pa
     return textio.approx(total) if estimated else f"{total:,}"
 
 
+def _count_records(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int,
+                   newline: bytes) -> tuple[int | None, bool, list[str]] | None:
+    """The data rows of a file whose cells hold line breaks, from its line breaks outside quotes (records, not
+    lines), counted to the end when that is quick, or None when that count does not fit the sample (a stray quote
+    in an unquoted cell, an encoding whose bytes are not ASCII's)."""
+    try:
+        ascii_like = '\n\r"'.encode(decoded.codec) == b'\n\r"'
+    except (LookupError, UnicodeError):
+        ascii_like = False
+    if not ascii_like or decoded.replaced:
+        return None
+    line_break = newline.decode(decoded.codec).encode("utf-8")
+    lines = io.StringIO(decoded.text, newline="").readlines()
+    header_count, inside = textio.outside_quotes("".join(lines[: parse.header_end]).encode(), line_break)
+    if inside:
+        return None
+    data_count, inside = textio.outside_quotes("".join(lines[parse.header_end : parse.last_line]).encode(),
+                                               line_break)
+    if inside or data_count != records + parse.blank_lines:
+        return None  # the quotes do not pair up as the reader reads them: count lines instead
+    try:
+        counted = textio.count_records(path, newline, start=decoded.bom)
+        if not counted.estimated and not textio.ends_with(path, newline):
+            counted = textio.LineCount(counted.count + 1, False, counted.bytes_read)  # the last record has no break
+    except OSError as exc:
+        return None, False, [f"could not count the rows: {exc.strerror or exc}"]
+    data = counted.count - header_count
+    if parse.blank_lines:
+        data = round(data * records / (records + parse.blank_lines))
+    notes = ["some rows span several lines (line breaks inside quoted cells): the rows are counted as records, "
+             "not lines"]
+    if parse.blank_lines:
+        notes.append("blank lines among the rows: the row count is scaled from the first rows")
+    if counted.estimated:
+        notes.append(f"row count estimated: counting stopped after {textio.COUNT_SECONDS:g} s, at "
+                     f"{format_size(counted.bytes_read)} of {format_size(head.size)}")
+    return max(data, records), counted.estimated or bool(parse.blank_lines), notes
+
+
 def _row_count(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int,
                endings: str) -> tuple[int | None, bool, list[str]]:
     """The number of data rows, whether it is an estimate, and notes saying how it was found.
@@ -533,6 +572,10 @@ def _row_count(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _P
     data_lines = lines - parse.header_end
     estimated = counted.estimated
     sample_lines = parse.last_line - parse.header_end
+    if records and sample_lines > records + parse.blank_lines:
+        by_records = _count_records(path, head, decoded, parse, records, newline)
+        if by_records is not None:
+            return by_records
     if records and sample_lines > records:
         # Blank lines or quoted cells holding line breaks: scale by the sample's rows per line.
         data_lines = round(data_lines * records / sample_lines)
