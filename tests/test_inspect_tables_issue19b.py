@@ -124,3 +124,37 @@ def test_a_stray_quote_falls_back_to_scaling_the_lines(tmp_path: Path) -> None:
     preview = inspect_delimited(path)
     rows = dict(preview.facts)["rows"]
     assert rows.startswith("≈") and not any("counted as records" in note for note in preview.notes)
+
+
+# --- item 5: space-separated and '-quoted files ------------------------------------------------------------
+
+
+def test_a_space_separated_file_is_said_to_be_so(tmp_path: Path) -> None:
+    path = tmp_path / "weather.csv"
+    path.write_text("year  month   temp   rain\n" + "".join(f"{1990 + n}  {n % 12 + 1:<6}  {n % 9}.5    {n}.2\n"
+                                                          for n in range(30)), encoding="utf-8")
+    preview = inspect_delimited(path)
+    assert dict(preview.facts)["delimiter"] == "space"
+    assert any(note.startswith("separated by runs of spaces") for note in preview.notes)
+    assert not any("no delimiter found" in note for note in preview.notes)
+    codes = _codes(path)
+    assert "space_separated" in codes and "delimiter" not in codes and "one_column" not in codes
+
+
+def test_a_single_quoted_file_is_read_with_its_quote(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("id,name,note\n" + "".join(f"{n},'Smith, J{n}','late, again'\n" for n in range(20)),
+                    encoding="utf-8")
+    preview = inspect_delimited(path)
+    assert dict(preview.facts)["columns"] == "3"
+    assert not any("ragged rows" in note for note in preview.notes)
+    assert any(note.startswith("quoted with '") for note in preview.notes)
+    assert preview.rows[0] == ("0", "Smith, J0", "late, again")
+    assert "single_quotes" in _codes(path) and "ragged_rows" not in _codes(path)
+
+
+def test_apostrophes_in_text_are_not_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("id,review\n" + "".join(f"{n},it's fine but don't 'rush'\n" for n in range(20)), encoding="utf-8")
+    preview = inspect_delimited(path)
+    assert not any("quoted with '" in note for note in preview.notes)

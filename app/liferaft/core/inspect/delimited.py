@@ -128,9 +128,39 @@ def infer_type(values: Iterable[str]) -> Inferred:
 # --- delimiter ---------------------------------------------------------------------------------------
 
 _QUOTED = re.compile(r'"[^"]*"')
+_QUOTED_BY = {'"': _QUOTED, "'": re.compile(r"'[^']*'")}
+_OPENS = {quote: re.compile(rf"(?:^|[,;\t|]){quote}") for quote in "\"'"}
+_CLOSES = {quote: re.compile(rf"{quote}(?:[,;\t|]|$)") for quote in "\"'"}
 
 
-def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
+def sniff_quote(text: str) -> str:
+    """``'`` when most of the first lines quote their cells with it (at a cell's start and at a cell's end) and
+    hardly any with ``"``; else ``"``, the usual quote."""
+    lines = [line for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) < 2:
+        return '"'
+
+    def quoting(quote: str) -> int:
+        return sum(1 for line in lines if _OPENS[quote].search(line) and _CLOSES[quote].search(line))
+
+    single, double = quoting("'"), quoting('"')
+    return "'" if single * 2 >= len(lines) and double * 10 < len(lines) else '"'
+
+
+def spaces_split(text: str) -> str | None:
+    """"runs of spaces" or "single spaces" when the first lines, split at their spaces, have one number of fields
+    (two or more) nearly all of them; None when they do not."""
+    lines = [line for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) < 3:
+        return None
+    counts = Counter(len(line.split()) for line in lines)
+    mode, frequency = counts.most_common(1)[0]
+    if mode < 2 or frequency < 0.8 * len(lines):
+        return None
+    return "runs of spaces" if any(re.search(r"\S {2,}\S", line) for line in lines) else "single spaces"
+
+
+def sniff_delimiter(text: str, preferred: str = ",", quote: str = '"') -> str | None:
     """The candidate that splits the sample's lines most consistently, or None when none splits them.
 
     Quoted cells are set aside first, so a delimiter or line break inside quotes does not count. A candidate is
@@ -138,7 +168,7 @@ def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
     count, it is punctuation in the text (a stray ";" in free text), not what separates the columns.
     """
     window = text[:65536]
-    lines = [line for line in _QUOTED.sub('""', window).splitlines() if line.strip()]
+    lines = [line for line in _QUOTED_BY[quote].sub(quote * 2, window).splitlines() if line.strip()]
     if len(window) < len(text) and len(lines) > 1:
         lines.pop()  # the last line of a cut window may be partial
     lines = lines[:SNIFF_LINES]
@@ -257,13 +287,13 @@ class _Parse:
     error: str | None = None
 
 
-def _parse(text: str, delimiter: str, keep: int, count_all: bool) -> _Parse:
+def _parse(text: str, delimiter: str, keep: int, count_all: bool, quote: str = '"') -> _Parse:
     result = _Parse(titles=title_lines(text, delimiter))
     skip = result.titles.lines if result.titles else 0
     # The whole sample may be one cell: let the csv module hold it.
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote, strict=False)
     previous_line = 0
     try:
         for fields in reader:
@@ -360,11 +390,16 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     endings = textio.line_endings(text)
 
     preferred = "\t" if kind == "tsv" else ","
-    delimiter = sniff_delimiter(text, preferred)
+    quote = sniff_quote(text)
+    delimiter = sniff_delimiter(text, preferred, quote)
+    spaces = spaces_split(text) if delimiter is None else None
     if delimiter is None:
         delimiter = preferred
+    if quote != '"':
+        notes.append("quoted with ' (not \"): an unusual dialect, read here with ' as the quote character; a "
+                     "reader that expects \" splits the cells that hold a delimiter")
 
-    parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete)
+    parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete, quote=quote)
     if parse.error:
         notes.append(parse.error)
     header = parse.header
@@ -375,7 +410,11 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
                               *textio.encoding_notes(decoded)))
 
     records = _trim_cut_record(parse, head, text, delimiter, notes)
-    _note_layout(parse, header, text, delimiter, notes)
+    if spaces is not None:
+        notes.append(f"separated by {spaces}, not by a comma, semicolon, tab or pipe: an unusual dialect, shown "
+                     "here as one column (pandas reads it with sep=r'\\s+')")
+    else:
+        _note_layout(parse, header, text, delimiter, notes)
     rows = parse.rows
     width, names = _shape(header, rows, notes)
     shown_width = min(width, MAX_COLUMNS)
@@ -391,7 +430,7 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
         ("rows", row_fact),
         ("columns", f"{width:,}"),
         ("encoding", decoded.label),
-        ("delimiter", DELIMITER_NAMES[delimiter]),
+        ("delimiter", "space" if spaces is not None else DELIMITER_NAMES[delimiter]),
         ("line endings", endings),
     ]
     notes += textio.encoding_notes(decoded)
