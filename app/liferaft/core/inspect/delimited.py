@@ -393,6 +393,7 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     quote = sniff_quote(text)
     delimiter = sniff_delimiter(text, preferred, quote)
     spaces = spaces_split(text) if delimiter is None else None
+    found = delimiter is not None
     if delimiter is None:
         delimiter = preferred
     if quote != '"':
@@ -414,7 +415,7 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
         notes.append(f"separated by {spaces}, not by a comma, semicolon, tab or pipe: an unusual dialect, shown "
                      "here as one column (pandas reads it with sep=r'\\s+')")
     else:
-        _note_layout(parse, header, text, delimiter, notes)
+        _note_layout(parse, header, text, delimiter, notes, found)
     rows = parse.rows
     width, names = _shape(header, rows, notes)
     shown_width = min(width, MAX_COLUMNS)
@@ -475,9 +476,11 @@ def _trim_cut_record(parse: _Parse, head: textio.Head, text: str, delimiter: str
     return records
 
 
-def _note_layout(parse: _Parse, header: list[str], text: str, delimiter: str, notes: list[str]) -> None:
-    """Notes about a file read as one column, and about blank lines skipped before the header."""
-    if delimiter not in text[:65536] and len(header) == 1:
+def _note_layout(parse: _Parse, header: list[str], text: str, delimiter: str, notes: list[str],
+                 found: bool = True) -> None:
+    """Notes about a file read as one column (no delimiter, or none that most lines agree on), and about blank
+    lines skipped before the header."""
+    if (delimiter not in text[:65536] or not found) and len(header) == 1:
         notes.append("no delimiter found (comma, semicolon, tab or pipe): the file is read as one column")
     if parse.leading:
         what = "line" if len(parse.leading) == 1 else f"{len(parse.leading)} lines"
