@@ -22,6 +22,7 @@ ADDRESSES: dict[str, frozenset[str]] = {
     "split": frozenset({"too_big", "near_size_limit"}),
     "utf8": frozenset({"encoding", "bad_bytes"}),
     "strip_nul": frozenset({"nul_bytes"}),
+    "skip_rows": frozenset({"title_lines"}),
     "comma": frozenset({"encoding", "delimiter", "bad_bytes", "blank_header"}),
     "sheet": frozenset({"several_sheets", "too_big", "near_size_limit", "blank_header"}),
     "drop_columns": frozenset({"too_big", "near_size_limit", "wide", "unnamed_columns"}),
@@ -33,6 +34,7 @@ ASKS: dict[str, str | None] = {
     "split": "Largest part, in MB",
     "utf8": None,
     "strip_nul": None,
+    "skip_rows": "Lines to skip above the header",
     "comma": None,
     "sheet": None,
     "drop_columns": "Columns to drop",
@@ -79,6 +81,7 @@ def available_fixes(check: FileCheck, *, sheets: Sequence[str] = (),
             ("comma", "Write a clean copy: UTF-8, commas, no blank lines above the header", None),
             ("utf8", "Write a UTF-8 copy (delimiter kept)", None),
             ("strip_nul", "Write a copy without the stray NUL bytes", None),
+            ("skip_rows", "Write a copy without the title lines above the header", _title_lines(check)),
             ("drop_columns", "Write a copy without some columns", None),
         ]
     elif check.kind == "xlsx":
@@ -92,11 +95,20 @@ def available_fixes(check: FileCheck, *, sheets: Sequence[str] = (),
     for action, title, argument in candidates:
         addressed = tuple(sorted(ADDRESSES[action] & codes))
         # Converting an already-UTF-8 comma file would change nothing: offer it only when it helps.
-        if action in ("utf8", "comma", "strip_nul") and not addressed:
+        if action in ("utf8", "comma", "strip_nul", "skip_rows") and not addressed:
             continue
         fixes.append(Fix(action, title, argument, bool(addressed), addressed))
     fixes.sort(key=lambda fix: not fix.recommended)  # stable: the order above within each group
     return fixes
+
+
+def _title_lines(check: FileCheck) -> str | None:
+    """The number of title lines the check found above the header, as the skip's default."""
+    problem = next((problem for problem in check.problems if problem.code == "title_lines"), None)
+    if problem is None:
+        return None
+    count = problem.message.split(" ", 1)[0]
+    return count if count.isdigit() else None
 
 
 def run_fix(path: Path, action: str, argument: str | None = None, *,
@@ -119,6 +131,12 @@ def run_fix(path: Path, action: str, argument: str | None = None, *,
         return prepare.to_comma(path, progress=progress)
     if action == "strip_nul":
         return prepare.strip_nul(path, progress=progress)
+    if action == "skip_rows":
+        try:
+            count = int((argument or "").strip())
+        except ValueError:
+            raise PrepareUsage(f"the number of lines to skip must be a whole number, not {argument!r}") from None
+        return prepare.skip_rows(path, count, progress=progress)
     if action == "sheet":
         return prepare.export_sheet(path, argument or "", progress=progress)
     if action == "drop_columns":

@@ -77,6 +77,17 @@ _CSV_NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("no header and no rows", "no_rows",
      "no header and no rows: the file holds only blank lines or delimiters",
      "export the data again, or leave this file out"),
+    ("above the header (the first:", "title_lines",
+     "title lines above the header: a chat would take the first for the column names (the columns unnamed, the "
+     "titles counted as rows)",
+     "write a copy without them"),
+    ("not by a comma, semicolon, tab or pipe", "space_separated",
+     "the columns are separated by spaces, not by a delimiter: a chat's CSV reader sees one column",
+     "tell the chat to read it with sep=r'\\s+' (pandas), or export it again as CSV"),
+    ("quoted with ' (not", "single_quotes",
+     "cells are quoted with ' instead of \": a chat reading it as a usual CSV splits the cells that hold a "
+     "delimiter (ragged rows)",
+     "tell the chat to read it with quotechar=\"'\", or export it again with \" quotes"),
     ("stray NUL byte", "nul_bytes",
      "stray NUL bytes (\\x00) in the text: a chat's reader may stop at them or keep them in a cell",
      "write a copy without them"),
@@ -338,7 +349,7 @@ def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[li
                                     "(or Save As → CSV UTF-8)"))
         delimiter = _fact(preview, "delimiter")
         expected = _EXPECTED_DELIMITER[kind]
-        if delimiter and delimiter != expected:
+        if delimiter and delimiter not in (expected, "space"):
             if kind == "csv":
                 fix = (f"write a copy with commas: {prepare_command(shown, '--comma')} (UTF-8 too), or tell the "
                        f"chat the delimiter is a {delimiter}")
@@ -351,6 +362,13 @@ def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[li
                 # The comma-separated copy leaves the blank lines above the header out.
                 problem = Problem(problem.code, problem.message, "write a copy without them: "
                                   f"{prepare_command(shown, '--comma')}, or delete them in the original program")
+            elif problem.code == "title_lines":
+                lines = next((note.split(" title line", 1)[0] for note in preview.notes
+                              if "above the header (the first:" in note), "")
+                what = "1 title line" if lines == "1" else f"{lines} title lines"
+                problem = Problem(problem.code, problem.message.replace("title lines", what, 1),
+                                  f"{problem.fix}: {prepare_command(shown, f'--skip-rows {lines}')}, or tell the "
+                                  f"chat to skip the first {lines} line(s)")
             elif problem.code == "nul_bytes":
                 count = next((note.split(" stray", 1)[0] for note in preview.notes if "stray NUL byte" in note), "")
                 problem = Problem(problem.code, f"{count} {problem.message}".strip(),

@@ -12,6 +12,7 @@ suffix. Each fixer streams in constant memory:
 * :func:`drop_columns` writes a CSV without some columns, as UTF-8 with commas.
 * :func:`to_comma` writes a CSV/TSV as UTF-8 with commas, re-encoded and re-delimited in one pass.
 * :func:`strip_nul` writes a CSV or text without its stray NUL bytes, every other byte as it is.
+* :func:`skip_rows` writes a table without the title lines above its header, every byte after them as it is.
 * :func:`copy_as` copies any file under a clearer name (the original keeps its own).
 
 Errors are :class:`PrepareError` (the fixer ran but failed) or :class:`PrepareUsage` (the request names a
@@ -66,6 +67,7 @@ from liferaft.core.prepare_sets import split_part_problem as split_part_problem
 from liferaft.core.prepare_sheet import export_sheet as export_sheet
 from liferaft.core.prepare_sheet import sheet_names as sheet_names
 from liferaft.core.prepare_text import drop_columns as drop_columns
+from liferaft.core.prepare_text import skip_rows as skip_rows
 from liferaft.core.prepare_text import strip_nul as strip_nul
 from liferaft.core.prepare_text import to_comma as to_comma
 from liferaft.core.prepare_text import to_utf8 as to_utf8

@@ -1,6 +1,7 @@
 """The table and text fixers that rewrite records: :func:`to_utf8` (re-encode), :func:`to_comma` (UTF-8 with
-commas, re-encoded and re-delimited in one pass), :func:`drop_columns` and :func:`strip_nul`, each streaming in
-bounded memory and each reading its copy back against the original before publishing it.
+commas, re-encoded and re-delimited in one pass), :func:`drop_columns`, :func:`strip_nul` and :func:`skip_rows`
+(title lines above the header left out), each streaming in bounded memory and each reading its copy back against
+the original before publishing it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from liferaft.core import storage
 from liferaft.core.prepare_common import (
     CHUNK,
+    HEAD_BYTES,
     MAX_CELL,
     MAX_LINE,
     MB,
@@ -471,3 +473,98 @@ def strip_nul(path: Path, *, progress: Progress | None = None) -> Prepared:
     plural = "s" if removed != 1 else ""
     return Prepared((Written(target, total),), (f"removed {removed:,} NUL byte{plural}; every other byte is as it "
                                                 "was", ))
+
+
+#: The most lines ``skip_rows`` leaves out: title lines sit at the top of a table, not a thousand lines down.
+MAX_SKIP = 1000
+
+
+def _line_break(decoded: Decoded) -> bytes:
+    """The line break a table's lines end with, in its encoding (``\\r`` for old Mac files, else ``\\n``)."""
+    from liferaft.core.inspect.text import line_endings
+
+    return "\r".encode(decoded.codec) if line_endings(decoded.text[:65536]) == "CR" else decoded.newline
+
+
+def _after_lines(head: bytes, start: int, count: int, newline: bytes) -> int | None:
+    """The offset in ``head`` just after the ``count``-th line break from ``start`` (on a character boundary of
+    the encoding, whose line break is ``newline``), or None when ``head`` holds fewer."""
+    offset = start
+    for _ in range(count):
+        found = head.find(newline, offset)
+        while found != -1 and (found - start) % len(newline):
+            found = head.find(newline, found + 1)
+        if found == -1:
+            return None
+        offset = found + len(newline)
+    return offset
+
+
+def skip_rows(path: Path, count: int, *, progress: Progress | None = None) -> Prepared:
+    """Write ``path`` without its first ``count`` lines (title lines above the header), every byte after them as
+    it is (and a byte-order mark kept). The copy is read back: the same bytes after the lines left out, and the
+    same records."""
+    path = Path(path)
+    if count < 1 or count > MAX_SKIP:
+        raise PrepareUsage(f"the number of lines to skip must be 1 to {MAX_SKIP:,}, not {count}")
+    size = _check_source(path)
+    _check_destination(path)
+    decoded = _head(path)
+    delimiter, _found = _delimiter(path, decoded)
+    newline = _line_break(decoded)
+    with open(path, "rb") as source:
+        head = source.read(HEAD_BYTES)
+    cut = _after_lines(head, decoded.bom, count, newline)
+    if cut is None:
+        raise PrepareUsage(f"{path.name} has fewer than {count + 1} lines in its first {HEAD_BYTES // (1 << 20)} MB: "
+                           f"skipping {count} would leave no table")
+    skipped_text = head[decoded.bom : cut].decode(decoded.codec, "replace")
+    try:
+        skipped = sum(1 for _ in csv.reader(io.StringIO(skipped_text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise PrepareError(f"line {count:,} of {path.name} ends inside a quoted cell: skipping {count} line(s) "
+                               "would cut a record in two, so no copy was written") from None
+        skipped = sum(1 for _ in csv.reader(io.StringIO(skipped_text, newline=""), delimiter=delimiter))
+    rest = head[cut:].decode(decoded.codec, "replace")
+    if not rest.replace(delimiter, "").strip():
+        raise PrepareUsage(f"skipping {count} line(s) of {path.name} would leave no table")
+    header = rest.splitlines()[0] if rest.splitlines() else ""
+    stem, suffix = _split_name(path)
+    folder = prepared_folder(path)
+    target = free_name(folder, stem, f".skip{count}{suffix}")
+
+    def original_rest(source: BinaryIO) -> Iterator[bytes]:
+        yield head[: decoded.bom]
+        source.seek(cut)
+        yield from iter(lambda: source.read(CHUNK), b"")
+
+    records = 0
+    with _tidy(folder), open(path, "rb") as source, _new_file(target) as out:
+        done = cut
+        for chunk in original_rest(source):
+            out.write(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(min(done, size), size)
+        out.flush()
+        # The copy must be the original's bytes after the lines left out, byte for byte...
+        line = _shape_mismatch(original_rest(source), _written_bytes(out.fileno()))
+        if line is not None:
+            raise PrepareError(f"the copy of {path.name} did not read back as the original after line {count:,}: "
+                               f"it differs on line {line:,} of the copy, so no copy was written")
+        # ...and hold the same records as the original after the records those lines made.
+        with os.fdopen(os.dup(out.fileno()), "rb") as copy, \
+                contextlib.closing(_records(path, decoded, source, delimiter)) as before_rows, \
+                contextlib.closing(_records(path, decoded, copy, delimiter)) as after_rows:
+            for _ in range(skipped):
+                next(before_rows, None)
+            for number, (before, after) in enumerate(itertools.zip_longest(before_rows, after_rows), start=1):
+                if before != after:
+                    raise _not_verified(path.name, number, "the rows" if before is None or after is None
+                                        else "the cells")
+                records += 1 if after else 0
+    shown = header if len(header) <= 100 else header[:99] + "…"
+    notes = (f"left out the first {count:,} line(s) ({skipped:,} record(s)); every byte after them is as it was",
+             f"the first line is now: {shown}")
+    return Prepared((Written(target, os.path.getsize(target), max(records - 1, 0)),), notes)

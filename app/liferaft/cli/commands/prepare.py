@@ -1,7 +1,7 @@
 """`liferaft prepare FILE [DIR]` and one action: a fixed copy of FILE under prepared/ next to it.
 
 The actions are the workbench's fixes (:func:`liferaft.core.fixes.run_fix`): --split-mb, --sheet,
---drop-columns, --utf8, --comma, --strip-nul, --name. The original is never changed.
+--drop-columns, --utf8, --comma, --strip-nul, --skip-rows, --name. The original is never changed.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="write a CSV/TSV as UTF-8 with commas (re-encoded and re-delimited in one pass)")
     action.add_argument("--strip-nul", action="store_true",
                         help="write a copy of a CSV or text file without its stray NUL bytes, the rest byte for byte")
+    action.add_argument("--skip-rows", type=int, metavar="N",
+                        help="write a copy without the first N lines (title lines above the header), the rest byte "
+                        "for byte")
     action.add_argument("--name", metavar="NEW",
                         help="copy the file under a clearer name NEW (its extension kept if NEW has none)")
 
@@ -45,6 +48,8 @@ def fix_for(args: argparse.Namespace) -> tuple[str, str | None]:
         return "drop_columns", args.drop_columns
     if args.name is not None:
         return "name", args.name
+    if args.skip_rows is not None:
+        return "skip_rows", str(args.skip_rows)
     if args.strip_nul:
         return "strip_nul", None
     return ("comma", None) if args.comma else ("utf8", None)

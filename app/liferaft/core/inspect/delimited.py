@@ -128,9 +128,39 @@ def infer_type(values: Iterable[str]) -> Inferred:
 # --- delimiter ---------------------------------------------------------------------------------------
 
 _QUOTED = re.compile(r'"[^"]*"')
+_QUOTED_BY = {'"': _QUOTED, "'": re.compile(r"'[^']*'")}
+_OPENS = {quote: re.compile(rf"(?:^|[,;\t|]){quote}") for quote in "\"'"}
+_CLOSES = {quote: re.compile(rf"{quote}(?:[,;\t|]|$)") for quote in "\"'"}
 
 
-def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
+def sniff_quote(text: str) -> str:
+    """``'`` when most of the first lines quote their cells with it (at a cell's start and at a cell's end) and
+    hardly any with ``"``; else ``"``, the usual quote."""
+    lines = [line for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) < 2:
+        return '"'
+
+    def quoting(quote: str) -> int:
+        return sum(1 for line in lines if _OPENS[quote].search(line) and _CLOSES[quote].search(line))
+
+    single, double = quoting("'"), quoting('"')
+    return "'" if single * 2 >= len(lines) and double * 10 < len(lines) else '"'
+
+
+def spaces_split(text: str) -> str | None:
+    """"runs of spaces" or "single spaces" when the first lines, split at their spaces, have one number of fields
+    (two or more) nearly all of them; None when they do not."""
+    lines = [line for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) < 3:
+        return None
+    counts = Counter(len(line.split()) for line in lines)
+    mode, frequency = counts.most_common(1)[0]
+    if mode < 2 or frequency < 0.8 * len(lines):
+        return None
+    return "runs of spaces" if any(re.search(r"\S {2,}\S", line) for line in lines) else "single spaces"
+
+
+def sniff_delimiter(text: str, preferred: str = ",", quote: str = '"') -> str | None:
     """The candidate that splits the sample's lines most consistently, or None when none splits them.
 
     Quoted cells are set aside first, so a delimiter or line break inside quotes does not count. A candidate is
@@ -138,7 +168,7 @@ def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
     count, it is punctuation in the text (a stray ";" in free text), not what separates the columns.
     """
     window = text[:65536]
-    lines = [line for line in _QUOTED.sub('""', window).splitlines() if line.strip()]
+    lines = [line for line in _QUOTED_BY[quote].sub(quote * 2, window).splitlines() if line.strip()]
     if len(window) < len(text) and len(lines) > 1:
         lines.pop()  # the last line of a cut window may be partial
     lines = lines[:SNIFF_LINES]
@@ -162,6 +192,71 @@ def sniff_delimiter(text: str, preferred: str = ",") -> str | None:
     return chosen
 
 
+# --- title lines above the header --------------------------------------------------------------------
+
+#: At most this many title lines are looked for above a header.
+MAX_TITLE_LINES = 10
+#: The rows after a header that tell it (all as wide as it, :data:`TITLE_EVIDENCE` of them with two cells filled).
+TITLE_ROWS = 5
+TITLE_EVIDENCE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TitleLines:
+    """Lines above a table's real header: a title, a unit line, a source line, and blank lines among them."""
+
+    lines: int
+    """Physical lines above the header (what ``prepare --skip-rows`` takes)."""
+    titles: int
+    """Of them, those that hold text (the rest are blank)."""
+    first: str
+    """The first title's text, for the note."""
+
+
+def _filled(fields: list[str]) -> int:
+    return sum(1 for cell in fields if cell.strip())
+
+
+def title_lines(text: str, delimiter: str) -> TitleLines | None:
+    """The lines above the real header when ``text`` starts with a short line (one filled cell: a title), maybe
+    a few more (one cell each, or narrow ``key;value`` lines such as a region or a unit), then a consistent
+    table: a header of at least two names and rows as wide as it, most of them with two cells or more filled.
+    None when the first line that holds text is the header, or no table follows."""
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+    reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    records: list[tuple[list[str], int, int]] = []  # the non-blank records, the lines each starts and ends on
+    previous = 0
+    try:
+        for fields in reader:
+            if _filled(fields):
+                records.append((fields, previous + 1, reader.line_num))
+            previous = reader.line_num
+            if len(records) > MAX_TITLE_LINES + TITLE_ROWS:
+                break
+    except csv.Error:
+        return None
+    if not records or _filled(records[0][0]) > 1:
+        return None  # the first line holds two names or more: it is the header
+    for start in range(1, min(MAX_TITLE_LINES, len(records)) + 1):
+        header = records[start][0] if start < len(records) else []
+        rows = [fields for fields, _, _ in records[start + 1 : start + 1 + TITLE_ROWS]]
+        if _filled(header) < 2 or len(rows) < TITLE_ROWS:
+            continue
+        # A table follows: its rows as wide as the header, most with two cells or more filled.
+        if any(len(row) != len(header) for row in rows) or sum(_filled(row) >= 2 for row in rows) < TITLE_EVIDENCE:
+            continue
+        # Each line above it is a title (one filled cell) or a narrow note (at most half the table's width).
+        if all(_filled(fields) <= 1 or 2 * len(fields) <= len(header) for fields, _, _ in records[:start]):
+            return TitleLines(records[start][1] - 1, start, _first_filled(records[0][0]))
+        return None
+    return None
+
+
+def _first_filled(fields: list[str]) -> str:
+    return next((cell.strip() for cell in fields if cell.strip()), "")
+
+
 # --- the parse ---------------------------------------------------------------------------------------
 
 
@@ -171,6 +266,8 @@ class _Parse:
 
     leading: list[int] = field(default_factory=list)
     """Line numbers of blank or delimiter-only lines skipped before the header."""
+    titles: TitleLines | None = None
+    """Title lines above the header, skipped."""
     header: list[str] | None = None
     header_end: int = 0
     """The line the header ends on."""
@@ -190,17 +287,20 @@ class _Parse:
     error: str | None = None
 
 
-def _parse(text: str, delimiter: str, keep: int, count_all: bool) -> _Parse:
-    result = _Parse()
+def _parse(text: str, delimiter: str, keep: int, count_all: bool, quote: str = '"') -> _Parse:
+    result = _Parse(titles=title_lines(text, delimiter))
+    skip = result.titles.lines if result.titles else 0
     # The whole sample may be one cell: let the csv module hold it.
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote, strict=False)
     previous_line = 0
     try:
         for fields in reader:
             start, end = previous_line + 1, reader.line_num
             previous_line = end
+            if end <= skip:
+                continue
             if result.header is None:
                 if not fields or not any(cell.strip() for cell in fields):
                     result.leading.append(start)
@@ -290,11 +390,17 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     endings = textio.line_endings(text)
 
     preferred = "\t" if kind == "tsv" else ","
-    delimiter = sniff_delimiter(text, preferred)
+    quote = sniff_quote(text)
+    delimiter = sniff_delimiter(text, preferred, quote)
+    spaces = spaces_split(text) if delimiter is None else None
+    found = delimiter is not None
     if delimiter is None:
         delimiter = preferred
+    if quote != '"':
+        notes.append("quoted with ' (not \"): an unusual dialect, read here with ' as the quote character; a "
+                     "reader that expects \" splits the cells that hold a delimiter")
 
-    parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete)
+    parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete, quote=quote)
     if parse.error:
         notes.append(parse.error)
     header = parse.header
@@ -305,7 +411,11 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
                               *textio.encoding_notes(decoded)))
 
     records = _trim_cut_record(parse, head, text, delimiter, notes)
-    _note_layout(parse, header, text, delimiter, notes)
+    if spaces is not None:
+        notes.append(f"separated by {spaces}, not by a comma, semicolon, tab or pipe: an unusual dialect, shown "
+                     "here as one column (pandas reads it with sep=r'\\s+')")
+    else:
+        _note_layout(parse, header, text, delimiter, notes, found)
     rows = parse.rows
     width, names = _shape(header, rows, notes)
     shown_width = min(width, MAX_COLUMNS)
@@ -321,7 +431,7 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
         ("rows", row_fact),
         ("columns", f"{width:,}"),
         ("encoding", decoded.label),
-        ("delimiter", DELIMITER_NAMES[delimiter]),
+        ("delimiter", "space" if spaces is not None else DELIMITER_NAMES[delimiter]),
         ("line endings", endings),
     ]
     notes += textio.encoding_notes(decoded)
@@ -366,14 +476,22 @@ def _trim_cut_record(parse: _Parse, head: textio.Head, text: str, delimiter: str
     return records
 
 
-def _note_layout(parse: _Parse, header: list[str], text: str, delimiter: str, notes: list[str]) -> None:
-    """Notes about a file read as one column, and about blank lines skipped before the header."""
-    if delimiter not in text[:65536] and len(header) == 1:
+def _note_layout(parse: _Parse, header: list[str], text: str, delimiter: str, notes: list[str],
+                 found: bool = True) -> None:
+    """Notes about a file read as one column (no delimiter, or none that most lines agree on), and about blank
+    lines skipped before the header."""
+    if (delimiter not in text[:65536] or not found) and len(header) == 1:
         notes.append("no delimiter found (comma, semicolon, tab or pipe): the file is read as one column")
     if parse.leading:
         what = "line" if len(parse.leading) == 1 else f"{len(parse.leading)} lines"
         notes.append(f"skipped the first {what} (blank, or only delimiters: an empty header row); "
                      f"line {parse.leading[-1] + 1:,} is the header")
+    if parse.titles is not None:
+        titles = parse.titles
+        what = "1 title line" if titles.lines == 1 else f"{titles.lines} title lines"
+        notes.append(f"{what} above the header (the first: {_cut(titles.first, 60)!r}): line {titles.lines + 1:,} "
+                     "is the header, and the preview starts there; a chat would take the first line for the column "
+                     "names")
 
 
 def _shape(header: list[str], rows: list[list[str]], notes: list[str]) -> tuple[int, list[str]]:
@@ -436,6 +554,45 @@ def _row_fact(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Pa
     return textio.approx(total) if estimated else f"{total:,}"
 
 
+def _count_records(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int,
+                   newline: bytes) -> tuple[int | None, bool, list[str]] | None:
+    """The data rows of a file whose cells hold line breaks, from its line breaks outside quotes (records, not
+    lines), counted to the end when that is quick, or None when that count does not fit the sample (a stray quote
+    in an unquoted cell, an encoding whose bytes are not ASCII's)."""
+    try:
+        ascii_like = '\n\r"'.encode(decoded.codec) == b'\n\r"'
+    except (LookupError, UnicodeError):
+        ascii_like = False
+    if not ascii_like or decoded.replaced:
+        return None
+    line_break = newline.decode(decoded.codec).encode("utf-8")
+    lines = io.StringIO(decoded.text, newline="").readlines()
+    header_count, inside = textio.outside_quotes("".join(lines[: parse.header_end]).encode(), line_break)
+    if inside:
+        return None
+    data_count, inside = textio.outside_quotes("".join(lines[parse.header_end : parse.last_line]).encode(),
+                                               line_break)
+    if inside or data_count != records + parse.blank_lines:
+        return None  # the quotes do not pair up as the reader reads them: count lines instead
+    try:
+        counted = textio.count_records(path, newline, start=decoded.bom)
+        if not counted.estimated and not textio.ends_with(path, newline):
+            counted = textio.LineCount(counted.count + 1, False, counted.bytes_read)  # the last record has no break
+    except OSError as exc:
+        return None, False, [f"could not count the rows: {exc.strerror or exc}"]
+    data = counted.count - header_count
+    if parse.blank_lines:
+        data = round(data * records / (records + parse.blank_lines))
+    notes = ["some rows span several lines (line breaks inside quoted cells): the rows are counted as records, "
+             "not lines"]
+    if parse.blank_lines:
+        notes.append("blank lines among the rows: the row count is scaled from the first rows")
+    if counted.estimated:
+        notes.append(f"row count estimated: counting stopped after {textio.COUNT_SECONDS:g} s, at "
+                     f"{format_size(counted.bytes_read)} of {format_size(head.size)}")
+    return max(data, records), counted.estimated or bool(parse.blank_lines), notes
+
+
 def _row_count(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _Parse, records: int,
                endings: str) -> tuple[int | None, bool, list[str]]:
     """The number of data rows, whether it is an estimate, and notes saying how it was found.
@@ -457,6 +614,10 @@ def _row_count(path: Path, head: textio.Head, decoded: textio.Decoded, parse: _P
     data_lines = lines - parse.header_end
     estimated = counted.estimated
     sample_lines = parse.last_line - parse.header_end
+    if records and sample_lines > records + parse.blank_lines:
+        by_records = _count_records(path, head, decoded, parse, records, newline)
+        if by_records is not None:
+            return by_records
     if records and sample_lines > records:
         # Blank lines or quoted cells holding line breaks: scale by the sample's rows per line.
         data_lines = round(data_lines * records / sample_lines)
