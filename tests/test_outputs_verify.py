@@ -74,6 +74,24 @@ def test_the_note_describes_first_and_the_file_when_nothing_else_does() -> None:
     assert outputs.describe("x.csv", note="the totals.", from_file="a table") == "the totals"
 
 
+def test_a_name_written_in_either_unicode_form_is_one_name(tmp_path: Path) -> None:
+    """macOS writes names decomposed (NFD): a note that names Café.png as typed on Linux (NFC) still describes the
+    file, and code that writes it is still its writer (issue 20)."""
+    import unicodedata
+
+    typed, on_mac = "Café chart.png", unicodedata.normalize("NFD", "café chart.png")
+    assert typed.casefold() != on_mac.casefold()  # a plain comparison tells them apart
+    noted = outputs.note_descriptions(f"- `{typed}`: the monthly trend\n")
+    from liferaft.core.roles import Role
+    from liferaft.core.scan import FileRecord
+
+    record = FileRecord(f"OUTPUT/{on_mac}", Role.OUTPUT, False, "image", 10, 0.0)
+    found = outputs.details(tmp_path, [record], [], f"- `{typed}`: the monthly trend\n", [], wait=0)
+    assert noted and found[on_mac].description.startswith("the monthly trend")
+    code = f"plt.savefig('{typed}')\n"
+    assert on_mac in outputs.find_writers([("CODE/a.py", code)], [on_mac])
+
+
 # --- verification targets ----------------------------------------------------------------------------------
 
 

@@ -215,16 +215,22 @@ def same_name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def match_key(name: str) -> str:
+    """The form in which two names are matched ignoring case: NFC, then case-folded (``Café.csv`` typed on Linux
+    and ``café.csv`` as macOS writes it, decomposed, are one name)."""
+    return name.casefold() if name.isascii() else unicodedata.normalize("NFC", name).casefold()
+
+
 def case_clashes(paths: list[str]) -> list[list[str]]:
     """The groups of ``paths`` (``/``-separated) that differ only by case or by Unicode form: on macOS and
     Windows, whose folders usually ignore case, only one of each group could exist. Each group sorted, the
     groups in order of their first path."""
     groups: dict[str, list[str]] = {}
     for path in paths:
-        key = path.lower() if path.isascii() else unicodedata.normalize("NFC", path).casefold()
+        key = match_key(path)
         groups.setdefault(key, []).append(path)
     return [sorted(group) for group in groups.values() if len(group) > 1]
 
 
 __all__ = ["ELLIPSIS", "MAX_NAME", "WINDOWS_RESERVED", "case_clashes", "cell_width", "char_width", "cut_middle",
-           "name_problem", "portable_name", "same_name_key", "split_name"]
+           "match_key", "name_problem", "portable_name", "same_name_key", "split_name"]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from liferaft.core.names import match_key
+
 if TYPE_CHECKING:
     from liferaft.core.scan import FileRecord
     from liferaft.core.verify_targets import Targets
@@ -285,7 +287,7 @@ def _names_in(statement: _Statement) -> list[tuple[str, re.Pattern[str] | None]]
 def _fits(name: str, literal: str, pattern: re.Pattern[str] | None) -> bool:
     if pattern is not None:
         return bool(pattern.match(name))
-    return literal.casefold() == name.casefold()
+    return match_key(literal) == match_key(name)
 
 
 def _writer_in(text: str) -> str | None:
@@ -425,8 +427,8 @@ def note_descriptions(outputs_text: str) -> dict[str, str]:
             name = match[1] or match[2]
             rest = _NOTE_SEPARATOR.sub("", body[match.end():].strip(" `"), count=1).strip()
             rest = rest.rstrip(")") if rest.count(")") > rest.count("(") else rest
-            if rest and name.casefold() not in described:
-                described[name.casefold()] = _short(rest, 160)
+            if rest and match_key(name) not in described:
+                described[match_key(name)] = _short(rest, 160)
             break
     return described
 
@@ -502,12 +504,12 @@ def details(root: Path, records: Sequence[FileRecord], missing: Sequence[str], n
                 pending, text = True, "still being computed"
             else:
                 text = targets.text()
-        note = noted.get(name.casefold(), "")
+        note = noted.get(match_key(name), "")
         writer = writers.get(name)
         # One line each: a column or file name with a line break in it must not break the prompt's list.
         found[name] = Detail(shown_name(describe(name, note=note, writer=writer,
                                                  from_file="" if note or writer else _from_file(kind, targets))),
                              shown_name(text), pending)
     for name in absent:
-        found[name] = Detail(shown_name(describe(name, note=noted.get(name.casefold(), ""), writer=writers.get(name))))
+        found[name] = Detail(shown_name(describe(name, note=noted.get(match_key(name), ""), writer=writers.get(name))))
     return found

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from liferaft.core.names import match_key
 from liferaft.core.recover.canvas import replay
 from liferaft.core.recover.conversation import (
     STATUS_CANCELLED,
@@ -418,8 +419,8 @@ class _Walk:
         created = _num(message.get("create_time"))
         if role in ("user", "system"):
             for upload in _uploads_of(message, role == "system"):
-                if upload.name.casefold() not in self.upload_keys:
-                    self.upload_keys.add(upload.name.casefold())
+                if match_key(upload.name) not in self.upload_keys:
+                    self.upload_keys.add(match_key(upload.name))
                     self.result.uploads.append(upload)
         if role == "user":
             self._prompt(key, message, content, content_type, created, abandoned)
@@ -549,8 +550,8 @@ class _Walk:
             item = _dict(item)
             title = _str(item.get("title"))
             name = visualization_name(title or _str(item.get("file_id")) or "table")
-            if name.casefold() not in self.link_keys:
-                self.link_keys.add(name.casefold())
+            if match_key(name) not in self.link_keys:
+                self.link_keys.add(match_key(name))
                 result.generated.append(GeneratedFile(name, "visualization", cell.epoch, cell.index,
                                                       _str(item.get("file_id")), abandoned=abandoned))
         if cell.status in (STATUS_SUCCESS, STATUS_UNKNOWN) and not cell.shell:
@@ -563,7 +564,7 @@ class _Walk:
         text = text_of(content)
         if text and "sandbox:" in text:
             for path in sandbox_links(text):
-                if path.casefold() in self.upload_keys:
+                if match_key(path) in self.upload_keys:
                     continue
                 _add_generated(self.result, self.link_keys, path, "link", self.epoch, None, abandoned)
 
@@ -604,11 +605,11 @@ def _is_python_reply(author: dict[str, Any], content_type: str, parent: str | No
 
 def _add_generated(result: Conversation, keys: set[str], path: str, kind: str, epoch: int, cell: int | None,
                    abandoned: bool) -> None:
-    key = path.casefold()
+    key = match_key(path)
     if key in keys:
         # Already known: written again by code in a newer epoch, it was made again (a link proves nothing).
         for made in result.generated:
-            if kind == "code" and made.path.casefold() == key and made.epoch < epoch:
+            if kind == "code" and match_key(made.path) == key and made.epoch < epoch:
                 made.epoch, made.lost = epoch, False
         return
     keys.add(key)
