@@ -158,3 +158,34 @@ def test_apostrophes_in_text_are_not_quotes(tmp_path: Path) -> None:
     path.write_text("id,review\n" + "".join(f"{n},it's fine but don't 'rush'\n" for n in range(20)), encoding="utf-8")
     preview = inspect_delimited(path)
     assert not any("quoted with '" in note for note in preview.notes)
+
+
+# --- item 4: a header of two rows --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("head", [
+    "region,Sales,,Costs,\n,2024,2025,2024,2025\n",  # sub-names under groups (years: numbers, but names here)
+    "region,depth,temp,ph,flow\n,m,degC,,l/s\n",  # a units row, with a blank where a column has none
+])
+def test_a_header_of_two_rows_is_told(tmp_path: Path, head: str) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text(head + "".join(f"R{n},{n}.5,{n + 1},{n * 2},{n * 3}\n" for n in range(12)), encoding="utf-8")
+    preview = inspect_delimited(path)
+    assert any(note.startswith("the header spans 2 rows (lines 1–2)") for note in preview.notes)
+    (problem,) = [problem for problem in preflight.check_file(path, "two.csv").problems
+                  if problem.code == "multi_row_header"]
+    assert "header=[0, 1]" in problem.fix
+
+
+@pytest.mark.parametrize("text", [
+    "name,age,city\nAnn,,Oslo\n" + "".join(f"P{n},{20 + n},City{n}\n" for n in range(12)),  # a row missing a number
+    "id,score\na,n/a\n" + "".join(f"r{n},{n}\n" for n in range(12)),  # a missing-value mark, not a name
+    ",a,b\n" + "".join(f"{n},{n * 2},{n * 3}\n" for n in range(12)),  # a saved index: its first name is blank
+    "name,x,y\nAnn,,\n" + "".join(f"P{n},{n},{n}\n" for n in range(12)),  # a first row with no numbers at all
+    "comment\n" + "".join(f"review {n} was fine\n" for n in range(12)),  # one column of text
+])
+def test_an_ordinary_first_row_is_not_a_second_header(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text(text, encoding="utf-8")
+    assert not any("header spans" in note for note in inspect_delimited(path).notes)
+    assert "multi_row_header" not in _codes(path)

@@ -81,6 +81,11 @@ _CSV_NOTES: tuple[tuple[str, str, str, str], ...] = (
      "title lines above the header: a chat would take the first for the column names (the columns unnamed, the "
      "titles counted as rows)",
      "write a copy without them"),
+    ("the header spans 2 rows", "multi_row_header",
+     "the header spans 2 rows: a chat would take the first for the column names and the second for a row of data "
+     "(words among the numbers)",
+     "tell the chat the header is 2 rows (pandas: header=[0, 1]), or merge them into one row in the original "
+     "program and export again"),
     ("not by a comma, semicolon, tab or pipe", "space_separated",
      "the columns are separated by spaces, not by a delimiter: a chat's CSV reader sees one column",
      "tell the chat to read it with sep=r'\\s+' (pandas), or export it again as CSV"),

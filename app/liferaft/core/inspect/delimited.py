@@ -253,6 +253,47 @@ def title_lines(text: str, delimiter: str) -> TitleLines | None:
     return None
 
 
+# --- a header of two rows ----------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[-+(]?[$€£¥]?\s*\d[\d\s.,']*(?:[eE][-+]?\d+)?\s*[%)]?")
+_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "?", "#n/a"})
+#: Data rows (after the possible second header row) looked at, and how many of them at least.
+HEADER_EVIDENCE_ROWS = 20
+HEADER_EVIDENCE_MIN = 3
+
+
+def _number(cell: str) -> bool:
+    return bool(_NUMBER.fullmatch(cell.strip()))
+
+
+def second_header_row(header: list[str], rows: list[list[str]]) -> bool:
+    """Whether the first row under ``header`` is a second header row, told from the data rows after it:
+
+    - units or sub-names: in the columns whose data is numbers it holds no number, and a word in one of them at
+      least (not a missing-value mark such as NA);
+    - sub-names under groups (``Sales,,Costs,`` over ``2024,2025,2024,2025``): it fills the header's blank cells
+      (right of the first column: a blank first name is a saved index) and is blank in a column every data row
+      fills (the row labels)."""
+    body = [row for row in rows[1 : 1 + HEADER_EVIDENCE_ROWS] if _filled(row)]
+    if not rows or len(body) < HEADER_EVIDENCE_MIN:
+        return False
+    second = rows[0]
+
+    def cell(row: list[str], column: int) -> str:
+        return row[column].strip() if column < len(row) else ""
+
+    width = len(header)
+    numeric = [column for column in range(width)
+               if sum(_number(cell(row, column)) for row in body) >= 0.8 * len(body)]
+    if numeric and not any(_number(cell(second, column)) for column in numeric) and \
+            any(cell(second, column).lower() not in _MISSING for column in numeric):
+        return True
+    blanks = [column for column in range(1, width) if not header[column].strip()]
+    labels = [column for column in range(width) if all(cell(row, column) for row in body)]
+    return bool(blanks) and all(cell(second, column) for column in blanks) and \
+        any(not cell(second, column) for column in labels)
+
+
 def _first_filled(fields: list[str]) -> str:
     return next((cell.strip() for cell in fields if cell.strip()), "")
 
@@ -416,6 +457,11 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
                      "here as one column (pandas reads it with sep=r'\\s+')")
     else:
         _note_layout(parse, header, text, delimiter, notes, found)
+        if second_header_row(header, parse.rows):
+            line = parse.header_end + 1
+            notes.append(f"the header spans 2 rows (lines {line - 1:,}–{line:,}): names in line {line:,} sit under "
+                         f"the ones above (groups, or units); a chat would take only line {line - 1:,} for the "
+                         f"column names and line {line:,} for data")
     rows = parse.rows
     width, names = _shape(header, rows, notes)
     shown_width = min(width, MAX_COLUMNS)
