@@ -82,8 +82,8 @@ _CSV_NOTES: tuple[tuple[str, str, str, str], ...] = (
      "titles counted as rows)",
      "write a copy without them"),
     ("the header spans 2 rows", "multi_row_header",
-     "the header spans 2 rows: a chat would take the first for the column names and the second for a row of data "
-     "(words among the numbers)",
+     "the header spans 2 rows: a chat would take the first for the column names and the second, names or units, "
+     "for a row of data",
      "tell the chat the header is 2 rows (pandas: header=[0, 1]), or merge them into one row in the original "
      "program and export again"),
     ("not by a comma, semicolon, tab or pipe", "space_separated",
