@@ -47,6 +47,16 @@ def test_apply_updates(updates: object, expected: str | None) -> None:
     assert apply_updates("abc\nabc", updates)[0] == expected
 
 
+def test_a_pattern_that_backtracks_for_ever_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update's pattern is the chat's own: one that backtracks for ever on the canvas's text stops at a time
+    limit, and the canvas keeps its last state (Python's re would hang the import)."""
+    from liferaft.core.recover import canvas
+
+    monkeypatch.setattr(canvas, "PATTERN_TIMEOUT_S", 0.2)
+    text, why = apply_updates("a" * 5000 + "!", [{"pattern": "^(a|a?)+$", "multiple": False, "replacement": "x"}])
+    assert text is None and "took over 0.2 s to match" in why
+
+
 def test_prose_canvases_from_a_markdown_wrapper(tmp_path: Path) -> None:
     conv = fx.canvas_prose_conversation()
     export = open_export(fx.write_markdown_wrapper(tmp_path / "0004-survey.md", conv, 4))

@@ -16,9 +16,15 @@ says so. An update ChatGPT itself refused changed nothing there either, so it is
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# The chat's own patterns are applied with a time limit: Python's re has none, and a pattern that backtracks for
+# ever on the canvas's text would stall the import (see pyproject's note on regex).
+import regex
+
+#: Seconds one update's pattern may take to match before the update is given up (the canvas keeps its last state).
+PATTERN_TIMEOUT_S = 2.0
 
 CREATE = "canmore.create_textdoc"
 UPDATE = "canmore.update_textdoc"
@@ -104,20 +110,25 @@ def apply_updates(text: str, updates: Any) -> tuple[str | None, str]:
         if not isinstance(pattern, str) or not isinstance(replacement, str):
             return None, f"{where} has no pattern or replacement"
         try:
-            expression = re.compile(pattern, re.DOTALL)
-        except re.error as exc:
+            expression = regex.compile(pattern, regex.DOTALL | regex.VERSION0)
+        except (regex.error, ValueError, OverflowError) as exc:
             return None, f"{where} is not a valid regular expression ({exc})"
+        try:
+            matches = list(expression.finditer(text, timeout=PATTERN_TIMEOUT_S))
+        except TimeoutError:
+            return None, (f"{where} took over {PATTERN_TIMEOUT_S:g} s to match (a pattern that can run for ever on "
+                          "this text)")
         pieces: list[str] = []
         last = 0
         found = False
-        for match in expression.finditer(text):
+        for match in matches:
             if found and match.start() == match.end() == last:
                 continue  # the empty match right after a whole-text match (".*") is not a second place
             found = True
             if expression.groups:
                 try:
                     new = match.expand(replacement)
-                except (re.error, IndexError):
+                except (regex.error, IndexError, ValueError):
                     new = replacement
             else:
                 new = replacement
