@@ -182,6 +182,23 @@ async def test_a_clearer_name_is_a_copy_and_the_note_follows(small_demo: Path) -
     assert "final2.csv" not in note and "- channel_spend_2025.csv — monthly marketing spend" in note
 
 
+async def test_title_lines_are_skipped_from_the_dialog(small_demo: Path) -> None:
+    """The dialog asks for the lines to skip in those words (not "Upload it as"), and writes the copy."""
+    titled = "Quarterly report\nSource: stats office\n\nregion,q,units\n" + "".join(f"R{n},Q1,{n}\n"
+                                                                                  for n in range(1, 21))
+    (small_demo / "SOURCE/titled.csv").write_text(titled, encoding="utf-8")
+    app = LiferaftApp(small_demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_prepare(app, pilot, "titled.csv")
+        await pilot.press("enter")
+        label = str(screen.query_one("#prepare-ask-label").content)  # type: ignore[attr-defined]
+        assert label.startswith("Lines to skip above the header") and "Upload it as" not in label
+        assert screen.query_one("#prepare-input", Input).value == "3"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (small_demo / "SOURCE/prepared/titled.skip3.csv").exists())
+    assert (small_demo / "SOURCE/prepared/titled.skip3.csv").read_text().startswith("region,q,units\n")
+
+
 async def test_drop_columns_picks_from_the_header(small_demo: Path) -> None:
     app = LiferaftApp(small_demo, now=lambda: FROZEN_NOW)
     async with app.run_test(size=(160, 48)) as pilot:

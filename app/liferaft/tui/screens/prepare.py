@@ -198,6 +198,9 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
         elif fix.action == "split":
             label.update("Largest part, in MB (enter splits)")
             box.value = fix.argument or ""
+        elif fix.action != "name":
+            label.update(f"{fix.asks} (enter writes the copy)")
+            box.value = fix.argument or ""
         else:
             extra = ""
             if self._mentions:
