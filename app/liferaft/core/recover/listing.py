@@ -219,12 +219,13 @@ def _branch_calls(current: Any, region: bytes, calls: int) -> int | None:
         return None
     if not isinstance(mapping, dict):
         return None
-    from liferaft.core.recover.extract import active_path
+    from liferaft.core.recover.extract import _CALL_RECIPIENTS, active_path
 
     count = 0
     for key in active_path(mapping, current, []):
         message = mapping[key].get("message") if isinstance(mapping[key], dict) else None
-        if isinstance(message, dict) and message.get("recipient") in ("python", "container.exec"):
+        recipient = message.get("recipient") if isinstance(message, dict) else None
+        if isinstance(recipient, str) and recipient in _CALL_RECIPIENTS:
             count += 1
     return count
 
