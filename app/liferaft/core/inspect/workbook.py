@@ -355,21 +355,10 @@ def _used_range(open_source: Any, max_bytes: int = USED_RANGE_MAX_BYTES) -> tupl
         return None
     if not letters:
         return None
-    columns = [_column_number(letter.decode("ascii")) for letter in letters]
+    from openpyxl.utils import column_index_from_string
+
+    columns = [column_index_from_string(letter.decode("ascii")) for letter in letters]
     return min(columns), min_row, max(columns), max_row
-
-
-def _column_number(ref: str) -> int:
-    """The column (from 1) of a cell reference such as "AB12"; 0 when it names none."""
-    number = 0
-    for char in ref:
-        if "A" <= char <= "Z":
-            number = number * 26 + ord(char) - 64
-        elif "a" <= char <= "z":
-            number = number * 26 + ord(char) - 96
-        else:
-            break
-    return number
 
 
 def _range_text(bounds: tuple[int, int, int, int]) -> str:
