@@ -38,6 +38,8 @@ CODE_EXTENSIONS = {
     "markdown": "md", "latex": "tex", "lua": "lua", "perl": "pl", "dart": "dart", "matlab": "m", "julia": "jl",
     "vba": "bas", "xml": "xml",
 }
+#: The extensions a canvas title may already end with (dropped from its file's stem).
+_TITLE_EXTENSIONS = frozenset(CODE_EXTENSIONS.values()) | {"md", "txt"}
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Canvas:
     def stem(self) -> str:
         """The title without an extension it may already carry (``"report.py"`` → ``"report"``)."""
         base, dot, ext = self.title.rpartition(".")
-        if dot and base and ext.lower() in set(CODE_EXTENSIONS.values()) | {"md", "txt"}:
+        if dot and base and ext.lower() in _TITLE_EXTENSIONS:
             return base
         return self.title
 
