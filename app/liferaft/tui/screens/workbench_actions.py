@@ -27,9 +27,6 @@ from liferaft.tui.widgets.project_pane import ProjectPane
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.compose import ComposeContext, ComposedPrompt
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
     from liferaft.core.outbound import Release
     from liferaft.core.risk import Risk
     from liferaft.core.watch import Watcher
