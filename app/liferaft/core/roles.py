@@ -137,6 +137,12 @@ TEXT_LINE = 10_000
 _C0_TABLE = dict.fromkeys(set(range(32)) - set(map(ord, "\t\n\r\f\v\x1b")))
 
 
+def control_count(text: str) -> int:
+    """The C0 control characters in ``text`` that text does not contain (tab, line breaks, form feed and escape
+    aside)."""
+    return len(text) - len(text.translate(_C0_TABLE))
+
+
 def few_nuls(data: bytes) -> bool:
     """Whether the NUL bytes in ``data`` (if any) are few enough to be strays in a text file."""
     nuls = data.count(0)
@@ -156,7 +162,7 @@ def western_text(data: bytes, final: bool = True) -> str | None:
     if not text:
         return None
     holes = text.count("\ufffd")
-    c0 = len(text) - len(text.translate(_C0_TABLE))
+    c0 = control_count(text)
     if c0 > max(2, len(text) * TEXT_C0) or c0 + holes > (1 - TEXT_PRINTABLE) * len(text):
         return None
     lengths = sorted(len(line) for line in text.splitlines()) or [0]
@@ -188,7 +194,7 @@ def sniff_kind(head: bytes) -> str:
         if len(head) < SNIFF_SAMPLE - 3 or exc.start < len(head) - 3:
             return "text" if western_text(head, final=len(head) < SNIFF_SAMPLE) else "other"
         text = head[: exc.start].decode("utf-8")
-    if len(text) - len(text.translate(_C0_TABLE)) > max(2, len(text) * TEXT_C0):
+    if control_count(text) > max(2, len(text) * TEXT_C0):
         return "other"  # valid UTF-8, but full of control characters
     # '[section]' is INI or TOML: JSON follows a bracket with a value or a quoted key.
     if _JSON_START.match(text):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from liferaft.core.inspect import DEFAULT_TEXT_BYTES, Preview
-from liferaft.core.roles import few_nuls, kind_from_name, sniff_kind, western_text
+from liferaft.core.roles import control_count, few_nuls, kind_from_name, sniff_kind, western_text
 from liferaft.core.units import format_size
 
 #: How long a line count may take before it stops and extrapolates from the bytes it has read.
@@ -44,9 +44,6 @@ _LOOKS_LIKE = {
     "archive": "a ZIP or compressed archive (an .xlsx workbook is a ZIP too)",
 }
 
-# C0 control characters that text does not contain (tab, line breaks, form feed and escape are allowed).
-_CONTROL = frozenset(chr(code) for code in range(32)) - set("\t\n\r\f\v\x1b")
-_CONTROL_TABLE = dict.fromkeys(map(ord, _CONTROL))
 _HIGH_BYTES = bytes(range(128, 256))
 _LONG_RUN = re.compile(r"[^\x00-\x7f]{3,}")
 #: Below this many bytes beyond ASCII, a statistical guess has too little to go on: Western is preferred.
@@ -280,7 +277,7 @@ def _check_controls(text: str) -> None:
     sample = text[:65536]
     if not sample:
         return
-    controls = len(sample) - len(sample.translate(_CONTROL_TABLE))
+    controls = control_count(sample)
     if controls > max(2, len(sample) // 200):
         raise NotText("it is full of control characters, as binary files are")
 
