@@ -92,6 +92,19 @@ def test_done_when(tmp_path: Path, run_cli) -> None:
     assert json.loads(again.stdout)["written"] == []
 
 
+def _imported(tmp_path: Path, run_cli, conversation: dict, sources: dict[str, str]) -> Path:
+    """A new project whose SOURCE holds ``sources`` (name → text), with ``conversation`` imported into it from an
+    export: the project."""
+    export = fx.write_classic_zip(tmp_path / "export.zip", [conversation])
+    project = tmp_path / "proj"
+    assert run_cli("init", str(project)).returncode == 0
+    for name, text in sources.items():
+        (project / "SOURCE" / name).write_text(text, encoding="utf-8")
+    result = run_cli("import", str(export), "--into", str(project), "--json")
+    assert result.returncode == 0, result.stderr
+    return project
+
+
 def test_a_data_folder_variable_reaches_the_uploads_in_source(tmp_path: Path, run_cli) -> None:
     c = fx.Conversation("conv-paths", "Folder variables", model="gpt-5-thinking")
     c.user("Here", attachments=[fx.attachment("sales.csv", 40), fx.attachment("Physician's Excuse.csv", 20,
@@ -109,13 +122,8 @@ def test_a_data_folder_variable_reaches_the_uploads_in_source(tmp_path: Path, ru
     c.output("")
     c.code("print('never reached')")
     c.output("never reached")
-    export = fx.write_classic_zip(tmp_path / "export.zip", [c.build()])
-    project = tmp_path / "proj"
-    assert run_cli("init", str(project)).returncode == 0
-    (project / "SOURCE" / "sales.csv").write_text("region,revenue\nNorth,10\nSouth,7\n", encoding="utf-8")
-    (project / "SOURCE" / "Physician's Excuse.csv").write_text("note\nok\n", encoding="utf-8")
-    result = run_cli("import", str(export), "--into", str(project), "--json")
-    assert result.returncode == 0, result.stderr
+    project = _imported(tmp_path, run_cli, c.build(), {"sales.csv": "region,revenue\nNorth,10\nSouth,7\n",
+                                                       "Physician's Excuse.csv": "note\nok\n"})
     script = project / "CODE" / "recovered" / "folder-variables.py"
     text = script.read_text(encoding="utf-8")
     assert "DATA = MNT_DATA\n" in text and "mnt_data_path(\"Physician's Excuse.csv\")" in text
@@ -141,13 +149,8 @@ def test_computed_names_patterns_and_listings_reach_the_uploads_in_source(tmp_pa
            "print('listed', sorted(os.listdir('/mnt/data')))\n"
            "print('parts', sorted(os.path.basename(p) for p in glob.iglob('/mnt/data/part_*.csv')))")
     c.output("")
-    export = fx.write_classic_zip(tmp_path / "export.zip", [c.build()])
-    project = tmp_path / "proj"
-    assert run_cli("init", str(project)).returncode == 0
-    (project / "SOURCE" / "sales.csv").write_text("region,revenue\nNorth,10\nSouth,7\n", encoding="utf-8")
-    (project / "SOURCE" / "notes.md").write_text("# notes\n", encoding="utf-8")
-    result = run_cli("import", str(export), "--into", str(project), "--json")
-    assert result.returncode == 0, result.stderr
+    project = _imported(tmp_path, run_cli, c.build(), {"sales.csv": "region,revenue\nNorth,10\nSouth,7\n",
+                                                       "notes.md": "# notes\n"})
     script = project / "CODE" / "recovered" / "computed-paths.py"
     run = subprocess.run([str(PYTHON), str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
