@@ -56,10 +56,12 @@ def _on_signal(signum: int, frame: Any) -> None:
     _deferred.pop("signum", None)
     if signum == signal.SIGINT:  # Ctrl-C: pressed again, it runs the clean-up once more (see prepare._shielded)
         raise KeyboardInterrupt
+    import contextlib
+
     for name in _STOP_SIGNALS:  # a second one must not cut the clean-up short
         number = getattr(signal, name, None)
         if number is not None:  # SIGHUP is not on Windows, SIGBREAK only there
-            with _suppress_signal_errors():
+            with contextlib.suppress(OSError, ValueError):
                 signal.signal(number, signal.SIG_IGN)
     raise Interrupted(signum)
 
@@ -72,12 +74,6 @@ def _on_retry(_signum: int, frame: Any) -> None:
 #: The signals that stop a command the way Ctrl-C does (SIGHUP: the terminal was closed; POSIX only. SIGBREAK:
 #: Ctrl-Break; Windows only). Those the system does not have are skipped.
 _STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
-
-
-def _suppress_signal_errors() -> Any:
-    import contextlib
-
-    return contextlib.suppress(OSError, ValueError)
 
 
 def stop_signal_names() -> tuple[str, ...]:
