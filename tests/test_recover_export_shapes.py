@@ -5,6 +5,7 @@ fixtures' other conversations."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,8 @@ def test_same_file_rules() -> None:
     assert find_upload("x.pdf", 10, files) == "second"  # the same name before a copy of the same size
     assert find_upload("x (2).pdf", 10, files) == "first"
     assert find_upload("x (2).pdf", 11, files) is None
+    # macOS writes names decomposed (NFD): the upload the chat knew as "Café.csv" is the same file in SOURCE.
+    assert same_file("Café.csv", 5, unicodedata.normalize("NFD", "café.csv"), 9)
 
 
 # --- item 3: a call cut off mid-stream ---------------------------------------------------------------------------

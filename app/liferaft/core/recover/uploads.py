@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
+from liferaft.core.names import match_key
 from liferaft.core.scan import shown_name
 
 T = TypeVar("T")
@@ -24,8 +25,8 @@ _COPY = re.compile(r"\s*\(\d+\)(?=\.[^.]+$|$)")
 
 def exact_key(name: str) -> str:
     """The name as uploads are matched exactly: its last part, URL-decoded, control characters shown,
-    case-insensitive."""
-    return shown_name(urllib.parse.unquote(name).strip()).rpartition("/")[2].casefold()
+    case-insensitive, in either Unicode form (NFC or NFD, as macOS writes names)."""
+    return match_key(shown_name(urllib.parse.unquote(name).strip()).rpartition("/")[2])
 
 
 def copy_key(name: str) -> str:
