@@ -18,6 +18,7 @@ import contextlib
 import errno
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +52,6 @@ def _chmod_fd(fd: int, mode: int) -> None:
 
 
 def _fsync_dir(folder: Path) -> None:
-    import sys
-
     if sys.platform == "win32":  # folders cannot be opened there; the rename is still atomic
         return
     try:
@@ -169,8 +168,6 @@ def replace_file(src: Path | str, dst: Path | str) -> None:
     another program holds one of the files open (a PermissionError there); after the last try,
     :class:`FileHeld` says in one line which file is held. Elsewhere a PermissionError is raised at once
     (there it means what it says)."""
-    import sys
-
     pause = REPLACE_FIRST_PAUSE
     for attempt in range(1, REPLACE_TRIES + 1):
         try:
@@ -239,18 +236,15 @@ def locked(path: Path) -> Iterator[None]:
                 return
         finally:
             os.close(fd)  # closing the last descriptor releases the lock
-    else:
-        import sys
-
-        if sys.platform == "win32":
-            try:
-                import msvcrt
-            except ImportError:
-                pass
-            else:
-                with _msvcrt_lock(msvcrt, lock_path):
-                    yield
-                return
+    elif sys.platform == "win32":
+        try:
+            import msvcrt
+        except ImportError:
+            pass
+        else:
+            with _msvcrt_lock(msvcrt, lock_path):
+                yield
+            return
     with _lock_file(lock_path.with_name(lock_path.name + ".held")):
         yield
 
@@ -292,8 +286,6 @@ def _host() -> str:
 def _process_gone(pid: int) -> bool:
     """Whether no process ``pid`` runs on this machine (False when that cannot be told: on Windows
     ``os.kill(pid, 0)`` would end the process, so it is never called there)."""
-    import sys
-
     if sys.platform == "win32" or pid <= 0:
         return False
     try:
