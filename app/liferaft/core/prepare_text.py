@@ -529,7 +529,7 @@ def skip_rows(path: Path, count: int, *, progress: Progress | None = None) -> Pr
     rest = head[cut:].decode(decoded.codec, "replace")
     if not rest.replace(delimiter, "").strip():
         raise PrepareUsage(f"skipping {count} line(s) of {path.name} would leave no table")
-    header = rest.splitlines()[0] if rest.splitlines() else ""
+    header = next(iter(rest.splitlines()), "")
     stem, suffix = _split_name(path)
     folder = prepared_folder(path)
     target = free_name(folder, stem, f".skip{count}{suffix}")
