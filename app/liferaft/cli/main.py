@@ -25,6 +25,7 @@ from liferaft.cli.commands import (
     open_,
     prepare,
     prompt,
+    replay,
     scan,
     status,
 )
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 _COMMANDS = {
     "open": open_, "init": init, "demo": demo, "scan": scan, "check": check, "prepare": prepare, "note": note,
     "prompt": prompt, "checkpoint": checkpoint, "status": status, "diagnose": diagnose, "import": import_,
+    "replay": replay,
 }
 COMMANDS = tuple(_COMMANDS)
 

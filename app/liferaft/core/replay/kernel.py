@@ -1,0 +1,287 @@
+"""One stateful Jupyter kernel (ipykernel, in the replay's environment) driven with jupyter_client.
+
+The kernel talks over IPC sockets in a private runtime folder (a sandboxed kernel has no network, not even
+loopback). A cell that runs too long or that the user stops is interrupted with the protocol's own
+``interrupt_request`` (no signal has to cross the sandbox); a kernel that does not come back is killed.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: How long a kernel may take to start before Liferaft gives up on it.
+START_TIMEOUT = 60.0
+#: After an interrupt, how long the cell has to stop before the kernel is killed.
+INTERRUPT_GRACE = 5.0
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+class KernelError(RuntimeError):
+    """The kernel could not be started or died; the message says why, in one line."""
+
+
+def plain(text: str) -> str:
+    """Terminal colour codes taken out of a traceback line."""
+    return _ANSI.sub("", text)
+
+
+@dataclass(slots=True)
+class Execution:
+    """What one cell did."""
+
+    status: str = "ok"
+    """``ok``, ``error``, ``timeout`` (interrupted after its time limit), ``interrupted`` (stopped by the user)
+    or ``died`` (the kernel ended)."""
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    """Its outputs in nbformat 4 form (stream, display_data, execute_result, error)."""
+    seconds: float = 0.0
+    ename: str = ""
+    evalue: str = ""
+    traceback: list[str] = field(default_factory=list)
+    """The traceback's lines, colour codes removed."""
+
+    @property
+    def text(self) -> str:
+        """Everything it printed or showed as text, in order."""
+        parts = []
+        for output in self.outputs:
+            if output["output_type"] == "stream":
+                parts.append(output["text"])
+            elif output["output_type"] in ("execute_result", "display_data"):
+                data = output.get("data", {})
+                if "text/plain" in data:
+                    parts.append(data["text/plain"] + "\n")
+                elif "image/png" in data:
+                    parts.append("[an image]\n")
+        return "".join(parts)
+
+
+def _nb_output(msg_type: str, content: dict[str, Any]) -> dict[str, Any] | None:
+    if msg_type == "stream":
+        return {"output_type": "stream", "name": content.get("name", "stdout"), "text": content.get("text", "")}
+    if msg_type in ("display_data", "execute_result"):
+        output = {"output_type": msg_type, "data": content.get("data", {}), "metadata": content.get("metadata", {})}
+        if msg_type == "execute_result":
+            output["execution_count"] = content.get("execution_count")
+        return output
+    if msg_type == "error":
+        return {"output_type": "error", "ename": content.get("ename", ""), "evalue": content.get("evalue", ""),
+                "traceback": [plain(line) for line in content.get("traceback", [])]}
+    return None
+
+
+class Kernel:
+    """A kernel process and a client connected to it. ``command`` builds the command line from the connection
+    file's path (the sandbox wraps it)."""
+
+    def __init__(self, python: Path, *, wrap: Callable[[list[str], Path], list[str]] | None = None,
+                 env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+        self.python = python
+        self._wrap = wrap
+        self._env = env or {}
+        self._cwd = cwd
+        self.runtime = Path(tempfile.mkdtemp(prefix="lr-replay-"))
+        (self.runtime / "home").mkdir()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._running: str | None = None
+        self.stderr_path = self.runtime / "kernel-stderr.txt"
+        self.ready_seconds = 0.0
+
+    # -- life -----------------------------------------------------------------------------------------------
+    def start(self, cancel: threading.Event | None = None) -> float:
+        """Start the kernel and wait until it answers; the seconds it took. Raises :class:`KernelError`."""
+        from jupyter_client.blocking.client import BlockingKernelClient
+        from jupyter_client.connect import write_connection_file
+
+        started = time.monotonic()
+        connection, _info = write_connection_file(str(self.runtime / "kernel.json"), transport="ipc",
+                                                  ip=str(self.runtime / "k"), key=secrets.token_hex(16).encode())
+        command = [str(self.python), "-m", "ipykernel_launcher", "-f", connection, "--quiet"]
+        if self._wrap is not None:
+            command = self._wrap(command, self.runtime)
+        env = {**os.environ, "PYTHONNOUSERSITE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+               "JUPYTER_PLATFORM_DIRS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+               "MPLCONFIGDIR": str(self.runtime / "matplotlib"), "PYTHONUNBUFFERED": "1", **self._env}
+        env.pop("PYTHONPATH", None)
+        env.pop("VIRTUAL_ENV", None)
+        try:
+            with open(self.stderr_path, "wb") as stderr:
+                self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                                                 env=env, cwd=self._cwd, start_new_session=True)
+        except OSError as exc:
+            raise KernelError(f"the kernel could not be started: {exc.strerror or exc}") from None
+        client = BlockingKernelClient(connection_file=connection)
+        client.load_connection_file()
+        client.start_channels()
+        self._client = client
+        deadline = started + START_TIMEOUT
+        while True:
+            if cancel is not None and cancel.is_set():
+                self.stop()
+                raise KernelError("stopped before the kernel was ready")
+            if self._process.poll() is not None:
+                raise KernelError(f"the kernel ended as it started: {self._last_stderr()}")
+            try:
+                client.wait_for_ready(timeout=0.5)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise KernelError(f"the kernel did not start within {START_TIMEOUT:.0f} s") from None
+        self.ready_seconds = time.monotonic() - started
+        return self.ready_seconds
+
+    def _last_stderr(self) -> str:
+        try:
+            lines = [line for line in self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()
+                     if line.strip()]
+        except OSError:
+            lines = []
+        return plain(lines[-1]).strip() if lines else "it printed nothing"
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """End the kernel (politely, then for sure) and remove its runtime folder."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                if self.alive:
+                    client.shutdown()
+            with contextlib.suppress(Exception):
+                client.stop_channels()
+        process = self._process
+        if process is not None:
+            try:
+                process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=5)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- cells ----------------------------------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """Ask the running cell to stop (KeyboardInterrupt in the kernel)."""
+        client = self._client
+        if client is None or self._running is None:
+            return
+        with contextlib.suppress(Exception):
+            client.control_channel.send(client.session.msg("interrupt_request", {}))
+
+    def execute(self, code: str, *, timeout: float | None = None, silent: bool = False,
+                on_output: Callable[[dict[str, Any]], None] | None = None,
+                stop: threading.Event | None = None) -> Execution:
+        """Run ``code`` and wait for it; outputs are passed to ``on_output`` as they come. ``timeout``: seconds
+        before the cell is interrupted (status ``timeout``); ``stop``: set it to interrupt (``interrupted``)."""
+        client = self._client
+        if client is None or not self.alive:
+            return Execution(status="died", evalue="the kernel is not running")
+        result = Execution()
+        started = time.monotonic()
+        msg_id = client.execute(code, silent=silent, store_history=not silent, allow_stdin=False,
+                                stop_on_error=False)
+        self._running = msg_id
+        interrupted_at: float | None = None
+        reason = ""
+        try:
+            while True:
+                now = time.monotonic()
+                if interrupted_at is None:
+                    if timeout is not None and now - started > timeout:
+                        reason = "timeout"
+                    elif stop is not None and stop.is_set():
+                        reason = "interrupted"
+                    if reason:
+                        interrupted_at = now
+                        self.interrupt()
+                elif now - interrupted_at > INTERRUPT_GRACE:
+                    self._kill()
+                    result.status = "died"
+                    result.evalue = "the cell did not stop when interrupted; the kernel was ended"
+                    break
+                if not self.alive:
+                    result.status = "died"
+                    result.evalue = f"the kernel ended: {self._last_stderr()}"
+                    break
+                try:
+                    msg = client.get_iopub_msg(timeout=0.2)
+                except Exception:  # queue.Empty: nothing yet
+                    continue
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "status" and content.get("execution_state") == "idle":
+                    break
+                if kind == "clear_output":
+                    result.outputs.clear()
+                    continue
+                output = _nb_output(kind, content)
+                if output is None:
+                    continue
+                if kind == "error":
+                    result.ename = output["ename"]
+                    result.evalue = output["evalue"]
+                    result.traceback = output["traceback"]
+                    result.status = "error"
+                result.outputs.append(output)
+                if on_output is not None:
+                    on_output(output)
+        finally:
+            self._running = None
+        if reason and result.status in ("ok", "error"):
+            result.status = reason
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+
+
+def save_images(outputs: Sequence[dict[str, Any]], folder: Path, stem: str) -> list[Path]:
+    """The PNG images among a cell's outputs, written to ``folder`` as ``<stem>-<k>.png``."""
+    saved: list[Path] = []
+    for output in outputs:
+        data = output.get("data") if isinstance(output, dict) else None
+        png = data.get("image/png") if isinstance(data, dict) else None
+        if not isinstance(png, str):
+            continue
+        try:
+            raw = base64.b64decode(png)
+        except ValueError:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stem}-{len(saved) + 1}.png"
+        path.write_bytes(raw)
+        saved.append(path)
+    return saved
