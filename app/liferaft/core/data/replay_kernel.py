@@ -113,6 +113,10 @@ def _liferaft_setup(config):
     _b.open = open_
     _io.open = open_
     _os.open = os_open
+    try:  # IPython puts its own open() in the code's namespace, made from the real one
+        get_ipython().user_ns["open"] = open_  # noqa: F821 (IPython's own)
+    except NameError:
+        pass
 
     def guarded(name, paths_at=(0,)):
         real = getattr(_os, name)
@@ -190,7 +194,10 @@ def _liferaft_setup(config):
         _sys.modules[module] = stub
 
     if config.get("file"):
-        get_ipython().user_ns["__file__"] = config["file"]  # noqa: F821 (IPython's own)
+        try:
+            get_ipython().user_ns["__file__"] = config["file"]  # noqa: F821 (IPython's own)
+        except NameError:
+            pass
 
 
 _liferaft_setup(_LIFERAFT_CONFIG)  # noqa: F821 (set by Liferaft before this runs)

@@ -1,5 +1,6 @@
 """The replay's isolation: the kernel runs under bubblewrap (Linux) with no network, the whole file system
-read-only but for the replay folder and a private runtime folder, the home folder hidden, its own process and
+read-only but for the replay folder and a private runtime folder (its temporary files and home), the real
+home folder and ``/tmp`` hidden, its own process and
 IPC namespaces. Where that is not possible (no bubblewrap, user namespaces turned off, macOS, Windows) the
 reason is given and a replay runs only when the user says so (``--no-sandbox``)."""
 
@@ -72,6 +73,13 @@ def wrap(command: Sequence[str], *, python: Path, project: Path, replay_dir: Pat
         args += ["--ro-bind", str(folder), str(folder)]
     for folder in (replay_dir.resolve(), runtime_dir.resolve()):
         args += ["--bind", str(folder), str(folder)]
-    args += ["--setenv", "HOME", str(runtime_dir.resolve() / "home"), "--unshare-all", "--die-with-parent",
+    # The empty /tmp and home are read-only too: a write there is refused, not lost in a folder that vanishes.
+    args += ["--remount-ro", "/tmp"]
+    if str(home) not in ("/", ""):
+        args += ["--remount-ro", str(home)]
+    runtime = runtime_dir.resolve()
+    (runtime / "tmp").mkdir(exist_ok=True)
+    args += ["--setenv", "HOME", str(runtime / "home"), "--setenv", "TMPDIR", str(runtime / "tmp"),
+             "--unshare-all", "--die-with-parent",
              "--new-session", "--chdir", str(replay_dir.resolve()), "--"]
     return args + list(command)

@@ -104,7 +104,8 @@ class ReplayPlan:
 def plan_replay(project: Path, *, script: Path | None = None, notebook: Path | None = None,
                 first: int | None = None, last: int | None = None) -> ReplayPlan:
     """What a replay would run (reads the file; runs nothing). Raises :class:`ReplayError`."""
-    path = choose_input(project, script, notebook)
+    project = project.resolve()  # the sandbox shows the real path only, not a symbolic link to it
+    path = choose_input(project, script, notebook).resolve()
     try:
         cells = load_cells(path)
     except CellsError as exc:
