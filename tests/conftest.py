@@ -269,3 +269,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if FIXED_PATH_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("fixed-paths"))
+
+
+# --- replay ----------------------------------------------------------------------------------------------------
+
+#: What the demo's script needs to replay; the environment the replay tests share is built for exactly this.
+REPLAY_DEMO_IMPORTS = frozenset({"pandas", "matplotlib", "openpyxl"})
+
+
+def replay_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One replay cache for the whole run, shared by the workers (the environment in it is built once)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' common folder
+    return root / "replay-cache"
+
+
+_index_reachable: list[str | None] = []
+
+
+def replay_index_problem() -> str | None:
+    """Why uv cannot reach the package index (None: it can), found once per process by resolving ipykernel."""
+    if not _index_reachable:
+        from liferaft.core.replay.environment import ReplayEnvironmentError, find_uv
+
+        try:
+            uv = find_uv()
+            done = subprocess.run(
+                [uv, "pip", "compile", "--quiet", "--no-header", "-"],
+                input="ipykernel>=6.29.0\n",
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+            )
+            problem = None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["uv failed"])[-1]
+        except (ReplayEnvironmentError, OSError, subprocess.TimeoutExpired) as exc:
+            problem = str(exc)
+        _index_reachable.append(problem and f"uv cannot reach the package index: {problem}")
+    return _index_reachable[0]
+
+
+@pytest.fixture(scope="session")
+def replay_env(tmp_path_factory: pytest.TempPathFactory):  # -> liferaft.core.replay.environment.Environment
+    """The replay environment for the demo (pandas, matplotlib, openpyxl and the kernel), built once per run.
+
+    Skips (with the reason) when uv cannot reach the package index. The cache folder is in
+    ``LIFERAFT_CACHE_DIR`` only while it is built; a test that builds again sets it to the same folder.
+    """
+    problem = replay_index_problem()
+    if problem:
+        pytest.skip(problem)
+    from liferaft.core.replay.environment import ensure_environment
+    from liferaft.core.replay.packages import plan_requirements, requirement_specs
+
+    plan = plan_requirements(REPLAY_DEMO_IMPORTS, local_modules=set())
+    specs = requirement_specs(plan, sys.version_info[:2])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIFERAFT_CACHE_DIR", str(replay_cache_dir(tmp_path_factory)))
+        return ensure_environment(specs)

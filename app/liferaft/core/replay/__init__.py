@@ -1,0 +1,1 @@
+"""Replaying a recovered chat script locally: the requirements it needs and the environment that runs it."""
