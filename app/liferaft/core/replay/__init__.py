@@ -1,0 +1,1 @@
+"""`liferaft replay`: rerun a recovered script locally and take in what it makes."""
