@@ -163,7 +163,7 @@ def latest_replay(project: Path) -> Path | None:
         return None
 
     def order(name: str) -> tuple[str, int]:
-        stamp, _, number = name.partition("-") if name.count("-") == 3 else (name, "", "")
+        stamp, _, number = name[:17], name[17:18], name[18:]  # "YYYY-MM-DD_HHMMSS" then "-2"...
         return (stamp, int(number) if number.isdigit() else 1)
 
     return folder / max(stamps, key=order)
