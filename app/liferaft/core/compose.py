@@ -191,7 +191,10 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
         if columns:
             context.ctx.tables.append((record.display_path, columns))
     groups = inventory.by_role()
-    context.ctx.outputs = [record.name for record in sorted(groups[Role.OUTPUT], key=lambda r: r.path)]
+    from liferaft.core.summary import user_outputs
+
+    outputs = sorted(user_outputs(inventory), key=lambda r: r.path)  # a replay's files are not outputs yet
+    context.ctx.outputs = [record.name for record in outputs]
     try:
         note, note_record = load_note(root, inventory)
     except OSError as exc:  # NoteError: say so, rather than pass it off as an empty note
@@ -213,7 +216,7 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
                                               text))
         context.ctx.brief = note.get("brief")
         context.ctx.next_prompt = note.get("next_prompt")
-        present = {output_key(record.name) for record in groups[Role.OUTPUT]}
+        present = {output_key(record.name) for record in outputs}
         context.ctx.missing = [name for name in named_outputs(note.get("outputs"))
                                if output_key(name) not in present]
     chosen, capped = prompt_files.choose_code(
@@ -252,7 +255,7 @@ def gather(root: Path, inventory: Inventory, plan: UploadPlan, *, name: str | No
     context.ctx.problems += [problem.message for problem in plan.problems]
     from liferaft.core.outputs import details
 
-    context.ctx.output_details = details(root, sorted(groups[Role.OUTPUT], key=lambda r: r.path), context.ctx.missing,
+    context.ctx.output_details = details(root, outputs, context.ctx.missing,
                                          note.get("outputs") if note is not None else "", context.ctx.code,
                                          wait=targets_wait)
     return context.ctx

@@ -21,6 +21,7 @@ from liferaft.core.compose import named_outputs
 from liferaft.core.compose_context import output_key
 from liferaft.core.roles import Role
 from liferaft.core.scan import PARTIAL_SUFFIXES, Inventory
+from liferaft.core.summary import user_outputs
 
 if TYPE_CHECKING:
     from typing import Any
@@ -109,7 +110,7 @@ def at_risk(root: Path, inventory: Inventory, checkpoints: list[Checkpoint], not
       is given: otherwise every old CSV there would be offered). Partial downloads and hidden files are skipped.
     """
     warnings: list[str] = []
-    outputs = [record for record in inventory.files if record.role is Role.OUTPUT]
+    outputs = user_outputs(inventory)  # a replay's files (OUTPUT/replayed/) are no outputs until accepted
     last = checkpoints[-1] if checkpoints else None
     unsaved: list[RiskItem] = []
     if last is None:
@@ -123,13 +124,43 @@ def at_risk(root: Path, inventory: Inventory, checkpoints: list[Checkpoint], not
             unsaved.append(RiskItem(path, path.rpartition("/")[2], "changed since the last checkpoint"))
         unsaved.sort(key=lambda item: item.path or "")
     present = {output_key(record.name) for record in outputs}
-    named: dict[str, tuple[str, list[str]]] = {}
+    named = {item.key: item for item in generated_outputs(note, linked_outputs) if item.key not in present}
+    missing = [RiskItem(None, item.name, MISSING_REASON, item.sources) for item in named.values()]
+    downloads: list[RiskItem] = []
+    if downloads_dir is not None:
+        downloads, problem = list_downloads(Path(downloads_dir), {key: item.name for key, item in named.items()},
+                                            since)
+        if problem:
+            warnings.append(problem)
+    return Risk(unsaved, missing, downloads, len(checkpoints), last.iso_time if last is not None else None, warnings)
+
+
+class GeneratedOutput(NamedTuple):
+    """An output the chat made, as the restart note or a chat export names it (see :func:`generated_outputs`)."""
+
+    key: str
+    """:func:`~liferaft.core.compose_context.output_key` of its name: how it is matched with OUTPUT's files."""
+    name: str
+    """Its file name, URL-decoded."""
+    path: str
+    """Where it was written, as first named: the path within ``/mnt/data`` a chat export gives (folders kept,
+    URL-decoded), or the note's name."""
+    sources: tuple[str, ...]
+    """Where it is named: ``restart note``, ``chat export: <title>``..."""
+
+
+def generated_outputs(note: RestartNote | None,
+                      linked_outputs: Iterable[str | tuple[str, str]] = ()) -> list[GeneratedOutput]:
+    """Every output the restart note's "Generated outputs" section and ``linked_outputs`` (names, or (name, where
+    it came from) pairs) name, once each (matched by :func:`output_key`), in order: the list :func:`at_risk` keeps
+    those OUTPUT lacks of."""
+    named: dict[str, tuple[str, str, list[str]]] = {}
 
     def add(name: str, source: str) -> None:
         key = output_key(name)
-        if not key or key in present:
+        if not key:
             return
-        _shown, sources = named.setdefault(key, (_decoded(name), []))
+        _shown, _path, sources = named.setdefault(key, (_decoded(name), _decoded_path(name), []))
         if source not in sources:
             sources.append(source)
 
@@ -139,14 +170,16 @@ def at_risk(root: Path, inventory: Inventory, checkpoints: list[Checkpoint], not
     for item in linked_outputs:
         name, source = (item, "chat export") if isinstance(item, str) else item
         add(name, source)
-    missing = [RiskItem(None, shown, MISSING_REASON, tuple(sources)) for shown, sources in named.values()]
-    downloads: list[RiskItem] = []
-    if downloads_dir is not None:
-        downloads, problem = list_downloads(Path(downloads_dir), {key: shown for key, (shown, _s) in named.items()},
-                                            since)
-        if problem:
-            warnings.append(problem)
-    return Risk(unsaved, missing, downloads, len(checkpoints), last.iso_time if last is not None else None, warnings)
+    return [GeneratedOutput(key, shown, path, tuple(sources)) for key, (shown, path, sources) in named.items()]
+
+
+def _decoded_path(name: str) -> str:
+    import urllib.parse
+
+    path = urllib.parse.unquote(name).strip().replace("\\", "/")
+    for prefix in ("sandbox:", "/mnt/data/", "mnt/data/"):
+        path = path.removeprefix(prefix)
+    return "/".join(part for part in path.split("/") if part not in ("", ".", ".."))
 
 
 def _decoded(name: str) -> str:
