@@ -274,7 +274,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- replay ----------------------------------------------------------------------------------------------------
 
 #: What the demo's script needs to replay; the environment the replay tests share is built for exactly this.
-REPLAY_DEMO_IMPORTS = frozenset({"pandas", "matplotlib", "openpyxl"})
+REPLAY_DEMO_IMPORTS = frozenset({"pandas", "matplotlib"})
 
 
 def replay_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -312,7 +312,7 @@ def replay_index_problem() -> str | None:
 
 @pytest.fixture(scope="session")
 def replay_env(tmp_path_factory: pytest.TempPathFactory):  # -> liferaft.core.replay.environment.Environment
-    """The replay environment for the demo (pandas, matplotlib, openpyxl and the kernel), built once per run.
+    """The replay environment for the demo (pandas, matplotlib and the kernel), built once per run.
 
     Skips (with the reason) when uv cannot reach the package index. The cache folder is in
     ``LIFERAFT_CACHE_DIR`` only while it is built; a test that builds again sets it to the same folder.

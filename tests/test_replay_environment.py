@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -36,18 +35,16 @@ def needs_index() -> None:
 
 
 def test_the_demo_environment_imports_and_is_reused(replay_env, tmp_path_factory, monkeypatch) -> None:
-    code = "import pandas, matplotlib, openpyxl, ipykernel, numpy; print(pandas.__version__, numpy.__version__)"
+    code = "import pandas, matplotlib, ipykernel, IPython, numpy; print(pandas.__version__, numpy.__version__)"
     done = subprocess.run([str(replay_env.python), "-c", code], capture_output=True, text=True, check=True)
     versions = installed_versions(replay_env)
     assert done.stdout.split() == [versions["pandas"], versions["numpy"]]
     if sys.version_info[:2] == (3, 11):  # the sandbox's own Python: the sandbox's own versions
         assert versions["pandas"] == "1.5.3" and versions["numpy"] == "1.24.0"
-        assert versions["matplotlib"] == "3.6.3" and versions["openpyxl"] == "3.0.10"
+        assert versions["matplotlib"] == "3.6.3" and versions["ipython"] == "8.12.3"
     monkeypatch.setenv("LIFERAFT_CACHE_DIR", str(replay_cache_dir(tmp_path_factory)))
-    start = time.monotonic()
     again = ensure_environment(replay_env.specs)
     assert again.reused and again.path == replay_env.path
-    assert time.monotonic() - start < 5
 
 
 def test_a_package_that_fails_is_named_and_leaves_nothing(cache: Path) -> None:

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from liferaft.cli.commands import DIR_HELP
@@ -119,6 +120,23 @@ class _Progress:
         else:
             print(self.line, file=sys.stderr, flush=True)
 
+    def output(self, cell: Cell, output: dict[str, Any]) -> None:
+        """What a cell prints, on stdout as it comes (as running the script would show it)."""
+        if self.quiet:
+            return
+        if output.get("output_type") == "stream":
+            text = output.get("text", "")
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            text = data.get("text/plain", "[an image]" if "image/png" in data else "") + "\n"
+        else:
+            return
+        self.clear()
+        sys.stdout.write(printable_block(text))
+        sys.stdout.flush()
+        if self.tty:
+            self._show()
+
     def _show(self) -> None:
         with self.lock:
             if self.line:
@@ -140,12 +158,22 @@ class _Progress:
         self.clear()
 
 
+def printable_block(text: str) -> str:
+    """Text a cell printed, each line with its control characters made visible (newlines and tabs kept)."""
+    return "\n".join(printable(line).replace("\\t", "\t") for line in text.split("\n"))
+
+
 def _show_failure(record: CellRecord) -> None:
     err(f"{record.label} ({record.status}): {printable(record.error)}")
     for line in record.traceback:
         print(f"    {printable(line)}", file=sys.stderr)
     if record.diagnosis:
         print(f"  Reading: {printable(record.diagnosis)}", file=sys.stderr)
+    if record.chat_output:
+        said = record.chat_output.strip().splitlines()
+        print("  In the chat it printed:", file=sys.stderr)
+        for line in said[:6]:
+            print(f"    {printable(line)}", file=sys.stderr)
 
 
 def _edit(code: str) -> str | None:
@@ -198,16 +226,18 @@ def _accept(root: Path, as_json: bool) -> int:
         raise UsageError("no replay to accept yet: run `liferaft replay` first")
     report = accept(root, folder)
     if as_json:
-        print(json.dumps({"replay": folder.name, "moved": [str(p) for p in report.moved],
-                          "kept": [str(p) for p in report.kept]}, indent=2))
-        return EXIT_OK
-    for path in report.moved:
-        print(f"accepted  {printable(str(path))}")
+        print(json.dumps({"replay": folder.name, "accepted": list(report.accepted), "kept": list(report.kept),
+                          "problems": list(report.problems)}, indent=2, ensure_ascii=False))
+        return EXIT_FAILED if report.problems else EXIT_OK
+    for path in report.accepted:
+        print(f"accepted  {printable(path)}")
     for path in report.kept:
-        print(f"kept      {printable(str(path))} (OUTPUT already has it: compare them yourself)")
-    if not report.moved and not report.kept:
-        print("Nothing to accept: the replay regenerated no output that OUTPUT lacks.")
-    return EXIT_OK
+        print(f"kept      {printable(path)} (OUTPUT has its own copy, left as it is)")
+    for problem in report.problems:
+        err(problem)
+    if not report.accepted and not report.kept and not report.problems:
+        print(f"Nothing to accept from {printable(folder.name)}: it regenerated no output that OUTPUT lacks.")
+    return EXIT_FAILED if report.problems else EXIT_OK
 
 
 def _confirm_plan(plan: ReplayPlan, args: argparse.Namespace, install: list[str], unknown: list[str],
@@ -256,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     progress = _Progress(args.json)
     hooks = session.Hooks(on_cell_start=progress.start_cell, on_error=_on_error(progress, _interactive()),
+                          on_output=progress.output,
                           on_status=lambda text: None if args.json else print(text, file=sys.stderr))
     outcome: dict[str, Any] = {}
 
@@ -275,7 +306,8 @@ def run(args: argparse.Namespace) -> int:
     interrupted = False
     while worker.is_alive():
         try:
-            worker.join(0.2)
+            # Not join(): a stop signal waits while the main thread is in threading's code (cli/signals.py).
+            time.sleep(0.1)
         except KeyboardInterrupt:
             interrupted = True
             hooks.stop.set()
@@ -292,15 +324,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(root: Path, result: ReplayResult, as_json: bool, interrupted: bool) -> int:
-    from liferaft.core.replay.results import results_table
+    from dataclasses import asdict
+
+    from liferaft.core.replay.results import NEW, ReplayError, results_table
     from liferaft.core.replay.session import record_json
 
-    rows = results_table(root, result.folder)
+    try:
+        rows = results_table(root, result.folder)
+    except (ReplayError, OSError) as exc:
+        err(f"the results could not be compared: {exc}")
+        rows = []
     shown_folder = printable(str(result.folder.relative_to(root)))
     if as_json:
         data = record_json(result)
         data["folder"] = shown_folder
-        data["results"] = [row.as_json() for row in rows]
+        data["results"] = [asdict(row) for row in rows]
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         ran = [record for record in result.cells if record.number]
@@ -310,8 +348,9 @@ def _report(root: Path, result: ReplayResult, as_json: bool, interrupted: bool) 
               f"{len(failed)} failed{'; ' + result.stopped if result.stopped else ''}.")
         print(f"Results: {shown_folder}/ (replay.ipynb, replay.json)")
         for row in rows:
-            print(f"  {printable(row.name):<40} {printable(row.verdict)}")
-        if any(row.acceptable for row in rows):
+            detail = f" ({printable(row.detail)})" if row.detail and row.detail != row.status else ""
+            print(f"  {printable(row.path):<36} {printable(row.status)}{detail}")
+        if any(row.status == NEW for row in rows):
             print("`liferaft replay --accept` moves the regenerated missing outputs into OUTPUT.")
     if interrupted:
         return EXIT_INTERRUPTED

@@ -113,10 +113,9 @@ def _liferaft_setup(config):
     _b.open = open_
     _io.open = open_
     _os.open = os_open
-    try:  # IPython puts its own open() in the code's namespace, made from the real one
-        get_ipython().user_ns["open"] = open_  # noqa: F821 (IPython's own)
-    except NameError:
-        pass
+    shell = getattr(_b, "get_ipython", lambda: None)()
+    if shell is not None:  # IPython puts its own open() in the code's namespace, made from the real one
+        shell.user_ns["open"] = open_
 
     def guarded(name, paths_at=(0,)):
         real = getattr(_os, name)
@@ -193,12 +192,11 @@ def _liferaft_setup(config):
         stub.display_matplotlib_image_to_user = nothing
         _sys.modules[module] = stub
 
-    if config.get("file"):
-        try:
-            get_ipython().user_ns["__file__"] = config["file"]  # noqa: F821 (IPython's own)
-        except NameError:
-            pass
+    if config.get("file") and shell is not None:
+        shell.user_ns["__file__"] = config["file"]
+    if config.get("plain_script") and shell is not None:
+        shell.ast_node_interactivity = "none"  # a script shows what it prints, not its bare expressions
 
 
-_liferaft_setup(_LIFERAFT_CONFIG)  # noqa: F821 (set by Liferaft before this runs)
-del _liferaft_setup, _LIFERAFT_CONFIG
+_liferaft_setup(globals().pop("_LIFERAFT_CONFIG"))  # set by Liferaft just before this runs
+del _liferaft_setup

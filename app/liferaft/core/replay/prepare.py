@@ -44,43 +44,39 @@ def _local_modules(plan: ReplayPlan) -> set[str]:
     return names
 
 
-def _settings() -> dict[str, object]:
-    from liferaft.core.config import load_settings
-
-    replay = load_settings().settings.other.get("replay")
-    return replay if isinstance(replay, dict) else {}
-
-
 def requirements_for(plan: ReplayPlan, cells: list[Cell] | None = None) -> Needs:
-    """The packages the chosen cells import, with the settings' overrides. Raises ReplayEnvironmentError for
-    a bad setting."""
-    from liferaft.core.replay.environment import ReplayEnvironmentError, environment_ready
-    from liferaft.core.replay.packages import find_imports, plan_requirements, requirement_specs
+    """The packages the chosen cells import, with config.toml's ``[replay]`` settings. Raises
+    :class:`~liferaft.core.replay.environment.ReplayEnvironmentError` (one line) for a bad setting."""
+    from liferaft.core.config import load_settings
+    from liferaft.core.replay.environment import MARKER as ENV_MARKER
+    from liferaft.core.replay.environment import (
+        ReplayEnvironmentError,
+        environment_key,
+        environments_dir,
+        replay_settings,
+    )
+    from liferaft.core.replay.packages import ReplayConfigError, find_imports, plan_requirements, requirement_specs
 
-    settings = _settings()
-    overrides = settings.get("packages")
-    if overrides is not None and not isinstance(overrides, dict):
-        raise ReplayEnvironmentError("config.toml: [replay.packages] must be a table of module = \"package\"")
-    chosen = cells if cells is not None else plan.chosen
-    imports = find_imports(cell.code for cell in chosen)
-    requirements = plan_requirements(imports, local_modules=_local_modules(plan),
-                                     overrides={str(k): str(v) for k, v in (overrides or {}).items()})
-    specs = tuple(requirement_specs(requirements, sys.version_info[:2]))
-    python = settings.get("python")
-    if python is not None and not isinstance(python, str):
-        raise ReplayEnvironmentError("config.toml: [replay] python must be the path of a Python interpreter")
+    try:
+        settings = replay_settings(load_settings().settings.other)
+        chosen = cells if cells is not None else plan.chosen
+        imports = find_imports(cell.code for cell in chosen)
+        requirements = plan_requirements(imports, local_modules=_local_modules(plan), overrides=settings.packages)
+        specs = tuple(requirement_specs(requirements, sys.version_info[:2]))
+    except ReplayConfigError as exc:
+        raise ReplayEnvironmentError(str(exc)) from None
     shown = [f"{item.distribution} {item.version}" if item.version else item.distribution
              for item in requirements.install]
-    ready = bool(python) or environment_ready(list(specs))
-    return Needs(specs, shown, list(requirements.unknown), list(requirements.stand_ins), python or None, ready)
+    ready = bool(settings.python) or (environments_dir() / environment_key(specs) / ENV_MARKER).is_file()
+    return Needs(specs, shown, list(requirements.unknown), list(requirements.stand_ins), settings.python, ready)
 
 
 def environment_for(needs: Needs, *, progress: Callable[[str], None] | None = None,
                     cancel: threading.Event | None = None) -> Path:
-    """The Python the kernel runs with: the configured one, or the environment for ``needs.specs`` (built, or
-    reused). Raises ReplayEnvironmentError with what went wrong."""
-    from liferaft.core.replay.environment import ensure_environment, python_with_kernel
+    """The Python the kernel runs with: the configured one (checked for ipykernel), or the environment for
+    ``needs.specs``, built or reused. Raises ReplayEnvironmentError with what went wrong."""
+    from liferaft.core.replay.environment import ensure_environment, existing_environment
 
     if needs.python:
-        return python_with_kernel(needs.python)
-    return ensure_environment(list(needs.specs), progress=progress, cancel=cancel).python
+        return existing_environment(needs.python).python
+    return ensure_environment(needs.specs, progress=progress, cancel=cancel).python

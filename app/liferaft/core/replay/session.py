@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,9 @@ DEFAULT_CELL_TIMEOUT = 600.0
 #: Lines of a traceback kept in the record and shown.
 TRACEBACK_LINES = 6
 _SCRIPT_SUFFIXES = (".py", ".ipynb")
+#: IPython's traceback frame lines (a rule of dashes, the "Traceback (most recent call last)" header): left out
+#: of the lines shown, which keep the cell's own code and the error.
+_TRACEBACK_FRAME = re.compile(r"^\s*-{10,}\s*$|Traceback \(most recent call last\)\s*$")
 
 
 class ReplayError(Exception):
@@ -212,9 +216,12 @@ def new_replay_folder(project: Path, now: float | None = None) -> Path:
 def _kernel_setup(plan: ReplayPlan, folder: Path) -> str:
     config = {"project": str(plan.project), "source": str(role_dir(plan.project, Role.SOURCE)),
               "output": str(role_dir(plan.project, Role.OUTPUT)), "replay": str(folder),
-              "file": str(plan.script) if plan.script.suffix.lower() == ".py" else ""}
+              "file": str(plan.script) if plan.script.suffix.lower() == ".py" else "",
+              # Cells cut from a plain script: it shows what it prints, not the value of a bare expression.
+              "plain_script": bool(plan.cells) and all(cell.label.startswith(("line", "the whole"))
+                                                       for cell in plan.cells)}
     shim = resources.files("liferaft.core").joinpath("data/replay_kernel.py").read_text(encoding="utf-8")
-    return f"_LIFERAFT_CONFIG = {json.dumps(config)}\n{shim}"
+    return f"_LIFERAFT_CONFIG = {config!r}\n{shim}"
 
 
 def _matplotlibrc(folder: Path) -> None:
@@ -261,7 +268,8 @@ def _record(cell: Cell, at: Execution, code: str, edited: bool, folder: Path) ->
         else:
             record.error = at.evalue or {"timeout": "it ran past its time limit and was interrupted",
                                          "interrupted": "stopped by you"}.get(at.status, at.status)
-        lines = [line for text in at.traceback for line in text.splitlines() if line.strip()]
+        lines = [line for text in at.traceback for line in text.splitlines()
+                 if line.strip() and not _TRACEBACK_FRAME.search(line)]
         record.traceback = lines[-TRACEBACK_LINES:]
         record.diagnosis = _diagnosis("\n".join(lines[-40:]) or record.error)
     stem = f"cell-{cell.number}" if cell.number else "setup"
