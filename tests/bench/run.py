@@ -799,6 +799,7 @@ BENCHMARKS: dict[str, Callable[[Path, int], list[Figure]]] = {
     "diagnose": lambda work, repeat: __import__("diagnose_bench").bench_diagnose(work, repeat),
     "verify": lambda work, repeat: __import__("verify_bench").bench_verify(work, repeat),
     "keys": lambda work, repeat: __import__("keys_bench").bench_keys(work, repeat),
+    "replay": lambda work, repeat: __import__("replay_bench").bench_replay(work, repeat),
 }
 
 

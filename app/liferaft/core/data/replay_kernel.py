@@ -168,6 +168,32 @@ def _liferaft_setup(config):
         return seen
 
     _os.listdir = listdir
+
+    import threading
+
+    busy = threading.local()  # routing itself looks at files (realpath, exists): those calls are not routed
+
+    def stat_of(real):
+        def stat(path, *args, **kwargs):
+            if getattr(busy, "on", False):
+                return real(path, *args, **kwargs)
+            busy.on = True
+            try:
+                full = absolute(path)
+                if full is not None and (sandbox_name(full) is not None or inside(full, output)):
+                    target = for_reading(full)
+                    if target != full:
+                        path = target
+            finally:
+                busy.on = False
+            return real(path, *args, **kwargs)
+
+        return stat
+
+    # What the code asks of a file (is it there? a folder? how big?) is answered for the file it would read:
+    # /mnt/data is a folder here too (pandas checks before it writes), and an output the replay made is seen.
+    _os.stat = stat_of(_os.stat)
+    _os.lstat = stat_of(_os.lstat)
     _os.makedirs(replay, exist_ok=True)
     _os.chdir(replay)
 
