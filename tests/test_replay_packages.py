@@ -51,7 +51,7 @@ def test_chat_code_maps_to_sandbox_distributions() -> None:
     imports = find_imports([read(name) for name in ("sales_summary.py", "notebook_cells.py", "report_export.py")])
     plan = plan_requirements(imports, local_modules={"helpers"})
     assert installed(plan) == {
-        "ipykernel": "6.29.0",
+        "ipykernel": "6.29.0", "ipython": "8.12.3",
         "numpy": "1.24.0",
         "pandas": "1.5.3",
         "matplotlib": "3.6.3",
@@ -93,10 +93,11 @@ def test_the_brief_mappings() -> None:
 
 def test_numpy_comes_with_what_is_built_on_it() -> None:
     plan = plan_requirements({"pandas"}, local_modules=set())
-    assert installed(plan) == {"ipykernel": "6.29.0", "numpy": "1.24.0", "pandas": "1.5.3"}
-    assert requirement_specs(plan, (3, 11)) == ["ipykernel>=6.29.0", "numpy>=1.24.0", "pandas>=1.5.3"]
+    assert installed(plan) == {"ipykernel": "6.29.0", "ipython": "8.12.3", "numpy": "1.24.0", "pandas": "1.5.3"}
+    assert requirement_specs(plan, (3, 11)) == ["ipykernel>=6.29.0", "ipython>=8.12.3", "numpy>=1.24.0",
+                                                "pandas>=1.5.3"]
     assert installed(plan_requirements({"openpyxl"}, local_modules=set())) == {
-        "ipykernel": "6.29.0",
+        "ipykernel": "6.29.0", "ipython": "8.12.3",
         "openpyxl": "3.0.10",
     }
 
@@ -107,18 +108,19 @@ def test_unknown_and_stand_ins_are_never_installed() -> None:
     assert not names & {"ace_tools", "ace-tools", "caas_jupyter_tools", "torchy_magic"}
     assert plan.unknown == ("torchy_magic",)
     assert plan.stand_ins == ("ace_tools", "caas_jupyter_tools")
-    assert installed(plan) == {"ipykernel": "6.29.0", "requests": "2.31.0"}
+    assert installed(plan) == {"ipykernel": "6.29.0", "ipython": "8.12.3", "requests": "2.31.0"}
 
 
 def test_the_kernel_is_always_installed() -> None:
     plan = plan_requirements(set(), local_modules=set())
-    assert plan.install == (Requirement("ipykernel", "ipykernel", "6.29.0"),)
+    assert plan.install == (Requirement("ipykernel", "ipykernel", "6.29.0"),
+                            Requirement("IPython", "ipython", "8.12.3"))
 
 
 def test_local_modules_win_over_distributions() -> None:
     plan = plan_requirements({"yaml", "tools"}, local_modules={"yaml", "tools"})
     assert plan.local == ("tools", "yaml")
-    assert installed(plan) == {"ipykernel": "6.29.0"}
+    assert installed(plan) == {"ipykernel": "6.29.0", "ipython": "8.12.3"}
 
 
 @pytest.mark.parametrize(
@@ -139,9 +141,9 @@ def test_override_forms(value: str, spec: str) -> None:
 def test_an_override_installs_an_unknown_import() -> None:
     plan = plan_requirements({"mymod"}, local_modules=set(), overrides={"mymod": "mydist==1.0"})
     assert plan.unknown == ()
-    assert requirement_specs(plan, (3, 12)) == ["ipykernel>=6.29.0", "mydist==1.0"]
+    assert requirement_specs(plan, (3, 12)) == ["ipykernel>=6.29.0", "ipython>=8.12.3", "mydist==1.0"]
     numpy = plan_requirements({"numpy"}, local_modules=set(), overrides={"numpy": "1.26.4"})
-    assert requirement_specs(numpy, (3, 12)) == ["ipykernel>=6.29.0", "numpy==1.26.4"]
+    assert requirement_specs(numpy, (3, 12)) == ["ipykernel>=6.29.0", "ipython>=8.12.3", "numpy==1.26.4"]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,8 @@ from run import ENV, Figure, liferaft_command, run_measured  # noqa: E402
 _CELLS = [
     "import numpy as np\nimport pandas as pd\nrng = np.random.default_rng(7)\nN = 2_000_000",
     "df = pd.DataFrame({'region': rng.integers(0, 50, N), 'month': rng.integers(1, 13, N),\n"
-    "                   'qty': rng.integers(1, 20, N), 'price': rng.random(N) * 100})\ndf['revenue'] = df.qty * df.price",
+    "                   'qty': rng.integers(1, 20, N), 'price': rng.random(N) * 100})\n"
+    "df['revenue'] = df.qty * df.price",
 ]
 for _n in range(17):
     _CELLS.append(f"part{_n} = df[df['qty'] > {_n % 10}].groupby(['region', 'month']).agg(\n"

@@ -103,6 +103,24 @@ def _liferaft_setup(config):
         target = for_reading(full)
         return path if target == full else target
 
+    import threading
+
+    busy = threading.local()  # routing itself looks at files (realpath, exists): those looks are not routed
+
+    def unrouted(function):
+        def call(*args, **kwargs):
+            if getattr(busy, "on", False):
+                return function(*args, **kwargs)
+            busy.on = True
+            try:
+                return function(*args, **kwargs)
+            finally:
+                busy.on = False
+
+        return call
+
+    routed = unrouted(routed)
+
     def open_(file, mode="r", *args, **kwargs):
         return real_open(routed(file, mode), mode, *args, **kwargs)
 
@@ -168,10 +186,6 @@ def _liferaft_setup(config):
         return seen
 
     _os.listdir = listdir
-
-    import threading
-
-    busy = threading.local()  # routing itself looks at files (realpath, exists): those calls are not routed
 
     def stat_of(real):
         def stat(path, *args, **kwargs):
