@@ -110,8 +110,14 @@ class Kernel:
         from jupyter_client.connect import write_connection_file
 
         started = time.monotonic()
-        connection, _info = write_connection_file(str(self.runtime / "kernel.json"), transport="ipc",
-                                                  ip=str(self.runtime / "k"), key=secrets.token_hex(16).encode())
+        # IPC sockets in the runtime folder (a sandboxed kernel has no network at all); Windows has no IPC
+        # transport in ZeroMQ, and no sandbox either: loopback TCP there.
+        if os.name == "nt":
+            connection, _info = write_connection_file(str(self.runtime / "kernel.json"), transport="tcp",
+                                                      ip="127.0.0.1", key=secrets.token_hex(16).encode())
+        else:
+            connection, _info = write_connection_file(str(self.runtime / "kernel.json"), transport="ipc",
+                                                      ip=str(self.runtime / "k"), key=secrets.token_hex(16).encode())
         command = [str(self.python), "-m", "ipykernel_launcher", "-f", connection, "--quiet"]
         if self._wrap is not None:
             command = self._wrap(command, self.runtime)
@@ -281,7 +287,10 @@ class Kernel:
         process = self._process
         if process is not None:
             with contextlib.suppress(OSError):
-                os.killpg(process.pid, signal.SIGKILL)
+                if hasattr(os, "killpg"):
+                    os.killpg(process.pid, signal.SIGKILL)  # the kernel and what it started (its own session)
+                else:  # Windows
+                    process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
 
