@@ -194,4 +194,4 @@ def _liferaft_setup(config):
 
 
 _liferaft_setup(_LIFERAFT_CONFIG)  # noqa: F821 (set by Liferaft before this runs)
-del _liferaft_setup, _LIFERAFT_CONFIG
+del _liferaft_setup, _LIFERAFT_CONFIG  # noqa: F821
