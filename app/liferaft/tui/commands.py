@@ -101,8 +101,8 @@ COMMANDS: tuple[Command, ...] = (
             "Fix the selected file for upload: split it, make it UTF-8, export a sheet, rename a copy",
             scope="project"),
     Command("project.replay", "R", "replay", "Replay", "Project", "Replay the code…",
-            "Rerun the selected script or notebook (else the newest recovered one) cell by cell in a sandboxed "
-            "kernel, and regenerate lost outputs", scope="project", footer=False),
+            "Rerun the selected script (else the recovered one) cell by cell in a sandbox",
+            scope="project", footer=False),
     Command("project.copy_path", "c", "copy_path", "Copy path", "Project", "Copy the file's path",
             "Put the selected file's full path on the clipboard", scope="project", footer=False),
     Command("project.reveal", "e", "reveal", "Reveal", "Project", "Show in the file manager",

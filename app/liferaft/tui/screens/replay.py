@@ -291,8 +291,8 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
             yield Label("Replay: run the code again here, cell by cell", id="replay-title", markup=False)
             with VerticalScroll(id="replay-plan"):
                 yield Static(Text("Reading the script and what it imports…", style="italic"), id="replay-plan-body")
-            yield NoEnterCheckbox("I understand: run WITHOUT the sandbox (the code gets my network and my files)",
-                                  id="replay-unsandboxed")
+            yield NoEnterCheckbox("Run WITHOUT the sandbox: the code gets my network and my files",
+                                  id="replay-unsandboxed", compact=True)
             with Vertical(id="replay-progress"):
                 yield Label("", id="replay-progress-label", markup=False)
                 yield ProgressBar(id="replay-bar", show_eta=False)
@@ -398,7 +398,7 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
         self.query_one("#replay-plan-body", Static).update(plan_view(plan, message.needs, self._root))
         self._show("plan")
         if plan.sandbox_problem:
-            self._say("The sandbox is not available here: tick the box (space) to run without it, or esc.",
+            self._say("No sandbox here: tick the box (space) to run without it, or esc to close.",
                       "dark_orange")
             self.query_one("#replay-unsandboxed", Checkbox).focus()
         else:
@@ -425,8 +425,7 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
             return
         sandboxed = not self._plan.sandbox_problem
         if not sandboxed and not self.query_one("#replay-unsandboxed", Checkbox).value:
-            self._say("The sandbox is not available here: tick the box above (space) to run without it, or esc "
-                      "to close.", "bold red")
+            self._say("No sandbox here: tick the box (space) to run without it, or esc to close.", "bold red")
             self.query_one("#replay-unsandboxed", Checkbox).focus()
             return
         from liferaft.core.replay.session import Hooks
@@ -518,7 +517,7 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
 
     def on_replay_cell_ended(self, message: ReplayCellEnded) -> None:
         log = self.query_one("#replay-log", RichLog)
-        log.write(output_view(message.record, log.scrollable_content_region.width or 76))
+        log.write(output_view(message.record, log.scrollable_content_region.width or 76), expand=True)
         bar = self.query_one("#replay-bar", ProgressBar)
         bar.advance(1)
 
@@ -563,7 +562,6 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
         else:
             hint.update("Nothing to accept: OUTPUT has every output this replay regenerated.")
         self._show("done")
-        self.query_one("#replay-bar", ProgressBar).update(progress=self.query_one("#replay-bar", ProgressBar).total)
         self._say("esc closes.", "italic")
         focus = "#replay-accept-button" if self.query_one("#replay-accept-button").display else "#replay-table"
         self.query_one(focus).focus()
@@ -694,5 +692,5 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
         if event.value:
             self._say("It will run WITHOUT the sandbox: enter runs it; esc closes.", "bold dark_orange")
         else:
-            self._say("The sandbox is not available here: tick the box (space) to run without it, or esc.",
+            self._say("No sandbox here: tick the box (space) to run without it, or esc to close.",
                       "dark_orange")
