@@ -305,6 +305,18 @@ async def test_closing_while_asked_answers_stop(project: Path, fake: FakeRun) ->
         assert screen._hooks is not None and screen._hooks.stop.is_set()
 
 
+async def test_a_screen_taken_away_while_asked_answers_stop(project: Path, fake: FakeRun) -> None:
+    script_in(project)
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_replay(app, pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen._state == "error")
+        await app.pop_screen()  # not through esc: the app closing it, say
+        await wait_for(pilot, lambda: fake.decisions == ["stop"])
+        assert screen._hooks is not None and screen._hooks.stop.is_set()
+
+
 async def test_esc_interrupts_the_running_cell_and_keeps_what_ran(project: Path, fake: FakeRun) -> None:
     script_in(project, HANGING)
     app = make_app(project)

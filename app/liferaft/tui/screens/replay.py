@@ -244,11 +244,12 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
     BINDINGS = [
         HELP_BINDING,
         Binding("enter", "run", "Run", id="replay.run", tooltip="Run the replay as planned (nothing runs before)"),
+        # One key, three meanings: the first whose check_action allows it runs (and only it shows in the footer).
+        Binding("escape", "back", "Back", id="replay.back", tooltip="While editing a cell: back to the choices"),
+        Binding("escape,ctrl+c", "interrupt", "Interrupt", id="replay.interrupt",
+                tooltip="While the replay runs: interrupt the running cell and stop (what ran is kept)"),
         Binding("escape", "close", "Close", id="replay.close",
-                tooltip="Close; while a cell runs, interrupt it (what ran is kept); while editing, back to the "
-                        "choices"),
-        Binding("ctrl+c", "interrupt", "Interrupt", id="replay.interrupt", show=False,
-                tooltip="Interrupt the running cell and stop (what ran is kept)"),
+                tooltip="Close (nothing runs before enter); while stopping, close without waiting"),
         Binding("e", "edit", "Edit", id="replay.edit", tooltip="After an error: edit the cell, then run it again"),
         Binding("s", "skip", "Skip", id="replay.skip", tooltip="After an error: skip the cell and go on"),
         Binding("t", "stop", "Stop", id="replay.stop", tooltip="After an error: stop here (what ran is kept)"),
@@ -336,7 +337,10 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
         self.query_one("#replay-failure").display = state in ("error", "editing")
         self.query_one("#replay-editor").display = state == "editing"
         self.query_one("#replay-results").display = state == "done"
-        self.query_one("#replay-log").display = running or state == "done"
+        log = self.query_one("#replay-log", RichLog)
+        log.display = (running and state != "editing") or state == "done"
+        if log.display:
+            self.call_after_refresh(log.scroll_end, animate=False)
         self.set_class(state in ("error", "editing"), "-failure")
         self.set_class(state == "done", "-done")
         buttons = {
@@ -374,6 +378,10 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
             return state == "done" and any(row.acceptable for row in self._rows) and not self._accepted
         if action == "interrupt":
             return state in ("running", "error", "editing")
+        if action == "back":
+            return state == "editing"
+        if action == "close":
+            return state in ("planning", "plan", "done", "failed", "stopping")
         return True
 
     # --- the plan ---------------------------------------------------------------------------------------
@@ -529,7 +537,7 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
         self.query_one("#replay-failure-body", Static).update(failure_view(message.record))
         self.query_one("#replay-editor", TextArea).text = message.record.code
         self._show("error")
-        self._say("e edits the cell and runs it again · s skips it · t stops here (what ran is kept)", "bold")
+        self._say("e edits the cell to run it again · s skips it · t stops (what ran is kept)", "bold")
         self.query_one("#replay-edit-button", Button).focus()
 
     def on_replay_finished(self, message: ReplayFinished) -> None:
@@ -621,15 +629,20 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
         self._say("Stopping the running cell… (what ran is kept; esc again closes without waiting)", "dark_orange")
         self._tick()
 
+    def action_back(self) -> None:
+        if self._state != "editing":
+            return
+        self._show("error")
+        self._say("e edits the cell to run it again · s skips it · t stops (what ran is kept)", "bold")
+        self.query_one("#replay-edit-button", Button).focus()
+
     def action_close(self) -> None:
         state = self._state
-        if state == "editing":
-            self._show("error")
-            self._say("e edits the cell and runs it again · s skips it · t stops here (what ran is kept)", "bold")
-            self.query_one("#replay-edit-button", Button).focus()
-            return
         if state in ("running", "error"):
             self.action_interrupt()
+            return
+        if state == "editing":
+            self.action_back()
             return
         self._gone.set()
         if self._hooks is not None:
