@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 #: Commands that are not the workbench (the first word that is not an option); anything else opens it.
 _OTHER_COMMANDS = frozenset(
-    {"init", "scan", "check", "prepare", "note", "prompt", "checkpoint", "status", "diagnose", "import"}
+    {"init", "scan", "check", "prepare", "note", "prompt", "checkpoint", "status", "diagnose", "import", "replay"}
 )
 _MARK = "LIFERAFT_PYTHONMALLOC"
 

@@ -172,7 +172,7 @@ class LiferaftApp(App[int]):
         if action == "copy_prompt" and getattr(self.screen, "OWN_COPY", False):
             return False  # a screen with its own text to copy (the support report) takes ctrl+y
         # Sheet keys only mean something (and only show in the footer) for a workbook with several sheets.
-        if action == "prepare":
+        if action in ("prepare", "replay"):
             return self.project is not None
         if action in ("copy_uploads", "open_uploads"):
             return self.project is not None
@@ -245,6 +245,9 @@ class LiferaftApp(App[int]):
 
     def action_prepare(self) -> None:
         self._workbench.action_prepare()
+
+    def action_replay(self) -> None:
+        self._workbench.action_replay()
 
     def action_copy_path(self) -> None:
         self._workbench.action_copy_path()

@@ -13,9 +13,13 @@ if TYPE_CHECKING:
     from liferaft.core.compose import ComposeContext
     from liferaft.core.diagnose.clock import ActivityLog
     from liferaft.core.project import Project
+    from liferaft.core.replay.cells import Cell
+    from liferaft.core.replay.prepare import Needs
+    from liferaft.core.replay.session import CellRecord, ReplayPlan, ReplayResult
     from liferaft.core.risk import Risk
     from liferaft.core.scan import Inventory
     from liferaft.core.uploads import UploadPlan
+    from liferaft.tui.screens.replay import ResultLine
     from liferaft.tui.widgets.project_pane import Arrangement
 
 
@@ -94,3 +98,70 @@ class DownloadsListed(Message):
 @dataclass
 class SecretsReady(Message):
     """The secret scanner's rules are loaded."""
+
+
+# --- the replay screen's worker (``tui/screens/replay.py``) -------------------------------------------------
+
+
+@dataclass
+class ReplayPlanned(Message):
+    """What a replay would run, and what it needs installed (a ``ReplayPlan`` and a ``Needs``)."""
+
+    plan: ReplayPlan
+    needs: Needs
+
+
+@dataclass
+class ReplayStatus(Message):
+    """A line about where the replay is before its cells run (building the environment, starting the kernel)."""
+
+    text: str
+
+
+@dataclass
+class ReplayCellStarted(Message):
+    """Cell ``at`` of ``of`` begins."""
+
+    cell: Cell
+    at: int
+    of: int
+
+
+@dataclass
+class ReplayCellOutput(Message):
+    """Text the running cell printed (its last line is shown under the progress bar)."""
+
+    text: str
+
+
+@dataclass
+class ReplayCellEnded(Message):
+    """A cell is done (ran, failed and was skipped, or stopped the replay)."""
+
+    record: CellRecord
+
+
+@dataclass
+class ReplayCellFailed(Message):
+    """A cell failed: the worker waits for the user's choice (edit and retry, skip, stop)."""
+
+    record: CellRecord
+    cell: Cell
+
+
+@dataclass
+class ReplayFinished(Message):
+    """The replay ended (to the last cell, stopped or interrupted), with the results table's rows, or why there
+    is no table."""
+
+    result: ReplayResult
+    rows: list[ResultLine]
+    rows_problem: str = ""
+
+
+@dataclass
+class ReplayFailed(Message):
+    """Planning or running the replay stopped before any result (one line saying why)."""
+
+    message: str
+    planning: bool = False

@@ -212,6 +212,28 @@ class WorkbenchActions(Screen[None]):
         self._quiet_rescan = True
         self._load_project()
 
+    def action_replay(self) -> None:
+        """Replay the selected script or notebook; with anything else selected, the default script (the newest
+        recovered one, else the one in CODE). The screen shows the plan first; nothing runs before enter."""
+        if self.project is None:
+            self.notify("The project is still being read.", timeout=3)
+            return
+        from liferaft.tui.screens.replay import ReplayOutcome, ReplayScreen  # deferred: its widgets cost start-up
+
+        if isinstance(self.app.screen, ReplayScreen):
+            return
+        record = self.query_one(ProjectPane).selected_record
+        script = None
+        if record is not None and record.path.lower().endswith((".py", ".ipynb")):
+            script = self.project.root / record.path
+
+        def closed(outcome: ReplayOutcome | None) -> None:
+            if outcome is not None:  # the replay folder (and anything accepted into OUTPUT) is new
+                self._quiet_rescan = True
+                self._load_project()
+
+        self.app.push_screen(ReplayScreen(self.project.root, script), closed)
+
     def action_copy_path(self) -> None:
         record = self.query_one(ProjectPane).selected_record
         if self.project is None or record is None:
