@@ -436,3 +436,22 @@ def test_replay_finished_snapshot(snap_compare, fixed_project: Path, fake: FakeR
     monkeypatch.setattr(sandbox, "unavailable", lambda: NO_SANDBOX)
     script_in(fixed_project, "")
     assert snap_compare(make_app(fixed_project), terminal_size=size, run_before=_open_at("done"))
+
+
+def test_the_screens_results_and_accept_use_the_real_results_module(tmp_path: Path, run_cli) -> None:
+    """The screen's two adapters over core/replay/results.py, on the demo with a replay folder made by hand (the
+    screen's other tests fake them; this one keeps them honest)."""
+    from liferaft.core.replay.session import REPLAYED_DIR
+
+    project = tmp_path / "demo"
+    assert run_cli("demo", "--no-open", str(project)).returncode == 0
+    folder = project / "OUTPUT" / REPLAYED_DIR / "2026-12-07_120000"
+    folder.mkdir(parents=True)
+    (folder / "monthly_trend.png").write_bytes((project / "OUTPUT" / "revenue_by_region.png").read_bytes())
+    (folder / "sales_2025_cleaned.csv").write_bytes((project / "OUTPUT" / "sales_2025_cleaned.csv").read_bytes())
+    rows = {row.name: row for row in replay_screen.results_rows(project, folder)}
+    assert rows["monthly_trend.png"].acceptable
+    assert rows["sales_2025_cleaned.csv"].verdict.startswith("matches") and not rows["sales_2025_cleaned.csv"].acceptable
+    moved, _kept = replay_screen.accept_outputs(project, folder)
+    assert [path.as_posix() for path in moved] == ["OUTPUT/monthly_trend.png"]
+    assert (project / "OUTPUT" / "monthly_trend.png").is_file()

@@ -77,8 +77,11 @@ def results_rows(project: Path, folder: Path) -> list[ResultLine]:
     """Each output the project expects, and what the replay in ``folder`` made of it."""
     from liferaft.core.replay import results
 
-    return [ResultLine(str(row.name), str(row.verdict), bool(getattr(row, "acceptable", False)))
-            for row in results.results_table(project, folder)]
+    lines = []
+    for row in results.results_table(project, folder):
+        verdict = row.status if not row.detail or row.detail == row.status else f"{row.status} ({row.detail})"
+        lines.append(ResultLine(row.path, verdict, row.status == results.NEW))
+    return lines
 
 
 def accept_outputs(project: Path, folder: Path) -> tuple[list[Path], list[Path]]:
@@ -86,7 +89,9 @@ def accept_outputs(project: Path, folder: Path) -> tuple[list[Path], list[Path]]
     from liferaft.core.replay import results
 
     report = results.accept(project, folder)
-    return list(report.moved), list(report.kept)
+    if report.problems:
+        raise OSError(report.problems[0])
+    return [Path(path) for path in report.accepted], [Path(path) for path in report.kept]
 
 
 @dataclass(slots=True)
