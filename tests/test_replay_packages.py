@@ -54,7 +54,7 @@ def test_chat_code_maps_to_sandbox_distributions() -> None:
         "ipykernel": "6.29.0", "ipython": "8.12.3",
         "numpy": "1.24.0",
         "pandas": "1.5.3",
-        "matplotlib": "3.6.3",
+        "matplotlib": "3.6.3", "matplotlib-inline": "0.1.6",
         "seaborn": "0.12.2",
         "scipy": "1.10.1",
         "scikit-learn": "1.1.3",

@@ -221,3 +221,25 @@ def test_ctrl_c_on_the_command_line_stops_the_cell_and_exits_130(tmp_path: Path,
 
 def by_label_errors(result: session.ReplayResult) -> dict[str, str]:
     return {record.label: record.error for record in result.cells}
+
+
+def test_the_sandbox_helpers_a_shell_step_and_a_shown_chart(tmp_path: Path, replay_env) -> None:
+    """What the chat's sandbox had: ``ace_tools`` (a stand-in shows the table, nothing is installed), a shell
+    step recovered from the export (it runs, from the replay folder), and a chart a cell shows (saved as PNG)."""
+    script = ('import subprocess\nPROJECT = None\n\n\n'
+              '# %% Cell 1\nimport pandas as pd\nimport ace_tools as tools\n'
+              'tools.display_dataframe_to_user("Totals", pd.DataFrame({"a": [1, 2]}))\n\n\n'
+              '# %% Cell 2 · shell step\n# Result: ran fine\n'
+              "# Shell step (ran in the chat's sandbox; not run here: read it, then uncomment the call to run it):\n"
+              "#     echo made > made.txt\n"
+              '# subprocess.run(["bash", "-lc", "echo made > made.txt"], cwd=PROJECT, check=True)\n\n\n'
+              '# %% Cell 3\nimport matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n')
+    project = _project(tmp_path, script)
+    result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=False, cell_timeout=60)
+    by_label = {record.label: record for record in result.cells}
+    assert all(record.status == "ok" for record in result.cells), {r.label: r.error for r in result.cells}
+    assert "[table] Totals" in by_label["Cell 1"].output
+    assert (result.folder / "made.txt").read_text(encoding="utf-8") == "made\n"
+    assert by_label["Cell 3"].figures == ["figures/cell-3-1.png"]
+    assert (result.folder / "figures" / "cell-3-1.png").read_bytes().startswith(b"\x89PNG")
+    assert result.written == ["made.txt"]  # the figures are Liferaft's own, not outputs
