@@ -135,10 +135,10 @@ def test_an_import_no_package_provides_is_listed_and_its_cell_fails_with_a_readi
     project = tmp_path / "p"
     for folder in ("CODE", "SOURCE", "OUTPUT"):
         (project / folder).mkdir(parents=True)
-    (project / "CODE" / "a.py").write_text("import pandas as pd\n\nimport totally_unknown_module\n",
+    (project / "CODE" / "a.py").write_text("import pandas as pd\nimport matplotlib\n\nimport totally_unknown_module\n",
                                            encoding="utf-8")
     done = replay_cli("replay", str(project), "--yes")
     assert done.returncode == 1
     assert "NOT installed: totally_unknown_module" in done.stderr
-    assert "ModuleNotFoundError" in done.stderr and "line 3" in done.stderr
+    assert "ModuleNotFoundError" in done.stderr and "line 4" in done.stderr
     assert "Traceback (most recent call last)" not in done.stderr

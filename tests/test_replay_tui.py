@@ -417,6 +417,12 @@ def _open_at(state: str):  # type: ignore[no-untyped-def]
             app.screen.query_one("#replay-unsandboxed", Checkbox).value = True
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.screen._state == "done")
+            # The table and the log are filled by messages after the state changes: wait for both, then for
+            # every refresh they asked for, so a loaded machine draws the same picture.
+            await wait_for(pilot, lambda: app.screen.query_one("#replay-table", DataTable).row_count > 0)
+            await wait_for(pilot, lambda: len(app.screen.query_one("#replay-log", RichLog).lines) > 0)
+            await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
         await pilot.pause()
 
     return run_before
