@@ -61,7 +61,7 @@ def test_a_package_that_fails_is_named_and_leaves_nothing(cache: Path) -> None:
 
 
 def test_an_interrupted_build_is_not_taken_as_complete(cache: Path) -> None:
-    specs = ["ipykernel>=6.29.0"]
+    specs: list[str] = []  # an environment with nothing installed: what is tested is the leftovers, not uv
     key = environment_key(specs)
     # What a build killed half-way leaves: its temporary folder, and (had it died after a rename by an older
     # Liferaft) a final folder without the marker.
