@@ -26,6 +26,7 @@ def analysis() -> dict:
     c.output("  region  revenue")
     c.code("from PIL import Image\nImage.new('RGB', (4, 4), 'red').save('/mnt/data/charts/by_region.png')\n"
            "import ace_tools as tools\ntools.display_dataframe_to_user(name='Summary table', dataframe=summary)\n"
+           "tools.display_text_to_user(name='Method', text='revenue summed by region')\n"
            "display(summary)")
     c.output("", images=[f"file-service://{CHART_ID}"],
              ada=[{"type": "table", "file_id": "file-Ada", "title": "Summary table"}])
@@ -65,6 +66,7 @@ def test_done_when(tmp_path: Path, run_cli) -> None:
                                                                                  "South,7"]
     assert (output / "charts" / "by_region.png").is_file()
     assert (output / "Summary table.csv").is_file()  # the sandbox's interactive table, saved by the stub
+    assert "revenue summed by region" in run.stdout  # a helper with no stand-in of its own is printed
     assert (output / "recovered" / "quarterly-sales-review-cell03-1.png").read_bytes() == fx.PNG_1X1
     assert not (output / "vs_targets.csv").exists()
 

@@ -228,7 +228,8 @@ def test_the_sandbox_helpers_a_shell_step_and_a_shown_chart(tmp_path: Path, repl
     step recovered from the export (it runs, from the replay folder), and a chart a cell shows (saved as PNG)."""
     script = ('import subprocess\nPROJECT = None\n\n\n'
               '# %% Cell 1\nimport pandas as pd\nimport ace_tools as tools\n'
-              'tools.display_dataframe_to_user("Totals", pd.DataFrame({"a": [1, 2]}))\n\n\n'
+              'tools.display_dataframe_to_user("Totals", pd.DataFrame({"a": [1, 2]}))\n'
+              'tools.display_text_to_user(name="Final app.py", text="print(1)")\n\n\n'
               '# %% Cell 2 · shell step\n# Result: ran fine\n'
               "# Shell step (ran in the chat's sandbox; not run here: read it, then uncomment the call to run it):\n"
               "#     echo made > made.txt\n"
@@ -239,6 +240,7 @@ def test_the_sandbox_helpers_a_shell_step_and_a_shown_chart(tmp_path: Path, repl
     by_label = {record.label: record for record in result.cells}
     assert all(record.status == "ok" for record in result.cells), {r.label: r.error for r in result.cells}
     assert "[table] Totals" in by_label["Cell 1"].output
+    assert "Final app.py\nprint(1)" in by_label["Cell 1"].output  # a helper the stand-in has no copy of, shown
     assert (result.folder / "made.txt").read_text(encoding="utf-8") == "made\n"
     assert by_label["Cell 3"].figures == ["figures/cell-3-1.png"]
     assert (result.folder / "figures" / "cell-3-1.png").read_bytes().startswith(b"\x89PNG")
