@@ -420,8 +420,12 @@ def _open_at(state: str):  # type: ignore[no-untyped-def]
             # The table and the log are filled by messages after the state changes: wait for both, then for
             # every refresh they asked for, so a loaded machine draws the same picture.
             await wait_for(pilot, lambda: app.screen.query_one("#replay-table", DataTable).row_count > 0)
-            await wait_for(pilot, lambda: len(app.screen.query_one("#replay-log", RichLog).lines) > 0)
+            log = app.screen.query_one("#replay-log", RichLog)
+            await wait_for(pilot, lambda: len(log.lines) > 0)
             await pilot.wait_for_scheduled_animations()
+            # The log scrolls to its end after a refresh of its own: the picture is taken once it is there.
+            await wait_for(pilot, lambda: log.virtual_size.height >= len(log.lines)
+                           and log.scroll_y == log.max_scroll_y)
         await pilot.pause()
         await pilot.pause()
 
