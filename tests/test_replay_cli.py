@@ -71,6 +71,8 @@ def test_a_script_recovered_from_an_export_replays_and_writes_what_the_chat_wrot
                                                "recovered/sales-by-region-cell03-1.png", "revenue by region.csv"]
     assert [cell["label"] for cell in report["cells"]] == ["setup", "Cell 1", "Cell 2", "Cell 3", "Cell 4", "Cell 5"]
     assert all(cell["status"] == "ok" for cell in report["cells"])  # the cell that failed in the chat is a comment
+    first = report["cells"][1]  # what it printed here, beside what the chat showed for it
+    assert first["chat_output"].startswith("region revenue") and "North" in first["output"]
     folder = project / report["folder"]
     assert (folder / "revenue by region.csv").read_text(encoding="utf-8").splitlines()[1:] == \
         ["North,10.5", "South,4.0"]

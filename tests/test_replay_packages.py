@@ -176,3 +176,18 @@ def test_the_data_file_is_dated_and_complete() -> None:
         for companion in entry.get("needs", ()):
             assert companion in data["packages"], name
     assert sandbox_facts().python == (3, 11)
+
+
+@pytest.mark.parametrize(("module", "distribution"), [
+    ("gtts", "gTTS"), ("camelot", "camelot-py"), ("pywt", "PyWavelets"), ("cairosvg", "CairoSVG"),
+    ("matplotlib_venn", "matplotlib-venn"), ("text_unidecode", "text-unidecode"), ("extract_msg", "extract-msg"),
+])
+def test_import_names_that_are_not_their_distributions(module: str, distribution: str) -> None:
+    plan = plan_requirements({module}, local_modules=set())
+    assert distribution in {requirement.distribution for requirement in plan.install}
+    assert plan.unknown == ()
+
+
+def test_what_the_sandbox_never_had_is_asked_about() -> None:
+    plan = plan_requirements({"duckdb", "torch", "streamlit"}, local_modules=set())
+    assert plan.unknown == ("duckdb", "streamlit", "torch")

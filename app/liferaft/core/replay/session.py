@@ -153,6 +153,9 @@ class CellRecord:
         data = {name: getattr(self, name) for name in ("number", "label", "first_line", "status", "seconds",
                                                        "edited", "error", "traceback", "diagnosis", "figures")}
         data["seconds"] = round(self.seconds, 3)
+        # What it printed here and in the chat, side by side (cut at 4,000 characters each; the notebook has all).
+        data["output"] = self.output[:4000]
+        data["chat_output"] = self.chat_output[:4000]
         return data
 
 
