@@ -88,7 +88,10 @@ def test_replay_settings() -> None:
     assert replay_settings({}).python is None
     settings = replay_settings({"replay": {"python": "/usr/bin/python3", "packages": {"pandas": "2.2.3"}}})
     assert settings.python == "/usr/bin/python3" and settings.packages == {"pandas": "2.2.3"}
-    for bad in ({"replay": 1}, {"replay": {"python": 3}}, {"replay": {"packages": "x"}}, {"replay": {"pyton": "x"}}):
+    assert replay_settings({"replay": {"cell_timeout": 900}}).cell_timeout == 900.0
+    bad_timeouts = [{"replay": {"cell_timeout": value}} for value in (0, "10", True)]
+    for bad in ({"replay": 1}, {"replay": {"python": 3}}, {"replay": {"packages": "x"}}, {"replay": {"pyton": "x"}},
+                *bad_timeouts):
         with pytest.raises(ReplayConfigError):
             replay_settings(bad)
 

@@ -245,3 +245,20 @@ def test_the_sandbox_helpers_a_shell_step_and_a_shown_chart(tmp_path: Path, repl
     assert by_label["Cell 3"].figures == ["figures/cell-3-1.png"]
     assert (result.folder / "figures" / "cell-3-1.png").read_bytes().startswith(b"\x89PNG")
     assert result.written == ["made.txt"]  # the figures are Liferaft's own, not outputs
+
+
+def test_the_cell_time_limit_from_config_toml(tmp_path: Path, replay_env) -> None:
+    """``[replay] cell_timeout`` is the limit when no --cell-timeout is given; from a script (no one to ask) the
+    replay stops at the cell that ran past it, and says which."""
+    project = _project(tmp_path, "x = 1\n\nimport time\nwhile True:\n    time.sleep(0.05)\n")
+    from tests.conftest import cli_env
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "config.toml").write_text(f'[replay]\npython = "{replay_env.python}"\ncell_timeout = 1.5\n',
+                                        encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "liferaft", "replay", str(project), "--yes", "--no-sandbox"],
+                          capture_output=True, text=True, env=cli_env(LIFERAFT_CONFIG_DIR=str(config)),
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "lines 3-5 (timeout)" in done.stderr and "stopped at lines 3-5" in done.stdout

@@ -60,8 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     source.add_argument("--notebook", type=Path, metavar="FILE", help="a notebook to run instead of a script")
     cmd.add_argument("--from", dest="first", type=_cell_number, metavar="N", help="start at cell N")
     cmd.add_argument("--to", dest="last", type=_cell_number, metavar="N", help="stop after cell N")
-    cmd.add_argument("--cell-timeout", type=_positive, default=600.0, metavar="S",
-                     help="interrupt a cell after S seconds (default 600)")
+    cmd.add_argument("--cell-timeout", type=_positive, default=None, metavar="S",
+                     help="interrupt a cell after S seconds (default: [replay] cell_timeout in config.toml, else 600)")
     cmd.add_argument("--no-sandbox", action="store_true",
                      help="run without the sandbox (the code then has your network and your files)")
     cmd.add_argument("--yes", action="store_true", help="do not ask: install what is listed and run")
@@ -295,7 +295,8 @@ def run(args: argparse.Namespace) -> int:
             env = environment_for(needs, progress=lambda text: None if args.json else print(text, file=sys.stderr),
                                   cancel=hooks.stop)
             outcome["result"] = session.run_replay(plan, env, sandboxed=not args.no_sandbox,
-                                                   cell_timeout=args.cell_timeout, hooks=hooks)
+                                                   cell_timeout=args.cell_timeout or needs.cell_timeout,
+                                                   hooks=hooks)
         except (session.ReplayError, ReplayEnvironmentError) as exc:
             outcome["error"] = str(exc)
         except BaseException as exc:  # shown by the main thread as one line

@@ -75,6 +75,8 @@ class ReplaySettings:
     """``python = "/path/to/python"``: run the replay in that interpreter as it is."""
     packages: Mapping[str, object] | None = None
     """``[replay.packages]``: overrides by import name (see :mod:`liferaft.core.replay.packages`)."""
+    cell_timeout: float | None = None
+    """``cell_timeout = 900``: seconds a cell may run before it is interrupted (``--cell-timeout`` wins)."""
 
 
 def replay_settings(other: Mapping[str, object]) -> ReplaySettings:
@@ -90,10 +92,15 @@ def replay_settings(other: Mapping[str, object]) -> ReplaySettings:
     packages = table.get("packages")
     if packages is not None and not isinstance(packages, Mapping):
         raise ReplayConfigError("config.toml: [replay.packages] must be a table of import name = version")
-    unknown = sorted(set(table) - {"python", "packages"})
+    timeout = table.get("cell_timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        raise ReplayConfigError("config.toml: [replay] cell_timeout must be a number of seconds above 0, e.g. 900")
+    unknown = sorted(set(table) - {"python", "packages", "cell_timeout"})
     if unknown:
-        raise ReplayConfigError(f"config.toml: [replay] has no setting {unknown[0]}; it takes python and packages")
-    return ReplaySettings(python=python.strip() if python else None, packages=packages)
+        raise ReplayConfigError(f"config.toml: [replay] has no setting {unknown[0]}; it takes python, packages "
+                                "and cell_timeout")
+    return ReplaySettings(python=python.strip() if python else None, packages=packages,
+                          cell_timeout=float(timeout) if timeout is not None else None)
 
 
 # --- where, and under which name -------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ class Needs:
     """A Python chosen in config.toml (``[replay] python``), used as it is; None to build an environment."""
     ready: bool
     """The environment exists already (nothing to install)."""
+    cell_timeout: float = 600.0
+    """Seconds a cell may run: config.toml's ``[replay] cell_timeout``, else the default."""
 
 
 def _local_modules(plan: ReplayPlan) -> set[str]:
@@ -68,7 +70,10 @@ def requirements_for(plan: ReplayPlan, cells: list[Cell] | None = None) -> Needs
     shown = [f"{item.distribution} {item.version}" if item.version else item.distribution
              for item in requirements.install]
     ready = bool(settings.python) or (environments_dir() / environment_key(specs) / ENV_MARKER).is_file()
-    return Needs(specs, shown, list(requirements.unknown), list(requirements.stand_ins), settings.python, ready)
+    from liferaft.core.replay.session import DEFAULT_CELL_TIMEOUT
+
+    return Needs(specs, shown, list(requirements.unknown), list(requirements.stand_ins), settings.python, ready,
+                 settings.cell_timeout or DEFAULT_CELL_TIMEOUT)
 
 
 def environment_for(needs: Needs, *, progress: Callable[[str], None] | None = None,

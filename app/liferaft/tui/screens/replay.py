@@ -471,7 +471,7 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
             if hooks.stop.is_set():
                 self.post_message(ReplayFailed("interrupted before the first cell: nothing ran"))
                 return
-            timeout = self._cell_timeout or session.DEFAULT_CELL_TIMEOUT
+            timeout = self._cell_timeout or needs.cell_timeout or session.DEFAULT_CELL_TIMEOUT
             result = session.run_replay(plan, python, sandboxed=sandboxed, cell_timeout=timeout, hooks=hooks)
         except Exception as exc:  # ReplayError, ReplayEnvironmentError: one line; anything else: its type too
             self.post_message(ReplayFailed(_error_message(exc)))
