@@ -189,3 +189,15 @@ def test_an_ordinary_first_row_is_not_a_second_header(tmp_path: Path, text: str)
     path.write_text(text, encoding="utf-8")
     assert not any("header spans" in note for note in inspect_delimited(path).notes)
     assert "multi_row_header" not in _codes(path)
+
+
+def test_title_lines_of_a_file_quoted_with_apostrophes(tmp_path: Path) -> None:
+    """The title is read with the file's own quote: with ``"`` its ``;`` would split it in two, and a title of two
+    cells reads as a header."""
+    text = ("'Sales report; North region'\n'region';'month';'revenue'\n"
+            + "".join(f"'R{n % 3}';'2025-{n % 12 + 1:02d}';'{n * 7};5'\n" for n in range(30)))
+    path = tmp_path / "quoted.csv"
+    path.write_text(text, encoding="utf-8")
+    preview = inspect_delimited(path)
+    assert any(note.startswith("1 title line above the header") for note in preview.notes), preview.notes
+    assert [column.name for column in preview.columns] == ["region", "month", "revenue"]

@@ -217,14 +217,14 @@ def _filled(fields: list[str]) -> int:
     return sum(1 for cell in fields if cell.strip())
 
 
-def title_lines(text: str, delimiter: str) -> TitleLines | None:
+def title_lines(text: str, delimiter: str, quote: str = '"') -> TitleLines | None:
     """The lines above the real header when ``text`` starts with a short line (one filled cell: a title), maybe
     a few more (one cell each, or narrow ``key;value`` lines such as a region or a unit), then a consistent
     table: a header of at least two names and rows as wide as it, most of them with two cells or more filled.
     None when the first line that holds text is the header, or no table follows."""
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
-    reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar=quote, strict=False)
     records: list[tuple[list[str], int, int]] = []  # the non-blank records, the lines each starts and ends on
     previous = 0
     try:
@@ -329,7 +329,7 @@ class _Parse:
 
 
 def _parse(text: str, delimiter: str, keep: int, count_all: bool, quote: str = '"') -> _Parse:
-    result = _Parse(titles=title_lines(text, delimiter))
+    result = _Parse(titles=title_lines(text, delimiter, quote))
     skip = result.titles.lines if result.titles else 0
     # The whole sample may be one cell: let the csv module hold it.
     if csv.field_size_limit() < len(text) + 1:
