@@ -223,6 +223,7 @@ def by_label_errors(result: session.ReplayResult) -> dict[str, str]:
     return {record.label: record.error for record in result.cells}
 
 
+@needs_sandbox
 def test_the_sandbox_helpers_a_shell_step_and_a_shown_chart(tmp_path: Path, replay_env) -> None:
     """What the chat's sandbox had: ``ace_tools`` (a stand-in shows the table, nothing is installed), a shell
     step recovered from the export (it runs, from the replay folder), and a chart a cell shows (saved as PNG)."""
@@ -234,15 +235,23 @@ def test_the_sandbox_helpers_a_shell_step_and_a_shown_chart(tmp_path: Path, repl
               "# Shell step (ran in the chat's sandbox; not run here: read it, then uncomment the call to run it):\n"
               "#     echo made > made.txt\n"
               '# subprocess.run(["bash", "-lc", "echo made > made.txt"], cwd=PROJECT, check=True)\n\n\n'
-              '# %% Cell 3\nimport matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n')
+              '# %% Cell 3\nimport matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n\n\n'
+              '# %% Cell 4\nimport os\nprint("run:", os.listdir("/run"), os.environ.get("SSH_AUTH_SOCK"))\n')
     project = _project(tmp_path, script)
-    result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=False, cell_timeout=60)
+    unsandboxed = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=False,
+                                     cell_timeout=60)
+    # Without the sandbox nothing routes a shell step's writes: it is skipped, and says why.
+    assert [(r.label, r.status) for r in unsandboxed.cells if r.status != "ok"] == [("Cell 2", "skipped")]
+    assert not (unsandboxed.folder / "made.txt").exists()
+    result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=True, cell_timeout=60)
     by_label = {record.label: record for record in result.cells}
     assert all(record.status == "ok" for record in result.cells), {r.label: r.error for r in result.cells}
     assert "[table] Totals" in by_label["Cell 1"].output
     assert "Final app.py\nprint(1)" in by_label["Cell 1"].output  # a helper the stand-in has no copy of, shown
     assert (result.folder / "made.txt").read_text(encoding="utf-8") == "made\n"
     assert by_label["Cell 3"].figures == ["figures/cell-3-1.png"]
+    # The host's service sockets (session bus, SSH agent, Docker) are out of reach.
+    assert by_label["Cell 4"].output.strip() == "run: [] None"
     assert (result.folder / "figures" / "cell-3-1.png").read_bytes().startswith(b"\x89PNG")
     assert result.written == ["made.txt"]  # the figures are Liferaft's own, not outputs
 
@@ -262,3 +271,44 @@ def test_the_cell_time_limit_from_config_toml(tmp_path: Path, replay_env) -> Non
                           stdin=subprocess.DEVNULL, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "lines 3-5 (timeout)" in done.stderr and "stopped at lines 3-5" in done.stdout
+
+
+def test_what_the_routing_keeps_without_the_sandbox(tmp_path: Path, replay_env) -> None:
+    """Found in review: a link in SOURCE written through, shutil.rmtree and copy2 by path, truncate, the script's
+    own argv, and sys.exit(0) as the end of a script rather than a failure."""
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("orig\n", encoding="utf-8")
+    script = ('import os, shutil, sys\nfrom pathlib import Path\nROOT = Path(__file__).resolve().parents[1]\n\n'
+              'try:\n    open(ROOT / "SOURCE" / "linked.csv", "w").write("changed")\n'
+              'except PermissionError as exc:\n    print("refused:", exc.strerror)\n\n'
+              'shutil.rmtree(ROOT / "OUTPUT", ignore_errors=True)\n'
+              'shutil.copy2("/mnt/data/sales.csv", "/mnt/data/copy.csv")\n\n'
+              'try:\n    os.truncate(ROOT / "OUTPUT" / "keep.txt", 0)\nexcept OSError:\n    pass\n'
+              'print(Path(sys.argv[0]).name)\n\nsys.exit(0)\n\nprint("not reached")\n')
+    project = _project(tmp_path, script)
+    (project / "SOURCE" / "linked.csv").symlink_to(elsewhere)
+    (project / "OUTPUT" / "keep.txt").write_text("keep\n", encoding="utf-8")
+    before = _fingerprint(project)
+    result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=False, cell_timeout=60)
+    assert _fingerprint(project) == before and elsewhere.read_text(encoding="utf-8") == "orig\n"
+    outputs = "".join(record.output for record in result.cells)
+    assert "refused: Liferaft's replay never writes in SOURCE" in outputs and "analysis.py" in outputs
+    assert "not reached" not in outputs and (result.folder / "copy.csv").is_file()
+    assert all(record.status == "ok" for record in result.cells), {r.label: r.error for r in result.cells}
+    assert result.stopped.startswith("the script ended itself")
+
+
+@needs_sandbox
+def test_a_link_left_in_the_replay_folder_is_never_written_through(tmp_path: Path, replay_env) -> None:
+    """Found in review: a cell made figures/cell-1-1.png a link to a project file, and Liferaft, saving the
+    cell's chart outside the sandbox, wrote through it."""
+    project = _project(tmp_path, "")
+    victim = project / "SOURCE" / "sales.csv"
+    (project / "CODE" / "analysis.py").write_text(
+        "import os, base64\nfrom IPython.display import display\nos.makedirs('figures')\n"
+        f"os.symlink({str(victim)!r}, 'figures/cell-1-1.png')\n"
+        "display({'image/png': base64.b64encode(b'PWNED').decode()}, raw=True)\n", encoding="utf-8")
+    before = victim.read_bytes()
+    result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=True, cell_timeout=60)
+    assert victim.read_bytes() == before
+    assert result.cells[-1].figures == ["figures/cell-1-2.png"]  # the next free name, never the link

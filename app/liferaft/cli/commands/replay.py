@@ -250,6 +250,14 @@ def _confirm_plan(plan: ReplayPlan, args: argparse.Namespace, install: list[str]
         print(f"It will install into a new environment: {', '.join(install)}", file=sys.stderr)
     elif install:
         print(f"Environment ready (cached): {', '.join(install)}", file=sys.stderr)
+    shells = [cell for cell in chosen if cell.shell]
+    if shells:
+        print(f"{len(shells)} of them {'is a shell step' if len(shells) == 1 else 'are shell steps'} the chat ran"
+              f"{': they run in the sandbox too' if not args.no_sandbox else ', skipped without the sandbox'}.",
+              file=sys.stderr)
+    if args.no_sandbox:
+        print("Without the sandbox only Python's own file calls are kept from your files: run code you have read.",
+              file=sys.stderr)
     if unknown:
         print(f"Imports with no known package, NOT installed: {', '.join(unknown)} (name the package in "
               "config.toml under [replay.packages], e.g. mymodule = \"its-pypi-name\")", file=sys.stderr)

@@ -36,6 +36,14 @@ def _liferaft_setup(config):
             return None
         return _os.path.realpath(_os.path.join(_os.getcwd(), text))
 
+    def as_written(path):
+        """The path as the code wrote it, made absolute but with its links not followed: a link in SOURCE to a
+        file elsewhere is still a file in SOURCE."""
+        try:
+            return _os.path.normpath(_os.path.join(_os.getcwd(), _os.fsdecode(_os.fspath(path))))
+        except TypeError:
+            return None
+
     def sandbox_name(path):
         for folder in sandbox_dirs:
             if inside(path, folder):
@@ -68,19 +76,24 @@ def _liferaft_setup(config):
             return mirrored
         return path
 
-    def for_writing(path):
-        """Where a file the code writes goes: inside the project (outside the replay folder), to the replay."""
-        name = sandbox_name(path)
-        if name is not None:
-            return _os.path.join(replay, name)
-        if inside(path, replay):
-            return path
-        if inside(path, source):
-            raise PermissionError(13, "Liferaft's replay never writes in SOURCE (the uploads)", path)
-        if inside(path, output):
-            return _os.path.join(replay, _os.path.relpath(path, output))
-        if inside(path, project):
-            return _os.path.join(replay, _os.path.relpath(path, project))
+    def for_writing(path, written=None):
+        """Where a file the code writes goes: inside the project (outside the replay folder), to the replay.
+        ``path`` has its links resolved, ``written`` is the path as written: both are judged, so that a link can
+        neither carry a write out of the replay folder nor into a project file."""
+        for where in ([written] if written and written != path else []) + [path]:
+            name = sandbox_name(where)
+            if name is not None:
+                return _os.path.join(replay, name)
+            if inside(where, replay):
+                if not inside(path, replay):
+                    raise PermissionError(13, "Liferaft's replay never writes through a link out of its folder", path)
+                return path
+            if inside(where, source):
+                raise PermissionError(13, "Liferaft's replay never writes in SOURCE (the uploads)", path)
+            if inside(where, output):
+                return _os.path.join(replay, _os.path.relpath(where, output))
+            if inside(where, project):
+                return _os.path.join(replay, _os.path.relpath(where, project))
         return path
 
     def writes(mode):
@@ -91,7 +104,7 @@ def _liferaft_setup(config):
         if full is None:
             return path
         if writes(mode):
-            target = for_writing(full)
+            target = for_writing(full, as_written(path))
             if target != full:
                 _os.makedirs(_os.path.dirname(target), exist_ok=True)
                 if ("a" in mode or "+" in mode) and not _os.path.exists(target) and _os.path.exists(full) \
@@ -139,25 +152,57 @@ def _liferaft_setup(config):
         real = getattr(_os, name)
 
         def call(*args, **kwargs):
+            if kwargs.get("dir_fd") is not None or kwargs.get("src_dir_fd") is not None:
+                return real(*args, **kwargs)  # relative to a folder the code opened (and the open was routed)
             args = list(args)
             for at in paths_at:
                 if at < len(args):
                     full = absolute(args[at])
                     if full is None:
                         continue
-                    target = for_writing(full)
+                    target = for_writing(full, as_written(args[at]))
                     if target == full and inside(full, project) and not inside(full, replay):
                         raise PermissionError(13, "Liferaft's replay never changes the project's files", full)
+                    if target.rstrip(_os.sep) == replay and name in ("rmdir", "remove", "unlink", "rename",
+                                                                      "replace"):
+                        # Emptying OUTPUT empties the replay folder; the folder itself (the working folder) stays.
+                        raise PermissionError(13, "Liferaft's replay keeps its own folder", full)
                     args[at] = target
             return real(*args, **kwargs)
 
         call.__name__ = name
         setattr(_os, name, call)
 
-    for name in ("remove", "unlink", "rmdir"):
-        guarded(name)
+    for name in ("remove", "unlink", "rmdir", "truncate", "chmod", "lchmod", "chown", "lchown", "utime",
+                 "mkfifo", "mknod"):
+        if hasattr(_os, name):
+            guarded(name)
     for name in ("rename", "replace"):
         guarded(name, (0, 1))
+    guarded("symlink", (1,))  # the link is written; what it points to is only text
+    real_link = _os.link
+
+    def link(src, dst, *args, **kwargs):
+        full = absolute(src)
+        if full is not None and inside(full, project) and not inside(full, replay):
+            raise PermissionError(13, "Liferaft's replay never links to the project's files (a write through the "
+                                      "link would change them)", full)
+        target = absolute(dst)
+        return real_link(src, for_writing(target, as_written(dst)) if target else dst, *args, **kwargs)
+
+    _os.link = link
+    real_fileio = _io.FileIO
+
+    class FileIO(real_fileio):
+        def __init__(self, file, mode="r", *args, **kwargs):
+            super().__init__(routed(file, mode), mode, *args, **kwargs)
+
+    _io.FileIO = FileIO
+    import shutil
+
+    shutil._use_fd_functions = False  # rmtree by path, through the guarded calls above
+    shutil._copyxattr = lambda *_args, **_kwargs: None  # copy2's extended attributes: not routed, not needed
+    _sys.argv = [config.get("file") or "replay"]  # the script's own name, not the kernel's command line
     real_mkdir = _os.mkdir
 
     def mkdir(path, mode=0o777, *args, **kwargs):

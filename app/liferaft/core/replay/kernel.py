@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -295,9 +296,21 @@ class Kernel:
                 process.wait(timeout=5)
 
 
+def _own_folder(folder: Path) -> bool:
+    """``folder`` is a real folder (made here if missing), not a link the replayed code put in its place."""
+    try:
+        folder.mkdir(exist_ok=True)
+        return stat.S_ISDIR(os.lstat(folder).st_mode)
+    except OSError:
+        return False
+
+
 def save_images(outputs: Sequence[dict[str, Any]], folder: Path, stem: str) -> list[Path]:
-    """The PNG images among a cell's outputs, written to ``folder`` as ``<stem>-<k>.png``."""
+    """The PNG images among a cell's outputs, written to ``folder`` as ``<stem>-<k>.png``. The replayed code can
+    write in the replay folder too: a name it took (or a link it left there, to make Liferaft write through it)
+    is never followed or overwritten; the image takes the next free number instead, or is not saved."""
     saved: list[Path] = []
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for output in outputs:
         data = output.get("data") if isinstance(output, dict) else None
         png = data.get("image/png") if isinstance(data, dict) else None
@@ -307,8 +320,18 @@ def save_images(outputs: Sequence[dict[str, Any]], folder: Path, stem: str) -> l
             raw = base64.b64decode(png)
         except ValueError:
             continue
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{stem}-{len(saved) + 1}.png"
-        path.write_bytes(raw)
-        saved.append(path)
+        if not _own_folder(folder):
+            break
+        for number in range(len(saved) + 1, len(saved) + 100):
+            path = folder / f"{stem}-{number}.png"
+            try:
+                fd = os.open(path, flags, 0o644)
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
+            saved.append(path)
+            break
     return saved

@@ -73,12 +73,19 @@ def wrap(command: Sequence[str], *, python: Path, project: Path, replay_dir: Pat
         args += ["--ro-bind", str(folder), str(folder)]
     for folder in (replay_dir.resolve(), runtime_dir.resolve()):
         args += ["--bind", str(folder), str(folder)]
+    # Sockets of the host's services (the session bus, an SSH agent, Docker's) live under /run: hidden, so the
+    # code cannot ask one of them to act outside the sandbox. (Abstract sockets stay in the host's network.)
+    for folder in ("/run", "/var/run"):
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            args += ["--tmpfs", folder, "--remount-ro", folder]
     # The empty /tmp and home are read-only too: a write there is refused, not lost in a folder that vanishes.
     args += ["--remount-ro", "/tmp"]
     if str(home) not in ("/", ""):
         args += ["--remount-ro", str(home)]
     runtime = runtime_dir.resolve()
     (runtime / "tmp").mkdir(exist_ok=True)
+    for variable in ("DBUS_SESSION_BUS_ADDRESS", "SSH_AUTH_SOCK", "XDG_RUNTIME_DIR", "DISPLAY", "WAYLAND_DISPLAY"):
+        args += ["--unsetenv", variable]
     args += ["--setenv", "HOME", str(runtime / "home"), "--setenv", "TMPDIR", str(runtime / "tmp"),
              "--unshare-all", "--die-with-parent",
              "--new-session", "--chdir", str(replay_dir.resolve()), "--"]

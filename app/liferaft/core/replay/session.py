@@ -296,13 +296,17 @@ def _own_file(rel: str) -> bool:
 
 
 def files_written(folder: Path) -> list[str]:
-    """The files a replay's code wrote (relative paths), Liferaft's own files left out."""
+    """The files a replay's code wrote (relative paths), Liferaft's own files left out. Links are not followed
+    (the code may leave one to anywhere) and are not files it wrote."""
     found = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file() and not _own_file(rel):
-            found.append(rel)
-    return found
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(top) / name
+            rel = path.relative_to(folder).as_posix()
+            if not path.is_symlink() and path.is_file() and not _own_file(rel):
+                found.append(rel)
+    return sorted(found)
 
 
 def notebook_json(result: ReplayResult) -> dict[str, Any]:
@@ -390,6 +394,14 @@ def _run_cells(plan: ReplayPlan, kernel: Kernel, result: ReplayResult, hooks: Ho
         if hooks.stop.is_set():
             result.stopped = "interrupted"
             return
+        if cell.shell and not result.sandboxed:
+            # A shell step runs outside Python's routing: only the sandbox keeps it from the project's files.
+            record = CellRecord(cell.number, cell.label, cell.first_line, "skipped", code=cell.code,
+                                chat_output=cell.chat_output,
+                                error="a shell step runs only in the sandbox (nothing routes its writes without it)")
+            result.cells.append(record)
+            hooks.on_cell_end(record)
+            continue
         code, edited = (_shell_code(cell) if cell.shell else cell.code), False
         while True:
             hooks.on_cell_start(cell, at, len(chosen))
@@ -398,6 +410,13 @@ def _run_cells(plan: ReplayPlan, kernel: Kernel, result: ReplayResult, hooks: Ho
             record = _record(cell, execution, code, edited, result.folder)
             if record.status == "ok":
                 break
+            if execution.ename == "SystemExit" and execution.evalue.strip() in ("0", "None", ""):
+                # The script ended itself, successfully (sys.exit(0)): as it would have run, nothing after it.
+                record.status, record.error, record.traceback, record.diagnosis = "ok", "", [], ""
+                result.cells.append(record)
+                hooks.on_cell_end(record)
+                result.stopped = f"the script ended itself at {cell.label} (sys.exit)"
+                return
             if record.status in ("interrupted", "died") or hooks.stop.is_set():
                 result.cells.append(record)
                 hooks.on_cell_end(record)
