@@ -312,3 +312,21 @@ def test_a_link_left_in_the_replay_folder_is_never_written_through(tmp_path: Pat
     result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=True, cell_timeout=60)
     assert victim.read_bytes() == before
     assert result.cells[-1].figures == ["figures/cell-1-2.png"]  # the next free name, never the link
+
+
+def test_a_cell_that_floods_its_output_is_cut(tmp_path: Path, replay_env, monkeypatch) -> None:
+    from liferaft.core.replay import kernel
+
+    monkeypatch.setattr(kernel, "MAX_OUTPUT_CHARS", 10_000)
+    project = _project(tmp_path, "for n in range(20_000):\n    print('line', n)\n\nprint('after')\n")
+    result = session.run_replay(session.plan_replay(project), replay_env.python, sandboxed=False, cell_timeout=60)
+    flood, after = result.cells
+    assert len(flood.output) < 12_000 and "the rest is not kept" in flood.output
+    assert after.output == "after\n" and flood.status == after.status == "ok"
+
+
+def test_pandas_excel_work_brings_its_reader(tmp_path: Path) -> None:
+    from liferaft.core.replay.prepare import requirements_for
+
+    project = _project(tmp_path, "import pandas as pd\n\ndf = pd.read_excel('/mnt/data/budget.xlsx')\n")
+    assert any(spec.startswith("openpyxl") for spec in requirements_for(session.plan_replay(project)).specs)

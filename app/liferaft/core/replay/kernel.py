@@ -28,6 +28,8 @@ from typing import Any
 START_TIMEOUT = 60.0
 #: After an interrupt, how long the cell has to stop before the kernel is killed.
 INTERRUPT_GRACE = 5.0
+#: What a cell may print that is kept (and shown): past it, the rest is counted, not kept.
+MAX_OUTPUT_CHARS = 2_000_000
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
@@ -210,6 +212,7 @@ class Kernel:
         self._running = msg_id
         interrupted_at: float | None = None
         reason = ""
+        kept, cut = 0, False
         try:
             while True:
                 now = time.monotonic()
@@ -245,6 +248,16 @@ class Kernel:
                 output = _nb_output(kind, content)
                 if output is None:
                     continue
+                if kind == "stream":
+                    kept += len(output["text"])
+                    if kept > MAX_OUTPUT_CHARS:
+                        if not cut:
+                            cut = True
+                            output = {"output_type": "stream", "name": "stderr",
+                                      "text": f"\n[Liferaft: this cell printed more than {MAX_OUTPUT_CHARS:,} "
+                                              "characters; the rest is not kept]\n"}
+                        else:
+                            continue
                 if kind == "error":
                     result.ename = output["ename"]
                     result.evalue = output["evalue"]

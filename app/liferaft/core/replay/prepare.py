@@ -63,6 +63,8 @@ def requirements_for(plan: ReplayPlan, cells: list[Cell] | None = None) -> Needs
         settings = replay_settings(load_settings().settings.other)
         chosen = cells if cells is not None else plan.chosen
         imports = find_imports(cell.code for cell in chosen)
+        if "pandas" in imports and any("excel" in cell.code.lower() for cell in chosen):
+            imports.add("openpyxl")  # pandas' Excel reader and writer, which the sandbox had: never imported by name
         requirements = plan_requirements(imports, local_modules=_local_modules(plan), overrides=settings.packages)
         specs = tuple(requirement_specs(requirements, sys.version_info[:2]))
     except ReplayConfigError as exc:

@@ -64,6 +64,12 @@ def wrap(command: Sequence[str], *, python: Path, project: Path, replay_dir: Pat
     home = Path(os.path.expanduser("~"))
     if str(home) not in ("/", ""):
         args += ["--tmpfs", str(home)]
+    # Sockets of the host's services (the session bus, an SSH agent, Docker's) live under /run: hidden, so the
+    # code cannot ask one of them to act outside the sandbox (abstract sockets stay in the host's network). Hidden
+    # before the binds below: a project on a drive mounted under /run/media is bound back in.
+    services = [hidden for hidden in ("/run", "/var/run") if os.path.isdir(hidden) and not os.path.islink(hidden)]
+    for hidden in services:
+        args += ["--tmpfs", hidden]
     binds: list[Path] = []
     for folder in [*_python_home(python), project, *readable]:
         folder = folder.resolve()
@@ -73,11 +79,8 @@ def wrap(command: Sequence[str], *, python: Path, project: Path, replay_dir: Pat
         args += ["--ro-bind", str(folder), str(folder)]
     for folder in (replay_dir.resolve(), runtime_dir.resolve()):
         args += ["--bind", str(folder), str(folder)]
-    # Sockets of the host's services (the session bus, an SSH agent, Docker's) live under /run: hidden, so the
-    # code cannot ask one of them to act outside the sandbox. (Abstract sockets stay in the host's network.)
-    for folder in ("/run", "/var/run"):
-        if os.path.isdir(folder) and not os.path.islink(folder):
-            args += ["--tmpfs", folder, "--remount-ro", folder]
+    for hidden in services:
+        args += ["--remount-ro", hidden]
     # The empty /tmp and home are read-only too: a write there is refused, not lost in a folder that vanishes.
     args += ["--remount-ro", "/tmp"]
     if str(home) not in ("/", ""):
