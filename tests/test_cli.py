@@ -281,3 +281,26 @@ def test_the_table_prints_odd_roots_safely(run_cli, tmp_path: Path) -> None:
     result = run_cli("scan", str(root))
     assert result.returncode == 0
     assert "emoji:thumbs_up:dir" in result.stdout
+
+
+def test_a_stop_signal_held_back_until_the_command_is_done_is_no_traceback(tmp_path, monkeypatch, capsys) -> None:
+    """A SIGTERM that arrived in lock code fires from its timer as the handlers are put back, after the command
+    finished (seen in CI as a traceback from `prepare --split-mb`): the command's own result stands."""
+    import importlib
+
+    from liferaft.cli.signals import Interrupted
+
+    cli_main = importlib.import_module("liferaft.cli.main")
+
+    real = cli_main.restore_signals
+    calls: list[int] = []
+
+    def late_signal(previous) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise Interrupted(15)
+        real(previous)
+
+    monkeypatch.setattr(cli_main, "restore_signals", late_signal)
+    assert cli_main.main(["scan", str(tmp_path)]) == 0
+    assert len(calls) == 2 and "Traceback" not in capsys.readouterr().err

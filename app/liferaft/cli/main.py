@@ -182,4 +182,16 @@ def main(argv: Sequence[str] | None = None, *, open_workbench: Callable[..., int
         err(f"unexpected error: {exc.__class__.__name__}: {exc} (set LIFERAFT_DEBUG=1 for details; please report it)")
         return EXIT_FAILED
     finally:
-        restore_signals(previous)
+        _restore_when_done(previous)
+
+
+def _restore_when_done(previous: dict[int, Any]) -> None:
+    """Put the signal handlers back once the command is over. A stop signal held back while the command was in
+    lock code can fire here, after the command has finished: it is too late to stop anything, so the command's
+    own result stands (it used to escape as a traceback)."""
+    for _attempt in range(5):
+        try:
+            restore_signals(previous)
+            return
+        except KeyboardInterrupt:
+            continue
