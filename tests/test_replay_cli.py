@@ -144,3 +144,13 @@ def test_an_import_no_package_provides_is_listed_and_its_cell_fails_with_a_readi
     assert "NOT installed: totally_unknown_module" in done.stderr
     assert "ModuleNotFoundError" in done.stderr and "line 4" in done.stderr
     assert "Traceback (most recent call last)" not in done.stderr
+
+
+def test_a_kernel_that_dies_is_said_by_cell(tmp_path: Path, replay_cli) -> None:
+    project = tmp_path / "p"
+    for folder in ("CODE", "SOURCE", "OUTPUT"):
+        (project / folder).mkdir(parents=True)
+    (project / "CODE" / "a.py").write_text("print('ran')\n\nimport os\nos._exit(3)\n", encoding="utf-8")
+    done = replay_cli("replay", str(project), "--yes", "--no-sandbox")
+    assert done.returncode == 1
+    assert "lines 3-4 (died): the kernel ended" in done.stderr, done.stderr

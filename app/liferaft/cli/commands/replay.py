@@ -293,8 +293,13 @@ def run(args: argparse.Namespace) -> int:
         err("nothing was run")
         return EXIT_FAILED
     progress = _Progress(args.json)
+    def ended(record: CellRecord) -> None:
+        if record.status == "died":  # no choice to offer: the kernel is gone; say why, as for an error
+            progress.clear()
+            _show_failure(record)
+
     hooks = session.Hooks(on_cell_start=progress.start_cell, on_error=_on_error(progress, _interactive()),
-                          on_output=progress.output,
+                          on_output=progress.output, on_cell_end=ended,
                           on_status=lambda text: None if args.json else print(text, file=sys.stderr))
     outcome: dict[str, Any] = {}
 
