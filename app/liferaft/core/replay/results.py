@@ -136,18 +136,11 @@ def _inventory(project: Path) -> Inventory:
 
 def output_dir(project: Path, inventory: Inventory | None = None) -> Path:
     """The project's OUTPUT folder (as status and the move of a download find it), made or not."""
+    from liferaft.core.replay.session import top_level_roles
     from liferaft.core.risk import output_folder
-    from liferaft.core.roles import role_for_folder
 
     root = Path(project)
-    if inventory is None:  # the top level is enough to find it: no need to scan the whole project
-        inventory = Inventory(root)
-        with contextlib.suppress(OSError), os.scandir(root) as entries:
-            for entry in entries:
-                role = role_for_folder(entry.name) if entry.is_dir(follow_symlinks=False) else None
-                if role is not None:
-                    inventory.role_folders[entry.name] = role
-    return output_folder(root, inventory)
+    return output_folder(root, inventory if inventory is not None else top_level_roles(root))
 
 
 def latest_replay(project: Path) -> Path | None:

@@ -8,6 +8,7 @@ whether the kernel is sandboxed (and why not, when it cannot be).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -25,6 +26,7 @@ from liferaft.core.replay import sandbox
 from liferaft.core.replay.cells import Cell, CellsError, load_cells
 from liferaft.core.replay.kernel import Execution, Kernel, KernelError, save_images
 from liferaft.core.roles import Role, role_for_folder
+from liferaft.core.scan import Inventory
 
 #: Where a replay writes, inside OUTPUT.
 REPLAYED_DIR = "replayed"
@@ -48,16 +50,23 @@ class ReplayError(Exception):
 # --- choosing what to run -----------------------------------------------------------------------------------
 
 
+def top_level_roles(project: Path) -> Inventory:
+    """The project's role folders, from its top level alone (enough to find them: no need to scan it all)."""
+    inventory = Inventory(project)
+    with contextlib.suppress(OSError), os.scandir(project) as entries:
+        for entry in entries:
+            role = role_for_folder(entry.name) if entry.is_dir(follow_symlinks=False) else None
+            if role is not None:
+                inventory.role_folders[entry.name] = role
+    return inventory
+
+
 def role_dir(project: Path, role: Role) -> Path:
-    """The project's folder for ``role`` (``SOURCE``, or ``data`` say); ``role.folder`` when there is none."""
-    try:
-        names = sorted(entry.name for entry in os.scandir(project)
-                       if entry.is_dir() and role_for_folder(entry.name) is role)
-    except OSError:
-        names = []
-    if role.folder in names:
-        return project / role.folder
-    return project / (names[0] if names else role.folder)
+    """The project's folder for ``role`` (``SOURCE``, or ``data`` say), by the rule the import and ``status``
+    use (:func:`liferaft.core.recover.write.role_folder`); ``role.folder`` when there is none."""
+    from liferaft.core.recover.write import role_folder
+
+    return project / role_folder(project, top_level_roles(project), role)
 
 
 def choose_input(project: Path, script: Path | None = None, notebook: Path | None = None) -> Path:
