@@ -356,6 +356,9 @@ async def test_a_accepts_the_regenerated_outputs(project: Path, fake: FakeRun, m
         assert accepted == [project / "OUTPUT" / "replayed" / STAMP]
         messages = [n.message for n in app._notifications]
         assert any("Moved into OUTPUT: OUTPUT/monthly_trend.png" in m and "summary.xlsx" in m for m in messages)
+        # The moved output's row says where it went (it is no longer in the replay folder to be compared).
+        table = app.screen.query_one("#replay-table", DataTable)
+        await wait_for(pilot, lambda: "accepted" in str(table.get_row_at(0)[1]))
         await pilot.press("a")  # once only
         await pilot.pause(0.1)
         assert len(accepted) == 1

@@ -686,7 +686,10 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
 
     def _accepted_outputs(self, moved: list[Path], kept: list[Path], rows: list[ResultLine]) -> None:
         self._accepted = bool(moved)
-        self._rows = rows
+        # A moved output is no longer in the replay folder: its row says where it went, not "not regenerated".
+        moved_names = {_relative(self._root, path).split("/", 1)[-1] for path in moved}
+        self._rows = [ResultLine(row.name, "accepted: moved into OUTPUT", False) if row.name in moved_names
+                      else row for row in rows]
         names = [shown_name(_relative(self._root, path)) for path in moved]
         message = f"Moved into OUTPUT: {', '.join(names)}." if names else "Nothing was moved."
         if kept:
