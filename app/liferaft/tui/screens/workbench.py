@@ -510,6 +510,10 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         """Show ``inventory`` in every pane; ``plan`` (unchecked) and ``arrangement`` are what a scan's thread
         made of it already (made here when not given)."""
         pane = self.query_one(ProjectPane)
+        # A large inventory let go by the panes (a burst removed, perhaps shown only after the memory of the
+        # watcher's events was given back) is memory to give back as well.
+        self._churn += max(0, self._shown_files - len(inventory.files))
+        self._shown_files = len(inventory.files)
         # At once, what needs no reading (prepared copies in place of their originals); the checks follow.
         if plan is None:
             prepared = self.project.state.prepared if self.project is not None else {}

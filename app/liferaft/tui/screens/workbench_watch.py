@@ -69,6 +69,9 @@ class WatchFlow(Screen[None]):
             # The downloads folder is only listed (its top level, every 2 s), never watched deeply or read.
             self._look_at_downloads()  # what is there now: only what arrives later is news
             self.set_interval(2.0, self._look_at_downloads)
+        from liferaft.core.memory import keep_heap_compact
+
+        keep_heap_compact()  # what a burst of files leaves behind must be given back once it is over
         self.watcher = Watcher(self.project.root, handed_over, poll=self._poll)
         try:
             self.watcher.start()
@@ -148,6 +151,7 @@ class WatchFlow(Screen[None]):
     #: Seconds of quiet (no scan, no check running) before the memory is given back.
     RELEASE_QUIET_S = 2.0
     _churn = 0
+    _shown_files = 0  # files in the inventory the panes show: a large one let go counts as churn
     _release_timer: Timer | None = None
 
     def _release_soon(self) -> None:
