@@ -260,6 +260,30 @@ def test_a_tool_that_forks_and_holds_pipes_does_not_hang_the_caller(tmp_path: Pa
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forking X11 tools are a Linux matter")
+def test_a_selection_not_yet_owned_is_read_again(tmp_path: Path) -> None:
+    """On a busy machine xclip's background process takes a moment to own the selection; reading it before
+    then fails with "target STRING not available". That failure was taken as the final answer (the prompt
+    only saved, "no native clipboard"); now it is read again."""
+    bin_dir = tmp_path / "bin"
+    store = tmp_path / "selection"
+    owned = tmp_path / "owned"
+    fake_tool(bin_dir, "xclip", f"""\
+        case "$*" in
+          *-out*|*-o*)
+            if [ -f "{owned}" ]; then cat "{store}"; else touch "{owned}"
+              echo "Error: target STRING not available" >&2; exit 1; fi ;;
+          *) cat > "{store}" ;;
+        esac
+        """)
+    code = ("from liferaft.core.clipboard import copy_native\n"
+            "result = copy_native('not owned yet')\nprint('COPIED' if result.copied else 'NOT ' + result.detail)\n")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "DISPLAY": ":0"}
+    env.pop("WAYLAND_DISPLAY", None)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert run.stdout.strip() == "COPIED", run.stdout + run.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forking X11 tools are a Linux matter")
 def test_a_tool_that_never_answers_is_killed_at_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
     pid_file = tmp_path / "pid"

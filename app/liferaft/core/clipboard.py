@@ -37,8 +37,9 @@ _FORKING_TOOLS: dict[str, tuple[list[str], list[str]]] = {
     "copy_wl": (["wl-copy"], ["wl-paste", "--no-newline", "--type", "text"]),
 }
 
-#: Read-back attempts: the background process may need a moment before it answers for the selection.
-_READ_BACK_TRIES = 4
+#: Read-back attempts (a growing pause between them, within the deadline): the background process may need a
+#: moment before it answers for the selection.
+_READ_BACK_TRIES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +129,23 @@ def _copy_with_tool(text: str, copy_cmd: list[str], paste_cmd: list[str], deadli
     data = text.encode("utf-8")
     try:
         _run(copy_cmd, deadline, limit, stdin=data, read=False)
-        for attempt in range(_READ_BACK_TRIES):
-            if _run(paste_cmd, deadline, limit, stdin=None, read=True) == data:
-                return CopyResult(True, "")
-            if attempt + 1 < _READ_BACK_TRIES and time.monotonic() + 0.05 < deadline:
-                time.sleep(0.05)
-            else:
-                break
     except _ToolFailed as exc:
         return CopyResult(False, str(exc))
-    return CopyResult(False, "the clipboard did not keep the text")
+    detail = "the clipboard did not keep the text"
+    for attempt in range(_READ_BACK_TRIES):
+        try:
+            if _run(paste_cmd, deadline, limit, stdin=None, read=True) == data:
+                return CopyResult(True, "")
+            detail = "the clipboard did not keep the text"
+        except _ToolFailed as exc:
+            # Until the copy's background process owns the selection, reading it fails ("target STRING not
+            # available" from xclip): on a busy machine that takes a moment, so it is tried again.
+            detail = str(exc)
+        pause = min(0.05 * (attempt + 1), 0.25)
+        if attempt + 1 >= _READ_BACK_TRIES or time.monotonic() + pause >= deadline:
+            break
+        time.sleep(pause)
+    return CopyResult(False, detail)
 
 
 def _copy_with_functions(text: str, copy: Callable[[str], object], paste: Callable[[], object]) -> CopyResult:

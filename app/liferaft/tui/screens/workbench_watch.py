@@ -163,7 +163,7 @@ class WatchFlow(Screen[None]):
 
     def _release_if_quiet(self) -> None:
         self._release_timer = None
-        busy = ("scan", "uploads", "compose", "risk")
+        busy = ("scan", "uploads", "compose", "risk", "secrets", "preview")
         if self._rescan_pending or self._rescan_timer is not None or \
                 any(worker.group in busy and worker.is_running for worker in self.workers):
             self._release_soon()
