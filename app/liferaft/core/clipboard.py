@@ -40,6 +40,8 @@ _FORKING_TOOLS: dict[str, tuple[list[str], list[str]]] = {
 #: Read-back attempts (a growing pause between them, within the deadline): the background process may need a
 #: moment before it answers for the selection.
 _READ_BACK_TRIES = 10
+#: What a read-back that answered with other text says.
+_NOT_KEPT = "the clipboard did not keep the text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +133,12 @@ def _copy_with_tool(text: str, copy_cmd: list[str], paste_cmd: list[str], deadli
         _run(copy_cmd, deadline, limit, stdin=data, read=False)
     except _ToolFailed as exc:
         return CopyResult(False, str(exc))
-    detail = "the clipboard did not keep the text"
+    detail = _NOT_KEPT
     for attempt in range(_READ_BACK_TRIES):
         try:
             if _run(paste_cmd, deadline, limit, stdin=None, read=True) == data:
                 return CopyResult(True, "")
-            detail = "the clipboard did not keep the text"
+            detail = _NOT_KEPT
         except _ToolFailed as exc:
             # Until the copy's background process owns the selection, reading it fails ("target STRING not
             # available" from xclip): on a busy machine that takes a moment, so it is tried again.
@@ -156,7 +158,7 @@ def _copy_with_functions(text: str, copy: Callable[[str], object], paste: Callab
         return CopyResult(False, _no_tool_detail())
     if back == text:
         return CopyResult(True, "")
-    return CopyResult(False, "the clipboard did not keep the text")
+    return CopyResult(False, _NOT_KEPT)
 
 
 def _attempt(text: str, deadline: float, limit: float) -> CopyResult:
