@@ -46,6 +46,7 @@ from liferaft.tui.messages import (
     ReplayStatus,
 )
 from liferaft.tui.screens.screen_help import HELP_BINDING
+from liferaft.tui.widgets.tail_log import TailLog
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -311,7 +312,7 @@ class ReplayScreen(ModalScreen[ReplayOutcome | None]):
                 yield Static("", id="replay-summary")
                 yield DataTable(id="replay-table", cursor_type="row", zebra_stripes=False)
                 yield Label("", id="replay-accept-hint", markup=False)
-            yield RichLog(id="replay-log", wrap=True, markup=False, auto_scroll=True)
+            yield TailLog(id="replay-log", wrap=True, markup=False, auto_scroll=True)
             yield Static("", id="replay-message")
             with Horizontal(id="replay-buttons"):
                 yield Button("Run", id="replay-run-button", variant="primary", compact=True)
