@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,11 @@ settings.register_profile("default", max_examples=100, derandomize=True, deadlin
 settings.register_profile("long", max_examples=5_000, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# Started as a background job (`pytest ... &` in a script), the run inherits an ignored Ctrl-C, and so would every
+# command a test starts: the tests that stop one with SIGINT need the default, as at an interactive prompt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Dates are shown in local time: pin the zone so snapshots match on every machine.
 os.environ["TZ"] = "UTC"

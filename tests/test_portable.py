@@ -426,15 +426,69 @@ def test_on_windows_explorer_exit_code_is_not_a_failure(tmp_path: Path, monkeypa
 
     ran: list[list[str]] = []
 
-    def run(command: list[str], **_kw: object) -> subprocess.CompletedProcess[bytes]:
+    def run(command: list[str] | str, **_kw: object) -> subprocess.CompletedProcess[bytes]:
         ran.append(command)
-        return subprocess.CompletedProcess(command, 1 if command[0] == "explorer" else 2)
+        explorer = (command if isinstance(command, str) else command[0]).startswith("explorer")
+        return subprocess.CompletedProcess(command, 1 if explorer else 2)
 
     monkeypatch.setattr(subprocess, "run", run)
     target = tmp_path / "a.csv"
     target.write_text("a\n")
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setattr(operations.reveal_command, "__defaults__", ("win32",))
-    assert operations.reveal(target).opened and ran[-1] == ["explorer", f"/select,{target}"]
+    assert operations.reveal(target).opened and ran[-1] == f'explorer /select,"{target}"'
     monkeypatch.setattr(operations.reveal_command, "__defaults__", ("linux",))
     assert operations.reveal(target).problem == "xdg-open exited with status 2"
+
+
+def test_on_windows_a_path_with_a_comma_reaches_explorer_whole(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Explorer splits ``/select,PATH`` at a comma unless the path is quoted, and Python's own quoting of a list
+    (the whole argument, and only when it holds a space) is not what explorer reads: the line is written out."""
+    from liferaft.core import operations
+
+    ran: list[list[str] | str] = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **_kw: ran.append(command)
+                        or subprocess.CompletedProcess(command, 1))
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("win32",))
+    for name in ("sales, 2025.csv", "a,b.csv", "plain.csv"):
+        target = tmp_path / "Q1, final" / name
+        target.parent.mkdir(exist_ok=True)
+        target.write_text("a\n")
+        assert operations.reveal(target).opened
+        assert ran[-1] == f'explorer /select,"{target}"'
+
+
+# --- the Downloads folder ----------------------------------------------------------------------------------------
+
+
+def test_a_moved_downloads_folder_is_the_one_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux: the XDG user-dirs file names the folder (a desktop's settings write it when Downloads is moved)."""
+    from liferaft.core import risk
+
+    moved = tmp_path / "home" / "Téléchargements"
+    moved.mkdir(parents=True)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "user-dirs.dirs").write_text('XDG_DOWNLOAD_DIR="$HOME/Téléchargements"\n',
+                                                        encoding="utf-8")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert risk.downloads_to_watch({}) == moved
+
+
+def test_on_windows_the_downloads_known_folder_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows: the Downloads known folder, which follows a move or OneDrive's redirection, not
+    %USERPROFILE%\\Downloads (platformdirs 4.7+ asks SHGetKnownFolderPath; the lookup is faked here)."""
+    import platformdirs
+    import platformdirs.windows
+
+    from liferaft.core import risk
+
+    redirected = "D:\\OneDrive - Contoso\\Downloads"
+    asked: list[str] = []
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.windows.Windows)
+    monkeypatch.setattr(platformdirs.windows, "get_win_folder", lambda name: asked.append(name) or redirected)
+    folder, configured = risk.downloads_folder({})
+    assert asked == ["CSIDL_DOWNLOADS"] and not configured
+    assert str(folder).replace("/", "\\") == redirected

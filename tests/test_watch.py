@@ -415,3 +415,80 @@ def test_network_and_virtual_filesystems_are_polled(tmp_path: Path, path: str, f
 def test_filesystem_type_without_proc_mounts(tmp_path: Path) -> None:
     assert watch_module.filesystem_type(tmp_path, str(tmp_path / "missing")) is None
     assert watch_module.polling_reason(tmp_path, str(tmp_path / "missing")) is None
+
+
+# macOS's `mount` table (the format /sbin/mount prints), and FreeBSD's: network volumes lack "local".
+MACOS_MOUNT = """/dev/disk3s1s1 on / (apfs, sealed, local, read-only, journaled)
+devfs on /dev (devfs, local, nobrowse)
+/dev/disk3s5 on /System/Volumes/Data (apfs, local, journaled, nobrowse)
+map auto_home on /System/Volumes/Data/home (autofs, automounted, nobrowse)
+//ana@nas.local/Team Share on /Volumes/Team Share (smbfs, nodev, nosuid, mounted by ana)
+nas:/export/projects on /Volumes/projects (nfs, nodev, nosuid, mounted by ana)
+https://dav.example.org/remote.php/webdav on /Volumes/webdav (webdav, nodev, noexec, nosuid, mounted by ana)
+ana@host:/home/ana on /Users/ana/remote (macfuse, nodev, nosuid, synchronous, mounted by ana)
+/dev/disk4s1 on /Volumes/USB Stick (msdos, local, nodev, nosuid, noowners, noatime, fskit)
+"""
+FREEBSD_MOUNT = """zroot/ROOT/default on / (zfs, local, noatime, nfsv4acls)
+devfs on /dev (devfs)
+zroot/usr/home on /usr/home (zfs, local, noatime, nfsv4acls)
+fileserver:/export/home on /usr/home/ana/nfs (nfs)
+tmpfs on /tmp (tmpfs, local)
+"""
+
+
+@pytest.mark.parametrize(("platform", "table", "path", "fstype", "polls"), [
+    ("darwin", MACOS_MOUNT, "/Users/ana/analysis", "apfs", False),
+    ("darwin", MACOS_MOUNT, "/System/Volumes/Data/Users/ana/analysis", "apfs", False),
+    ("darwin", MACOS_MOUNT, "/Volumes/Team Share/q1/analysis", "smbfs", True),
+    ("darwin", MACOS_MOUNT, "/volumes/team share/q1", "smbfs", True),  # the volume ignores case
+    ("darwin", MACOS_MOUNT, "/Volumes/Team Shared/q1", "apfs", False),  # only a prefix of the name
+    ("darwin", MACOS_MOUNT, "/Volumes/projects/a", "nfs", True),
+    ("darwin", MACOS_MOUNT, "/Volumes/webdav/a", "webdav", True),
+    ("darwin", MACOS_MOUNT, "/Users/ana/remote/x", "macfuse", True),
+    ("darwin", MACOS_MOUNT, "/Volumes/USB Stick/x", "msdos", False),
+    ("freebsd14", FREEBSD_MOUNT, "/usr/home/ana/work", "zfs", False),
+    ("freebsd14", FREEBSD_MOUNT, "/usr/home/ana/nfs/work", "nfs", True),
+    ("freebsd14", FREEBSD_MOUNT, "/tmp/x", "tmpfs", False),
+])
+def test_network_volumes_on_macos_and_bsd_are_polled(platform: str, table: str, path: str, fstype: str,
+                                                      polls: bool) -> None:
+    assert watch_module.filesystem_type(path, platform=platform, mount_output=table) == fstype
+    reason = watch_module.polling_reason(path, platform=platform, mount_output=table)
+    assert (reason is not None) is polls
+    if polls:
+        assert fstype in reason
+
+
+def test_an_unreadable_mount_table_watches_natively() -> None:
+    assert watch_module.filesystem_type("/Users/ana/a", platform="darwin", mount_output="") is None
+    assert watch_module.polling_reason("/Users/ana/a", platform="darwin", mount_output="garbage\n") is None
+
+
+@pytest.mark.parametrize(("path", "remote_drives", "reason"), [
+    ("C:\\Users\\ana\\analysis", set(), None),
+    ("Z:\\team\\analysis", {"Z:\\"}, "the network drive Z:"),
+    ("z:/team/analysis", {"z:\\"}, "the network drive z:"),
+    ("\\\\nas\\team\\analysis", set(), "the network share \\\\nas\\team"),
+    ("//nas/team/analysis", set(), "the network share //nas/team"),
+    ("\\\\?\\UNC\\nas\\team\\analysis", set(), "the network share \\\\nas\\team"),
+    ("\\\\?\\C:\\Users\\ana\\analysis", set(), None),
+])
+def test_network_drives_and_shares_on_windows_are_polled(path: str, remote_drives: set[str],
+                                                         reason: str | None) -> None:
+    asked: list[str] = []
+
+    def drive_type(root: str) -> int:
+        asked.append(root)
+        return watch_module.DRIVE_REMOTE if root in remote_drives else 3  # DRIVE_FIXED
+
+    found = watch_module.polling_reason(path, platform="win32", drive_type=drive_type)
+    assert (found is None) is (reason is None)
+    if reason:
+        assert found.startswith(f"the folder is on {reason},")
+
+
+def test_on_windows_a_drive_that_cannot_be_asked_watches_natively() -> None:
+    def broken(_root: str) -> int:
+        raise OSError("no")
+
+    assert watch_module.polling_reason("Z:\\a", platform="win32", drive_type=broken) is None

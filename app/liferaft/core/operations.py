@@ -304,6 +304,16 @@ def reveal_command(target: Path, platform: str = sys.platform) -> tuple[str, ...
     return ("xdg-open", str(folder))
 
 
+def _command_line(command: tuple[str, ...]) -> list[str] | str:
+    """What to hand to ``subprocess.run`` for ``command``. Explorer reads its own command line, and a comma
+    ends the path after ``/select,`` unless the path is in quotes; Python would quote the whole argument (and
+    only when it holds a space), which explorer does not understand. So explorer gets the line written out,
+    the path quoted (a Windows path cannot hold a ``"``)."""
+    if command[0] == "explorer" and command[1].startswith("/select,"):
+        return f'explorer /select,"{command[1].removeprefix("/select,")}"'
+    return list(command)
+
+
 def reveal(target: Path) -> Revealed:
     """Show ``target`` in the file manager. The openers hand over to it and return at once; their exit code
     says if it worked (not Windows' explorer, which answers 1 either way). Never raises: a failure is in ``problem``."""
@@ -313,7 +323,7 @@ def reveal(target: Path) -> Revealed:
     folder = target if target.is_dir() else target.parent
     command = reveal_command(target)
     try:
-        done = subprocess.run(list(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        done = subprocess.run(_command_line(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
         # explorer answers 1 even when it showed the file: its exit code says nothing.
         failed = done.returncode and command[0] != "explorer"

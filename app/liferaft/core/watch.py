@@ -24,6 +24,7 @@ import errno
 import logging
 import os
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,6 +55,8 @@ POLLING_FSTYPES = frozenset({
 #: Raw events in one batch above which the batch is not trusted to be complete (the kernel queue may have
 #: overflowed): the tree is re-walked instead of stat-ing each path.
 BURST_RECONCILE = 1000
+#: How often (s) the tree is re-walked when nothing asked for it: the net under every backend's lost events.
+HEARTBEAT_S = 30.0
 #: How often (s) a missing root is looked for.
 ROOT_CHECK_S = 0.5
 #: Longest wait (ms) inside watchfiles before the loop checks the root, the heartbeat and the stop flag.
@@ -121,34 +124,152 @@ def _unescape_mount(field: str) -> str:
     return "".join(out)
 
 
-def filesystem_type(path: Path | str, mounts: str = "/proc/mounts") -> str | None:
-    """The type of the filesystem holding ``path`` (``ext4``, ``nfs4``, ``fuse.sshfs``...), from
-    ``/proc/mounts``; None where that cannot be read (not Linux)."""
+#: Filesystem types on macOS and the BSDs (as ``mount`` names them) whose changes made elsewhere send no event.
+MOUNT_POLLING_FSTYPES = frozenset({
+    "smbfs", "afpfs", "nfs", "webdav", "cifs", "ftp", "macfuse", "osxfuse", "osxfusefs", "fusefs", "fuse",
+})
+#: Types that are maps or kernel views, not where files live: never a reason to poll, "local" or not.
+_MOUNT_MAPS = frozenset({"autofs", "devfs", "fdescfs", "procfs", "linprocfs", "nullfs"})
+#: Windows' GetDriveTypeW answer for a network drive.
+DRIVE_REMOTE = 4
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One line of the mount table: where it is mounted, its type, and whether the system calls it local
+    (None where the table does not say: Linux)."""
+
+    point: str
+    fstype: str
+    local: bool | None = None
+
+
+def _proc_mounts(mounts: str) -> list[Mount] | None:
     try:
         with open(mounts, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()
     except OSError:
         return None
-    target = os.path.realpath(path)
-    best, best_type = "", None
+    table = []
     for line in lines:
         fields = line.split()
-        if len(fields) < 3:
+        if len(fields) >= 3:
+            table.append(Mount(_unescape_mount(fields[1]), fields[2]))
+    return table
+
+
+def parse_mount_output(text: str) -> list[Mount]:
+    """The table ``mount`` prints on macOS and the BSDs: ``DEVICE on POINT (TYPE, OPTION, ...)``; the point
+    may hold spaces, and ``local`` among the options marks a local disk."""
+    table = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if " on " not in line or not line.endswith(")") or " (" not in line:
             continue
-        point = _unescape_mount(fields[1])
-        inside = target == point or target.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):  # the last of equal mount points is the one in effect
-            best, best_type = point, fields[2]
-    return best_type
+        rest = line.split(" on ", 1)[1]
+        point, _, options = rest.rpartition(" (")
+        words = [word.strip() for word in options[:-1].split(",")]
+        if point and words and words[0]:
+            table.append(Mount(point, words[0], "local" in words[1:]))
+    return table
 
 
-def polling_reason(path: Path | str, mounts: str = "/proc/mounts") -> str | None:
-    """Why ``path`` must be watched by polling (its filesystem sends no native events), or None."""
-    fstype = filesystem_type(path, mounts)
-    if fstype is None:
+def _mount_command() -> str:
+    import subprocess  # deferred: only macOS and the BSDs read the table this way
+
+    for program in ("/sbin/mount", "mount"):
+        try:
+            return subprocess.run([program], capture_output=True, text=True, errors="replace", timeout=5,
+                                  stdin=subprocess.DEVNULL).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return ""
+
+
+def _uses_mount_command(platform: str) -> bool:
+    return platform == "darwin" or "bsd" in platform or platform.startswith("dragonfly")
+
+
+def _mount_of(path: Path | str, mounts: str, platform: str, mount_output: str | None) -> Mount | None:
+    """The mount holding ``path`` (the longest mount point above it; the last of equal ones is in effect)."""
+    if _uses_mount_command(platform):
+        table: list[Mount] | None = parse_mount_output(_mount_command() if mount_output is None else mount_output)
+    else:
+        table = _proc_mounts(mounts)
+    if not table:
         return None
+    target = os.path.realpath(path)
+    folded = platform == "darwin"  # macOS volumes usually ignore case
+    if folded:
+        target = target.casefold()
+    best: Mount | None = None
+    for mount in table:
+        point = mount.point.casefold() if folded else mount.point
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(mount.point) >= len(best.point)):
+            best = mount
+    return best
+
+
+def filesystem_type(path: Path | str, mounts: str = "/proc/mounts", *, platform: str = sys.platform,
+                    mount_output: str | None = None) -> str | None:
+    """The type of the filesystem holding ``path`` (``ext4``, ``nfs4``, ``fuse.sshfs``, ``apfs``, ``smbfs``...),
+    from ``/proc/mounts`` on Linux and from ``mount``'s table on macOS and the BSDs (``mount_output`` stands
+    in for it in tests); None where neither can be read (Windows)."""
+    mount = _mount_of(path, mounts, platform, mount_output)
+    return mount.fstype if mount else None
+
+
+def _windows_network_drive(path: Path | str, drive_type: Callable[[str], int] | None) -> str | None:
+    """The network location ``path`` is on (a ``\\\\server\\share`` path or a mapped drive), or None."""
+    import ntpath
+
+    text = str(path)
+    if text.startswith(("\\\\?\\UNC\\", "//?/UNC/")):
+        text = "\\\\" + text[8:]
+    elif text.startswith(("\\\\?\\", "//?/")):
+        text = text[4:]
+    drive = ntpath.splitdrive(text)[0]
+    if drive.startswith(("\\\\", "//")):
+        return drive
+    if not drive:
+        return None
+    if drive_type is None:
+        try:
+            import ctypes
+
+            drive_type = ctypes.windll.kernel32.GetDriveTypeW  # type: ignore[attr-defined]
+        except (ImportError, AttributeError, OSError):
+            return None
+    try:
+        return f"the network drive {drive}" if drive_type(drive + "\\") == DRIVE_REMOTE else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def polling_reason(path: Path | str, mounts: str = "/proc/mounts", *, platform: str = sys.platform,
+                   mount_output: str | None = None,
+                   drive_type: Callable[[str], int] | None = None) -> str | None:
+    """Why ``path`` must be watched by polling (its filesystem sends no native events, or none for changes
+    made on another machine), or None. ``mount_output`` and ``drive_type`` (Windows' GetDriveTypeW) stand in
+    for the system in tests."""
+    if platform == "win32":
+        share = _windows_network_drive(path, drive_type)
+        if share is None:
+            return None
+        where = share if share.startswith("the ") else f"the network share {share}"
+        return f"the folder is on {where}, which does not report every change made elsewhere"
+    mount = _mount_of(path, mounts, platform, mount_output)
+    if mount is None:
+        return None
+    fstype = mount.fstype
     if fstype in POLLING_FSTYPES or fstype.startswith(("nfs", "fuse.sshfs")):
         return f"the folder is on a {fstype} filesystem, which sends no change events"
+    if _uses_mount_command(platform) and (
+            fstype in MOUNT_POLLING_FSTYPES or fstype.startswith(("fuse", "macfuse", "osxfuse"))
+            or (mount.local is False and fstype not in _MOUNT_MAPS)):
+        return (f"the folder is on a {fstype} filesystem (not a local disk), which sends no events for changes "
+                "made elsewhere")
     return None
 
 
@@ -234,13 +355,14 @@ class Watcher:
     :class:`WatchEvent`.
 
     ``poll`` forces polling. ``debounce_ms`` is the longest a burst is held to be coalesced (watchfiles'
-    default, 1.6 s, is too slow for a UI). ``heartbeat_s`` is how often the tree is re-walked anyway.
+    default, 1.6 s, is too slow for a UI). ``heartbeat_s`` is how often the tree is re-walked anyway
+    (:data:`HEARTBEAT_S`).
     ``ignore`` is called with relative paths (folders with a trailing ``/``) and drops what it accepts, as
     the project's ignore file does for the scan.
     """
 
     def __init__(self, root: Path, on_event: Callable[[WatchEvent], None], *, poll: bool = False,
-                 debounce_ms: int = 100, heartbeat_s: float = 30.0,
+                 debounce_ms: int = 100, heartbeat_s: float | None = None,
                  ignore: Callable[[str], bool] | None = None) -> None:
         self.root = Path(os.path.abspath(root))
         self._root = str(self.root)
@@ -249,7 +371,7 @@ class Watcher:
         self._force_poll = poll
         self._debounce_ms = max(1, int(debounce_ms))
         self._step_ms = max(1, min(10, self._debounce_ms))
-        self._heartbeat_s = heartbeat_s
+        self._heartbeat_s = HEARTBEAT_S if heartbeat_s is None else heartbeat_s
         self._ignore = ignore
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -514,12 +636,18 @@ class Watcher:
         # Every entry is looked at before the snapshot changes: a folder that appeared or went away means a
         # walk, and the walk must be compared with the snapshot as it was before this batch (a file of the
         # new folder handled first would already be in it, and its change lost).
+        # A hint for the root or for a folder already known stands for changes inside it that were not
+        # reported one by one: a backend that coalesced them (FSEvents' "scan this folder"), or dropped them
+        # when its buffer overflowed (ReadDirectoryChangesW). Only a walk can say what they were.
         entries: list[tuple[str, os.stat_result | None]] = []
         for _kind, full in raw:
             rel = self._relative(full)
             if rel is None:
                 if os.path.normpath(full) in (self._root, self._real_root):
                     self._check_root()
+                    if not self._reconcile():
+                        raise _RootGone
+                    return
                 continue
             if self._skipped(rel):
                 continue
@@ -528,8 +656,9 @@ class Watcher:
             except OSError:
                 st = None
             is_dir = st is not None and stat.S_ISDIR(st.st_mode)
-            # A folder appeared (moved in, or made: it reports only itself), or one went away with its files.
-            if (is_dir and rel not in self._dirs) or (st is None and rel in self._dirs):
+            # A folder appeared (moved in, or made: it reports only itself), one went away with its files, or
+            # one known is hinted as a whole.
+            if is_dir or (st is None and rel in self._dirs):
                 if not self._reconcile():
                     raise _RootGone
                 return
