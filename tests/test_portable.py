@@ -363,6 +363,82 @@ def test_the_command_line_says_which_file_is_held(tmp_path: Path, monkeypatch: p
     assert err.strip().count("\n") == 0 and "held open by another program" in err and "Traceback" not in err
 
 
+# --- Windows' MAX_PATH -------------------------------------------------------------------------------------------
+
+
+def _deep_folder(tmp_path: Path, length: int) -> Path:
+    """A folder whose full path is ``length`` characters long."""
+    room = length - len(str(tmp_path)) - 1
+    folder = tmp_path / ("d" * room)
+    assert len(str(folder)) == length
+    return folder
+
+
+@pytest.mark.parametrize("long_paths", [False, True])
+def test_a_path_windows_would_refuse_is_refused_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      long_paths: bool) -> None:
+    """Over MAX_PATH with long paths off, Windows refuses the file with "cannot find the path": refused here
+    first, in one line, and nothing is written; the temporary name written beside the file counts too."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(storage, "_long_paths", [long_paths])
+    folder = _deep_folder(tmp_path, 200)
+    folder.mkdir()
+    fine = folder / "summary.csv"
+    storage.write_text(fine, "a\n")  # 212 characters, its temporary name 223
+    long_name = folder / ("n" * 70 + ".csv")  # 275 characters
+    deeper = _deep_folder(tmp_path, 240)
+    deeper.mkdir()
+    if long_paths:
+        storage.write_text(long_name, "a\n")
+        storage.write_text(deeper / "a.csv", "a\n")
+        assert long_name.read_text() == "a\n"
+        return
+    with pytest.raises(storage.PathTooLong) as caught:
+        storage.write_text(long_name, "a\n")
+    assert "too long for Windows (275 characters; 259 at most" in str(caught.value) and "\n" not in str(caught.value)
+    # a.csv: 246 characters, but its temporary name beside it would be 262
+    with pytest.raises(storage.PathTooLong):
+        storage.write_text(deeper / "a.csv", "a\n")
+    with pytest.raises(storage.PathTooLong):
+        storage.new_temp_file(deeper)
+    assert not long_name.exists() and list(deeper.iterdir()) == []
+    assert fine.read_text() == "a\n"
+
+
+def test_elsewhere_long_paths_are_left_to_the_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    folder = _deep_folder(tmp_path, 250)
+    folder.mkdir()
+    storage.write_text(folder / ("n" * 40 + ".csv"), "a\n")
+    assert (folder / ("n" * 40 + ".csv")).read_text() == "a\n"
+
+
+def test_the_command_line_says_a_path_is_too_long_for_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    project = _deep_folder(tmp_path, 235)
+    (project / "SOURCE").mkdir(parents=True)
+    (project / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    monkeypatch.setattr(storage, "_long_paths", [False])
+    real_platform = sys.platform
+    # Windows from the first write on (the locks before it are Linux's here: msvcrt cannot be had)
+    real_check = storage.check_path_length
+
+    def as_on_windows(path: Path | str, **kw: bool) -> None:
+        monkeypatch.setattr(sys, "platform", "win32")
+        try:
+            real_check(path, **kw)
+        finally:
+            monkeypatch.setattr(sys, "platform", real_platform)
+
+    monkeypatch.setattr(storage, "check_path_length", as_on_windows)
+    code = main(["checkpoint", str(project), "-m", "cleaning"])
+    _out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().count("\n") == 0 and "too long for Windows" in err and "Traceback" not in err
+    assert not [p for p in project.rglob("*") if p.name.startswith(storage.TEMP_PREFIX)]
+    assert (project / "SOURCE" / "data.csv").read_text() == "a,b\n1,2\n"
+
+
 # --- signals ---------------------------------------------------------------------------------------------------
 
 

@@ -66,6 +66,56 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+#: Windows' MAX_PATH: a full path must stay under this many characters unless long paths are turned on.
+WINDOWS_MAX_PATH = 260
+#: The random part mkstemp adds after TEMP_PREFIX.
+_TEMP_RANDOM = 8
+
+
+class PathTooLong(OSError):
+    """Windows would refuse the path (over MAX_PATH, long paths off); the message says what to do."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+_long_paths: list[bool] = []
+
+
+def windows_long_paths() -> bool:
+    """Whether Windows takes paths over MAX_PATH here (``LongPathsEnabled`` in the registry; Python itself is
+    built to use them then). Read once; False where it cannot be read."""
+    if not _long_paths:
+        enabled = False
+        try:
+            import winreg  # type: ignore[import-not-found,unused-ignore]
+
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE,  # type: ignore[attr-defined,unused-ignore]
+                                r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
+                enabled = winreg.QueryValueEx(key, "LongPathsEnabled")[0] == 1  # type: ignore[attr-defined,unused-ignore]
+        except (ImportError, OSError):
+            pass
+        _long_paths.append(enabled)
+    return _long_paths[0]
+
+
+def check_path_length(path: Path | str, *, temp_in_folder: bool = True) -> None:
+    """On Windows without long paths, refuse a path Windows would refuse, before anything is written: the
+    file's own full path, and (``temp_in_folder``) the temporary file written beside it first, whose name may
+    be the longer. Raises :class:`PathTooLong` with one line saying what to do; elsewhere does nothing."""
+    if sys.platform != "win32":
+        return
+    full = os.path.abspath(path)
+    temp = len(os.path.join(os.path.dirname(full), TEMP_PREFIX)) + _TEMP_RANDOM if temp_in_folder else 0
+    if max(len(full), temp) < WINDOWS_MAX_PATH or windows_long_paths():
+        return
+    size = f"{len(full)} characters" if len(full) >= temp else (
+        f"{len(full)} characters, and {temp} for the temporary file written beside it first")
+    raise PathTooLong(errno.ENAMETOOLONG, f"the path {full} is too long for Windows ({size}; "
+                      f"{WINDOWS_MAX_PATH - 1} at most while long paths are off): use a shorter name or a folder "
+                      "nearer the top of the drive, or turn long paths on (LongPathsEnabled)")
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
     """Yield a binary file whose content replaces ``path`` only if the block finishes.
@@ -74,6 +124,7 @@ def atomic_writer(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
     before anything is written, and again at the end if the target appeared meanwhile.
     """
     path = Path(path)
+    check_path_length(path)
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(path)
     import tempfile  # deferred: most commands never write
@@ -113,6 +164,7 @@ def new_temp_file(folder: Path, made: list[tuple[Path, tuple[int, int]]] | None 
     import tempfile
 
     folder = Path(folder)
+    check_path_length(folder / TEMP_PREFIX, temp_in_folder=True)
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
@@ -134,6 +186,7 @@ def publish(tmp: Path, path: Path) -> None:
     Never over an existing file: :class:`FileExistsError` then, and ``tmp`` is left for the caller to remove.
     The folder is not fsynced here; call :func:`fsync_dir` once the last file is in place.
     """
+    check_path_length(path, temp_in_folder=False)
     try:
         os.link(tmp, path)
     except FileExistsError:
