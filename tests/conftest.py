@@ -272,11 +272,15 @@ FIXED_PATH_FIXTURES = {"fixed_project", "preview_project"}
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist, keep every test of a fixed-path fixture on one worker (``--dist loadgroup``); and
-    start with the tests that run a replay kernel (several seconds each, after one environment build): sent
-    first, they run beside the many short tests instead of trailing after them."""
+    start with the tests that run a replay kernel (several seconds each, after one environment build), all on one
+    worker: sent first, they run beside the many short tests instead of trailing after them, and only that
+    worker waits for the environment to be built (spread over the workers, every one of them waited)."""
     for item in items:
-        if FIXED_PATH_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if FIXED_PATH_FIXTURES & names:
             item.add_marker(pytest.mark.xdist_group("fixed-paths"))
+        elif "replay_env" in names:
+            item.add_marker(pytest.mark.xdist_group("replay-env"))
     items.sort(key=lambda item: "replay_env" not in getattr(item, "fixturenames", ()))
 
 
