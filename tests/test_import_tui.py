@@ -60,7 +60,9 @@ async def _open(app: LiferaftApp, pilot) -> RecoverImportScreen:  # type: ignore
     return screen
 
 
-async def test_lists_the_newest_export_newest_first_and_searches(project: Path, downloads: Path) -> None:
+@pytest.mark.parametrize("search_key", ["ctrl+f", "f3"])  # f3: VS Code's terminal keeps ctrl+f
+async def test_lists_the_newest_export_newest_first_and_searches(project: Path, downloads: Path,
+                                                                 search_key: str) -> None:
     export = _export_in(downloads)
     app = LiferaftApp(project, now=lambda: FROZEN_NOW, theme="textual-dark")
     async with app.run_test(size=(120, 36)) as pilot:
@@ -71,7 +73,7 @@ async def test_lists_the_newest_export_newest_first_and_searches(project: Path, 
         await wait_for(pilot, lambda: "Edited question" in str(screen.query_one("#recover-details", Static).render()))
         details = str(screen.query_one("#recover-details", Static).render())
         assert "Edited question" in details and "abandoned.csv" in details
-        await pilot.press("ctrl+f", *"sales")
+        await pilot.press(search_key, *"sales")
         await pilot.pause()
         assert _rows(screen) == ["conv-sales"]
         await pilot.press("escape")

@@ -74,7 +74,8 @@ async def test_esc_twice_drops_unsaved_changes(demo: Path) -> None:
     assert note.read_bytes() == before
 
 
-async def test_a_project_without_a_note_gets_a_prefilled_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fill_key", ["ctrl+f", "f3"])  # f3: VS Code's terminal keeps ctrl+f
+async def test_a_project_without_a_note_gets_a_prefilled_one(tmp_path: Path, fill_key: str) -> None:
     root = tmp_path / "p"
     write(root / "SOURCE/sales.csv", "order_id,region,revenue\n1,North,2\n")
     write(root / "OUTPUT/chart.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
@@ -82,7 +83,7 @@ async def test_a_project_without_a_note_gets_a_prefilled_one(tmp_path: Path) -> 
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_note(app, pilot)
         assert "## Files used" in screen.text and not (root / "RESTART/restart-note.md").exists()
-        await pilot.press("ctrl+f")
+        await pilot.press(fill_key)
         await pilot.pause()
         assert "sales.csv" in screen.text and "order_id, region, revenue" in screen.text and "chart.png" in screen.text
         status = screen.query_one("#note-status").render()

@@ -120,7 +120,8 @@ class NoteScreen(Screen[bool]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="note.save", priority=True, tooltip="Save the note (atomically)"),
-        Binding("ctrl+f", "prefill", "Fill from project", id="note.prefill", priority=True,
+        # f3 too: VS Code's terminal keeps ctrl+f for its own search.
+        Binding("ctrl+f,f3", "prefill", "Fill from project", id="note.prefill", priority=True,
                 tooltip="Fill the empty sections from the project: files, columns, outputs"),
         Binding("ctrl+o", "import_reply", "Import reply", id="note.import", priority=True,
                 tooltip="Paste the chat's reply to \"ask for a restart note\" and merge it in"),

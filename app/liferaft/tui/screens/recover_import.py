@@ -87,7 +87,8 @@ class RecoverImportScreen(Screen[Any]):
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="recover.close", tooltip="Back to the workbench; nothing is imported"),
-        Binding("ctrl+f", "search", "Search", id="recover.search", tooltip="Search the conversations by title"),
+        # f3 too: VS Code's terminal keeps ctrl+f for its own search.
+        Binding("ctrl+f,f3", "search", "Search", id="recover.search", tooltip="Search the conversations by title"),
         Binding("ctrl+o", "path", "Other export", id="recover.path", tooltip="Type the path of another export"),
     ]
     HELP_TITLE = "importing a ChatGPT export"
