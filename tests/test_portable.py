@@ -363,6 +363,79 @@ def test_the_command_line_says_which_file_is_held(tmp_path: Path, monkeypatch: p
     assert err.strip().count("\n") == 0 and "held open by another program" in err and "Traceback" not in err
 
 
+def test_a_held_file_names_the_programs_holding_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows' Restart Manager says which programs hold the file (faked here): the one line names them."""
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    _refusing_replace(monkeypatch, 1000)
+    asked: list[str] = []
+    monkeypatch.setattr(storage, "_restart_manager",
+                        lambda path: asked.append(path) or ["EXCEL.EXE", "", "EXCEL.EXE", "OneDrive"])
+    with pytest.raises(storage.FileHeld) as caught:
+        storage.write_text(target, "new")
+    assert str(caught.value) == f"{target} is held open by EXCEL.EXE, OneDrive: close it and try again"
+    assert asked == [os.path.abspath(target)] and target.read_text() == "old"
+
+
+def test_when_windows_cannot_say_who_holds_it_the_file_is_named(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    _refusing_replace(monkeypatch, 1000)
+
+    def no_restart_manager(_path: str) -> list[str]:
+        raise OSError("rstrtmgr.dll could not be loaded")
+
+    monkeypatch.setattr(storage, "_restart_manager", no_restart_manager)
+    with pytest.raises(storage.FileHeld) as caught:
+        storage.write_text(target, "new")
+    assert "is held open by another program" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("how", ["mode", "attribute"])
+def test_a_read_only_file_is_said_to_be_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Windows refuses to replace a read-only file as it does a held one: that is said at once, not retried."""
+    import stat
+
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    if how == "mode":
+        target.chmod(0o444)
+    else:  # Windows' stat: the read-only attribute, whatever the mode says
+        real_stat = os.stat
+
+        def windows_stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+            st = real_stat(path, *args, **kwargs)
+            if str(path) != str(target):
+                return st
+            return types.SimpleNamespace(st_mode=st.st_mode, st_file_attributes=stat.FILE_ATTRIBUTE_READONLY)
+
+        monkeypatch.setattr(os, "stat", windows_stat)
+    pauses = _refusing_replace(monkeypatch, 1000)
+    monkeypatch.setattr(storage, "_restart_manager", lambda path: ["EXCEL.EXE"])
+    with pytest.raises(storage.FileReadOnly) as caught:
+        storage.write_text(target, "new")
+    assert str(caught.value).startswith(f"{target} is read-only")
+    assert "held" not in str(caught.value) and "\n" not in str(caught.value)
+    assert pauses == [] and target.read_text() == "old"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+
+
+def test_on_linux_a_refused_read_only_replace_is_left_as_it_is(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "x"
+    target.write_text("old")
+    target.chmod(0o444)
+    pauses = _refusing_replace(monkeypatch, 1)
+    monkeypatch.setattr(sys, "platform", "linux")
+    asked: list[str] = []
+    monkeypatch.setattr(storage, "_restart_manager", lambda path: asked.append(path) or ["EXCEL.EXE"])
+    with pytest.raises(PermissionError) as caught:
+        storage.write_text(target, "new")
+    assert type(caught.value) is PermissionError and pauses == [] and asked == []
+    assert storage.holders(target) == [] and asked == []
+
+
 # --- Windows' MAX_PATH -------------------------------------------------------------------------------------------
 
 
