@@ -436,6 +436,84 @@ def test_on_linux_a_refused_read_only_replace_is_left_as_it_is(tmp_path: Path,
     assert storage.holders(target) == [] and asked == []
 
 
+# --- files another program holds open cannot be removed (Windows) ----------------------------------------------
+
+
+def _refusing_unlink(monkeypatch: pytest.MonkeyPatch, names: set[str], refusals: int) -> list[float]:
+    """Windows: unlinking a file another program holds open is refused (``refusals`` times per name)."""
+    real_unlink = os.unlink
+    left = dict.fromkeys(names, refusals)
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        name = os.path.basename(path)
+        if left.get(name, 0) > 0:
+            left[name] -= 1
+            raise PermissionError(errno.EACCES, "The process cannot access the file", str(path))
+        real_unlink(path, *args, **kwargs)
+
+    pauses: list[float] = []
+    monkeypatch.setattr(os, "unlink", unlink)
+    monkeypatch.setattr(storage, "_pause", pauses.append)
+    monkeypatch.setattr(sys, "platform", "win32")
+    return pauses
+
+
+def test_a_held_temporary_file_is_left_and_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = tmp_path / f"{storage.TEMP_PREFIX}held"
+    free = tmp_path / f"{storage.TEMP_PREFIX}free"
+    held.write_bytes(b"12345")
+    free.write_bytes(b"123")
+    old = held.stat().st_mtime - 3600
+    for path in (held, free):
+        os.utime(path, (old, old))
+    _refusing_unlink(monkeypatch, {held.name}, 1000)
+    assert storage.sweep_temp_counts(tmp_path, old + 60) == (1, 3, 1, 5)
+    assert held.read_bytes() == b"12345" and not free.exists()
+    assert storage.sweep_temp_files(tmp_path) == 0 and held.exists()  # never an error, on the next start either
+
+
+def _cancelled_at_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fix runs to its end without progress reports, so it is cancelled after it wrote everything."""
+    from liferaft.core import fixes
+
+    real_run_fix = fixes.run_fix
+    monkeypatch.setattr(fixes, "run_fix", lambda path, action, argument=None, **_kw: real_run_fix(path, action,
+                                                                                                 argument))
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def test_a_cancelled_fix_waits_a_moment_for_a_held_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations
+
+    _table(tmp_path / "big.csv")
+    before = _names(tmp_path)
+    _cancelled_at_the_end(monkeypatch)
+    pauses = _refusing_unlink(monkeypatch, {"big.part1.csv"}, 2)  # a scanner looks at it, then lets go
+    with pytest.raises(operations.FixCancelled) as caught:
+        operations.prepare_fix(tmp_path / "big.csv", "split", "0.02", cancelled=lambda: True)
+    assert caught.value.leftovers == [] and str(caught.value) == "cancelled: nothing was written"
+    assert len(pauses) == 2 and _names(tmp_path) == before
+
+
+def test_a_cancelled_fix_names_the_file_it_could_not_take_back(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations
+
+    _table(tmp_path / "big.csv")
+    _cancelled_at_the_end(monkeypatch)
+    _refusing_unlink(monkeypatch, {"big.part2.csv"}, 1000)  # held open for good (a viewer)
+    with pytest.raises(operations.FixCancelled) as caught:
+        operations.prepare_fix(tmp_path / "big.csv", "split", "0.02", cancelled=lambda: True)
+    held = tmp_path / "prepared" / "big.part2.csv"
+    assert caught.value.leftovers == [held] and held.is_file()
+    assert str(caught.value) == (f"cancelled, but {held} could not be removed (another program holds it open): "
+                                 "delete it once that program has let go")
+    assert _names(tmp_path) == ["big.csv", "prepared", "prepared/big.part2.csv"]  # the rest was taken back
+
+
 # --- Windows' MAX_PATH -------------------------------------------------------------------------------------------
 
 

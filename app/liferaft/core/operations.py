@@ -134,7 +134,16 @@ def checkpoint_project(root: Path, inventory: Inventory, message: str = "", *, n
 
 
 class FixCancelled(Exception):
-    """The fix was cancelled: nothing it wrote is kept."""
+    """The fix was cancelled: nothing it wrote is kept, except ``leftovers`` (files another program held open
+    until the end, on Windows), which the message names."""
+
+    def __init__(self, message: str = "cancelled: nothing was written", leftovers: list[Path] | None = None) -> None:
+        self.leftovers = list(leftovers or [])
+        if self.leftovers:
+            names = ", ".join(str(path) for path in self.leftovers)
+            message = (f"cancelled, but {names} could not be removed (another program holds it open): delete it "
+                       "once that program has let go")
+        super().__init__(message)
 
 
 @dataclass(slots=True)
@@ -183,24 +192,29 @@ def prepare_fix(path: Path, action: str, argument: str | None = None, *, progres
 
     prepared = run_fix(path, action, argument, progress=report if progress or cancelled else None)
     if cancelled is not None and cancelled():  # after the last progress report: keep the promise, nothing kept
-        _take_back(prepared, folder if not existed else None)
-        raise FixCancelled("cancelled: nothing was written")
+        leftovers = _take_back(prepared, folder if not existed else None)
+        raise FixCancelled(leftovers=leftovers)
     return FixOutcome(action, path, prepared, (before.st_size, before.st_mtime))
 
 
-def _take_back(prepared: Prepared, made_folder: Path | None) -> None:
-    """Remove what a finished fix wrote: its files, a split's list of parts, and the folder it made."""
+def _take_back(prepared: Prepared, made_folder: Path | None) -> list[Path]:
+    """Remove what a finished fix wrote: its files, a split's list of parts, and the folder it made. A file another
+    program holds open (Windows) is tried again for a moment (:func:`liferaft.core.storage.remove_file`); the
+    files still there after that are returned."""
     from liferaft.core.prepare_sets import MANIFEST_DIR, MANIFEST_SUFFIX
+    from liferaft.core.storage import remove_file
 
     folders: list[Path] = []
+    left: list[Path] = []
     for item in prepared.written:
-        with contextlib.suppress(OSError):
-            os.unlink(item.path)
+        if not remove_file(item.path):
+            left.append(item.path)
         base, part, _number = item.path.name.rpartition(".part")
         if part:  # a split part: its set's list of parts goes too
             manifests = item.path.parent / MANIFEST_DIR
-            with contextlib.suppress(OSError):
-                os.unlink(manifests / f"{base}{item.path.suffix}{MANIFEST_SUFFIX}")
+            manifest = manifests / f"{base}{item.path.suffix}{MANIFEST_SUFFIX}"
+            if not remove_file(manifest) and manifest not in left:
+                left.append(manifest)
             if manifests not in folders:
                 folders.append(manifests)
     if made_folder is not None:
@@ -208,6 +222,7 @@ def _take_back(prepared: Prepared, made_folder: Path | None) -> None:
     for folder in folders:
         with contextlib.suppress(OSError):
             os.rmdir(folder)  # only ever succeeds on an empty folder
+    return left
 
 
 @dataclass(slots=True)

@@ -320,6 +320,27 @@ def replace_file(src: Path | str, dst: Path | str) -> None:
         pause *= 2
 
 
+def remove_file(path: Path | str) -> bool:
+    """Remove ``path`` (a file Liferaft made); True when it is gone, False when it is still there. On Windows a
+    file another program holds open (a viewer, an antivirus scanner, a sync client) cannot be removed until it
+    lets go: that is tried again with the back-off of :func:`replace_file`. Never raises."""
+    pause = REPLACE_FIRST_PAUSE
+    for attempt in range(1, REPLACE_TRIES + 1):
+        try:
+            os.unlink(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except PermissionError:
+            if sys.platform != "win32" or attempt == REPLACE_TRIES:
+                break
+        except OSError:
+            break
+        _pause(pause)
+        pause *= 2
+    return not os.path.lexists(path)
+
+
 def fsync_dir(folder: Path) -> None:
     """Make the names just created in ``folder`` survive a crash (a no-op where folders cannot be opened)."""
     _fsync_dir(Path(folder))
