@@ -719,3 +719,120 @@ def test_on_windows_the_downloads_known_folder_is_asked(monkeypatch: pytest.Monk
     folder, configured = risk.downloads_folder({})
     assert asked == ["CSIDL_DOWNLOADS"] and not configured
     assert str(folder).replace("/", "\\") == redirected
+
+
+# --- WSL ------------------------------------------------------------------------------------------------------
+
+
+def test_wsl_is_told_by_its_variable_or_its_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import wsl
+
+    release = tmp_path / "osrelease"
+    monkeypatch.setattr(wsl, "OSRELEASE", release)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert wsl.is_wsl({"WSL_DISTRO_NAME": "Ubuntu"})
+    assert not wsl.is_wsl({})  # no kernel release to read
+    release.write_text("5.15.167.4-microsoft-standard-WSL2\n")
+    assert wsl.is_wsl({})
+    release.write_text("6.8.0-49-generic\n")
+    assert not wsl.is_wsl({})
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not wsl.is_wsl({"WSL_DISTRO_NAME": "Ubuntu"})
+
+
+def _wsl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, users: tuple[str, ...], *,
+         profile: str | None) -> list[list[str]]:
+    """WSL faked: no ~/Downloads, Windows' users under a fake /mnt/c/Users, and cmd.exe answering ``profile``
+    (None: Windows' programs cannot be run from here)."""
+    from liferaft.core import wsl
+
+    mnt = tmp_path / "mnt" / "c" / "Users"
+    for user in users:
+        (mnt / user / "Downloads").mkdir(parents=True)
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: True)
+    monkeypatch.setattr(wsl, "WINDOWS_USERS", mnt)
+    monkeypatch.setattr(wsl, "_downloads", [])
+    ran: list[list[str]] = []
+
+    def run(command: list[str], **_kw: Any) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        if profile is None:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", command[0])
+        if command[0] == "cmd.exe":
+            return subprocess.CompletedProcess(command, 0, f"{profile}\r\n".encode(), b"")
+        if command[:2] == ["wslpath", "-u"]:
+            name = command[2].rpartition("\\")[2]
+            return subprocess.CompletedProcess(command, 0, f"{mnt / name}\n".encode(), b"")
+        return subprocess.CompletedProcess(command, 1, b"", b"")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    return ran
+
+
+def test_on_wsl_windows_downloads_folder_is_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WSL's browser is Windows': its downloads are in the user's Windows profile, which Windows is asked for
+    (two users there: only the answer tells which)."""
+    from liferaft.core import risk
+
+    ran = _wsl(tmp_path, monkeypatch, ("alice", "bob", "Public"), profile="C:\\Users\\bob")
+    expected = tmp_path / "mnt" / "c" / "Users" / "bob" / "Downloads"
+    assert risk.downloads_to_watch({}) == expected
+    assert risk.downloads_to_watch({}) == expected and [command[0] for command in ran] == ["cmd.exe", "wslpath"]
+    assert risk.downloads_to_watch({"watch": {"downloads": False}}) is None
+
+
+def test_on_wsl_without_windows_answering_the_one_users_downloads(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import risk
+
+    _wsl(tmp_path, monkeypatch, ("bob", "Public", "Default"), profile=None)
+    assert risk.downloads_to_watch({}) == tmp_path / "mnt" / "c" / "Users" / "bob" / "Downloads"
+
+
+def test_on_wsl_downloads_not_found_are_said_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from liferaft.core import risk, wsl
+
+    _wsl(tmp_path, monkeypatch, ("alice", "bob"), profile=None)  # two users: which one is not guessed
+    project = tmp_path / "project"
+    (project / "SOURCE").mkdir(parents=True)
+    (project / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    assert risk.downloads_to_watch({}) == tmp_path / "home" / "Downloads"
+    main(["status", str(project)])
+    _out, err = capsys.readouterr()
+    said = [line for line in err.splitlines() if "Downloads" in line]
+    assert len(said) == 1 and "Traceback" not in err
+    assert "Windows' Downloads folder was not found" in said[0] and "[watch] downloads" in said[0]
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: False)  # plain Linux: no Downloads, nothing to say
+    assert risk.downloads_to_watch({}) is None
+
+
+def test_on_wsl_reveal_asks_windows_explorer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations, wsl
+
+    target = tmp_path / "Q1, final" / "sales 2025.csv"
+    target.parent.mkdir()
+    target.write_text("a\n")
+    shown = "\\\\wsl.localhost\\Ubuntu\\tmp\\Q1, final\\sales 2025.csv"
+    ran: list[list[str]] = []
+    converts = [True]
+
+    def run(command: list[str], **_kw: Any) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        if command[:2] == ["wslpath", "-w"]:
+            assert command[2] == str(target)
+            return subprocess.CompletedProcess(command, 0 if converts[0] else 1, f"{shown}\n".encode(), b"")
+        return subprocess.CompletedProcess(command, 1)  # explorer.exe answers 1 even when it showed the file
+
+    monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: True)
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("linux",))
+    assert operations.reveal(target).opened
+    assert ran[-1] == ["explorer.exe", f"/select,{shown}"]
+    converts[0] = False  # wslpath failed: the Linux way, whose failure is said
+    revealed = operations.reveal(target)
+    assert ran[-1] == ["xdg-open", str(target.parent)] and revealed.problem == "xdg-open exited with status 1"

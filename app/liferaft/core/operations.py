@@ -310,11 +310,19 @@ class Revealed:
 
 
 def reveal_command(target: Path, platform: str = sys.platform) -> tuple[str, ...]:
-    """The command that shows ``target`` in this platform's file manager (selected, where it can be)."""
+    """The command that shows ``target`` in this platform's file manager (selected, where it can be); in WSL,
+    Windows' explorer (``explorer.exe``, the path converted by ``wslpath -w``)."""
     if platform == "darwin":
         return ("open", "-R", str(target))
     if platform == "win32":
         return ("explorer", f"/select,{target}")
+    if platform == "linux":
+        from liferaft.core import wsl
+
+        if wsl.is_wsl():  # xdg-open is seldom there: Windows' explorer, given the path as Windows names it
+            shown = wsl.windows_path(target)
+            if shown:
+                return ("explorer.exe", f"/select,{shown}")
     folder = target if target.is_dir() else target.parent
     return ("xdg-open", str(folder))
 
@@ -323,7 +331,8 @@ def _command_line(command: tuple[str, ...]) -> list[str] | str:
     """What to hand to ``subprocess.run`` for ``command``. Explorer reads its own command line, and a comma
     ends the path after ``/select,`` unless the path is in quotes; Python would quote the whole argument (and
     only when it holds a space), which explorer does not understand. So explorer gets the line written out,
-    the path quoted (a Windows path cannot hold a ``"``)."""
+    the path quoted (a Windows path cannot hold a ``"``). From WSL (``explorer.exe``) the arguments are a list:
+    WSL writes the Windows command line, quoting an argument that holds a space."""
     if command[0] == "explorer" and command[1].startswith("/select,"):
         return f'explorer /select,"{command[1].removeprefix("/select,")}"'
     return list(command)
@@ -331,7 +340,8 @@ def _command_line(command: tuple[str, ...]) -> list[str] | str:
 
 def reveal(target: Path) -> Revealed:
     """Show ``target`` in the file manager. The openers hand over to it and return at once; their exit code
-    says if it worked (not Windows' explorer, which answers 1 either way). Never raises: a failure is in ``problem``."""
+    says if it worked (not Windows' explorer, which answers 1 either way, from WSL too). Never raises: a failure is
+    in ``problem``."""
     import subprocess  # deferred: ~8 ms at start-up for a key pressed now and then
 
     target = Path(target)
@@ -341,7 +351,7 @@ def reveal(target: Path) -> Revealed:
         done = subprocess.run(_command_line(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
         # explorer answers 1 even when it showed the file: its exit code says nothing.
-        failed = done.returncode and command[0] != "explorer"
+        failed = done.returncode and command[0] not in ("explorer", "explorer.exe")
         problem = f"{command[0]} exited with status {done.returncode}" if failed else ""
     except (OSError, subprocess.TimeoutExpired) as exc:
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
