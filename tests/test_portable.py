@@ -836,3 +836,124 @@ def test_on_wsl_reveal_asks_windows_explorer(tmp_path: Path, monkeypatch: pytest
     converts[0] = False  # wslpath failed: the Linux way, whose failure is said
     revealed = operations.reveal(target)
     assert ran[-1] == ["xdg-open", str(target.parent)] and revealed.problem == "xdg-open exited with status 1"
+
+
+# --- the clipboard's routes: macOS, Windows, WSL -----------------------------------------------------------------
+
+
+class _Tools:
+    """The platforms' clipboard programs, scripted: pyperclip's own functions run them through subprocess.Popen.
+    ``keeps``: whether a copy reaches the clipboard; ``missing``: the programs are not there; ``slow``: seconds
+    powershell.exe takes to start."""
+
+    def __init__(self, *, keeps: bool = True, missing: bool = False, slow: float = 0.0) -> None:
+        self.board, self.keeps, self.missing, self.slow = "what was there before", keeps, missing, slow
+        self.ran: list[str] = []
+
+    def popen(self, args: list[str], **_kw: Any) -> Any:
+        if self.missing:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", args[0])
+        self.ran.append(args[0])
+        tools = self
+
+        class Process:
+            returncode = 0
+
+            def communicate(self, input: bytes | None = None, timeout: float | None = None) -> tuple[Any, Any]:
+                import base64
+                import time
+
+                if args[0] in ("pbcopy", "clip.exe") and tools.keeps:
+                    assert input is not None
+                    tools.board = input.decode("utf-8" if args[0] == "pbcopy" else "utf-16le")
+                if args[0] == "pbpaste":
+                    return tools.board.encode("utf-8"), None
+                if args[0] == "powershell.exe":
+                    time.sleep(tools.slow)
+                    return base64.b64encode(tools.board.encode("utf-8")) + b"\r\n", b""
+                return None, None
+
+        return Process()
+
+
+def _route(monkeypatch: pytest.MonkeyPatch, platform: str, tools: _Tools) -> None:
+    """pyperclip's choice for ``platform`` ("darwin": pbcopy/pbpaste; "win32": the Win32 clipboard, whose
+    ctypes calls are faked; "wsl": clip.exe and powershell.exe) on the tools given."""
+    import pyperclip
+
+    from liferaft.core import wsl
+
+    monkeypatch.setattr(subprocess, "Popen", tools.popen)
+    monkeypatch.setattr(sys, "platform", "linux" if platform == "wsl" else platform)
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: platform == "wsl")
+    if platform == "win32":
+        def copy_windows(text: str) -> None:
+            if tools.missing:
+                raise pyperclip.PyperclipWindowsException("Error calling OpenClipboard")
+            if tools.keeps:
+                tools.board = text
+
+        def paste_windows() -> str:
+            return tools.board
+
+        monkeypatch.setattr(pyperclip, "determine_clipboard", lambda: (copy_windows, paste_windows))
+    else:
+        init = pyperclip.init_wsl_clipboard if platform == "wsl" else pyperclip.init_osx_pbcopy_clipboard
+        monkeypatch.setattr(pyperclip, "determine_clipboard", init)
+
+
+def _delivered(tmp_path: Path) -> Any:
+    from liferaft.core.delivery import deliver
+
+    root = tmp_path / "project"
+    root.mkdir(exist_ok=True)
+    return deliver("Rerun the analysis: région.csv ✓\n", what="the rerun prompt", root=root, role_folders={},
+                   template="rerun", now=1772452800.0, terminal=None)
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "wsl"])
+def test_each_platforms_clipboard_is_copied_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          platform: str) -> None:
+    tools = _Tools()
+    _route(monkeypatch, platform, tools)
+    done = _delivered(tmp_path)
+    assert done.how == "copied" and done.message.startswith("Copied the rerun prompt") and not done.warning
+    assert tools.board == "Rerun the analysis: région.csv ✓\n"
+    expected = {"darwin": ["pbcopy", "pbpaste"], "win32": [], "wsl": ["clip.exe", "powershell.exe"]}[platform]
+    assert tools.ran == expected
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "wsl"])
+def test_each_platforms_clipboard_that_drops_the_text_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              platform: str) -> None:
+    _route(monkeypatch, platform, _Tools(keeps=False))
+    done = _delivered(tmp_path)
+    assert done.how == "saved" and "(no clipboard available)" in done.message
+    assert done.warning == "no native clipboard: the clipboard did not keep the text"
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "wsl"])
+def test_each_platforms_clipboard_missing_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  platform: str) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")  # says nothing in WSL, where Windows' programs are the clipboard
+    _route(monkeypatch, platform, _Tools(missing=True))
+    done = _delivered(tmp_path)
+    assert done.how == "saved" and done.warning.startswith("no native clipboard: no clipboard tool works here")
+    assert ("WSL: clip.exe and powershell.exe could not be run" in done.warning) == (platform == "wsl")
+    assert "xclip" not in done.warning and "DISPLAY" not in done.warning
+
+
+def test_on_wsl_a_slow_read_back_still_counts_as_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """powershell.exe often takes longer to start than the usual deadline: WSL gets a longer one (both are
+    shortened here, so the test is quick)."""
+    from liferaft.core import clipboard
+
+    monkeypatch.setattr(clipboard, "TIMEOUT", 0.2)
+    monkeypatch.setattr(clipboard, "WSL_TIMEOUT", 1.5)
+    tools = _Tools(slow=0.7)  # past the usual deadline and its grace
+    _route(monkeypatch, "wsl", tools)
+    assert clipboard.default_timeout() == 1.5
+    done = _delivered(tmp_path)
+    assert done.how == "copied" and tools.ran == ["clip.exe", "powershell.exe"]
+    result = clipboard.copy_native("again", timeout=0.2)  # the usual deadline would have given up
+    assert not result.copied and "did not answer within 0.2 s" in result.detail
