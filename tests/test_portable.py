@@ -363,6 +363,157 @@ def test_the_command_line_says_which_file_is_held(tmp_path: Path, monkeypatch: p
     assert err.strip().count("\n") == 0 and "held open by another program" in err and "Traceback" not in err
 
 
+def test_a_held_file_names_the_programs_holding_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows' Restart Manager says which programs hold the file (faked here): the one line names them."""
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    _refusing_replace(monkeypatch, 1000)
+    asked: list[str] = []
+    monkeypatch.setattr(storage, "_restart_manager",
+                        lambda path: asked.append(path) or ["EXCEL.EXE", "", "EXCEL.EXE", "OneDrive"])
+    with pytest.raises(storage.FileHeld) as caught:
+        storage.write_text(target, "new")
+    assert str(caught.value) == f"{target} is held open by EXCEL.EXE, OneDrive: close it and try again"
+    assert asked == [os.path.abspath(target)] and target.read_text() == "old"
+
+
+def test_when_windows_cannot_say_who_holds_it_the_file_is_named(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    _refusing_replace(monkeypatch, 1000)
+
+    def no_restart_manager(_path: str) -> list[str]:
+        raise OSError("rstrtmgr.dll could not be loaded")
+
+    monkeypatch.setattr(storage, "_restart_manager", no_restart_manager)
+    with pytest.raises(storage.FileHeld) as caught:
+        storage.write_text(target, "new")
+    assert "is held open by another program" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("how", ["mode", "attribute"])
+def test_a_read_only_file_is_said_to_be_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Windows refuses to replace a read-only file as it does a held one: that is said at once, not retried."""
+    import stat
+
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    if how == "mode":
+        target.chmod(0o444)
+    else:  # Windows' stat: the read-only attribute, whatever the mode says
+        real_stat = os.stat
+
+        def windows_stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+            st = real_stat(path, *args, **kwargs)
+            if str(path) != str(target):
+                return st
+            return types.SimpleNamespace(st_mode=st.st_mode, st_file_attributes=stat.FILE_ATTRIBUTE_READONLY)
+
+        monkeypatch.setattr(os, "stat", windows_stat)
+    pauses = _refusing_replace(monkeypatch, 1000)
+    monkeypatch.setattr(storage, "_restart_manager", lambda path: ["EXCEL.EXE"])
+    with pytest.raises(storage.FileReadOnly) as caught:
+        storage.write_text(target, "new")
+    assert str(caught.value).startswith(f"{target} is read-only")
+    assert "held" not in str(caught.value) and "\n" not in str(caught.value)
+    assert pauses == [] and target.read_text() == "old"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+
+
+def test_on_linux_a_refused_read_only_replace_is_left_as_it_is(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "x"
+    target.write_text("old")
+    target.chmod(0o444)
+    pauses = _refusing_replace(monkeypatch, 1)
+    monkeypatch.setattr(sys, "platform", "linux")
+    asked: list[str] = []
+    monkeypatch.setattr(storage, "_restart_manager", lambda path: asked.append(path) or ["EXCEL.EXE"])
+    with pytest.raises(PermissionError) as caught:
+        storage.write_text(target, "new")
+    assert type(caught.value) is PermissionError and pauses == [] and asked == []
+    assert storage.holders(target) == [] and asked == []
+
+
+# --- files another program holds open cannot be removed (Windows) ----------------------------------------------
+
+
+def _refusing_unlink(monkeypatch: pytest.MonkeyPatch, names: set[str], refusals: int) -> list[float]:
+    """Windows: unlinking a file another program holds open is refused (``refusals`` times per name)."""
+    real_unlink = os.unlink
+    left = dict.fromkeys(names, refusals)
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        name = os.path.basename(path)
+        if left.get(name, 0) > 0:
+            left[name] -= 1
+            raise PermissionError(errno.EACCES, "The process cannot access the file", str(path))
+        real_unlink(path, *args, **kwargs)
+
+    pauses: list[float] = []
+    monkeypatch.setattr(os, "unlink", unlink)
+    monkeypatch.setattr(storage, "_pause", pauses.append)
+    monkeypatch.setattr(sys, "platform", "win32")
+    return pauses
+
+
+def test_a_held_temporary_file_is_left_and_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = tmp_path / f"{storage.TEMP_PREFIX}held"
+    free = tmp_path / f"{storage.TEMP_PREFIX}free"
+    held.write_bytes(b"12345")
+    free.write_bytes(b"123")
+    old = held.stat().st_mtime - 3600
+    for path in (held, free):
+        os.utime(path, (old, old))
+    _refusing_unlink(monkeypatch, {held.name}, 1000)
+    assert storage.sweep_temp_counts(tmp_path, old + 60) == (1, 3, 1, 5)
+    assert held.read_bytes() == b"12345" and not free.exists()
+    assert storage.sweep_temp_files(tmp_path) == 0 and held.exists()  # never an error, on the next start either
+
+
+def _cancelled_at_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fix runs to its end without progress reports, so it is cancelled after it wrote everything."""
+    from liferaft.core import fixes
+
+    real_run_fix = fixes.run_fix
+    monkeypatch.setattr(fixes, "run_fix", lambda path, action, argument=None, **_kw: real_run_fix(path, action,
+                                                                                                 argument))
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def test_a_cancelled_fix_waits_a_moment_for_a_held_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations
+
+    _table(tmp_path / "big.csv")
+    before = _names(tmp_path)
+    _cancelled_at_the_end(monkeypatch)
+    pauses = _refusing_unlink(monkeypatch, {"big.part1.csv"}, 2)  # a scanner looks at it, then lets go
+    with pytest.raises(operations.FixCancelled) as caught:
+        operations.prepare_fix(tmp_path / "big.csv", "split", "0.02", cancelled=lambda: True)
+    assert caught.value.leftovers == [] and str(caught.value) == "cancelled: nothing was written"
+    assert len(pauses) == 2 and _names(tmp_path) == before
+
+
+def test_a_cancelled_fix_names_the_file_it_could_not_take_back(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations
+
+    _table(tmp_path / "big.csv")
+    _cancelled_at_the_end(monkeypatch)
+    _refusing_unlink(monkeypatch, {"big.part2.csv"}, 1000)  # held open for good (a viewer)
+    with pytest.raises(operations.FixCancelled) as caught:
+        operations.prepare_fix(tmp_path / "big.csv", "split", "0.02", cancelled=lambda: True)
+    held = tmp_path / "prepared" / "big.part2.csv"
+    assert caught.value.leftovers == [held] and held.is_file()
+    assert str(caught.value) == (f"cancelled, but {held} could not be removed (another program holds it open): "
+                                 "delete it once that program has let go")
+    assert _names(tmp_path) == ["big.csv", "prepared", "prepared/big.part2.csv"]  # the rest was taken back
+
+
 # --- Windows' MAX_PATH -------------------------------------------------------------------------------------------
 
 
@@ -568,3 +719,241 @@ def test_on_windows_the_downloads_known_folder_is_asked(monkeypatch: pytest.Monk
     folder, configured = risk.downloads_folder({})
     assert asked == ["CSIDL_DOWNLOADS"] and not configured
     assert str(folder).replace("/", "\\") == redirected
+
+
+# --- WSL ------------------------------------------------------------------------------------------------------
+
+
+def test_wsl_is_told_by_its_variable_or_its_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import wsl
+
+    release = tmp_path / "osrelease"
+    monkeypatch.setattr(wsl, "OSRELEASE", release)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert wsl.is_wsl({"WSL_DISTRO_NAME": "Ubuntu"})
+    assert not wsl.is_wsl({})  # no kernel release to read
+    release.write_text("5.15.167.4-microsoft-standard-WSL2\n")
+    assert wsl.is_wsl({})
+    release.write_text("6.8.0-49-generic\n")
+    assert not wsl.is_wsl({})
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not wsl.is_wsl({"WSL_DISTRO_NAME": "Ubuntu"})
+
+
+def _wsl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, users: tuple[str, ...], *,
+         profile: str | None) -> list[list[str]]:
+    """WSL faked: no ~/Downloads, Windows' users under a fake /mnt/c/Users, and cmd.exe answering ``profile``
+    (None: Windows' programs cannot be run from here)."""
+    from liferaft.core import wsl
+
+    mnt = tmp_path / "mnt" / "c" / "Users"
+    for user in users:
+        (mnt / user / "Downloads").mkdir(parents=True)
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: True)
+    monkeypatch.setattr(wsl, "WINDOWS_USERS", mnt)
+    monkeypatch.setattr(wsl, "_downloads", [])
+    ran: list[list[str]] = []
+
+    def run(command: list[str], **_kw: Any) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        if profile is None:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", command[0])
+        if command[0] == "cmd.exe":
+            return subprocess.CompletedProcess(command, 0, f"{profile}\r\n".encode(), b"")
+        if command[:2] == ["wslpath", "-u"]:
+            name = command[2].rpartition("\\")[2]
+            return subprocess.CompletedProcess(command, 0, f"{mnt / name}\n".encode(), b"")
+        return subprocess.CompletedProcess(command, 1, b"", b"")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    return ran
+
+
+def test_on_wsl_windows_downloads_folder_is_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WSL's browser is Windows': its downloads are in the user's Windows profile, which Windows is asked for
+    (two users there: only the answer tells which)."""
+    from liferaft.core import risk
+
+    ran = _wsl(tmp_path, monkeypatch, ("alice", "bob", "Public"), profile="C:\\Users\\bob")
+    expected = tmp_path / "mnt" / "c" / "Users" / "bob" / "Downloads"
+    assert risk.downloads_to_watch({}) == expected
+    assert risk.downloads_to_watch({}) == expected and [command[0] for command in ran] == ["cmd.exe", "wslpath"]
+    assert risk.downloads_to_watch({"watch": {"downloads": False}}) is None
+
+
+def test_on_wsl_without_windows_answering_the_one_users_downloads(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import risk
+
+    _wsl(tmp_path, monkeypatch, ("bob", "Public", "Default"), profile=None)
+    assert risk.downloads_to_watch({}) == tmp_path / "mnt" / "c" / "Users" / "bob" / "Downloads"
+
+
+def test_on_wsl_downloads_not_found_are_said_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from liferaft.core import risk, wsl
+
+    _wsl(tmp_path, monkeypatch, ("alice", "bob"), profile=None)  # two users: which one is not guessed
+    project = tmp_path / "project"
+    (project / "SOURCE").mkdir(parents=True)
+    (project / "SOURCE" / "data.csv").write_text("a,b\n1,2\n")
+    assert risk.downloads_to_watch({}) == tmp_path / "home" / "Downloads"
+    main(["status", str(project)])
+    _out, err = capsys.readouterr()
+    said = [line for line in err.splitlines() if "Downloads" in line]
+    assert len(said) == 1 and "Traceback" not in err
+    assert "Windows' Downloads folder was not found" in said[0] and "[watch] downloads" in said[0]
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: False)  # plain Linux: no Downloads, nothing to say
+    assert risk.downloads_to_watch({}) is None
+
+
+def test_on_wsl_reveal_asks_windows_explorer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liferaft.core import operations, wsl
+
+    target = tmp_path / "Q1, final" / "sales 2025.csv"
+    target.parent.mkdir()
+    target.write_text("a\n")
+    shown = "\\\\wsl.localhost\\Ubuntu\\tmp\\Q1, final\\sales 2025.csv"
+    ran: list[list[str]] = []
+    converts = [True]
+
+    def run(command: list[str], **_kw: Any) -> subprocess.CompletedProcess[bytes]:
+        ran.append(command)
+        if command[:2] == ["wslpath", "-w"]:
+            assert command[2] == str(target)
+            return subprocess.CompletedProcess(command, 0 if converts[0] else 1, f"{shown}\n".encode(), b"")
+        return subprocess.CompletedProcess(command, 1)  # explorer.exe answers 1 even when it showed the file
+
+    monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: True)
+    monkeypatch.setattr(operations.reveal_command, "__defaults__", ("linux",))
+    assert operations.reveal(target).opened
+    assert ran[-1] == ["explorer.exe", f"/select,{shown}"]
+    converts[0] = False  # wslpath failed: the Linux way, whose failure is said
+    revealed = operations.reveal(target)
+    assert ran[-1] == ["xdg-open", str(target.parent)] and revealed.problem == "xdg-open exited with status 1"
+
+
+# --- the clipboard's routes: macOS, Windows, WSL -----------------------------------------------------------------
+
+
+class _Tools:
+    """The platforms' clipboard programs, scripted: pyperclip's own functions run them through subprocess.Popen.
+    ``keeps``: whether a copy reaches the clipboard; ``missing``: the programs are not there; ``slow``: seconds
+    powershell.exe takes to start."""
+
+    def __init__(self, *, keeps: bool = True, missing: bool = False, slow: float = 0.0) -> None:
+        self.board, self.keeps, self.missing, self.slow = "what was there before", keeps, missing, slow
+        self.ran: list[str] = []
+
+    def popen(self, args: list[str], **_kw: Any) -> Any:
+        if self.missing:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", args[0])
+        self.ran.append(args[0])
+        tools = self
+
+        class Process:
+            returncode = 0
+
+            def communicate(self, input: bytes | None = None, timeout: float | None = None) -> tuple[Any, Any]:
+                import base64
+                import time
+
+                if args[0] in ("pbcopy", "clip.exe") and tools.keeps:
+                    assert input is not None
+                    tools.board = input.decode("utf-8" if args[0] == "pbcopy" else "utf-16le")
+                if args[0] == "pbpaste":
+                    return tools.board.encode("utf-8"), None
+                if args[0] == "powershell.exe":
+                    time.sleep(tools.slow)
+                    return base64.b64encode(tools.board.encode("utf-8")) + b"\r\n", b""
+                return None, None
+
+        return Process()
+
+
+def _route(monkeypatch: pytest.MonkeyPatch, platform: str, tools: _Tools) -> None:
+    """pyperclip's choice for ``platform`` ("darwin": pbcopy/pbpaste; "win32": the Win32 clipboard, whose
+    ctypes calls are faked; "wsl": clip.exe and powershell.exe) on the tools given."""
+    import pyperclip
+
+    from liferaft.core import wsl
+
+    monkeypatch.setattr(subprocess, "Popen", tools.popen)
+    monkeypatch.setattr(sys, "platform", "linux" if platform == "wsl" else platform)
+    monkeypatch.setattr(wsl, "is_wsl", lambda environ=None: platform == "wsl")
+    if platform == "win32":
+        def copy_windows(text: str) -> None:
+            if tools.missing:
+                raise pyperclip.PyperclipWindowsException("Error calling OpenClipboard")
+            if tools.keeps:
+                tools.board = text
+
+        def paste_windows() -> str:
+            return tools.board
+
+        monkeypatch.setattr(pyperclip, "determine_clipboard", lambda: (copy_windows, paste_windows))
+    else:
+        init = pyperclip.init_wsl_clipboard if platform == "wsl" else pyperclip.init_osx_pbcopy_clipboard
+        monkeypatch.setattr(pyperclip, "determine_clipboard", init)
+
+
+def _delivered(tmp_path: Path) -> Any:
+    from liferaft.core.delivery import deliver
+
+    root = tmp_path / "project"
+    root.mkdir(exist_ok=True)
+    return deliver("Rerun the analysis: région.csv ✓\n", what="the rerun prompt", root=root, role_folders={},
+                   template="rerun", now=1772452800.0, terminal=None)
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "wsl"])
+def test_each_platforms_clipboard_is_copied_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          platform: str) -> None:
+    tools = _Tools()
+    _route(monkeypatch, platform, tools)
+    done = _delivered(tmp_path)
+    assert done.how == "copied" and done.message.startswith("Copied the rerun prompt") and not done.warning
+    assert tools.board == "Rerun the analysis: région.csv ✓\n"
+    expected = {"darwin": ["pbcopy", "pbpaste"], "win32": [], "wsl": ["clip.exe", "powershell.exe"]}[platform]
+    assert tools.ran == expected
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "wsl"])
+def test_each_platforms_clipboard_that_drops_the_text_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              platform: str) -> None:
+    _route(monkeypatch, platform, _Tools(keeps=False))
+    done = _delivered(tmp_path)
+    assert done.how == "saved" and "(no clipboard available)" in done.message
+    assert done.warning == "no native clipboard: the clipboard did not keep the text"
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32", "wsl"])
+def test_each_platforms_clipboard_missing_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  platform: str) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")  # says nothing in WSL, where Windows' programs are the clipboard
+    _route(monkeypatch, platform, _Tools(missing=True))
+    done = _delivered(tmp_path)
+    assert done.how == "saved" and done.warning.startswith("no native clipboard: no clipboard tool works here")
+    assert ("WSL: clip.exe and powershell.exe could not be run" in done.warning) == (platform == "wsl")
+    assert "xclip" not in done.warning and "DISPLAY" not in done.warning
+
+
+def test_on_wsl_a_slow_read_back_still_counts_as_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """powershell.exe often takes longer to start than the usual deadline: WSL gets a longer one (both are
+    shortened here, so the test is quick)."""
+    from liferaft.core import clipboard
+
+    monkeypatch.setattr(clipboard, "TIMEOUT", 0.2)
+    monkeypatch.setattr(clipboard, "WSL_TIMEOUT", 1.5)
+    tools = _Tools(slow=0.7)  # past the usual deadline and its grace
+    _route(monkeypatch, "wsl", tools)
+    assert clipboard.default_timeout() == 1.5
+    done = _delivered(tmp_path)
+    assert done.how == "copied" and tools.ran == ["clip.exe", "powershell.exe"]
+    result = clipboard.copy_native("again", timeout=0.2)  # the usual deadline would have given up
+    assert not result.copied and "did not answer within 0.2 s" in result.detail

@@ -10,7 +10,8 @@ hang or report success without copying, so the copy runs against a deadline and 
   here instead: stdout to /dev/null, stderr to a temporary file (never a pipe), a session of its own, a
   timeout, and the exit code and message checked, so a ``DISPLAY`` that points nowhere says so at once.
 - Everything else goes through pyperclip's own functions, in a daemon thread the caller does not wait
-  for beyond the deadline.
+  for beyond the deadline: pbcopy/pbpaste on macOS, the Win32 clipboard on Windows, clip.exe and
+  powershell.exe in WSL (a longer deadline there, :data:`WSL_TIMEOUT`: powershell is slow to start).
 
 When no native clipboard works, the caller falls back to the terminal (OSC 52), which cannot be confirmed;
 see :mod:`liferaft.core.delivery`.
@@ -28,6 +29,9 @@ from dataclasses import dataclass
 
 #: Seconds to wait for the clipboard tool before giving up.
 TIMEOUT = 2.0
+#: In WSL: pyperclip copies with clip.exe and reads back with powershell.exe, whose start alone often takes
+#: more than :data:`TIMEOUT` seconds.
+WSL_TIMEOUT = 8.0
 
 #: The commands run directly for the tools that fork into the background, by pyperclip's function name:
 #: (copy command, read-back command).
@@ -61,6 +65,10 @@ def _no_tool_detail() -> str:
     base = "no clipboard tool works here"
     if sys.platform in ("win32", "darwin", "cygwin"):
         return base
+    from liferaft.core import wsl
+
+    if wsl.is_wsl():  # pyperclip uses Windows' programs there, whatever DISPLAY says
+        return f"{base} (WSL: clip.exe and powershell.exe could not be run; is Windows interop off?)"
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         return f"{base} (no display: DISPLAY is not set, as over SSH)"
     return f"{base} (none of xclip, xsel, wl-copy is installed)"
@@ -179,11 +187,21 @@ def _attempt(text: str, deadline: float, limit: float) -> CopyResult:
     return _copy_with_functions(text, copy, paste)
 
 
-def copy_native(text: str, timeout: float = TIMEOUT) -> CopyResult:
-    """Copy ``text`` to the system clipboard and read it back; never takes much longer than ``timeout``.
+def default_timeout() -> float:
+    """The deadline for a copy and its read-back here: :data:`WSL_TIMEOUT` in WSL, else :data:`TIMEOUT`."""
+    from liferaft.core import wsl
+
+    return WSL_TIMEOUT if wsl.is_wsl() else TIMEOUT
+
+
+def copy_native(text: str, timeout: float | None = None) -> CopyResult:
+    """Copy ``text`` to the system clipboard and read it back; never takes much longer than ``timeout`` (None:
+    :func:`default_timeout`).
 
     Never raises: every failure is a :class:`CopyResult` whose ``detail`` says why in one phrase.
     """
+    if timeout is None:
+        timeout = default_timeout()
     outcome: list[CopyResult] = []
     deadline = time.monotonic() + timeout
 

@@ -134,7 +134,16 @@ def checkpoint_project(root: Path, inventory: Inventory, message: str = "", *, n
 
 
 class FixCancelled(Exception):
-    """The fix was cancelled: nothing it wrote is kept."""
+    """The fix was cancelled: nothing it wrote is kept, except ``leftovers`` (files another program held open
+    until the end, on Windows), which the message names."""
+
+    def __init__(self, message: str = "cancelled: nothing was written", leftovers: list[Path] | None = None) -> None:
+        self.leftovers = list(leftovers or [])
+        if self.leftovers:
+            names = ", ".join(str(path) for path in self.leftovers)
+            message = (f"cancelled, but {names} could not be removed (another program holds it open): delete it "
+                       "once that program has let go")
+        super().__init__(message)
 
 
 @dataclass(slots=True)
@@ -183,24 +192,29 @@ def prepare_fix(path: Path, action: str, argument: str | None = None, *, progres
 
     prepared = run_fix(path, action, argument, progress=report if progress or cancelled else None)
     if cancelled is not None and cancelled():  # after the last progress report: keep the promise, nothing kept
-        _take_back(prepared, folder if not existed else None)
-        raise FixCancelled("cancelled: nothing was written")
+        leftovers = _take_back(prepared, folder if not existed else None)
+        raise FixCancelled(leftovers=leftovers)
     return FixOutcome(action, path, prepared, (before.st_size, before.st_mtime))
 
 
-def _take_back(prepared: Prepared, made_folder: Path | None) -> None:
-    """Remove what a finished fix wrote: its files, a split's list of parts, and the folder it made."""
+def _take_back(prepared: Prepared, made_folder: Path | None) -> list[Path]:
+    """Remove what a finished fix wrote: its files, a split's list of parts, and the folder it made. A file another
+    program holds open (Windows) is tried again for a moment (:func:`liferaft.core.storage.remove_file`); the
+    files still there after that are returned."""
     from liferaft.core.prepare_sets import MANIFEST_DIR, MANIFEST_SUFFIX
+    from liferaft.core.storage import remove_file
 
     folders: list[Path] = []
+    left: list[Path] = []
     for item in prepared.written:
-        with contextlib.suppress(OSError):
-            os.unlink(item.path)
+        if not remove_file(item.path):
+            left.append(item.path)
         base, part, _number = item.path.name.rpartition(".part")
         if part:  # a split part: its set's list of parts goes too
             manifests = item.path.parent / MANIFEST_DIR
-            with contextlib.suppress(OSError):
-                os.unlink(manifests / f"{base}{item.path.suffix}{MANIFEST_SUFFIX}")
+            manifest = manifests / f"{base}{item.path.suffix}{MANIFEST_SUFFIX}"
+            if not remove_file(manifest) and manifest not in left:
+                left.append(manifest)
             if manifests not in folders:
                 folders.append(manifests)
     if made_folder is not None:
@@ -208,6 +222,7 @@ def _take_back(prepared: Prepared, made_folder: Path | None) -> None:
     for folder in folders:
         with contextlib.suppress(OSError):
             os.rmdir(folder)  # only ever succeeds on an empty folder
+    return left
 
 
 @dataclass(slots=True)
@@ -295,11 +310,19 @@ class Revealed:
 
 
 def reveal_command(target: Path, platform: str = sys.platform) -> tuple[str, ...]:
-    """The command that shows ``target`` in this platform's file manager (selected, where it can be)."""
+    """The command that shows ``target`` in this platform's file manager (selected, where it can be); in WSL,
+    Windows' explorer (``explorer.exe``, the path converted by ``wslpath -w``)."""
     if platform == "darwin":
         return ("open", "-R", str(target))
     if platform == "win32":
         return ("explorer", f"/select,{target}")
+    if platform == "linux":
+        from liferaft.core import wsl
+
+        if wsl.is_wsl():  # xdg-open is seldom there: Windows' explorer, given the path as Windows names it
+            shown = wsl.windows_path(target)
+            if shown:
+                return ("explorer.exe", f"/select,{shown}")
     folder = target if target.is_dir() else target.parent
     return ("xdg-open", str(folder))
 
@@ -308,7 +331,8 @@ def _command_line(command: tuple[str, ...]) -> list[str] | str:
     """What to hand to ``subprocess.run`` for ``command``. Explorer reads its own command line, and a comma
     ends the path after ``/select,`` unless the path is in quotes; Python would quote the whole argument (and
     only when it holds a space), which explorer does not understand. So explorer gets the line written out,
-    the path quoted (a Windows path cannot hold a ``"``)."""
+    the path quoted (a Windows path cannot hold a ``"``). From WSL (``explorer.exe``) the arguments are a list:
+    WSL writes the Windows command line, quoting an argument that holds a space."""
     if command[0] == "explorer" and command[1].startswith("/select,"):
         return f'explorer /select,"{command[1].removeprefix("/select,")}"'
     return list(command)
@@ -316,7 +340,8 @@ def _command_line(command: tuple[str, ...]) -> list[str] | str:
 
 def reveal(target: Path) -> Revealed:
     """Show ``target`` in the file manager. The openers hand over to it and return at once; their exit code
-    says if it worked (not Windows' explorer, which answers 1 either way). Never raises: a failure is in ``problem``."""
+    says if it worked (not Windows' explorer, which answers 1 either way, from WSL too). Never raises: a failure is
+    in ``problem``."""
     import subprocess  # deferred: ~8 ms at start-up for a key pressed now and then
 
     target = Path(target)
@@ -326,7 +351,7 @@ def reveal(target: Path) -> Revealed:
         done = subprocess.run(_command_line(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
         # explorer answers 1 even when it showed the file: its exit code says nothing.
-        failed = done.returncode and command[0] != "explorer"
+        failed = done.returncode and command[0] not in ("explorer", "explorer.exe")
         problem = f"{command[0]} exited with status {done.returncode}" if failed else ""
     except (OSError, subprocess.TimeoutExpired) as exc:
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -196,6 +196,12 @@ def list_downloads(folder: Path, missing: dict[str, str], since: float | None) -
         with os.scandir(folder) as it:
             entries = list(it)
     except FileNotFoundError:
+        from liferaft.core import wsl
+
+        if wsl.is_wsl():  # the browser is Windows': its Downloads folder was not found either
+            return [], (f"the downloads folder {folder} does not exist, and Windows' Downloads folder was not found "
+                        f"under {wsl.WINDOWS_USERS}: downloads are not looked at (name the folder to watch with "
+                        "[watch] downloads in config.toml)")
         return [], f"the downloads folder {folder} does not exist: not looked at"
     except NotADirectoryError:
         return [], f"the downloads folder {folder} is not a folder: not looked at"
@@ -228,7 +234,8 @@ def list_downloads(folder: Path, missing: dict[str, str], since: float | None) -
 
 def downloads_folder(other_settings: dict[str, Any] | None = None) -> tuple[Path | None, bool]:
     """The downloads folder to watch: ``[watch] downloads = "..."`` in config.toml, ``false`` for none, else
-    the system's (platformdirs). Returns (folder or None, whether it was configured)."""
+    the system's (platformdirs); in WSL without a Linux one, Windows' (:func:`liferaft.core.wsl.windows_downloads`:
+    the browser is Windows'). Returns (folder or None, whether it was configured)."""
     watch = (other_settings or {}).get("watch")
     value = watch.get("downloads") if isinstance(watch, dict) else None
     if value is False:
@@ -237,15 +244,23 @@ def downloads_folder(other_settings: dict[str, Any] | None = None) -> tuple[Path
         return Path(value.strip()).expanduser(), True
     import platformdirs
 
-    return platformdirs.user_downloads_path(), False
+    from liferaft.core import wsl
+
+    folder = platformdirs.user_downloads_path()
+    if not folder.is_dir() and wsl.is_wsl():
+        return wsl.windows_downloads() or folder, False
+    return folder, False
 
 
 def downloads_to_watch(other_settings: dict[str, Any] | None = None) -> Path | None:
     """The downloads folder to look in (see :func:`downloads_folder`), or None: none is configured and this
     machine has none (nothing to say then), or ``[watch] downloads = false``. A configured folder is returned
-    even when it is missing, so that :func:`list_downloads` says so."""
+    even when it is missing, so that :func:`list_downloads` says so; so is a missing one in WSL, where the
+    browser's downloads are usually in Windows' folder and not finding that is worth a word."""
+    from liferaft.core import wsl
+
     folder, configured = downloads_folder(other_settings)
-    if folder is not None and not configured and not folder.is_dir():
+    if folder is not None and not configured and not folder.is_dir() and not wsl.is_wsl():
         return None
     return folder
 

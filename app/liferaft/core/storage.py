@@ -7,8 +7,9 @@ leaves at most a stray temporary file, which :func:`sweep_temp_files` removes on
 
 Portability (see docs/platforms.md): where folders cannot be opened (Windows) they are not fsynced; a replace
 that Windows refuses because another program holds the file open is tried again a few times
-(:func:`replace_file`); the locks are ``flock``, else ``msvcrt.locking``, else a lock file (:func:`locked`);
-:func:`read_at` reads at an offset without ``os.pread``.
+(:func:`replace_file`), then refused naming the programs that hold it (:func:`holders`, Windows' Restart
+Manager), and a read-only target is said to be read-only; the locks are ``flock``, else ``msvcrt.locking``, else
+a lock file (:func:`locked`); :func:`read_at` reads at an offset without ``os.pread``.
 """
 
 from __future__ import annotations
@@ -210,17 +211,92 @@ def _pause(seconds: float) -> None:  # one place to wait, so the tests can make 
 
 
 class FileHeld(PermissionError):
-    """Windows refused to replace a file because another program holds it open; the message names it."""
+    """Windows refused to replace a file because another program holds it open; the message names the file, and
+    the programs holding it where Windows says (:func:`holders`)."""
 
     def __str__(self) -> str:
         return self.strerror or super().__str__()
 
 
+class FileReadOnly(PermissionError):
+    """Windows refused to replace a file because it is read-only (trying again cannot help); the message says so."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
+
+def _restart_manager(path: str) -> list[str]:
+    """The names of the programs that hold ``path`` open, as Windows' Restart Manager lists them (rstrtmgr.dll:
+    a session, the file registered in it, its list of processes). Raises OSError (or anything ctypes raises)
+    when it cannot be asked; the one place that talks to Windows, so that tests can replace it."""
+    import ctypes
+    from ctypes import wintypes
+
+    class UniqueProcess(ctypes.Structure):
+        _fields_ = [("dwProcessId", wintypes.DWORD), ("ProcessStartTime", wintypes.FILETIME)]
+
+    class ProcessInfo(ctypes.Structure):
+        _fields_ = [("Process", UniqueProcess), ("strAppName", wintypes.WCHAR * 256),
+                    ("strServiceShortName", wintypes.WCHAR * 64), ("ApplicationType", ctypes.c_int),
+                    ("AppStatus", wintypes.ULONG), ("TSSessionId", wintypes.DWORD), ("bRestartable", wintypes.BOOL)]
+
+    rm = getattr(ctypes, "WinDLL")("rstrtmgr")  # noqa: B009 (WinDLL exists only on Windows)
+    session = wintypes.DWORD()
+    key = ctypes.create_unicode_buffer(33)  # CCH_RM_SESSION_KEY + 1
+    if rm.RmStartSession(ctypes.byref(session), 0, key):
+        raise OSError("RmStartSession failed")
+    try:
+        files = (wintypes.LPCWSTR * 1)(path)
+        if rm.RmRegisterResources(session, 1, files, 0, None, 0, None):
+            raise OSError("RmRegisterResources failed")
+        infos = (ProcessInfo * 4)()
+        needed, count, reasons = wintypes.UINT(), wintypes.UINT(len(infos)), wintypes.DWORD()
+        for _ in range(3):  # ERROR_MORE_DATA (234): the list grew between the calls; ask again with room for it
+            result = rm.RmGetList(session, ctypes.byref(needed), ctypes.byref(count), infos, ctypes.byref(reasons))
+            if result != 234:
+                break
+            infos = (ProcessInfo * max(needed.value, 1))()
+            count = wintypes.UINT(len(infos))
+        if result:
+            raise OSError(f"RmGetList failed ({result})")
+        return [str(infos[i].strAppName) for i in range(count.value)]
+    finally:
+        rm.RmEndSession(session)
+
+
+def holders(path: Path | str) -> list[str]:
+    """The programs that hold ``path`` open (their names, each once, in Windows' order), or [] when that cannot
+    be asked: not Windows, or the Restart Manager failed. Never raises."""
+    if sys.platform != "win32":
+        return []
+    try:
+        names = _restart_manager(os.path.abspath(path))
+    except Exception:  # ctypes, rstrtmgr.dll or the session: the message then names only the file
+        return []
+    return list(dict.fromkeys(name.strip() for name in names if name and name.strip()))
+
+
+def _read_only(path: Path | str) -> bool:
+    """Whether ``path`` is read-only (Windows' read-only attribute where stat reports attributes, else no write
+    permission in its mode); False when it cannot be told."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    attributes = getattr(st, "st_file_attributes", None)
+    if attributes is not None:
+        return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_READONLY", 1))
+    return not st.st_mode & stat.S_IWUSR
+
+
 def replace_file(src: Path | str, dst: Path | str) -> None:
     """``os.replace(src, dst)``, tried again a few times with a short back-off when Windows refuses it because
     another program holds one of the files open (a PermissionError there); after the last try,
-    :class:`FileHeld` says in one line which file is held. Elsewhere a PermissionError is raised at once
-    (there it means what it says)."""
+    :class:`FileHeld` says in one line which file is held, and by which programs where Windows' Restart Manager
+    says (:func:`holders`). A read-only target is refused at once with :class:`FileReadOnly` (no other program
+    is to blame). Elsewhere a PermissionError is raised at once (there it means what it says)."""
     pause = REPLACE_FIRST_PAUSE
     for attempt in range(1, REPLACE_TRIES + 1):
         try:
@@ -229,12 +305,40 @@ def replace_file(src: Path | str, dst: Path | str) -> None:
         except PermissionError as exc:
             if sys.platform != "win32":
                 raise
+            if _read_only(dst):
+                raise FileReadOnly(exc.errno, f"{dst} is read-only (its Read-only attribute is set): clear it in "
+                                   "the file's properties and try again") from None
             if attempt == REPLACE_TRIES:
                 held = Path(dst) if os.path.lexists(dst) else Path(src)
+                programs = holders(held)
+                if programs:
+                    raise FileHeld(exc.errno, f"{held} is held open by {', '.join(programs)}: close it and try "
+                                   "again") from None
                 raise FileHeld(exc.errno, f"{held} is held open by another program (an editor, a viewer, an "
                                "antivirus or sync tool?): close it and try again") from None
         _pause(pause)
         pause *= 2
+
+
+def remove_file(path: Path | str) -> bool:
+    """Remove ``path`` (a file Liferaft made); True when it is gone, False when it is still there. On Windows a
+    file another program holds open (a viewer, an antivirus scanner, a sync client) cannot be removed until it
+    lets go: that is tried again with the back-off of :func:`replace_file`. Never raises."""
+    pause = REPLACE_FIRST_PAUSE
+    for attempt in range(1, REPLACE_TRIES + 1):
+        try:
+            os.unlink(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except PermissionError:
+            if sys.platform != "win32" or attempt == REPLACE_TRIES:
+                break
+        except OSError:
+            break
+        _pause(pause)
+        pause *= 2
+    return not os.path.lexists(path)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -286,8 +286,12 @@ class PrepareScreen(ModalScreen[PrepareOutcome | None]):
         try:
             # esc after the last progress report too: core takes back what the fix wrote, nothing is kept.
             done = prepare_fix(path, fix.action, argument, progress=progress, cancelled=self._cancel.is_set)
-        except (Cancelled, FixCancelled):
+        except Cancelled:
             self.app.call_from_thread(self._failed, "Cancelled: nothing was written.")
+            return
+        except FixCancelled as exc:  # taken back by core; a file Windows would not let go of is named
+            said = str(exc)
+            self.app.call_from_thread(self._failed, f"{said[:1].upper()}{said[1:]}.")
             return
         except PrepareError as exc:
             self.app.call_from_thread(self._failed, str(exc))
