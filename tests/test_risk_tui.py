@@ -10,7 +10,7 @@ import pytest
 
 from liferaft.tui.app import LiferaftApp
 from liferaft.tui.screens.downloads import DownloadsScreen
-from tests.conftest import FROZEN_NOW, write
+from tests.conftest import FROZEN_NOW, HANG, write
 from tests.test_prepare_tui import rendered, row_text, wait_for
 
 
@@ -87,3 +87,31 @@ async def test_the_checkpoint_list_shows_what_changed(demo: Path) -> None:
         assert app.screen.query_one(OptionList).option_count == 3
         await pilot.press("escape")
         assert not isinstance(app.screen, CheckpointsScreen)
+
+
+async def test_finding_the_downloads_folder_never_holds_the_screen(demo: Path, tmp_path: Path,
+                                                                   isolated_config: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """In WSL, Windows is asked where Downloads is (a few seconds at worst): the workbench answers keys meanwhile,
+    and looks at the folder once it is known."""
+    import threading
+
+    from liferaft.core import risk
+
+    app, downloads = watching_with_downloads(demo, tmp_path, isolated_config)
+    answer = threading.Event()
+    real = risk.downloads_to_watch
+
+    def slow(other: object) -> Path | None:
+        answer.wait(HANG)  # Windows taking its time
+        return real(other)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(risk, "downloads_to_watch", slow)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
+        await pilot.press("f1")  # the help opens while the question is still out
+        await wait_for(pilot, lambda: app.screen is not app.workbench)
+        assert app.workbench._downloads_dir is None
+        await pilot.press("escape")
+        answer.set()
+        await wait_for(pilot, lambda: app.workbench._downloads_dir == downloads)

@@ -5,6 +5,7 @@ so that one arriving after a rescan replaced it is dropped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
 
@@ -86,6 +87,13 @@ class ActivityRecorded(Message):
 
     log: ActivityLog
     kind: str
+
+
+@dataclass
+class DownloadsFound(Message):
+    """Where the downloads folder is (None: none to look at), found off the UI thread (in WSL, Windows is asked)."""
+
+    folder: Path | None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from liferaft.core.config import Settings
 from liferaft.core.project import Project
 from liferaft.core.scan import Inventory
-from liferaft.tui.messages import ActivityRecorded, DownloadsListed
+from liferaft.tui.messages import ActivityRecorded, DownloadsFound, DownloadsListed
 from liferaft.tui.widgets.diagnosis_pane import DiagnosisPane
 from liferaft.tui.widgets.project_pane import ProjectPane
 
@@ -62,13 +62,7 @@ class WatchFlow(Screen[None]):
             with contextlib.suppress(Exception):  # the app is closing: nothing to show it on
                 self.app.call_from_thread(self._on_watch, event)
 
-        from liferaft.core.risk import downloads_to_watch
-
-        self._downloads_dir = downloads_to_watch(self.settings.other)
-        if self._downloads_dir is not None:
-            # The downloads folder is only listed (its top level, every 2 s), never watched deeply or read.
-            self._look_at_downloads()  # what is there now: only what arrives later is news
-            self.set_interval(2.0, self._look_at_downloads)
+        self._find_downloads()
         from liferaft.core.memory import keep_heap_compact
 
         keep_heap_compact()  # what a burst of files leaves behind must be given back once it is over
@@ -83,6 +77,22 @@ class WatchFlow(Screen[None]):
     def _look_at_downloads(self) -> None:
         if self._downloads_dir is not None and self.project is not None:
             self._list_downloads(self._downloads_dir)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="downloads-find",
+          description="find the downloads folder")
+    def _find_downloads(self) -> None:
+        """Where the downloads folder is, off the UI thread: in WSL, Windows is asked (a few seconds at worst)."""
+        from liferaft.core.risk import downloads_to_watch
+
+        self.post_message(DownloadsFound(downloads_to_watch(self.settings.other)))
+
+    @on(DownloadsFound)
+    def _downloads_found(self, message: DownloadsFound) -> None:
+        self._downloads_dir = message.folder
+        if message.folder is not None:
+            # The downloads folder is only listed (its top level, every 2 s), never watched deeply or read.
+            self._look_at_downloads()  # what is there now: only what arrives later is news
+            self.set_interval(2.0, self._look_at_downloads)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="downloads", description="list the downloads")
     def _list_downloads(self, folder: Path) -> None:
