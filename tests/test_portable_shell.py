@@ -1,9 +1,10 @@
-"""Issue #20: the commands Liferaft prints for the user to run, on Windows and macOS as
+"""Issue #20: the commands Liferaft prints for the user to run, and the editor it starts, on Windows and macOS as
 on Linux, tried here on Linux by faking the platform (see docs/platforms.md)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
@@ -94,3 +95,90 @@ def test_on_windows_the_scan_hint_is_double_quoted(tmp_path: Path, monkeypatch: 
     assert f'list it with `liferaft scan "{folder}"`' in error and "'" not in error
     assert len(error.strip().splitlines()) == 1
 
+
+# --- the user's editor --------------------------------------------------------------------------------------
+
+NOTEPAD_PP = r"C:\Program Files\Notepad++\notepad++.exe"
+
+
+def test_on_windows_a_quoted_editor_path_keeps_its_backslashes() -> None:
+    env = {"EDITOR": f'"{NOTEPAD_PP}" -multiInst -nosession'}
+    command = shell.editor_command(env, "win32", {NOTEPAD_PP: NOTEPAD_PP}.get)
+    assert command == [NOTEPAD_PP, "-multiInst", "-nosession"]
+
+
+def test_on_windows_a_cmd_editor_is_run_by_its_full_path() -> None:
+    code = r"C:\Users\ana\AppData\Local\Programs\Microsoft VS Code\bin\code.CMD"
+    command = shell.editor_command({"VISUAL": "code --wait", "EDITOR": "vi"}, "win32", {"code": code}.get)
+    assert command == [code, "--wait"]
+
+
+def test_on_windows_the_fallback_is_notepad() -> None:
+    notepad = r"C:\Windows\system32\notepad.exe"
+    found = {"notepad": notepad, "nano": "/usr/bin/nano", "vi": "/usr/bin/vi"}
+    assert shell.editor_command({}, "win32", found.get) == [notepad]
+    with pytest.raises(shell.EditorError, match=r"^no editor found: set \$VISUAL or \$EDITOR \(notepad is not "):
+        shell.editor_command({}, "win32", {}.get)
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_elsewhere_the_editor_is_split_as_a_posix_shell_would(platform: str) -> None:
+    found = {"/opt/my editor/ed": "/opt/my editor/ed", "nano": "/usr/bin/nano", "vi": "/usr/bin/vi"}
+    assert shell.editor_command({"EDITOR": r"/opt/my\ editor/ed -w"}, platform, found.get) == \
+        ["/opt/my editor/ed", "-w"]
+    assert shell.editor_command({"EDITOR": "  "}, platform, found.get) == ["/usr/bin/nano"]
+    assert shell.editor_command({}, platform, {"vi": "/usr/bin/vi"}.get) == ["/usr/bin/vi"]
+    with pytest.raises(shell.EditorError, match=r"\(neither nano nor vi is installed\)$"):
+        shell.editor_command({}, platform, {}.get)
+
+
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+def test_an_editor_that_cannot_be_read_or_found_is_one_line(platform: str) -> None:
+    with pytest.raises(shell.EditorError, match=r"^\$VISUAL is not a command Liferaft can run: \"unclosed$"):
+        shell.editor_command({"VISUAL": '"unclosed'}, platform, {}.get)
+    with pytest.raises(shell.EditorError, match=r"^the editor in \$EDITOR was not found: nope \(set "):
+        shell.editor_command({"EDITOR": "nope --wait"}, platform, {}.get)
+
+
+def test_note_edit_runs_the_resolved_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`liferaft note --edit` on Windows: `code --wait` runs as the code.cmd that shutil.which found."""
+    from liferaft.core import shell as core_shell
+
+    project = tmp_path / "p"
+    (project / "SOURCE").mkdir(parents=True)
+    write(project / "SOURCE" / "a.csv", "x\n1\n")
+    code = r"C:\VS Code\bin\code.cmd"
+    ran: list[list[str]] = []
+
+    def run(command: list[str], check: bool = False) -> subprocess.CompletedProcess[str]:
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setenv("VISUAL", "code --wait")
+    monkeypatch.setattr(core_shell, "_platform", lambda platform: "win32")
+    monkeypatch.setattr(core_shell.shutil, "which", {"code": code}.get)
+    monkeypatch.setattr(subprocess, "run", run)
+    assert main(["note", "--edit", str(project)]) == 0, capsys.readouterr()
+    assert len(ran) == 1 and ran[0][:2] == [code, "--wait"] and os.path.basename(ran[0][2]) == "restart-note.md"
+
+
+def test_replay_edit_runs_the_resolved_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`liferaft replay`'s "edit the cell": the same editor as `note --edit`, by its full path."""
+    from liferaft.cli.commands import replay as replay_command
+    from liferaft.core import shell as core_shell
+
+    editor = r"C:\Program Files\Notepad++\notepad++.exe"
+    ran: list[list[str]] = []
+
+    def run(command: list[str], check: bool = False) -> subprocess.CompletedProcess[str]:
+        ran.append(command)
+        Path(command[-1]).write_text("x = 2\n", encoding="utf-8")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setenv("VISUAL", f'"{editor}" -multiInst')
+    monkeypatch.setattr(core_shell, "_platform", lambda platform: "win32")
+    monkeypatch.setattr(core_shell.shutil, "which", {editor: editor}.get)
+    monkeypatch.setattr(subprocess, "run", run)
+    assert replay_command._edit("x = 1\n") == "x = 2\n"
+    assert ran[0][:2] == [editor, "-multiInst"]
