@@ -228,6 +228,29 @@ def test_a_partial_download_is_downloading_then_added_under_its_final_name(watch
         recorder.wait_change(DOWNLOADING, f"data{suffix}")
 
 
+@pytest.mark.parametrize("poll", [False, True])
+def test_safaris_partial_download_folder_is_downloading_then_the_file_added(watching, root: Path,
+                                                                           poll: bool) -> None:
+    """Safari downloads X.csv into a folder X.csv.download (the partial file and an Info.plist), then moves the
+    file out and removes the folder: the folder is one download, never the files in it."""
+    _, recorder = watching(poll=poll)
+    folder = root / "SOURCE" / "new.csv.download"
+    folder.mkdir()
+    (folder / "Info.plist").write_text("<plist/>")
+    (folder / "new.csv").write_text("id,value\n1,")
+    recorder.wait_change(DOWNLOADING, "SOURCE/new.csv.download")
+    grown = len(recorder.events)
+    with open(folder / "new.csv", "a") as handle:
+        handle.write("2\n" * 500)
+    recorder.wait_for(lambda event: Change(DOWNLOADING, "SOURCE/new.csv.download") in event.changes, start=grown)
+    os.rename(folder / "new.csv", root / "SOURCE" / "new.csv")
+    shutil.rmtree(folder)
+    recorder.wait_change(ADDED, "SOURCE/new.csv")
+    recorder.wait_until(lambda: recorder.seen(DELETED, "SOURCE/new.csv.download"))
+    assert not [change for change in recorder.changes() if change.path.startswith("SOURCE/new.csv.download/")]
+    assert not recorder.seen(ADDED, "SOURCE/new.csv.download")
+
+
 def test_own_writes_state_and_temp_files_are_not_reported(watching, root: Path) -> None:
     watcher, recorder = watching()
     prompt = root / "RESTART" / "prompts" / "rerun.md"
