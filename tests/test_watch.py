@@ -388,6 +388,28 @@ def test_a_watcher_that_cannot_start_falls_back_to_polling(watching, root: Path,
     recorder.wait_change(ADDED, "polled.csv")
 
 
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_off_linux_a_watcher_that_cannot_start_does_not_speak_of_inotify(watching, root: Path, monkeypatch,
+                                                                         platform: str) -> None:
+    import sys
+
+    import watchfiles
+
+    def no_events(*args, **kwargs):
+        raise OSError(24, "Too many open files (os error 24)")
+        yield set()  # pragma: no cover - makes this a generator, like the real one
+
+    monkeypatch.setattr(watchfiles, "watch", no_events)
+    monkeypatch.setattr(sys, "platform", platform)
+    watcher, recorder = watching()
+    event = recorder.wait_for(lambda event: event.polling and bool(event.notice))
+    assert event.notice == ("watching by polling: native file events are unavailable ([Errno 24] Too many open files "
+                            "(os error 24))")
+    assert "inotify" not in event.notice and watcher.polling
+    (root / "polled.csv").write_text("x")
+    recorder.wait_change(ADDED, "polled.csv")
+
+
 def test_the_heartbeat_reconciles_what_events_missed(watching, root: Path, monkeypatch) -> None:
     """A change no event reports (as after a queue overflow) is found by the heartbeat walk."""
     import watchfiles

@@ -10,6 +10,7 @@ from rich.style import Style
 
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
+from liferaft.tui.screens.workbench import window_title
 from liferaft.tui.widgets.project_pane import Downloading, ProjectPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import rendered, wait_for
@@ -155,3 +156,21 @@ async def test_the_folder_gone_line_is_not_drawn_over(tmp_path: Path) -> None:
         app.workbench._update_status()
         assert "folder is gone" not in rendered(app.query_one("#status").content, 200)
         app.watcher = None
+
+
+def test_the_window_title_is_the_folders_own_name_on_each_platform() -> None:
+    assert window_title(r"C:\Users\ana\sales", "win32") == "Liferaft · sales"
+    assert window_title("C:\\Users\\ana\\sales\\", "win32") == "Liferaft · sales"
+    assert window_title(r"\\server\share\My data", "win32") == "Liferaft · My data"
+    assert window_title("/Users/ana/sales/", "darwin") == "Liferaft · sales"
+    assert window_title("/home/ana/sales", "linux") == "Liferaft · sales"
+    assert window_title("/", "linux") == "Liferaft · /"
+    assert window_title("C:\\", "win32") == "Liferaft · C:\\"
+
+
+async def test_the_workbench_title_is_the_folders_name(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.title == "Liferaft · p")

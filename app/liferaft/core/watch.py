@@ -311,10 +311,12 @@ def polling_reason(path: Path | str, mounts: str = "/proc/mounts", *, platform: 
     return None
 
 
-def _start_failure_reason(exc: BaseException) -> str:
+def _start_failure_reason(exc: BaseException, platform: str | None = None) -> str:
+    """Why native events could not start, in one line; inotify's limit is named only where inotify is."""
     number = getattr(exc, "errno", None)
     text = str(exc)
-    if number in (errno.ENOSPC, errno.EMFILE) or "limit" in text.lower() or "No space left" in text:
+    linux = (sys.platform if platform is None else platform).startswith("linux")
+    if linux and (number in (errno.ENOSPC, errno.EMFILE) or "limit" in text.lower() or "No space left" in text):
         return "the inotify limit is reached (raise fs.inotify.max_user_watches to watch natively)"
     return f"native file events are unavailable ({text or type(exc).__name__})"
 
