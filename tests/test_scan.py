@@ -136,6 +136,15 @@ def test_junk_and_partial_downloads_are_skipped(tmp_path: Path) -> None:
     assert list(by_path(tmp_path)) == ["SOURCE/keep.csv"]
 
 
+def test_safaris_partial_download_folder_is_skipped(tmp_path: Path) -> None:
+    """Safari downloads X.csv into a folder X.csv.download holding the partial file and an Info.plist."""
+    write(tmp_path / "SOURCE" / "keep.csv", "a\n")
+    write(tmp_path / "SOURCE" / "sales.csv.download" / "sales.csv", "id,value\n1,")
+    write(tmp_path / "SOURCE" / "sales.csv.download" / "Info.plist", "<plist/>")
+    write(tmp_path / "OUTPUT" / "deep.zip.download" / "nested" / "x.txt", "x")
+    assert list(by_path(tmp_path)) == ["SOURCE/keep.csv"]
+
+
 def test_ignore_file_uses_gitignore_rules(tmp_path: Path) -> None:
     write(tmp_path / ".liferaftignore", "*.tmp\n!keep.tmp\nscratch/\n/top-only.csv\n# a comment\n")
     write(tmp_path / "a.tmp", "x")

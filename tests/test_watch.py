@@ -228,6 +228,29 @@ def test_a_partial_download_is_downloading_then_added_under_its_final_name(watch
         recorder.wait_change(DOWNLOADING, f"data{suffix}")
 
 
+@pytest.mark.parametrize("poll", [False, True])
+def test_safaris_partial_download_folder_is_downloading_then_the_file_added(watching, root: Path,
+                                                                           poll: bool) -> None:
+    """Safari downloads X.csv into a folder X.csv.download (the partial file and an Info.plist), then moves the
+    file out and removes the folder: the folder is one download, never the files in it."""
+    _, recorder = watching(poll=poll)
+    folder = root / "SOURCE" / "new.csv.download"
+    folder.mkdir()
+    (folder / "Info.plist").write_text("<plist/>")
+    (folder / "new.csv").write_text("id,value\n1,")
+    recorder.wait_change(DOWNLOADING, "SOURCE/new.csv.download")
+    grown = len(recorder.events)
+    with open(folder / "new.csv", "a") as handle:
+        handle.write("2\n" * 500)
+    recorder.wait_for(lambda event: Change(DOWNLOADING, "SOURCE/new.csv.download") in event.changes, start=grown)
+    os.rename(folder / "new.csv", root / "SOURCE" / "new.csv")
+    shutil.rmtree(folder)
+    recorder.wait_change(ADDED, "SOURCE/new.csv")
+    recorder.wait_until(lambda: recorder.seen(DELETED, "SOURCE/new.csv.download"))
+    assert not [change for change in recorder.changes() if change.path.startswith("SOURCE/new.csv.download/")]
+    assert not recorder.seen(ADDED, "SOURCE/new.csv.download")
+
+
 def test_own_writes_state_and_temp_files_are_not_reported(watching, root: Path) -> None:
     watcher, recorder = watching()
     prompt = root / "RESTART" / "prompts" / "rerun.md"
@@ -361,6 +384,28 @@ def test_a_watcher_that_cannot_start_falls_back_to_polling(watching, root: Path,
     watcher, recorder = watching()
     event = recorder.wait_for(lambda event: event.polling and "inotify limit" in event.notice)
     assert "watching by polling" in event.notice and watcher.polling
+    (root / "polled.csv").write_text("x")
+    recorder.wait_change(ADDED, "polled.csv")
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_off_linux_a_watcher_that_cannot_start_does_not_speak_of_inotify(watching, root: Path, monkeypatch,
+                                                                         platform: str) -> None:
+    import sys
+
+    import watchfiles
+
+    def no_events(*args, **kwargs):
+        raise OSError(24, "Too many open files (os error 24)")
+        yield set()  # pragma: no cover - makes this a generator, like the real one
+
+    monkeypatch.setattr(watchfiles, "watch", no_events)
+    monkeypatch.setattr(sys, "platform", platform)
+    watcher, recorder = watching()
+    event = recorder.wait_for(lambda event: event.polling and bool(event.notice))
+    assert event.notice == ("watching by polling: native file events are unavailable ([Errno 24] Too many open files "
+                            "(os error 24))")
+    assert "inotify" not in event.notice and watcher.polling
     (root / "polled.csv").write_text("x")
     recorder.wait_change(ADDED, "polled.csv")
 

@@ -10,6 +10,7 @@ from rich.style import Style
 
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
+from liferaft.tui.screens.workbench import window_title
 from liferaft.tui.widgets.project_pane import Downloading, ProjectPane
 from tests.conftest import FROZEN_NOW, write
 from tests.test_prepare_tui import rendered, wait_for
@@ -82,6 +83,26 @@ async def test_a_partial_download_is_a_downloading_row_until_it_completes(tmp_pa
         await wait_for(pilot, lambda: not downloading_rows(app))
 
 
+async def test_safaris_partial_download_folder_is_one_downloading_row(tmp_path: Path) -> None:
+    """Safari downloads into a folder X.download (the partial file and an Info.plist): one row, its size the
+    partial file's, never the files inside as project files."""
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    (root / "OUTPUT").mkdir()
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
+        folder = root / "OUTPUT/report.pdf.download"
+        write(folder / "Info.plist", "<plist/>")
+        write(folder / "report.pdf", b"%PDF-1.7\n" + b"\0" * 3000)
+        await wait_for(pilot, lambda: "3.0 KB" in downloading_rows(app).get("OUTPUT/report.pdf.download", ""))
+        assert not {path for path in shown_paths(app) if path.startswith("OUTPUT/report.pdf.download")}
+        (folder / "report.pdf").rename(root / "OUTPUT/report.pdf")
+        shutil.rmtree(folder)
+        await wait_for(pilot, lambda: "OUTPUT/report.pdf" in shown_paths(app))
+        await wait_for(pilot, lambda: not downloading_rows(app))
+
+
 async def test_the_note_saved_in_the_editor_is_not_reported_as_a_change(tmp_path: Path) -> None:
     from textual.widgets import TextArea
 
@@ -135,3 +156,21 @@ async def test_the_folder_gone_line_is_not_drawn_over(tmp_path: Path) -> None:
         app.workbench._update_status()
         assert "folder is gone" not in rendered(app.query_one("#status").content, 200)
         app.watcher = None
+
+
+def test_the_window_title_is_the_folders_own_name_on_each_platform() -> None:
+    assert window_title(r"C:\Users\ana\sales", "win32") == "Liferaft · sales"
+    assert window_title("C:\\Users\\ana\\sales\\", "win32") == "Liferaft · sales"
+    assert window_title(r"\\server\share\My data", "win32") == "Liferaft · My data"
+    assert window_title("/Users/ana/sales/", "darwin") == "Liferaft · sales"
+    assert window_title("/home/ana/sales", "linux") == "Liferaft · sales"
+    assert window_title("/", "linux") == "Liferaft · /"
+    assert window_title("C:\\", "win32") == "Liferaft · C:\\"
+
+
+async def test_the_workbench_title_is_the_folders_name(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.title == "Liferaft · p")

@@ -16,7 +16,6 @@ import dataclasses
 import math
 import os
 import re
-import shlex
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from liferaft.core import tokens as token_count
 from liferaft.core.preflight_names import confusing_name, suggest_name
+from liferaft.core.shell import quote_arg
 from liferaft.core.units import format_count, format_size
 from liferaft.core.vendor import UploadLimits, upload_limits
 
@@ -208,17 +208,17 @@ def _mb(limit_mb: float) -> str:
 
 def prepare_command(shown: str | None, option: str) -> str:
     """The `liferaft prepare` call that writes the fixed copy (run from the project folder)."""
-    return f"liferaft prepare {shlex.quote(shown) if shown else 'FILE'} {option}"
+    return f"liferaft prepare {quote_arg(shown) if shown else 'FILE'} {option}"
 
 
-#: A `liferaft prepare FILE ` call in a fix, FILE as :func:`shlex.quote` writes it.
+#: A `liferaft prepare FILE ` call in a fix, FILE as :func:`liferaft.core.shell.quote_arg` writes it.
 _PREPARE_CALL = re.compile(r"liferaft prepare ((?:'[^']*'|\"[^\"]*\"|[^\s'\"])+) ")
 
 
 def with_folder(report: CheckReport, folder: str) -> CheckReport:
     """``report`` with the project folder in every `liferaft prepare` call of its fixes, so that each works
     from any folder (``folder``: as it should be typed, best absolute)."""
-    where = shlex.quote(folder)
+    where = quote_arg(folder)
 
     def fixed(problem: Problem) -> Problem:
         fix = _PREPARE_CALL.sub(lambda match: f"liferaft prepare {match.group(1)} {where} ", problem.fix)
@@ -512,7 +512,7 @@ def incomplete_split(path: Path, shown: str, why: str) -> Problem:
 
     original = split_original(path)
     folder = shown.rpartition("/")[0].rpartition("/")[0]
-    named = shlex.quote(f"{folder}/{original.name}" if folder else original.name) if original else "ORIGINAL"
+    named = quote_arg(f"{folder}/{original.name}" if folder else original.name) if original else "ORIGINAL"
     return Problem("incomplete_split", f"not a complete set of parts: {why}",
                    f"run the split again (liferaft prepare {named} --split-mb N) and upload the new parts; delete "
                    "these ones", BLOCK)

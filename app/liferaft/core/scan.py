@@ -45,7 +45,7 @@ STATE_DIRNAME = ".liferaft"
 JUNK_DIRS = frozenset({".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", "node_modules", STATE_DIRNAME})
 #: Files never listed.
 JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", IGNORE_FILENAME})
-#: Partial downloads, by suffix.
+#: Partial downloads, by suffix: files, and Safari's folders (``X.csv.download/`` holding the partial file).
 PARTIAL_SUFFIXES = (".crdownload", ".part", ".download")
 #: Office lock files ("~$Budget.xlsx") and editor droppings, by prefix.
 JUNK_PREFIXES = ("~$", ".liferaft-tmp-")
@@ -509,7 +509,7 @@ class _Scanner:
                 self.note(rel, f"cannot read: {_os_reason(exc)}")
 
     def _folder(self, entry: os.DirEntry[str], name: str, rel: str, role: Role | None, depth: int) -> None:
-        if name in JUNK_DIRS:
+        if name in JUNK_DIRS or name.endswith(PARTIAL_SUFFIXES):  # Safari's partial download is a folder
             return
         if self.ignore is not None and self.ignore.ignores(rel, True):
             return

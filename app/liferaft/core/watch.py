@@ -42,7 +42,8 @@ MODIFIED = "modified"
 DELETED = "deleted"
 DOWNLOADING = "downloading"
 """A partial download (``.crdownload``, ``.part``, ``.download``) appeared or grew; when it completes, the
-partial name is reported ``deleted`` and the final name ``added``."""
+partial name is reported ``deleted`` and the final name ``added``. Safari's partial download is a folder
+(``X.csv.download/``): it is reported as one file, never what is inside it."""
 
 #: Filesystem types where native events do not arrive (or only for local changes): watched by polling.
 POLLING_FSTYPES = frozenset({
@@ -99,6 +100,43 @@ class WatchEvent:
 
 def is_partial(name: str) -> bool:
     return name.endswith(PARTIAL_SUFFIXES)
+
+
+def partial_folder(rel: str) -> str | None:
+    """The partial download folder ``rel`` is inside (Safari downloads ``X.csv`` into a folder ``X.csv.download``
+    holding the partial file and an ``Info.plist``), else None."""
+    parts = rel.split("/")
+    for end, part in enumerate(parts[:-1], start=1):
+        if is_partial(part):
+            return "/".join(parts[:end])
+    return None
+
+
+def folder_signature(path: str) -> Signature | None:
+    """A partial download folder's signature: its files' total size and the latest change in it (None when it
+    is gone or cannot be read)."""
+    try:
+        latest = os.stat(path, follow_symlinks=False).st_mtime_ns
+        size = 0
+        with os.scandir(path) as it:
+            for entry in it:
+                if entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    size += st.st_size
+                    latest = max(latest, st.st_mtime_ns)
+    except OSError:
+        return None
+    return (size, latest)
+
+
+def download_size(path: Path | str) -> int:
+    """How much of a partial download (a file, or Safari's folder) is there; raises OSError when it is gone."""
+    if os.path.isdir(path):
+        signature = folder_signature(os.fspath(path))
+        if signature is None:
+            raise FileNotFoundError(errno.ENOENT, "gone", os.fspath(path))
+        return signature[0]
+    return os.stat(path).st_size
 
 
 def _skipped_name(name: str) -> bool:
@@ -273,10 +311,12 @@ def polling_reason(path: Path | str, mounts: str = "/proc/mounts", *, platform: 
     return None
 
 
-def _start_failure_reason(exc: BaseException) -> str:
+def _start_failure_reason(exc: BaseException, platform: str | None = None) -> str:
+    """Why native events could not start, in one line; inotify's limit is named only where inotify is."""
     number = getattr(exc, "errno", None)
     text = str(exc)
-    if number in (errno.ENOSPC, errno.EMFILE) or "limit" in text.lower() or "No space left" in text:
+    linux = (sys.platform if platform is None else platform).startswith("linux")
+    if linux and (number in (errno.ENOSPC, errno.EMFILE) or "limit" in text.lower() or "No space left" in text):
         return "the inotify limit is reached (raise fs.inotify.max_user_watches to watch natively)"
     return f"native file events are unavailable ({text or type(exc).__name__})"
 
@@ -317,6 +357,11 @@ class _Walk:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         if name in JUNK_DIRS or (ignore is not None and ignore(rel + "/")):
+                            continue
+                        if is_partial(name):  # a download in progress (Safari's): one partial file
+                            signature = folder_signature(entry.path)
+                            if signature is not None:
+                                self.files[rel] = signature
                             continue
                         self.dirs.add(rel)
                         pending.append((entry.path, rel + "/"))
@@ -639,7 +684,7 @@ class Watcher:
         # A hint for the root or for a folder already known stands for changes inside it that were not
         # reported one by one: a backend that coalesced them (FSEvents' "scan this folder"), or dropped them
         # when its buffer overflowed (ReadDirectoryChangesW). Only a walk can say what they were.
-        entries: list[tuple[str, os.stat_result | None]] = []
+        entries: list[tuple[str, Signature | None]] = []
         for _kind, full in raw:
             rel = self._relative(full)
             if rel is None:
@@ -651,6 +696,10 @@ class Watcher:
                 continue
             if self._skipped(rel):
                 continue
+            folder = partial_folder(rel)
+            if folder is not None:  # a partial download folder, or a file in one: the folder is what changed
+                entries.append((folder, folder_signature(os.path.join(self._root, *folder.split("/")))))
+                continue
             try:
                 st: os.stat_result | None = os.lstat(full)
             except OSError:
@@ -658,23 +707,27 @@ class Watcher:
             is_dir = st is not None and stat.S_ISDIR(st.st_mode)
             # A folder appeared (moved in, or made: it reports only itself), one went away with its files, or
             # one known is hinted as a whole.
+            if is_dir and is_partial(rel):  # a partial download folder appeared, or changed
+                entries.append((rel, folder_signature(full)))
+                continue
             if is_dir or (st is None and rel in self._dirs):
                 if not self._reconcile():
                     raise _RootGone
                 return
-            if not is_dir:
-                entries.append((rel, st))
+            if st is not None:
+                entries.append((rel, (st.st_size, st.st_mtime_ns)))
+            else:
+                entries.append((rel, None))
         now = time.monotonic()
         files = self._files
         changes: dict[str, Change] = {}
-        for rel, st in entries:
-            if st is None:
+        for rel, signature in entries:
+            if signature is None:
                 if rel in files:
                     del files[rel]
                     if not self._is_own(rel, now):
                         changes[rel] = Change(DELETED, rel)
                 continue
-            signature = (st.st_size, st.st_mtime_ns)
             before = files.get(rel)
             if before == signature:
                 continue

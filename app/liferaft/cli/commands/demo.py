@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if args.no_open:
         return EXIT_OK
     if args.open_workbench is None:
-        print(f"Open it with: liferaft {shown}")
+        from liferaft.core.shell import quote_arg
+
+        print(f"Open it with: liferaft {quote_arg(shown)}")
         return EXIT_OK
     return int(args.open_workbench(target, watch=True))
 
@@ -80,9 +82,9 @@ def _default_demo_dir() -> Path:
 def _demo_dir_arg(args: argparse.Namespace) -> str:
     if not args.dir:
         return ""
-    import shlex
+    from liferaft.core.shell import quote_arg
 
-    return " " + shlex.quote(printable(args.dir))
+    return " " + quote_arg(printable(args.dir))
 
 
 def _confirm_reset(target: Path, status: Any, args: argparse.Namespace) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -87,43 +86,15 @@ def _note_shown(root: Path, path: Path) -> str:
         return printable(str(path))
 
 
-def _editor_command() -> list[str]:
-    """The editor to run: $VISUAL, else $EDITOR (either may hold arguments), else nano, else vi."""
-    import shlex
-    import shutil
-
-    for variable in ("VISUAL", "EDITOR"):
-        value = os.environ.get(variable, "").strip()
-        if not value:
-            continue
-        try:
-            command = shlex.split(value)
-        except ValueError:
-            raise _EditorError(f"${variable} is not a command Liferaft can run: {printable(value)}") from None
-        if not command:
-            continue
-        if shutil.which(command[0]) is None:
-            raise _EditorError(f"the editor in ${variable} was not found: {printable(command[0])} (set $VISUAL or "
-                               "$EDITOR to an editor that is installed)")
-        return command
-    for fallback in ("nano", "vi"):
-        if shutil.which(fallback) is not None:
-            return [fallback]
-    raise _EditorError("no editor found: set $VISUAL or $EDITOR (neither nano nor vi is installed)")
-
-
-class _EditorError(Exception):
-    """The editor cannot be run; one line for the user (exit 1)."""
-
-
 def _note_edit(root: Path, inventory: Any, note: Any) -> int:
     import subprocess
 
     from liferaft.core import restart_note as rn
+    from liferaft.core.shell import EditorError, editor_command
 
     try:
-        command = _editor_command()
-    except _EditorError as exc:
+        command = editor_command()
+    except EditorError as exc:
         err(str(exc))
         return EXIT_FAILED
     created = note is None

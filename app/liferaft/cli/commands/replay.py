@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -178,16 +177,21 @@ def _show_failure(record: CellRecord) -> None:
 
 def _edit(code: str) -> str | None:
     """The cell's code after the user edits it in $VISUAL/$EDITOR; None when no editor ran or nothing changed."""
-    import shlex
     import subprocess
     import tempfile
 
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ("notepad" if os.name == "nt" else "vi")
+    from liferaft.core.shell import EditorError, editor_command
+
+    try:
+        editor = editor_command()
+    except EditorError as exc:
+        err(str(exc))
+        return None
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as handle:
         handle.write(code)
         name = handle.name
     try:
-        subprocess.run([*shlex.split(editor), name], check=False)
+        subprocess.run([*editor, name], check=False)
         edited = Path(name).read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         err(f"the editor could not be run ({exc}); set $EDITOR")

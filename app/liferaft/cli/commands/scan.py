@@ -45,7 +45,9 @@ def _inspect(args: argparse.Namespace) -> int:
     path = Path(args.inspect).expanduser()
     if not path.is_absolute() and args.dir != ".":
         path = Path(args.dir).expanduser() / path
-    require_regular_file(path, str(path), folder_hint=f": list it with `liferaft scan {path}`")
+    from liferaft.core.shell import quote_arg
+
+    require_regular_file(path, str(path), folder_hint=f": list it with `liferaft scan {quote_arg(str(path))}`")
     from liferaft.core.inspect import inspect_file
     from liferaft.core.roles import kind_from_name, sniff_kind
 

@@ -5,6 +5,9 @@ their results as messages (``liferaft.tui.messages``); the handlers here put the
 from __future__ import annotations
 
 import contextlib
+import ntpath
+import posixpath
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -62,6 +65,14 @@ if TYPE_CHECKING:
 QUIET_SECONDS = 1.0
 
 _NOT_OFFLOADED = object()
+
+
+def window_title(root: str, platform: str | None = None) -> str:
+    """The window's title for the project folder ``root``: its own name, by this platform's rules
+    (``C:\\Users\\ana\\sales`` is ``sales`` on Windows); a drive or the root shows whole."""
+    paths = ntpath if (sys.platform if platform is None else platform) == "win32" else posixpath
+    name = paths.basename(paths.normpath(root)) or root
+    return f"Liferaft · {shown_name(display_name(name))}"
 
 
 class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
@@ -141,9 +152,8 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        shown = shown_name(display_name(str(self.root_path)))
-        self.app.title = f"Liferaft · {shown.rstrip('/').rpartition('/')[2] or shown}"
-        self.app.sub_title = shown
+        self.app.title = window_title(str(self.root_path))
+        self.app.sub_title = shown_name(display_name(str(self.root_path)))
         composer = self.query_one(ComposerPane)
         from liferaft.core.restart_note import request_prompt
 

@@ -133,16 +133,15 @@ class WatchFlow(Screen[None]):
 
     def _track_downloads(self, event: WatchEvent) -> None:
         """Partial downloads: a "downloading" row while they grow, gone when they complete or vanish."""
-        import os
 
-        from liferaft.core.watch import is_partial
+        from liferaft.core.watch import download_size, is_partial
 
         assert self.project is not None
         before = dict(self._downloading)
         for change in event.changes:
             if change.kind == "downloading":
                 try:
-                    self._downloading[change.path] = os.stat(self.project.root / change.path).st_size
+                    self._downloading[change.path] = download_size(self.project.root / change.path)
                 except OSError:
                     self._downloading.pop(change.path, None)
             elif is_partial(change.path):
