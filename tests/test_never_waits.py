@@ -214,6 +214,38 @@ def test_work_nothing_waits_for_runs_below_the_ui() -> None:
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched
 
 
+def test_a_kept_thread_lets_go_of_what_its_last_call_set_in_its_context() -> None:
+    """Textual's thread worker sets its "active worker" in the thread's context; a thread kept for the next call
+    kept that Worker, and the arguments it was given (a 50,000-file inventory after a burst), until it ran
+    another call: the burst's memory could not be given back."""
+    import contextvars
+    import gc
+    import weakref
+
+    class Arguments:  # stands in for a worker and what it was given
+        pass
+
+    active: contextvars.ContextVar[Arguments] = contextvars.ContextVar("active")
+    pool = DaemonThreads("t")
+    given = Arguments()
+    seen = weakref.ref(given)
+
+    def work(arguments: Arguments) -> str:
+        active.set(arguments)
+        return threading.current_thread().name
+
+    name = pool.submit(work, given).result(timeout=30)
+    del given
+    deadline = time.monotonic() + 30
+    while pool._idle != 1 and time.monotonic() < deadline:  # the thread waits for its next call, kept
+        time.sleep(0.001)
+    gc.collect()
+    assert seen() is None
+    assert pool.submit(lambda: threading.current_thread().name).result(timeout=30) == name  # the same thread
+    assert pool.submit(lambda: active.get(None)).result(timeout=30) is None  # each call starts afresh
+    pool.shutdown()
+
+
 def test_daemon_threads_are_reused_and_never_queue_behind_a_busy_one() -> None:
     pool = DaemonThreads("t")
     release = threading.Event()

@@ -8,6 +8,7 @@ waits for none of them."""
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import sys
 import threading
@@ -42,7 +43,11 @@ class DaemonThreads(ThreadPoolExecutor):
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                result = fn(*args, **kwargs)
+                # In a context of its own, as in a new thread: what the call sets there is let go when it
+                # returns. Textual's thread worker sets its "active worker" in the thread's context; a thread
+                # kept for the next call would keep that Worker, its arguments (a 50,000-file inventory after
+                # a burst) with it, until it ran another one.
+                result = contextvars.Context().run(fn, *args, **kwargs)
             except BaseException as exc:  # handed to whoever awaits the future
                 future.set_exception(exc)
             else:
@@ -55,10 +60,13 @@ class DaemonThreads(ThreadPoolExecutor):
                 return future
             self._count += 1
             number = self._count
-        threading.Thread(target=self._serve, args=(run,), name=f"{self._name}-{number}", daemon=True).start()
+        # The first call is handed over in a list the thread empties: the Thread object keeps its arguments for
+        # as long as it lives, and with them the call's (an inventory of 50,000 files, say).
+        threading.Thread(target=self._serve, args=([run],), name=f"{self._name}-{number}", daemon=True).start()
         return future
 
-    def _serve(self, job: Callable[[], None] | None) -> None:
+    def _serve(self, first: list[Callable[[], None]]) -> None:
+        job: Callable[[], None] | None = first.pop()
         while job is not None:
             job()
             job = None  # its frames and result are not kept while the thread waits
