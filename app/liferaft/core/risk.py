@@ -9,7 +9,6 @@ there, and only the file it is given.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -296,10 +295,10 @@ def move_into_output(root: Path, inventory: Inventory, download_path: Path, *, n
     """Move ``download_path`` into the project's OUTPUT folder (made if missing) and return where it went.
 
     Never overwrites: a taken name gets ``-2``, ``-3``… before the extension. On the same filesystem it is a
-    hard link then an unlink (atomic, and never over an existing file); across filesystems it is copied to a
-    temporary file, fsynced, put in place, and only then is the source removed. Refuses anything that is not
-    a regular file (a link, a folder, a pipe). ``name`` gives it another name in OUTPUT. Raises
-    :class:`MoveError`.
+    hard link then an unlink (atomic, and never over an existing file); across filesystems, or where hard links
+    are refused (FAT, exFAT, some network shares: whatever the error), it is copied to a temporary file, fsynced,
+    put in place, and only then is the source removed. Refuses anything that is not a regular file (a link, a
+    folder, a pipe). ``name`` gives it another name in OUTPUT. Raises :class:`MoveError`.
     """
     source = Path(download_path)
     try:
@@ -339,10 +338,8 @@ def _link_in(source: Path, folder: Path, name: str) -> Path:
             os.link(source, target, follow_symlinks=False)
         except FileExistsError:
             continue
-        except OSError as exc:
-            if exc.errno in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EACCES):
-                raise _NoLink from None
-            raise MoveError(f"cannot move {source.name} into {folder.name}/: {exc.strerror or exc}") from None
+        except OSError:  # no hard links here (another filesystem; FAT, exFAT or a share: EINVAL and others)
+            raise _NoLink from None
         storage.fsync_dir(folder)
         try:
             os.unlink(source)

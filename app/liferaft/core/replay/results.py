@@ -16,7 +16,6 @@ never touches a file already in OUTPUT.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import math
 import os
@@ -442,10 +441,6 @@ class _Taken(Exception):
     """The target name exists: nothing was moved."""
 
 
-_NO_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EACCES,
-                      errno.ENOSYS})
-
-
 def _move_no_replace(source: Path, target: Path) -> None:
     """Move ``source`` to ``target``, never over an existing file: a hard link then the source unlinked (the link
     fails if the name exists), or where links are refused, the name taken first by an exclusive create and then
@@ -455,9 +450,8 @@ def _move_no_replace(source: Path, target: Path) -> None:
         os.link(source, target, follow_symlinks=False)
     except FileExistsError:
         raise _Taken from None
-    except OSError as exc:
-        if exc.errno not in _NO_LINK:
-            raise
+    except OSError:  # no hard links here (another filesystem; FAT, exFAT or a share: EINVAL and others)
+        pass
     else:
         storage.fsync_dir(target.parent)
         os.unlink(source)
