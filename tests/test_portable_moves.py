@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from liferaft.core.replay import results
-from liferaft.core.risk import move_into_output
+from liferaft.core.risk import MoveError, move_into_output
 from liferaft.core.scan import scan
 from tests.conftest import write
 
@@ -60,3 +60,43 @@ def test_a_replay_output_is_accepted_where_links_are_refused(demo: Path, monkeyp
     assert done.accepted == ("OUTPUT/monthly_trend.png",) and done.problems == ()
     assert (demo / "OUTPUT" / "monthly_trend.png").read_bytes() == b"regenerated"
     assert not (replay / "monthly_trend.png").exists()
+
+
+# --- the name a download is given in OUTPUT (from the restart note or a chat) ------------------------------------
+
+
+@pytest.mark.parametrize(("asked", "written", "problem"), [
+    ("Q1:Q2.png", "Q1_Q2.png", "':'"),  # on NTFS, "Q1" with an alternate data stream "Q2.png"
+    ("con.png", "con_.png", "device name"),
+    ("report?.csv", "report_.csv", "'?'"),
+    ("chart.png.", "chart.png", "ends with a dot"),
+])
+def test_a_download_gets_a_name_valid_everywhere_and_says_so(tmp_path: Path, asked: str, written: str,
+                                                              problem: str) -> None:
+    project = tmp_path / "project"
+    write(project / "data.csv", "a\n1\n")
+    download = write(tmp_path / "Downloads" / "download.bin", b"downloaded")
+    notes: list[str] = []
+    moved = move_into_output(project, scan(project), download, name=asked, notes=notes)
+    assert moved == project / "OUTPUT" / written and moved.read_bytes() == b"downloaded"
+    assert [p.name for p in (project / "OUTPUT").iterdir()] == [written]
+    assert len(notes) == 1 and "\n" not in notes[0] and written in notes[0] and problem in notes[0]
+
+
+def test_a_valid_name_is_kept_without_a_note(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write(project / "data.csv", "a\n1\n")
+    download = write(tmp_path / "Downloads" / "chart (1).png", b"png")
+    notes: list[str] = []
+    assert move_into_output(project, scan(project), download, name="chart.png", notes=notes).name == "chart.png"
+    assert notes == []
+
+
+@pytest.mark.parametrize("asked", ["figures/chart.png", "figures\\chart.png", "..", " . "])
+def test_a_path_or_no_name_is_refused_in_one_line(tmp_path: Path, asked: str) -> None:
+    project = tmp_path / "project"
+    write(project / "data.csv", "a\n1\n")
+    download = write(tmp_path / "Downloads" / "chart.png", b"png")
+    with pytest.raises(MoveError) as caught:
+        move_into_output(project, scan(project), download, name=asked)
+    assert "\n" not in str(caught.value) and download.read_bytes() == b"png"
