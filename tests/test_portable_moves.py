@@ -4,13 +4,17 @@ functions refuse as Windows does (see docs/platforms.md)."""
 
 from __future__ import annotations
 
+import base64
 import errno
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from liferaft.core import storage
 from liferaft.core.replay import results
+from liferaft.core.replay.kernel import save_images
 from liferaft.core.risk import MoveError, move_into_output
 from liferaft.core.scan import scan
 from tests.conftest import write
@@ -100,3 +104,60 @@ def test_a_path_or_no_name_is_refused_in_one_line(tmp_path: Path, asked: str) ->
     with pytest.raises(MoveError) as caught:
         move_into_output(project, scan(project), download, name=asked)
     assert "\n" not in str(caught.value) and download.read_bytes() == b"png"
+
+
+# --- paths over Windows' MAX_PATH (long paths off) are refused before anything is written --------------------------
+
+
+def _deep(tmp_path: Path) -> Path:
+    """A folder whose files' paths are over MAX_PATH (fine on Linux, which is what lets the test write it)."""
+    return tmp_path / ("d" * 120) / ("e" * 120)
+
+
+def _windows_without_long_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(storage, "_long_paths", [False])
+
+
+def test_a_download_too_deep_for_windows_is_refused_in_one_line(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _deep(tmp_path)
+    write(project / "data.csv", "a\n1\n")
+    inventory = scan(project)
+    download = write(tmp_path / "Downloads" / "chart.png", b"png")
+    _windows_without_long_paths(monkeypatch)
+    with pytest.raises(MoveError) as caught:
+        move_into_output(project, inventory, download)
+    message = str(caught.value)
+    assert "\n" not in message and "too long for Windows" in message and "LongPathsEnabled" in message
+    assert download.read_bytes() == b"png" and not (project / "OUTPUT").exists()
+
+
+def test_a_replay_output_too_deep_for_windows_is_not_moved(tmp_path: Path, copy_demo,  # type: ignore[no-untyped-def]
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = copy_demo(_deep(tmp_path), big_csv_mb=1)
+    replay = _replay(demo)
+    write(replay / "charts" / "monthly_trend.png", b"regenerated")
+    _windows_without_long_paths(monkeypatch)
+    done = results.accept(demo, replay, ["charts/monthly_trend.png"])
+    assert done.accepted == () and len(done.problems) == 1
+    assert "\n" not in done.problems[0] and "too long for Windows" in done.problems[0]
+    assert (replay / "charts" / "monthly_trend.png").read_bytes() == b"regenerated"
+    assert not (demo / "OUTPUT" / "monthly_trend.png").exists() and not (demo / "OUTPUT" / "charts").exists()
+
+
+def _image_output() -> dict[str, object]:
+    return {"output_type": "display_data", "data": {"image/png": base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()}}
+
+
+def test_a_replay_image_too_deep_for_windows_stays_in_the_notebook(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _deep(tmp_path) / "figures"
+    _windows_without_long_paths(monkeypatch)
+    problems: list[str] = []
+    assert save_images([_image_output()], folder, "cell-3", problems) == []
+    assert len(problems) == 1 and "\n" not in problems[0] and "too long for Windows" in problems[0]
+    assert not folder.exists()
+    short = tmp_path / "figures"
+    assert save_images([_image_output()], short, "cell-3", problems) == [short / "cell-3-1.png"]
+    assert len(problems) == 1

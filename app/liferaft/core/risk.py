@@ -321,6 +321,12 @@ def move_into_output(root: Path, inventory: Inventory, download_path: Path, *, n
     if problem and notes is not None:
         notes.append(f"written as {target_name} ({asked} would not work everywhere: {problem})")
     folder = output_folder(root, inventory)
+    from liferaft.core import storage
+
+    try:  # Windows without long paths: refused before anything is made
+        storage.check_path_length(folder / target_name, temp_in_folder=False)
+    except storage.PathTooLong as exc:
+        raise MoveError(str(exc)) from None
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
@@ -342,6 +348,10 @@ def _link_in(source: Path, folder: Path, name: str) -> Path:
 
     for candidate in _candidates(name):
         target = folder / candidate
+        try:
+            storage.check_path_length(target, temp_in_folder=False)  # "-2" made it longer
+        except storage.PathTooLong as exc:
+            raise MoveError(str(exc)) from None
         try:
             os.link(source, target, follow_symlinks=False)
         except FileExistsError:

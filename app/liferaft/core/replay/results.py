@@ -445,7 +445,10 @@ def _move_no_replace(source: Path, target: Path) -> None:
     """Move ``source`` to ``target``, never over an existing file: a hard link then the source unlinked (the link
     fails if the name exists), or where links are refused, the name taken first by an exclusive create and then
     the source renamed over that empty placeholder (so a file appearing meanwhile finds the name taken). Raises
-    :class:`_Taken`, or OSError."""
+    :class:`_Taken`, or OSError (:class:`storage.PathTooLong` before anything is made, on Windows without long
+    paths)."""
+    storage.check_path_length(target, temp_in_folder=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target, follow_symlinks=False)
     except FileExistsError:
@@ -527,7 +530,6 @@ def accept(project: Path, replay_dir: Path, names: Iterable[str] | None = None) 
             if not stat.S_ISREG(os.lstat(source).st_mode):
                 problems.append(f"{made} is not a regular file: not moved")
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             _move_no_replace(source, target)
         except _Taken:
             kept.append(path)
