@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from liferaft.core import storage
+from liferaft.core.replay import kernel as kernel_module
 from liferaft.core.replay import results
 from liferaft.core.replay.kernel import save_images
 from liferaft.core.risk import MoveError, move_into_output
@@ -161,3 +162,29 @@ def test_a_replay_image_too_deep_for_windows_stays_in_the_notebook(tmp_path: Pat
     short = tmp_path / "figures"
     assert save_images([_image_output()], short, "cell-3", problems) == [short / "cell-3-1.png"]
     assert len(problems) == 1
+
+
+# --- the replay's kernel: no parent pid for ipykernel on Windows (it wants a process handle there) -----------------
+
+
+@pytest.mark.parametrize(("platform", "parent_pid"), [("linux", True), ("darwin", True), ("win32", False)])
+def test_the_kernel_is_told_its_parent_pid_except_on_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             platform: str, parent_pid: bool) -> None:
+    started: list[dict[str, str]] = []
+
+    def popen(*_args: object, env: dict[str, str], **_kwargs: object) -> None:
+        started.append(env)
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")  # no kernel actually starts
+
+    monkeypatch.setattr(kernel_module.subprocess, "Popen", popen)
+    monkeypatch.setattr(sys, "platform", platform)
+    kernel = kernel_module.Kernel(Path(sys.executable))
+    try:
+        with pytest.raises(kernel_module.KernelError):
+            kernel.start()
+    finally:
+        kernel.stop()
+    assert len(started) == 1
+    assert ("JPY_PARENT_PID" in started[0]) is parent_pid
+    if parent_pid:
+        assert started[0]["JPY_PARENT_PID"] == str(os.getpid())

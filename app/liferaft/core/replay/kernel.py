@@ -16,6 +16,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -129,9 +130,10 @@ class Kernel:
         env = {**os.environ, "PYTHONNOUSERSITE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                "JUPYTER_PLATFORM_DIRS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "MPLCONFIGDIR": str(self.runtime / "matplotlib"), "PYTHONUNBUFFERED": "1", **self._env}
-        if self._wrap is None:
+        if self._wrap is None and sys.platform != "win32":
             # Unsandboxed, the kernel watches for Liferaft's end (ipykernel's parent poller) and ends with it; in
-            # the sandbox, bubblewrap's --die-with-parent does that.
+            # the sandbox, bubblewrap's --die-with-parent does that. On Windows the poller wants an inheritable
+            # process handle there, not a pid: nothing is set, and the kernel is ended when the replay stops.
             env["JPY_PARENT_PID"] = str(os.getpid())
         env.pop("PYTHONPATH", None)
         env.pop("VIRTUAL_ENV", None)
