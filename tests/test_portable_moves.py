@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from liferaft.core import storage
+from liferaft.core.replay import environment, results
 from liferaft.core.replay import kernel as kernel_module
-from liferaft.core.replay import results
 from liferaft.core.replay.kernel import save_images
 from liferaft.core.risk import MoveError, move_into_output
 from liferaft.core.scan import scan
@@ -188,3 +188,64 @@ def test_the_kernel_is_told_its_parent_pid_except_on_windows(tmp_path: Path, mon
     assert ("JPY_PARENT_PID" in started[0]) is parent_pid
     if parent_pid:
         assert started[0]["JPY_PARENT_PID"] == str(os.getpid())
+
+
+# --- the replay environment renamed into place while an antivirus scans it (Windows) ------------------------------
+
+
+def _building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str, refusals: int) -> list[float]:
+    """A build that only writes a file (no uv), and an os.rename that Windows refuses ``refusals`` times."""
+    monkeypatch.setenv("LIFERAFT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(environment, "find_uv", lambda: "uv")
+
+    def build(_uv: str, folder: Path, *_args: object) -> bool:
+        (folder / "lib.pyd").write_bytes(b"new")
+        return False
+
+    monkeypatch.setattr(environment, "_build", build)
+    real_rename = os.rename
+    left = [refusals]
+
+    def rename(src: object, dst: object) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            raise PermissionError(errno.EACCES, "Access is denied", str(src))
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    pauses: list[float] = []
+    monkeypatch.setattr(os, "rename", rename)
+    monkeypatch.setattr(storage, "_pause", pauses.append)
+    monkeypatch.setattr(sys, "platform", platform)
+    return pauses
+
+
+def _leftovers(tmp_path: Path) -> list[str]:
+    return [p.name for p in (tmp_path / "cache" / "replay-envs").iterdir() if p.name.startswith(storage.TEMP_PREFIX)]
+
+
+def test_an_environment_scanned_as_it_is_renamed_is_put_in_place(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses = _building(tmp_path, monkeypatch, "win32", 2)
+    env = environment.ensure_environment(["ipykernel>=6.29.0"])
+    assert (env.path / "lib.pyd").read_bytes() == b"new" and not env.reused
+    assert len(pauses) == 2 and pauses[1] > pauses[0]  # a short back-off
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_environment_refused_for_good_is_one_line_and_nothing_is_left(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses = _building(tmp_path, monkeypatch, "win32", 1000)
+    with pytest.raises(environment.ReplayEnvironmentError) as caught:
+        environment.ensure_environment(["ipykernel>=6.29.0"])
+    message = str(caught.value)
+    assert "\n" not in message and "could not be put in place" in message and "try again" in message
+    assert len(pauses) == storage.REPLACE_TRIES - 1
+    assert [p.name for p in (tmp_path / "cache" / "replay-envs").iterdir() if p.is_dir()] == []  # nothing half-made
+
+
+def test_on_linux_a_refused_environment_rename_is_not_tried_again(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses = _building(tmp_path, monkeypatch, "linux", 1)
+    with pytest.raises(environment.ReplayEnvironmentError) as caught:
+        environment.ensure_environment(["ipykernel>=6.29.0"])
+    assert "\n" not in str(caught.value) and "Access is denied" in str(caught.value) and pauses == []
