@@ -115,3 +115,21 @@ async def test_finding_the_downloads_folder_never_holds_the_screen(demo: Path, t
         await pilot.press("escape")
         answer.set()
         await wait_for(pilot, lambda: app.workbench._downloads_dir == downloads)
+
+
+async def test_a_download_moved_in_under_a_name_windows_refuses_is_renamed_and_said(
+        demo: Path, tmp_path: Path, isolated_config: Path) -> None:
+    note = demo / "RESTART" / "restart-note.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("monthly_trend.png", "`Q1:Q2.png`"), encoding="utf-8")
+    app, downloads = watching_with_downloads(demo, tmp_path, isolated_config)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.watcher is not None and app.risk is not None)
+        write(downloads / "Q1:Q2 (1).png", b"\x89PNG\r\n\x1a\n" + b"\1" * 64)
+        await wait_for(pilot, lambda: app.risk is not None and bool(app.risk.downloads))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, DownloadsScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (demo / "OUTPUT/Q1_Q2.png").exists())
+        assert not (demo / "OUTPUT/Q1:Q2.png").exists() and not (downloads / "Q1:Q2 (1).png").exists()
+        await wait_for(pilot, lambda: any("OUTPUT/Q1_Q2.png. Written as Q1_Q2.png (Q1:Q2.png would not work "
+                                          "everywhere" in n.message for n in app._notifications))

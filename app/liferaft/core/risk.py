@@ -9,7 +9,6 @@ there, and only the file it is given.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from liferaft.core.checkpoints import Checkpoint, diff
 from liferaft.core.compose import named_outputs
 from liferaft.core.compose_context import output_key
+from liferaft.core.names import name_problem, portable_name
 from liferaft.core.roles import Role
 from liferaft.core.scan import PARTIAL_SUFFIXES, Inventory
 from liferaft.core.summary import user_outputs
@@ -307,14 +307,17 @@ def _candidates(name: str) -> Iterable[str]:
         n += 1
 
 
-def move_into_output(root: Path, inventory: Inventory, download_path: Path, *, name: str | None = None) -> Path:
+def move_into_output(root: Path, inventory: Inventory, download_path: Path, *, name: str | None = None,
+                     notes: list[str] | None = None) -> Path:
     """Move ``download_path`` into the project's OUTPUT folder (made if missing) and return where it went.
 
     Never overwrites: a taken name gets ``-2``, ``-3``… before the extension. On the same filesystem it is a
-    hard link then an unlink (atomic, and never over an existing file); across filesystems it is copied to a
-    temporary file, fsynced, put in place, and only then is the source removed. Refuses anything that is not
-    a regular file (a link, a folder, a pipe). ``name`` gives it another name in OUTPUT. Raises
-    :class:`MoveError`.
+    hard link then an unlink (atomic, and never over an existing file); across filesystems, or where hard links
+    are refused (FAT, exFAT, some network shares: whatever the error), it is copied to a temporary file, fsynced,
+    put in place, and only then is the source removed. Refuses anything that is not a regular file (a link, a
+    folder, a pipe). ``name`` gives it another name in OUTPUT. The name written is valid everywhere
+    (:func:`liferaft.core.names.portable_name`: ``Q1:Q2.png`` becomes ``Q1_Q2.png``, never an NTFS stream); when
+    it had to change, one line saying so is added to ``notes``. Raises :class:`MoveError`.
     """
     source = Path(download_path)
     try:
@@ -325,10 +328,20 @@ def move_into_output(root: Path, inventory: Inventory, download_path: Path, *, n
         raise MoveError(f"cannot read {source}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
         raise MoveError(f"{source} is not a regular file (a link, a folder or a pipe): not moved")
-    target_name = name or source.name
-    if "/" in target_name or os.sep in target_name or target_name in ("", ".", ".."):
-        raise MoveError(f"{target_name!r} is not a file name")
+    asked = name or source.name
+    if name and ("/" in name or "\\" in name or not name.strip(" .")):  # a path on some system, or no name
+        raise MoveError(f"{name!r} is not a file name")
+    target_name = portable_name(asked)
+    problem = name_problem(asked)
+    if problem and notes is not None:
+        notes.append(f"written as {target_name} ({asked} would not work everywhere: {problem})")
     folder = output_folder(root, inventory)
+    from liferaft.core import storage
+
+    try:  # Windows without long paths: refused before anything is made
+        storage.check_path_length(folder / target_name, temp_in_folder=False)
+    except storage.PathTooLong as exc:
+        raise MoveError(str(exc)) from None
     try:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
@@ -351,13 +364,15 @@ def _link_in(source: Path, folder: Path, name: str) -> Path:
     for candidate in _candidates(name):
         target = folder / candidate
         try:
+            storage.check_path_length(target, temp_in_folder=False)  # "-2" made it longer
+        except storage.PathTooLong as exc:
+            raise MoveError(str(exc)) from None
+        try:
             os.link(source, target, follow_symlinks=False)
         except FileExistsError:
             continue
-        except OSError as exc:
-            if exc.errno in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EACCES):
-                raise _NoLink from None
-            raise MoveError(f"cannot move {source.name} into {folder.name}/: {exc.strerror or exc}") from None
+        except OSError:  # no hard links here (another filesystem; FAT, exFAT or a share: EINVAL and others)
+            raise _NoLink from None
         storage.fsync_dir(folder)
         try:
             os.unlink(source)

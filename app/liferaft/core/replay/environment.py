@@ -357,6 +357,33 @@ def _remove(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _rename_into_place(build: Path, final: Path) -> None:
+    """``os.rename(build, final)``: never over an existing folder (Windows refuses; elsewhere only an empty one
+    would be replaced). On Windows a rename refused with a PermissionError (an antivirus still scanning the new
+    .pyd and .dll files, an indexer) is tried again a few times with a short back-off, as
+    :func:`storage.replace_file` does for a file."""
+    pause = storage.REPLACE_FIRST_PAUSE
+    for attempt in range(1, storage.REPLACE_TRIES + 1):
+        try:
+            os.rename(build, final)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or attempt == storage.REPLACE_TRIES:
+                raise
+        storage._pause(pause)
+        pause *= 2
+
+
+def _not_in_place(final: Path, exc: OSError) -> str:
+    """One line: the environment was built but could not be given its name ``final``."""
+    if isinstance(exc, PermissionError) and sys.platform == "win32":
+        reason = (f"Windows kept refusing ({exc.strerror or exc}; an antivirus or another program was probably "
+                  "still reading its new files): try again in a moment")
+    else:
+        reason = f"{exc.strerror or exc}"
+    return f"the replay environment was built but could not be put in place as {final}: {reason}"
+
+
 def ensure_environment(
     specs: Iterable[str],
     *,
@@ -399,10 +426,10 @@ def ensure_environment(
         try:
             newest = _build(uv, build, wanted, interpreter, say, cancel)
             try:
-                os.rename(build, final)
-            except OSError:
+                _rename_into_place(build, final)
+            except OSError as exc:
                 if _complete(final, wanted) is None:  # the first rename wins; anything else is a real failure
-                    raise
+                    raise ReplayEnvironmentError(_not_in_place(final, exc)) from None
                 _remove(build)
             storage.fsync_dir(home)
         except BaseException:

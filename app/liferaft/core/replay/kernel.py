@@ -16,6 +16,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from liferaft.core import storage
 
 #: How long a kernel may take to start before Liferaft gives up on it.
 START_TIMEOUT = 60.0
@@ -127,9 +130,10 @@ class Kernel:
         env = {**os.environ, "PYTHONNOUSERSITE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                "JUPYTER_PLATFORM_DIRS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "MPLCONFIGDIR": str(self.runtime / "matplotlib"), "PYTHONUNBUFFERED": "1", **self._env}
-        if self._wrap is None:
+        if self._wrap is None and sys.platform != "win32":
             # Unsandboxed, the kernel watches for Liferaft's end (ipykernel's parent poller) and ends with it; in
-            # the sandbox, bubblewrap's --die-with-parent does that.
+            # the sandbox, bubblewrap's --die-with-parent does that. On Windows the poller wants an inheritable
+            # process handle there, not a pid: nothing is set, and the kernel is ended when the replay stops.
             env["JPY_PARENT_PID"] = str(os.getpid())
         env.pop("PYTHONPATH", None)
         env.pop("VIRTUAL_ENV", None)
@@ -318,10 +322,13 @@ def _own_folder(folder: Path) -> bool:
         return False
 
 
-def save_images(outputs: Sequence[dict[str, Any]], folder: Path, stem: str) -> list[Path]:
+def save_images(outputs: Sequence[dict[str, Any]], folder: Path, stem: str,
+                problems: list[str] | None = None) -> list[Path]:
     """The PNG images among a cell's outputs, written to ``folder`` as ``<stem>-<k>.png``. The replayed code can
     write in the replay folder too: a name it took (or a link it left there, to make Liferaft write through it)
-    is never followed or overwritten; the image takes the next free number instead, or is not saved."""
+    is never followed or overwritten; the image takes the next free number instead, or is not saved. A path
+    Windows would refuse (over MAX_PATH, long paths off) is not tried: the images stay in the notebook only, and
+    one line saying so is added to ``problems``."""
     saved: list[Path] = []
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for output in outputs:
@@ -333,11 +340,19 @@ def save_images(outputs: Sequence[dict[str, Any]], folder: Path, stem: str) -> l
             raw = base64.b64decode(png)
         except ValueError:
             continue
+        first = folder / f"{stem}-{len(saved) + 1}.png"
+        try:
+            storage.check_path_length(first, temp_in_folder=False)
+        except storage.PathTooLong as exc:
+            if problems is not None:
+                problems.append(f"the images are kept in the notebook only: {exc}")
+            break
         if not _own_folder(folder):
             break
         for number in range(len(saved) + 1, len(saved) + 100):
             path = folder / f"{stem}-{number}.png"
             try:
+                storage.check_path_length(path, temp_in_folder=False)
                 fd = os.open(path, flags, 0o644)
             except FileExistsError:
                 continue

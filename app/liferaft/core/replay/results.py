@@ -16,7 +16,6 @@ never touches a file already in OUTPUT.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import math
 import os
@@ -442,22 +441,20 @@ class _Taken(Exception):
     """The target name exists: nothing was moved."""
 
 
-_NO_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EACCES,
-                      errno.ENOSYS})
-
-
 def _move_no_replace(source: Path, target: Path) -> None:
     """Move ``source`` to ``target``, never over an existing file: a hard link then the source unlinked (the link
     fails if the name exists), or where links are refused, the name taken first by an exclusive create and then
     the source renamed over that empty placeholder (so a file appearing meanwhile finds the name taken). Raises
-    :class:`_Taken`, or OSError."""
+    :class:`_Taken`, or OSError (:class:`storage.PathTooLong` before anything is made, on Windows without long
+    paths)."""
+    storage.check_path_length(target, temp_in_folder=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target, follow_symlinks=False)
     except FileExistsError:
         raise _Taken from None
-    except OSError as exc:
-        if exc.errno not in _NO_LINK:
-            raise
+    except OSError:  # no hard links here (another filesystem; FAT, exFAT or a share: EINVAL and others)
+        pass
     else:
         storage.fsync_dir(target.parent)
         os.unlink(source)
@@ -533,7 +530,6 @@ def accept(project: Path, replay_dir: Path, names: Iterable[str] | None = None) 
             if not stat.S_ISREG(os.lstat(source).st_mode):
                 problems.append(f"{made} is not a regular file: not moved")
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             _move_no_replace(source, target)
         except _Taken:
             kept.append(path)

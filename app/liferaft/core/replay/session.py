@@ -271,7 +271,8 @@ def _diagnosis(text: str) -> str:
     return f"{symptom.title}: {steps[0]}" if steps else symptom.title
 
 
-def _record(cell: Cell, at: Execution, code: str, edited: bool, folder: Path) -> CellRecord:
+def _record(cell: Cell, at: Execution, code: str, edited: bool, folder: Path,
+            say: Callable[[str], None] = lambda _text: None) -> CellRecord:
     record = CellRecord(cell.number, cell.label, cell.first_line, at.status, at.seconds, code, edited,
                         at.text, cell.chat_output, outputs=at.outputs)
     if at.status != "ok":
@@ -285,7 +286,11 @@ def _record(cell: Cell, at: Execution, code: str, edited: bool, folder: Path) ->
         record.traceback = lines[-TRACEBACK_LINES:]
         record.diagnosis = _diagnosis("\n".join(lines[-40:]) or record.error)
     stem = f"cell-{cell.number}" if cell.number else "setup"
-    record.figures = [p.relative_to(folder).as_posix() for p in save_images(at.outputs, folder / FIGURES_DIR, stem)]
+    problems: list[str] = []
+    saved = save_images(at.outputs, folder / FIGURES_DIR, stem, problems)
+    record.figures = [p.relative_to(folder).as_posix() for p in saved]
+    for problem in problems:
+        say(problem)
     return record
 
 
@@ -416,7 +421,7 @@ def _run_cells(plan: ReplayPlan, kernel: Kernel, result: ReplayResult, hooks: Ho
             hooks.on_cell_start(cell, at, len(chosen))
             execution = kernel.execute(code, timeout=cell_timeout, stop=hooks.stop,
                                        on_output=functools.partial(hooks.on_output, cell))
-            record = _record(cell, execution, code, edited, result.folder)
+            record = _record(cell, execution, code, edited, result.folder, hooks.on_status)
             if record.status == "ok":
                 break
             if execution.ename == "SystemExit" and execution.evalue.strip() in ("0", "None", ""):

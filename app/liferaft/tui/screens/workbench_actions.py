@@ -82,14 +82,16 @@ class WorkbenchActions(Screen[None]):
             from liferaft.core.risk import MoveError, move_into_output
 
             item = downloads[index]
+            notes: list[str] = []
             try:
-                moved = move_into_output(project.root, project.inventory, Path(str(item.path)), name=item.matches)
+                moved = move_into_output(project.root, project.inventory, Path(str(item.path)), name=item.matches,
+                                         notes=notes)
             except (MoveError, OSError) as exc:
                 self.notify(f"Not moved: {shown_name(str(exc))}", severity="error", markup=False, timeout=8)
                 return
-            self.notify(f"Moved {shown_name(item.name)} to {shown_name(moved.relative_to(project.root).as_posix())}.",
-                        markup=False,
-                        timeout=5)
+            said = "".join(f" {shown_name(note)[:1].upper()}{shown_name(note)[1:]}." for note in notes)
+            self.notify(f"Moved {shown_name(item.name)} to {shown_name(moved.relative_to(project.root).as_posix())}."
+                        + said, markup=False, timeout=8 if notes else 5)
             self._quiet_rescan = True
             self._load_project()
 
