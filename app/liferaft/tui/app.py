@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -61,9 +64,12 @@ class LiferaftApp(App[int]):
         poll: bool = False,
         daemon_workers: bool = False,
         offload: bool = False,
+        terminal_fd: int | None = None,
     ) -> None:
         super().__init__()
         self._daemon_workers = daemon_workers
+        self._terminal_fd = terminal_fd
+        """The terminal's descriptor, looked at every second: gone (hung up), the workbench ends."""
         self.last_input = time.monotonic()
         """When the user last pressed a key or clicked (``time.monotonic``): work nobody sees waits for a pause."""
         self._settings_warnings: list[str] = []
@@ -120,6 +126,16 @@ class LiferaftApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self._terminal_fd is not None:
+            self.set_interval(TERMINAL_CHECK_S, self._check_terminal)
+
+    def _check_terminal(self) -> None:
+        """A terminal that hangs up without a SIGHUP (it was not the workbench's controlling terminal: started
+        with setsid, or by a tool) reads as endless empty input, and Textual's input thread would spin on it for
+        ever, a whole core: the workbench ends instead, as it would on the hang-up signal."""
+        if self._terminal_fd is not None and terminal_gone(self._terminal_fd):
+            self._terminal_fd = None
+            self.exit(return_code=EXIT_HANGUP)
 
     # --- the workbench's state, read (and set, by tests) through the app -----------------------------------
 
@@ -305,6 +321,28 @@ class LiferaftApp(App[int]):
             self.notify(f"The theme was not saved: {exc.strerror or exc}", severity="warning", markup=False)
 
 
+#: How often (s) the workbench looks whether its terminal is still there.
+TERMINAL_CHECK_S = 1.0
+#: The exit code when the terminal went away (128 + SIGHUP, as a shell reports a hang-up).
+EXIT_HANGUP = 129
+
+
+def terminal_gone(fd: int) -> bool:
+    """Whether the terminal on ``fd`` has hung up (its window closed, its pseudo-terminal's other end gone): a
+    poll that reports a hang-up or an error. False where that cannot be asked (no ``poll``: Windows)."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return False
+    poller = select.poll()
+    try:
+        poller.register(fd, select.POLLIN)  # a hang-up and an error are reported whatever is asked for
+        ready = poller.poll(0)
+    except (OSError, ValueError):
+        return True  # the descriptor itself is gone
+    return any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _fd, mask in ready)
+
+
 def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = False,
             loader: ProjectLoader | None = None, watch: bool = False, poll: bool = False) -> int:
     """Run the workbench on ``root`` until the user quits; returns the exit code."""
@@ -312,8 +350,13 @@ def run_app(root: Path, *, first_frame_exit: bool = False, headless: bool = Fals
         from liferaft.tui.offload import start_resource_tracker_quietly
 
         start_resource_tracker_quietly()
+    terminal = None
+    if not headless and not first_frame_exit:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            if sys.__stdin__ is not None and os.isatty(sys.__stdin__.fileno()):
+                terminal = sys.__stdin__.fileno()
     app = LiferaftApp(root, first_frame_exit=first_frame_exit, loader=loader, watch=watch, poll=poll,
-                      daemon_workers=True, offload=not first_frame_exit)
+                      daemon_workers=True, offload=not first_frame_exit, terminal_fd=terminal)
     result = app.run(headless=headless)
     if app.return_code:  # the app stopped on an error (Textual has printed it)
         return app.return_code
