@@ -249,3 +249,20 @@ def test_on_linux_a_refused_environment_rename_is_not_tried_again(tmp_path: Path
     with pytest.raises(environment.ReplayEnvironmentError) as caught:
         environment.ensure_environment(["ipykernel>=6.29.0"])
     assert "\n" not in str(caught.value) and "Access is denied" in str(caught.value) and pauses == []
+
+
+def test_a_download_renamed_to_be_valid_everywhere_is_the_output_the_note_names(tmp_path: Path) -> None:
+    """Moved in as ``Q1_Q2.png`` because ``Q1:Q2.png`` is no name on Windows, it is no longer missing."""
+    from liferaft.core.operations import missing_outputs
+    from liferaft.core.project import open_project
+
+    project = tmp_path / "project"
+    write(project / "SOURCE" / "data.csv", "a\n1\n")
+    asked = ["Q1:Q2.png", "con.png", "report?.csv", "summary.xlsx"]
+    write(project / "RESTART" / "restart-note.md",
+          "# Restart note\n\n## Generated outputs\n\n" + "".join(f"- `{name}`\n" for name in asked))
+    assert sorted(missing_outputs(project, open_project(project).inventory)) == sorted(asked)
+    for name in asked[:3]:
+        download = write(tmp_path / "Downloads" / "download.bin", b"downloaded")
+        move_into_output(project, scan(project), download, name=name)
+    assert missing_outputs(project, open_project(project).inventory) == ["summary.xlsx"]

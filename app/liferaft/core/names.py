@@ -209,6 +209,16 @@ def portable_name(name: str, fallback: str = "file", *, keep: int = 0, limit: in
     return name
 
 
+def written_form(name: str) -> str:
+    """``name`` as Liferaft writes it (:func:`portable_name`, with nothing in place of an empty name), at once
+    when it needs no change (most names): so that a file written under its portable form is matched to the
+    name it came from."""
+    if (len(name) < MAX_NAME // 4 and _FORBIDDEN.search(name) is None and not name.endswith((".", " "))
+            and not _reserved(name)):
+        return unicodedata.normalize("NFC", name) if not name.isascii() else name
+    return portable_name(name, fallback="")
+
+
 def same_name_key(name: str) -> str:
     """The form in which two names are compared: NFC (macOS writes names decomposed, NFD; Linux and Windows
     keep them as typed), so ``café`` typed either way is one name."""

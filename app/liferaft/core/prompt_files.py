@@ -16,6 +16,7 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
 
+from liferaft.core.names import written_form
 from liferaft.core.scan import FileRecord, shown_name
 
 #: Code kinds uploaded (or inlined) with a prompt: scripts and notebooks. A text file in CODE/ goes only when the
@@ -40,13 +41,11 @@ _DUPLICATE = re.compile(r"\s*\(\d+\)(?=\.[^.]+$)")
 
 def name_key(name: str) -> str:
     """How names are matched: the last part of a path, URL-decoded, case-insensitive, without a "(1)" suffix, in
-    one Unicode form (NFC: a name macOS wrote decomposed matches the same name typed elsewhere)."""
+    one Unicode form (NFC: a name macOS wrote decomposed matches the same name typed elsewhere), and in the form
+    Liferaft writes a name in (:func:`liferaft.core.names.portable_name`: a download the note calls
+    ``Q1:Q2.png`` is moved into OUTPUT as ``Q1_Q2.png``, and is that output)."""
     name = shown_name(urllib.parse.unquote(name).strip()).rpartition("/")[2]
-    if not name.isascii():
-        import unicodedata
-
-        name = unicodedata.normalize("NFC", name)
-    return _DUPLICATE.sub("", name).casefold()
+    return _DUPLICATE.sub("", written_form(name)).casefold()
 
 
 def mentioned_names(text: str) -> list[str]:
