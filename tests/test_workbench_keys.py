@@ -367,3 +367,26 @@ async def test_every_command_is_in_the_palette_and_runs_from_it(previews: Path, 
                         break
                     await pilot.pause(0.02)
                 assert app.clipboard and app.clipboard != before, command.id
+
+
+async def test_the_footer_is_made_again_only_when_its_keys_change(project: Path) -> None:
+    """Textual asks the footer to rebuild itself each time the keys may have changed (every focus move): the
+    same keys are not made again (a dozen widgets removed and mounted each time), different ones are."""
+    from liferaft.tui.widgets.key_footer import KeyFooter
+
+    app = make_app(project)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        footer = app.screen.query_one(KeyFooter)
+        before = list(footer.children)
+        assert before
+        app.screen.refresh_bindings()  # nothing changed
+        await pilot.pause()
+        await pilot.pause()
+        assert list(footer.children) == before
+        await pilot.press("n")  # the note: other keys (on its own screen's footer)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        app.set_keymap({"project.filter": "ctrl+g"})  # a key re-bound: made again
+        await wait_for(pilot, lambda: any("^g" in str(key.key_display) for key in footer.query("FooterKey")))

@@ -20,10 +20,24 @@ class KeyFooter(Footer):
     screen covers it (when its screen is on top again Textual refreshes its keys, and it is rebuilt then)."""
 
     _made_for_width = -1
+    _made_for: tuple[object, ...] | None = None
+
+    def _keys_shown(self, width: int) -> tuple[object, ...] | None:
+        """What the keys would be made from (the width and the screen's shown bindings, enabled or not), or None
+        before the screen's bindings are known."""
+        if not self._bindings_ready or not self.is_attached:
+            return None
+        active = self.screen.active_bindings
+        shown = tuple((binding.key, binding.action, binding.description, enabled, tooltip,
+                       binding.group.description if binding.group else None)
+                      for _node, binding, enabled, tooltip in active.values()
+                      if binding.show or binding.action == "command_palette")
+        return (width, self.compact, shown)
 
     def compose(self) -> ComposeResult:
         width = self.size.width or self.app.size.width
         self._made_for_width = width
+        self._made_for = self._keys_shown(width)
         made = list(super().compose())
         palette = [w for w in made if isinstance(w, FooterKey) and w.has_class("-command-palette")]
         room = width - sum(_width(w) for w in palette)
@@ -38,6 +52,11 @@ class KeyFooter(Footer):
 
     async def recompose(self) -> None:
         if self.is_attached and self.screen is not self.app.screen:
+            return
+        # The keys change less often than Textual asks (every focus move asks): the same keys are not made again
+        # (a dozen widgets removed and mounted, ~6 ms each time).
+        shown = self._keys_shown(self.size.width or self.app.size.width)
+        if shown is not None and shown == self._made_for:
             return
         await super().recompose()
 
