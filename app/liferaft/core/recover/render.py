@@ -346,11 +346,27 @@ def _folders_made(conv: Conversation, paths: PathMap) -> list[str]:
     return folders
 
 
+def _counted(number: int, thing: str) -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
+
+
+def _cell_counts(conv: Conversation) -> str:
+    """The cells, those that failed, those that did not run (cancelled, or lost to a reset) and the resets."""
+    failed = {id(cell) for cell in conv.failed_cells}
+    not_run = sum(1 for cell in conv.cells if id(cell) not in failed
+                  and (cell.reset or cell.status == STATUS_CANCELLED))
+    parts = [_counted(len(conv.cells), "cell"), f"{len(failed)} failed"]
+    if not_run:
+        parts.append(f"{not_run} did not run")
+    parts.append(_counted(len(conv.resets), "sandbox reset"))
+    return ", ".join(parts)
+
+
 def render_script(conv: Conversation, paths: PathMap, *, source_rel: str, output_rel: str, depth: int,
                   export_name: str, figures: dict[int, list[str]] | None = None) -> str:
     """The recovered script's text (deterministic: the same conversation and project give the same bytes)."""
     title = _docstring_safe(conv.title)
-    counts = f"{len(conv.cells)} cells, {len(conv.failed_cells)} failed, {len(conv.resets)} sandbox resets"
+    counts = _cell_counts(conv)
     out = [
         f'"""Recovered by Liferaft from the ChatGPT conversation "{title}" ({counts}).',
         "",
