@@ -71,3 +71,18 @@ def test_a_real_code_interpreter_export_is_recovered_cell_by_cell(tmp_path: Path
     cell7 = text[text.index("# %% Cell 7 "):text.index("# %% Cell 8 ")]
     assert "did not run: the sandbox had been reset" in cell7
     assert all(line.startswith("#") or not line.strip() for line in cell7.splitlines())
+
+
+def test_browsing_calls_in_a_real_export_are_not_taken_for_code(tmp_path: Path) -> None:
+    """A real 2023 export whose `code` messages are addressed to the browser: no cell, no script."""
+    export = CORPUS / "my_chat_gpt-conversations-5-of-192.json"
+    listed = _liferaft("import", str(export), "--list")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line for line in listed.stdout.splitlines() if "[" in line]
+    assert len(rows) == 5 and all(" 0 cells " in row for row in rows)
+    project = tmp_path / "project"
+    project.mkdir()
+    done = _liferaft("import", str(export), "--conversation", "c08688db", "--into", str(project))
+    assert done.returncode == 0, done.stderr
+    assert "0 code cells" in done.stdout and "no script written" in done.stdout
+    assert not (project / "CODE").exists()
