@@ -51,12 +51,32 @@ def test_title_lines_are_told_and_the_preview_starts_at_the_header(tmp_path: Pat
     "comment\n" + "".join(f"review {n} was fine\n" for n in range(20)),  # one column
     "a,b\n" + "".join(f"{n},{n},\n" for n in range(20)),  # rows one field wider than the header
     "Title only\nand a line\nof prose\nwith no table\nbelow it\nat all\n",
+    # a header with blanks in it, over data rows that fill every cell (numbers): the first line is the header
+    "id,,,score\n" + "".join(f"{n},{n * 2},{n * 3},{n * 4}\n" for n in range(20)),
 ])
 def test_no_title_lines_where_the_first_line_is_the_header(tmp_path: Path, text: str) -> None:
     assert title_lines(text, ",") is None
     path = tmp_path / "plain.csv"
     path.write_text(text, encoding="utf-8")
     assert "title_lines" not in _codes(path)
+
+
+def test_report_details_above_the_table_are_all_above_the_header() -> None:
+    """A report's details under its title (key and value in two cells of a wide line) look like a narrow table
+    of their own: the header is the line that names at least twice as many columns (seen in real payment
+    reports, tests/data/real/tables/frictionless-gla-*)."""
+    text = (",Payments over 500,,,,\n,Period:,13,,,\n,Start:,4 March,,,\n,End:,31 March,,,\n,Year:,2011/12,,,\n"
+            ",,,,,\n,Vendor,Name,Account,Amount,Date\n"
+            + "".join(f",{n},Vendor {n},5104,{n}00.50,21 Mar 2012\n" for n in range(20)))
+    found = title_lines(text, ",")
+    assert found is not None and found.lines == 6
+
+
+def test_a_comment_line_holding_the_delimiter_is_a_title() -> None:
+    text = "# Hey, this file has a comment first\nid,name,slug\n" + "".join(f"c{n},Name {n},name-{n}\n"
+                                                                         for n in range(20))
+    found = title_lines(text, ",")
+    assert found is not None and found.lines == 1
 
 
 def test_prepare_skip_rows_writes_the_rest_byte_for_byte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

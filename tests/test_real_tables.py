@@ -25,19 +25,16 @@ FLOOR = 28
 #: encoding guess cannot hide a delimiter read wrong.
 DELIMITER_FLOOR = 29
 #: Files with a title_lines label whose lines above the header Liferaft reads as labelled: 21 of 26 when labelled
-#: (issue 19). Read right: the 17 files with the header on line 1, messytables-mixedGLB.csv (3),
-#: messytables-excel_pasting.csv (3), messytables-weird_head_padding.csv (11) and csvkit-test_skip_lines.csv (3
-#: blank lines, skipped as such). The misses:
-#: - frictionless-gla-2011-12-P13-500.csv and frictionless-gla-250-report-2013-14-P07.csv (6: a report title, then
-#:   four "key,value" lines and a delimiter-only line): 1 is read, the "Reporting Period : ,13" line taken for a
-#:   header (its next lines are as wide and have two cells filled), then for a header of two rows;
-#: - messytables-begrotingsanalyse-2011.csv (3, then a header of four rows): its first line has two cells filled
-#:   ("Kengetallen clusters provincies" and 2011), so it is taken for the header;
-#: - frictionless-invalid_header_index_1.csv (1: "# Hey, this CSV has some invalid data in it"): the comma in the
-#:   comment makes it two cells, the header (then every row ragged);
+#: (issue 19), 25 of 26 since (a later line is the header when it names at least twice as many columns as an
+#: earlier candidate; lines above a header may hold up to half as many cells as it, or be a # comment; a first
+#: line of several cells gives way only to a header of names). Read right: the 17 files with the header on line
+#: 1, messytables-mixedGLB.csv (3), messytables-excel_pasting.csv (3), messytables-weird_head_padding.csv (11),
+#: csvkit-test_skip_lines.csv (3 blank lines, skipped as such), the two frictionless-gla reports (6: a title, four
+#: "key,value" lines and a delimiter-only line), messytables-begrotingsanalyse-2011.csv (3) and
+#: frictionless-invalid_header_index_1.csv (1, a "# Hey, this CSV..." comment). The miss:
 #: - csv-guillotine-sample.csv (3 lines of free text, the second holding a comma): only three data rows, fewer
 #:   than a table needs to be told under the titles, so the first line is the header.
-TITLE_FLOOR = 21
+TITLE_FLOOR = 25
 #: Files labelled with the header on line 1 (title_lines 0) where Liferaft reports lines above the header: none of 17.
 FALSE_ALARMS = 0
 

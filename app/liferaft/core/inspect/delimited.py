@@ -218,10 +218,14 @@ def _filled(fields: list[str]) -> int:
 
 
 def title_lines(text: str, delimiter: str, quote: str = '"') -> TitleLines | None:
-    """The lines above the real header when ``text`` starts with a short line (one filled cell: a title), maybe
-    a few more (one cell each, or narrow ``key;value`` lines such as a region or a unit), then a consistent
-    table: a header of at least two names and rows as wide as it, most of them with two cells or more filled.
-    None when the first line that holds text is the header, or no table follows."""
+    """The lines above the real header when ``text`` starts with lines that are not the table: a title (one
+    filled cell, or a ``#`` comment), maybe a few more (narrow lines such as a unit, a source, ``key;value``
+    report details: at most half as many filled cells as the header), then a consistent table: a header of at
+    least two names, not all numbers, and rows as wide as it, most of them with two cells or more filled.
+
+    When several lines could be the header, the first is taken, unless a later one names at least twice as
+    many columns (report details above a table look like a narrow table of their own). None when the first
+    line that holds text is the header, or no table follows."""
     if csv.field_size_limit() < len(text) + 1:
         csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar=quote, strict=False)
@@ -236,21 +240,38 @@ def title_lines(text: str, delimiter: str, quote: str = '"') -> TitleLines | Non
                 break
     except csv.Error:
         return None
-    if not records or _filled(records[0][0]) > 1:
-        return None  # the first line holds two names or more: it is the header
+    if not records:
+        return None
+    # A first line of several cells may be a header with blanks in it: a line under it is taken for the header
+    # only when that one holds names, not only numbers (a data row, or years, which a title line above allows).
+    wide_first = _filled(records[0][0]) > 1 and not _first_filled(records[0][0]).startswith("#")
+    best: int | None = None
     for start in range(1, min(MAX_TITLE_LINES, len(records)) + 1):
         header = records[start][0] if start < len(records) else []
         rows = [fields for fields, _, _ in records[start + 1 : start + 1 + TITLE_ROWS]]
-        if _filled(header) < 2 or len(rows) < TITLE_ROWS:
+        names = _filled(header)
+        if names < 2 or len(rows) < TITLE_ROWS:
+            continue
+        if wide_first and all(_number(cell) for cell in header if cell.strip()):
             continue
         # A table follows: its rows as wide as the header, most with two cells or more filled.
         if any(len(row) != len(header) for row in rows) or sum(_filled(row) >= 2 for row in rows) < TITLE_EVIDENCE:
             continue
-        # Each line above it is a title (one filled cell) or a narrow note (at most half the table's width).
-        if all(_filled(fields) <= 1 or 2 * len(fields) <= len(header) for fields, _, _ in records[:start]):
-            return TitleLines(records[start][1] - 1, start, _first_filled(records[0][0]))
+        # Each line above it is a title or a narrow note.
+        if not all(_title_like(fields, names) for fields, _, _ in records[:start]):
+            continue
+        if best is None or names >= 2 * _filled(records[best][0]):
+            best = start
+    if best is None:
         return None
-    return None
+    return TitleLines(records[best][1] - 1, best, _first_filled(records[0][0]))
+
+
+def _title_like(fields: list[str], names: int) -> bool:
+    """Whether a line above a header of ``names`` columns reads as a title or a note, not as a header itself:
+    one filled cell, a ``#`` comment, or at most half as many filled cells as the header names."""
+    filled = _filled(fields)
+    return filled <= 1 or _first_filled(fields).startswith("#") or 2 * filled <= names
 
 
 # --- a header of two rows ----------------------------------------------------------------------------
