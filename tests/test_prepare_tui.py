@@ -281,3 +281,26 @@ async def test_bad_files_get_a_verdict_and_nothing_to_run(tmp_path: Path) -> Non
         assert " block " in row_text(app, "junk.csv")
         assert "BLOCKED" in pane_text(app, DiagnosisPane)
     assert digests(root) == before
+
+
+async def test_a_cancelled_fix_that_left_a_held_file_says_which(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows a file another program holds open cannot be taken back: the dialog names it, not "nothing
+    was written" (core's FixCancelled says which; the fix itself is stood in for here)."""
+    from liferaft.core.operations import FixCancelled
+    from liferaft.tui.screens import prepare as prepare_screen
+
+    held = demo / "SOURCE" / "prepared" / "customers_eu.comma.csv"
+
+    def cancelled_with_a_held_file(*_args: object, **_kwargs: object) -> None:
+        raise FixCancelled(leftovers=[held])
+
+    monkeypatch.setattr(prepare_screen, "prepare_fix", cancelled_with_a_held_file)
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_prepare(app, pilot, "customers_eu.csv")
+        await pilot.press("enter")
+        error = screen.query_one("#prepare-error", Static)
+        await wait_for(pilot, lambda: "could not be removed" in rendered(error.content, 300))
+        said = rendered(error.content, 300)
+        assert said.startswith("Cancelled, but") and "customers_eu.comma.csv" in said
+        assert "nothing was written" not in said
