@@ -192,3 +192,22 @@ async def test_duplicate_ids_are_both_listed_and_the_chosen_one_is_imported(proj
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, RecoverImportScreen))
     assert loaded == ["Second"]
+
+
+async def test_a_real_export_of_one_conversation_is_counted_in_the_singular(project: Path, downloads: Path) -> None:
+    """A real export (tests/data/real/exports/, one Code Interpreter chat) typed into the path box."""
+    real = Path(__file__).parent / "data" / "real" / "exports" / "chatgpt2graph-conversations.json"
+    app = LiferaftApp(project, now=lambda: FROZEN_NOW, theme="textual-dark")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("I")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecoverImportScreen))
+        screen = app.screen
+        assert isinstance(screen, RecoverImportScreen)
+        box = screen.query_one("#recover-path", Input)
+        box.value = str(real)
+        box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _count(screen) == 1)
+        await wait_for(pilot, lambda: "with code" in _status(screen))
+        assert _status(screen).startswith("1 conversation in this conversations.json, 1 with code.")

@@ -171,3 +171,23 @@ def _nodes(pane: ProjectPane) -> list:  # type: ignore[type-arg]
         found.append(node)
         stack.extend(node.children)
     return found
+
+
+def test_a_folder_hinted_beside_the_files_made_in_it_is_not_walked(watching: Recorder, root: Path,
+                                                                   backend: ScriptedBackend,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows hints a folder beside each file made in it: the files' own events say what changed, so a burst
+    into a folder is not a walk of the whole tree per batch."""
+    walks: list[int] = []
+    real = watch_module.Watcher._reconcile
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        walks.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(watch_module.Watcher, "_reconcile", counted)
+    start = len(watching.events)
+    write(root / "OUTPUT" / "a.png", b"\x89PNG")
+    backend.send((watchfiles.Change.modified, root / "OUTPUT"), (watchfiles.Change.added, root / "OUTPUT" / "a.png"))
+    watching.wait_until(lambda: Change(ADDED, "OUTPUT/a.png") in _all_changes(watching, start))
+    assert walks == []

@@ -681,10 +681,12 @@ class Watcher:
         # Every entry is looked at before the snapshot changes: a folder that appeared or went away means a
         # walk, and the walk must be compared with the snapshot as it was before this batch (a file of the
         # new folder handled first would already be in it, and its change lost).
-        # A hint for the root or for a folder already known stands for changes inside it that were not
-        # reported one by one: a backend that coalesced them (FSEvents' "scan this folder"), or dropped them
-        # when its buffer overflowed (ReadDirectoryChangesW). Only a walk can say what they were.
+        # A hint for the root, or for a folder already known with nothing reported inside it, stands for changes
+        # that were not reported one by one: a backend that coalesced them (FSEvents' "scan this folder"), or
+        # dropped them when its buffer overflowed (ReadDirectoryChangesW). Only a walk can say what they were.
+        # (Windows also hints a folder beside each file made in it: the file's own event says what changed.)
         entries: list[tuple[str, Signature | None]] = []
+        hinted: list[str] = []
         for _kind, full in raw:
             rel = self._relative(full)
             if rel is None:
@@ -705,19 +707,28 @@ class Watcher:
             except OSError:
                 st = None
             is_dir = st is not None and stat.S_ISDIR(st.st_mode)
-            # A folder appeared (moved in, or made: it reports only itself), one went away with its files, or
-            # one known is hinted as a whole.
+            # A folder appeared (moved in, or made: it reports only itself), or one went away with its files.
             if is_dir and is_partial(rel):  # a partial download folder appeared, or changed
                 entries.append((rel, folder_signature(full)))
                 continue
-            if is_dir or (st is None and rel in self._dirs):
+            if (is_dir and rel not in self._dirs) or (st is None and rel in self._dirs):
                 if not self._reconcile():
                     raise _RootGone
                 return
+            if is_dir:  # one known, hinted as a whole
+                hinted.append(rel)
+                continue
             if st is not None:
                 entries.append((rel, (st.st_size, st.st_mtime_ns)))
             else:
                 entries.append((rel, None))
+        if hinted:
+            inside = {rel.rpartition("/")[0] for rel, _ in entries}
+            if any(not any(parent == folder or parent.startswith(folder + "/") for parent in inside)
+                   for folder in hinted):
+                if not self._reconcile():
+                    raise _RootGone
+                return
         now = time.monotonic()
         files = self._files
         changes: dict[str, Change] = {}

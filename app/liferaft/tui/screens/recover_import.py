@@ -223,7 +223,8 @@ class RecoverImportScreen(Screen[Any]):
             self._recover_keys[key if key not in self._recover_keys else f"@{summary.position}"] = summary
         self.query_one("#recover-progress").display = False
         with_code = sum(1 for s in summaries if s.code_cells)
-        status = (f"{len(summaries):,} conversations in this {export.kind}, {with_code:,} with code. "
+        counted = f"{len(summaries):,} conversation{'' if len(summaries) == 1 else 's'}"
+        status = (f"{counted} in this {export.kind}, {with_code:,} with code. "
                   "Enter imports the highlighted one.")
         if export.problems:
             status += f"  ⚠ {len(export.problems)} problem(s): " + "; ".join(export.problems[:2])
