@@ -109,7 +109,8 @@ class WorkbenchActions(Screen[None]):
                 self._quiet_rescan = True
                 self._load_project()
 
-        folder, _ = downloads_folder(self.settings.other)
+        # The folder found off the UI thread when watching began (in WSL, finding it asks Windows).
+        folder = self._downloads_dir if self._downloads_dir is not None else downloads_folder(self.settings.other)[0]
         self.app.push_screen(RecoverImportScreen(self.project.root, look_in=folder), imported)
 
     def action_show_checkpoints(self) -> None:
