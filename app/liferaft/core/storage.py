@@ -21,13 +21,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Typing-only imports; `typing` itself costs ~2 ms at start-up, which `liferaft scan` is measured on.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO
+    from typing import Any, BinaryIO, TypeVar
+
+    T = TypeVar("T")
 
 #: Prefix of the temporary files this module creates; nothing else is ever swept.
 TEMP_PREFIX = ".liferaft-tmp-"
@@ -291,54 +293,64 @@ def _read_only(path: Path | str) -> bool:
     return not st.st_mode & stat.S_IWUSR
 
 
-def replace_file(src: Path | str, dst: Path | str) -> None:
-    """``os.replace(src, dst)``, tried again a few times with a short back-off when Windows refuses it because
-    another program holds one of the files open (a PermissionError there); after the last try,
-    :class:`FileHeld` says in one line which file is held, and by which programs where Windows' Restart Manager
-    says (:func:`holders`). A read-only target is refused at once with :class:`FileReadOnly` (no other program
-    is to blame). Elsewhere a PermissionError is raised at once (there it means what it says)."""
+def retry_while_held(operation: Callable[[], T], *, on_refused: Callable[[PermissionError], None] | None = None) -> T:
+    """``operation()``, tried again a few times with a short back-off (:data:`REPLACE_TRIES`, from
+    :data:`REPLACE_FIRST_PAUSE`, doubled) while Windows refuses it with a PermissionError: another program (an
+    editor, a viewer, an antivirus scanner, a sync client) holds a file it touches, and lets go in a moment.
+    ``on_refused`` sees each refusal first and may raise instead (a refusal trying again cannot help). The last
+    refusal is raised; elsewhere a PermissionError is raised at once (there it means what it says)."""
     pause = REPLACE_FIRST_PAUSE
     for attempt in range(1, REPLACE_TRIES + 1):
         try:
-            os.replace(src, dst)
-            return
+            return operation()
         except PermissionError as exc:
             if sys.platform != "win32":
                 raise
-            if _read_only(dst):
-                raise FileReadOnly(exc.errno, f"{dst} is read-only (its Read-only attribute is set): clear it in "
-                                   "the file's properties and try again") from None
+            if on_refused is not None:
+                on_refused(exc)
             if attempt == REPLACE_TRIES:
-                held = Path(dst) if os.path.lexists(dst) else Path(src)
-                programs = holders(held)
-                if programs:
-                    raise FileHeld(exc.errno, f"{held} is held open by {', '.join(programs)}: close it and try "
-                                   "again") from None
-                raise FileHeld(exc.errno, f"{held} is held open by another program (an editor, a viewer, an "
-                               "antivirus or sync tool?): close it and try again") from None
+                raise
         _pause(pause)
         pause *= 2
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def replace_file(src: Path | str, dst: Path | str) -> None:
+    """``os.replace(src, dst)``, tried again while Windows refuses it (:func:`retry_while_held`); after the last
+    try, :class:`FileHeld` says in one line which file is held, and by which programs where Windows' Restart
+    Manager says (:func:`holders`). A read-only target is refused at once with :class:`FileReadOnly` (no other
+    program is to blame). Elsewhere a PermissionError is raised at once (there it means what it says)."""
+
+    def read_only_first(exc: PermissionError) -> None:
+        if _read_only(dst):
+            raise FileReadOnly(exc.errno, f"{dst} is read-only (its Read-only attribute is set): clear it in "
+                               "the file's properties and try again") from None
+
+    try:
+        retry_while_held(lambda: os.replace(src, dst), on_refused=read_only_first)
+    except PermissionError as exc:
+        if sys.platform != "win32" or isinstance(exc, FileReadOnly):
+            raise
+        held = Path(dst) if os.path.lexists(dst) else Path(src)
+        programs = holders(held)
+        if programs:
+            raise FileHeld(exc.errno, f"{held} is held open by {', '.join(programs)}: close it and try "
+                           "again") from None
+        raise FileHeld(exc.errno, f"{held} is held open by another program (an editor, a viewer, an "
+                       "antivirus or sync tool?): close it and try again") from None
 
 
 def remove_file(path: Path | str) -> bool:
     """Remove ``path`` (a file Liferaft made); True when it is gone, False when it is still there. On Windows a
     file another program holds open (a viewer, an antivirus scanner, a sync client) cannot be removed until it
-    lets go: that is tried again with the back-off of :func:`replace_file`. Never raises."""
-    pause = REPLACE_FIRST_PAUSE
-    for attempt in range(1, REPLACE_TRIES + 1):
-        try:
-            os.unlink(path)
-            return True
-        except FileNotFoundError:
-            return True
-        except PermissionError:
-            if sys.platform != "win32" or attempt == REPLACE_TRIES:
-                break
-        except OSError:
-            break
-        _pause(pause)
-        pause *= 2
-    return not os.path.lexists(path)
+    lets go: that is tried again (:func:`retry_while_held`). Never raises."""
+    try:
+        retry_while_held(lambda: os.unlink(path))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return not os.path.lexists(path)
+    return True
 
 
 def fsync_dir(folder: Path) -> None:

@@ -360,18 +360,8 @@ def _remove(folder: Path) -> None:
 def _rename_into_place(build: Path, final: Path) -> None:
     """``os.rename(build, final)``: never over an existing folder (Windows refuses; elsewhere only an empty one
     would be replaced). On Windows a rename refused with a PermissionError (an antivirus still scanning the new
-    .pyd and .dll files, an indexer) is tried again a few times with a short back-off, as
-    :func:`storage.replace_file` does for a file."""
-    pause = storage.REPLACE_FIRST_PAUSE
-    for attempt in range(1, storage.REPLACE_TRIES + 1):
-        try:
-            os.rename(build, final)
-            return
-        except PermissionError:
-            if sys.platform != "win32" or attempt == storage.REPLACE_TRIES:
-                raise
-        storage._pause(pause)
-        pause *= 2
+    .pyd and .dll files, an indexer) is tried again (:func:`storage.retry_while_held`)."""
+    storage.retry_while_held(lambda: os.rename(build, final))
 
 
 def _not_in_place(final: Path, exc: OSError) -> str:
