@@ -27,10 +27,7 @@ def shown_paths(app: LiferaftApp) -> set[str]:
 
 
 async def test_a_new_output_shows_up_by_itself(tmp_path: Path) -> None:
-    root = tmp_path / "p"
-    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
-    (root / "OUTPUT").mkdir()
-    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    root, app = _watched_project(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
         write(root / "OUTPUT/chart.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
@@ -65,11 +62,16 @@ def downloading_rows(app: LiferaftApp) -> dict[str, str]:
     return rows
 
 
-async def test_a_partial_download_is_a_downloading_row_until_it_completes(tmp_path: Path) -> None:
+def _watched_project(tmp_path: Path) -> tuple[Path, LiferaftApp]:
+    """A project with one table and an empty OUTPUT/, and a workbench that watches it."""
     root = tmp_path / "p"
     write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
     (root / "OUTPUT").mkdir()
-    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    return root, LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+
+
+async def test_a_partial_download_is_a_downloading_row_until_it_completes(tmp_path: Path) -> None:
+    root, app = _watched_project(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
         partial = root / "OUTPUT/report.pdf.crdownload"
@@ -86,10 +88,7 @@ async def test_a_partial_download_is_a_downloading_row_until_it_completes(tmp_pa
 async def test_safaris_partial_download_folder_is_one_downloading_row(tmp_path: Path) -> None:
     """Safari downloads into a folder X.download (the partial file and an Info.plist): one row, its size the
     partial file's, never the files inside as project files."""
-    root = tmp_path / "p"
-    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
-    (root / "OUTPUT").mkdir()
-    app = LiferaftApp(root, now=lambda: FROZEN_NOW, watch=True)
+    root, app = _watched_project(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.watcher is not None and app.watcher.running)
         folder = root / "OUTPUT/report.pdf.download"
