@@ -154,3 +154,30 @@ async def test_a_user_template_shows_up(demo: Path, isolated_config: Path) -> No
         assert composer.prompt is not None and composer.prompt.text.startswith("Files:\n1. transactions_2025.csv")
         assert "(Not in this message: my restart note's Project brief, Next prompt if the session expires, Files " \
                "used" in composer.prompt.text  # a template without the note says what it leaves out
+
+
+async def test_the_prompt_is_drawn_without_loading_the_secret_scanner_on_the_ui_thread(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the scanner compiles a few hundred patterns: a key pressed meanwhile waited for it. The composer
+    draws the prompt without it (the workbench loads it in a worker thread and the prompt is checked then)."""
+    import builtins
+    import sys
+    import threading
+
+    monkeypatch.delitem(sys.modules, "liferaft.core.secrets", raising=False)
+    loaded_on: list[str] = []
+    real_import = builtins.__import__
+
+    def watching_import(name: str, globals=None, locals=None, fromlist=(), level=0):  # type: ignore[no-untyped-def]
+        if name == "liferaft.core.secrets" or (name == "liferaft.core" and "secrets" in (fromlist or ())):
+            loaded_on.append(threading.current_thread().name)
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", watching_import)
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        composer = app.query_one(ComposerPane)
+        await wait_for(pilot, lambda: composer.prompt is not None)
+        composer.refresh_prompt()
+        await pilot.pause()
+    assert threading.main_thread().name not in loaded_on

@@ -8,6 +8,7 @@ only assembles them (:func:`liferaft.core.compose.assemble`, a few milliseconds)
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -198,9 +199,7 @@ class ComposerPane(Vertical):
                                   date=time.strftime("%Y-%m-%d", time.localtime(self._now())),
                                   note_request=note_request)
         self.prompt = prompt
-        from liferaft.core import secrets
-
-        if secrets.ready():  # loading the scanner's rules takes a moment: the app does it in the background
+        if _scanner_ready():  # loading the scanner's rules takes a moment: the app does it in the background
             found = compose.gate(prompt.text, context).findings
             if found:
                 kinds = sorted({str(finding.kind) for finding in found})
@@ -225,3 +224,11 @@ class ComposerPane(Vertical):
             text = "\n".join(shown[:MAX_PREVIEW_LINES]) + (
                 f"\n… {len(shown) - MAX_PREVIEW_LINES:,} more lines: all of it is copied")
         body.update(Text(text))
+
+
+def _scanner_ready() -> bool:
+    """True once the secret scanner is loaded. Only asked, never loaded here: importing the scanner compiles a
+    few hundred patterns (a tenth of a second), and this runs on the UI thread; the workbench loads it in a
+    worker thread and redraws the prompt when it is ready."""
+    secrets = sys.modules.get("liferaft.core.secrets")
+    return secrets is not None and bool(secrets.ready())
