@@ -68,6 +68,10 @@ class LiferaftApp(App[int]):
     ) -> None:
         super().__init__()
         self._daemon_workers = daemon_workers
+        if daemon_workers:  # the real workbench: its process ends once the terminal is restored
+            from liferaft.tui.leaving import leaving_at_once
+
+            self.driver_class = leaving_at_once(self.driver_class)
         self._terminal_fd = terminal_fd
         """The terminal's descriptor, looked at every second: gone (hung up), the workbench ends."""
         self.last_input = time.monotonic()
