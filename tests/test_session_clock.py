@@ -249,3 +249,26 @@ def clock_rules_settings():  # type: ignore[no-untyped-def]
     from liferaft.core.diagnose.clock import load_clock_settings
 
     return load_clock_settings()
+
+
+def test_the_newest_file_of_the_inventory_on_show_and_of_the_next_is_each_found_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a burst of files is shown, the clock is asked of the inventory on show and of the one a scan just made,
+    in turn: each one's files are looked at once, not again at every turn (10,000 files, on the UI thread)."""
+    from liferaft.core import summary
+    from liferaft.core.diagnose.session import SessionTracker
+    from liferaft.core.scan import scan
+
+    (tmp_path / "OUTPUT").mkdir()
+    (tmp_path / "OUTPUT" / "a.png").write_bytes(b"x")
+    shown = scan(tmp_path)
+    (tmp_path / "OUTPUT" / "b.png").write_bytes(b"x")
+    scanned = scan(tmp_path)
+    looked = []
+    real = summary.last_change
+    monkeypatch.setattr(summary, "last_change", lambda inventory: looked.append(inventory) or real(inventory))
+    tracker = SessionTracker({})
+    for _ in range(3):
+        for inventory in (shown, scanned):
+            assert tracker.newest_change(inventory) == real(inventory)
+    assert looked == [shown, scanned]

@@ -39,7 +39,10 @@ class SessionTracker:
         self._root: Path | None = None
         self.activity: ActivityLog | None = None
         """The project's activity log as last read or written; None until the first clock."""
-        self._newest: tuple[Inventory, FileRecord | None] | None = None  # (of which inventory, its newest file)
+        # (of which inventory, its newest file), for the last two: the one on show and the one a scan just made,
+        # both asked for while a burst of files is shown (one alone, each evicted the other: every file looked
+        # at again on the UI thread, per redraw).
+        self._newest: list[tuple[Inventory, FileRecord | None]] = []
 
     def _say(self, title: str, warnings: list[str]) -> None:
         if self._warn is not None:
@@ -71,12 +74,12 @@ class SessionTracker:
         thread showing the clock finds it made."""
         from liferaft.core.summary import last_change
 
-        known = self._newest
-        if known is not None and known[0] is inventory:
-            return known[1]
-        newest = last_change(inventory)
-        self._newest = (inventory, newest)
-        return newest
+        for known, newest in list(self._newest):
+            if known is inventory:
+                return newest
+        found = last_change(inventory)
+        self._newest = [*self._newest[-1:], (inventory, found)]
+        return found
 
     def clock(self, inventory: Inventory | None, now: float) -> SessionClock:
         """The session clock for the project ``inventory`` lists (None: nothing known yet) at ``now``."""

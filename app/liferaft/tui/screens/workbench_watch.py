@@ -134,7 +134,7 @@ class WatchFlow(Screen[None]):
     def _track_downloads(self, event: WatchEvent) -> None:
         """Partial downloads: a "downloading" row while they grow, gone when they complete or vanish."""
 
-        from liferaft.core.watch import download_size, is_partial
+        from liferaft.core.watch import download_size
 
         assert self.project is not None
         before = dict(self._downloading)
@@ -144,8 +144,8 @@ class WatchFlow(Screen[None]):
                     self._downloading[change.path] = download_size(self.project.root / change.path)
                 except OSError:
                     self._downloading.pop(change.path, None)
-            elif is_partial(change.path):
-                self._downloading.pop(change.path, None)
+            elif change.path in self._downloading:  # done, or gone (a burst of 10,000 files: no other work)
+                del self._downloading[change.path]
         if event.reconciled:  # a walk: whatever partial is no longer there is done
             for path in list(self._downloading):
                 if not (self.project.root / path).exists():
