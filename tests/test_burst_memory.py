@@ -261,3 +261,32 @@ async def test_a_large_inventory_let_go_after_the_memory_was_given_back_is_given
         await pilot.press("r")  # read again: the 60 charts are gone
         await wait_for(pilot, lambda: app.project is not None and len(app.project.inventory.files) == 1)
         await wait_for(pilot, lambda: bool(released))
+
+
+async def test_a_rescan_for_the_watcher_waits_a_moment_after_a_key(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """During a burst of files, a key pressed meanwhile opens its screen first: the next scan for the watcher
+    (a thread taking the interpreter, then a redraw of its result) starts only a moment after the key."""
+    import time
+
+    from liferaft.tui.screens.workbench import Workbench
+
+    root = tmp_path / "p"
+    write(root / "SOURCE/sales.csv", "a,b\n1,2\n")
+    app = LiferaftApp(root, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.project is not None and not scanning(app))
+        project = app.project
+        assert project is not None
+        scans: list[float] = []
+        real_rescan = type(project).rescan
+
+        def rescan(self) -> None:  # type: ignore[no-untyped-def]
+            scans.append(time.monotonic())
+            real_rescan(self)
+
+        monkeypatch.setattr(type(project), "rescan", rescan)
+        app.last_input = pressed = time.monotonic()  # a key, just now
+        app.workbench._rescan_now()
+        assert not scans and not scanning(app)
+        await wait_for(pilot, lambda: bool(scans))
+        assert scans[0] - pressed >= Workbench.KEY_GRACE_S * 0.99

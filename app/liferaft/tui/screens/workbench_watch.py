@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from textual import on, work
 from textual.screen import Screen
@@ -23,6 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from liferaft.core.diagnose.session import SessionTracker
     from liferaft.core.watch import Watcher, WatchEvent
+    from liferaft.tui.app import LiferaftApp
 
 
 class WatchFlow(Screen[None]):
@@ -241,8 +243,16 @@ class WatchFlow(Screen[None]):
             return
         self._rescan_now()
 
+    #: A rescan for the watcher waits this long after a key (or a click): the screen the key opens is drawn
+    #: first, without a scan's thread and the redraw of its result taking the interpreter meanwhile.
+    KEY_GRACE_S = 0.5
+
     def _rescan_now(self) -> None:
         self._rescan_timer = None
+        since_key = time.monotonic() - cast("LiferaftApp", self.app).last_input
+        if 0 <= since_key < self.KEY_GRACE_S:
+            self._rescan_timer = self.set_timer(self.KEY_GRACE_S - since_key, self._rescan_now)
+            return
         if any(worker.group == "scan" and worker.is_running for worker in self.workers):
             self._rescan_pending = True
             return
