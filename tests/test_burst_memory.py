@@ -48,8 +48,8 @@ async def test_notes_on_files_gone_during_a_scan_do_not_stay(tmp_path: Path, mon
     real_scan = project_module.scan
     racing = {"on": False}
 
-    def racing_scan(folder: Path, overrides=None) -> Inventory:  # type: ignore[no-untyped-def]
-        inventory = real_scan(folder, overrides)
+    def racing_scan(folder: Path, overrides=None, **options) -> Inventory:  # type: ignore[no-untyped-def]
+        inventory = real_scan(folder, overrides, **options)
         if racing["on"]:  # once: this scan ran while 2,000 files were being removed
             racing["on"] = False
             inventory.notes.extend(ScanNote(f"OUTPUT/gone_{n:04d}.png", VANISHED) for n in range(2000))
@@ -280,9 +280,9 @@ async def test_a_rescan_for_the_watcher_waits_a_moment_after_a_key(tmp_path: Pat
         scans: list[float] = []
         real_rescan = type(project).rescan
 
-        def rescan(self) -> None:  # type: ignore[no-untyped-def]
+        def rescan(self, **options) -> None:  # type: ignore[no-untyped-def]
             scans.append(time.monotonic())
-            real_rescan(self)
+            real_rescan(self, **options)
 
         monkeypatch.setattr(type(project), "rescan", rescan)
         app.last_input = pressed = time.monotonic()  # a key, just now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from liferaft.core import storage
@@ -64,14 +65,14 @@ class Project:
     def name(self) -> str:
         return self.root.name or str(self.root)
 
-    def rescan(self) -> Inventory:
+    def rescan(self, *, give_way: Callable[[], object] | None = None) -> Inventory:
         """Read the folder again; raises :class:`ProjectError` if the folder itself is gone or unreadable. When
         nothing changed (the same files, notes and state), the inventory on hand is kept, the same object: what
-        was made of it (its checks, its prompt) still holds."""
+        was made of it (its checks, its prompt) still holds. ``give_way``: see :func:`scan`."""
         check_folder(self.root)
         state_before = self.state.to_json()
         self.refresh_state()
-        fresh = scan(self.root, self.state.overrides)
+        fresh = scan(self.root, self.state.overrides, give_way=give_way)
         old = self.inventory
         if fresh.files == old.files and fresh.notes == old.notes and fresh.role_folders == old.role_folders \
                 and self.state.to_json() == state_before:
@@ -166,10 +167,11 @@ class ProjectLoader:
     """Opens a project in a background thread, so the scan overlaps whatever the caller does meanwhile
     (the workbench starts the scan before it imports Textual)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, give_way: Callable[[], object] | None = None) -> None:
         import threading
 
         self.path = Path(path)
+        self._give_way = give_way
         self._result: Project | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="liferaft-open", daemon=True)
@@ -177,7 +179,7 @@ class ProjectLoader:
 
     def _run(self) -> None:
         try:
-            self._result = open_project(self.path)
+            self._result = open_project(self.path, give_way=self._give_way)
             self._result.inventory.grouped()  # made here, not on the UI thread that shows it
         except BaseException as exc:  # handed to the caller of result()
             self._error = exc
@@ -195,11 +197,12 @@ class ProjectLoader:
         return self._result
 
 
-def open_project(path: Path) -> Project:
-    """Open the folder at ``path``: validate it, load the state, scan it. Raises :class:`ProjectError`."""
+def open_project(path: Path, *, give_way: Callable[[], object] | None = None) -> Project:
+    """Open the folder at ``path``: validate it, load the state, scan it (``give_way``: see :func:`scan`).
+    Raises :class:`ProjectError`."""
     root = check_folder(path)
     loaded = load_state(root)
-    inventory = scan(root, loaded.state.overrides)
+    inventory = scan(root, loaded.state.overrides, give_way=give_way)
     return Project(root, loaded.state, inventory, list(loaded.warnings), loaded.writable)
 
 

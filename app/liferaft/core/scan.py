@@ -13,7 +13,7 @@ import gc
 import operator
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -395,14 +395,17 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def scan(root: Path, overrides: Mapping[str, Role] | None = None) -> Inventory:
+def scan(root: Path, overrides: Mapping[str, Role] | None = None, *,
+         give_way: Callable[[], object] | None = None) -> Inventory:
     """List every file below ``root``.
 
-    ``overrides`` maps relative paths to roles the user chose; they win over folders and guesses.
+    ``overrides`` maps relative paths to roles the user chose; they win over folders and guesses. ``give_way``,
+    when given, is called before each folder is read (see :func:`liferaft.core.pace.give_way`).
     """
     root_str = os.path.abspath(root)
     inventory = Inventory(root=Path(root_str))
     scanner = _Scanner(inventory, os.path.realpath(root_str), overrides or {})
+    scanner.give_way = give_way
     # The scan makes tens of thousands of small objects and no reference cycles: the cyclic collector
     # would only re-examine them again and again.
     gc_was_on = gc.isenabled()
@@ -446,6 +449,7 @@ class _Scanner:
         self.real_root = real_root
         self.overrides = overrides
         self.ignore = _load_ignore(inventory.root, inventory.notes)
+        self.give_way: Callable[[], object] | None = None
 
     def note(self, rel: str, message: str) -> None:
         self.notes.append(ScanNote(rel, message))
@@ -454,7 +458,10 @@ class _Scanner:
         """Walk the tree with an explicit stack: a folder nested thousands deep must not hit the
         recursion limit."""
         self.pending: list[tuple[str, str, Role | None, int]] = [(root, "", None, 0)]
+        give_way = self.give_way
         while self.pending:
+            if give_way is not None:
+                give_way()
             self.walk(*self.pending.pop())
 
     def walk(self, folder: str, prefix: str, role: Role | None, depth: int) -> None:

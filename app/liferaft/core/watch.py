@@ -331,13 +331,16 @@ class _Walk:
 
     __slots__ = ("dirs", "files", "ok")
 
-    def __init__(self, root: str, ignore: Callable[[str], bool] | None, stop: threading.Event) -> None:
+    def __init__(self, root: str, ignore: Callable[[str], bool] | None, stop: threading.Event,
+                 give_way: Callable[[], object] | None = None) -> None:
         self.files: dict[str, Signature] = {}
         self.dirs: set[str] = set()
         self.ok = True  # False when the root itself could not be listed
         pending: list[tuple[str, str]] = [(root, "")]
         first = True
         while pending and not stop.is_set():
+            if give_way is not None:
+                give_way()
             folder, prefix = pending.pop()
             try:
                 with os.scandir(folder) as it:
@@ -408,8 +411,10 @@ class Watcher:
 
     def __init__(self, root: Path, on_event: Callable[[WatchEvent], None], *, poll: bool = False,
                  debounce_ms: int = 100, heartbeat_s: float | None = None,
-                 ignore: Callable[[str], bool] | None = None) -> None:
+                 ignore: Callable[[str], bool] | None = None, give_way: Callable[[], object] | None = None) -> None:
         self.root = Path(os.path.abspath(root))
+        self._give_way = give_way
+        """Called before each batch of events and each folder walked (see :func:`liferaft.core.pace.give_way`)."""
         self._root = str(self.root)
         self._real_root = os.path.realpath(self._root)
         self._on_event = on_event
@@ -521,7 +526,7 @@ class Watcher:
         """Re-walk the tree and send what changed (an empty event only if ``emit_empty``); with ``baseline``,
         only remember it and send an empty event. False when the root could not be listed (gone)."""
         started = time.monotonic()
-        walk = _Walk(self._root, self._ignore, self._stop)
+        walk = _Walk(self._root, self._ignore, self._stop, self._give_way)
         self._walk_seconds = time.monotonic() - started
         self._last_walk = time.monotonic()
         if self._stop.is_set():
@@ -610,7 +615,7 @@ class Watcher:
     def _reconcile_polled(self) -> bool:
         """One polling round: a walk whose changes are sent as an ordinary burst."""
         started = time.monotonic()
-        walk = _Walk(self._root, self._ignore, self._stop)
+        walk = _Walk(self._root, self._ignore, self._stop, self._give_way)
         self._walk_seconds = time.monotonic() - started
         if self._stop.is_set():
             return True
@@ -660,6 +665,8 @@ class Watcher:
                         raise _RootGone
                     raw.clear()  # the walk has seen all of it
                 if raw:
+                    if self._give_way is not None:
+                        self._give_way()
                     try:
                         self._batch(raw)
                     finally:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from liferaft import __version__
 from liferaft.core.config import Settings, load_settings, save_settings
+from liferaft.core.pace import key_pressed
 from liferaft.core.project import Project, ProjectLoader
 from liferaft.core.scan import shown_lines, shown_name
 from liferaft.core.uploads import UploadPlan
@@ -118,6 +119,7 @@ class LiferaftApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self.last_input = time.monotonic()
+            key_pressed(self.last_input)  # the threads reading folders wait while its screen is drawn
         await super().on_event(event)
 
     def on_load(self) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from liferaft.core.pace import give_way
+
 
 class DaemonThreads(ThreadPoolExecutor):
     """An executor that runs each call in a daemon thread: an idle one if there is one, else a new one (never a
@@ -100,6 +102,7 @@ def pacing(is_cancelled: Callable[[], bool]) -> Callable[[], bool]:
     def cancelled() -> bool:
         if clock() >= turn[0]:
             time.sleep(PAUSE_SECONDS)
+            give_way()  # and longer while a key's screen is being drawn
             turn[0] = clock() + SLICE_SECONDS
         return is_cancelled()
 

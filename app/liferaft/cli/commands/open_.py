@@ -31,7 +31,10 @@ def run(args: argparse.Namespace) -> int:
     opener = args.open_workbench
     if opener is None:
         raise UsageError("the workbench opens from the `liferaft` command; this entry point runs sub-commands only")
-    loader = ProjectLoader(root)  # scans while Textual is imported (~0.15 s)
+    from liferaft.core.pace import give_way
+
+    # It scans while Textual is imported (~0.15 s), and keeps out of the way of the first keys if it is slow.
+    loader = ProjectLoader(root, give_way=give_way)
     return int(opener(root, first_frame_exit=args.first_frame_exit, headless=args.headless, loader=loader,
                       watch=not args.first_frame_exit, poll=args.poll))
 

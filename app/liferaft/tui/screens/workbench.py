@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 
 from liferaft.core.config import Settings
 from liferaft.core.diagnose.session import SessionTracker
+from liferaft.core.pace import give_way
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name, shown_name
@@ -253,9 +254,9 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
         try:
             before = project.inventory if project is not None else None
             if project is None:
-                project = loader.result() if loader is not None else open_project(self.root_path)
+                project = loader.result() if loader is not None else open_project(self.root_path, give_way=give_way)
             else:
-                project.rescan()
+                project.rescan(give_way=give_way)
             if project.inventory is before:  # nothing changed: what is on show (and its checks) still holds
                 if not worker.is_cancelled:
                     self.post_message(ProjectLoaded(project, unchanged=True))

@@ -68,7 +68,9 @@ class WatchFlow(Screen[None]):
         from liferaft.core.memory import keep_heap_compact
 
         keep_heap_compact()  # what a burst of files leaves behind must be given back once it is over
-        self.watcher = Watcher(self.project.root, handed_over, poll=self._poll)
+        from liferaft.core.pace import give_way
+
+        self.watcher = Watcher(self.project.root, handed_over, poll=self._poll, give_way=give_way)
         try:
             self.watcher.start()
         except Exception as exc:  # watching is a help, not a must: say so and go on
