@@ -181,3 +181,24 @@ async def test_the_prompt_is_drawn_without_loading_the_secret_scanner_on_the_ui_
         composer.refresh_prompt()
         await pilot.pause()
     assert threading.main_thread().name not in loaded_on
+
+
+async def test_a_result_arriving_just_after_a_key_waits_for_the_keys_screen(demo: Path) -> None:
+    """A worker's result redrawn while a key's screen is being drawn made the key wait: one arriving a moment
+    after a key is put on show once that moment is over (and still put on show)."""
+    import dataclasses
+
+    from liferaft.core import pace
+    from liferaft.tui.messages import ContextGathered
+
+    app = LiferaftApp(demo, now=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        composer = app.query_one(ComposerPane)
+        await wait_for(pilot, lambda: composer.context is not None and app.project is not None)
+        assert composer.context is not None and app.project is not None
+        newer = dataclasses.replace(composer.context)
+        pace.key_pressed()
+        app.workbench.post_message(ContextGathered(app.project.inventory, newer))
+        await pilot.pause()
+        assert composer.context is not newer  # not while the key's screen is drawn
+        await wait_for(pilot, lambda: composer.context is newer)

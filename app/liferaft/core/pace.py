@@ -25,6 +25,11 @@ def key_pressed(now: float | None = None) -> None:
     _busy_until = (time.monotonic() if now is None else now) + KEY_GRACE_S
 
 
+def busy_for(now: float | None = None) -> float:
+    """Seconds left of the moment a key's screen is being drawn (0 when no key was pressed just now)."""
+    return max(0.0, _busy_until - (time.monotonic() if now is None else now))
+
+
 def give_way() -> None:
     """Between two pieces of background work: while a key is being answered, wait (at most MAX_WAIT_S)."""
     now = time.monotonic()
@@ -36,4 +41,4 @@ def give_way() -> None:
         now = time.monotonic()
 
 
-__all__ = ["KEY_GRACE_S", "MAX_WAIT_S", "give_way", "key_pressed"]
+__all__ = ["KEY_GRACE_S", "MAX_WAIT_S", "busy_for", "give_way", "key_pressed"]

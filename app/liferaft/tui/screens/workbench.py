@@ -11,22 +11,24 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Header, Input, Static, Tree
 from textual.worker import get_current_worker
 
 from liferaft.core.config import Settings
 from liferaft.core.diagnose.session import SessionTracker
-from liferaft.core.pace import give_way
+from liferaft.core.pace import busy_for, give_way
 from liferaft.core.project import Project, ProjectError, ProjectLoader, open_project
 from liferaft.core.roles import Role
 from liferaft.core.scan import Inventory, display_name, shown_name
@@ -399,6 +401,15 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
             if self.query(ProjectPane):
                 raise  # the panes are there: a real mistake, not a late result
 
+    def _after_key(self, handler: Callable[[Any], None], message: Message) -> bool:
+        """True when a key was pressed a moment ago: ``handler`` gets ``message`` once the key's screen is drawn
+        (a worker's result redrawn meanwhile, a prompt put together, made the key wait)."""
+        wait = busy_for()
+        if wait <= 0:
+            return False
+        self.set_timer(wait, partial(handler, message))
+        return True
+
     def _is_current(self, inventory: Inventory) -> bool:
         """A result for the inventory on show (not one a rescan has replaced since)."""
         return self.app.is_running and self.project is not None and inventory is self.project.inventory
@@ -417,7 +428,8 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
 
     @on(PlanChecked)
     def _on_plan_checked(self, message: PlanChecked) -> None:
-        if self._is_current(message.inventory):  # a plan for an inventory no longer on show is dropped
+        # A plan for an inventory no longer on show is dropped.
+        if self._is_current(message.inventory) and not self._after_key(self._on_plan_checked, message):
             assert self.project is not None
             self._checked_inventory = message.inventory
             with self._showing():
@@ -433,7 +445,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
 
     @on(ContextGathered)
     def _on_context_gathered(self, message: ContextGathered) -> None:
-        if self._is_current(message.inventory):
+        if self._is_current(message.inventory) and not self._after_key(self._on_context_gathered, message):
             with self._showing():
                 self.query_one(ComposerPane).set_context(message.context)
 
@@ -446,7 +458,7 @@ class Workbench(WatchFlow, WorkbenchActions, WorkbenchLayout):
 
     @on(RiskAssessed)
     def _on_risk_assessed(self, message: RiskAssessed) -> None:
-        if self._is_current(message.inventory):
+        if self._is_current(message.inventory) and not self._after_key(self._on_risk_assessed, message):
             with self._showing():
                 self._show_risk(message.risk)
 
