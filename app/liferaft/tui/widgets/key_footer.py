@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -50,22 +49,6 @@ class KeyFooter(Footer):
                     continue  # past the edge: not made (a shorter one further on may fit)
                 room -= _width(widget)
             yield widget
-
-    _recompose_pending = False
-
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        """The keys are made again as soon as the bindings change, not after the next frame (as Textual's footer
-        does): the screen settles a frame sooner (on start, ~50 ms). Changes in a row make it once."""
-        self._bindings_ready = True
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
-            return
-        if not self._recompose_pending:
-            self._recompose_pending = True
-            self.call_next(self._recompose_now)
-
-    async def _recompose_now(self) -> None:
-        self._recompose_pending = False
-        await self.recompose()
 
     async def recompose(self) -> None:
         if self.is_attached and self.screen is not self.app.screen:
