@@ -423,3 +423,15 @@ def test_the_demo_is_clean_once_its_fixes_are_prepared(
     assert "PREP   SOURCE/final2.csv" in human.stdout and "(5 originals replaced by prepared copies)" in human.stdout
     after = digests(root / "SOURCE")
     assert {path: digest for path, digest in after.items() if path in before} == before
+
+
+def test_a_table_in_fixed_positions_is_said_to_be_one_with_the_reader_that_reads_it(tmp_path: Path) -> None:
+    """A real space-aligned table (readr's massey-rating.txt) saved as .csv: the check says its columns sit in
+    fixed positions and names read_fwf; it does not call "none" a delimiter nor offer a comma copy that would
+    split "Ohio St"."""
+    source = Path(__file__).parent / "data" / "real" / "tables" / "readr-massey-rating.txt"
+    shutil.copyfile(source, tmp_path / "massey.csv")
+    check = preflight.check_file(tmp_path / "massey.csv", "massey.csv", "csv")
+    assert "fixed_width" in codes(check) and "delimiter" not in codes(check)
+    fixed = next(problem for problem in check.problems if problem.code == "fixed_width")
+    assert "read_fwf" in fixed.fix and check.verdict == "warn"

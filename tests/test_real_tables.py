@@ -17,9 +17,10 @@ CORPUS = Path(__file__).parent / "data" / "real" / "tables"
 #: read as comma-separated until a delimiter most lines do not agree on counted as none); 28 of 30 with nine files
 #: added for issue 19's "real files" (title lines, space-separated, quoted with '). The two misses:
 #: messytables-211.csv (encoding cp1250 for Mac Roman, as before) and readr-massey-rating.txt (columns aligned by
-#: runs of spaces, read as one column with "no delimiter found": its Team column holds names with a space, Ohio St,
-#: so the lines split at spaces do not agree on one number of fields and it is not taken as space-separated). A
-#: change that reads fewer fails here; one that reads more should raise it.
+#: runs of spaces, labelled space-separated; its Team column holds names with a space, Ohio St, so the lines split
+#: at spaces do not agree on one number of fields: it was read as one column with "no delimiter found", and is now
+#: said to hold 13 columns in fixed positions, for read_fwf, with no delimiter). A change that reads fewer fails
+#: here; one that reads more should raise it.
 FLOOR = 28
 #: Of them, files whose delimiter is read as labelled: 29 of 30 (readr-massey-rating.txt, above), so that a better
 #: encoding guess cannot hide a delimiter read wrong.
@@ -55,7 +56,7 @@ def reading(path: Path) -> dict[str, object]:
     if preview.error is not None:
         return {"text": False, "error": preview.error}
     facts = dict(preview.facts)
-    delimiter = facts.get("delimiter", "none")
+    delimiter = facts.get("delimiter", "none").split(" (")[0]  # "none (fixed width)": no delimiter
     if any("no delimiter found" in note for note in preview.notes):
         delimiter = "none"
     encoding = facts.get("encoding", "").split(" (")[0]
@@ -151,3 +152,28 @@ if __name__ == "__main__":
     print(f"title lines: {found}/{total} read as labelled, {alarms}/{zeros} false alarms")
     for miss in misses:
         print("  " + miss)
+
+
+def test_a_table_lined_up_in_fixed_positions_is_said_to_be_one() -> None:
+    """readr's massey-rating.txt: 13 columns lined up by runs of spaces, a team name holding a space (Ohio St).
+    No delimiter splits it; what was found is said (fixed positions, read_fwf), not "no delimiter found"."""
+    preview = inspect_delimited(CORPUS / "readr-massey-rating.txt")
+    assert dict(preview.facts)["delimiter"] == "none (fixed width)"
+    assert any("columns in fixed positions (13 columns" in note and "read_fwf" in note for note in preview.notes)
+    assert not any("no delimiter found" in note for note in preview.notes)
+
+
+def test_prose_and_ragged_text_are_not_taken_for_fixed_width_columns() -> None:
+    from liferaft.core.inspect.delimited import aligned_columns
+
+    prose = ("The sandbox is temporary: after about thirteen idle hours it is gone, and with it\n"
+             "the uploaded files, the variables and every link to a file it made. The chat\n"
+             "survives; the work does not. Recovering means uploading the right files again\n"
+             "and sending a precise prompt in a fresh chat, which people do badly under\n"
+             "stress, late at night, with a deadline near and the numbers half remembered.\n"
+             "A restart note written while things still work is the cheapest insurance.\n")
+    assert aligned_columns(prose) is None
+    assert aligned_columns("name value\n" + "".join(f"x{i} {i}\n" for i in range(10))) is None  # ragged, 2 columns
+    teams = ("Ohio St", "Oregon", "Alabama", "Florida St", "TCU", "Baylor", "Michigan St", "Georgia Tech")
+    table = "".join(f"{i:>4} {team:<13} {i * 1.5:>8.1f}\n" for i, team in enumerate(teams))
+    assert aligned_columns(table) == 3

@@ -89,6 +89,10 @@ _CSV_NOTES: tuple[tuple[str, str, str, str], ...] = (
     ("not by a comma, semicolon, tab or pipe", "space_separated",
      "the columns are separated by spaces, not by a delimiter: a chat's CSV reader sees one column",
      "tell the chat to read it with sep=r'\\s+' (pandas), or export it again as CSV"),
+    ("columns in fixed positions", "fixed_width",
+     "the columns sit in fixed positions, lined up by spaces, with no delimiter: a chat's CSV reader sees one column "
+     "(split at spaces, a value holding a space becomes two)",
+     "tell the chat to read it with pandas.read_fwf, or export it again as CSV"),
     ("quoted with ' (not", "single_quotes",
      "cells are quoted with ' instead of \": a chat reading it as a usual CSV splits the cells that hold a "
      "delimiter (ragged rows)",
@@ -354,7 +358,7 @@ def _table_problems(path: Path, kind: str, shown: str | None = None) -> tuple[li
                                     "(or Save As → CSV UTF-8)"))
         delimiter = _fact(preview, "delimiter")
         expected = _EXPECTED_DELIMITER[kind]
-        if delimiter and delimiter not in (expected, "space"):
+        if delimiter and delimiter not in (expected, "space") and not delimiter.startswith("none"):
             if kind == "csv":
                 fix = (f"write a copy with commas: {prepare_command(shown, '--comma')} (UTF-8 too), or tell the "
                        f"chat the delimiter is a {delimiter}")

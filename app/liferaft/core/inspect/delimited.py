@@ -160,6 +160,33 @@ def spaces_split(text: str) -> str | None:
     return "runs of spaces" if any(re.search(r"\S {2,}\S", line) for line in lines) else "single spaces"
 
 
+def aligned_columns(text: str) -> int | None:
+    """The number of columns when the first lines are laid out in fixed positions (what ``pandas.read_fwf``
+    reads): at least two runs of positions that are blank on every long line, each with text on both sides, and
+    most lines holding text between them. None when they are not (prose, a single column, a tab in the lines)."""
+    lines = [line.rstrip() for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
+    if len(lines) < 5 or any("\t" in line for line in lines):
+        return None
+    width = max(len(line) for line in lines)
+    # A line much shorter than the rest (a cut last line, a remark below the table) is not held against a gutter.
+    long = [line for line in lines if len(line) >= 0.6 * width]
+    if len(long) < 0.8 * len(lines) or len(long) < 5:
+        return None
+    blank = [all(position >= len(line) or line[position] == " " for line in long) for position in range(width)]
+    spans: list[tuple[int, int]] = []  # the runs of positions holding text on some line
+    start = None
+    for position, empty in enumerate([*blank, True]):
+        if not empty and start is None:
+            start = position
+        elif empty and start is not None:
+            spans.append((start, position))
+            start = None
+    if len(spans) < 3:
+        return None
+    filled = sum(1 for line in long for begin, end in spans if line[begin:end].strip())
+    return len(spans) if filled >= 0.9 * len(long) * len(spans) else None
+
+
 def sniff_delimiter(text: str, preferred: str = ",", quote: str = '"') -> str | None:
     """The candidate that splits the sample's lines most consistently, or None when none splits them.
 
@@ -455,6 +482,7 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     quote = sniff_quote(text)
     delimiter = sniff_delimiter(text, preferred, quote)
     spaces = spaces_split(text) if delimiter is None else None
+    fixed = aligned_columns(text) if delimiter is None and spaces is None else None
     found = delimiter is not None
     if delimiter is None:
         delimiter = preferred
@@ -476,6 +504,10 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     if spaces is not None:
         notes.append(f"separated by {spaces}, not by a comma, semicolon, tab or pipe: an unusual dialect, shown "
                      "here as one column (pandas reads it with sep=r'\\s+')")
+    elif fixed is not None:
+        notes.append(f"columns in fixed positions ({fixed} columns lined up by spaces), no delimiter: an unusual "
+                     "dialect, shown here as one column (pandas reads it with read_fwf; split at spaces, a value "
+                     "holding a space would become two)")
     else:
         _note_layout(parse, header, text, delimiter, notes, found)
         if second_header_row(header, parse.rows):
@@ -498,7 +530,8 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
         ("rows", row_fact),
         ("columns", f"{width:,}"),
         ("encoding", decoded.label),
-        ("delimiter", "space" if spaces is not None else DELIMITER_NAMES[delimiter]),
+        ("delimiter", "space" if spaces is not None else "none (fixed width)" if fixed is not None
+         else DELIMITER_NAMES[delimiter]),
         ("line endings", endings),
     ]
     notes += textio.encoding_notes(decoded)
