@@ -177,3 +177,14 @@ def test_prose_and_ragged_text_are_not_taken_for_fixed_width_columns() -> None:
     teams = ("Ohio St", "Oregon", "Alabama", "Florida St", "TCU", "Baylor", "Michigan St", "Georgia Tech")
     table = "".join(f"{i:>4} {team:<13} {i * 1.5:>8.1f}\n" for i, team in enumerate(teams))
     assert aligned_columns(table) == 3
+
+
+def test_a_table_quoted_with_single_quotes_on_some_rows_only_is_read_with_them() -> None:
+    """zorba's csv-quote-char-01.csv: two bare rows, then cells quoted with ' (a doubled '' inside, a line break
+    inside), then a bare row. Read with ", one record broke in two and its row was reported ragged; read with ', the
+    rows agree with the header, and the unusual quote is said."""
+    preview = inspect_delimited(CORPUS / "zorba-csv-quote-char-01.csv")
+    assert dict(preview.facts)["rows"] == "4" and dict(preview.facts)["columns"] == "3"
+    assert preview.rows[1] == ("quoted", "embedded ' quote", "embedded\nnewline")
+    assert not any("ragged" in note for note in preview.notes)
+    assert any(note.startswith("quoted with '") for note in preview.notes)

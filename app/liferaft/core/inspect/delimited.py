@@ -486,11 +486,19 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     found = delimiter is not None
     if delimiter is None:
         delimiter = preferred
+    keep = max(max_rows, TYPE_ROWS)
+    parse = _parse(text, delimiter, keep=keep, count_all=head.complete, quote=quote)
+    if quote == '"' and found and _ragged(parse):
+        # Some rows quoted with ' and the rest bare (a few cells needed quotes): fewer rows fit no quote at all
+        # than most do, so ' is taken when it makes the rows agree better with the header.
+        window = text[:65536]
+        if '"' not in window and _OPENS["'"].search(window) and _CLOSES["'"].search(window):
+            other = _parse(text, delimiter, keep=keep, count_all=head.complete, quote="'")
+            if other.header is not None and _ragged(other) < _ragged(parse):
+                parse, quote = other, "'"
     if quote != '"':
         notes.append("quoted with ' (not \"): an unusual dialect, read here with ' as the quote character; a "
                      "reader that expects \" splits the cells that hold a delimiter")
-
-    parse = _parse(text, delimiter, keep=max(max_rows, TYPE_ROWS), count_all=head.complete, quote=quote)
     if parse.error:
         notes.append(parse.error)
     header = parse.header
@@ -536,6 +544,12 @@ def inspect_delimited(path: Path, *, max_rows: int = DEFAULT_ROWS, sheet: str | 
     ]
     notes += textio.encoding_notes(decoded)
     return Preview(kind, facts=tuple(facts), columns=tuple(columns), rows=tuple(shown_rows), notes=tuple(notes))
+
+
+def _ragged(parse: _Parse) -> int:
+    """Rows of the sample that do not have as many fields as the header."""
+    width = len(parse.header) if parse.header is not None else 0
+    return sum(1 for row in parse.rows if len(row) != width)
 
 
 def _read_sample(path: Path, kind: str) -> tuple[textio.Head, textio.Decoded] | Preview:
