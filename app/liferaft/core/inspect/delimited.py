@@ -10,14 +10,30 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from liferaft.core.inspect import DEFAULT_ROWS, Column, Preview
 from liferaft.core.inspect import text as textio
+from liferaft.core.inspect.column_types import NA_VALUES as NA_VALUES
+from liferaft.core.inspect.column_types import Inferred as Inferred
+from liferaft.core.inspect.column_types import infer_type as infer_type
+from liferaft.core.inspect.dialect import _CLOSES, _OPENS
+from liferaft.core.inspect.dialect import DELIMITER_NAMES as DELIMITER_NAMES
+from liferaft.core.inspect.dialect import HEADER_EVIDENCE_MIN as HEADER_EVIDENCE_MIN
+from liferaft.core.inspect.dialect import HEADER_EVIDENCE_ROWS as HEADER_EVIDENCE_ROWS
+from liferaft.core.inspect.dialect import MAX_TITLE_LINES as MAX_TITLE_LINES
+from liferaft.core.inspect.dialect import SNIFF_LINES as SNIFF_LINES
+from liferaft.core.inspect.dialect import TITLE_EVIDENCE as TITLE_EVIDENCE
+from liferaft.core.inspect.dialect import TITLE_ROWS as TITLE_ROWS
+from liferaft.core.inspect.dialect import TitleLines as TitleLines
+from liferaft.core.inspect.dialect import aligned_columns as aligned_columns
+from liferaft.core.inspect.dialect import second_header_row as second_header_row
+from liferaft.core.inspect.dialect import sniff_delimiter as sniff_delimiter
+from liferaft.core.inspect.dialect import sniff_quote as sniff_quote
+from liferaft.core.inspect.dialect import spaces_split as spaces_split
+from liferaft.core.inspect.dialect import title_lines as title_lines
 from liferaft.core.roles import kind_from_name
 from liferaft.core.units import format_size
 
@@ -29,321 +45,6 @@ TYPE_ROWS = 1000
 MAX_CELL = 500
 #: Columns beyond this are counted but not shown.
 MAX_COLUMNS = 500
-#: How many lines the delimiter is told from.
-SNIFF_LINES = 200
-
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
-#: Cell values that mean "missing" to pandas and to people; they do not decide a column's type.
-NA_VALUES = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", "<na>", "nat"})
-
-
-# --- type inference ----------------------------------------------------------------------------------
-
-_INT = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+")
-# "1,234,567.89": comma thousands, dot decimals. "1.234.567,89": the other way round.
-_GROUPED_DOT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
-_GROUPED_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
-_BOOLEANS = frozenset({"true", "false", "yes", "no"})
-_MONTHS = frozenset({
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january",
-    "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
-})
-_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?[AaPp][Mm])?(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?)"
-_ISO = re.compile(rf"(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}?")
-_DMY = re.compile(rf"(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}?")
-_NAMED = re.compile(  # "2 Mar 2025", "2-Mar-2025", "March 2, 2025"
-    rf"(?:(\d{{1,2}})[ -]([A-Za-z]{{3,9}})\.?,?[ -](\d{{4}})|([A-Za-z]{{3,9}})\.? (\d{{1,2}}),? (\d{{4}})){_TIME}?"
-)
-
-
-def _date_kind(value: str) -> str | None:
-    """'date' or 'datetime' when ``value`` reads as one, else None."""
-    match = _ISO.fullmatch(value)
-    if match:
-        month, day = int(match[2]), int(match[3])
-        ok = 1 <= month <= 12 and 1 <= day <= 31
-    elif (match := _DMY.fullmatch(value)) is not None:
-        first, second = int(match[1]), int(match[2])
-        # Day-month or month-day: one of the two must be a month, both must be days.
-        ok = 1 <= min(first, second) <= 12 and max(first, second) <= 31
-    elif (match := _NAMED.fullmatch(value)) is not None:
-        month_name = (match[2] or match[4]).lower()
-        day = int(match[1] or match[5])
-        ok = month_name in _MONTHS and 1 <= day <= 31
-    else:
-        return None
-    if not ok:
-        return None
-    return "datetime" if ":" in value else "date"
-
-
-@dataclass(frozen=True, slots=True)
-class Inferred:
-    type: str
-    """One of: integer, decimal, boolean, date, datetime, text, empty."""
-    reason: str | None = None
-    """Why a column that looks numeric is typed as text, for a note."""
-
-
-def infer_type(values: Iterable[str]) -> Inferred:
-    """The type that fits every non-empty value (missing markers such as "NA" are ignored)."""
-    present = [value.strip() for value in values]
-    present = [value for value in present if value]
-    if not present:
-        return Inferred("empty")
-    real = [value for value in present if value.lower() not in NA_VALUES]
-    if not real:
-        return Inferred("text")
-    if all(_INT.fullmatch(value) for value in real):
-        padded = next((v for v in real if len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0")), None)
-        if padded is not None:
-            return Inferred("text", f"has leading zeros ({padded}): read it as text to keep them")
-        return Inferred("integer")
-    if all(_INT.fullmatch(value) or _DECIMAL.fullmatch(value) for value in real):
-        return Inferred("decimal")
-    grouped_dot = all(_GROUPED_DOT.fullmatch(value) for value in real)
-    grouped_comma = all(_GROUPED_COMMA.fullmatch(value) for value in real)
-    if grouped_dot and not grouped_comma:
-        return Inferred("decimal" if any("." in value for value in real) else "integer")
-    if grouped_comma and not grouped_dot:
-        return Inferred("decimal" if any("," in value for value in real) else "integer")
-    if grouped_dot and grouped_comma:
-        example = next(value for value in real if "," in value or "." in value)
-        return Inferred("text", f"numbers such as {example} could have a thousands separator or a decimal "
-                                "comma: typed as text")
-    lowered = {value.lower() for value in real}
-    if lowered <= _BOOLEANS:
-        return Inferred("boolean")
-    kinds = set()
-    for value in real:
-        kind = _date_kind(value)
-        if kind is None:
-            return Inferred("text")
-        kinds.add(kind)
-    return Inferred("datetime" if "datetime" in kinds else "date")
-
-
-# --- delimiter ---------------------------------------------------------------------------------------
-
-_QUOTED = re.compile(r'"[^"]*"')
-_QUOTED_BY = {'"': _QUOTED, "'": re.compile(r"'[^']*'")}
-_OPENS = {quote: re.compile(rf"(?:^|[,;\t|]){quote}") for quote in "\"'"}
-_CLOSES = {quote: re.compile(rf"{quote}(?:[,;\t|]|$)") for quote in "\"'"}
-
-
-def sniff_quote(text: str) -> str:
-    """``'`` when most of the first lines quote their cells with it (at a cell's start and at a cell's end) and
-    hardly any with ``"``; else ``"``, the usual quote."""
-    lines = [line for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
-    if len(lines) < 2:
-        return '"'
-
-    def quoting(quote: str) -> int:
-        return sum(1 for line in lines if _OPENS[quote].search(line) and _CLOSES[quote].search(line))
-
-    single, double = quoting("'"), quoting('"')
-    return "'" if single * 2 >= len(lines) and double * 10 < len(lines) else '"'
-
-
-def spaces_split(text: str) -> str | None:
-    """"runs of spaces" or "single spaces" when the first lines, split at their spaces, have one number of fields
-    (two or more) nearly all of them; None when they do not."""
-    lines = [line for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
-    if len(lines) < 3:
-        return None
-    counts = Counter(len(line.split()) for line in lines)
-    mode, frequency = counts.most_common(1)[0]
-    if mode < 2 or frequency < 0.8 * len(lines):
-        return None
-    return "runs of spaces" if any(re.search(r"\S {2,}\S", line) for line in lines) else "single spaces"
-
-
-def aligned_columns(text: str) -> int | None:
-    """The number of columns when the first lines are laid out in fixed positions (what ``pandas.read_fwf``
-    reads): at least two runs of positions that are blank on every long line, each with text on both sides, and
-    most lines holding text between them. None when they are not (prose, a single column, a tab in the lines)."""
-    lines = [line.rstrip() for line in text[:65536].splitlines()[:SNIFF_LINES] if line.strip()]
-    if len(lines) < 5 or any("\t" in line for line in lines):
-        return None
-    width = max(len(line) for line in lines)
-    # A line much shorter than the rest (a cut last line, a remark below the table) is not held against a gutter.
-    long = [line for line in lines if len(line) >= 0.6 * width]
-    if len(long) < 0.8 * len(lines) or len(long) < 5:
-        return None
-    blank = [all(position >= len(line) or line[position] == " " for line in long) for position in range(width)]
-    spans: list[tuple[int, int]] = []  # the runs of positions holding text on some line
-    start = None
-    for position, empty in enumerate([*blank, True]):
-        if not empty and start is None:
-            start = position
-        elif empty and start is not None:
-            spans.append((start, position))
-            start = None
-    if len(spans) < 3:
-        return None
-    filled = sum(1 for line in long for begin, end in spans if line[begin:end].strip())
-    return len(spans) if filled >= 0.9 * len(long) * len(spans) else None
-
-
-def sniff_delimiter(text: str, preferred: str = ",", quote: str = '"') -> str | None:
-    """The candidate that splits the sample's lines most consistently, or None when none splits them.
-
-    Quoted cells are set aside first, so a delimiter or line break inside quotes does not count. A candidate is
-    weighed over every line, the lines without it included: when more lines lack it than have its most common
-    count, it is punctuation in the text (a stray ";" in free text), not what separates the columns.
-    """
-    window = text[:65536]
-    lines = [line for line in _QUOTED_BY[quote].sub(quote * 2, window).splitlines() if line.strip()]
-    if len(window) < len(text) and len(lines) > 1:
-        lines.pop()  # the last line of a cut window may be partial
-    lines = lines[:SNIFF_LINES]
-    if not lines:
-        return None
-    candidates = [preferred, *(d for d in DELIMITER_NAMES if d != preferred)]
-    best: tuple[float, int, int] | None = None
-    chosen: str | None = None
-    for order, delimiter in enumerate(candidates):
-        counts = [line.count(delimiter) for line in lines]
-        nonzero = [count for count in counts if count]
-        if not nonzero:
-            continue
-        mode, frequency = Counter(nonzero).most_common(1)[0]
-        if len(lines) - len(nonzero) > frequency:
-            continue  # most lines do not have it: it does not separate columns
-        # Consistency over every line (a line without it counts against it), then more columns, then order.
-        score = (round(frequency / len(lines), 2), mode, -order)
-        if best is None or score > best:
-            best, chosen = score, delimiter
-    return chosen
-
-
-# --- title lines above the header --------------------------------------------------------------------
-
-#: At most this many title lines are looked for above a header.
-MAX_TITLE_LINES = 10
-#: The rows after a header that tell it (all as wide as it, :data:`TITLE_EVIDENCE` of them with two cells filled).
-TITLE_ROWS = 5
-TITLE_EVIDENCE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class TitleLines:
-    """Lines above a table's real header: a title, a unit line, a source line, and blank lines among them."""
-
-    lines: int
-    """Physical lines above the header (what ``prepare --skip-rows`` takes)."""
-    titles: int
-    """Of them, those that hold text (the rest are blank)."""
-    first: str
-    """The first title's text, for the note."""
-
-
-def _filled(fields: list[str]) -> int:
-    return sum(1 for cell in fields if cell.strip())
-
-
-def title_lines(text: str, delimiter: str, quote: str = '"') -> TitleLines | None:
-    """The lines above the real header when ``text`` starts with lines that are not the table: a title (one
-    filled cell, or a ``#`` comment), maybe a few more (narrow lines such as a unit, a source, ``key;value``
-    report details: at most half as many filled cells as the header), then a consistent table: a header of at
-    least two names, not all numbers, and rows as wide as it, most of them with two cells or more filled.
-
-    When several lines could be the header, the first is taken, unless a later one names at least twice as
-    many columns (report details above a table look like a narrow table of their own). None when the first
-    line that holds text is the header, or no table follows."""
-    if csv.field_size_limit() < len(text) + 1:
-        csv.field_size_limit(len(text) + 1)
-    reader = csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter, quotechar=quote, strict=False)
-    records: list[tuple[list[str], int, int]] = []  # the non-blank records, the lines each starts and ends on
-    previous = 0
-    try:
-        for fields in reader:
-            if _filled(fields):
-                records.append((fields, previous + 1, reader.line_num))
-            previous = reader.line_num
-            if len(records) > MAX_TITLE_LINES + TITLE_ROWS:
-                break
-    except csv.Error:
-        return None
-    if not records:
-        return None
-    # A first line of several cells may be a header with blanks in it: a line under it is taken for the header
-    # only when that one holds names, not only numbers (a data row, or years, which a title line above allows).
-    wide_first = _filled(records[0][0]) > 1 and not _first_filled(records[0][0]).startswith("#")
-    best: int | None = None
-    for start in range(1, min(MAX_TITLE_LINES, len(records)) + 1):
-        header = records[start][0] if start < len(records) else []
-        rows = [fields for fields, _, _ in records[start + 1 : start + 1 + TITLE_ROWS]]
-        names = _filled(header)
-        if names < 2 or len(rows) < TITLE_ROWS:
-            continue
-        if wide_first and all(_number(cell) for cell in header if cell.strip()):
-            continue
-        # A table follows: its rows as wide as the header, most with two cells or more filled.
-        if any(len(row) != len(header) for row in rows) or sum(_filled(row) >= 2 for row in rows) < TITLE_EVIDENCE:
-            continue
-        # Each line above it is a title or a narrow note.
-        if not all(_title_like(fields, names) for fields, _, _ in records[:start]):
-            continue
-        if best is None or names >= 2 * _filled(records[best][0]):
-            best = start
-    if best is None:
-        return None
-    return TitleLines(records[best][1] - 1, best, _first_filled(records[0][0]))
-
-
-def _title_like(fields: list[str], names: int) -> bool:
-    """Whether a line above a header of ``names`` columns reads as a title or a note, not as a header itself:
-    one filled cell, a ``#`` comment, or at most half as many filled cells as the header names."""
-    filled = _filled(fields)
-    return filled <= 1 or _first_filled(fields).startswith("#") or 2 * filled <= names
-
-
-# --- a header of two rows ----------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"[-+(]?[$€£¥]?\s*\d[\d\s.,']*(?:[eE][-+]?\d+)?\s*[%)]?")
-_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "?", "#n/a"})
-#: Data rows (after the possible second header row) looked at, and how many of them at least.
-HEADER_EVIDENCE_ROWS = 20
-HEADER_EVIDENCE_MIN = 3
-
-
-def _number(cell: str) -> bool:
-    return bool(_NUMBER.fullmatch(cell.strip()))
-
-
-def second_header_row(header: list[str], rows: list[list[str]]) -> bool:
-    """Whether the first row under ``header`` is a second header row, told from the data rows after it:
-
-    - units or sub-names: in the columns whose data is numbers it holds no number, and a word in one of them at
-      least (not a missing-value mark such as NA);
-    - sub-names under groups (``Sales,,Costs,`` over ``2024,2025,2024,2025``): it fills the header's blank cells
-      (right of the first column: a blank first name is a saved index) and is blank in a column every data row
-      fills (the row labels)."""
-    body = [row for row in rows[1 : 1 + HEADER_EVIDENCE_ROWS] if _filled(row)]
-    if not rows or len(body) < HEADER_EVIDENCE_MIN:
-        return False
-    second = rows[0]
-
-    def cell(row: list[str], column: int) -> str:
-        return row[column].strip() if column < len(row) else ""
-
-    width = len(header)
-    numeric = [column for column in range(width)
-               if sum(_number(cell(row, column)) for row in body) >= 0.8 * len(body)]
-    if numeric and not any(_number(cell(second, column)) for column in numeric) and \
-            any(cell(second, column).lower() not in _MISSING for column in numeric):
-        return True
-    blanks = [column for column in range(1, width) if not header[column].strip()]
-    labels = [column for column in range(width) if all(cell(row, column) for row in body)]
-    return bool(blanks) and all(cell(second, column) for column in blanks) and \
-        any(not cell(second, column) for column in labels)
-
-
-def _first_filled(fields: list[str]) -> str:
-    return next((cell.strip() for cell in fields if cell.strip()), "")
 
 
 # --- the parse ---------------------------------------------------------------------------------------
