@@ -396,9 +396,13 @@ def test_a_saved_range_of_the_whole_grid_is_not_the_size(tmp_path: Path) -> None
 
 
 def test_a_sheet_too_large_to_count_keeps_its_saved_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted: list[object] = []
+    real = workbook_module._used_range
+    monkeypatch.setattr(workbook_module, "_used_range", lambda *args: counted.append(real(*args)) or counted[-1])
     monkeypatch.setattr(workbook_module, "USED_RANGE_MAX_BYTES", 100)
     preview = look(inspect_workbook, _small(tmp_path))
     assert facts(preview)["dimensions"] == "A1:B3 (3 rows × 2 columns)"  # from its <dimension>, not counted
+    assert counted == [None]  # the sheet's XML is larger than the limit: not counted (the limit read when called)
 
 
 def test_a_strict_open_xml_workbook_says_what_it_is(tmp_path: Path) -> None:

@@ -155,12 +155,14 @@ USED_RANGE_MAX_BYTES = 8 * 1000 * 1000
 _FILLED_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Za-z]{1,3})([0-9]{1,7})"[^>]*?(?<!/)>(?!</)')
 
 
-def _used_range(open_source: Any, max_bytes: int = USED_RANGE_MAX_BYTES) -> tuple[int, int, int, int] | None:
+def _used_range(open_source: Any, max_bytes: int | None = None) -> tuple[int, int, int, int] | None:
     """(min_col, min_row, max_col, max_row) of the cells that hold something (a formatted, empty cell holds
     nothing), found in the sheet's XML at the regular-expression engine's speed; None when there are none, the
     sheet is larger than ``max_bytes`` or it cannot be read (the declared size is used then)."""
     from operator import itemgetter
 
+    if max_bytes is None:  # read when called (a default bound at import would ignore a changed setting)
+        max_bytes = USED_RANGE_MAX_BYTES
     letters: set[bytes] = set()
     min_row, max_row = 1 << 30, 0
     read = 0
