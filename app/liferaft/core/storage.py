@@ -10,11 +10,13 @@ that Windows refuses because another program holds the file open is tried again 
 (:func:`replace_file`), then refused naming the programs that hold it (:func:`holders`, Windows' Restart
 Manager), and a read-only target is said to be read-only; the locks are ``flock``, else ``msvcrt.locking``, else
 a lock file (:func:`locked`); :func:`read_at` reads at an offset without ``os.pread``.
+
+The locks live in :mod:`liferaft.core.storage_locks` and the reading in :mod:`liferaft.core.storage_read`; their
+names are re-exported here.
 """
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import errno
 import json
@@ -23,6 +25,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from liferaft.core.storage_locks import LOCK_PAUSE_MAX as LOCK_PAUSE_MAX
+from liferaft.core.storage_locks import STALE_LOCK_SECONDS as STALE_LOCK_SECONDS
+from liferaft.core.storage_locks import _host as _host
+from liferaft.core.storage_locks import locked as locked
+from liferaft.core.storage_read import NotARegularFile as NotARegularFile
+from liferaft.core.storage_read import UnusableFile as UnusableFile
+from liferaft.core.storage_read import load_versioned_json as load_versioned_json
+from liferaft.core.storage_read import read_at as read_at
+from liferaft.core.storage_read import read_small_file as read_small_file
 
 # Typing-only imports; `typing` itself costs ~2 ms at start-up, which `liferaft scan` is measured on.
 TYPE_CHECKING = False
@@ -358,249 +370,6 @@ def fsync_dir(folder: Path) -> None:
     _fsync_dir(Path(folder))
 
 
-#: A lock file (the protocol used where neither flock nor msvcrt.locking works) older than this is taken to
-#: be left by a holder that is gone even when its process cannot be checked: every hold is a short
-#: read-modify-write of a small file.
-STALE_LOCK_SECONDS = 120.0
-#: The longest pause between two tries to take a lock that is held.
-LOCK_PAUSE_MAX = 0.05
-#: Errors of flock that mean "no locks on this filesystem" (some network shares): the lock file is used.
-_NO_FLOCK = frozenset(getattr(errno, name) for name in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "EINVAL", "ENOSYS")
-                      if hasattr(errno, name))
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the exclusive lock for one of Liferaft's own files while the block runs.
-
-    Every read-modify-write of such a file (state, checkpoints, checklist...) reads it again inside this block,
-    so two processes, or two threads, never lose each other's change. Not re-entrant: never nest it for the
-    same file. Raises OSError when the folder or the lock file cannot be created. The lock is, in this order:
-
-    * ``flock`` on a file beside ``path`` (``state.json`` -> ``state.lock``), where there is fcntl (Linux, macOS):
-      held by the open file, so two threads of one process exclude each other too, and it goes with the
-      process if that dies;
-    * ``msvcrt.locking`` on the first byte of that file on Windows: held by the open handle, released by
-      Windows when the process dies;
-    * else (no fcntl, or a filesystem where flock fails), a lock file ``state.lock.held`` created with
-      O_CREAT|O_EXCL and holding the holder's pid and host: see :func:`_lock_file`.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_suffix(".lock")
-    try:
-        import fcntl
-    except ImportError:
-        fcntl = None  # type: ignore[assignment]
-    if fcntl is not None:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as exc:
-                if exc.errno not in _NO_FLOCK:
-                    raise
-            else:
-                yield
-                return
-        finally:
-            os.close(fd)  # closing the last descriptor releases the lock
-    elif sys.platform == "win32":
-        try:
-            import msvcrt
-        except ImportError:
-            pass
-        else:
-            with _msvcrt_lock(msvcrt, lock_path):
-                yield
-            return
-    with _lock_file(lock_path.with_name(lock_path.name + ".held")):
-        yield
-
-
-@contextlib.contextmanager
-def _msvcrt_lock(msvcrt: Any, lock_path: Path) -> Iterator[None]:
-    """Windows: lock the first byte of ``lock_path`` (non-blocking tries with a short back-off: the blocking
-    mode gives up after ten seconds)."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-    try:
-        pause = 0.001
-        while True:
-            os.lseek(fd, 0, os.SEEK_SET)
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                break
-            except OSError:  # held by another handle
-                _pause(pause)
-                pause = min(pause * 2, LOCK_PAUSE_MAX)
-        try:
-            yield
-        finally:
-            os.lseek(fd, 0, os.SEEK_SET)
-            with contextlib.suppress(OSError):
-                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    finally:
-        os.close(fd)
-
-
-def _host() -> str:
-    import socket
-
-    try:
-        return socket.gethostname()
-    except OSError:
-        return ""
-
-
-def _process_gone(pid: int) -> bool:
-    """Whether no process ``pid`` runs on this machine (False when that cannot be told: on Windows
-    ``os.kill(pid, 0)`` would end the process, so it is never called there)."""
-    if sys.platform == "win32" or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive but not ours (EPERM), or cannot tell
-        return False
-    return False
-
-
-def _stale(held: Path, content: bytes, now: float) -> bool:
-    """Whether the lock file ``held`` (which read ``content``) was left by a holder that is gone: its process
-    (on this host) no longer runs, or the file is older than :data:`STALE_LOCK_SECONDS`."""
-    try:
-        age = now - os.stat(held).st_mtime
-    except OSError:
-        return False
-    if age > STALE_LOCK_SECONDS:
-        return True
-    fields = content.decode("utf-8", "replace").split("\n")
-    if len(fields) >= 2 and fields[1] == _host():
-        try:
-            return _process_gone(int(fields[0]))
-        except ValueError:
-            return False
-    # Being written (empty for a moment) or another host's: only its age tells.
-    return False
-
-
-@contextlib.contextmanager
-def _lock_file(held: Path) -> Iterator[None]:
-    """The lock-file protocol: ``held`` exists while the lock is held; it is created with O_CREAT|O_EXCL (which
-    only one process or thread wins) and holds ``pid\nhost\ntoken``. A waiter that finds it left by a holder
-    that is gone (:func:`_stale`) removes it, under a second, short-lived lock file (``….break``) so that two
-    waiters never both remove it, and only if it still holds what was found stale. On release the file is
-    removed only if it is still this holder's own."""
-    import uuid
-
-    token = uuid.uuid4().hex
-    mine = f"{os.getpid()}\n{_host()}\n{token}\n".encode()
-    pause = 0.001
-    while True:
-        try:
-            fd = os.open(held, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-        except FileExistsError:
-            _break_if_stale(held)
-            _pause(pause)
-            pause = min(pause * 2, LOCK_PAUSE_MAX)
-            continue
-        try:
-            os.write(fd, mine)
-        finally:
-            os.close(fd)
-        break
-    try:
-        yield
-    finally:
-        try:
-            still_mine = read_small_file(held, 4096) == mine
-        except OSError:
-            still_mine = False
-        if still_mine:
-            with contextlib.suppress(OSError):
-                os.unlink(held)
-
-
-def _break_if_stale(held: Path) -> None:
-    try:
-        content = read_small_file(held, 4096)
-    except OSError:
-        return  # released meanwhile, or unreadable: try again
-    if not _stale(held, content, time.time()):
-        return
-    breaker = held.with_name(held.name + ".break")
-    try:
-        fd = os.open(breaker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        with contextlib.suppress(OSError):  # a breaker that died half-way: its file goes after a while
-            if time.time() - os.stat(breaker).st_mtime > STALE_LOCK_SECONDS:
-                os.unlink(breaker)
-        return
-    except OSError:
-        return
-    os.close(fd)
-    try:
-        with contextlib.suppress(OSError):
-            if read_small_file(held, 4096) == content:  # still the one found stale, not a new holder's
-                os.unlink(held)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(breaker)
-
-
-_seek_lock = _thread.allocate_lock()  # _thread is built in: nothing to load at start-up
-
-
-def read_at(fd: int, size: int, offset: int) -> bytes:
-    """Up to ``size`` bytes of the open file ``fd`` from ``offset``, its position left where it was.
-
-    ``os.pread`` where there is one; else (Windows) a seek and a read under one lock, the position put back
-    after: safe between threads that all read ``fd`` this way, but a caller that also reads ``fd`` by its
-    position meanwhile (a file object) must give this function a descriptor of its own."""
-    pread = getattr(os, "pread", None)
-    if pread is not None:
-        data: bytes = pread(fd, size, offset)
-        return data
-    with _seek_lock:
-        here = os.lseek(fd, 0, os.SEEK_CUR)
-        try:
-            os.lseek(fd, offset, os.SEEK_SET)
-            return os.read(fd, size)
-        finally:
-            os.lseek(fd, here, os.SEEK_SET)
-
-
-class NotARegularFile(OSError):
-    """The path exists but is a pipe, socket, device or folder: Liferaft does not read it."""
-
-
-def read_small_file(path: Path, limit: int = 4 * 1024 * 1024) -> bytes:
-    """Read a small file of Liferaft's own (state, marker, ignore file) without ever blocking.
-
-    A named pipe at that path would block a plain ``open``; here it is opened non-blocking, checked, and
-    refused. Raises FileNotFoundError, :class:`NotARegularFile`, or another OSError; reads at most
-    ``limit`` bytes.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        import stat
-
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotARegularFile(f"{path} is not a regular file")
-        chunks = []
-        remaining = limit
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     """Atomically write ``data`` to ``path``."""
     with atomic_writer(path, overwrite=overwrite) as handle:
@@ -674,30 +443,6 @@ def move_aside(path: Path, problem: Exception) -> Path:
     backup = backup_name(path, "newer" if "newer" in str(problem) else "corrupt")
     replace_file(path, backup)
     return backup
-
-
-class UnusableFile(Exception):
-    """One of Liferaft's own files cannot be used; the message says why in a few words."""
-
-
-def load_versioned_json(raw: bytes, newest: int, label: str = "version") -> tuple[dict[str, Any], int]:
-    """The JSON object in ``raw`` and its ``version`` (kept in the object), for Liferaft's own versioned files.
-    Raises :class:`UnusableFile` for text that is not JSON, not an object, without a valid version, or
-    written by a newer Liferaft (the message then says "newer")."""
-    import json
-
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UnusableFile(f"it is not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(data, dict):
-        raise UnusableFile("it does not hold a JSON object")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise UnusableFile("it has no valid version number")
-    if version > newest:
-        raise UnusableFile(f"a newer Liferaft wrote it ({label} {version}, this one reads {newest})")
-    return data, version
 
 
 def load_own_json(path: Path, version: int, label: str) -> tuple[dict[str, Any] | None, list[str], bool]:

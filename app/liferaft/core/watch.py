@@ -16,15 +16,16 @@ grows with the time a walk takes, so polling a big project costs at most a few p
 The callback runs on the watcher's thread; a UI hands the event over to its own thread
 (Textual: ``app.call_from_thread``). Nothing here raises into the caller: a failure becomes a reconcile and
 a notice.
+
+The snapshot (the stat walk and its diff) lives in :mod:`liferaft.core.watch_walk` and the filesystem
+detection in :mod:`liferaft.core.watch_volumes`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import stat
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,26 +33,29 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
-from liferaft.core.scan import JUNK_DIRS, JUNK_FILES, JUNK_PREFIXES, PARTIAL_SUFFIXES
+from liferaft.core.scan import JUNK_DIRS
+from liferaft.core.watch_volumes import DRIVE_REMOTE as DRIVE_REMOTE
+from liferaft.core.watch_volumes import MOUNT_POLLING_FSTYPES as MOUNT_POLLING_FSTYPES
+from liferaft.core.watch_volumes import POLLING_FSTYPES as POLLING_FSTYPES
+from liferaft.core.watch_volumes import Mount as Mount
+from liferaft.core.watch_volumes import _start_failure_reason
+from liferaft.core.watch_volumes import filesystem_type as filesystem_type
+from liferaft.core.watch_volumes import parse_mount_output as parse_mount_output
+from liferaft.core.watch_volumes import polling_reason as polling_reason
+from liferaft.core.watch_walk import ADDED as ADDED
+from liferaft.core.watch_walk import DELETED as DELETED
+from liferaft.core.watch_walk import DOWNLOADING as DOWNLOADING
+from liferaft.core.watch_walk import MODIFIED as MODIFIED
+from liferaft.core.watch_walk import Change as Change
+from liferaft.core.watch_walk import Signature as Signature
+from liferaft.core.watch_walk import _skipped_name, _Walk
+from liferaft.core.watch_walk import diff as diff
+from liferaft.core.watch_walk import download_size as download_size
+from liferaft.core.watch_walk import folder_signature as folder_signature
+from liferaft.core.watch_walk import is_partial as is_partial
+from liferaft.core.watch_walk import partial_folder as partial_folder
 
 logger = logging.getLogger(__name__)
-
-#: Kinds of :class:`Change`.
-ADDED = "added"
-MODIFIED = "modified"
-DELETED = "deleted"
-DOWNLOADING = "downloading"
-"""A partial download (``.crdownload``, ``.part``, ``.download``) appeared or grew; when it completes, the
-partial name is reported ``deleted`` and the final name ``added``. Safari's partial download is a folder
-(``X.csv.download/``): it is reported as one file, never what is inside it."""
-
-#: Filesystem types where native events do not arrive (or only for local changes): watched by polling.
-POLLING_FSTYPES = frozenset({
-    "nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "ncpfs", "afs", "coda", "ceph", "glusterfs",
-    "9p", "v9fs", "drvfs", "virtiofs", "vboxsf", "vmhgfs", "prl_fs", "overlay", "aufs", "fakeowner",
-    "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "fuse.grpcfuse", "fuse.vmhgfs-fuse", "fuse.osxfs",
-    "fuse.davfs", "fuse.smbnetfs", "fuse.goofys", "fuse.mergerfs",
-})
 
 #: Raw events in one batch above which the batch is not trusted to be complete (the kernel queue may have
 #: overflowed): the tree is re-walked instead of stat-ing each path.
@@ -65,17 +69,6 @@ RUST_TIMEOUT_MS = 500
 #: Polling interval bounds (s); between them the interval is 50 × the last walk's duration (≤ 2 % of a core).
 POLL_MIN_S = 0.5
 POLL_MAX_S = 5.0
-
-Signature = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Change:
-    """One changed file: ``kind`` is ``added``, ``modified``, ``deleted`` or ``downloading``; ``path`` is
-    relative to the root, with ``/`` separators."""
-
-    kind: str
-    path: str
 
 
 @dataclass(frozen=True)
@@ -96,299 +89,6 @@ class WatchEvent:
     root_missing: bool = False
     polling: bool = False
     notice: str = ""
-
-
-def is_partial(name: str) -> bool:
-    return name.endswith(PARTIAL_SUFFIXES)
-
-
-def partial_folder(rel: str) -> str | None:
-    """The partial download folder ``rel`` is inside (Safari downloads ``X.csv`` into a folder ``X.csv.download``
-    holding the partial file and an ``Info.plist``), else None."""
-    parts = rel.split("/")
-    for end, part in enumerate(parts[:-1], start=1):
-        if is_partial(part):
-            return "/".join(parts[:end])
-    return None
-
-
-def folder_signature(path: str) -> Signature | None:
-    """A partial download folder's signature: its files' total size and the latest change in it (None when it
-    is gone or cannot be read)."""
-    try:
-        latest = os.stat(path, follow_symlinks=False).st_mtime_ns
-        size = 0
-        with os.scandir(path) as it:
-            for entry in it:
-                if entry.is_file(follow_symlinks=False):
-                    st = entry.stat(follow_symlinks=False)
-                    size += st.st_size
-                    latest = max(latest, st.st_mtime_ns)
-    except OSError:
-        return None
-    return (size, latest)
-
-
-def download_size(path: Path | str) -> int:
-    """How much of a partial download (a file, or Safari's folder) is there; raises OSError when it is gone."""
-    if os.path.isdir(path):
-        signature = folder_signature(os.fspath(path))
-        if signature is None:
-            raise FileNotFoundError(errno.ENOENT, "gone", os.fspath(path))
-        return signature[0]
-    return os.stat(path).st_size
-
-
-def _skipped_name(name: str) -> bool:
-    """Files no scan lists and no event reports: junk, lock files, atomic-write temp files."""
-    return name in JUNK_FILES or name.startswith(JUNK_PREFIXES)
-
-
-# --- filesystems ---------------------------------------------------------------------------------------
-
-
-def _unescape_mount(field: str) -> str:
-    """/proc/mounts escapes space, tab, newline and backslash as octal (``\\040``)."""
-    if "\\" not in field:
-        return field
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1:i + 4].isdigit() and len(field[i + 1:i + 4]) == 3:
-            out.append(chr(int(field[i + 1:i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
-
-
-#: Filesystem types on macOS and the BSDs (as ``mount`` names them) whose changes made elsewhere send no event.
-MOUNT_POLLING_FSTYPES = frozenset({
-    "smbfs", "afpfs", "nfs", "webdav", "cifs", "ftp", "macfuse", "osxfuse", "osxfusefs", "fusefs", "fuse",
-})
-#: Types that are maps or kernel views, not where files live: never a reason to poll, "local" or not.
-_MOUNT_MAPS = frozenset({"autofs", "devfs", "fdescfs", "procfs", "linprocfs", "nullfs"})
-#: Windows' GetDriveTypeW answer for a network drive.
-DRIVE_REMOTE = 4
-
-
-@dataclass(frozen=True)
-class Mount:
-    """One line of the mount table: where it is mounted, its type, and whether the system calls it local
-    (None where the table does not say: Linux)."""
-
-    point: str
-    fstype: str
-    local: bool | None = None
-
-
-def _proc_mounts(mounts: str) -> list[Mount] | None:
-    try:
-        with open(mounts, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return None
-    table = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) >= 3:
-            table.append(Mount(_unescape_mount(fields[1]), fields[2]))
-    return table
-
-
-def parse_mount_output(text: str) -> list[Mount]:
-    """The table ``mount`` prints on macOS and the BSDs: ``DEVICE on POINT (TYPE, OPTION, ...)``; the point
-    may hold spaces, and ``local`` among the options marks a local disk."""
-    table = []
-    for line in text.splitlines():
-        line = line.rstrip()
-        if " on " not in line or not line.endswith(")") or " (" not in line:
-            continue
-        rest = line.split(" on ", 1)[1]
-        point, _, options = rest.rpartition(" (")
-        words = [word.strip() for word in options[:-1].split(",")]
-        if point and words and words[0]:
-            table.append(Mount(point, words[0], "local" in words[1:]))
-    return table
-
-
-def _mount_command() -> str:
-    import subprocess  # deferred: only macOS and the BSDs read the table this way
-
-    for program in ("/sbin/mount", "mount"):
-        try:
-            return subprocess.run([program], capture_output=True, text=True, errors="replace", timeout=5,
-                                  stdin=subprocess.DEVNULL).stdout
-        except (OSError, subprocess.SubprocessError):
-            continue
-    return ""
-
-
-def _uses_mount_command(platform: str) -> bool:
-    return platform == "darwin" or "bsd" in platform or platform.startswith("dragonfly")
-
-
-def _mount_of(path: Path | str, mounts: str, platform: str, mount_output: str | None) -> Mount | None:
-    """The mount holding ``path`` (the longest mount point above it; the last of equal ones is in effect)."""
-    if _uses_mount_command(platform):
-        table: list[Mount] | None = parse_mount_output(_mount_command() if mount_output is None else mount_output)
-    else:
-        table = _proc_mounts(mounts)
-    if not table:
-        return None
-    target = os.path.realpath(path)
-    folded = platform == "darwin"  # macOS volumes usually ignore case
-    if folded:
-        target = target.casefold()
-    best: Mount | None = None
-    for mount in table:
-        point = mount.point.casefold() if folded else mount.point
-        inside = target == point or target.startswith(point.rstrip("/") + "/")
-        if inside and (best is None or len(mount.point) >= len(best.point)):
-            best = mount
-    return best
-
-
-def filesystem_type(path: Path | str, mounts: str = "/proc/mounts", *, platform: str = sys.platform,
-                    mount_output: str | None = None) -> str | None:
-    """The type of the filesystem holding ``path`` (``ext4``, ``nfs4``, ``fuse.sshfs``, ``apfs``, ``smbfs``...),
-    from ``/proc/mounts`` on Linux and from ``mount``'s table on macOS and the BSDs (``mount_output`` stands
-    in for it in tests); None where neither can be read (Windows)."""
-    mount = _mount_of(path, mounts, platform, mount_output)
-    return mount.fstype if mount else None
-
-
-def _windows_network_drive(path: Path | str, drive_type: Callable[[str], int] | None) -> str | None:
-    """The network location ``path`` is on (a ``\\\\server\\share`` path or a mapped drive), or None."""
-    import ntpath
-
-    text = str(path)
-    if text.startswith(("\\\\?\\UNC\\", "//?/UNC/")):
-        text = "\\\\" + text[8:]
-    elif text.startswith(("\\\\?\\", "//?/")):
-        text = text[4:]
-    drive = ntpath.splitdrive(text)[0]
-    if drive.startswith(("\\\\", "//")):
-        return drive
-    if not drive:
-        return None
-    if drive_type is None:
-        try:
-            import ctypes
-
-            drive_type = ctypes.windll.kernel32.GetDriveTypeW  # type: ignore[attr-defined]
-        except (ImportError, AttributeError, OSError):
-            return None
-    try:
-        return f"the network drive {drive}" if drive_type(drive + "\\") == DRIVE_REMOTE else None
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def polling_reason(path: Path | str, mounts: str = "/proc/mounts", *, platform: str = sys.platform,
-                   mount_output: str | None = None,
-                   drive_type: Callable[[str], int] | None = None) -> str | None:
-    """Why ``path`` must be watched by polling (its filesystem sends no native events, or none for changes
-    made on another machine), or None. ``mount_output`` and ``drive_type`` (Windows' GetDriveTypeW) stand in
-    for the system in tests."""
-    if platform == "win32":
-        share = _windows_network_drive(path, drive_type)
-        if share is None:
-            return None
-        where = share if share.startswith("the ") else f"the network share {share}"
-        return f"the folder is on {where}, which does not report every change made elsewhere"
-    mount = _mount_of(path, mounts, platform, mount_output)
-    if mount is None:
-        return None
-    fstype = mount.fstype
-    if fstype in POLLING_FSTYPES or fstype.startswith(("nfs", "fuse.sshfs")):
-        return f"the folder is on a {fstype} filesystem, which sends no change events"
-    if _uses_mount_command(platform) and (
-            fstype in MOUNT_POLLING_FSTYPES or fstype.startswith(("fuse", "macfuse", "osxfuse"))
-            or (mount.local is False and fstype not in _MOUNT_MAPS)):
-        return (f"the folder is on a {fstype} filesystem (not a local disk), which sends no events for changes "
-                "made elsewhere")
-    return None
-
-
-def _start_failure_reason(exc: BaseException, platform: str | None = None) -> str:
-    """Why native events could not start, in one line; inotify's limit is named only where inotify is."""
-    number = getattr(exc, "errno", None)
-    text = str(exc)
-    linux = (sys.platform if platform is None else platform).startswith("linux")
-    if linux and (number in (errno.ENOSPC, errno.EMFILE) or "limit" in text.lower() or "No space left" in text):
-        return "the inotify limit is reached (raise fs.inotify.max_user_watches to watch natively)"
-    return f"native file events are unavailable ({text or type(exc).__name__})"
-
-
-# --- the snapshot --------------------------------------------------------------------------------------
-
-
-class _Walk:
-    """One stat walk of the tree: ``files`` maps relative paths to (size, mtime_ns); ``dirs`` holds the
-    relative paths of the folders walked. Skips what the scan skips (except partial downloads, which are
-    kept to be reported as downloading), never follows a link, never raises."""
-
-    __slots__ = ("dirs", "files", "ok")
-
-    def __init__(self, root: str, ignore: Callable[[str], bool] | None, stop: threading.Event,
-                 give_way: Callable[[], object] | None = None) -> None:
-        self.files: dict[str, Signature] = {}
-        self.dirs: set[str] = set()
-        self.ok = True  # False when the root itself could not be listed
-        pending: list[tuple[str, str]] = [(root, "")]
-        first = True
-        while pending and not stop.is_set():
-            if give_way is not None:
-                give_way()
-            folder, prefix = pending.pop()
-            try:
-                with os.scandir(folder) as it:
-                    entries = list(it)
-            except OSError:
-                if first:
-                    self.ok = False
-                first = False
-                continue
-            first = False
-            # Each entry is let go once looked at: it keeps the stat result it read (see liferaft.core.scan).
-            entries.reverse()
-            while entries:
-                entry = entries.pop()
-                name = entry.name
-                rel = prefix + name
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if name in JUNK_DIRS or (ignore is not None and ignore(rel + "/")):
-                            continue
-                        if is_partial(name):  # a download in progress (Safari's): one partial file
-                            signature = folder_signature(entry.path)
-                            if signature is not None:
-                                self.files[rel] = signature
-                            continue
-                        self.dirs.add(rel)
-                        pending.append((entry.path, rel + "/"))
-                        continue
-                    if _skipped_name(name) or (ignore is not None and ignore(rel)):
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                self.files[rel] = (st.st_size, st.st_mtime_ns)
-
-
-def diff(old: dict[str, Signature], new: dict[str, Signature]) -> list[Change]:
-    """The changes from ``old`` to ``new`` (both path → signature), sorted by path."""
-    changes: list[Change] = []
-    for path, signature in new.items():
-        before = old.get(path)
-        if before is None:
-            changes.append(Change(DOWNLOADING if is_partial(path) else ADDED, path))
-        elif before != signature:
-            changes.append(Change(DOWNLOADING if is_partial(path) else MODIFIED, path))
-    changes.extend(Change(DELETED, path) for path in old.keys() - new.keys())
-    changes.sort(key=lambda change: change.path)
-    return changes
 
 
 # --- the watcher ---------------------------------------------------------------------------------------
