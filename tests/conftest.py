@@ -82,6 +82,16 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 
 @pytest.fixture(autouse=True)
+def no_key_from_another_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moment a key's screen is drawn (liferaft.core.pace) is the process's: a key a previous test pressed
+    just before it ended must not hold this test's results back (a test's first results waited, and a test that
+    read the screen once "settled" read it too early)."""
+    from liferaft.core import pace
+
+    monkeypatch.setattr(pace, "_busy_until", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def unhurried_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Liferaft stops reading a big file after a time budget and estimates the rest (row counts, JSON outlines).
     Where that cut falls depends on how loaded the machine is, so in-process tests get a budget only a hang

@@ -54,9 +54,11 @@ def test_core_and_tui_never_import_the_cli() -> None:
             assert _cli_imports(path) == set(), path
 
 
-def test_no_module_of_the_cli_is_over_600_lines() -> None:
-    for path in CLI.rglob("*.py"):
-        assert len(path.read_text(encoding="utf-8").splitlines()) <= 600, path
+def test_no_module_is_over_600_lines() -> None:
+    """Issue 17: a module a newcomer can read through (the largest were 700 to 760 lines)."""
+    over = {str(path.relative_to(PACKAGE)): lines for path in PACKAGE.rglob("*.py")
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 600}
+    assert over == {}
 
 
 def test_every_command_has_a_module_with_add_parser_and_run() -> None:

@@ -11,6 +11,7 @@ from rich.console import Console
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from liferaft.core import pace
 from liferaft.core.roles import Role
 from liferaft.core.scan import FileRecord
 from liferaft.tui.app import LiferaftApp
@@ -34,6 +35,8 @@ async def settle(app: LiferaftApp, pilot) -> None:  # type: ignore[no-untyped-de
         if not app.query_one(ProjectPane).loading and not any(
                 worker.is_running or worker.state.name == "PENDING" for worker in app.workers):
             break
+    # A result that arrived a moment after a key is shown once the key's screen had its moment (core.pace).
+    await pilot.pause(pace.busy_for())
     await pilot.pause()
 
 
