@@ -304,3 +304,26 @@ def test_a_stop_signal_held_back_until_the_command_is_done_is_no_traceback(tmp_p
     monkeypatch.setattr(cli_main, "restore_signals", late_signal)
     assert cli_main.main(["scan", str(tmp_path)]) == 0
     assert len(calls) == 2 and "Traceback" not in capsys.readouterr().err
+
+
+def test_a_stop_signal_held_back_that_fires_as_the_handlers_start_to_be_put_back_is_no_traceback(
+        tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The same signal a moment earlier: as the call that puts the handlers back begins, before its own guard
+    (seen in CI from `prepare --split-mb` under SIGHUP: a traceback and exit code 1)."""
+    import importlib
+
+    from liferaft.cli.signals import Interrupted
+
+    cli_main = importlib.import_module("liferaft.cli.main")
+    real = cli_main._restore_when_done
+    calls: list[int] = []
+
+    def fired_on_entry(previous) -> None:  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise Interrupted(1)
+        real(previous)
+
+    monkeypatch.setattr(cli_main, "_restore_when_done", fired_on_entry)
+    assert cli_main.main(["scan", str(tmp_path)]) == 0
+    assert len(calls) == 2 and "Traceback" not in capsys.readouterr().err

@@ -182,7 +182,10 @@ def main(argv: Sequence[str] | None = None, *, open_workbench: Callable[..., int
         err(f"unexpected error: {exc.__class__.__name__}: {exc} (set LIFERAFT_DEBUG=1 for details; please report it)")
         return EXIT_FAILED
     finally:
-        _restore_when_done(previous)
+        try:
+            _restore_when_done(previous)
+        except KeyboardInterrupt:  # it fired as the call began, before the function's own guard (seen in CI)
+            _restore_when_done(previous)
 
 
 def _restore_when_done(previous: dict[int, Any]) -> None:
