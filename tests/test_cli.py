@@ -283,47 +283,27 @@ def test_the_table_prints_odd_roots_safely(run_cli, tmp_path: Path) -> None:
     assert "emoji:thumbs_up:dir" in result.stdout
 
 
-def test_a_stop_signal_held_back_until_the_command_is_done_is_no_traceback(tmp_path, monkeypatch, capsys) -> None:
-    """A SIGTERM that arrived in lock code fires from its timer as the handlers are put back, after the command
-    finished (seen in CI as a traceback from `prepare --split-mb`): the command's own result stands."""
+@pytest.mark.parametrize("where, signum", [("restore_signals", 15), ("_restore_when_done", 1)],
+                         ids=["as-the-handlers-are-put-back", "as-that-call-begins"])
+def test_a_stop_signal_held_back_until_the_command_is_done_is_no_traceback(
+        tmp_path, monkeypatch, capsys, where: str, signum: int) -> None:  # type: ignore[no-untyped-def]
+    """A SIGTERM (or SIGHUP) that arrived in lock code fires from its timer after the command finished: as the
+    handlers are put back, or as the call that puts them back begins, before its own guard (both seen in CI from
+    `prepare --split-mb`, as a traceback and exit code 1): the command's own result stands."""
     import importlib
 
     from liferaft.cli.signals import Interrupted
 
     cli_main = importlib.import_module("liferaft.cli.main")
-
-    real = cli_main.restore_signals
+    real = getattr(cli_main, where)
     calls: list[int] = []
 
-    def late_signal(previous) -> None:
+    def late_signal(previous) -> None:  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 1:
-            raise Interrupted(15)
+            raise Interrupted(signum)
         real(previous)
 
-    monkeypatch.setattr(cli_main, "restore_signals", late_signal)
-    assert cli_main.main(["scan", str(tmp_path)]) == 0
-    assert len(calls) == 2 and "Traceback" not in capsys.readouterr().err
-
-
-def test_a_stop_signal_held_back_that_fires_as_the_handlers_start_to_be_put_back_is_no_traceback(
-        tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    """The same signal a moment earlier: as the call that puts the handlers back begins, before its own guard
-    (seen in CI from `prepare --split-mb` under SIGHUP: a traceback and exit code 1)."""
-    import importlib
-
-    from liferaft.cli.signals import Interrupted
-
-    cli_main = importlib.import_module("liferaft.cli.main")
-    real = cli_main._restore_when_done
-    calls: list[int] = []
-
-    def fired_on_entry(previous) -> None:  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 1:
-            raise Interrupted(1)
-        real(previous)
-
-    monkeypatch.setattr(cli_main, "_restore_when_done", fired_on_entry)
+    monkeypatch.setattr(cli_main, where, late_signal)
     assert cli_main.main(["scan", str(tmp_path)]) == 0
     assert len(calls) == 2 and "Traceback" not in capsys.readouterr().err

@@ -13,11 +13,6 @@ from liferaft.core.scan import scan
 from tests.conftest import write
 
 
-@pytest.fixture(autouse=True)
-def no_key_pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pace, "_busy_until", 0.0)
-
-
 def test_without_a_key_nothing_waits() -> None:
     waited = time.monotonic()
     pace.give_way()
