@@ -183,10 +183,13 @@ async def test_the_prompt_is_drawn_without_loading_the_secret_scanner_on_the_ui_
     assert threading.main_thread().name not in loaded_on
 
 
-async def test_a_result_arriving_just_after_a_key_waits_for_the_keys_screen(demo: Path) -> None:
+async def test_a_result_arriving_just_after_a_key_waits_for_the_keys_screen(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker's result redrawn while a key's screen is being drawn made the key wait: one arriving a moment
     after a key is put on show once that moment is over (and still put on show)."""
     import dataclasses
+    import time
+    from types import SimpleNamespace
 
     from liferaft.core import pace
     from liferaft.tui.messages import ContextGathered
@@ -197,8 +200,12 @@ async def test_a_result_arriving_just_after_a_key_waits_for_the_keys_screen(demo
         await wait_for(pilot, lambda: composer.context is not None and app.project is not None)
         assert composer.context is not None and app.project is not None
         newer = dataclasses.replace(composer.context)
+        # The key's moment on a clock of the test's: a slow machine cannot let it pass before the first look.
+        clock = [time.monotonic()]
+        monkeypatch.setattr(pace, "time", SimpleNamespace(monotonic=lambda: clock[0], sleep=time.sleep))
         pace.key_pressed()
         app.workbench.post_message(ContextGathered(app.project.inventory, newer))
         await pilot.pause()
         assert composer.context is not newer  # not while the key's screen is drawn
+        clock[0] += pace.KEY_GRACE_S + pace.MAX_WAIT_S  # the moment is over
         await wait_for(pilot, lambda: composer.context is newer)
